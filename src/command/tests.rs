@@ -1,0 +1,152 @@
+use super::parse::{parse_line, ParseError};
+use super::spec::{OptionDef, OptionType, Registry};
+use super::*;
+use proptest::prelude::*;
+
+fn tz() -> Tz {
+    chrono_tz::Europe::London
+}
+
+/// A valid sample value for an option, from its definition alone.
+fn sample(def: &OptionDef) -> String {
+    if let Some(c) = def.choices.first() {
+        return c.clone();
+    }
+    match (def.kind, def.format.as_deref()) {
+        (OptionType::Integer, _) => def.min.unwrap_or(1.0).max(1.0).to_string(),
+        (OptionType::Number, _) => "1.5".into(),
+        (_, Some("rfc")) => "RFC-1".into(),
+        (_, Some("rfc-list")) => "RFC-1,rfc-2".into(),
+        (_, Some("release")) => "rel-1".into(),
+        (_, Some("incident")) => "INC-1".into(),
+        (_, Some("version")) => "2.3.0".into(),
+        (_, Some("time")) => "2026-12-03T22:00:00Z".into(),
+        (_, Some("date")) => "2026-12-03".into(),
+        (_, Some("list")) => "staging,prod".into(),
+        (_, Some("steps")) => "one;two".into(),
+        (_, Some("requires")) => "db>=4.2,<5".into(),
+        (_, Some("found")) => "api=2.3.0,db=4.3".into(),
+        (_, Some("target")) => "all".into(),
+        (_, Some(other)) => panic!("sample has no value for format {other}"),
+        (_, None) => "\"some text\"".into(),
+    }
+}
+
+#[test]
+fn every_definition_parses_into_a_command_and_every_command_has_a_definition() {
+    let reg = Registry::get();
+    let mut seen = Vec::new();
+    for leaf in reg.leaves() {
+        // With only the required options, and with every option.
+        for all in [false, true] {
+            let mut line = leaf.path();
+            for def in leaf.options().iter().filter(|d| all || d.required) {
+                // `/release schedule` takes window or at, not both.
+                if leaf.path() == "/release schedule" && (def.name == "at" || def.name == "window") {
+                    continue;
+                }
+                line.push_str(&format!(" {}:{}", def.name, sample(def)));
+            }
+            if leaf.path() == "/release schedule" {
+                line.push_str(" window:weekly-prod");
+            }
+            if leaf.path() == "/release plan" && !all {
+                line.push_str(" backout:redeploy");
+            }
+            let cmd = Command::parse(&line, tz()).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert_eq!(cmd.path(), leaf.path());
+        }
+        seen.push(leaf.path());
+    }
+    assert_eq!(seen, PATHS.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+}
+
+#[test]
+fn every_definition_declares_valid_roles_and_described_options() {
+    for leaf in Registry::get().leaves() {
+        for def in leaf.options() {
+            assert!(!def.description.is_empty(), "{} {}", leaf.path(), def.name);
+            assert!(def.description.chars().count() <= 100, "Discord limits descriptions to 100 characters");
+        }
+    }
+    let release_new = Registry::get().leaves().into_iter().find(|l| l.path() == "/release new").unwrap();
+    assert_eq!(release_new.roles(), vec![crate::domain::roles::Role::ReleaseManager]);
+}
+
+#[test]
+fn the_transcript_line_parses() {
+    let cmd = Command::parse(
+        "/rfc new title:\"Upgrade payment gateway\" type:normal risk:medium impact:\"Checkout degraded for 5 minutes\"",
+        tz(),
+    )
+    .unwrap();
+    assert_eq!(
+        cmd,
+        Command::RfcNew {
+            title: "Upgrade payment gateway".into(),
+            rfc_type: RfcType::Normal,
+            risk: Risk::Medium,
+            impact: "Checkout degraded for 5 minutes".into(),
+            description: None
+        }
+    );
+    let cmd = Command::parse("/release new name:\"Payments 2.3\" version:2.3.0 rfcs:RFC-1", tz()).unwrap();
+    assert!(matches!(cmd, Command::ReleaseNew { ref rfcs, .. } if rfcs == &vec![RecordId::rfc(1)]));
+    let cmd = Command::parse("/subscribe target:rel-2 via:dm", tz()).unwrap();
+    assert_eq!(cmd, Command::Subscribe { target: Target::Release(RecordId::release(2)), via: Via::Dm });
+}
+
+fn err(line: &str) -> ParseError {
+    Command::parse(line, tz()).unwrap_err()
+}
+
+#[test]
+fn errors_are_specific() {
+    assert!(matches!(err("hello"), ParseError::NotACommand { .. }));
+    let e = err("/relase new");
+    assert!(matches!(&e, ParseError::UnknownCommand { name, .. } if name == "relase"));
+    assert!(e.to_string().contains("/release"), "{e}");
+    let e = err("/release");
+    assert!(e.to_string().contains("new, plan, schedule"), "{e}");
+    assert!(matches!(err("/release frobnicate id:REL-1"), ParseError::UnknownSubcommand { .. }));
+    assert!(matches!(err("/release show"), ParseError::MissingOption { name, .. } if name == "id"));
+    assert!(matches!(err("/release show id:REL-1 colour:red"), ParseError::UnknownOption { name, .. } if name == "colour"));
+    assert!(matches!(err("/release show id:REL-1 id:REL-2"), ParseError::DuplicateOption { .. }));
+    let e = err("/release test id:REL-1 result:maybe");
+    assert_eq!(e.to_string(), "result: \"maybe\" is not a choice. Choose one of: pass, fail.");
+    assert!(matches!(err("/release show id:RFC-1"), ParseError::BadValue { option, .. } if option == "id"));
+    assert!(matches!(err("/release new name:x version:two rfcs:RFC-1"), ParseError::BadValue { option, .. } if option == "version"));
+    assert!(matches!(err("/deploy step release:REL-1 env:prod step:x status:done"), ParseError::BadValue { option, .. } if option == "step"));
+    assert!(matches!(err("/incident new release:REL-1 severity:7 defect:code title:t"), ParseError::BadValue { option, .. } if option == "severity"));
+    assert!(matches!(err("/calendar freeze name:x from:soon to:2026-12-01"), ParseError::BadValue { option, .. } if option == "from"));
+    assert!(matches!(err("/calendar freeze name:x from:2026-12-02 to:2026-12-01"), ParseError::Conflict { .. }));
+    assert!(matches!(err("/rfc new title:\"open quote type:normal"), ParseError::UnterminatedQuote { .. }));
+    assert!(matches!(err("/rfc show RFC-1"), ParseError::NotAnOption { .. }));
+    let long = "x".repeat(101);
+    assert!(matches!(err(&format!("/rfc new title:{long} type:normal risk:low impact:i")), ParseError::TooLong { max: 100, .. }));
+    assert!(matches!(err("/release schedule id:REL-1"), ParseError::Conflict { .. }));
+    assert!(matches!(err("/release plan id:REL-1"), ParseError::Conflict { .. }));
+    assert!(matches!(err("/rfc new title:\"\" type:normal risk:low impact:i"), ParseError::BadValue { .. }));
+    assert!(matches!(err("/release new name:x version:1.0.0 rfcs:RFC-1 environments:a,A"), ParseError::BadValue { .. }));
+}
+
+#[test]
+fn quotes_escape_and_keep_mentions_verbatim() {
+    let inv = parse_line(Registry::get(), r#"/rfc new title:"say \"hi\" @everyone" type:normal risk:low impact:x"#).unwrap();
+    assert_eq!(inv.text("title"), Some("say \"hi\" @everyone"));
+}
+
+proptest! {
+    #[test]
+    fn the_parser_never_panics(line in "\\PC{0,200}") {
+        let _ = Command::parse(&line, tz());
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_command_shaped_input(
+        cmd in prop::sample::select(PATHS.to_vec()),
+        rest in "[a-z:\" \\\\0-9,;.<>=@-]{0,80}",
+    ) {
+        let _ = Command::parse(&format!("{cmd} {rest}"), tz());
+    }
+}

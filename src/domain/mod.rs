@@ -1,0 +1,10 @@
+//! The rules of the process, as plain Rust: no I/O, no chat, no SQL.
+
+pub mod ids;
+pub mod incident;
+pub mod package;
+pub mod release;
+pub mod rfc;
+pub mod roles;
+pub mod tally;
+pub mod timefmt;

@@ -1,0 +1,431 @@
+//! CAB and ECAB votes: who counts, and when a poll is decided. A pure
+//! function of the reactions on the poll message, so the count can always be
+//! recomputed from the platform.
+
+use super::roles::{Role, Roles};
+use chrono::Duration;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A vote, as a reaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Vote {
+    /// ✅
+    Approve,
+    /// ❌
+    Reject,
+    /// 🤷
+    Abstain,
+}
+
+impl Vote {
+    /// The three votes, in the order the bot adds them.
+    pub const ALL: [Vote; 3] = [Vote::Approve, Vote::Reject, Vote::Abstain];
+
+    /// The reaction for this vote.
+    pub fn emoji(self) -> &'static str {
+        match self {
+            Vote::Approve => "✅",
+            Vote::Reject => "❌",
+            Vote::Abstain => "🤷",
+        }
+    }
+
+    /// The vote a reaction stands for, if any (variation selectors ignored).
+    pub fn from_emoji(emoji: &str) -> Option<Vote> {
+        let e = emoji.trim_end_matches('\u{fe0f}');
+        Vote::ALL.into_iter().find(|v| v.emoji().trim_end_matches('\u{fe0f}') == e)
+    }
+
+    /// Stored form.
+    pub fn key(self) -> &'static str {
+        match self {
+            Vote::Approve => "approve",
+            Vote::Reject => "reject",
+            Vote::Abstain => "abstain",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn from_key(key: &str) -> Option<Vote> {
+        Vote::ALL.into_iter().find(|v| v.key() == key)
+    }
+}
+
+/// How approvals and rejections are weighed at the deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// More approvals than rejections.
+    Majority,
+    /// No rejection and at least one approval.
+    Unanimous,
+}
+
+impl Rule {
+    /// Config and display form.
+    pub fn key(self) -> &'static str {
+        match self {
+            Rule::Majority => "majority",
+            Rule::Unanimous => "unanimous",
+        }
+    }
+}
+
+/// The CAB settings from config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CabPolicy {
+    /// Votes needed (abstentions included).
+    pub quorum: u32,
+    /// Votes needed for high-risk releases.
+    pub quorum_high: u32,
+    /// Majority or unanimous.
+    pub rule: Rule,
+    /// Roles whose ❌ rejects at once.
+    pub veto_roles: Vec<Role>,
+    /// How long a poll stays open.
+    pub deadline: Duration,
+    /// Approvals that decide early (0: never early).
+    pub early_approval: u32,
+    /// Quorum of an ECAB poll.
+    pub emergency_quorum: u32,
+    /// How long an ECAB poll stays open.
+    pub emergency_deadline: Duration,
+}
+
+/// The rules one poll runs under, fixed when it opens and shown on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollRules {
+    /// ECAB (emergency) or CAB.
+    pub emergency: bool,
+    /// The role whose reactions count.
+    pub voting_role: Role,
+    /// Votes needed.
+    pub quorum: u32,
+    /// Majority or unanimous.
+    pub rule: Rule,
+    /// Roles whose ❌ rejects at once.
+    pub veto_roles: Vec<Role>,
+    /// Approvals that decide early (0: never).
+    pub early_approval: u32,
+    /// How long the poll stays open.
+    pub deadline: Duration,
+}
+
+impl CabPolicy {
+    /// Risk raises the bar; emergencies go to the ECAB with their own quorum and deadline.
+    pub fn rules_for(&self, emergency: bool, high_risk: bool) -> PollRules {
+        let (voting_role, quorum, deadline) = if emergency {
+            (Role::EcabMember, self.emergency_quorum, self.emergency_deadline)
+        } else if high_risk {
+            (Role::CabMember, self.quorum_high, self.deadline)
+        } else {
+            (Role::CabMember, self.quorum, self.deadline)
+        };
+        PollRules {
+            emergency,
+            voting_role,
+            quorum,
+            rule: self.rule,
+            veto_roles: self.veto_roles.clone(),
+            early_approval: self.early_approval,
+            deadline,
+        }
+    }
+}
+
+/// Why a reaction does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Ignored {
+    /// The person does not hold the voting role.
+    NotAVoter,
+    /// The submitter or an RFC requester approving their own release.
+    OwnRelease,
+    /// ✅ and ❌ from the same person: neither counts until one goes.
+    Conflicting,
+}
+
+impl Ignored {
+    /// Stored form.
+    pub fn key(self) -> &'static str {
+        match self {
+            Ignored::NotAVoter => "not-a-voter",
+            Ignored::OwnRelease => "own-release",
+            Ignored::Conflicting => "both-approve-and-reject",
+        }
+    }
+}
+
+/// One person's reactions on the poll, with the roles they hold now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ballot {
+    /// Who.
+    pub user: String,
+    /// Their ITIL roles when the vote is counted.
+    pub roles: Roles,
+    /// The vote reactions they have on the message.
+    pub votes: BTreeSet<Vote>,
+}
+
+/// The count of a poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Who approved (counted).
+    pub approve: Vec<String>,
+    /// Who rejected (counted).
+    pub reject: Vec<String>,
+    /// Who abstained (counted).
+    pub abstain: Vec<String>,
+    /// Reactions that do not count, and why.
+    pub ignored: Vec<(String, Ignored)>,
+    /// A veto-role member who rejected.
+    pub veto: Option<String>,
+}
+
+impl Tally {
+    /// Votes cast, abstentions included.
+    pub fn cast(&self) -> u32 {
+        (self.approve.len() + self.reject.len() + self.abstain.len()) as u32
+    }
+}
+
+/// Counts the ballots. `own` holds the people who may not approve (the
+/// submitter and the RFC requesters).
+pub fn tally(ballots: &[Ballot], rules: &PollRules, own: &BTreeSet<String>) -> Tally {
+    let mut by_user: BTreeMap<&str, &Ballot> = BTreeMap::new();
+    for b in ballots {
+        by_user.insert(&b.user, b);
+    }
+    let mut t = Tally::default();
+    for (user, b) in by_user {
+        if b.votes.is_empty() {
+            continue;
+        }
+        let voter = b.roles.contains(&rules.voting_role);
+        let vetoer = rules.veto_roles.iter().any(|r| b.roles.contains(r));
+        let user = user.to_string();
+        if b.votes.contains(&Vote::Approve) && b.votes.contains(&Vote::Reject) {
+            t.ignored.push((user, Ignored::Conflicting));
+        } else if b.votes.contains(&Vote::Reject) && (voter || vetoer) {
+            if vetoer && t.veto.is_none() {
+                t.veto = Some(user.clone());
+            }
+            t.reject.push(user);
+        } else if !voter {
+            t.ignored.push((user, Ignored::NotAVoter));
+        } else if b.votes.contains(&Vote::Approve) {
+            if own.contains(&user) {
+                t.ignored.push((user, Ignored::OwnRelease));
+            } else {
+                t.approve.push(user);
+            }
+        } else if b.votes.contains(&Vote::Abstain) {
+            t.abstain.push(user);
+        }
+    }
+    t
+}
+
+/// How a poll ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The CAB approved.
+    Approved {
+        /// Decided before the deadline by `early_approval`.
+        early: bool,
+    },
+    /// The CAB rejected.
+    Rejected {
+        /// The veto-role member whose ❌ decided it early.
+        veto: Option<String>,
+    },
+    /// Fewer votes than the quorum at the deadline.
+    Expired,
+}
+
+impl Outcome {
+    /// Stored form.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Outcome::Approved { .. } => "approved",
+            Outcome::Rejected { .. } => "rejected",
+            Outcome::Expired => "expired",
+        }
+    }
+}
+
+/// Decides the poll, or leaves it open (`None`) before the deadline.
+pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Outcome> {
+    if let Some(v) = &t.veto {
+        return Some(Outcome::Rejected { veto: Some(v.clone()) });
+    }
+    if rules.early_approval > 0 && t.approve.len() as u32 >= rules.early_approval && t.reject.is_empty() {
+        return Some(Outcome::Approved { early: !deadline_passed });
+    }
+    if !deadline_passed {
+        return None;
+    }
+    if t.cast() < rules.quorum {
+        return Some(Outcome::Expired);
+    }
+    let approved = match rules.rule {
+        Rule::Majority => t.approve.len() > t.reject.len(),
+        Rule::Unanimous => t.reject.is_empty() && !t.approve.is_empty(),
+    };
+    Some(if approved { Outcome::Approved { early: false } } else { Outcome::Rejected { veto: None } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn policy() -> CabPolicy {
+        CabPolicy {
+            quorum: 3,
+            quorum_high: 5,
+            rule: Rule::Majority,
+            veto_roles: vec![Role::ChangeManager],
+            deadline: Duration::hours(48),
+            early_approval: 0,
+            emergency_quorum: 2,
+            emergency_deadline: Duration::hours(4),
+        }
+    }
+
+    fn ballot(user: &str, roles: &[Role], votes: &[Vote]) -> Ballot {
+        Ballot { user: user.into(), roles: roles.iter().copied().collect(), votes: votes.iter().copied().collect() }
+    }
+
+    fn cab(user: &str, votes: &[Vote]) -> Ballot {
+        ballot(user, &[Role::CabMember], votes)
+    }
+
+    use Vote::{Abstain as A, Approve as Y, Reject as N};
+
+    #[test]
+    fn rules_follow_risk_and_emergency() {
+        let p = policy();
+        let normal = p.rules_for(false, false);
+        assert_eq!((normal.voting_role, normal.quorum, normal.deadline), (Role::CabMember, 3, Duration::hours(48)));
+        assert_eq!(p.rules_for(false, true).quorum, 5);
+        let e = p.rules_for(true, true);
+        assert_eq!((e.voting_role, e.quorum, e.deadline), (Role::EcabMember, 2, Duration::hours(4)));
+    }
+
+    #[test]
+    fn quorum_counts_abstentions_and_expires_below_it() {
+        let r = policy().rules_for(false, false);
+        let t = tally(&[cab("a", &[Y]), cab("b", &[A])], &r, &BTreeSet::new());
+        assert_eq!(t.cast(), 2);
+        assert_eq!(decide(&t, &r, false), None);
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Expired));
+        let t = tally(&[cab("a", &[Y]), cab("b", &[A]), cab("c", &[A])], &r, &BTreeSet::new());
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
+    }
+
+    #[test]
+    fn high_risk_needs_the_higher_quorum() {
+        let r = policy().rules_for(false, true);
+        let three = [cab("a", &[Y]), cab("b", &[Y]), cab("c", &[Y])];
+        assert_eq!(decide(&tally(&three, &r, &BTreeSet::new()), &r, true), Some(Outcome::Expired));
+    }
+
+    #[test]
+    fn emergency_polls_count_only_ecab_members() {
+        let r = policy().rules_for(true, false);
+        let t = tally(&[cab("a", &[Y]), ballot("e1", &[Role::EcabMember], &[Y]), ballot("e2", &[Role::EcabMember], &[Y])], &r, &BTreeSet::new());
+        assert_eq!(t.ignored, vec![("a".to_string(), Ignored::NotAVoter)]);
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
+    }
+
+    #[test]
+    fn majority_versus_unanimous() {
+        let mut r = policy().rules_for(false, false);
+        let ballots = [cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])];
+        let t = tally(&ballots, &r, &BTreeSet::new());
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
+        r.rule = Rule::Unanimous;
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Rejected { veto: None }));
+        let tie = tally(&[cab("a", &[Y]), cab("b", &[N]), cab("c", &[A])], &policy().rules_for(false, false), &BTreeSet::new());
+        assert_eq!(decide(&tie, &policy().rules_for(false, false), true), Some(Outcome::Rejected { veto: None }));
+        let abstained = tally(&[cab("a", &[A]), cab("b", &[A]), cab("c", &[A])], &r, &BTreeSet::new());
+        assert_eq!(decide(&abstained, &r, true), Some(Outcome::Rejected { veto: None }));
+    }
+
+    #[test]
+    fn a_veto_rejects_at_once() {
+        let r = policy().rules_for(false, false);
+        let t = tally(&[cab("a", &[Y]), ballot("cm", &[Role::ChangeManager], &[N])], &r, &BTreeSet::new());
+        assert_eq!(t.veto.as_deref(), Some("cm"));
+        assert_eq!(decide(&t, &r, false), Some(Outcome::Rejected { veto: Some("cm".into()) }));
+    }
+
+    #[test]
+    fn early_approval_needs_no_rejection() {
+        let mut r = policy().rules_for(false, false);
+        r.early_approval = 2;
+        let t = tally(&[cab("a", &[Y]), cab("b", &[Y])], &r, &BTreeSet::new());
+        assert_eq!(decide(&t, &r, false), Some(Outcome::Approved { early: true }));
+        let t = tally(&[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])], &r, &BTreeSet::new());
+        assert_eq!(decide(&t, &r, false), None);
+    }
+
+    #[test]
+    fn own_release_approvals_non_voters_and_conflicts_are_ignored() {
+        let r = policy().rules_for(false, false);
+        let own: BTreeSet<String> = ["rm".to_string()].into();
+        let t = tally(
+            &[cab("rm", &[Y]), ballot("x", &[], &[Y]), cab("both", &[Y, N]), cab("ok", &[Y]), cab("rm2", &[])],
+            &r,
+            &own,
+        );
+        assert_eq!(t.approve, vec!["ok".to_string()]);
+        assert_eq!(
+            t.ignored,
+            vec![
+                ("both".to_string(), Ignored::Conflicting),
+                ("rm".to_string(), Ignored::OwnRelease),
+                ("x".to_string(), Ignored::NotAVoter)
+            ]
+        );
+        // The submitter may still reject or abstain.
+        let t = tally(&[cab("rm", &[N])], &r, &own);
+        assert_eq!(t.reject, vec!["rm".to_string()]);
+    }
+
+    #[test]
+    fn a_removed_reaction_is_no_longer_a_vote() {
+        let r = policy().rules_for(false, false);
+        let before = tally(&[cab("a", &[Y, N])], &r, &BTreeSet::new());
+        assert_eq!(before.cast(), 0);
+        let after = tally(&[cab("a", &[Y])], &r, &BTreeSet::new());
+        assert_eq!(after.approve, vec!["a".to_string()]);
+    }
+
+    #[test]
+    fn emoji_round_trip() {
+        for v in Vote::ALL {
+            assert_eq!(Vote::from_emoji(v.emoji()), Some(v));
+            assert_eq!(Vote::from_key(v.key()), Some(v));
+        }
+        assert_eq!(Vote::from_emoji("✅\u{fe0f}"), Some(Vote::Approve));
+        assert_eq!(Vote::from_emoji("👍"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn each_person_counts_at_most_once(votes in proptest::collection::vec((0u8..6, proptest::collection::btree_set(0u8..3, 0..3), any::<bool>()), 0..20)) {
+            let r = policy().rules_for(false, false);
+            let ballots: Vec<Ballot> = votes.iter().map(|(u, vs, voter)| ballot(
+                &format!("u{u}"),
+                if *voter { &[Role::CabMember] } else { &[] },
+                &vs.iter().map(|v| Vote::ALL[*v as usize]).collect::<Vec<_>>(),
+            )).collect();
+            let t = tally(&ballots, &r, &BTreeSet::new());
+            let mut seen = BTreeSet::new();
+            for u in t.approve.iter().chain(&t.reject).chain(&t.abstain).chain(t.ignored.iter().map(|(u, _)| u)) {
+                prop_assert!(seen.insert(u.clone()), "{} counted twice", u);
+            }
+            prop_assert!(t.cast() <= 6);
+        }
+    }
+}
