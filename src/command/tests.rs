@@ -20,6 +20,7 @@ fn sample(def: &OptionDef) -> String {
         (_, Some("release")) => "rel-1".into(),
         (_, Some("incident")) => "INC-1".into(),
         (_, Some("version")) => "2.3.0".into(),
+        (_, Some("time")) if def.name == "to" => "2026-12-04".into(),
         (_, Some("time")) => "2026-12-03T22:00:00Z".into(),
         (_, Some("date")) => "2026-12-03".into(),
         (_, Some("list")) => "staging,prod".into(),
