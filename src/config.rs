@@ -30,7 +30,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} — expected {}", self.key, self.value, self.expected)
+        write!(
+            f,
+            "{}: {} — expected {}",
+            self.key, self.value, self.expected
+        )
     }
 }
 
@@ -247,13 +251,18 @@ fn merge(base: &mut toml::Value, top: toml::Value) {
 }
 
 fn one(key: &str, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.into(), value: value.to_string(), expected: expected.into() }
+    ConfigError {
+        key: key.into(),
+        value: value.to_string(),
+        expected: expected.into(),
+    }
 }
 
 impl Config {
     /// The embedded defaults alone.
     pub fn defaults() -> Config {
-        Self::from_layers(None).unwrap_or_else(|e| panic!("the embedded default config is invalid: {e}"))
+        Self::from_layers(None)
+            .unwrap_or_else(|e| panic!("the embedded default config is invalid: {e}"))
     }
 
     /// Loads the defaults with the file at `path` (if any) layered over them.
@@ -262,7 +271,11 @@ impl Config {
             None => Self::from_layers(None),
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
-                    ConfigErrors(vec![one("(file)", p.display(), format!("a readable TOML file ({e})"))])
+                    ConfigErrors(vec![one(
+                        "(file)",
+                        p.display(),
+                        format!("a readable TOML file ({e})"),
+                    )])
                 })?;
                 Self::from_layers(Some(&text))
             }
@@ -271,15 +284,25 @@ impl Config {
 
     /// The defaults with `user` TOML text layered over them.
     pub fn from_layers(user: Option<&str>) -> Result<Config, ConfigErrors> {
-        let mut value: toml::Value = toml::from_str(DEFAULT_TOML).map_err(|e| ConfigErrors(vec![one("(defaults)", "", e.to_string())]))?;
+        let mut value: toml::Value = toml::from_str(DEFAULT_TOML)
+            .map_err(|e| ConfigErrors(vec![one("(defaults)", "", e.to_string())]))?;
         if let Some(text) = user {
-            let top: toml::Value =
-                toml::from_str(text).map_err(|e| ConfigErrors(vec![one("(file)", "not valid TOML", e.message().to_string())]))?;
+            let top: toml::Value = toml::from_str(text).map_err(|e| {
+                ConfigErrors(vec![one(
+                    "(file)",
+                    "not valid TOML",
+                    e.message().to_string(),
+                )])
+            })?;
             merge(&mut value, top);
         }
-        let raw: Raw = value
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigErrors(vec![one("(file)", "a key or type", e.message().to_string())]))?;
+        let raw: Raw = value.try_into().map_err(|e: toml::de::Error| {
+            ConfigErrors(vec![one(
+                "(file)",
+                "a key or type",
+                e.message().to_string(),
+            )])
+        })?;
         Self::validate(raw)
     }
 
@@ -294,13 +317,18 @@ impl Config {
 
     fn validate(raw: Raw) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
-        let duration = |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
-            Ok(d) if d > Duration::zero() => d,
-            _ => {
-                errs.push(one(key, format!("{text:?}"), "a positive duration such as 90m, 4h or 2d"));
-                Duration::zero()
-            }
-        };
+        let duration =
+            |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
+                Ok(d) if d > Duration::zero() => d,
+                _ => {
+                    errs.push(one(
+                        key,
+                        format!("{text:?}"),
+                        "a positive duration such as 90m, 4h or 2d",
+                    ));
+                    Duration::zero()
+                }
+            };
         let nonempty = |key: &str, text: &str, errs: &mut Vec<ConfigError>| {
             if text.trim().is_empty() {
                 errs.push(one(key, "\"\"", "a non-empty name or id"));
@@ -308,11 +336,27 @@ impl Config {
         };
 
         if raw.database.url.trim().is_empty() {
-            errs.push(one("database.url", "\"\"", "an SQLite URL such as sqlite://release-desk.sqlite"));
+            errs.push(one(
+                "database.url",
+                "\"\"",
+                "an SQLite URL such as sqlite://release-desk.sqlite",
+            ));
         }
-        let api_base = raw.discord.api_base.trim().trim_end_matches('/').to_string();
-        if !api_base.is_empty() && !(api_base.starts_with("http://") || api_base.starts_with("https://")) {
-            errs.push(one("discord.api_base", format!("{api_base:?}"), "an http:// or https:// URL, or \"\""));
+        let api_base = raw
+            .discord
+            .api_base
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        if !(api_base.is_empty()
+            || api_base.starts_with("http://")
+            || api_base.starts_with("https://"))
+        {
+            errs.push(one(
+                "discord.api_base",
+                format!("{api_base:?}"),
+                "an http:// or https:// URL, or \"\"",
+            ));
         }
         let ch = raw.channels;
         for (k, v) in [
@@ -329,7 +373,11 @@ impl Config {
             match Role::from_str(&k) {
                 Ok(r) => {
                     if v.iter().any(|s| s.trim().is_empty()) {
-                        errs.push(one(&format!("roles.{k}"), format!("{v:?}"), "a list of chat role ids or names"));
+                        errs.push(one(
+                            &format!("roles.{k}"),
+                            format!("{v:?}"),
+                            "a list of chat role ids or names",
+                        ));
                     }
                     roles.insert(r, v);
                 }
@@ -342,11 +390,19 @@ impl Config {
             "majority" => Rule::Majority,
             "unanimous" => Rule::Unanimous,
             other => {
-                errs.push(one("cab.rule", format!("{other:?}"), "\"majority\" or \"unanimous\""));
+                errs.push(one(
+                    "cab.rule",
+                    format!("{other:?}"),
+                    "\"majority\" or \"unanimous\"",
+                ));
                 Rule::Majority
             }
         };
-        for (k, v) in [("cab.quorum", c.quorum), ("cab.quorum_high", c.quorum_high), ("cab.emergency_quorum", c.emergency_quorum)] {
+        for (k, v) in [
+            ("cab.quorum", c.quorum),
+            ("cab.quorum_high", c.quorum_high),
+            ("cab.emergency_quorum", c.emergency_quorum),
+        ] {
             if v == 0 {
                 errs.push(one(k, v, "at least 1"));
             }
@@ -366,21 +422,40 @@ impl Config {
             deadline: duration("cab.deadline", &c.deadline, &mut errs),
             early_approval: c.early_approval,
             emergency_quorum: c.emergency_quorum,
-            emergency_deadline: duration("cab.emergency_deadline", &c.emergency_deadline, &mut errs),
+            emergency_deadline: duration(
+                "cab.emergency_deadline",
+                &c.emergency_deadline,
+                &mut errs,
+            ),
         };
 
         let cal = raw.calendar;
         let timezone = Tz::from_str(&cal.timezone).unwrap_or_else(|_| {
-            errs.push(one("calendar.timezone", format!("{:?}", cal.timezone), "an IANA time zone such as Europe/London"));
+            errs.push(one(
+                "calendar.timezone",
+                format!("{:?}", cal.timezone),
+                "an IANA time zone such as Europe/London",
+            ));
             Tz::UTC
         });
-        let announce_before = cal.announce_before.iter().map(|a| duration("calendar.announce_before", a, &mut errs)).collect();
+        let announce_before = cal
+            .announce_before
+            .iter()
+            .map(|a| duration("calendar.announce_before", a, &mut errs))
+            .collect();
         let mut windows = Vec::new();
         for (i, w) in cal.windows.into_iter().enumerate() {
             let key = |f: &str| format!("calendar.windows[{i}].{f}");
             nonempty(&key("name"), &w.name, &mut errs);
-            if windows.iter().any(|x: &WindowConfig| x.name.eq_ignore_ascii_case(&w.name)) {
-                errs.push(one(&key("name"), format!("{:?}", w.name), "a name no other window has"));
+            if windows
+                .iter()
+                .any(|x: &WindowConfig| x.name.eq_ignore_ascii_case(&w.name))
+            {
+                errs.push(one(
+                    &key("name"),
+                    format!("{:?}", w.name),
+                    "a name no other window has",
+                ));
             }
             let schedule = match cron::Schedule::from_str(&w.cron) {
                 Ok(s) => Some(s),
@@ -395,49 +470,98 @@ impl Config {
             };
             let d = duration(&key("duration"), &w.duration, &mut errs);
             if w.environments.is_empty() || w.environments.iter().any(|e| e.trim().is_empty()) {
-                errs.push(one(&key("environments"), format!("{:?}", w.environments), "a non-empty list of environment names"));
+                errs.push(one(
+                    &key("environments"),
+                    format!("{:?}", w.environments),
+                    "a non-empty list of environment names",
+                ));
             }
             if let Some(schedule) = schedule {
-                windows.push(WindowConfig { name: w.name, cron: w.cron, schedule, duration: d, environments: w.environments });
+                windows.push(WindowConfig {
+                    name: w.name,
+                    cron: w.cron,
+                    schedule,
+                    duration: d,
+                    environments: w.environments,
+                });
             }
         }
         let mut freezes = Vec::new();
         for (i, f) in cal.freezes.into_iter().enumerate() {
             let key = |k: &str| format!("calendar.freezes[{i}].{k}");
             nonempty(&key("name"), &f.name, &mut errs);
-            let time = |k: &str, v: &str, errs: &mut Vec<ConfigError>| match DateTime::parse_from_rfc3339(v) {
-                Ok(t) => Some(t.with_timezone(&Utc)),
-                Err(_) => {
-                    errs.push(one(&key(k), format!("{v:?}"), "an RFC 3339 time such as 2026-12-21T00:00:00Z"));
-                    None
-                }
-            };
-            if let (Some(from), Some(to)) = (time("from", &f.from, &mut errs), time("to", &f.to, &mut errs)) {
+            let time =
+                |k: &str, v: &str, errs: &mut Vec<ConfigError>| match DateTime::parse_from_rfc3339(
+                    v,
+                ) {
+                    Ok(t) => Some(t.with_timezone(&Utc)),
+                    Err(_) => {
+                        errs.push(one(
+                            &key(k),
+                            format!("{v:?}"),
+                            "an RFC 3339 time such as 2026-12-21T00:00:00Z",
+                        ));
+                        None
+                    }
+                };
+            if let (Some(from), Some(to)) = (
+                time("from", &f.from, &mut errs),
+                time("to", &f.to, &mut errs),
+            ) {
                 if from >= to {
-                    errs.push(one(&key("to"), &f.to, format!("a time after from ({})", f.from)));
+                    errs.push(one(
+                        &key("to"),
+                        &f.to,
+                        format!("a time after from ({})", f.from),
+                    ));
                 } else {
-                    freezes.push(FreezeConfig { name: f.name, from, to, reason: f.reason });
+                    freezes.push(FreezeConfig {
+                        name: f.name,
+                        from,
+                        to,
+                        reason: f.reason,
+                    });
                 }
             }
         }
 
         let environments = raw.release.environments;
         if environments.is_empty() || environments.iter().any(|e| e.trim().is_empty()) {
-            errs.push(one("release.environments", format!("{environments:?}"), "a non-empty list of environment names"));
+            errs.push(one(
+                "release.environments",
+                format!("{environments:?}"),
+                "a non-empty list of environment names",
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         if environments.iter().any(|e| !seen.insert(e.to_lowercase())) {
-            errs.push(one("release.environments", format!("{environments:?}"), "environment names without repeats"));
+            errs.push(one(
+                "release.environments",
+                format!("{environments:?}"),
+                "environment names without repeats",
+            ));
         }
         let deployment_steps = raw.deployment.steps;
         if deployment_steps.is_empty() || deployment_steps.iter().any(|s| s.trim().is_empty()) {
-            errs.push(one("deployment.steps", format!("{deployment_steps:?}"), "a non-empty list of step descriptions"));
+            errs.push(one(
+                "deployment.steps",
+                format!("{deployment_steps:?}"),
+                "a non-empty list of step descriptions",
+            ));
         }
         if !(0..=365).contains(&raw.els.days) {
-            errs.push(one("els.days", raw.els.days, "a number of days from 0 to 365"));
+            errs.push(one(
+                "els.days",
+                raw.els.days,
+                "a number of days from 0 to 365",
+            ));
         }
         if !(1..=3650).contains(&raw.els.attribution_days) {
-            errs.push(one("els.attribution_days", raw.els.attribution_days, "a number of days from 1 to 3650"));
+            errs.push(one(
+                "els.attribution_days",
+                raw.els.attribution_days,
+                "a number of days from 1 to 3650",
+            ));
         }
 
         if !errs.is_empty() {
@@ -445,8 +569,16 @@ impl Config {
         }
         Ok(Config {
             database_url: raw.database.url,
-            discord: DiscordConfig { api_base: (!api_base.is_empty()).then_some(api_base), guild_id: raw.discord.guild_id },
-            channels: Channels { announcements: ch.announcements, cab: ch.cab, ecab: ch.ecab, deployments: ch.deployments },
+            discord: DiscordConfig {
+                api_base: (!api_base.is_empty()).then_some(api_base),
+                guild_id: raw.discord.guild_id,
+            },
+            channels: Channels {
+                announcements: ch.announcements,
+                cab: ch.cab,
+                ecab: ch.ecab,
+                deployments: ch.deployments,
+            },
             roles,
             cab,
             timezone,
@@ -460,14 +592,22 @@ impl Config {
         })
     }
 
-    /// The ITIL roles granted by a set of chat roles (ids or names).
-    pub fn itil_roles<'a>(&self, chat_roles: impl IntoIterator<Item = &'a str>) -> crate::domain::roles::Roles {
+    /// The ITIL roles granted by a set of chat roles (ids or names). An ITIL
+    /// role's own name (`release_manager`) also grants it, which the console
+    /// uses; it never matches a Discord role id.
+    pub fn itil_roles<'a>(
+        &self,
+        chat_roles: impl IntoIterator<Item = &'a str>,
+    ) -> crate::domain::roles::Roles {
         let chat: Vec<&str> = chat_roles.into_iter().collect();
-        self.roles
+        let mut roles: crate::domain::roles::Roles = self
+            .roles
             .iter()
             .filter(|(_, mapped)| mapped.iter().any(|m| chat.iter().any(|c| c == m)))
             .map(|(r, _)| *r)
-            .collect()
+            .collect();
+        roles.extend(chat.iter().filter_map(|c| Role::from_str(c).ok()));
+        roles
     }
 }
 
@@ -495,7 +635,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(c.cab.quorum, 2);
-        assert_eq!(c.cab.quorum_high, 5, "keys the file does not set keep their defaults");
+        assert_eq!(
+            c.cab.quorum_high, 5,
+            "keys the file does not set keep their defaults"
+        );
         assert_eq!(c.freezes.len(), 1);
     }
 
@@ -538,7 +681,11 @@ days = -1
         ] {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
-        let tz = errs.0.iter().find(|e| e.key == "calendar.timezone").unwrap();
+        let tz = errs
+            .0
+            .iter()
+            .find(|e| e.key == "calendar.timezone")
+            .unwrap();
         assert_eq!(tz.to_string(), "calendar.timezone: \"Mars/Olympus\" — expected an IANA time zone such as Europe/London");
     }
 
@@ -547,7 +694,10 @@ days = -1
         let e = Config::from_layers(Some("[cab]\nquorom = 3\n")).unwrap_err();
         assert!(e.to_string().contains("quorom"), "{e}");
         let e = Config::from_layers(Some("[cab]\nquorum = \"three\"\n")).unwrap_err();
-        assert!(e.to_string().contains("quorum") || e.to_string().contains("u32"), "{e}");
+        assert!(
+            e.to_string().contains("quorum") || e.to_string().contains("u32"),
+            "{e}"
+        );
         let e = Config::from_layers(Some("not toml at all [")).unwrap_err();
         assert!(e.to_string().contains("TOML"), "{e}");
     }
@@ -557,5 +707,6 @@ days = -1
         let c = Config::defaults();
         let r = c.itil_roles(["release-manager", "cab", "other"]);
         assert_eq!(r, [Role::ReleaseManager, Role::CabMember].into());
+        assert_eq!(c.itil_roles(["build_manager"]), [Role::BuildManager].into());
     }
 }

@@ -4,13 +4,13 @@
 //! `db` holds all SQL, `render` all wording, `chat` the platform port and its
 //! adapters, `scheduler` the persisted jobs and the outbox delivery.
 
-// pub mod app;
-// pub mod chat;
+pub mod app;
+pub mod chat;
 pub mod clock;
 pub mod command;
 pub mod config;
-// pub mod db;
+pub mod db;
 pub mod domain;
-// pub mod handlers;
-// pub mod render;
-// pub mod scheduler;
+pub mod handlers;
+pub mod render;
+pub mod scheduler;

@@ -1,1 +1,178 @@
-fn main() {}
+//! `release-desk`: the command line.
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use release_desk::app::App;
+use release_desk::chat::console::{self, ConsoleChat};
+use release_desk::clock::ManualClock;
+use release_desk::config::Config;
+use release_desk::db::Db;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+/// ITIL Release and Deployment Management as a chat bot.
+///
+/// With DISCORD_TOKEN set, runs the Discord bot; without it, starts the local
+/// console on an SQLite file.
+#[derive(Parser)]
+#[command(name = "release-desk", version)]
+struct Cli {
+    /// A TOML file layered over the embedded defaults.
+    #[arg(long, global = true, env = "RELEASE_DESK_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The chat bot (Discord; token from DISCORD_TOKEN, database from DATABASE_URL or config).
+    Run,
+    /// The local console: slash commands typed (or piped) one line at a time.
+    Console {
+        /// The SQLite file (default ./release-desk.sqlite).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// The clock's start time, RFC 3339 (default now), for repeatable runs.
+        #[arg(long)]
+        start: Option<String>,
+    },
+    /// Metrics of the process over a period.
+    Report {
+        /// The SQLite file.
+        #[arg(long)]
+        db: PathBuf,
+        /// First day (YYYY-MM-DD).
+        #[arg(long)]
+        from: String,
+        /// Last day (YYYY-MM-DD).
+        #[arg(long)]
+        to: String,
+        /// text, json or csv.
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Also write a chart (PNG).
+        #[arg(long)]
+        chart: Option<PathBuf>,
+    },
+    /// Validates the configuration and says what is wrong.
+    CheckConfig,
+}
+
+fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+    match Config::load(path) {
+        Ok(mut c) => {
+            c.apply_env();
+            Ok(c)
+        }
+        Err(e) => {
+            eprint!("{e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELEASE_DESK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = match load_config(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Some(Cmd::CheckConfig) => {
+                println!(
+                    "configuration is valid: {} window(s), {} freeze(s), time zone {}, environments {}",
+                    config.windows.len(),
+                    config.freezes.len(),
+                    config.timezone,
+                    config.environments.join(" → ")
+                );
+                Ok(())
+            }
+            Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
+            Some(Cmd::Run) => run_bot(config).await,
+            Some(Cmd::Report { .. }) => anyhow::bail!("release-desk report arrives with the metrics work; it is not available yet"),
+            None => {
+                if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+                    run_bot(config).await
+                } else {
+                    eprintln!(
+                        "No DISCORD_TOKEN set: starting the local console on ./release-desk.sqlite.\n\
+                         Set DISCORD_TOKEN (see README, \"Connecting to Discord\") to run the Discord bot instead. Type :help for help."
+                    );
+                    run_console(config, None, None).await
+                }
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("release-desk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_console(
+    config: Config,
+    db: Option<PathBuf>,
+    start: Option<String>,
+) -> anyhow::Result<()> {
+    let start: DateTime<Utc> = match start {
+        Some(s) => DateTime::parse_from_rfc3339(&s)
+            .with_context(|| {
+                format!("--start {s:?}: expected an RFC 3339 time such as 2026-12-01T09:00:00Z")
+            })?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+    let path = db
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "release-desk.sqlite".to_string());
+    let db = Db::open(&path).await?;
+    let clock = ManualClock::new(start);
+    let app = App {
+        db: db.clone(),
+        config: Arc::new(config),
+        clock: Arc::new(clock.clone()),
+    };
+    let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
+    let chat = ConsoleChat::new(db, out);
+    let stdin = std::io::stdin();
+    let echo = !stdin.is_terminal();
+    console::run(
+        &app,
+        &chat,
+        &clock,
+        tokio::io::BufReader::new(tokio::io::stdin()),
+        echo,
+    )
+    .await
+}
+
+async fn run_bot(_config: Config) -> anyhow::Result<()> {
+    anyhow::bail!("the Discord adapter is not built yet in this version; run `release-desk console` for the local console")
+}

@@ -6,7 +6,9 @@ pub mod spec;
 
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::incident::DefectType;
-use crate::domain::package::{parse_found, parse_requirements, parse_version, Change, ItemKind, Requirement};
+use crate::domain::package::{
+    parse_found, parse_requirements, parse_version, Change, ItemKind, Requirement,
+};
 use crate::domain::rfc::{RfcStatus, RfcType, Risk};
 use crate::domain::timefmt::{parse_date, parse_time};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -46,61 +48,224 @@ pub enum ScheduleAt {
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)]
 pub enum Command {
-    RfcNew { title: String, rfc_type: RfcType, risk: Risk, impact: String, description: Option<String> },
-    RfcShow { id: RecordId },
-    RfcList { status: Option<RfcStatus> },
-    RfcWithdraw { id: RecordId, reason: Option<String> },
-    ReleaseNew { name: String, version: Version, rfcs: Vec<RecordId>, environments: Option<Vec<String>> },
-    ReleasePlan { id: RecordId, scope: Option<String>, backout: Option<String>, acceptance: Option<String> },
-    ReleaseSchedule { id: RecordId, at: ScheduleAt },
-    ReleaseSubmit { id: RecordId },
-    ReleasePrepare { id: RecordId, validation: String, training: Option<String> },
-    ReleaseBuild { id: RecordId, notes: Option<String> },
-    ReleaseTest { id: RecordId, passed: bool, notes: Option<String> },
-    ReleaseAuthorize { id: RecordId, approve: bool, reason: Option<String> },
-    ReleaseCancel { id: RecordId, reason: Option<String> },
-    ReleaseClose { id: RecordId, handover: String, early: Option<String> },
-    ReleaseShow { id: RecordId },
-    ReleaseList { state: Option<String> },
-    ReleaseNotes { id: RecordId },
-    PackageAdd { release: RecordId, item: String, version: Version, kind: ItemKind, change: Change, requires: Vec<Requirement> },
-    PackageRemove { release: RecordId, item: String },
-    PackageBaseline { release: RecordId },
-    PackageShow { release: RecordId },
-    DeployPlan { release: RecordId, env: String, risks: Option<String>, steps: Option<Vec<String>> },
-    DeployStart { release: RecordId, env: String },
-    DeployStep { release: RecordId, env: String, step: u32, failed: bool, note: Option<String> },
-    DeployBackout { release: RecordId, env: String, reason: String },
-    DeployVerify { release: RecordId, env: String, confirmed: bool, notes: Option<String> },
-    DeployStatus { release: RecordId, env: Option<String> },
-    IncidentNew { release: RecordId, severity: u8, defect: DefectType, title: String, env: Option<String> },
-    IncidentResolve { id: RecordId, effort: f64, notes: Option<String> },
-    IncidentList { release: Option<RecordId> },
-    KnownErrorAdd { release: RecordId, description: String, workaround: String },
-    AuditRecord { release: RecordId, env: String, found: Vec<(String, Version)> },
-    CalendarShow { days: u32 },
-    CalendarFreeze { name: String, from: DateTime<Utc>, to: DateTime<Utc>, reason: Option<String> },
-    CalendarIcs { days: u32 },
-    Subscribe { target: Target, via: Via },
-    Unsubscribe { target: Target, via: Via },
-    ReportMetrics { from: Option<NaiveDate>, to: Option<NaiveDate> },
-    ReportRelease { id: RecordId },
+    RfcNew {
+        title: String,
+        rfc_type: RfcType,
+        risk: Risk,
+        impact: String,
+        description: Option<String>,
+    },
+    RfcShow {
+        id: RecordId,
+    },
+    RfcList {
+        status: Option<RfcStatus>,
+    },
+    RfcWithdraw {
+        id: RecordId,
+        reason: Option<String>,
+    },
+    ReleaseNew {
+        name: String,
+        version: Version,
+        rfcs: Vec<RecordId>,
+        environments: Option<Vec<String>>,
+    },
+    ReleasePlan {
+        id: RecordId,
+        scope: Option<String>,
+        backout: Option<String>,
+        acceptance: Option<String>,
+    },
+    ReleaseSchedule {
+        id: RecordId,
+        at: ScheduleAt,
+    },
+    ReleaseSubmit {
+        id: RecordId,
+    },
+    ReleasePrepare {
+        id: RecordId,
+        validation: String,
+        training: Option<String>,
+    },
+    ReleaseBuild {
+        id: RecordId,
+        notes: Option<String>,
+    },
+    ReleaseTest {
+        id: RecordId,
+        passed: bool,
+        notes: Option<String>,
+    },
+    ReleaseAuthorize {
+        id: RecordId,
+        approve: bool,
+        reason: Option<String>,
+    },
+    ReleaseCancel {
+        id: RecordId,
+        reason: Option<String>,
+    },
+    ReleaseClose {
+        id: RecordId,
+        handover: String,
+        early: Option<String>,
+    },
+    ReleaseShow {
+        id: RecordId,
+    },
+    ReleaseList {
+        state: Option<String>,
+    },
+    ReleaseNotes {
+        id: RecordId,
+    },
+    PackageAdd {
+        release: RecordId,
+        item: String,
+        version: Version,
+        kind: ItemKind,
+        change: Change,
+        requires: Vec<Requirement>,
+    },
+    PackageRemove {
+        release: RecordId,
+        item: String,
+    },
+    PackageBaseline {
+        release: RecordId,
+    },
+    PackageShow {
+        release: RecordId,
+    },
+    DeployPlan {
+        release: RecordId,
+        env: String,
+        risks: Option<String>,
+        steps: Option<Vec<String>>,
+    },
+    DeployStart {
+        release: RecordId,
+        env: String,
+    },
+    DeployStep {
+        release: RecordId,
+        env: String,
+        step: u32,
+        failed: bool,
+        note: Option<String>,
+    },
+    DeployBackout {
+        release: RecordId,
+        env: String,
+        reason: String,
+    },
+    DeployVerify {
+        release: RecordId,
+        env: String,
+        confirmed: bool,
+        notes: Option<String>,
+    },
+    DeployStatus {
+        release: RecordId,
+        env: Option<String>,
+    },
+    IncidentNew {
+        release: RecordId,
+        severity: u8,
+        defect: DefectType,
+        title: String,
+        env: Option<String>,
+    },
+    IncidentResolve {
+        id: RecordId,
+        effort: f64,
+        notes: Option<String>,
+    },
+    IncidentList {
+        release: Option<RecordId>,
+    },
+    KnownErrorAdd {
+        release: RecordId,
+        description: String,
+        workaround: String,
+    },
+    AuditRecord {
+        release: RecordId,
+        env: String,
+        found: Vec<(String, Version)>,
+    },
+    CalendarShow {
+        days: u32,
+    },
+    CalendarFreeze {
+        name: String,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        reason: Option<String>,
+    },
+    CalendarIcs {
+        days: u32,
+    },
+    Subscribe {
+        target: Target,
+        via: Via,
+    },
+    Unsubscribe {
+        target: Target,
+        via: Via,
+    },
+    ReportMetrics {
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    },
+    ReportRelease {
+        id: RecordId,
+    },
 }
 
 /// Every command path, in definition order; a test proves it matches `commands/`.
 pub const PATHS: &[&str] = &[
-    "/rfc new", "/rfc show", "/rfc list", "/rfc withdraw",
-    "/release new", "/release plan", "/release schedule", "/release submit", "/release prepare", "/release build",
-    "/release test", "/release authorize", "/release cancel", "/release close", "/release show", "/release list",
+    "/rfc new",
+    "/rfc show",
+    "/rfc list",
+    "/rfc withdraw",
+    "/release new",
+    "/release plan",
+    "/release schedule",
+    "/release submit",
+    "/release prepare",
+    "/release build",
+    "/release test",
+    "/release authorize",
+    "/release cancel",
+    "/release close",
+    "/release show",
+    "/release list",
     "/release notes",
-    "/package add", "/package remove", "/package baseline", "/package show",
-    "/deploy plan", "/deploy start", "/deploy step", "/deploy backout", "/deploy verify", "/deploy status",
-    "/incident new", "/incident resolve", "/incident list",
+    "/package add",
+    "/package remove",
+    "/package baseline",
+    "/package show",
+    "/deploy plan",
+    "/deploy start",
+    "/deploy step",
+    "/deploy backout",
+    "/deploy verify",
+    "/deploy status",
+    "/incident new",
+    "/incident resolve",
+    "/incident list",
     "/known-error add",
     "/audit record",
-    "/calendar show", "/calendar freeze", "/calendar ics",
-    "/subscribe", "/unsubscribe",
-    "/report metrics", "/report release",
+    "/calendar show",
+    "/calendar freeze",
+    "/calendar ics",
+    "/subscribe",
+    "/unsubscribe",
+    "/report metrics",
+    "/report release",
 ];
 
 impl Command {
@@ -160,11 +325,19 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn bad(&self, option: &str, value: &str, expected: impl Into<String>) -> ParseError {
-        ParseError::BadValue { option: option.into(), value: value.into(), expected: expected.into() }
+        ParseError::BadValue {
+            option: option.into(),
+            value: value.into(),
+            expected: expected.into(),
+        }
     }
 
     fn missing(&self, option: &str) -> ParseError {
-        ParseError::MissingOption { path: self.inv.path(), name: option.into(), description: "required".into() }
+        ParseError::MissingOption {
+            path: self.inv.path(),
+            name: option.into(),
+            description: "required".into(),
+        }
     }
 
     fn opt(&self, name: &str) -> Option<String> {
@@ -211,7 +384,9 @@ impl Reader<'_> {
     fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ParseError> {
         match self.inv.text(name) {
             None => Ok(None),
-            Some(t) => parse_time(t, self.tz).map(Some).map_err(|e| self.bad(name, t, e)),
+            Some(t) => parse_time(t, self.tz)
+                .map(Some)
+                .map_err(|e| self.bad(name, t, e)),
         }
     }
 
@@ -226,7 +401,11 @@ impl Reader<'_> {
         match self.inv.text(name) {
             None => Ok(None),
             Some(t) => {
-                let items: Vec<String> = t.split(sep).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+                let items: Vec<String> = t
+                    .split(sep)
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect();
                 if items.is_empty() {
                     return Err(self.bad(name, t, format!("a {sep}-separated list")));
                 }
@@ -240,7 +419,9 @@ impl Reader<'_> {
         if t.eq_ignore_ascii_case("all") {
             return Ok(Target::All);
         }
-        RecordId::parse_as(RecordKind::Release, &t).map(Target::Release).ok_or_else(|| self.bad("target", &t, "REL-<n> or all"))
+        RecordId::parse_as(RecordKind::Release, &t)
+            .map(Target::Release)
+            .ok_or_else(|| self.bad("target", &t, "REL-<n> or all"))
     }
 
     fn via(&self) -> Via {
@@ -258,7 +439,8 @@ impl Command {
         use Command as C;
         let r = Reader { inv, tz };
         let path = inv.path();
-        let days = |name: &str, default: u32| inv.int(name).map_or(default, |d| d.clamp(1, 366) as u32);
+        let days =
+            |name: &str, default: u32| inv.int(name).map_or(default, |d| d.clamp(1, 366) as u32);
         Ok(match path.as_str() {
             "/rfc new" => C::RfcNew {
                 title: r.text("title")?,
@@ -267,15 +449,27 @@ impl Command {
                 impact: r.text("impact")?,
                 description: r.opt("description"),
             },
-            "/rfc show" => C::RfcShow { id: r.id("id", RecordKind::Rfc)? },
-            "/rfc list" => C::RfcList { status: r.choice("status")? },
-            "/rfc withdraw" => C::RfcWithdraw { id: r.id("id", RecordKind::Rfc)?, reason: r.opt("reason") },
+            "/rfc show" => C::RfcShow {
+                id: r.id("id", RecordKind::Rfc)?,
+            },
+            "/rfc list" => C::RfcList {
+                status: r.choice("status")?,
+            },
+            "/rfc withdraw" => C::RfcWithdraw {
+                id: r.id("id", RecordKind::Rfc)?,
+                reason: r.opt("reason"),
+            },
             "/release new" => {
                 let raw = r.text("rfcs")?;
                 let mut rfcs = Vec::new();
                 for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    let id = RecordId::parse_as(RecordKind::Rfc, part)
-                        .ok_or_else(|| r.bad("rfcs", part, "RFC ids separated by commas, e.g. RFC-1,RFC-2"))?;
+                    let id = RecordId::parse_as(RecordKind::Rfc, part).ok_or_else(|| {
+                        r.bad(
+                            "rfcs",
+                            part,
+                            "RFC ids separated by commas, e.g. RFC-1,RFC-2",
+                        )
+                    })?;
                     if !rfcs.contains(&id) {
                         rfcs.push(id);
                     }
@@ -290,14 +484,28 @@ impl Command {
                         return Err(r.bad("environments", dup, "each environment once"));
                     }
                 }
-                C::ReleaseNew { name: r.text("name")?, version: r.version("version")?, rfcs, environments }
+                C::ReleaseNew {
+                    name: r.text("name")?,
+                    version: r.version("version")?,
+                    rfcs,
+                    environments,
+                }
             }
             "/release plan" => {
-                let (scope, backout, acceptance) = (r.opt("scope"), r.opt("backout"), r.opt("acceptance"));
+                let (scope, backout, acceptance) =
+                    (r.opt("scope"), r.opt("backout"), r.opt("acceptance"));
                 if scope.is_none() && backout.is_none() && acceptance.is_none() {
-                    return Err(ParseError::Conflict { path, message: "give at least one of scope, backout, acceptance.".into() });
+                    return Err(ParseError::Conflict {
+                        path,
+                        message: "give at least one of scope, backout, acceptance.".into(),
+                    });
                 }
-                C::ReleasePlan { id: r.rid()?, scope, backout, acceptance }
+                C::ReleasePlan {
+                    id: r.rid()?,
+                    scope,
+                    backout,
+                    acceptance,
+                }
             }
             "/release schedule" => {
                 let at = match (r.opt("window"), r.time("at")?) {
@@ -313,16 +521,38 @@ impl Command {
                 C::ReleaseSchedule { id: r.rid()?, at }
             }
             "/release submit" => C::ReleaseSubmit { id: r.rid()? },
-            "/release prepare" => C::ReleasePrepare { id: r.rid()?, validation: r.text("validation")?, training: r.opt("training") },
-            "/release build" => C::ReleaseBuild { id: r.rid()?, notes: r.opt("notes") },
-            "/release test" => C::ReleaseTest { id: r.rid()?, passed: r.text("result")? == "pass", notes: r.opt("notes") },
-            "/release authorize" => {
-                C::ReleaseAuthorize { id: r.rid()?, approve: r.text("decision")? == "approve", reason: r.opt("reason") }
-            }
-            "/release cancel" => C::ReleaseCancel { id: r.rid()?, reason: r.opt("reason") },
-            "/release close" => C::ReleaseClose { id: r.rid()?, handover: r.text("handover")?, early: r.opt("early") },
+            "/release prepare" => C::ReleasePrepare {
+                id: r.rid()?,
+                validation: r.text("validation")?,
+                training: r.opt("training"),
+            },
+            "/release build" => C::ReleaseBuild {
+                id: r.rid()?,
+                notes: r.opt("notes"),
+            },
+            "/release test" => C::ReleaseTest {
+                id: r.rid()?,
+                passed: r.text("result")? == "pass",
+                notes: r.opt("notes"),
+            },
+            "/release authorize" => C::ReleaseAuthorize {
+                id: r.rid()?,
+                approve: r.text("decision")? == "approve",
+                reason: r.opt("reason"),
+            },
+            "/release cancel" => C::ReleaseCancel {
+                id: r.rid()?,
+                reason: r.opt("reason"),
+            },
+            "/release close" => C::ReleaseClose {
+                id: r.rid()?,
+                handover: r.text("handover")?,
+                early: r.opt("early"),
+            },
             "/release show" => C::ReleaseShow { id: r.rid()? },
-            "/release list" => C::ReleaseList { state: r.opt("state") },
+            "/release list" => C::ReleaseList {
+                state: r.opt("state"),
+            },
             "/release notes" => C::ReleaseNotes { id: r.rid()? },
             "/package add" => {
                 let requires = match r.opt("requires") {
@@ -338,11 +568,22 @@ impl Command {
                     requires,
                 }
             }
-            "/package remove" => C::PackageRemove { release: r.rel()?, item: r.text("item")? },
+            "/package remove" => C::PackageRemove {
+                release: r.rel()?,
+                item: r.text("item")?,
+            },
             "/package baseline" => C::PackageBaseline { release: r.rel()? },
             "/package show" => C::PackageShow { release: r.rel()? },
-            "/deploy plan" => C::DeployPlan { release: r.rel()?, env: r.text("env")?, risks: r.opt("risks"), steps: r.list("steps", ';')? },
-            "/deploy start" => C::DeployStart { release: r.rel()?, env: r.text("env")? },
+            "/deploy plan" => C::DeployPlan {
+                release: r.rel()?,
+                env: r.text("env")?,
+                risks: r.opt("risks"),
+                steps: r.list("steps", ';')?,
+            },
+            "/deploy start" => C::DeployStart {
+                release: r.rel()?,
+                env: r.text("env")?,
+            },
             "/deploy step" => C::DeployStep {
                 release: r.rel()?,
                 env: r.text("env")?,
@@ -350,14 +591,21 @@ impl Command {
                 failed: r.text("status")? == "failed",
                 note: r.opt("note"),
             },
-            "/deploy backout" => C::DeployBackout { release: r.rel()?, env: r.text("env")?, reason: r.text("reason")? },
+            "/deploy backout" => C::DeployBackout {
+                release: r.rel()?,
+                env: r.text("env")?,
+                reason: r.text("reason")?,
+            },
             "/deploy verify" => C::DeployVerify {
                 release: r.rel()?,
                 env: r.text("env")?,
                 confirmed: r.text("result")? == "confirmed",
                 notes: r.opt("notes"),
             },
-            "/deploy status" => C::DeployStatus { release: r.rel()?, env: r.opt("env") },
+            "/deploy status" => C::DeployStatus {
+                release: r.rel()?,
+                env: r.opt("env"),
+            },
             "/incident new" => C::IncidentNew {
                 release: r.rel()?,
                 severity: inv.int("severity").ok_or_else(|| r.missing("severity"))? as u8,
@@ -370,35 +618,64 @@ impl Command {
                 effort: inv.num("effort").ok_or_else(|| r.missing("effort"))?,
                 notes: r.opt("notes"),
             },
-            "/incident list" => C::IncidentList { release: r.id_opt("release", RecordKind::Release)? },
-            "/known-error add" => {
-                C::KnownErrorAdd { release: r.rel()?, description: r.text("description")?, workaround: r.text("workaround")? }
-            }
+            "/incident list" => C::IncidentList {
+                release: r.id_opt("release", RecordKind::Release)?,
+            },
+            "/known-error add" => C::KnownErrorAdd {
+                release: r.rel()?,
+                description: r.text("description")?,
+                workaround: r.text("workaround")?,
+            },
             "/audit record" => {
                 let t = r.text("found")?;
                 let found = parse_found(&t).map_err(|e| r.bad("found", &t, e))?;
                 if found.is_empty() {
                     return Err(r.bad("found", &t, "at least one item=version"));
                 }
-                C::AuditRecord { release: r.rel()?, env: r.text("env")?, found }
+                C::AuditRecord {
+                    release: r.rel()?,
+                    env: r.text("env")?,
+                    found,
+                }
             }
-            "/calendar show" => C::CalendarShow { days: days("days", 14) },
+            "/calendar show" => C::CalendarShow {
+                days: days("days", 14),
+            },
             "/calendar freeze" => {
                 let from = r.time("from")?.ok_or_else(|| r.missing("from"))?;
                 let to = r.time("to")?.ok_or_else(|| r.missing("to"))?;
                 if from >= to {
-                    return Err(ParseError::Conflict { path, message: "from must be before to.".into() });
+                    return Err(ParseError::Conflict {
+                        path,
+                        message: "from must be before to.".into(),
+                    });
                 }
-                C::CalendarFreeze { name: r.text("name")?, from, to, reason: r.opt("reason") }
+                C::CalendarFreeze {
+                    name: r.text("name")?,
+                    from,
+                    to,
+                    reason: r.opt("reason"),
+                }
             }
-            "/calendar ics" => C::CalendarIcs { days: days("days", 30) },
-            "/subscribe" => C::Subscribe { target: r.target()?, via: r.via() },
-            "/unsubscribe" => C::Unsubscribe { target: r.target()?, via: r.via() },
+            "/calendar ics" => C::CalendarIcs {
+                days: days("days", 30),
+            },
+            "/subscribe" => C::Subscribe {
+                target: r.target()?,
+                via: r.via(),
+            },
+            "/unsubscribe" => C::Unsubscribe {
+                target: r.target()?,
+                via: r.via(),
+            },
             "/report metrics" => {
                 let (from, to) = (r.date("from")?, r.date("to")?);
                 if let (Some(f), Some(t)) = (from, to) {
                     if f > t {
-                        return Err(ParseError::Conflict { path, message: "from must not be after to.".into() });
+                        return Err(ParseError::Conflict {
+                            path,
+                            message: "from must not be after to.".into(),
+                        });
                     }
                 }
                 C::ReportMetrics { from, to }

@@ -48,27 +48,36 @@ impl Invocation {
 
     /// A text option.
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.options.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
-            OptValue::Text(t) => Some(t.as_str()),
-            _ => None,
-        })
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| match v {
+                OptValue::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
     }
 
     /// A whole-number option.
     pub fn int(&self, name: &str) -> Option<i64> {
-        self.options.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
-            OptValue::Int(i) => Some(*i),
-            _ => None,
-        })
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| match v {
+                OptValue::Int(i) => Some(*i),
+                _ => None,
+            })
     }
 
     /// A number option.
     pub fn num(&self, name: &str) -> Option<f64> {
-        self.options.iter().find(|(n, _)| n == name).and_then(|(_, v)| match v {
-            OptValue::Num(n) => Some(*n),
-            OptValue::Int(i) => Some(*i as f64),
-            _ => None,
-        })
+        self.options
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| match v {
+                OptValue::Num(n) => Some(*n),
+                OptValue::Int(i) => Some(*i as f64),
+                _ => None,
+            })
     }
 }
 
@@ -210,7 +219,10 @@ fn split_options(path: &str, rest: &str) -> Result<Vec<(String, String)>, ParseE
             chars.next();
         }
         if chars.peek() != Some(&':') || name.is_empty() {
-            return Err(ParseError::NotAnOption { path: path.to_string(), token: name });
+            return Err(ParseError::NotAnOption {
+                path: path.to_string(),
+                token: name,
+            });
         }
         chars.next();
         let mut value = String::new();
@@ -223,7 +235,9 @@ fn split_options(path: &str, rest: &str) -> Result<Vec<(String, String)>, ParseE
                         closed = true;
                         break;
                     }
-                    '\\' if matches!(chars.peek(), Some('"') | Some('\\')) => value.push(chars.next().unwrap_or('\\')),
+                    '\\' if matches!(chars.peek(), Some('"') | Some('\\')) => {
+                        value.push(chars.next().unwrap_or('\\'))
+                    }
                     c => value.push(c),
                 }
             }
@@ -231,7 +245,10 @@ fn split_options(path: &str, rest: &str) -> Result<Vec<(String, String)>, ParseE
                 return Err(ParseError::UnterminatedQuote { option: name });
             }
             if chars.peek().is_some_and(|c| !c.is_whitespace()) {
-                return Err(ParseError::NotAnOption { path: path.to_string(), token: format!("{name}:\"{value}\"…") });
+                return Err(ParseError::NotAnOption {
+                    path: path.to_string(),
+                    token: format!("{name}:\"{value}\"…"),
+                });
             }
         } else {
             while let Some(&c) = chars.peek() {
@@ -247,26 +264,48 @@ fn split_options(path: &str, rest: &str) -> Result<Vec<(String, String)>, ParseE
 }
 
 fn command_names(reg: &Registry) -> Vec<String> {
-    reg.commands.iter().map(|c| format!("/{}", c.name)).collect()
+    reg.commands
+        .iter()
+        .map(|c| format!("/{}", c.name))
+        .collect()
 }
 
 /// Finds the definition a command path names.
-pub fn resolve<'a>(reg: &'a Registry, command: &str, sub: Option<&str>) -> Result<Leaf<'a>, ParseError> {
-    let def = reg.command(command).ok_or_else(|| ParseError::UnknownCommand {
-        name: command.to_string(),
-        known: command_names(reg),
-    })?;
+pub fn resolve<'a>(
+    reg: &'a Registry,
+    command: &str,
+    sub: Option<&str>,
+) -> Result<Leaf<'a>, ParseError> {
+    let def = reg
+        .command(command)
+        .ok_or_else(|| ParseError::UnknownCommand {
+            name: command.to_string(),
+            known: command_names(reg),
+        })?;
     if def.sub.is_empty() {
-        return Ok(Leaf { command: def, sub: None });
+        return Ok(Leaf {
+            command: def,
+            sub: None,
+        });
     }
     let subs = || def.sub.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
-    let name = sub.ok_or_else(|| ParseError::MissingSubcommand { command: def.name.clone(), subs: subs() })?;
-    let s = def.sub.iter().find(|s| s.name == name).ok_or_else(|| ParseError::UnknownSubcommand {
+    let name = sub.ok_or_else(|| ParseError::MissingSubcommand {
         command: def.name.clone(),
-        name: name.to_string(),
         subs: subs(),
     })?;
-    Ok(Leaf { command: def, sub: Some(s) })
+    let s =
+        def.sub
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| ParseError::UnknownSubcommand {
+                command: def.name.clone(),
+                name: name.to_string(),
+                subs: subs(),
+            })?;
+    Ok(Leaf {
+        command: def,
+        sub: Some(s),
+    })
 }
 
 /// Checks raw option text against the definition and types each value.
@@ -275,20 +314,34 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
     let defs = leaf.options();
     let mut options: Vec<(String, OptValue)> = Vec::new();
     for (name, value) in raw {
-        let def = defs.iter().find(|d| d.name == name).ok_or_else(|| ParseError::UnknownOption {
-            path: path.clone(),
-            name: name.clone(),
-            known: defs.iter().map(|d| d.name.clone()).collect(),
-        })?;
+        let def =
+            defs.iter()
+                .find(|d| d.name == name)
+                .ok_or_else(|| ParseError::UnknownOption {
+                    path: path.clone(),
+                    name: name.clone(),
+                    known: defs.iter().map(|d| d.name.clone()).collect(),
+                })?;
         if options.iter().any(|(n, _)| *n == name) {
-            return Err(ParseError::DuplicateOption { path: path.clone(), name });
+            return Err(ParseError::DuplicateOption {
+                path: path.clone(),
+                name,
+            });
         }
         let len = value.chars().count();
         if len > def.max_len() {
-            return Err(ParseError::TooLong { option: name, len, max: def.max_len() });
+            return Err(ParseError::TooLong {
+                option: name,
+                len,
+                max: def.max_len(),
+            });
         }
         if !def.choices.is_empty() && !def.choices.contains(&value) {
-            return Err(ParseError::BadChoice { option: name, value, choices: def.choices.clone() });
+            return Err(ParseError::BadChoice {
+                option: name,
+                value,
+                choices: def.choices.clone(),
+            });
         }
         let range = || match (def.min, def.max) {
             (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
@@ -296,26 +349,46 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
             (None, Some(hi)) => format!(" of at most {hi}"),
             (None, None) => String::new(),
         };
-        let in_range = |n: f64| def.min.is_none_or(|lo| n >= lo) && def.max.is_none_or(|hi| n <= hi);
+        let in_range =
+            |n: f64| def.min.is_none_or(|lo| n >= lo) && def.max.is_none_or(|hi| n <= hi);
         let typed = match def.kind {
             OptionType::String => {
                 if value.trim().is_empty() {
-                    return Err(ParseError::BadValue { option: name, value, expected: "some text".into() });
+                    return Err(ParseError::BadValue {
+                        option: name,
+                        value,
+                        expected: "some text".into(),
+                    });
                 }
                 OptValue::Text(value)
             }
             OptionType::Integer => match value.trim().parse::<i64>() {
                 Ok(n) if in_range(n as f64) => OptValue::Int(n),
-                _ => return Err(ParseError::BadValue { option: name, value, expected: format!("a whole number{}", range()) }),
+                _ => {
+                    return Err(ParseError::BadValue {
+                        option: name,
+                        value,
+                        expected: format!("a whole number{}", range()),
+                    })
+                }
             },
             OptionType::Number => match value.trim().parse::<f64>() {
                 Ok(n) if n.is_finite() && in_range(n) => OptValue::Num(n),
-                _ => return Err(ParseError::BadValue { option: name, value, expected: format!("a number{}", range()) }),
+                _ => {
+                    return Err(ParseError::BadValue {
+                        option: name,
+                        value,
+                        expected: format!("a number{}", range()),
+                    })
+                }
             },
         };
         options.push((name, typed));
     }
-    if let Some(missing) = defs.iter().find(|d| d.required && !options.iter().any(|(n, _)| *n == d.name)) {
+    if let Some(missing) = defs
+        .iter()
+        .find(|d| d.required && !options.iter().any(|(n, _)| *n == d.name))
+    {
         return Err(ParseError::MissingOption {
             path,
             name: missing.name.clone(),
@@ -333,13 +406,17 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
 pub fn parse_line(reg: &Registry, line: &str) -> Result<Invocation, ParseError> {
     let line = line.trim();
     let Some(body) = line.strip_prefix('/') else {
-        return Err(ParseError::NotACommand { known: command_names(reg) });
+        return Err(ParseError::NotACommand {
+            known: command_names(reg),
+        });
     };
     let (command, rest) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
-    let def = reg.command(command).ok_or_else(|| ParseError::UnknownCommand {
-        name: command.to_string(),
-        known: command_names(reg),
-    })?;
+    let def = reg
+        .command(command)
+        .ok_or_else(|| ParseError::UnknownCommand {
+            name: command.to_string(),
+            known: command_names(reg),
+        })?;
     let (sub, rest) = if def.sub.is_empty() {
         (None, rest)
     } else {

@@ -13,11 +13,17 @@ pub const FILES: &[(&str, &str)] = &[
     ("package", include_str!("../../commands/package.toml")),
     ("deploy", include_str!("../../commands/deploy.toml")),
     ("incident", include_str!("../../commands/incident.toml")),
-    ("known-error", include_str!("../../commands/known-error.toml")),
+    (
+        "known-error",
+        include_str!("../../commands/known-error.toml"),
+    ),
     ("audit", include_str!("../../commands/audit.toml")),
     ("calendar", include_str!("../../commands/calendar.toml")),
     ("subscribe", include_str!("../../commands/subscribe.toml")),
-    ("unsubscribe", include_str!("../../commands/unsubscribe.toml")),
+    (
+        "unsubscribe",
+        include_str!("../../commands/unsubscribe.toml"),
+    ),
     ("report", include_str!("../../commands/report.toml")),
 ];
 
@@ -130,7 +136,10 @@ impl<'a> Leaf<'a> {
     /// The roles required (empty: everyone).
     pub fn roles(&self) -> Vec<Role> {
         let names = self.sub.map_or(&self.command.roles, |s| &s.roles);
-        names.iter().filter_map(|r| Role::from_str(r).ok()).collect()
+        names
+            .iter()
+            .filter_map(|r| Role::from_str(r).ok())
+            .collect()
     }
 
     /// `/release new`.
@@ -154,13 +163,15 @@ impl Registry {
     fn load() -> Result<Registry, String> {
         let mut commands = Vec::new();
         for (file, text) in FILES {
-            let def: CommandDef = toml::from_str(text).map_err(|e| format!("commands/{file}.toml: {e}"))?;
+            let def: CommandDef =
+                toml::from_str(text).map_err(|e| format!("commands/{file}.toml: {e}"))?;
             if def.name != *file {
                 return Err(format!("commands/{file}.toml names itself {}", def.name));
             }
             for leaf in def.sub.iter().map(|s| &s.roles).chain([&def.roles]) {
                 for r in leaf {
-                    Role::from_str(r).map_err(|e| format!("commands/{file}.toml: role {r:?}: expected {e}"))?;
+                    Role::from_str(r)
+                        .map_err(|e| format!("commands/{file}.toml: role {r:?}: expected {e}"))?;
                 }
             }
             commands.push(def);
@@ -171,7 +182,9 @@ impl Registry {
     /// The definitions, parsed once.
     pub fn get() -> &'static Registry {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
-        REGISTRY.get_or_init(|| Registry::load().unwrap_or_else(|e| panic!("embedded command definition: {e}")))
+        REGISTRY.get_or_init(|| {
+            Registry::load().unwrap_or_else(|e| panic!("embedded command definition: {e}"))
+        })
     }
 
     /// A command by name.
@@ -185,9 +198,18 @@ impl Registry {
             .iter()
             .flat_map(|c| {
                 if c.sub.is_empty() {
-                    vec![Leaf { command: c, sub: None }]
+                    vec![Leaf {
+                        command: c,
+                        sub: None,
+                    }]
                 } else {
-                    c.sub.iter().map(|s| Leaf { command: c, sub: Some(s) }).collect()
+                    c.sub
+                        .iter()
+                        .map(|s| Leaf {
+                            command: c,
+                            sub: Some(s),
+                        })
+                        .collect()
                 }
             })
             .collect()

@@ -43,7 +43,8 @@ fn every_definition_parses_into_a_command_and_every_command_has_a_definition() {
             let mut line = leaf.path();
             for def in leaf.options().iter().filter(|d| all || d.required) {
                 // `/release schedule` takes window or at, not both.
-                if leaf.path() == "/release schedule" && (def.name == "at" || def.name == "window") {
+                if leaf.path() == "/release schedule" && (def.name == "at" || def.name == "window")
+                {
                     continue;
                 }
                 line.push_str(&format!(" {}:{}", def.name, sample(def)));
@@ -59,7 +60,10 @@ fn every_definition_parses_into_a_command_and_every_command_has_a_definition() {
         }
         seen.push(leaf.path());
     }
-    assert_eq!(seen, PATHS.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        seen,
+        PATHS.iter().map(|p| p.to_string()).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -67,11 +71,21 @@ fn every_definition_declares_valid_roles_and_described_options() {
     for leaf in Registry::get().leaves() {
         for def in leaf.options() {
             assert!(!def.description.is_empty(), "{} {}", leaf.path(), def.name);
-            assert!(def.description.chars().count() <= 100, "Discord limits descriptions to 100 characters");
+            assert!(
+                def.description.chars().count() <= 100,
+                "Discord limits descriptions to 100 characters"
+            );
         }
     }
-    let release_new = Registry::get().leaves().into_iter().find(|l| l.path() == "/release new").unwrap();
-    assert_eq!(release_new.roles(), vec![crate::domain::roles::Role::ReleaseManager]);
+    let release_new = Registry::get()
+        .leaves()
+        .into_iter()
+        .find(|l| l.path() == "/release new")
+        .unwrap();
+    assert_eq!(
+        release_new.roles(),
+        vec![crate::domain::roles::Role::ReleaseManager]
+    );
 }
 
 #[test]
@@ -91,10 +105,20 @@ fn the_transcript_line_parses() {
             description: None
         }
     );
-    let cmd = Command::parse("/release new name:\"Payments 2.3\" version:2.3.0 rfcs:RFC-1", tz()).unwrap();
+    let cmd = Command::parse(
+        "/release new name:\"Payments 2.3\" version:2.3.0 rfcs:RFC-1",
+        tz(),
+    )
+    .unwrap();
     assert!(matches!(cmd, Command::ReleaseNew { ref rfcs, .. } if rfcs == &vec![RecordId::rfc(1)]));
     let cmd = Command::parse("/subscribe target:rel-2 via:dm", tz()).unwrap();
-    assert_eq!(cmd, Command::Subscribe { target: Target::Release(RecordId::release(2)), via: Via::Dm });
+    assert_eq!(
+        cmd,
+        Command::Subscribe {
+            target: Target::Release(RecordId::release(2)),
+            via: Via::Dm
+        }
+    );
 }
 
 fn err(line: &str) -> ParseError {
@@ -109,31 +133,82 @@ fn errors_are_specific() {
     assert!(e.to_string().contains("/release"), "{e}");
     let e = err("/release");
     assert!(e.to_string().contains("new, plan, schedule"), "{e}");
-    assert!(matches!(err("/release frobnicate id:REL-1"), ParseError::UnknownSubcommand { .. }));
+    assert!(matches!(
+        err("/release frobnicate id:REL-1"),
+        ParseError::UnknownSubcommand { .. }
+    ));
     assert!(matches!(err("/release show"), ParseError::MissingOption { name, .. } if name == "id"));
-    assert!(matches!(err("/release show id:REL-1 colour:red"), ParseError::UnknownOption { name, .. } if name == "colour"));
-    assert!(matches!(err("/release show id:REL-1 id:REL-2"), ParseError::DuplicateOption { .. }));
+    assert!(
+        matches!(err("/release show id:REL-1 colour:red"), ParseError::UnknownOption { name, .. } if name == "colour")
+    );
+    assert!(matches!(
+        err("/release show id:REL-1 id:REL-2"),
+        ParseError::DuplicateOption { .. }
+    ));
     let e = err("/release test id:REL-1 result:maybe");
-    assert_eq!(e.to_string(), "result: \"maybe\" is not a choice. Choose one of: pass, fail.");
-    assert!(matches!(err("/release show id:RFC-1"), ParseError::BadValue { option, .. } if option == "id"));
-    assert!(matches!(err("/release new name:x version:two rfcs:RFC-1"), ParseError::BadValue { option, .. } if option == "version"));
-    assert!(matches!(err("/deploy step release:REL-1 env:prod step:x status:done"), ParseError::BadValue { option, .. } if option == "step"));
-    assert!(matches!(err("/incident new release:REL-1 severity:7 defect:code title:t"), ParseError::BadValue { option, .. } if option == "severity"));
-    assert!(matches!(err("/calendar freeze name:x from:soon to:2026-12-01"), ParseError::BadValue { option, .. } if option == "from"));
-    assert!(matches!(err("/calendar freeze name:x from:2026-12-02 to:2026-12-01"), ParseError::Conflict { .. }));
-    assert!(matches!(err("/rfc new title:\"open quote type:normal"), ParseError::UnterminatedQuote { .. }));
-    assert!(matches!(err("/rfc show RFC-1"), ParseError::NotAnOption { .. }));
+    assert_eq!(
+        e.to_string(),
+        "result: \"maybe\" is not a choice. Choose one of: pass, fail."
+    );
+    assert!(
+        matches!(err("/release show id:RFC-1"), ParseError::BadValue { option, .. } if option == "id")
+    );
+    assert!(
+        matches!(err("/release new name:x version:two rfcs:RFC-1"), ParseError::BadValue { option, .. } if option == "version")
+    );
+    assert!(
+        matches!(err("/deploy step release:REL-1 env:prod step:x status:done"), ParseError::BadValue { option, .. } if option == "step")
+    );
+    assert!(
+        matches!(err("/incident new release:REL-1 severity:7 defect:code title:t"), ParseError::BadValue { option, .. } if option == "severity")
+    );
+    assert!(
+        matches!(err("/calendar freeze name:x from:soon to:2026-12-01"), ParseError::BadValue { option, .. } if option == "from")
+    );
+    assert!(matches!(
+        err("/calendar freeze name:x from:2026-12-02 to:2026-12-01"),
+        ParseError::Conflict { .. }
+    ));
+    assert!(matches!(
+        err("/rfc new title:\"open quote type:normal"),
+        ParseError::UnterminatedQuote { .. }
+    ));
+    assert!(matches!(
+        err("/rfc show RFC-1"),
+        ParseError::NotAnOption { .. }
+    ));
     let long = "x".repeat(101);
-    assert!(matches!(err(&format!("/rfc new title:{long} type:normal risk:low impact:i")), ParseError::TooLong { max: 100, .. }));
-    assert!(matches!(err("/release schedule id:REL-1"), ParseError::Conflict { .. }));
-    assert!(matches!(err("/release plan id:REL-1"), ParseError::Conflict { .. }));
-    assert!(matches!(err("/rfc new title:\"\" type:normal risk:low impact:i"), ParseError::BadValue { .. }));
-    assert!(matches!(err("/release new name:x version:1.0.0 rfcs:RFC-1 environments:a,A"), ParseError::BadValue { .. }));
+    assert!(matches!(
+        err(&format!(
+            "/rfc new title:{long} type:normal risk:low impact:i"
+        )),
+        ParseError::TooLong { max: 100, .. }
+    ));
+    assert!(matches!(
+        err("/release schedule id:REL-1"),
+        ParseError::Conflict { .. }
+    ));
+    assert!(matches!(
+        err("/release plan id:REL-1"),
+        ParseError::Conflict { .. }
+    ));
+    assert!(matches!(
+        err("/rfc new title:\"\" type:normal risk:low impact:i"),
+        ParseError::BadValue { .. }
+    ));
+    assert!(matches!(
+        err("/release new name:x version:1.0.0 rfcs:RFC-1 environments:a,A"),
+        ParseError::BadValue { .. }
+    ));
 }
 
 #[test]
 fn quotes_escape_and_keep_mentions_verbatim() {
-    let inv = parse_line(Registry::get(), r#"/rfc new title:"say \"hi\" @everyone" type:normal risk:low impact:x"#).unwrap();
+    let inv = parse_line(
+        Registry::get(),
+        r#"/rfc new title:"say \"hi\" @everyone" type:normal risk:low impact:x"#,
+    )
+    .unwrap();
     assert_eq!(inv.text("title"), Some("say \"hi\" @everyone"));
 }
 

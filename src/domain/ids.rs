@@ -50,19 +50,31 @@ pub struct RecordId {
 impl RecordId {
     /// An RFC id.
     pub fn rfc(n: i64) -> Self {
-        Self { kind: RecordKind::Rfc, n }
+        Self {
+            kind: RecordKind::Rfc,
+            n,
+        }
     }
     /// A release id.
     pub fn release(n: i64) -> Self {
-        Self { kind: RecordKind::Release, n }
+        Self {
+            kind: RecordKind::Release,
+            n,
+        }
     }
     /// An incident id.
     pub fn incident(n: i64) -> Self {
-        Self { kind: RecordKind::Incident, n }
+        Self {
+            kind: RecordKind::Incident,
+            n,
+        }
     }
     /// A known-error id.
     pub fn known_error(n: i64) -> Self {
-        Self { kind: RecordKind::KnownError, n }
+        Self {
+            kind: RecordKind::KnownError,
+            n,
+        }
     }
 
     /// Parses `text` as an id of `kind`, in any case (`rel-3`, `REL-3`).
@@ -92,13 +104,22 @@ mod tests {
 
     #[test]
     fn parses_any_case_and_rejects_other_kinds() {
-        assert_eq!(RecordId::parse_as(RecordKind::Release, "rel-3"), Some(RecordId::release(3)));
-        assert_eq!(RecordId::parse_as(RecordKind::Release, " REL-12 "), Some(RecordId::release(12)));
+        assert_eq!(
+            RecordId::parse_as(RecordKind::Release, "rel-3"),
+            Some(RecordId::release(3))
+        );
+        assert_eq!(
+            RecordId::parse_as(RecordKind::Release, " REL-12 "),
+            Some(RecordId::release(12))
+        );
         assert_eq!(RecordId::parse_as(RecordKind::Release, "RFC-3"), None);
         assert_eq!(RecordId::parse_as(RecordKind::Release, "REL-0"), None);
         assert_eq!(RecordId::parse_as(RecordKind::Release, "REL-"), None);
         assert_eq!(RecordId::parse_as(RecordKind::Release, "REL-+3"), None);
-        assert_eq!(RecordId::parse_as(RecordKind::KnownError, "ke-7"), Some(RecordId::known_error(7)));
+        assert_eq!(
+            RecordId::parse_as(RecordKind::KnownError, "ke-7"),
+            Some(RecordId::known_error(7))
+        );
         assert_eq!(RecordId::release(4).to_string(), "REL-4");
     }
 }

@@ -3,6 +3,7 @@
 pub mod ids;
 pub mod incident;
 pub mod package;
+pub mod records;
 pub mod release;
 pub mod rfc;
 pub mod roles;

@@ -50,13 +50,18 @@ pub fn parse_requirements(text: &str) -> Result<Vec<Requirement>, String> {
     let expectation = "constraints such as db-schema>=4.2,<5 (several separated by ;)";
     let mut out = Vec::new();
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let split = part.find(|c: char| "<>=^~*".contains(c) || c.is_whitespace()).ok_or(expectation)?;
+        let split = part
+            .find(|c: char| "<>=^~*".contains(c) || c.is_whitespace())
+            .ok_or(expectation)?;
         let (item, range) = part.split_at(split);
         if item.is_empty() {
             return Err(expectation.into());
         }
         let req = VersionReq::parse(range.trim()).map_err(|_| expectation.to_string())?;
-        out.push(Requirement { item: item.to_string(), req });
+        out.push(Requirement {
+            item: item.to_string(),
+            req,
+        });
     }
     Ok(out)
 }
@@ -108,17 +113,28 @@ pub enum PackageError {
 /// Before the baseline it changes freely until testing; once baselined it is
 /// frozen, except after a failed test (back in Building with runs counted),
 /// when a corrected package may replace the baseline.
-pub fn may_change(state: &ReleaseState, baseline: Option<&str>, test_runs: i64) -> Result<(), PackageError> {
+pub fn may_change(
+    state: &ReleaseState,
+    baseline: Option<&str>,
+    test_runs: i64,
+) -> Result<(), PackageError> {
     let open = matches!(
         state,
-        ReleaseState::Planning | ReleaseState::PlanReview | ReleaseState::Preparing | ReleaseState::Building
+        ReleaseState::Planning
+            | ReleaseState::PlanReview
+            | ReleaseState::Preparing
+            | ReleaseState::Building
     );
     if !open {
-        return Err(PackageError::NotNow { state: state.clone() });
+        return Err(PackageError::NotNow {
+            state: state.clone(),
+        });
     }
     match baseline {
         Some(hash) if !(*state == ReleaseState::Building && test_runs > 0) => {
-            Err(PackageError::Baselined { hash: hash.to_string() })
+            Err(PackageError::Baselined {
+                hash: hash.to_string(),
+            })
         }
         _ => Ok(()),
     }
@@ -130,10 +146,14 @@ pub fn check_compatibility(items: &[Item]) -> Vec<String> {
     for item in items {
         for r in &item.requires {
             match items.iter().find(|i| i.name.eq_ignore_ascii_case(&r.item)) {
-                None => problems.push(format!("{} requires {} {}, which is not in the package", item.name, r.item, r.req)),
-                Some(dep) if dep.change == Change::Retired => {
-                    problems.push(format!("{} requires {} {}, which this release retires", item.name, r.item, r.req))
-                }
+                None => problems.push(format!(
+                    "{} requires {} {}, which is not in the package",
+                    item.name, r.item, r.req
+                )),
+                Some(dep) if dep.change == Change::Retired => problems.push(format!(
+                    "{} requires {} {}, which this release retires",
+                    item.name, r.item, r.req
+                )),
                 Some(dep) if !r.req.matches(&dep.version) => problems.push(format!(
                     "{} requires {} {}, but the package has {} {}",
                     item.name, r.item, r.req, dep.name, dep.version
@@ -160,7 +180,14 @@ pub fn baseline(items: &[Item]) -> Result<String, PackageError> {
     let mut hasher = Sha256::new();
     for i in sorted {
         let requires: Vec<String> = i.requires.iter().map(|r| r.to_string()).collect();
-        hasher.update(format!("{}\t{}\t{}\t{}\t{}\n", i.name, i.kind, i.version, i.change, requires.join(";")));
+        hasher.update(format!(
+            "{}\t{}\t{}\t{}\t{}\n",
+            i.name,
+            i.kind,
+            i.version,
+            i.change,
+            requires.join(";")
+        ));
     }
     Ok(hex::encode(hasher.finalize()))
 }
@@ -205,7 +232,10 @@ pub fn parse_found(text: &str) -> Result<Vec<(String, Version)>, String> {
             if name.is_empty() {
                 return Err(expectation.to_string());
             }
-            Ok((name.to_string(), parse_version(version).map_err(|_| expectation.to_string())?))
+            Ok((
+                name.to_string(),
+                parse_version(version).map_err(|_| expectation.to_string())?,
+            ))
         })
         .collect()
 }
@@ -214,8 +244,14 @@ pub fn parse_found(text: &str) -> Result<Vec<(String, Version)>, String> {
 pub fn audit(baseline: &[Item], found: &[(String, Version)]) -> Vec<Discrepancy> {
     let mut out = Vec::new();
     for item in baseline.iter().filter(|i| i.change != Change::Retired) {
-        match found.iter().find(|(n, _)| n.eq_ignore_ascii_case(&item.name)) {
-            None => out.push(Discrepancy::Missing { item: item.name.clone(), expected: item.version.clone() }),
+        match found
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&item.name))
+        {
+            None => out.push(Discrepancy::Missing {
+                item: item.name.clone(),
+                expected: item.version.clone(),
+            }),
             Some((_, v)) if *v != item.version => out.push(Discrepancy::OtherVersion {
                 item: item.name.clone(),
                 expected: item.version.clone(),
@@ -225,9 +261,14 @@ pub fn audit(baseline: &[Item], found: &[(String, Version)]) -> Vec<Discrepancy>
         }
     }
     for (name, v) in found {
-        let known = baseline.iter().any(|i| i.name.eq_ignore_ascii_case(name) && i.change != Change::Retired);
+        let known = baseline
+            .iter()
+            .any(|i| i.name.eq_ignore_ascii_case(name) && i.change != Change::Retired);
         if !known {
-            out.push(Discrepancy::Extra { item: name.clone(), found: v.clone() });
+            out.push(Discrepancy::Extra {
+                item: name.clone(),
+                found: v.clone(),
+            });
         }
     }
     out
@@ -253,13 +294,19 @@ mod tests {
     use super::*;
 
     fn item(s: &str, requires: &str) -> Item {
-        Item { requires: parse_requirements(requires).unwrap(), ..s.parse().unwrap() }
+        Item {
+            requires: parse_requirements(requires).unwrap(),
+            ..s.parse().unwrap()
+        }
     }
 
     #[test]
     fn versions_are_semver_with_lenient_padding() {
         assert_eq!(parse_version("4.3").unwrap().to_string(), "4.3.0");
-        assert_eq!(parse_version("v2.3.1-rc.1").unwrap().to_string(), "2.3.1-rc.1");
+        assert_eq!(
+            parse_version("v2.3.1-rc.1").unwrap().to_string(),
+            "2.3.1-rc.1"
+        );
         assert!(parse_version("latest").is_err());
         assert!(parse_version("").is_err());
     }
@@ -286,41 +333,82 @@ mod tests {
         assert_eq!(h1, h2);
         assert_eq!(h1.len(), 64);
         let db5 = item("db-schema@5.0.0", "");
-        assert_ne!(baseline(&[api.clone(), item("db-schema@4.4", "")]).unwrap(), h1);
+        assert_ne!(
+            baseline(&[api.clone(), item("db-schema@4.4", "")]).unwrap(),
+            h1
+        );
         match baseline(&[api.clone(), db5]) {
             Err(PackageError::Incompatible { problems }) => {
-                assert_eq!(problems, vec!["api requires db-schema >=4.2, <5, but the package has db-schema 5.0.0"])
+                assert_eq!(
+                    problems,
+                    vec!["api requires db-schema >=4.2, <5, but the package has db-schema 5.0.0"]
+                )
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(baseline(&[api.clone()]), Err(PackageError::Incompatible { .. })));
-        let retired = Item { change: Change::Retired, ..db };
-        assert!(matches!(baseline(&[api, retired]), Err(PackageError::Incompatible { .. })));
+        assert!(matches!(
+            baseline(std::slice::from_ref(&api)),
+            Err(PackageError::Incompatible { .. })
+        ));
+        let retired = Item {
+            change: Change::Retired,
+            ..db
+        };
+        assert!(matches!(
+            baseline(&[api, retired]),
+            Err(PackageError::Incompatible { .. })
+        ));
         assert_eq!(baseline(&[]), Err(PackageError::Empty));
     }
 
     #[test]
     fn package_freezes_at_baseline_and_reopens_after_a_failed_test() {
         assert_eq!(may_change(&ReleaseState::Planning, None, 0), Ok(()));
-        assert!(matches!(may_change(&ReleaseState::Building, Some("ab"), 0), Err(PackageError::Baselined { .. })));
+        assert!(matches!(
+            may_change(&ReleaseState::Building, Some("ab"), 0),
+            Err(PackageError::Baselined { .. })
+        ));
         assert_eq!(may_change(&ReleaseState::Building, Some("ab"), 1), Ok(()));
-        assert!(matches!(may_change(&ReleaseState::Testing, None, 0), Err(PackageError::NotNow { .. })));
+        assert!(matches!(
+            may_change(&ReleaseState::Testing, None, 0),
+            Err(PackageError::NotNow { .. })
+        ));
     }
 
     #[test]
     fn audit_finds_missing_extra_and_other_versions() {
-        let base = vec![item("api@2.3.0", ""), item("db-schema@4.3", ""), Item { change: Change::Retired, ..item("old@1.0.0", "") }];
+        let base = vec![
+            item("api@2.3.0", ""),
+            item("db-schema@4.3", ""),
+            Item {
+                change: Change::Retired,
+                ..item("old@1.0.0", "")
+            },
+        ];
         let found = parse_found("api=2.3.0, db-schema=4.2, cache=1.0").unwrap();
         let d = audit(&base, &found);
         assert_eq!(
             d,
             vec![
-                Discrepancy::OtherVersion { item: "db-schema".into(), expected: Version::new(4, 3, 0), found: Version::new(4, 2, 0) },
-                Discrepancy::Extra { item: "cache".into(), found: Version::new(1, 0, 0) },
+                Discrepancy::OtherVersion {
+                    item: "db-schema".into(),
+                    expected: Version::new(4, 3, 0),
+                    found: Version::new(4, 2, 0)
+                },
+                Discrepancy::Extra {
+                    item: "cache".into(),
+                    found: Version::new(1, 0, 0)
+                },
             ]
         );
         let d = audit(&base, &parse_found("db-schema=4.3").unwrap());
-        assert_eq!(d, vec![Discrepancy::Missing { item: "api".into(), expected: Version::new(2, 3, 0) }]);
+        assert_eq!(
+            d,
+            vec![Discrepancy::Missing {
+                item: "api".into(),
+                expected: Version::new(2, 3, 0)
+            }]
+        );
         assert!(parse_found("api").is_err());
         assert!(parse_found("=1.0").is_err());
     }

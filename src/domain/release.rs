@@ -113,8 +113,16 @@ impl ReleaseState {
     }
 
     /// Rebuilds a stored state; anything unexpected is an error, never a guess.
-    pub fn decode(key: &str, env: Option<&str>, until: Option<DateTime<Utc>>, closure: Option<&str>) -> Result<Self, String> {
-        let need_env = || env.map(str::to_string).ok_or_else(|| format!("state {key} without an environment"));
+    pub fn decode(
+        key: &str,
+        env: Option<&str>,
+        until: Option<DateTime<Utc>>,
+        closure: Option<&str>,
+    ) -> Result<Self, String> {
+        let need_env = || {
+            env.map(str::to_string)
+                .ok_or_else(|| format!("state {key} without an environment"))
+        };
         Ok(match key {
             "planning" => ReleaseState::Planning,
             "plan-review" => ReleaseState::PlanReview,
@@ -151,17 +159,31 @@ impl ReleaseState {
     /// The commands that fit this state, for refusals and `/release show`.
     pub fn next_commands(&self) -> Vec<&'static str> {
         match self {
-            ReleaseState::Planning => vec!["/release plan", "/release schedule", "/release submit", "/release cancel"],
+            ReleaseState::Planning => vec![
+                "/release plan",
+                "/release schedule",
+                "/release submit",
+                "/release cancel",
+            ],
             ReleaseState::PlanReview => vec!["/release cancel"],
             ReleaseState::Preparing => vec!["/release prepare", "/release cancel"],
-            ReleaseState::Building => vec!["/package add", "/package baseline", "/release build", "/release cancel"],
+            ReleaseState::Building => vec![
+                "/package add",
+                "/package baseline",
+                "/release build",
+                "/release cancel",
+            ],
             ReleaseState::Testing => vec!["/release test", "/release cancel"],
             ReleaseState::AwaitingAuthorization => vec!["/release authorize", "/release cancel"],
-            ReleaseState::DeploymentPlanning { .. } => vec!["/deploy plan", "/deploy start", "/release cancel"],
+            ReleaseState::DeploymentPlanning { .. } => {
+                vec!["/deploy plan", "/deploy start", "/release cancel"]
+            }
             ReleaseState::Deploying { .. } => vec!["/deploy step", "/deploy backout"],
             ReleaseState::Verifying { .. } => vec!["/deploy verify", "/deploy backout"],
             ReleaseState::BackedOut { .. } => vec!["/deploy plan", "/release cancel"],
-            ReleaseState::EarlyLifeSupport { .. } => vec!["/incident new", "/known-error add", "/release close"],
+            ReleaseState::EarlyLifeSupport { .. } => {
+                vec!["/incident new", "/known-error add", "/release close"]
+            }
             ReleaseState::Closed(_) => vec![],
         }
     }
@@ -351,12 +373,18 @@ pub enum Refusal {
 /// Applies one lifecycle event, or says why not.
 pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<Lifecycle, Refusal> {
     use ReleaseState as S;
-    let not_now = || Refusal::NotNow { state: current.state.clone(), attempted: event.command() };
+    let not_now = || Refusal::NotNow {
+        state: current.state.clone(),
+        attempted: event.command(),
+    };
     let same_env = |env: &str, at: &str| {
         if env.eq_ignore_ascii_case(at) {
             Ok(())
         } else {
-            Err(Refusal::WrongEnvironment { asked: env.to_string(), current: at.to_string() })
+            Err(Refusal::WrongEnvironment {
+                asked: env.to_string(),
+                current: at.to_string(),
+            })
         }
     };
     let mut next = current.clone();
@@ -365,7 +393,9 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
         (S::Planning, Event::UpdatePlan) => S::Planning,
         (S::Planning, Event::Submit) => {
             if !facts.missing_plan.is_empty() {
-                return Err(Refusal::PlanIncomplete { missing: facts.missing_plan.clone() });
+                return Err(Refusal::PlanIncomplete {
+                    missing: facts.missing_plan.clone(),
+                });
             }
             S::PlanReview
         }
@@ -389,11 +419,15 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
                 S::Building
             }
         }
-        (S::AwaitingAuthorization, Event::Authorize { approved: true }) => match facts.environments.first() {
-            Some(env) => S::DeploymentPlanning { env: env.clone() },
-            None => return Err(not_now()),
-        },
-        (S::AwaitingAuthorization, Event::Authorize { approved: false }) => S::Closed(Closure::Rejected),
+        (S::AwaitingAuthorization, Event::Authorize { approved: true }) => {
+            match facts.environments.first() {
+                Some(env) => S::DeploymentPlanning { env: env.clone() },
+                None => return Err(not_now()),
+            }
+        }
+        (S::AwaitingAuthorization, Event::Authorize { approved: false }) => {
+            S::Closed(Closure::Rejected)
+        }
         (
             S::Planning
             | S::PlanReview
@@ -405,7 +439,10 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
             | S::BackedOut { .. },
             Event::Cancel,
         ) => S::Closed(Closure::Cancelled),
-        (S::DeploymentPlanning { env: at } | S::BackedOut { env: at }, Event::PlanDeployment { env }) => {
+        (
+            S::DeploymentPlanning { env: at } | S::BackedOut { env: at },
+            Event::PlanDeployment { env },
+        ) => {
             same_env(env, at)?;
             S::DeploymentPlanning { env: at.clone() }
         }
@@ -429,10 +466,17 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
             if !confirmed {
                 S::Verifying { env: at.clone() }
             } else {
-                let pos = facts.environments.iter().position(|e| e.eq_ignore_ascii_case(at));
+                let pos = facts
+                    .environments
+                    .iter()
+                    .position(|e| e.eq_ignore_ascii_case(at));
                 match pos.and_then(|i| facts.environments.get(i + 1)) {
-                    Some(next_env) => S::DeploymentPlanning { env: next_env.clone() },
-                    None => S::EarlyLifeSupport { until: facts.now + facts.els },
+                    Some(next_env) => S::DeploymentPlanning {
+                        env: next_env.clone(),
+                    },
+                    None => S::EarlyLifeSupport {
+                        until: facts.now + facts.els,
+                    },
                 }
             }
         }
@@ -469,7 +513,11 @@ mod tests {
     }
 
     fn at(state: ReleaseState) -> Lifecycle {
-        Lifecycle { state, revision: 1, test_runs: 0 }
+        Lifecycle {
+            state,
+            revision: 1,
+            test_runs: 0,
+        }
     }
 
     fn step(l: &Lifecycle, e: Event, f: &Facts) -> Lifecycle {
@@ -491,19 +539,42 @@ mod tests {
         l = step(&l, Event::Build, &f);
         assert_eq!(l.state, ReleaseState::Testing);
         l = step(&l, Event::Test { passed: true }, &f);
-        assert_eq!((l.state.clone(), l.test_runs), (ReleaseState::AwaitingAuthorization, 1));
+        assert_eq!(
+            (l.state.clone(), l.test_runs),
+            (ReleaseState::AwaitingAuthorization, 1)
+        );
         l = step(&l, Event::Authorize { approved: true }, &f);
-        assert_eq!(l.state, ReleaseState::DeploymentPlanning { env: "staging".into() });
+        assert_eq!(
+            l.state,
+            ReleaseState::DeploymentPlanning {
+                env: "staging".into()
+            }
+        );
         for env in ["staging", "prod"] {
             l = step(&l, Event::PlanDeployment { env: env.into() }, &f);
             l = step(&l, Event::StartDeployment { env: env.into() }, &f);
             assert_eq!(l.state, ReleaseState::Deploying { env: env.into() });
             l = step(&l, Event::StepsDone { env: env.into() }, &f);
             assert_eq!(l.state, ReleaseState::Verifying { env: env.into() });
-            l = step(&l, Event::Verify { env: env.into(), confirmed: true }, &f);
+            l = step(
+                &l,
+                Event::Verify {
+                    env: env.into(),
+                    confirmed: true,
+                },
+                &f,
+            );
         }
-        assert_eq!(l.state, ReleaseState::EarlyLifeSupport { until: f.now + Duration::days(14) });
-        let later = Facts { now: f.now + Duration::days(14), ..f.clone() };
+        assert_eq!(
+            l.state,
+            ReleaseState::EarlyLifeSupport {
+                until: f.now + Duration::days(14)
+            }
+        );
+        let later = Facts {
+            now: f.now + Duration::days(14),
+            ..f.clone()
+        };
         l = step(&l, Event::Close { early: false }, &later);
         assert_eq!(l.state, ReleaseState::Closed(Closure::Completed));
     }
@@ -529,13 +600,20 @@ mod tests {
         l = step(&l, Event::Test { passed: false }, &f);
         l = step(&l, Event::Build, &f);
         l = step(&l, Event::Test { passed: true }, &f);
-        assert_eq!((l.state, l.test_runs), (ReleaseState::AwaitingAuthorization, 3));
+        assert_eq!(
+            (l.state, l.test_runs),
+            (ReleaseState::AwaitingAuthorization, 3)
+        );
     }
 
     #[test]
     fn authorization_rejection_closes_the_release() {
         let envs = envs();
-        let l = step(&at(ReleaseState::AwaitingAuthorization), Event::Authorize { approved: false }, &facts(&envs));
+        let l = step(
+            &at(ReleaseState::AwaitingAuthorization),
+            Event::Authorize { approved: false },
+            &facts(&envs),
+        );
         assert_eq!(l.state, ReleaseState::Closed(Closure::Rejected));
     }
 
@@ -544,7 +622,11 @@ mod tests {
         let envs = envs();
         let f = facts(&envs);
         let env = || "staging".to_string();
-        let l = step(&at(ReleaseState::Deploying { env: env() }), Event::BackOut { env: env() }, &f);
+        let l = step(
+            &at(ReleaseState::Deploying { env: env() }),
+            Event::BackOut { env: env() },
+            &f,
+        );
         assert_eq!(l.state, ReleaseState::BackedOut { env: env() });
         assert!(matches!(
             transition(&l, &Event::StartDeployment { env: env() }, &f),
@@ -552,7 +634,11 @@ mod tests {
         ));
         let l = step(&l, Event::PlanDeployment { env: env() }, &f);
         assert_eq!(l.state, ReleaseState::DeploymentPlanning { env: env() });
-        let v = step(&at(ReleaseState::Verifying { env: env() }), Event::BackOut { env: env() }, &f);
+        let v = step(
+            &at(ReleaseState::Verifying { env: env() }),
+            Event::BackOut { env: env() },
+            &f,
+        );
         assert_eq!(v.state, ReleaseState::BackedOut { env: env() });
     }
 
@@ -560,7 +646,14 @@ mod tests {
     fn verification_with_issues_stays_in_verifying() {
         let envs = envs();
         let l = at(ReleaseState::Verifying { env: "prod".into() });
-        let next = step(&l, Event::Verify { env: "prod".into(), confirmed: false }, &facts(&envs));
+        let next = step(
+            &l,
+            Event::Verify {
+                env: "prod".into(),
+                confirmed: false,
+            },
+            &facts(&envs),
+        );
         assert_eq!(next.state, l.state);
     }
 
@@ -575,10 +668,17 @@ mod tests {
             ReleaseState::Building,
             ReleaseState::Testing,
             ReleaseState::AwaitingAuthorization,
-            ReleaseState::DeploymentPlanning { env: "staging".into() },
-            ReleaseState::BackedOut { env: "staging".into() },
+            ReleaseState::DeploymentPlanning {
+                env: "staging".into(),
+            },
+            ReleaseState::BackedOut {
+                env: "staging".into(),
+            },
         ] {
-            assert_eq!(step(&at(s), Event::Cancel, &f).state, ReleaseState::Closed(Closure::Cancelled));
+            assert_eq!(
+                step(&at(s), Event::Cancel, &f).state,
+                ReleaseState::Closed(Closure::Cancelled)
+            );
         }
         for s in [
             ReleaseState::Deploying { env: "prod".into() },
@@ -586,7 +686,10 @@ mod tests {
             ReleaseState::EarlyLifeSupport { until: f.now },
             ReleaseState::Closed(Closure::Completed),
         ] {
-            assert!(matches!(transition(&at(s), &Event::Cancel, &f), Err(Refusal::NotNow { .. })));
+            assert!(matches!(
+                transition(&at(s), &Event::Cancel, &f),
+                Err(Refusal::NotNow { .. })
+            ));
         }
     }
 
@@ -594,32 +697,69 @@ mod tests {
     fn refusals_name_the_reason() {
         let envs = envs();
         let f = facts(&envs);
-        let missing = Facts { missing_plan: vec!["back-out plan", "acceptance criteria"], ..f.clone() };
+        let missing = Facts {
+            missing_plan: vec!["back-out plan", "acceptance criteria"],
+            ..f.clone()
+        };
         assert_eq!(
             transition(&at(ReleaseState::Planning), &Event::Submit, &missing),
-            Err(Refusal::PlanIncomplete { missing: vec!["back-out plan", "acceptance criteria"] })
+            Err(Refusal::PlanIncomplete {
+                missing: vec!["back-out plan", "acceptance criteria"]
+            })
         );
-        let unbaselined = Facts { baselined: false, ..f.clone() };
-        assert_eq!(transition(&at(ReleaseState::Building), &Event::Build, &unbaselined), Err(Refusal::NoBaseline));
-        let unplanned = Facts { deployment_planned: false, ..f.clone() };
-        let dp = at(ReleaseState::DeploymentPlanning { env: "staging".into() });
+        let unbaselined = Facts {
+            baselined: false,
+            ..f.clone()
+        };
         assert_eq!(
-            transition(&dp, &Event::StartDeployment { env: "staging".into() }, &unplanned),
-            Err(Refusal::DeploymentNotPlanned { env: "staging".into() })
+            transition(&at(ReleaseState::Building), &Event::Build, &unbaselined),
+            Err(Refusal::NoBaseline)
+        );
+        let unplanned = Facts {
+            deployment_planned: false,
+            ..f.clone()
+        };
+        let dp = at(ReleaseState::DeploymentPlanning {
+            env: "staging".into(),
+        });
+        assert_eq!(
+            transition(
+                &dp,
+                &Event::StartDeployment {
+                    env: "staging".into()
+                },
+                &unplanned
+            ),
+            Err(Refusal::DeploymentNotPlanned {
+                env: "staging".into()
+            })
         );
         assert_eq!(
             transition(&dp, &Event::StartDeployment { env: "prod".into() }, &f),
-            Err(Refusal::WrongEnvironment { asked: "prod".into(), current: "staging".into() })
+            Err(Refusal::WrongEnvironment {
+                asked: "prod".into(),
+                current: "staging".into()
+            })
         );
-        let els = at(ReleaseState::EarlyLifeSupport { until: f.now + Duration::days(1) });
+        let els = at(ReleaseState::EarlyLifeSupport {
+            until: f.now + Duration::days(1),
+        });
         assert_eq!(
             transition(&els, &Event::Close { early: false }, &f),
-            Err(Refusal::ElsNotOver { until: f.now + Duration::days(1) })
+            Err(Refusal::ElsNotOver {
+                until: f.now + Duration::days(1)
+            })
         );
-        assert_eq!(step(&els, Event::Close { early: true }, &f).state, ReleaseState::Closed(Closure::Completed));
+        assert_eq!(
+            step(&els, Event::Close { early: true }, &f).state,
+            ReleaseState::Closed(Closure::Completed)
+        );
         assert_eq!(
             transition(&at(ReleaseState::Preparing), &Event::Build, &f),
-            Err(Refusal::NotNow { state: ReleaseState::Preparing, attempted: "/release build" })
+            Err(Refusal::NotNow {
+                state: ReleaseState::Preparing,
+                attempted: "/release build"
+            })
         );
     }
 
@@ -633,10 +773,18 @@ mod tests {
             ReleaseState::Building,
             ReleaseState::Testing,
             ReleaseState::AwaitingAuthorization,
-            ReleaseState::DeploymentPlanning { env: "staging".into() },
-            ReleaseState::Deploying { env: "staging".into() },
-            ReleaseState::Verifying { env: "staging".into() },
-            ReleaseState::BackedOut { env: "staging".into() },
+            ReleaseState::DeploymentPlanning {
+                env: "staging".into(),
+            },
+            ReleaseState::Deploying {
+                env: "staging".into(),
+            },
+            ReleaseState::Verifying {
+                env: "staging".into(),
+            },
+            ReleaseState::BackedOut {
+                env: "staging".into(),
+            },
             ReleaseState::EarlyLifeSupport { until: now },
             ReleaseState::Closed(Closure::Completed),
             ReleaseState::Closed(Closure::Rejected),
@@ -647,7 +795,10 @@ mod tests {
                 _ => None,
             };
             assert!(STATE_KEYS.contains(&s.key()));
-            assert_eq!(ReleaseState::decode(s.key(), s.env(), until, s.closure_key()), Ok(s.clone()));
+            assert_eq!(
+                ReleaseState::decode(s.key(), s.env(), until, s.closure_key()),
+                Ok(s.clone())
+            );
         }
         assert!(ReleaseState::decode("deploying", None, None, None).is_err());
         assert!(ReleaseState::decode("Planning", None, None, None).is_err());

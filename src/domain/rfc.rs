@@ -73,7 +73,10 @@ mod tests {
         for s in RfcStatus::ALL {
             assert_eq!(s.as_str().parse::<RfcStatus>(), Ok(*s));
         }
-        assert_eq!("bogus".parse::<Risk>(), Err("one of low, medium, high".to_string()));
+        assert_eq!(
+            "bogus".parse::<Risk>(),
+            Err("one of low, medium, high".to_string())
+        );
         assert!(RfcStatus::Open.can_join_release());
         assert!(!RfcStatus::Withdrawn.can_join_release());
     }

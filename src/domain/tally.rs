@@ -33,7 +33,9 @@ impl Vote {
     /// The vote a reaction stands for, if any (variation selectors ignored).
     pub fn from_emoji(emoji: &str) -> Option<Vote> {
         let e = emoji.trim_end_matches('\u{fe0f}');
-        Vote::ALL.into_iter().find(|v| v.emoji().trim_end_matches('\u{fe0f}') == e)
+        Vote::ALL
+            .into_iter()
+            .find(|v| v.emoji().trim_end_matches('\u{fe0f}') == e)
     }
 
     /// Stored form.
@@ -114,7 +116,11 @@ impl CabPolicy {
     /// Risk raises the bar; emergencies go to the ECAB with their own quorum and deadline.
     pub fn rules_for(&self, emergency: bool, high_risk: bool) -> PollRules {
         let (voting_role, quorum, deadline) = if emergency {
-            (Role::EcabMember, self.emergency_quorum, self.emergency_deadline)
+            (
+                Role::EcabMember,
+                self.emergency_quorum,
+                self.emergency_deadline,
+            )
         } else if high_risk {
             (Role::CabMember, self.quorum_high, self.deadline)
         } else {
@@ -255,10 +261,17 @@ impl Outcome {
 /// Decides the poll, or leaves it open (`None`) before the deadline.
 pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Outcome> {
     if let Some(v) = &t.veto {
-        return Some(Outcome::Rejected { veto: Some(v.clone()) });
+        return Some(Outcome::Rejected {
+            veto: Some(v.clone()),
+        });
     }
-    if rules.early_approval > 0 && t.approve.len() as u32 >= rules.early_approval && t.reject.is_empty() {
-        return Some(Outcome::Approved { early: !deadline_passed });
+    if rules.early_approval > 0
+        && t.approve.len() as u32 >= rules.early_approval
+        && t.reject.is_empty()
+    {
+        return Some(Outcome::Approved {
+            early: !deadline_passed,
+        });
     }
     if !deadline_passed {
         return None;
@@ -270,7 +283,11 @@ pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Out
         Rule::Majority => t.approve.len() > t.reject.len(),
         Rule::Unanimous => t.reject.is_empty() && !t.approve.is_empty(),
     };
-    Some(if approved { Outcome::Approved { early: false } } else { Outcome::Rejected { veto: None } })
+    Some(if approved {
+        Outcome::Approved { early: false }
+    } else {
+        Outcome::Rejected { veto: None }
+    })
 }
 
 #[cfg(test)]
@@ -292,7 +309,11 @@ mod tests {
     }
 
     fn ballot(user: &str, roles: &[Role], votes: &[Vote]) -> Ballot {
-        Ballot { user: user.into(), roles: roles.iter().copied().collect(), votes: votes.iter().copied().collect() }
+        Ballot {
+            user: user.into(),
+            roles: roles.iter().copied().collect(),
+            votes: votes.iter().copied().collect(),
+        }
     }
 
     fn cab(user: &str, votes: &[Vote]) -> Ballot {
@@ -305,10 +326,16 @@ mod tests {
     fn rules_follow_risk_and_emergency() {
         let p = policy();
         let normal = p.rules_for(false, false);
-        assert_eq!((normal.voting_role, normal.quorum, normal.deadline), (Role::CabMember, 3, Duration::hours(48)));
+        assert_eq!(
+            (normal.voting_role, normal.quorum, normal.deadline),
+            (Role::CabMember, 3, Duration::hours(48))
+        );
         assert_eq!(p.rules_for(false, true).quorum, 5);
         let e = p.rules_for(true, true);
-        assert_eq!((e.voting_role, e.quorum, e.deadline), (Role::EcabMember, 2, Duration::hours(4)));
+        assert_eq!(
+            (e.voting_role, e.quorum, e.deadline),
+            (Role::EcabMember, 2, Duration::hours(4))
+        );
     }
 
     #[test]
@@ -318,23 +345,44 @@ mod tests {
         assert_eq!(t.cast(), 2);
         assert_eq!(decide(&t, &r, false), None);
         assert_eq!(decide(&t, &r, true), Some(Outcome::Expired));
-        let t = tally(&[cab("a", &[Y]), cab("b", &[A]), cab("c", &[A])], &r, &BTreeSet::new());
-        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
+        let t = tally(
+            &[cab("a", &[Y]), cab("b", &[A]), cab("c", &[A])],
+            &r,
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            decide(&t, &r, true),
+            Some(Outcome::Approved { early: false })
+        );
     }
 
     #[test]
     fn high_risk_needs_the_higher_quorum() {
         let r = policy().rules_for(false, true);
         let three = [cab("a", &[Y]), cab("b", &[Y]), cab("c", &[Y])];
-        assert_eq!(decide(&tally(&three, &r, &BTreeSet::new()), &r, true), Some(Outcome::Expired));
+        assert_eq!(
+            decide(&tally(&three, &r, &BTreeSet::new()), &r, true),
+            Some(Outcome::Expired)
+        );
     }
 
     #[test]
     fn emergency_polls_count_only_ecab_members() {
         let r = policy().rules_for(true, false);
-        let t = tally(&[cab("a", &[Y]), ballot("e1", &[Role::EcabMember], &[Y]), ballot("e2", &[Role::EcabMember], &[Y])], &r, &BTreeSet::new());
+        let t = tally(
+            &[
+                cab("a", &[Y]),
+                ballot("e1", &[Role::EcabMember], &[Y]),
+                ballot("e2", &[Role::EcabMember], &[Y]),
+            ],
+            &r,
+            &BTreeSet::new(),
+        );
         assert_eq!(t.ignored, vec![("a".to_string(), Ignored::NotAVoter)]);
-        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
+        assert_eq!(
+            decide(&t, &r, true),
+            Some(Outcome::Approved { early: false })
+        );
     }
 
     #[test]
@@ -342,21 +390,47 @@ mod tests {
         let mut r = policy().rules_for(false, false);
         let ballots = [cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])];
         let t = tally(&ballots, &r, &BTreeSet::new());
-        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
+        assert_eq!(
+            decide(&t, &r, true),
+            Some(Outcome::Approved { early: false })
+        );
         r.rule = Rule::Unanimous;
         assert_eq!(decide(&t, &r, true), Some(Outcome::Rejected { veto: None }));
-        let tie = tally(&[cab("a", &[Y]), cab("b", &[N]), cab("c", &[A])], &policy().rules_for(false, false), &BTreeSet::new());
-        assert_eq!(decide(&tie, &policy().rules_for(false, false), true), Some(Outcome::Rejected { veto: None }));
-        let abstained = tally(&[cab("a", &[A]), cab("b", &[A]), cab("c", &[A])], &r, &BTreeSet::new());
-        assert_eq!(decide(&abstained, &r, true), Some(Outcome::Rejected { veto: None }));
+        let tie = tally(
+            &[cab("a", &[Y]), cab("b", &[N]), cab("c", &[A])],
+            &policy().rules_for(false, false),
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            decide(&tie, &policy().rules_for(false, false), true),
+            Some(Outcome::Rejected { veto: None })
+        );
+        let abstained = tally(
+            &[cab("a", &[A]), cab("b", &[A]), cab("c", &[A])],
+            &r,
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            decide(&abstained, &r, true),
+            Some(Outcome::Rejected { veto: None })
+        );
     }
 
     #[test]
     fn a_veto_rejects_at_once() {
         let r = policy().rules_for(false, false);
-        let t = tally(&[cab("a", &[Y]), ballot("cm", &[Role::ChangeManager], &[N])], &r, &BTreeSet::new());
+        let t = tally(
+            &[cab("a", &[Y]), ballot("cm", &[Role::ChangeManager], &[N])],
+            &r,
+            &BTreeSet::new(),
+        );
         assert_eq!(t.veto.as_deref(), Some("cm"));
-        assert_eq!(decide(&t, &r, false), Some(Outcome::Rejected { veto: Some("cm".into()) }));
+        assert_eq!(
+            decide(&t, &r, false),
+            Some(Outcome::Rejected {
+                veto: Some("cm".into())
+            })
+        );
     }
 
     #[test]
@@ -364,8 +438,15 @@ mod tests {
         let mut r = policy().rules_for(false, false);
         r.early_approval = 2;
         let t = tally(&[cab("a", &[Y]), cab("b", &[Y])], &r, &BTreeSet::new());
-        assert_eq!(decide(&t, &r, false), Some(Outcome::Approved { early: true }));
-        let t = tally(&[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])], &r, &BTreeSet::new());
+        assert_eq!(
+            decide(&t, &r, false),
+            Some(Outcome::Approved { early: true })
+        );
+        let t = tally(
+            &[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])],
+            &r,
+            &BTreeSet::new(),
+        );
         assert_eq!(decide(&t, &r, false), None);
     }
 
@@ -374,7 +455,13 @@ mod tests {
         let r = policy().rules_for(false, false);
         let own: BTreeSet<String> = ["rm".to_string()].into();
         let t = tally(
-            &[cab("rm", &[Y]), ballot("x", &[], &[Y]), cab("both", &[Y, N]), cab("ok", &[Y]), cab("rm2", &[])],
+            &[
+                cab("rm", &[Y]),
+                ballot("x", &[], &[Y]),
+                cab("both", &[Y, N]),
+                cab("ok", &[Y]),
+                cab("rm2", &[]),
+            ],
             &r,
             &own,
         );

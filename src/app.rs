@@ -1,0 +1,84 @@
+//! The application: one database, one configuration, one clock, and the
+//! operations every chat adapter drives — commands, reactions, due jobs and
+//! outbox delivery.
+
+use crate::chat::Chat;
+use crate::clock::Clock;
+use crate::command::Command;
+use crate::config::Config;
+use crate::db::Db;
+use crate::handlers::{self, polls::ReactionEvent, Ctx, Invoker, Reply};
+use crate::scheduler::{self, delivery};
+use chrono::Duration;
+use std::sync::Arc;
+
+/// Everything the bot runs on.
+#[derive(Clone)]
+pub struct App {
+    /// The database.
+    pub db: Db,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// A handler context for `guild`, at the clock's now.
+    pub fn ctx<'a>(&'a self, guild: &'a str) -> Ctx<'a> {
+        Ctx {
+            db: &self.db,
+            config: &self.config,
+            now: self.clock.now(),
+            guild,
+        }
+    }
+
+    /// Parses and runs one typed command line.
+    pub async fn command_line(&self, guild: &str, who: &Invoker, line: &str) -> Reply {
+        match Command::parse(line, self.config.timezone) {
+            Ok(cmd) => handlers::handle(self.ctx(guild), who, cmd).await,
+            Err(e) => Reply::Private(crate::chat::Outgoing::text(e.to_string())),
+        }
+    }
+
+    /// Runs one typed command.
+    pub async fn command(&self, guild: &str, who: &Invoker, cmd: Command) -> Reply {
+        handlers::handle(self.ctx(guild), who, cmd).await
+    }
+
+    /// Takes a reaction added to or removed from a bot message.
+    pub async fn reaction(&self, guild: &str, ev: &ReactionEvent) -> anyhow::Result<()> {
+        handlers::polls::reaction(self.ctx(guild), ev).await
+    }
+
+    /// Runs every job due now, in due order; returns how many ran.
+    pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
+        let mut n = 0;
+        while scheduler::run_one(&self.db, &self.config, chat, self.clock.now()).await? {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Delivers the outbox once.
+    pub async fn deliver(
+        &self,
+        chat: &dyn Chat,
+        edit_interval: Duration,
+    ) -> anyhow::Result<delivery::Report> {
+        delivery::deliver(&self.db, chat, self.clock.now(), edit_interval).await
+    }
+
+    /// Delivers and runs jobs until nothing more is due now (jobs can queue
+    /// messages, and messages are what jobs read back).
+    pub async fn settle(&self, chat: &dyn Chat, edit_interval: Duration) -> anyhow::Result<()> {
+        loop {
+            let sent = self.deliver(chat, edit_interval).await?;
+            let ran = self.run_due(chat).await?;
+            if ran == 0 && sent.delivered == 0 {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The console's own chat platform: its messages, reactions and users.
+
+use sqlx::{Row, SqliteConnection};
+
+/// Posts a message unless one with this nonce exists; returns (id, newly posted).
+pub async fn post(
+    conn: &mut SqliteConnection,
+    channel: &str,
+    body: &str,
+    nonce: Option<&str>,
+) -> anyhow::Result<(i64, bool)> {
+    if let Some(n) = nonce {
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM console_messages WHERE nonce = ?")
+                .bind(n)
+                .fetch_optional(&mut *conn)
+                .await?
+        {
+            return Ok((id, false));
+        }
+    }
+    let id = sqlx::query_scalar(
+        "INSERT INTO console_messages (channel, nonce, body) VALUES (?, ?, ?) RETURNING id",
+    )
+    .bind(channel)
+    .bind(nonce)
+    .bind(body)
+    .fetch_one(conn)
+    .await?;
+    Ok((id, true))
+}
+
+/// Replaces a message's text.
+pub async fn edit(conn: &mut SqliteConnection, id: i64, body: &str) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE console_messages SET body = ? WHERE id = ?")
+        .bind(body)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The channel of a message.
+pub async fn channel_of(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT channel FROM console_messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The latest message in a channel.
+pub async fn last_in(conn: &mut SqliteConnection, channel: &str) -> anyhow::Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(id) FROM console_messages WHERE channel = ?")
+            .bind(channel)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Adds a reaction; false if it was there.
+pub async fn add_reaction(
+    conn: &mut SqliteConnection,
+    id: i64,
+    user: &str,
+    emoji: &str,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query("INSERT INTO console_reactions (message_id, user, emoji) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .bind(user)
+        .bind(emoji)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes a reaction; false if it was not there.
+pub async fn remove_reaction(
+    conn: &mut SqliteConnection,
+    id: i64,
+    user: &str,
+    emoji: &str,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM console_reactions WHERE message_id = ? AND user = ? AND emoji = ?",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(emoji)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Who has `emoji` on a message, with their roles as last set by `:as`.
+pub async fn reactors(
+    conn: &mut SqliteConnection,
+    id: i64,
+    emoji: &str,
+) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+    let rows = sqlx::query(
+        "SELECT r.user, COALESCE(u.roles, '') AS roles FROM console_reactions r LEFT JOIN console_users u ON u.user = r.user
+         WHERE r.message_id = ? AND r.emoji = ? ORDER BY r.rowid",
+    )
+    .bind(id)
+    .bind(emoji)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let roles: String = r.try_get("roles")?;
+            Ok((
+                r.try_get("user")?,
+                roles
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ))
+        })
+        .collect()
+}
+
+/// Remembers the roles a console user acts with.
+pub async fn set_user(
+    conn: &mut SqliteConnection,
+    user: &str,
+    roles: &[String],
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO console_users (user, roles) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET roles = excluded.roles")
+        .bind(user)
+        .bind(roles.join(","))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Due jobs: persisted, unique by key, each done once.
+
+use super::{parse_ts, ts};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// The guild it belongs to.
+    pub guild: String,
+    /// Its kind (see `scheduler::JobKind`).
+    pub kind: String,
+    /// Its unique key.
+    pub key: String,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// Its data (JSON).
+    pub payload: String,
+}
+
+/// Stores a job unless one with the same key exists; true when stored.
+pub async fn schedule(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    kind: &str,
+    key: &str,
+    due: DateTime<Utc>,
+    payload: &str,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query("INSERT INTO jobs (guild, kind, key, due_at, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING")
+        .bind(guild)
+        .bind(kind)
+        .bind(key)
+        .bind(ts(due))
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The earliest job due at or before `now` that has not run.
+pub async fn next_due(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Job>> {
+    let row = sqlx::query("SELECT id, guild, kind, key, due_at, payload FROM jobs WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT 1")
+        .bind(ts(now))
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok(Job {
+            id: r.try_get("id")?,
+            guild: r.try_get("guild")?,
+            kind: r.try_get("kind")?,
+            key: r.try_get("key")?,
+            due_at: parse_ts(r.try_get("due_at")?)?,
+            payload: r.try_get("payload")?,
+        })
+    })
+    .transpose()
+}
+
+/// When the next job not yet run falls due.
+pub async fn next_time(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> =
+        sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE done_at IS NULL")
+            .fetch_one(conn)
+            .await?;
+    t.as_deref().map(parse_ts).transpose()
+}
+
+/// Marks a job done, in the transaction of its effects; false if it already was.
+pub async fn finish(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query("UPDATE jobs SET done_at = ? WHERE id = ? AND done_at IS NULL")
+        .bind(ts(now))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Every distinct kind stored (the registry test checks each has a handler).
+pub async fn kinds(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT kind FROM jobs ORDER BY kind")
+            .fetch_all(conn)
+            .await?,
+    )
+}

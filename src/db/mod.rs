@@ -1,0 +1,130 @@
+//! All SQL, one file per table or aggregate. SQLite in WAL mode with foreign
+//! keys on and a busy timeout; every write runs in a `BEGIN IMMEDIATE`
+//! transaction, so a read-then-write can never fail on a stale snapshot.
+
+pub mod audit;
+pub mod console;
+pub mod jobs;
+pub mod outbox;
+pub mod packages;
+pub mod polls;
+pub mod releases;
+pub mod rfcs;
+pub mod sequences;
+pub mod subscriptions;
+
+use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The migrations of `migrations/`, embedded so the binary needs no files
+/// beside it. A test checks this list against the folder.
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "records",
+        include_str!("../../migrations/0001_records.sql"),
+    ),
+    (
+        2,
+        "delivery",
+        include_str!("../../migrations/0002_delivery.sql"),
+    ),
+    (3, "polls", include_str!("../../migrations/0003_polls.sql")),
+];
+
+/// The embedded migrations as a source for sqlx's migrator.
+#[derive(Debug)]
+struct Embedded;
+
+impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
+    fn resolve(
+        self,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<
+                    Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+                > + Send
+                + 's,
+        >,
+    > {
+        Box::pin(async {
+            Ok(MIGRATIONS
+                .iter()
+                .map(|(v, name, sql)| {
+                    sqlx::migrate::Migration::new(
+                        *v,
+                        (*name).into(),
+                        sqlx::migrate::MigrationType::Simple,
+                        (*sql).into(),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+/// A write transaction.
+pub type Tx = Transaction<'static, Sqlite>;
+
+/// The database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// The connection pool.
+    pub pool: SqlitePool,
+}
+
+/// Stores a time so that text order is time order.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Reads a stored time.
+pub fn parse_ts(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(s)
+        .with_context(|| format!("stored time {s:?}"))?
+        .with_timezone(&Utc))
+}
+
+/// Reads an optional stored time.
+pub fn parse_ts_opt(s: Option<String>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `url` (`sqlite://path` or a
+    /// plain path) and brings its schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Db> {
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
+        let options = SqliteConnectOptions::from_str(&url)
+            .with_context(|| format!("database URL {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening {url}"))?;
+        let migrator = sqlx::migrate::Migrator::new(Embedded)
+            .await
+            .context("loading migrations")?;
+        migrator.run(&pool).await.context("running migrations")?;
+        Ok(Db { pool })
+    }
+
+    /// Starts a write transaction that holds the write lock from its first statement.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}

@@ -1,0 +1,344 @@
+//! The outbox: messages written with the change that caused them, delivered later.
+
+use super::{parse_ts, ts};
+use crate::chat::{Outgoing, Posted};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+/// What an outbox entry does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Post a new message to a channel.
+    Post {
+        /// The channel.
+        channel: String,
+        /// The message.
+        body: Outgoing,
+    },
+    /// Send a direct message.
+    Dm {
+        /// The user.
+        user: String,
+        /// The message.
+        body: Outgoing,
+    },
+    /// Edit a message the bot posted.
+    Edit {
+        /// Where it lives (None until posted).
+        at: Option<Posted>,
+        /// The new content.
+        body: Outgoing,
+    },
+    /// Add the bot's reaction.
+    React {
+        /// Where the message lives (None until posted).
+        at: Option<Posted>,
+        /// The emoji.
+        emoji: String,
+    },
+}
+
+/// One entry to deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Entry id (delivery order).
+    pub id: i64,
+    /// The bot message it concerns.
+    pub message_id: i64,
+    /// What to do.
+    pub action: Action,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+async fn new_message(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    channel: Option<&str>,
+    dm_user: Option<&str>,
+    purpose: &str,
+) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("INSERT INTO bot_messages (guild, channel, dm_user, purpose) VALUES (?, ?, ?, ?) RETURNING id")
+        .bind(guild)
+        .bind(channel)
+        .bind(dm_user)
+        .bind(purpose)
+        .fetch_one(conn)
+        .await?)
+}
+
+async fn enqueue(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    kind: &str,
+    message_id: i64,
+    body: Option<&Outgoing>,
+    emoji: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let body = body.map(serde_json::to_string).transpose()?;
+    sqlx::query("INSERT INTO outbox (guild, kind, message_id, body, emoji, created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .bind(guild)
+        .bind(kind)
+        .bind(message_id)
+        .bind(body)
+        .bind(emoji)
+        .bind(ts(now))
+        .bind(ts(now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Queues a post; returns the bot message id later edits and reactions refer to.
+pub async fn post(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    channel: &str,
+    purpose: &str,
+    body: &Outgoing,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let id = new_message(conn, guild, Some(channel), None, purpose).await?;
+    enqueue(conn, guild, "post", id, Some(body), None, now).await?;
+    Ok(id)
+}
+
+/// Queues a direct message.
+pub async fn dm(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    user: &str,
+    purpose: &str,
+    body: &Outgoing,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let id = new_message(conn, guild, None, Some(user), purpose).await?;
+    enqueue(conn, guild, "dm", id, Some(body), None, now).await?;
+    Ok(id)
+}
+
+/// Queues an edit. Earlier edits of the same message still waiting are
+/// superseded: only the latest content matters, so a burst costs one edit.
+pub async fn edit(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    message_id: i64,
+    body: &Outgoing,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE outbox SET superseded = 1 WHERE message_id = ? AND kind = 'edit' AND delivered_at IS NULL")
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await?;
+    enqueue(conn, guild, "edit", message_id, Some(body), None, now).await
+}
+
+/// Replaces the content of a post or DM still waiting in the outbox.
+pub async fn set_body(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+    body: &Outgoing,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE outbox SET body = ? WHERE message_id = ? AND kind IN ('post', 'dm') AND delivered_at IS NULL")
+        .bind(serde_json::to_string(body)?)
+        .bind(message_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Queues one of the bot's own reactions.
+pub async fn react(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    message_id: i64,
+    emoji: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    enqueue(conn, guild, "react", message_id, None, Some(emoji), now).await
+}
+
+/// Entries due for delivery, in order.
+pub async fn pending(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> anyhow::Result<Vec<Entry>> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.kind, o.message_id, o.body, o.emoji, o.attempts, m.channel, m.dm_user, m.platform_id
+         FROM outbox o JOIN bot_messages m ON m.id = o.message_id
+         WHERE o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= ?
+         ORDER BY o.id LIMIT ?",
+    )
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let body = || -> anyhow::Result<Outgoing> {
+                let b: Option<String> = r.try_get("body")?;
+                Ok(serde_json::from_str(&b.ok_or_else(|| {
+                    anyhow::anyhow!("outbox entry without body")
+                })?)?)
+            };
+            let channel: Option<String> = r.try_get("channel")?;
+            let at = match (&channel, r.try_get::<Option<String>, _>("platform_id")?) {
+                (Some(c), Some(id)) => Some(Posted {
+                    channel: c.clone(),
+                    id,
+                }),
+                _ => None,
+            };
+            let action = match kind.as_str() {
+                "post" => Action::Post {
+                    channel: channel.unwrap_or_default(),
+                    body: body()?,
+                },
+                "dm" => Action::Dm {
+                    user: r
+                        .try_get::<Option<String>, _>("dm_user")?
+                        .unwrap_or_default(),
+                    body: body()?,
+                },
+                "edit" => Action::Edit { at, body: body()? },
+                "react" => Action::React {
+                    at,
+                    emoji: r.try_get::<Option<String>, _>("emoji")?.unwrap_or_default(),
+                },
+                other => anyhow::bail!("unknown outbox kind {other:?}"),
+            };
+            Ok(Entry {
+                id: r.try_get("id")?,
+                message_id: r.try_get("message_id")?,
+                action,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+}
+
+/// Marks an entry delivered; a post or DM records where the message lives.
+pub async fn delivered(
+    conn: &mut SqliteConnection,
+    e: &Entry,
+    posted: Option<&Posted>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if let Some(p) = posted {
+        sqlx::query(
+            "UPDATE bot_messages SET platform_id = ?, channel = COALESCE(channel, ?) WHERE id = ?",
+        )
+        .bind(&p.id)
+        .bind(&p.channel)
+        .bind(e.message_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?")
+        .bind(ts(now))
+        .bind(e.id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the entry waits until `retry_at`.
+pub async fn failed(
+    conn: &mut SqliteConnection,
+    id: i64,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ?",
+    )
+    .bind(error)
+    .bind(ts(retry_at))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// When the last edit of a message was delivered.
+pub async fn last_edit(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> = sqlx::query_scalar(
+        "SELECT MAX(delivered_at) FROM outbox WHERE message_id = ? AND kind = 'edit'",
+    )
+    .bind(message_id)
+    .fetch_one(conn)
+    .await?;
+    t.as_deref().map(parse_ts).transpose()
+}
+
+/// Holds an entry back until `at` (without counting an attempt).
+pub async fn postpone(
+    conn: &mut SqliteConnection,
+    id: i64,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE outbox SET not_before = ? WHERE id = ?")
+        .bind(ts(at))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The earliest time an undelivered entry may be tried.
+pub async fn next_attempt(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(not_before) FROM outbox WHERE delivered_at IS NULL AND superseded = 0",
+    )
+    .fetch_one(conn)
+    .await?;
+    t.as_deref().map(parse_ts).transpose()
+}
+
+/// The bot message a platform message id belongs to, with its purpose.
+pub async fn by_platform_id(
+    conn: &mut SqliteConnection,
+    platform_id: &str,
+) -> anyhow::Result<Option<(i64, String)>> {
+    let row = sqlx::query("SELECT id, purpose FROM bot_messages WHERE platform_id = ?")
+        .bind(platform_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("purpose")?)))
+        .transpose()
+}
+
+/// Where a bot message lives, once posted.
+pub async fn location(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+) -> anyhow::Result<Option<Posted>> {
+    let row = sqlx::query("SELECT channel, platform_id FROM bot_messages WHERE id = ?")
+        .bind(message_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.and_then(|r| {
+        match (
+            r.try_get::<Option<String>, _>("channel").ok()?,
+            r.try_get::<Option<String>, _>("platform_id").ok()?,
+        ) {
+            (Some(channel), Some(id)) => Some(Posted { channel, id }),
+            _ => None,
+        }
+    }))
+}
+
+/// How many entries were delivered in all (for tests and benchmarks).
+pub async fn delivered_count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NOT NULL")
+            .fetch_one(conn)
+            .await?,
+    )
+}

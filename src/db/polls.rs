@@ -1,0 +1,255 @@
+//! CAB polls and the vote ledger.
+
+use super::{parse_ts, parse_ts_opt, ts};
+use crate::domain::roles::{Role, Roles};
+use crate::domain::tally::{PollRules, Rule, Vote};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use std::str::FromStr;
+
+/// A stored poll.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Poll {
+    /// Row id.
+    pub id: i64,
+    /// The release's row id.
+    pub release_row: i64,
+    /// The plan revision voted on.
+    pub revision: i64,
+    /// The bot message carrying the poll.
+    pub message_id: i64,
+    /// The rules it runs under.
+    pub rules: PollRules,
+    /// Who submitted the release.
+    pub submitter: String,
+    /// Where the outcome is announced.
+    pub notify_channel: String,
+    /// Opened.
+    pub opened_at: DateTime<Utc>,
+    /// Closes.
+    pub deadline: DateTime<Utc>,
+    /// Closed, with outcome.
+    pub closed: Option<(DateTime<Utc>, String)>,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoteEvent {
+    /// Who.
+    pub user: String,
+    /// Their name.
+    pub user_name: String,
+    /// Their ITIL roles then.
+    pub roles: Roles,
+    /// Which vote.
+    pub vote: Vote,
+    /// `add`, `remove`, or `count` (the final count from the platform).
+    pub action: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether it counted.
+    pub counted: bool,
+    /// Why not.
+    pub reason: Option<String>,
+}
+
+fn roles_text(r: &Roles) -> String {
+    r.iter().map(|r| r.key()).collect::<Vec<_>>().join(",")
+}
+
+fn parse_roles(s: &str) -> Roles {
+    s.split(',')
+        .filter_map(|r| Role::from_str(r).ok())
+        .collect()
+}
+
+fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
+    let rule = match r.try_get::<String, _>("rule")?.as_str() {
+        "majority" => Rule::Majority,
+        "unanimous" => Rule::Unanimous,
+        other => anyhow::bail!("stored poll rule {other:?}"),
+    };
+    let opened_at = parse_ts(r.try_get("opened_at")?)?;
+    let deadline = parse_ts(r.try_get("deadline")?)?;
+    let closed_at = parse_ts_opt(r.try_get("closed_at")?)?;
+    let outcome: Option<String> = r.try_get("outcome")?;
+    Ok(Poll {
+        id: r.try_get("id")?,
+        release_row: r.try_get("release_id")?,
+        revision: r.try_get("revision")?,
+        message_id: r.try_get("message_id")?,
+        rules: PollRules {
+            emergency: r.try_get("emergency")?,
+            voting_role: Role::from_str(&r.try_get::<String, _>("voting_role")?)
+                .map_err(anyhow::Error::msg)?,
+            quorum: r.try_get::<i64, _>("quorum")? as u32,
+            rule,
+            veto_roles: parse_roles(&r.try_get::<String, _>("veto_roles")?)
+                .into_iter()
+                .collect(),
+            early_approval: r.try_get::<i64, _>("early_approval")? as u32,
+            deadline: deadline - opened_at,
+        },
+        submitter: r.try_get("submitter")?,
+        notify_channel: r.try_get("notify_channel")?,
+        opened_at,
+        deadline,
+        closed: closed_at.zip(outcome),
+    })
+}
+
+const COLUMNS: &str = "id, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
+    submitter, notify_channel, opened_at, deadline, closed_at, outcome";
+
+/// What a new poll is made of.
+pub struct NewPoll<'a> {
+    /// The release's row id.
+    pub release_row: i64,
+    /// The plan revision voted on.
+    pub revision: i64,
+    /// The bot message carrying it.
+    pub message_id: i64,
+    /// Its rules.
+    pub rules: &'a PollRules,
+    /// Who submitted.
+    pub submitter: &'a str,
+    /// Where the outcome is announced.
+    pub notify_channel: &'a str,
+}
+
+/// Opens a poll; returns its id.
+pub async fn open(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    p: &NewPoll<'_>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<i64> {
+    let veto: Roles = p.rules.veto_roles.iter().copied().collect();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO polls (guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles,
+            early_approval, submitter, notify_channel, opened_at, deadline)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(guild)
+    .bind(p.release_row)
+    .bind(p.revision)
+    .bind(p.message_id)
+    .bind(p.rules.emergency)
+    .bind(p.rules.voting_role.key())
+    .bind(p.rules.quorum as i64)
+    .bind(p.rules.rule.key())
+    .bind(roles_text(&veto))
+    .bind(p.rules.early_approval as i64)
+    .bind(p.submitter)
+    .bind(p.notify_channel)
+    .bind(ts(now))
+    .bind(ts(now + p.rules.deadline))
+    .fetch_one(conn)
+    .await?)
+}
+
+/// A poll by id.
+pub async fn get(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(decode).transpose()
+}
+
+/// The poll carried by a bot message.
+pub async fn by_message(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE message_id = ?"))
+        .bind(message_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(decode).transpose()
+}
+
+/// The open poll of a release, if any.
+pub async fn open_for_release(
+    conn: &mut SqliteConnection,
+    release_row: i64,
+) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE release_id = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1"))
+        .bind(release_row)
+        .fetch_optional(conn)
+        .await?;
+    row.map(decode).transpose()
+}
+
+/// Every open poll (reconciled after a reconnect).
+pub async fn open_polls(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Poll>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE closed_at IS NULL ORDER BY id"
+    ))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Closes a poll with its outcome; false if it was already closed.
+pub async fn close(
+    conn: &mut SqliteConnection,
+    id: i64,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL",
+    )
+    .bind(ts(now))
+    .bind(outcome)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Appends to the vote ledger.
+pub async fn record_vote(
+    conn: &mut SqliteConnection,
+    poll: i64,
+    e: &VoteEvent,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind(poll)
+        .bind(&e.user)
+        .bind(&e.user_name)
+        .bind(roles_text(&e.roles))
+        .bind(e.vote.key())
+        .bind(&e.action)
+        .bind(ts(e.at))
+        .bind(e.counted)
+        .bind(&e.reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The ledger of a poll, oldest first.
+pub async fn ledger(conn: &mut SqliteConnection, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
+    let rows = sqlx::query("SELECT user, user_name, roles, vote, action, at, counted, reason FROM votes WHERE poll_id = ? ORDER BY id")
+        .bind(poll)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(VoteEvent {
+                user: r.try_get("user")?,
+                user_name: r.try_get("user_name")?,
+                roles: parse_roles(&r.try_get::<String, _>("roles")?),
+                vote: Vote::from_key(&r.try_get::<String, _>("vote")?)
+                    .ok_or_else(|| anyhow::anyhow!("stored vote"))?,
+                action: r.try_get("action")?,
+                at: parse_ts(r.try_get("at")?)?,
+                counted: r.try_get("counted")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}

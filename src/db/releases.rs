@@ -1,0 +1,180 @@
+//! Releases and their links to RFCs.
+
+use super::{parse_ts, parse_ts_opt, ts};
+use crate::domain::records::{Booking, Plan, Release};
+use crate::domain::release::{Lifecycle, ReleaseState};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+const COLUMNS: &str = "id, number, name, version, emergency, scope, backout, acceptance, environments, state, state_env,
+    els_until, closure, revision, test_runs, manager, manager_name, submitter, validation, training, builds,
+    baseline_hash, window_name, window_start, window_end, handover, created_at, updated_at";
+
+fn decode(r: SqliteRow) -> anyhow::Result<Release> {
+    let state_key: String = r.try_get("state")?;
+    let env: Option<String> = r.try_get("state_env")?;
+    let closure: Option<String> = r.try_get("closure")?;
+    let until = parse_ts_opt(r.try_get("els_until")?)?;
+    let state = ReleaseState::decode(&state_key, env.as_deref(), until, closure.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let envs: String = r.try_get("environments")?;
+    let booking = match (
+        r.try_get::<Option<String>, _>("window_name")?,
+        parse_ts_opt(r.try_get("window_start")?)?,
+        parse_ts_opt(r.try_get("window_end")?)?,
+    ) {
+        (Some(window), Some(start), Some(end)) => Some(Booking { window, start, end }),
+        _ => None,
+    };
+    Ok(Release {
+        row: r.try_get("id")?,
+        number: r.try_get("number")?,
+        name: r.try_get("name")?,
+        version: r.try_get("version")?,
+        emergency: r.try_get("emergency")?,
+        plan: Plan {
+            scope: r.try_get("scope")?,
+            backout: r.try_get("backout")?,
+            acceptance: r.try_get("acceptance")?,
+        },
+        environments: serde_json::from_str(&envs)?,
+        lifecycle: Lifecycle {
+            state,
+            revision: r.try_get("revision")?,
+            test_runs: r.try_get("test_runs")?,
+        },
+        manager: r.try_get("manager")?,
+        manager_name: r.try_get("manager_name")?,
+        submitter: r.try_get("submitter")?,
+        validation: r.try_get("validation")?,
+        training: r.try_get("training")?,
+        builds: r.try_get("builds")?,
+        baseline_hash: r.try_get("baseline_hash")?,
+        booking,
+        handover: r.try_get("handover")?,
+        created_at: parse_ts(r.try_get("created_at")?)?,
+        updated_at: parse_ts(r.try_get("updated_at")?)?,
+    })
+}
+
+fn until(s: &ReleaseState) -> Option<String> {
+    match s {
+        ReleaseState::EarlyLifeSupport { until } => Some(ts(*until)),
+        _ => None,
+    }
+}
+
+/// Stores a new release; returns its row id.
+pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Release) -> anyhow::Result<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO releases (guild, number, name, version, emergency, environments, state, revision, test_runs,
+            manager, manager_name, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(guild)
+    .bind(r.number)
+    .bind(&r.name)
+    .bind(&r.version)
+    .bind(r.emergency)
+    .bind(serde_json::to_string(&r.environments)?)
+    .bind(r.lifecycle.state.key())
+    .bind(r.lifecycle.revision)
+    .bind(r.lifecycle.test_runs)
+    .bind(&r.manager)
+    .bind(&r.manager_name)
+    .bind(ts(r.created_at))
+    .bind(ts(r.updated_at))
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Saves every mutable field of a release.
+pub async fn save(conn: &mut SqliteConnection, r: &Release) -> anyhow::Result<()> {
+    let s = &r.lifecycle.state;
+    sqlx::query(
+        "UPDATE releases SET scope = ?, backout = ?, acceptance = ?, state = ?, state_env = ?, els_until = ?, closure = ?,
+            revision = ?, test_runs = ?, submitter = ?, validation = ?, training = ?, builds = ?, baseline_hash = ?,
+            baselined_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(baselined_at, ?) END,
+            window_name = ?, window_start = ?, window_end = ?, handover = ?, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(&r.plan.scope)
+    .bind(&r.plan.backout)
+    .bind(&r.plan.acceptance)
+    .bind(s.key())
+    .bind(s.env())
+    .bind(until(s))
+    .bind(s.closure_key())
+    .bind(r.lifecycle.revision)
+    .bind(r.lifecycle.test_runs)
+    .bind(&r.submitter)
+    .bind(&r.validation)
+    .bind(&r.training)
+    .bind(r.builds)
+    .bind(&r.baseline_hash)
+    .bind(&r.baseline_hash)
+    .bind(ts(r.updated_at))
+    .bind(r.booking.as_ref().map(|b| b.window.clone()))
+    .bind(r.booking.as_ref().map(|b| ts(b.start)))
+    .bind(r.booking.as_ref().map(|b| ts(b.end)))
+    .bind(&r.handover)
+    .bind(ts(r.updated_at))
+    .bind(r.row)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One release by number.
+pub async fn get(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    number: i64,
+) -> anyhow::Result<Option<Release>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND number = ?"
+    ))
+    .bind(guild)
+    .bind(number)
+    .fetch_optional(conn)
+    .await?;
+    row.map(decode).transpose()
+}
+
+/// One release by row id.
+pub async fn by_row(conn: &mut SqliteConnection, row: i64) -> anyhow::Result<Release> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM releases WHERE id = ?"))
+        .bind(row)
+        .fetch_one(conn)
+        .await?;
+    decode(row)
+}
+
+/// Releases, optionally in one state.
+pub async fn list(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    state: Option<&str>,
+) -> anyhow::Result<Vec<Release>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM releases WHERE guild = ?1 AND (?2 IS NULL OR state = ?2) ORDER BY number"))
+        .bind(guild)
+        .bind(state)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Links an RFC to a release.
+pub async fn link_rfc(
+    conn: &mut SqliteConnection,
+    release_row: i64,
+    rfc_row: i64,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO release_rfcs (release_id, rfc_id) VALUES (?, ?)")
+        .bind(release_row)
+        .bind(rfc_row)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

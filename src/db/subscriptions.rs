@@ -1,0 +1,90 @@
+//! Who follows which releases, and where.
+
+use super::ts;
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+/// One subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The subscriber.
+    pub user: String,
+    /// Their name.
+    pub user_name: String,
+    /// `all`, or a release number.
+    pub target: String,
+    /// `channel` or `dm`.
+    pub via: String,
+    /// The channel subscribed from.
+    pub channel: String,
+}
+
+/// Adds a subscription; false if it existed.
+pub async fn add(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    s: &Subscription,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO subscriptions (guild, user, user_name, target, via, channel, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(guild)
+    .bind(&s.user)
+    .bind(&s.user_name)
+    .bind(&s.target)
+    .bind(&s.via)
+    .bind(&s.channel)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes a subscription; false if there was none.
+pub async fn remove(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    user: &str,
+    target: &str,
+    via: &str,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM subscriptions WHERE guild = ? AND user = ? AND target = ? AND via = ?",
+    )
+    .bind(guild)
+    .bind(user)
+    .bind(target)
+    .bind(via)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Subscribers of one release (directly or through `all`), oldest first.
+pub async fn for_release(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    number: i64,
+) -> anyhow::Result<Vec<Subscription>> {
+    let rows = sqlx::query(
+        "SELECT user, user_name, target, via, channel FROM subscriptions WHERE guild = ? AND (target = 'all' OR target = ?)
+         ORDER BY created_at, user",
+    )
+    .bind(guild)
+    .bind(number.to_string())
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Subscription {
+                user: r.try_get("user")?,
+                user_name: r.try_get("user_name")?,
+                target: r.try_get("target")?,
+                via: r.try_get("via")?,
+                channel: r.try_get("channel")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,344 @@
+//! Handlers: load records, apply a domain rule, save the result with its
+//! audit entries and outgoing messages in one transaction, say what happened.
+//! They never talk to a chat platform.
+
+pub mod package;
+pub mod polls;
+pub mod release;
+pub mod rfc;
+pub mod subscribe;
+
+use crate::chat::Outgoing;
+use crate::command::spec::Registry;
+use crate::command::Command;
+use crate::config::Config;
+use crate::db::{self, Db, Tx};
+use crate::domain::ids::RecordId;
+use crate::domain::records::{Actor, AuditEntry, Release};
+use crate::domain::release::{transition, Event, Facts};
+use crate::domain::roles::permits;
+use crate::render;
+use chrono::{DateTime, Duration, Utc};
+
+/// What every handler works with.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The database.
+    pub db: &'a Db,
+    /// The configuration.
+    pub config: &'a Config,
+    /// Now, from the clock.
+    pub now: DateTime<Utc>,
+    /// The guild (workspace) the records belong to.
+    pub guild: &'a str,
+}
+
+/// Who typed a command, and where.
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    /// The person.
+    pub actor: Actor,
+    /// The channel it was typed in.
+    pub channel: String,
+}
+
+/// The answer to a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// Shown in the channel: a record changed.
+    Public(Outgoing),
+    /// Shown only to the person: refusals, errors, personal views.
+    Private(Outgoing),
+}
+
+/// Why a command did not go through.
+#[derive(Debug)]
+pub enum Failure {
+    /// Shown to the user as written; nothing changed.
+    User(String),
+    /// Logged; the user gets a generic answer; nothing changed.
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Internal(e.into())
+    }
+}
+
+/// A handler's result.
+pub type Handled = Result<Reply, Failure>;
+
+/// A user error.
+pub fn refuse<T>(msg: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure::User(msg.into()))
+}
+
+/// Runs one command for one person: permission first (default deny), then its handler.
+pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
+    let path = cmd.path();
+    let span =
+        tracing::info_span!("command", command = path, actor = %who.actor.id, guild = ctx.guild);
+    let _enter = span.enter();
+    let required = Registry::get()
+        .leaves()
+        .into_iter()
+        .find(|l| l.path() == path)
+        .map(|l| l.roles())
+        .unwrap_or_default();
+    if !permits(&required, &who.actor.roles) {
+        return Reply::Private(Outgoing::text(render::permission_denied(
+            path,
+            &required,
+            &who.actor.roles,
+        )));
+    }
+    let result = route(ctx, who, cmd).await;
+    match result {
+        Ok(reply) => reply,
+        Err(Failure::User(msg)) => Reply::Private(Outgoing::text(msg)),
+        Err(Failure::Internal(e)) => {
+            tracing::error!(error = format!("{e:#}"), "command failed");
+            Reply::Private(Outgoing::text(render::internal_error()))
+        }
+    }
+}
+
+async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
+    use Command as C;
+    match cmd {
+        C::RfcNew {
+            title,
+            rfc_type,
+            risk,
+            impact,
+            description,
+        } => {
+            rfc::new(
+                ctx,
+                who,
+                rfc::NewRfc {
+                    title,
+                    rfc_type,
+                    risk,
+                    impact,
+                    description,
+                },
+            )
+            .await
+        }
+        C::RfcShow { id } => rfc::show(ctx, id).await,
+        C::RfcList { status } => rfc::list(ctx, status).await,
+        C::RfcWithdraw { id, reason } => rfc::withdraw(ctx, who, id, reason).await,
+        C::ReleaseNew {
+            name,
+            version,
+            rfcs,
+            environments,
+        } => {
+            release::new(
+                ctx,
+                who,
+                release::NewRelease {
+                    name,
+                    version,
+                    rfcs,
+                    environments,
+                },
+            )
+            .await
+        }
+        C::ReleasePlan {
+            id,
+            scope,
+            backout,
+            acceptance,
+        } => release::plan(ctx, who, id, scope, backout, acceptance).await,
+        C::ReleaseSchedule { .. } => refuse(render::not_yet("/release schedule")),
+        C::ReleaseSubmit { id } => polls::submit(ctx, who, id).await,
+        C::ReleasePrepare {
+            id,
+            validation,
+            training,
+        } => release::prepare(ctx, who, id, validation, training).await,
+        C::ReleaseBuild { id, notes } => release::build(ctx, who, id, notes).await,
+        C::ReleaseTest { id, passed, notes } => release::test(ctx, who, id, passed, notes).await,
+        C::ReleaseAuthorize {
+            id,
+            approve,
+            reason,
+        } => release::authorize(ctx, who, id, approve, reason).await,
+        C::ReleaseCancel { id, reason } => release::cancel(ctx, who, id, reason).await,
+        C::ReleaseClose {
+            id,
+            handover,
+            early,
+        } => release::close(ctx, who, id, handover, early).await,
+        C::ReleaseShow { id } => release::show(ctx, id).await,
+        C::ReleaseList { state } => release::list(ctx, state).await,
+        C::ReleaseNotes { id } => release::notes(ctx, id).await,
+        C::PackageAdd {
+            release,
+            item,
+            version,
+            kind,
+            change,
+            requires,
+        } => {
+            package::add(
+                ctx,
+                who,
+                release,
+                crate::domain::package::Item {
+                    name: item,
+                    kind,
+                    version,
+                    change,
+                    requires,
+                },
+            )
+            .await
+        }
+        C::PackageRemove { release, item } => package::remove(ctx, who, release, item).await,
+        C::PackageBaseline { release } => package::baseline(ctx, who, release).await,
+        C::PackageShow { release } => package::show(ctx, release).await,
+        C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
+        C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
+        other => refuse(render::not_yet(other.path())),
+    }
+}
+
+/// Loads a release or says there is none.
+pub async fn load_release(tx: &mut Tx, ctx: Ctx<'_>, id: RecordId) -> Result<Release, Failure> {
+    match db::releases::get(tx, ctx.guild, id.n).await? {
+        Some(r) => Ok(r),
+        None => refuse(render::not_found(id)),
+    }
+}
+
+/// Writes one audit entry for `who` in the transaction.
+pub async fn audit(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    record: impl ToString,
+    action: &str,
+    before: Option<String>,
+    after: Option<String>,
+) -> anyhow::Result<()> {
+    let e = AuditEntry {
+        at: ctx.now,
+        actor: actor.id.clone(),
+        actor_name: actor.name.clone(),
+        record: record.to_string(),
+        action: action.to_string(),
+        before,
+        after,
+    };
+    db::audit::append(tx, ctx.guild, &e).await
+}
+
+/// The actor for things the bot does by itself (poll deadlines, windows).
+pub fn system_actor() -> Actor {
+    Actor {
+        id: "release-desk".into(),
+        name: "release-desk".into(),
+        roles: Default::default(),
+    }
+}
+
+/// Applies a lifecycle event: refuses with the reason, or saves the new
+/// state with its audit entry and tells subscribers.
+pub async fn apply(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    event: Event,
+    what: &str,
+) -> Result<(), Failure> {
+    let facts = Facts {
+        environments: &release.environments,
+        missing_plan: release.plan.missing(),
+        baselined: release.baseline_hash.is_some(),
+        deployment_planned: false,
+        now: ctx.now,
+        els: Duration::days(ctx.config.els_days),
+    };
+    let next = transition(&release.lifecycle, &event, &facts)
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+    let before = release.lifecycle.state.to_string();
+    release.lifecycle = next;
+    release.updated_at = ctx.now;
+    db::releases::save(tx, release).await?;
+    let after = release.lifecycle.state.to_string();
+    audit(
+        tx,
+        ctx,
+        actor,
+        release.rid(),
+        &format!("release.{}", action_name(&event)),
+        Some(before.clone()),
+        Some(after.clone()),
+    )
+    .await?;
+    if before != after {
+        notify(
+            tx,
+            ctx,
+            release,
+            &render::state_changed(release, what, &actor.name),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn action_name(e: &Event) -> &'static str {
+    match e {
+        Event::UpdatePlan => "plan",
+        Event::Submit => "submit",
+        Event::CabApproved => "cab-approved",
+        Event::CabRejected => "cab-rejected",
+        Event::CabExpired => "cab-expired",
+        Event::Prepare => "prepare",
+        Event::Build => "build",
+        Event::Test { .. } => "test",
+        Event::Authorize { .. } => "authorize",
+        Event::Cancel => "cancel",
+        Event::PlanDeployment { .. } => "deploy-plan",
+        Event::StartDeployment { .. } => "deploy-start",
+        Event::StepsDone { .. } => "deploy-steps-done",
+        Event::BackOut { .. } => "deploy-backout",
+        Event::Verify { .. } => "deploy-verify",
+        Event::Close { .. } => "close",
+    }
+}
+
+/// Queues a message to every subscriber of the release (one per channel, one per DM).
+pub async fn notify(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    release: &Release,
+    message: &Outgoing,
+) -> anyhow::Result<()> {
+    let subs = db::subscriptions::for_release(tx, ctx.guild, release.number).await?;
+    let mut channels = std::collections::BTreeSet::new();
+    let mut users = std::collections::BTreeSet::new();
+    for s in subs {
+        if s.via == "dm" {
+            if users.insert(s.user.clone()) {
+                db::outbox::dm(tx, ctx.guild, &s.user, "notice", message, ctx.now).await?;
+            }
+        } else if channels.insert(s.channel.clone()) {
+            db::outbox::post(tx, ctx.guild, &s.channel, "notice", message, ctx.now).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! `/package`: the release package and its baseline.
+
+use super::{audit, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
+use crate::db;
+use crate::domain::ids::RecordId;
+use crate::domain::package::{self, may_change, Item, PackageError};
+use crate::render;
+
+fn refused(id: RecordId, e: PackageError) -> Failure {
+    Failure::User(render::package_refusal(id, &e))
+}
+
+fn describe(i: &Item) -> String {
+    format!("{} {} ({}, {})", i.name, i.version, i.kind, i.change)
+}
+
+/// `/package add`: adds or replaces an item; after a failed test this clears the old baseline.
+pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    may_change(
+        &release.lifecycle.state,
+        release.baseline_hash.as_deref(),
+        release.lifecycle.test_runs,
+    )
+    .map_err(|e| refused(id, e))?;
+    let before = db::packages::items(&mut tx, release.row)
+        .await?
+        .into_iter()
+        .find(|i| i.name.eq_ignore_ascii_case(&item.name));
+    db::packages::upsert(&mut tx, release.row, &item).await?;
+    let cleared = release.baseline_hash.take().is_some();
+    if cleared {
+        release.updated_at = ctx.now;
+        db::releases::save(&mut tx, &release).await?;
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            id,
+            "package.baseline-cleared",
+            None,
+            None,
+        )
+        .await?;
+    }
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "package.add",
+        before.as_ref().map(describe),
+        Some(describe(&item)),
+    )
+    .await?;
+    let items = db::packages::items(&mut tx, release.row).await?;
+    tx.commit().await?;
+    let what = match before {
+        Some(_) => format!("{} updated to {}", item.name, item.version),
+        None => format!("{} {} added", item.name, item.version),
+    };
+    Ok(Reply::Public(render::package_changed(
+        &release, &what, &items, cleared,
+    )))
+}
+
+/// `/package remove`.
+pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    may_change(
+        &release.lifecycle.state,
+        release.baseline_hash.as_deref(),
+        release.lifecycle.test_runs,
+    )
+    .map_err(|e| refused(id, e))?;
+    let Some(before) = db::packages::items(&mut tx, release.row)
+        .await?
+        .into_iter()
+        .find(|i| i.name.eq_ignore_ascii_case(&name))
+    else {
+        return Err(refused(id, PackageError::UnknownItem { item: name }));
+    };
+    db::packages::remove(&mut tx, release.row, &before.name).await?;
+    let cleared = release.baseline_hash.take().is_some();
+    if cleared {
+        release.updated_at = ctx.now;
+        db::releases::save(&mut tx, &release).await?;
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            id,
+            "package.baseline-cleared",
+            None,
+            None,
+        )
+        .await?;
+    }
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "package.remove",
+        Some(describe(&before)),
+        None,
+    )
+    .await?;
+    let items = db::packages::items(&mut tx, release.row).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::package_changed(
+        &release,
+        &format!("{} removed", before.name),
+        &items,
+        cleared,
+    )))
+}
+
+/// `/package baseline`: checks every constraint and freezes the package.
+pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    may_change(
+        &release.lifecycle.state,
+        release.baseline_hash.as_deref(),
+        release.lifecycle.test_runs,
+    )
+    .map_err(|e| refused(id, e))?;
+    let items = db::packages::items(&mut tx, release.row).await?;
+    let hash = package::baseline(&items).map_err(|e| refused(id, e))?;
+    let before = release.baseline_hash.replace(hash.clone());
+    release.updated_at = ctx.now;
+    db::releases::save(&mut tx, &release).await?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "package.baseline",
+        before,
+        Some(format!("sha256:{hash} ({} items)", items.len())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::baselined(&release, &hash, &items)))
+}
+
+/// `/package show`.
+pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
+        return refuse(render::not_found(id));
+    };
+    let items = db::packages::items(&mut conn, release.row).await?;
+    Ok(Reply::Private(render::package_show(&release, &items)))
+}

@@ -1,0 +1,434 @@
+//! `/release`: the release record through its lifecycle.
+
+use super::{apply, audit, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
+use crate::db::{self, Tx};
+use crate::domain::ids::{RecordId, RecordKind};
+use crate::domain::records::{Actor, Plan, Release};
+use crate::domain::release::{transition, Closure, Event, Facts, Lifecycle, ReleaseState};
+use crate::domain::rfc::{RfcStatus, RfcType};
+use crate::render;
+use chrono::Duration;
+use semver::Version;
+
+/// What `/release new` gives.
+pub struct NewRelease {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: Version,
+    /// RFCs.
+    pub rfcs: Vec<RecordId>,
+    /// Target environments (default from config).
+    pub environments: Option<Vec<String>>,
+}
+
+/// `/release new`: opens a release for open RFCs.
+pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut rfcs = Vec::new();
+    for id in &n.rfcs {
+        match db::rfcs::get(&mut tx, ctx.guild, id.n).await? {
+            None => return refuse(render::not_found(*id)),
+            Some(r) if !r.status.can_join_release() => {
+                return refuse(format!(
+                    "{id} is {} — only open RFCs can go into a new release.",
+                    r.status
+                ))
+            }
+            Some(r) => rfcs.push(r),
+        }
+    }
+    let number = db::sequences::next(&mut tx, ctx.guild, RecordKind::Release.sequence()).await?;
+    let mut release = Release {
+        row: 0,
+        number,
+        name: n.name,
+        version: n.version.to_string(),
+        emergency: rfcs.iter().any(|r| r.rfc_type == RfcType::Emergency),
+        plan: Plan::default(),
+        environments: n
+            .environments
+            .unwrap_or_else(|| ctx.config.environments.clone()),
+        lifecycle: Lifecycle {
+            state: ReleaseState::Planning,
+            revision: 1,
+            test_runs: 0,
+        },
+        manager: who.actor.id.clone(),
+        manager_name: who.actor.name.clone(),
+        submitter: None,
+        validation: None,
+        training: None,
+        builds: 0,
+        baseline_hash: None,
+        booking: None,
+        handover: None,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    release.row = db::releases::insert(&mut tx, ctx.guild, &release).await?;
+    for rfc in &rfcs {
+        db::releases::link_rfc(&mut tx, release.row, rfc.row).await?;
+        db::rfcs::set_status(&mut tx, rfc.row, RfcStatus::InRelease).await?;
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            rfc.rid(),
+            "rfc.status",
+            Some("open".into()),
+            Some(format!("in-release ({})", release.rid())),
+        )
+        .await?;
+    }
+    let summary = format!(
+        "{} {} — {}",
+        release.name, release.version, release.lifecycle.state
+    );
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        release.rid(),
+        "release.new",
+        None,
+        Some(summary),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::release_created(&release, &rfcs)))
+}
+
+/// Checks an event against the lifecycle without applying it.
+fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle, Failure> {
+    let facts = Facts {
+        environments: &release.environments,
+        missing_plan: release.plan.missing(),
+        baselined: release.baseline_hash.is_some(),
+        deployment_planned: false,
+        now: ctx.now,
+        els: Duration::days(ctx.config.els_days),
+    };
+    transition(&release.lifecycle, event, &facts)
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))
+}
+
+fn plan_summary(p: &Plan) -> String {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    format!(
+        "scope: {} · back-out: {} · acceptance: {}",
+        opt(&p.scope),
+        opt(&p.backout),
+        opt(&p.acceptance)
+    )
+}
+
+/// `/release plan`: in Planning only; the plan is what the CAB votes on.
+pub async fn plan(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    scope: Option<String>,
+    backout: Option<String>,
+    acceptance: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    check(ctx, &release, &Event::UpdatePlan)?;
+    let before = plan_summary(&release.plan);
+    let mut changed = Vec::new();
+    if let Some(s) = scope {
+        release.plan.scope = Some(s);
+        changed.push("scope");
+    }
+    if let Some(b) = backout {
+        release.plan.backout = Some(b);
+        changed.push("back-out plan");
+    }
+    if let Some(a) = acceptance {
+        release.plan.acceptance = Some(a);
+        changed.push("acceptance criteria");
+    }
+    release.updated_at = ctx.now;
+    db::releases::save(&mut tx, &release).await?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "release.plan",
+        Some(before),
+        Some(plan_summary(&release.plan)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::plan_updated(&release, &changed)))
+}
+
+/// `/release prepare`: validation report and training needs (activity 3).
+pub async fn prepare(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    validation: String,
+    training: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    check(ctx, &release, &Event::Prepare)?;
+    release.validation = Some(validation.clone());
+    release.training = training.clone();
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "release.preparation",
+        None,
+        Some(format!(
+            "validation: {validation}{}",
+            training
+                .map(|t| format!(" · training: {t}"))
+                .unwrap_or_default()
+        )),
+    )
+    .await?;
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Prepare,
+        "prepared",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        "preparation recorded",
+        &who.actor.name,
+    )))
+}
+
+/// `/release build`: a build of the baselined package (activity 4).
+pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<String>) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    check(ctx, &release, &Event::Build)?;
+    release.builds += 1;
+    let what = format!("build {} recorded", release.builds);
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "release.build-recorded",
+        None,
+        Some(format!(
+            "build {}{}",
+            release.builds,
+            notes.map(|n| format!(": {n}")).unwrap_or_default()
+        )),
+    )
+    .await?;
+    apply(&mut tx, ctx, &who.actor, &mut release, Event::Build, &what).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &what,
+        &who.actor.name,
+    )))
+}
+
+/// `/release test`: every run counts; a failure goes back to Building.
+pub async fn test(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    passed: bool,
+    notes: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let what = format!(
+        "test run {} {}{}",
+        release.lifecycle.test_runs + 1,
+        if passed { "passed" } else { "failed" },
+        notes.map(|n| format!(" ({n})")).unwrap_or_default()
+    );
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Test { passed },
+        &what,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &what,
+        &who.actor.name,
+    )))
+}
+
+/// `/release authorize`: the change manager's decision (activity 7).
+pub async fn authorize(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    approve: bool,
+    reason: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let what = format!(
+        "{}{}",
+        if approve {
+            "authorized"
+        } else {
+            "rejected at authorization"
+        },
+        reason.map(|r| format!(" ({r})")).unwrap_or_default()
+    );
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Authorize { approved: approve },
+        &what,
+    )
+    .await?;
+    if !approve {
+        settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Rejected).await?;
+    }
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &what,
+        &who.actor.name,
+    )))
+}
+
+/// `/release cancel`: before deployment; RFCs become open again and an open poll closes.
+pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<String>) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let what = format!(
+        "cancelled{}",
+        reason.map(|r| format!(" ({r})")).unwrap_or_default()
+    );
+    apply(&mut tx, ctx, &who.actor, &mut release, Event::Cancel, &what).await?;
+    super::polls::cancel_open_poll(&mut tx, ctx, &who.actor, &release).await?;
+    settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Open).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &what,
+        &who.actor.name,
+    )))
+}
+
+/// `/release close`: after early life support of the last environment (or early, with a reason).
+pub async fn close(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    handover: String,
+    early: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    release.handover = Some(handover.clone());
+    let what = match &early {
+        Some(reason) => format!("closed early ({reason}) with handover: {handover}"),
+        None => format!("closed with handover: {handover}"),
+    };
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Close {
+            early: early.is_some(),
+        },
+        &what,
+    )
+    .await?;
+    settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Implemented).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &what,
+        &who.actor.name,
+    )))
+}
+
+/// Moves the release's RFCs to `status` with audit entries.
+async fn settle_rfcs(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &Release,
+    status: RfcStatus,
+) -> anyhow::Result<()> {
+    for rfc in db::rfcs::for_release(tx, release.row).await? {
+        if rfc.status == RfcStatus::InRelease {
+            db::rfcs::set_status(tx, rfc.row, status).await?;
+            audit(
+                tx,
+                ctx,
+                actor,
+                rfc.rid(),
+                "rfc.status",
+                Some(rfc.status.to_string()),
+                Some(format!("{status} ({})", release.rid())),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `/release show`: state, history, next allowed steps.
+pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
+        return refuse(render::not_found(id));
+    };
+    let rfcs = db::rfcs::for_release(&mut conn, release.row).await?;
+    let history = db::audit::for_record(&mut conn, ctx.guild, &id.to_string()).await?;
+    Ok(Reply::Private(render::release_show(
+        &release,
+        &rfcs,
+        &history,
+        ctx.config.timezone,
+    )))
+}
+
+/// `/release list`.
+pub async fn list(ctx: Ctx<'_>, state: Option<String>) -> Handled {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let releases = db::releases::list(&mut conn, ctx.guild, state.as_deref()).await?;
+    Ok(Reply::Private(render::release_list(&releases)))
+}
+
+/// `/release notes`.
+pub async fn notes(ctx: Ctx<'_>, id: RecordId) -> Handled {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
+        return refuse(render::not_found(id));
+    };
+    let rfcs = db::rfcs::for_release(&mut conn, release.row).await?;
+    let items = db::packages::items(&mut conn, release.row).await?;
+    Ok(Reply::Private(render::release_notes(
+        &release, &rfcs, &items,
+    )))
+}
+
+/// Whether the release is closed in a way that ends its RFCs' life.
+pub fn is_final(r: &Release) -> Option<Closure> {
+    r.lifecycle.state.closure()
+}

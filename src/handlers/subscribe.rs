@@ -1,0 +1,69 @@
+//! `/subscribe` and `/unsubscribe`.
+
+use super::{audit, refuse, Ctx, Handled, Invoker, Reply};
+use crate::command::{Target, Via};
+use crate::db;
+use crate::db::subscriptions::Subscription;
+use crate::render;
+
+fn keys(target: Target, via: Via) -> (String, String, &'static str) {
+    let (key, shown) = match target {
+        Target::All => ("all".to_string(), "all releases".to_string()),
+        Target::Release(id) => (id.n.to_string(), id.to_string()),
+    };
+    (key, shown, if via == Via::Dm { "dm" } else { "channel" })
+}
+
+/// `/subscribe`.
+pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    if let Target::Release(id) = target {
+        if db::releases::get(&mut tx, ctx.guild, id.n).await?.is_none() {
+            return refuse(render::not_found(id));
+        }
+    }
+    let (key, shown, via) = keys(target, via);
+    let sub = Subscription {
+        user: who.actor.id.clone(),
+        user_name: who.actor.name.clone(),
+        target: key,
+        via: via.into(),
+        channel: who.channel.clone(),
+    };
+    let new = db::subscriptions::add(&mut tx, ctx.guild, &sub, ctx.now).await?;
+    if new {
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            format!("subscription:{}", who.actor.id),
+            "subscribe",
+            None,
+            Some(format!("{shown} via {via}")),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Reply::Private(render::subscribed(&shown, via, new)))
+}
+
+/// `/unsubscribe`.
+pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let (key, shown, via) = keys(target, via);
+    let existed = db::subscriptions::remove(&mut tx, ctx.guild, &who.actor.id, &key, via).await?;
+    if existed {
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            format!("subscription:{}", who.actor.id),
+            "unsubscribe",
+            Some(format!("{shown} via {via}")),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Reply::Private(render::unsubscribed(&shown, via, existed)))
+}

@@ -1,0 +1,135 @@
+//! The outbox worker: delivers queued messages in order, retries with
+//! back-off, and records where each posted message lives so it is never
+//! posted twice.
+
+use crate::chat::{Chat, ChatError, Posted};
+use crate::db::outbox::{Action, Entry};
+use crate::db::{self, Db};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeSet;
+
+/// What a delivery pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Entries delivered.
+    pub delivered: usize,
+    /// Attempts that failed (they will be retried).
+    pub failed: usize,
+}
+
+/// How long to wait before attempt `attempts + 1`: at least a second,
+/// doubling, at most ten minutes, or what the platform asked for if longer.
+pub fn backoff(attempts: i64, asked: Option<std::time::Duration>) -> Duration {
+    let ours = Duration::seconds(1i64 << attempts.clamp(0, 9)).min(Duration::minutes(10));
+    let theirs = asked
+        .and_then(|d| Duration::from_std(d).ok())
+        .unwrap_or_else(Duration::zero);
+    ours.max(theirs)
+}
+
+async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError> {
+    let nonce = format!("rd{}", e.id);
+    match &e.action {
+        Action::Post { channel, body } => chat.post(channel, body, &nonce).await.map(Some),
+        Action::Dm { user, body } => chat.direct(user, body, &nonce).await.map(Some),
+        Action::Edit { at: Some(at), body } => chat.edit(at, body).await.map(|_| None),
+        Action::React {
+            at: Some(at),
+            emoji,
+        } => chat.react(at, emoji).await.map(|_| None),
+        Action::Edit { at: None, .. } | Action::React { at: None, .. } => Err(ChatError::Retry {
+            after: None,
+            message: "the message is not posted yet".into(),
+        }),
+    }
+}
+
+/// Delivers everything due at `now`. Entries of a message (or channel) wait
+/// behind an earlier one of the same that failed, so order is kept; edits of
+/// one message are spaced by `edit_interval`.
+pub async fn deliver(
+    db: &Db,
+    chat: &dyn Chat,
+    now: DateTime<Utc>,
+    edit_interval: Duration,
+) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    loop {
+        let mut conn = db.pool.acquire().await?;
+        let batch = db::outbox::pending(&mut conn, now, 100).await?;
+        drop(conn);
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        let mut blocked_messages = BTreeSet::new();
+        let mut blocked_channels = BTreeSet::new();
+        let mut progressed = false;
+        for e in &batch {
+            let channel = match &e.action {
+                Action::Post { channel, .. } => Some(channel.clone()),
+                _ => None,
+            };
+            if blocked_messages.contains(&e.message_id)
+                || channel
+                    .as_ref()
+                    .is_some_and(|c| blocked_channels.contains(c))
+            {
+                continue;
+            }
+            // An edit or reaction waits for its message's post; the next pass sees it posted.
+            if matches!(
+                e.action,
+                Action::Edit { at: None, .. } | Action::React { at: None, .. }
+            ) {
+                blocked_messages.insert(e.message_id);
+                continue;
+            }
+            if matches!(e.action, Action::Edit { .. }) && edit_interval > Duration::zero() {
+                let mut conn = db.pool.acquire().await?;
+                if let Some(last) = db::outbox::last_edit(&mut conn, e.message_id).await? {
+                    if now < last + edit_interval {
+                        db::outbox::postpone(&mut conn, e.id, last + edit_interval).await?;
+                        blocked_messages.insert(e.message_id);
+                        continue;
+                    }
+                }
+            }
+            match attempt(chat, e).await {
+                Ok(posted) => {
+                    let mut tx = db.begin().await?;
+                    db::outbox::delivered(&mut tx, e, posted.as_ref(), now).await?;
+                    tx.commit().await?;
+                    report.delivered += 1;
+                    progressed = true;
+                }
+                Err(err) => {
+                    let asked = match &err {
+                        ChatError::Retry { after, .. } => *after,
+                        ChatError::Permanent(_) => None,
+                    };
+                    if matches!(err, ChatError::Permanent(_)) {
+                        tracing::error!(entry = e.id, error = %err, "delivery failed; it will be retried");
+                    } else {
+                        tracing::warn!(entry = e.id, error = %err, "delivery will be retried");
+                    }
+                    let mut conn = db.pool.acquire().await?;
+                    db::outbox::failed(
+                        &mut conn,
+                        e.id,
+                        &err.to_string(),
+                        now + backoff(e.attempts, asked),
+                    )
+                    .await?;
+                    report.failed += 1;
+                    blocked_messages.insert(e.message_id);
+                    if let Some(c) = channel {
+                        blocked_channels.insert(c);
+                    }
+                }
+            }
+        }
+        if !progressed {
+            return Ok(report);
+        }
+    }
+}

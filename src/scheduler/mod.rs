@@ -1,0 +1,104 @@
+//! Persisted jobs and outbox delivery. Jobs run once, in due order, at or
+//! after their time; after downtime everything that fell due runs on start.
+
+pub mod delivery;
+
+use crate::chat::Chat;
+use crate::db::{self, Db};
+use crate::domain::tally::Vote;
+use crate::handlers::{self, Ctx};
+use chrono::{DateTime, Utc};
+
+/// Every kind of job, with a handler each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Decide a CAB poll (at its deadline, or early on a decisive vote).
+    PollClose,
+}
+
+impl JobKind {
+    /// Every kind; the registry test checks stored kinds against it.
+    pub const ALL: &'static [JobKind] = &[JobKind::PollClose];
+
+    /// The stored name.
+    pub fn key(self) -> &'static str {
+        match self {
+            JobKind::PollClose => handlers::polls::CLOSE_JOB,
+        }
+    }
+
+    /// The kind of a stored name.
+    pub fn from_key(key: &str) -> Option<JobKind> {
+        Self::ALL.iter().copied().find(|k| k.key() == key)
+    }
+}
+
+/// What stopped a run of jobs early.
+#[derive(Debug)]
+pub enum Stop {
+    /// The platform could not be read; try again later.
+    Platform(crate::chat::ChatError),
+}
+
+/// Runs one due job, if any is due at `now`. Returns false when none was.
+pub async fn run_one(
+    db: &Db,
+    config: &crate::config::Config,
+    chat: &dyn Chat,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let mut conn = db.pool.acquire().await?;
+    let Some(job) = db::jobs::next_due(&mut conn, now).await? else {
+        return Ok(false);
+    };
+    drop(conn);
+    let ctx = Ctx {
+        db,
+        config,
+        now,
+        guild: &job.guild,
+    };
+    let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
+    let _enter = span.enter();
+    match JobKind::from_key(&job.kind) {
+        Some(JobKind::PollClose) => {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+            let poll_id = payload["poll"]
+                .as_i64()
+                .ok_or_else(|| anyhow::anyhow!("job {} without a poll", job.key))?;
+            let mut conn = db.pool.acquire().await?;
+            let poll = db::polls::get(&mut conn, poll_id).await?;
+            let at = match &poll {
+                Some(p) => db::outbox::location(&mut conn, p.message_id).await?,
+                None => None,
+            };
+            drop(conn);
+            let mut reactions = Vec::new();
+            if let Some(at) = &at {
+                for v in Vote::ALL {
+                    let who = chat
+                        .reactions(at, v.emoji())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("reading reactions: {e}"))?;
+                    reactions.push((v, who));
+                }
+            }
+            let roles_of =
+                |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
+            let count = handlers::polls::count_from_reactions(&reactions, &roles_of);
+            handlers::polls::close(ctx, job.id, poll_id, &count).await?;
+        }
+        None => {
+            tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
+            let mut conn = db.pool.acquire().await?;
+            db::jobs::finish(&mut conn, job.id, now).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// When the next job falls due.
+pub async fn next_due(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut conn = db.pool.acquire().await?;
+    db::jobs::next_time(&mut conn).await
+}
