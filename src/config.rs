@@ -30,11 +30,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} — expected {}",
-            self.key, self.value, self.expected
-        )
+        write!(f, "{}: {} — expected {}", self.key, self.value, self.expected)
     }
 }
 
@@ -261,8 +257,7 @@ fn one(key: &str, value: impl fmt::Display, expected: impl Into<String>) -> Conf
 impl Config {
     /// The embedded defaults alone.
     pub fn defaults() -> Config {
-        Self::from_layers(None)
-            .unwrap_or_else(|e| panic!("the embedded default config is invalid: {e}"))
+        Self::from_layers(None).unwrap_or_else(|e| panic!("the embedded default config is invalid: {e}"))
     }
 
     /// Loads the defaults with the file at `path` (if any) layered over them.
@@ -287,21 +282,12 @@ impl Config {
         let mut value: toml::Value = toml::from_str(DEFAULT_TOML)
             .map_err(|e| ConfigErrors(vec![one("(defaults)", "", e.to_string())]))?;
         if let Some(text) = user {
-            let top: toml::Value = toml::from_str(text).map_err(|e| {
-                ConfigErrors(vec![one(
-                    "(file)",
-                    "not valid TOML",
-                    e.message().to_string(),
-                )])
-            })?;
+            let top: toml::Value = toml::from_str(text)
+                .map_err(|e| ConfigErrors(vec![one("(file)", "not valid TOML", e.message().to_string())]))?;
             merge(&mut value, top);
         }
         let raw: Raw = value.try_into().map_err(|e: toml::de::Error| {
-            ConfigErrors(vec![one(
-                "(file)",
-                "a key or type",
-                e.message().to_string(),
-            )])
+            ConfigErrors(vec![one("(file)", "a key or type", e.message().to_string())])
         })?;
         Self::validate(raw)
     }
@@ -317,18 +303,17 @@ impl Config {
 
     fn validate(raw: Raw) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
-        let duration =
-            |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
-                Ok(d) if d > Duration::zero() => d,
-                _ => {
-                    errs.push(one(
-                        key,
-                        format!("{text:?}"),
-                        "a positive duration such as 90m, 4h or 2d",
-                    ));
-                    Duration::zero()
-                }
-            };
+        let duration = |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
+            Ok(d) if d > Duration::zero() => d,
+            _ => {
+                errs.push(one(
+                    key,
+                    format!("{text:?}"),
+                    "a positive duration such as 90m, 4h or 2d",
+                ));
+                Duration::zero()
+            }
+        };
         let nonempty = |key: &str, text: &str, errs: &mut Vec<ConfigError>| {
             if text.trim().is_empty() {
                 errs.push(one(key, "\"\"", "a non-empty name or id"));
@@ -342,16 +327,8 @@ impl Config {
                 "an SQLite URL such as sqlite://release-desk.sqlite",
             ));
         }
-        let api_base = raw
-            .discord
-            .api_base
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
-        if !(api_base.is_empty()
-            || api_base.starts_with("http://")
-            || api_base.starts_with("https://"))
-        {
+        let api_base = raw.discord.api_base.trim().trim_end_matches('/').to_string();
+        if !(api_base.is_empty() || api_base.starts_with("http://") || api_base.starts_with("https://")) {
             errs.push(one(
                 "discord.api_base",
                 format!("{api_base:?}"),
@@ -422,11 +399,7 @@ impl Config {
             deadline: duration("cab.deadline", &c.deadline, &mut errs),
             early_approval: c.early_approval,
             emergency_quorum: c.emergency_quorum,
-            emergency_deadline: duration(
-                "cab.emergency_deadline",
-                &c.emergency_deadline,
-                &mut errs,
-            ),
+            emergency_deadline: duration("cab.emergency_deadline", &c.emergency_deadline, &mut errs),
         };
 
         let cal = raw.calendar;
@@ -490,30 +463,20 @@ impl Config {
         for (i, f) in cal.freezes.into_iter().enumerate() {
             let key = |k: &str| format!("calendar.freezes[{i}].{k}");
             nonempty(&key("name"), &f.name, &mut errs);
-            let time =
-                |k: &str, v: &str, errs: &mut Vec<ConfigError>| match DateTime::parse_from_rfc3339(
-                    v,
-                ) {
-                    Ok(t) => Some(t.with_timezone(&Utc)),
-                    Err(_) => {
-                        errs.push(one(
-                            &key(k),
-                            format!("{v:?}"),
-                            "an RFC 3339 time such as 2026-12-21T00:00:00Z",
-                        ));
-                        None
-                    }
-                };
-            if let (Some(from), Some(to)) = (
-                time("from", &f.from, &mut errs),
-                time("to", &f.to, &mut errs),
-            ) {
-                if from >= to {
+            let time = |k: &str, v: &str, errs: &mut Vec<ConfigError>| match DateTime::parse_from_rfc3339(v) {
+                Ok(t) => Some(t.with_timezone(&Utc)),
+                Err(_) => {
                     errs.push(one(
-                        &key("to"),
-                        &f.to,
-                        format!("a time after from ({})", f.from),
+                        &key(k),
+                        format!("{v:?}"),
+                        "an RFC 3339 time such as 2026-12-21T00:00:00Z",
                     ));
+                    None
+                }
+            };
+            if let (Some(from), Some(to)) = (time("from", &f.from, &mut errs), time("to", &f.to, &mut errs)) {
+                if from >= to {
+                    errs.push(one(&key("to"), &f.to, format!("a time after from ({})", f.from)));
                 } else {
                     freezes.push(FreezeConfig {
                         name: f.name,
@@ -550,11 +513,7 @@ impl Config {
             ));
         }
         if !(0..=365).contains(&raw.els.days) {
-            errs.push(one(
-                "els.days",
-                raw.els.days,
-                "a number of days from 0 to 365",
-            ));
+            errs.push(one("els.days", raw.els.days, "a number of days from 0 to 365"));
         }
         if !(1..=3650).contains(&raw.els.attribution_days) {
             errs.push(one(
@@ -681,12 +640,11 @@ days = -1
         ] {
             assert!(keys.contains(&k), "{k} missing from {keys:?}");
         }
-        let tz = errs
-            .0
-            .iter()
-            .find(|e| e.key == "calendar.timezone")
-            .unwrap();
-        assert_eq!(tz.to_string(), "calendar.timezone: \"Mars/Olympus\" — expected an IANA time zone such as Europe/London");
+        let tz = errs.0.iter().find(|e| e.key == "calendar.timezone").unwrap();
+        assert_eq!(
+            tz.to_string(),
+            "calendar.timezone: \"Mars/Olympus\" — expected an IANA time zone such as Europe/London"
+        );
     }
 
     #[test]

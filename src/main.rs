@@ -78,8 +78,7 @@ fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RELEASE_DESK_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("RELEASE_DESK_LOG").unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -136,11 +135,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_console(
-    config: Config,
-    db: Option<PathBuf>,
-    start: Option<String>,
-) -> anyhow::Result<()> {
+async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>) -> anyhow::Result<()> {
     let start: DateTime<Utc> = match start {
         Some(s) => DateTime::parse_from_rfc3339(&s)
             .with_context(|| {

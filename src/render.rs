@@ -48,7 +48,8 @@ pub fn not_found(id: RecordId) -> String {
 
 /// Something broke inside; the details are in the log.
 pub fn internal_error() -> String {
-    "Something went wrong on our side and nothing was changed. The error is logged; please try again.".to_string()
+    "Something went wrong on our side and nothing was changed. The error is logged; please try again."
+        .to_string()
 }
 
 /// A lifecycle refusal for one release.
@@ -56,7 +57,7 @@ pub fn refusal(id: RecordId, r: &Refusal) -> String {
     match r {
         Refusal::NotNow { state, attempted } => {
             let next = state.next_commands();
-            let next = if next.is_empty() { "nothing: the release is closed".to_string() } else { next.join(", ") };
+            let next = if next.is_empty() { "nothing — the release is closed".to_string() } else { next.join(", ") };
             format!("{id} is in state {state}: {attempted} does not apply now.\n  next: {next}")
         }
         Refusal::PlanIncomplete { missing } => format!(
@@ -88,7 +89,14 @@ pub fn package_refusal(id: RecordId, e: &PackageError) -> String {
         PackageError::Empty => format!("The package of {id} is empty: add items with /package add first."),
         PackageError::UnknownItem { item } => format!("The package of {id} has no item {item}."),
         PackageError::Incompatible { problems } => {
-            format!("The package of {id} cannot be baselined:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))
+            format!(
+                "The package of {id} cannot be baselined:\n{}",
+                problems
+                    .iter()
+                    .map(|p| format!("  - {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         }
     }
 }
@@ -182,11 +190,7 @@ fn rfc_brief(rfcs: &[Rfc]) -> String {
 
 /// `REL-1 … created`.
 pub fn release_created(r: &Release, rfcs: &[Rfc]) -> Outgoing {
-    let emergency = if r.emergency {
-        " · EMERGENCY (ECAB)"
-    } else {
-        ""
-    };
+    let emergency = if r.emergency { " · EMERGENCY (ECAB)" } else { "" };
     Outgoing::text(format!(
         "{} {} ({}) created — state {}\n  RFCs: {} · environments: {}{emergency}\n{}",
         r.rid(),
@@ -273,10 +277,7 @@ pub fn release_show(r: &Release, rfcs: &[Rfc], history: &[AuditEntry], tz: Tz) -
         s.push_str(&format!("\n  baseline: {}", short(h)));
     }
     if let ReleaseState::EarlyLifeSupport { until } = &r.lifecycle.state {
-        s.push_str(&format!(
-            "\n  early life support until {}",
-            show_time(*until, tz)
-        ));
+        s.push_str(&format!("\n  early life support until {}", show_time(*until, tz)));
     }
     s.push_str("\n  history:");
     for e in history {
@@ -304,15 +305,7 @@ pub fn release_list(rs: &[Release]) -> Outgoing {
     }
     let lines: Vec<String> = rs
         .iter()
-        .map(|r| {
-            format!(
-                "  {} {} ({}) — {}",
-                r.rid(),
-                r.name,
-                r.version,
-                r.lifecycle.state
-            )
-        })
+        .map(|r| format!("  {} {} ({}) — {}", r.rid(), r.name, r.version, r.lifecycle.state))
         .collect();
     Outgoing::text(format!("{} release(s):\n{}", rs.len(), lines.join("\n")))
 }
@@ -357,12 +350,7 @@ pub fn package_show(r: &Release, items: &[Item]) -> Outgoing {
 }
 
 /// An item added or changed.
-pub fn package_changed(
-    r: &Release,
-    what: &str,
-    items: &[Item],
-    baseline_cleared: bool,
-) -> Outgoing {
+pub fn package_changed(r: &Release, what: &str, items: &[Item], baseline_cleared: bool) -> Outgoing {
     let note = if baseline_cleared {
         "\n  The previous baseline no longer applies: baseline again before the next build."
     } else {
@@ -391,12 +379,7 @@ pub fn release_notes(r: &Release, rfcs: &[Rfc], items: &[Item]) -> Outgoing {
     let mut s = format!("Release notes — {} {} ({})\n", r.rid(), r.name, r.version);
     s.push_str("\nChanges requested:\n");
     for rfc in rfcs {
-        s.push_str(&format!(
-            "  - {} {} ({} risk)\n",
-            rfc.rid(),
-            rfc.title,
-            rfc.risk
-        ));
+        s.push_str(&format!("  - {} {} ({} risk)\n", rfc.rid(), rfc.title, rfc.risk));
     }
     for change in crate::domain::package::Change::ALL {
         let of: Vec<&Item> = items.iter().filter(|i| i.change == *change).collect();
@@ -450,11 +433,7 @@ pub struct PollView<'a> {
 /// The poll message (open with its live tally, or closed with its outcome).
 pub fn poll(v: &PollView) -> Outgoing {
     let r = v.release;
-    let board = if v.poll.rules.emergency {
-        "ECAB"
-    } else {
-        "CAB"
-    };
+    let board = if v.poll.rules.emergency { "ECAB" } else { "CAB" };
     let head = match v.outcome {
         None => format!("{board} vote — {} {} ({})", r.rid(), r.name, r.version),
         Some(o) => format!(
@@ -467,12 +446,7 @@ pub fn poll(v: &PollView) -> Outgoing {
     };
     let mut s = head;
     for rfc in v.rfcs {
-        s.push_str(&format!(
-            "\n  {} {} · risk {}",
-            rfc.rid(),
-            rfc.title,
-            rfc.risk
-        ));
+        s.push_str(&format!("\n  {} {} · risk {}", rfc.rid(), rfc.title, rfc.risk));
     }
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "—".into());
     s.push_str(&format!(
@@ -506,11 +480,7 @@ pub fn poll(v: &PollView) -> Outgoing {
     if rules.early_approval > 0 {
         rule.push_str(&format!(", early approval at {}", rules.early_approval));
     }
-    let when = if v.outcome.is_some() {
-        "closed"
-    } else {
-        "closes"
-    };
+    let when = if v.outcome.is_some() { "closed" } else { "closes" };
     s.push_str(&format!(
         "\n  Rule: {rule} · revision {} · {when} {} ({})",
         v.poll.revision,
@@ -530,11 +500,7 @@ pub fn poll(v: &PollView) -> Outgoing {
         } else {
             format!(
                 " ({})",
-                users
-                    .iter()
-                    .map(|u| (v.names)(u))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                users.iter().map(|u| (v.names)(u)).collect::<Vec<_>>().join(", ")
             )
         }
     };
@@ -575,13 +541,7 @@ pub fn poll(v: &PollView) -> Outgoing {
 }
 
 /// The outcome notice where the release was submitted, and for subscribers.
-pub fn poll_outcome(
-    r: &Release,
-    o: &Outcome,
-    tally: &Tally,
-    quorum: u32,
-    emergency: bool,
-) -> Outgoing {
+pub fn poll_outcome(r: &Release, o: &Outcome, tally: &Tally, quorum: u32, emergency: bool) -> Outgoing {
     let board = if emergency { "ECAB" } else { "CAB" };
     let text = match o {
         Outcome::Approved { .. } => format!(
@@ -623,16 +583,16 @@ pub fn expired_for_change_managers(r: &Release, tally: &Tally, quorum: u32) -> O
 /// The DM to an RFC's requester.
 pub fn requester_decision(r: &Release, rfc: &Rfc, o: &Outcome, emergency: bool) -> Outgoing {
     let board = if emergency { "ECAB" } else { "CAB" };
-    let what = match o {
-        Outcome::Approved { .. } => "approved".to_string(),
-        Outcome::Rejected { .. } => "rejected".to_string(),
-        Outcome::Expired => "expired without quorum".to_string(),
-    };
-    Outgoing::text(format!(
-        "The {board} vote on {} (your {}) {what}.",
-        r.rid(),
-        rfc.rid()
-    ))
+    let (id, name, yours) = (r.rid(), &r.name, rfc.rid());
+    Outgoing::text(match o {
+        Outcome::Approved { .. } => format!("The {board} approved {id} {name} (your {yours})."),
+        Outcome::Rejected { .. } => {
+            format!("The {board} rejected {id} {name} (your {yours}); it is back in planning.")
+        }
+        Outcome::Expired => {
+            format!("The {board} vote on {id} {name} (your {yours}) expired without quorum.")
+        }
+    })
 }
 
 /// A poll withdrawn with its release.
@@ -648,9 +608,7 @@ pub fn subscribed(target: &str, via: &str, new: bool) -> Outgoing {
         "in this channel"
     };
     if new {
-        Outgoing::text(format!(
-            "Subscribed to {target}: you will be told {where_}."
-        ))
+        Outgoing::text(format!("Subscribed to {target}: you will be told {where_}."))
     } else {
         Outgoing::text(format!("You were already subscribed to {target} {where_}."))
     }

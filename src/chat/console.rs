@@ -64,23 +64,14 @@ impl ConsoleChat {
     fn print_reacts(&self, (channel, id, emojis): (String, i64, Vec<String>)) {
         let adds: Vec<String> = emojis.iter().map(|e| format!("+{e}")).collect();
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(
-            out,
-            "[{} msg:{id} {}]",
-            channel_label(&channel),
-            adds.join(" ")
-        );
+        let _ = writeln!(out, "[{} msg:{id} {}]", channel_label(&channel), adds.join(" "));
         let _ = out.flush();
     }
 
     fn body(message: &Outgoing) -> String {
         let mut text = message.text.clone();
         if let Some(a) = &message.attachment {
-            text.push_str(&format!(
-                "\n  (attachment {}, {} bytes)",
-                a.name,
-                a.content.len()
-            ));
+            text.push_str(&format!("\n  (attachment {}, {} bytes)", a.name, a.content.len()));
         }
         text
     }
@@ -130,18 +121,8 @@ fn message_number(at: &Posted) -> Result<i64, ChatError> {
 
 #[async_trait]
 impl Chat for ConsoleChat {
-    async fn post(
-        &self,
-        channel: &str,
-        message: &Outgoing,
-        nonce: &str,
-    ) -> Result<Posted, ChatError> {
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| internal(e.into()))?;
+    async fn post(&self, channel: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
         let (id, new) = db::console::post(&mut conn, channel, &Self::body(message), Some(nonce))
             .await
             .map_err(internal)?;
@@ -160,12 +141,7 @@ impl Chat for ConsoleChat {
 
     async fn edit(&self, at: &Posted, message: &Outgoing) -> Result<(), ChatError> {
         let id = message_number(at)?;
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
         if !db::console::edit(&mut conn, id, &Self::body(message))
             .await
             .map_err(internal)?
@@ -182,12 +158,7 @@ impl Chat for ConsoleChat {
 
     async fn react(&self, at: &Posted, emoji: &str) -> Result<(), ChatError> {
         let id = message_number(at)?;
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
         if db::console::add_reaction(&mut conn, id, BOT, emoji)
             .await
             .map_err(internal)?
@@ -196,8 +167,7 @@ impl Chat for ConsoleChat {
             match pending.as_mut() {
                 Some((_, pid, emojis)) if *pid == id => emojis.push(emoji.to_string()),
                 _ => {
-                    let previous =
-                        pending.replace((at.channel.clone(), id, vec![emoji.to_string()]));
+                    let previous = pending.replace((at.channel.clone(), id, vec![emoji.to_string()]));
                     drop(pending);
                     if let Some(p) = previous {
                         self.print_reacts(p);
@@ -210,12 +180,7 @@ impl Chat for ConsoleChat {
 
     async fn reactions(&self, at: &Posted, emoji: &str) -> Result<Vec<Reactor>, ChatError> {
         let id = message_number(at)?;
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
         let who = db::console::reactors(&mut conn, id, emoji)
             .await
             .map_err(internal)?;
@@ -230,19 +195,9 @@ impl Chat for ConsoleChat {
             .collect())
     }
 
-    async fn direct(
-        &self,
-        user: &str,
-        message: &Outgoing,
-        nonce: &str,
-    ) -> Result<Posted, ChatError> {
+    async fn direct(&self, user: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         let channel = format!("dm:{user}");
-        let mut conn = self
-            .db
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
         let (id, new) = db::console::post(&mut conn, &channel, &Self::body(message), Some(nonce))
             .await
             .map_err(internal)?;
@@ -325,19 +280,13 @@ async fn step(
             let roles = app.config.itil_roles(words.iter().map(String::as_str));
             let unknown: Vec<&String> = words
                 .iter()
-                .filter(|w| {
-                    Role::from_str(w).is_err() && app.config.itil_roles([w.as_str()]).is_empty()
-                })
+                .filter(|w| Role::from_str(w).is_err() && app.config.itil_roles([w.as_str()]).is_empty())
                 .collect();
             if !unknown.is_empty() {
                 let known: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
                 chat.note(&format!(
                     "unknown role(s) {} — use {} or a chat role from the config",
-                    unknown
-                        .iter()
-                        .map(|w| w.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    unknown.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", "),
                     known.join(", ")
                 ));
             }
@@ -407,13 +356,7 @@ async fn step(
     Ok(())
 }
 
-async fn react(
-    app: &App,
-    chat: &ConsoleChat,
-    s: &Session,
-    rest: &str,
-    add: bool,
-) -> anyhow::Result<()> {
+async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool) -> anyhow::Result<()> {
     let mut parts = rest.split_whitespace();
     let (Some(target), Some(emoji), None) = (parts.next(), parts.next(), parts.next()) else {
         chat.note("usage: :react <msg|last:#channel> <emoji>");

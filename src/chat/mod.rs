@@ -94,12 +94,7 @@ pub struct Posted {
 pub trait Chat: Send + Sync {
     /// Posts to a channel. `nonce` identifies the outbox entry, so a retried
     /// post after a crash is not posted twice where the platform can tell.
-    async fn post(
-        &self,
-        channel: &str,
-        message: &Outgoing,
-        nonce: &str,
-    ) -> Result<Posted, ChatError>;
+    async fn post(&self, channel: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError>;
     /// Replaces a posted message's content.
     async fn edit(&self, at: &Posted, message: &Outgoing) -> Result<(), ChatError>;
     /// Adds the bot's reaction.
@@ -107,10 +102,5 @@ pub trait Chat: Send + Sync {
     /// Everyone who currently has `emoji` on the message.
     async fn reactions(&self, at: &Posted, emoji: &str) -> Result<Vec<Reactor>, ChatError>;
     /// Sends a direct message.
-    async fn direct(
-        &self,
-        user: &str,
-        message: &Outgoing,
-        nonce: &str,
-    ) -> Result<Posted, ChatError>;
+    async fn direct(&self, user: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError>;
 }

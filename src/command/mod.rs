@@ -6,9 +6,7 @@ pub mod spec;
 
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::incident::DefectType;
-use crate::domain::package::{
-    parse_found, parse_requirements, parse_version, Change, ItemKind, Requirement,
-};
+use crate::domain::package::{parse_found, parse_requirements, parse_version, Change, ItemKind, Requirement};
 use crate::domain::rfc::{RfcStatus, RfcType, Risk};
 use crate::domain::timefmt::{parse_date, parse_time};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -384,9 +382,7 @@ impl Reader<'_> {
     fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ParseError> {
         match self.inv.text(name) {
             None => Ok(None),
-            Some(t) => parse_time(t, self.tz)
-                .map(Some)
-                .map_err(|e| self.bad(name, t, e)),
+            Some(t) => parse_time(t, self.tz).map(Some).map_err(|e| self.bad(name, t, e)),
         }
     }
 
@@ -439,8 +435,7 @@ impl Command {
         use Command as C;
         let r = Reader { inv, tz };
         let path = inv.path();
-        let days =
-            |name: &str, default: u32| inv.int(name).map_or(default, |d| d.clamp(1, 366) as u32);
+        let days = |name: &str, default: u32| inv.int(name).map_or(default, |d| d.clamp(1, 366) as u32);
         Ok(match path.as_str() {
             "/rfc new" => C::RfcNew {
                 title: r.text("title")?,
@@ -464,11 +459,7 @@ impl Command {
                 let mut rfcs = Vec::new();
                 for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     let id = RecordId::parse_as(RecordKind::Rfc, part).ok_or_else(|| {
-                        r.bad(
-                            "rfcs",
-                            part,
-                            "RFC ids separated by commas, e.g. RFC-1,RFC-2",
-                        )
+                        r.bad("rfcs", part, "RFC ids separated by commas, e.g. RFC-1,RFC-2")
                     })?;
                     if !rfcs.contains(&id) {
                         rfcs.push(id);
@@ -492,8 +483,7 @@ impl Command {
                 }
             }
             "/release plan" => {
-                let (scope, backout, acceptance) =
-                    (r.opt("scope"), r.opt("backout"), r.opt("acceptance"));
+                let (scope, backout, acceptance) = (r.opt("scope"), r.opt("backout"), r.opt("acceptance"));
                 if scope.is_none() && backout.is_none() && acceptance.is_none() {
                     return Err(ParseError::Conflict {
                         path,
@@ -508,16 +498,17 @@ impl Command {
                 }
             }
             "/release schedule" => {
-                let at = match (r.opt("window"), r.time("at")?) {
-                    (Some(w), None) => ScheduleAt::Window(w),
-                    (None, Some(t)) => ScheduleAt::At(t),
-                    _ => {
-                        return Err(ParseError::Conflict {
+                let at =
+                    match (r.opt("window"), r.time("at")?) {
+                        (Some(w), None) => ScheduleAt::Window(w),
+                        (None, Some(t)) => ScheduleAt::At(t),
+                        _ => return Err(ParseError::Conflict {
                             path,
-                            message: "give either window (a window name) or at (a time inside a window), not both.".into(),
-                        })
-                    }
-                };
+                            message:
+                                "give either window (a window name) or at (a time inside a window), not both."
+                                    .into(),
+                        }),
+                    };
                 C::ReleaseSchedule { id: r.rid()?, at }
             }
             "/release submit" => C::ReleaseSubmit { id: r.rid()? },

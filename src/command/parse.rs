@@ -123,7 +123,9 @@ pub enum ParseError {
         option: String,
     },
     /// A word that is not `name:value`.
-    #[error("{path}: {token:?} is not an option — write name:value (quotes for spaces: title:\"Two words\").")]
+    #[error(
+        "{path}: {token:?} is not an option — write name:value (quotes for spaces: title:\"Two words\")."
+    )]
     NotAnOption {
         /// The command.
         path: String,
@@ -264,24 +266,15 @@ fn split_options(path: &str, rest: &str) -> Result<Vec<(String, String)>, ParseE
 }
 
 fn command_names(reg: &Registry) -> Vec<String> {
-    reg.commands
-        .iter()
-        .map(|c| format!("/{}", c.name))
-        .collect()
+    reg.commands.iter().map(|c| format!("/{}", c.name)).collect()
 }
 
 /// Finds the definition a command path names.
-pub fn resolve<'a>(
-    reg: &'a Registry,
-    command: &str,
-    sub: Option<&str>,
-) -> Result<Leaf<'a>, ParseError> {
-    let def = reg
-        .command(command)
-        .ok_or_else(|| ParseError::UnknownCommand {
-            name: command.to_string(),
-            known: command_names(reg),
-        })?;
+pub fn resolve<'a>(reg: &'a Registry, command: &str, sub: Option<&str>) -> Result<Leaf<'a>, ParseError> {
+    let def = reg.command(command).ok_or_else(|| ParseError::UnknownCommand {
+        name: command.to_string(),
+        known: command_names(reg),
+    })?;
     if def.sub.is_empty() {
         return Ok(Leaf {
             command: def,
@@ -293,15 +286,15 @@ pub fn resolve<'a>(
         command: def.name.clone(),
         subs: subs(),
     })?;
-    let s =
-        def.sub
-            .iter()
-            .find(|s| s.name == name)
-            .ok_or_else(|| ParseError::UnknownSubcommand {
-                command: def.name.clone(),
-                name: name.to_string(),
-                subs: subs(),
-            })?;
+    let s = def
+        .sub
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ParseError::UnknownSubcommand {
+            command: def.name.clone(),
+            name: name.to_string(),
+            subs: subs(),
+        })?;
     Ok(Leaf {
         command: def,
         sub: Some(s),
@@ -314,14 +307,14 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
     let defs = leaf.options();
     let mut options: Vec<(String, OptValue)> = Vec::new();
     for (name, value) in raw {
-        let def =
-            defs.iter()
-                .find(|d| d.name == name)
-                .ok_or_else(|| ParseError::UnknownOption {
-                    path: path.clone(),
-                    name: name.clone(),
-                    known: defs.iter().map(|d| d.name.clone()).collect(),
-                })?;
+        let def = defs
+            .iter()
+            .find(|d| d.name == name)
+            .ok_or_else(|| ParseError::UnknownOption {
+                path: path.clone(),
+                name: name.clone(),
+                known: defs.iter().map(|d| d.name.clone()).collect(),
+            })?;
         if options.iter().any(|(n, _)| *n == name) {
             return Err(ParseError::DuplicateOption {
                 path: path.clone(),
@@ -349,8 +342,7 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
             (None, Some(hi)) => format!(" of at most {hi}"),
             (None, None) => String::new(),
         };
-        let in_range =
-            |n: f64| def.min.is_none_or(|lo| n >= lo) && def.max.is_none_or(|hi| n <= hi);
+        let in_range = |n: f64| def.min.is_none_or(|lo| n >= lo) && def.max.is_none_or(|hi| n <= hi);
         let typed = match def.kind {
             OptionType::String => {
                 if value.trim().is_empty() {
@@ -411,12 +403,10 @@ pub fn parse_line(reg: &Registry, line: &str) -> Result<Invocation, ParseError> 
         });
     };
     let (command, rest) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
-    let def = reg
-        .command(command)
-        .ok_or_else(|| ParseError::UnknownCommand {
-            name: command.to_string(),
-            known: command_names(reg),
-        })?;
+    let def = reg.command(command).ok_or_else(|| ParseError::UnknownCommand {
+        name: command.to_string(),
+        known: command_names(reg),
+    })?;
     let (sub, rest) = if def.sub.is_empty() {
         (None, rest)
     } else {

@@ -13,17 +13,11 @@ pub const FILES: &[(&str, &str)] = &[
     ("package", include_str!("../../commands/package.toml")),
     ("deploy", include_str!("../../commands/deploy.toml")),
     ("incident", include_str!("../../commands/incident.toml")),
-    (
-        "known-error",
-        include_str!("../../commands/known-error.toml"),
-    ),
+    ("known-error", include_str!("../../commands/known-error.toml")),
     ("audit", include_str!("../../commands/audit.toml")),
     ("calendar", include_str!("../../commands/calendar.toml")),
     ("subscribe", include_str!("../../commands/subscribe.toml")),
-    (
-        "unsubscribe",
-        include_str!("../../commands/unsubscribe.toml"),
-    ),
+    ("unsubscribe", include_str!("../../commands/unsubscribe.toml")),
     ("report", include_str!("../../commands/report.toml")),
 ];
 
@@ -136,10 +130,7 @@ impl<'a> Leaf<'a> {
     /// The roles required (empty: everyone).
     pub fn roles(&self) -> Vec<Role> {
         let names = self.sub.map_or(&self.command.roles, |s| &s.roles);
-        names
-            .iter()
-            .filter_map(|r| Role::from_str(r).ok())
-            .collect()
+        names.iter().filter_map(|r| Role::from_str(r).ok()).collect()
     }
 
     /// `/release new`.
@@ -163,8 +154,7 @@ impl Registry {
     fn load() -> Result<Registry, String> {
         let mut commands = Vec::new();
         for (file, text) in FILES {
-            let def: CommandDef =
-                toml::from_str(text).map_err(|e| format!("commands/{file}.toml: {e}"))?;
+            let def: CommandDef = toml::from_str(text).map_err(|e| format!("commands/{file}.toml: {e}"))?;
             if def.name != *file {
                 return Err(format!("commands/{file}.toml names itself {}", def.name));
             }
@@ -182,9 +172,8 @@ impl Registry {
     /// The definitions, parsed once.
     pub fn get() -> &'static Registry {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
-        REGISTRY.get_or_init(|| {
-            Registry::load().unwrap_or_else(|e| panic!("embedded command definition: {e}"))
-        })
+        REGISTRY
+            .get_or_init(|| Registry::load().unwrap_or_else(|e| panic!("embedded command definition: {e}")))
     }
 
     /// A command by name.

@@ -43,8 +43,7 @@ fn every_definition_parses_into_a_command_and_every_command_has_a_definition() {
             let mut line = leaf.path();
             for def in leaf.options().iter().filter(|d| all || d.required) {
                 // `/release schedule` takes window or at, not both.
-                if leaf.path() == "/release schedule" && (def.name == "at" || def.name == "window")
-                {
+                if leaf.path() == "/release schedule" && (def.name == "at" || def.name == "window") {
                     continue;
                 }
                 line.push_str(&format!(" {}:{}", def.name, sample(def)));
@@ -60,10 +59,7 @@ fn every_definition_parses_into_a_command_and_every_command_has_a_definition() {
         }
         seen.push(leaf.path());
     }
-    assert_eq!(
-        seen,
-        PATHS.iter().map(|p| p.to_string()).collect::<Vec<_>>()
-    );
+    assert_eq!(seen, PATHS.iter().map(|p| p.to_string()).collect::<Vec<_>>());
 }
 
 #[test]
@@ -150,9 +146,7 @@ fn errors_are_specific() {
         e.to_string(),
         "result: \"maybe\" is not a choice. Choose one of: pass, fail."
     );
-    assert!(
-        matches!(err("/release show id:RFC-1"), ParseError::BadValue { option, .. } if option == "id")
-    );
+    assert!(matches!(err("/release show id:RFC-1"), ParseError::BadValue { option, .. } if option == "id"));
     assert!(
         matches!(err("/release new name:x version:two rfcs:RFC-1"), ParseError::BadValue { option, .. } if option == "version")
     );
@@ -173,15 +167,10 @@ fn errors_are_specific() {
         err("/rfc new title:\"open quote type:normal"),
         ParseError::UnterminatedQuote { .. }
     ));
-    assert!(matches!(
-        err("/rfc show RFC-1"),
-        ParseError::NotAnOption { .. }
-    ));
+    assert!(matches!(err("/rfc show RFC-1"), ParseError::NotAnOption { .. }));
     let long = "x".repeat(101);
     assert!(matches!(
-        err(&format!(
-            "/rfc new title:{long} type:normal risk:low impact:i"
-        )),
+        err(&format!("/rfc new title:{long} type:normal risk:low impact:i")),
         ParseError::TooLong { max: 100, .. }
     ));
     assert!(matches!(

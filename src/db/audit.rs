@@ -5,11 +5,7 @@ use crate::domain::records::AuditEntry;
 use sqlx::{Row, SqliteConnection};
 
 /// Appends one entry (in the caller's transaction).
-pub async fn append(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    e: &AuditEntry,
-) -> anyhow::Result<()> {
+pub async fn append(conn: &mut SqliteConnection, guild: &str, e: &AuditEntry) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO audit (guild, at, actor, actor_name, record, action, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(guild)
         .bind(ts(e.at))

@@ -10,11 +10,10 @@ pub async fn post(
     nonce: Option<&str>,
 ) -> anyhow::Result<(i64, bool)> {
     if let Some(n) = nonce {
-        if let Some(id) =
-            sqlx::query_scalar::<_, i64>("SELECT id FROM console_messages WHERE nonce = ?")
-                .bind(n)
-                .fetch_optional(&mut *conn)
-                .await?
+        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM console_messages WHERE nonce = ?")
+            .bind(n)
+            .fetch_optional(&mut *conn)
+            .await?
         {
             return Ok((id, false));
         }
@@ -67,12 +66,14 @@ pub async fn add_reaction(
     user: &str,
     emoji: &str,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query("INSERT INTO console_reactions (message_id, user, emoji) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(id)
-        .bind(user)
-        .bind(emoji)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "INSERT INTO console_reactions (message_id, user, emoji) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(emoji)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -83,14 +84,12 @@ pub async fn remove_reaction(
     user: &str,
     emoji: &str,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM console_reactions WHERE message_id = ? AND user = ? AND emoji = ?",
-    )
-    .bind(id)
-    .bind(user)
-    .bind(emoji)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query("DELETE FROM console_reactions WHERE message_id = ? AND user = ? AND emoji = ?")
+        .bind(id)
+        .bind(user)
+        .bind(emoji)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -124,11 +123,7 @@ pub async fn reactors(
 }
 
 /// Remembers the roles a console user acts with.
-pub async fn set_user(
-    conn: &mut SqliteConnection,
-    user: &str,
-    roles: &[String],
-) -> anyhow::Result<()> {
+pub async fn set_user(conn: &mut SqliteConnection, user: &str, roles: &[String]) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO console_users (user, roles) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET roles = excluded.roles")
         .bind(user)
         .bind(roles.join(","))

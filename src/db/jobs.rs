@@ -42,10 +42,7 @@ pub async fn schedule(
 }
 
 /// The earliest job due at or before `now` that has not run.
-pub async fn next_due(
-    conn: &mut SqliteConnection,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Option<Job>> {
+pub async fn next_due(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
     let row = sqlx::query("SELECT id, guild, kind, key, due_at, payload FROM jobs WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT 1")
         .bind(ts(now))
         .fetch_optional(conn)
@@ -65,19 +62,14 @@ pub async fn next_due(
 
 /// When the next job not yet run falls due.
 pub async fn next_time(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let t: Option<String> =
-        sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE done_at IS NULL")
-            .fetch_one(conn)
-            .await?;
+    let t: Option<String> = sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE done_at IS NULL")
+        .fetch_one(conn)
+        .await?;
     t.as_deref().map(parse_ts).transpose()
 }
 
 /// Marks a job done, in the transaction of its effects; false if it already was.
-pub async fn finish(
-    conn: &mut SqliteConnection,
-    id: i64,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
+pub async fn finish(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let done = sqlx::query("UPDATE jobs SET done_at = ? WHERE id = ? AND done_at IS NULL")
         .bind(ts(now))
         .bind(id)
@@ -88,9 +80,7 @@ pub async fn finish(
 
 /// Every distinct kind stored (the registry test checks each has a handler).
 pub async fn kinds(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT DISTINCT kind FROM jobs ORDER BY kind")
-            .fetch_all(conn)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT DISTINCT kind FROM jobs ORDER BY kind")
+        .fetch_all(conn)
+        .await?)
 }

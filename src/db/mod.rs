@@ -23,16 +23,8 @@ use std::time::Duration;
 /// The migrations of `migrations/`, embedded so the binary needs no files
 /// beside it. A test checks this list against the folder.
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "records",
-        include_str!("../../migrations/0001_records.sql"),
-    ),
-    (
-        2,
-        "delivery",
-        include_str!("../../migrations/0002_delivery.sql"),
-    ),
+    (1, "records", include_str!("../../migrations/0001_records.sql")),
+    (2, "delivery", include_str!("../../migrations/0002_delivery.sql")),
     (3, "polls", include_str!("../../migrations/0003_polls.sql")),
 ];
 
@@ -45,9 +37,8 @@ impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
         self,
     ) -> std::pin::Pin<
         Box<
-            dyn std::future::Future<
-                    Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
-                > + Send
+            dyn std::future::Future<Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>>
+                + Send
                 + 's,
         >,
     > {

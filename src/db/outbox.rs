@@ -58,13 +58,15 @@ async fn new_message(
     dm_user: Option<&str>,
     purpose: &str,
 ) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar("INSERT INTO bot_messages (guild, channel, dm_user, purpose) VALUES (?, ?, ?, ?) RETURNING id")
-        .bind(guild)
-        .bind(channel)
-        .bind(dm_user)
-        .bind(purpose)
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "INSERT INTO bot_messages (guild, channel, dm_user, purpose) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(guild)
+    .bind(channel)
+    .bind(dm_user)
+    .bind(purpose)
+    .fetch_one(conn)
+    .await?)
 }
 
 async fn enqueue(
@@ -127,24 +129,24 @@ pub async fn edit(
     body: &Outgoing,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET superseded = 1 WHERE message_id = ? AND kind = 'edit' AND delivered_at IS NULL")
-        .bind(message_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET superseded = 1 WHERE message_id = ? AND kind = 'edit' AND delivered_at IS NULL",
+    )
+    .bind(message_id)
+    .execute(&mut *conn)
+    .await?;
     enqueue(conn, guild, "edit", message_id, Some(body), None, now).await
 }
 
 /// Replaces the content of a post or DM still waiting in the outbox.
-pub async fn set_body(
-    conn: &mut SqliteConnection,
-    message_id: i64,
-    body: &Outgoing,
-) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET body = ? WHERE message_id = ? AND kind IN ('post', 'dm') AND delivered_at IS NULL")
-        .bind(serde_json::to_string(body)?)
-        .bind(message_id)
-        .execute(conn)
-        .await?;
+pub async fn set_body(conn: &mut SqliteConnection, message_id: i64, body: &Outgoing) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET body = ? WHERE message_id = ? AND kind IN ('post', 'dm') AND delivered_at IS NULL",
+    )
+    .bind(serde_json::to_string(body)?)
+    .bind(message_id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -180,9 +182,9 @@ pub async fn pending(
             let kind: String = r.try_get("kind")?;
             let body = || -> anyhow::Result<Outgoing> {
                 let b: Option<String> = r.try_get("body")?;
-                Ok(serde_json::from_str(&b.ok_or_else(|| {
-                    anyhow::anyhow!("outbox entry without body")
-                })?)?)
+                Ok(serde_json::from_str(
+                    &b.ok_or_else(|| anyhow::anyhow!("outbox entry without body"))?,
+                )?)
             };
             let channel: Option<String> = r.try_get("channel")?;
             let at = match (&channel, r.try_get::<Option<String>, _>("platform_id")?) {
@@ -198,9 +200,7 @@ pub async fn pending(
                     body: body()?,
                 },
                 "dm" => Action::Dm {
-                    user: r
-                        .try_get::<Option<String>, _>("dm_user")?
-                        .unwrap_or_default(),
+                    user: r.try_get::<Option<String>, _>("dm_user")?.unwrap_or_default(),
                     body: body()?,
                 },
                 "edit" => Action::Edit { at, body: body()? },
@@ -228,14 +228,12 @@ pub async fn delivered(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if let Some(p) = posted {
-        sqlx::query(
-            "UPDATE bot_messages SET platform_id = ?, channel = COALESCE(channel, ?) WHERE id = ?",
-        )
-        .bind(&p.id)
-        .bind(&p.channel)
-        .bind(e.message_id)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("UPDATE bot_messages SET platform_id = ?, channel = COALESCE(channel, ?) WHERE id = ?")
+            .bind(&p.id)
+            .bind(&p.channel)
+            .bind(e.message_id)
+            .execute(&mut *conn)
+            .await?;
     }
     sqlx::query("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?")
         .bind(ts(now))
@@ -252,14 +250,12 @@ pub async fn failed(
     error: &str,
     retry_at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ?",
-    )
-    .bind(error)
-    .bind(ts(retry_at))
-    .bind(id)
-    .execute(conn)
-    .await?;
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ?")
+        .bind(error)
+        .bind(ts(retry_at))
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -268,21 +264,16 @@ pub async fn last_edit(
     conn: &mut SqliteConnection,
     message_id: i64,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let t: Option<String> = sqlx::query_scalar(
-        "SELECT MAX(delivered_at) FROM outbox WHERE message_id = ? AND kind = 'edit'",
-    )
-    .bind(message_id)
-    .fetch_one(conn)
-    .await?;
+    let t: Option<String> =
+        sqlx::query_scalar("SELECT MAX(delivered_at) FROM outbox WHERE message_id = ? AND kind = 'edit'")
+            .bind(message_id)
+            .fetch_one(conn)
+            .await?;
     t.as_deref().map(parse_ts).transpose()
 }
 
 /// Holds an entry back until `at` (without counting an attempt).
-pub async fn postpone(
-    conn: &mut SqliteConnection,
-    id: i64,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
+pub async fn postpone(conn: &mut SqliteConnection, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
     sqlx::query("UPDATE outbox SET not_before = ? WHERE id = ?")
         .bind(ts(at))
         .bind(id)
@@ -315,10 +306,7 @@ pub async fn by_platform_id(
 }
 
 /// Where a bot message lives, once posted.
-pub async fn location(
-    conn: &mut SqliteConnection,
-    message_id: i64,
-) -> anyhow::Result<Option<Posted>> {
+pub async fn location(conn: &mut SqliteConnection, message_id: i64) -> anyhow::Result<Option<Posted>> {
     let row = sqlx::query("SELECT channel, platform_id FROM bot_messages WHERE id = ?")
         .bind(message_id)
         .fetch_optional(conn)

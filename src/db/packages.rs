@@ -6,10 +6,12 @@ use std::str::FromStr;
 
 /// The items of a release's package, by name.
 pub async fn items(conn: &mut SqliteConnection, release_row: i64) -> anyhow::Result<Vec<Item>> {
-    let rows = sqlx::query("SELECT name, kind, version, change, requires FROM package_items WHERE release_id = ? ORDER BY name")
-        .bind(release_row)
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT name, kind, version, change, requires FROM package_items WHERE release_id = ? ORDER BY name",
+    )
+    .bind(release_row)
+    .fetch_all(conn)
+    .await?;
     rows.into_iter()
         .map(|r| {
             let text = |c: &str| r.try_get::<String, _>(c);
@@ -44,11 +46,7 @@ pub async fn upsert(conn: &mut SqliteConnection, release_row: i64, i: &Item) -> 
 }
 
 /// Removes an item; false when there was none.
-pub async fn remove(
-    conn: &mut SqliteConnection,
-    release_row: i64,
-    name: &str,
-) -> anyhow::Result<bool> {
+pub async fn remove(conn: &mut SqliteConnection, release_row: i64, name: &str) -> anyhow::Result<bool> {
     let done = sqlx::query("DELETE FROM package_items WHERE release_id = ? AND name = ?")
         .bind(release_row)
         .bind(name)

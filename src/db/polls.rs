@@ -59,9 +59,7 @@ fn roles_text(r: &Roles) -> String {
 }
 
 fn parse_roles(s: &str) -> Roles {
-    s.split(',')
-        .filter_map(|r| Role::from_str(r).ok())
-        .collect()
+    s.split(',').filter_map(|r| Role::from_str(r).ok()).collect()
 }
 
 fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
@@ -99,7 +97,8 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
     })
 }
 
-const COLUMNS: &str = "id, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
+const COLUMNS: &str =
+    "id, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
     submitter, notify_channel, opened_at, deadline, closed_at, outcome";
 
 /// What a new poll is made of.
@@ -159,10 +158,7 @@ pub async fn get(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<
 }
 
 /// The poll carried by a bot message.
-pub async fn by_message(
-    conn: &mut SqliteConnection,
-    message_id: i64,
-) -> anyhow::Result<Option<Poll>> {
+pub async fn by_message(conn: &mut SqliteConnection, message_id: i64) -> anyhow::Result<Option<Poll>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE message_id = ?"))
         .bind(message_id)
         .fetch_optional(conn)
@@ -171,14 +167,13 @@ pub async fn by_message(
 }
 
 /// The open poll of a release, if any.
-pub async fn open_for_release(
-    conn: &mut SqliteConnection,
-    release_row: i64,
-) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE release_id = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1"))
-        .bind(release_row)
-        .fetch_optional(conn)
-        .await?;
+pub async fn open_for_release(conn: &mut SqliteConnection, release_row: i64) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE release_id = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(release_row)
+    .fetch_optional(conn)
+    .await?;
     row.map(decode).transpose()
 }
 
@@ -199,23 +194,17 @@ pub async fn close(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL",
-    )
-    .bind(ts(now))
-    .bind(outcome)
-    .bind(id)
-    .execute(conn)
-    .await?;
+    let done = sqlx::query("UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL")
+        .bind(ts(now))
+        .bind(outcome)
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Appends to the vote ledger.
-pub async fn record_vote(
-    conn: &mut SqliteConnection,
-    poll: i64,
-    e: &VoteEvent,
-) -> anyhow::Result<()> {
+pub async fn record_vote(conn: &mut SqliteConnection, poll: i64, e: &VoteEvent) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(poll)
         .bind(&e.user)

@@ -6,7 +6,8 @@ use crate::domain::release::{Lifecycle, ReleaseState};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-const COLUMNS: &str = "id, number, name, version, emergency, scope, backout, acceptance, environments, state, state_env,
+const COLUMNS: &str =
+    "id, number, name, version, emergency, scope, backout, acceptance, environments, state, state_env,
     els_until, closure, revision, test_runs, manager, manager_name, submitter, validation, training, builds,
     baseline_hash, window_name, window_start, window_end, handover, created_at, updated_at";
 
@@ -127,11 +128,7 @@ pub async fn save(conn: &mut SqliteConnection, r: &Release) -> anyhow::Result<()
 }
 
 /// One release by number.
-pub async fn get(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    number: i64,
-) -> anyhow::Result<Option<Release>> {
+pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyhow::Result<Option<Release>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM releases WHERE guild = ? AND number = ?"
     ))
@@ -157,20 +154,18 @@ pub async fn list(
     guild: &str,
     state: Option<&str>,
 ) -> anyhow::Result<Vec<Release>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM releases WHERE guild = ?1 AND (?2 IS NULL OR state = ?2) ORDER BY number"))
-        .bind(guild)
-        .bind(state)
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = ?1 AND (?2 IS NULL OR state = ?2) ORDER BY number"
+    ))
+    .bind(guild)
+    .bind(state)
+    .fetch_all(conn)
+    .await?;
     rows.into_iter().map(decode).collect()
 }
 
 /// Links an RFC to a release.
-pub async fn link_rfc(
-    conn: &mut SqliteConnection,
-    release_row: i64,
-    rfc_row: i64,
-) -> anyhow::Result<()> {
+pub async fn link_rfc(conn: &mut SqliteConnection, release_row: i64, rfc_row: i64) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO release_rfcs (release_id, rfc_id) VALUES (?, ?)")
         .bind(release_row)
         .bind(rfc_row)

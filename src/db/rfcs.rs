@@ -7,7 +7,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
-const COLUMNS: &str = "id, number, title, rfc_type, risk, impact, description, requester, requester_name, status, created_at";
+const COLUMNS: &str =
+    "id, number, title, rfc_type, risk, impact, description, requester, requester_name, status, created_at";
 
 fn decode(r: SqliteRow) -> anyhow::Result<Rfc> {
     let e = |what: &str, v: String| anyhow::anyhow!("stored RFC {what} {v:?}");
@@ -15,15 +16,13 @@ fn decode(r: SqliteRow) -> anyhow::Result<Rfc> {
         row: r.try_get("id")?,
         number: r.try_get("number")?,
         title: r.try_get("title")?,
-        rfc_type: FromStr::from_str(&r.try_get::<String, _>("rfc_type")?)
-            .map_err(|v| e("type", v))?,
+        rfc_type: FromStr::from_str(&r.try_get::<String, _>("rfc_type")?).map_err(|v| e("type", v))?,
         risk: FromStr::from_str(&r.try_get::<String, _>("risk")?).map_err(|v| e("risk", v))?,
         impact: r.try_get("impact")?,
         description: r.try_get("description")?,
         requester: r.try_get("requester")?,
         requester_name: r.try_get("requester_name")?,
-        status: FromStr::from_str(&r.try_get::<String, _>("status")?)
-            .map_err(|v| e("status", v))?,
+        status: FromStr::from_str(&r.try_get::<String, _>("status")?).map_err(|v| e("status", v))?,
         created_at: parse_ts(r.try_get("created_at")?)?,
     })
 }
@@ -51,11 +50,7 @@ pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Rfc) -> anyhow
 }
 
 /// One RFC by number.
-pub async fn get(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    number: i64,
-) -> anyhow::Result<Option<Rfc>> {
+pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyhow::Result<Option<Rfc>> {
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM rfcs WHERE guild = ? AND number = ?"
     ))
@@ -72,19 +67,18 @@ pub async fn list(
     guild: &str,
     status: Option<RfcStatus>,
 ) -> anyhow::Result<Vec<Rfc>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM rfcs WHERE guild = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY number"))
-        .bind(guild)
-        .bind(status.map(|s| s.as_str()))
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM rfcs WHERE guild = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY number"
+    ))
+    .bind(guild)
+    .bind(status.map(|s| s.as_str()))
+    .fetch_all(conn)
+    .await?;
     rows.into_iter().map(decode).collect()
 }
 
 /// The RFCs of a release.
-pub async fn for_release(
-    conn: &mut SqliteConnection,
-    release_row: i64,
-) -> anyhow::Result<Vec<Rfc>> {
+pub async fn for_release(conn: &mut SqliteConnection, release_row: i64) -> anyhow::Result<Vec<Rfc>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM rfcs WHERE id IN (SELECT rfc_id FROM release_rfcs WHERE release_id = ?) ORDER BY number"
     ))
@@ -95,11 +89,7 @@ pub async fn for_release(
 }
 
 /// Sets an RFC's status.
-pub async fn set_status(
-    conn: &mut SqliteConnection,
-    row: i64,
-    status: RfcStatus,
-) -> anyhow::Result<()> {
+pub async fn set_status(conn: &mut SqliteConnection, row: i64, status: RfcStatus) -> anyhow::Result<()> {
     sqlx::query("UPDATE rfcs SET status = ? WHERE id = ?")
         .bind(status.as_str())
         .bind(row)

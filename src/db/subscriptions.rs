@@ -50,15 +50,14 @@ pub async fn remove(
     target: &str,
     via: &str,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM subscriptions WHERE guild = ? AND user = ? AND target = ? AND via = ?",
-    )
-    .bind(guild)
-    .bind(user)
-    .bind(target)
-    .bind(via)
-    .execute(conn)
-    .await?;
+    let done =
+        sqlx::query("DELETE FROM subscriptions WHERE guild = ? AND user = ? AND target = ? AND via = ?")
+            .bind(guild)
+            .bind(user)
+            .bind(target)
+            .bind(via)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -113,29 +113,18 @@ pub enum PackageError {
 /// Before the baseline it changes freely until testing; once baselined it is
 /// frozen, except after a failed test (back in Building with runs counted),
 /// when a corrected package may replace the baseline.
-pub fn may_change(
-    state: &ReleaseState,
-    baseline: Option<&str>,
-    test_runs: i64,
-) -> Result<(), PackageError> {
+pub fn may_change(state: &ReleaseState, baseline: Option<&str>, test_runs: i64) -> Result<(), PackageError> {
     let open = matches!(
         state,
-        ReleaseState::Planning
-            | ReleaseState::PlanReview
-            | ReleaseState::Preparing
-            | ReleaseState::Building
+        ReleaseState::Planning | ReleaseState::PlanReview | ReleaseState::Preparing | ReleaseState::Building
     );
     if !open {
-        return Err(PackageError::NotNow {
-            state: state.clone(),
-        });
+        return Err(PackageError::NotNow { state: state.clone() });
     }
     match baseline {
-        Some(hash) if !(*state == ReleaseState::Building && test_runs > 0) => {
-            Err(PackageError::Baselined {
-                hash: hash.to_string(),
-            })
-        }
+        Some(hash) if !(*state == ReleaseState::Building && test_runs > 0) => Err(PackageError::Baselined {
+            hash: hash.to_string(),
+        }),
         _ => Ok(()),
     }
 }
@@ -244,10 +233,7 @@ pub fn parse_found(text: &str) -> Result<Vec<(String, Version)>, String> {
 pub fn audit(baseline: &[Item], found: &[(String, Version)]) -> Vec<Discrepancy> {
     let mut out = Vec::new();
     for item in baseline.iter().filter(|i| i.change != Change::Retired) {
-        match found
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&item.name))
-        {
+        match found.iter().find(|(n, _)| n.eq_ignore_ascii_case(&item.name)) {
             None => out.push(Discrepancy::Missing {
                 item: item.name.clone(),
                 expected: item.version.clone(),
@@ -303,10 +289,7 @@ mod tests {
     #[test]
     fn versions_are_semver_with_lenient_padding() {
         assert_eq!(parse_version("4.3").unwrap().to_string(), "4.3.0");
-        assert_eq!(
-            parse_version("v2.3.1-rc.1").unwrap().to_string(),
-            "2.3.1-rc.1"
-        );
+        assert_eq!(parse_version("v2.3.1-rc.1").unwrap().to_string(), "2.3.1-rc.1");
         assert!(parse_version("latest").is_err());
         assert!(parse_version("").is_err());
     }
@@ -333,10 +316,7 @@ mod tests {
         assert_eq!(h1, h2);
         assert_eq!(h1.len(), 64);
         let db5 = item("db-schema@5.0.0", "");
-        assert_ne!(
-            baseline(&[api.clone(), item("db-schema@4.4", "")]).unwrap(),
-            h1
-        );
+        assert_ne!(baseline(&[api.clone(), item("db-schema@4.4", "")]).unwrap(), h1);
         match baseline(&[api.clone(), db5]) {
             Err(PackageError::Incompatible { problems }) => {
                 assert_eq!(

@@ -419,15 +419,11 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
                 S::Building
             }
         }
-        (S::AwaitingAuthorization, Event::Authorize { approved: true }) => {
-            match facts.environments.first() {
-                Some(env) => S::DeploymentPlanning { env: env.clone() },
-                None => return Err(not_now()),
-            }
-        }
-        (S::AwaitingAuthorization, Event::Authorize { approved: false }) => {
-            S::Closed(Closure::Rejected)
-        }
+        (S::AwaitingAuthorization, Event::Authorize { approved: true }) => match facts.environments.first() {
+            Some(env) => S::DeploymentPlanning { env: env.clone() },
+            None => return Err(not_now()),
+        },
+        (S::AwaitingAuthorization, Event::Authorize { approved: false }) => S::Closed(Closure::Rejected),
         (
             S::Planning
             | S::PlanReview
@@ -439,10 +435,7 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
             | S::BackedOut { .. },
             Event::Cancel,
         ) => S::Closed(Closure::Cancelled),
-        (
-            S::DeploymentPlanning { env: at } | S::BackedOut { env: at },
-            Event::PlanDeployment { env },
-        ) => {
+        (S::DeploymentPlanning { env: at } | S::BackedOut { env: at }, Event::PlanDeployment { env }) => {
             same_env(env, at)?;
             S::DeploymentPlanning { env: at.clone() }
         }
@@ -466,10 +459,7 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
             if !confirmed {
                 S::Verifying { env: at.clone() }
             } else {
-                let pos = facts
-                    .environments
-                    .iter()
-                    .position(|e| e.eq_ignore_ascii_case(at));
+                let pos = facts.environments.iter().position(|e| e.eq_ignore_ascii_case(at));
                 match pos.and_then(|i| facts.environments.get(i + 1)) {
                     Some(next_env) => S::DeploymentPlanning {
                         env: next_env.clone(),
@@ -600,10 +590,7 @@ mod tests {
         l = step(&l, Event::Test { passed: false }, &f);
         l = step(&l, Event::Build, &f);
         l = step(&l, Event::Test { passed: true }, &f);
-        assert_eq!(
-            (l.state, l.test_runs),
-            (ReleaseState::AwaitingAuthorization, 3)
-        );
+        assert_eq!((l.state, l.test_runs), (ReleaseState::AwaitingAuthorization, 3));
     }
 
     #[test]

@@ -116,11 +116,7 @@ impl CabPolicy {
     /// Risk raises the bar; emergencies go to the ECAB with their own quorum and deadline.
     pub fn rules_for(&self, emergency: bool, high_risk: bool) -> PollRules {
         let (voting_role, quorum, deadline) = if emergency {
-            (
-                Role::EcabMember,
-                self.emergency_quorum,
-                self.emergency_deadline,
-            )
+            (Role::EcabMember, self.emergency_quorum, self.emergency_deadline)
         } else if high_risk {
             (Role::CabMember, self.quorum_high, self.deadline)
         } else {
@@ -265,10 +261,7 @@ pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Out
             veto: Some(v.clone()),
         });
     }
-    if rules.early_approval > 0
-        && t.approve.len() as u32 >= rules.early_approval
-        && t.reject.is_empty()
-    {
+    if rules.early_approval > 0 && t.approve.len() as u32 >= rules.early_approval && t.reject.is_empty() {
         return Some(Outcome::Approved {
             early: !deadline_passed,
         });
@@ -350,10 +343,7 @@ mod tests {
             &r,
             &BTreeSet::new(),
         );
-        assert_eq!(
-            decide(&t, &r, true),
-            Some(Outcome::Approved { early: false })
-        );
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
     }
 
     #[test]
@@ -379,10 +369,7 @@ mod tests {
             &BTreeSet::new(),
         );
         assert_eq!(t.ignored, vec![("a".to_string(), Ignored::NotAVoter)]);
-        assert_eq!(
-            decide(&t, &r, true),
-            Some(Outcome::Approved { early: false })
-        );
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
     }
 
     #[test]
@@ -390,10 +377,7 @@ mod tests {
         let mut r = policy().rules_for(false, false);
         let ballots = [cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])];
         let t = tally(&ballots, &r, &BTreeSet::new());
-        assert_eq!(
-            decide(&t, &r, true),
-            Some(Outcome::Approved { early: false })
-        );
+        assert_eq!(decide(&t, &r, true), Some(Outcome::Approved { early: false }));
         r.rule = Rule::Unanimous;
         assert_eq!(decide(&t, &r, true), Some(Outcome::Rejected { veto: None }));
         let tie = tally(
@@ -438,10 +422,7 @@ mod tests {
         let mut r = policy().rules_for(false, false);
         r.early_approval = 2;
         let t = tally(&[cab("a", &[Y]), cab("b", &[Y])], &r, &BTreeSet::new());
-        assert_eq!(
-            decide(&t, &r, false),
-            Some(Outcome::Approved { early: true })
-        );
+        assert_eq!(decide(&t, &r, false), Some(Outcome::Approved { early: true }));
         let t = tally(
             &[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])],
             &r,

@@ -58,16 +58,14 @@ pub fn parse_time(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        "an RFC 3339 time (2026-12-03T22:00:00Z) or a date (2026-12-03)".to_string()
-    })?;
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| "an RFC 3339 time (2026-12-03T22:00:00Z) or a date (2026-12-03)".to_string())?;
     local_midnight(date, tz)
 }
 
 /// Parses a date (`2026-12-03`).
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| "a date such as 2026-12-03".to_string())
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| "a date such as 2026-12-03".to_string())
 }
 
 /// Midnight of `date` in `tz` (the first instant of that day where midnight
@@ -85,9 +83,7 @@ pub fn local_midnight(date: NaiveDate, tz: Tz) -> Result<DateTime<Utc>, String> 
 
 /// A time as shown to users: `Thu 3 Dec 09:00` in the calendar's zone.
 pub fn show_time(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%a %-d %b %Y %H:%M")
-        .to_string()
+    t.with_timezone(&tz).format("%a %-d %b %Y %H:%M").to_string()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::db::{self, Db, Tx};
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, AuditEntry, Release};
-use crate::domain::release::{transition, Event, Facts};
+use crate::domain::release::{transition, Event, Facts, Lifecycle};
 use crate::domain::roles::permits;
 use crate::render;
 use chrono::{DateTime, Duration, Utc};
@@ -83,8 +83,7 @@ pub fn refuse<T>(msg: impl Into<String>) -> Result<T, Failure> {
 /// Runs one command for one person: permission first (default deny), then its handler.
 pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
     let path = cmd.path();
-    let span =
-        tracing::info_span!("command", command = path, actor = %who.actor.id, guild = ctx.guild);
+    let span = tracing::info_span!("command", command = path, actor = %who.actor.id, guild = ctx.guild);
     let _enter = span.enter();
     let required = Registry::get()
         .leaves()
@@ -169,17 +168,11 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
         } => release::prepare(ctx, who, id, validation, training).await,
         C::ReleaseBuild { id, notes } => release::build(ctx, who, id, notes).await,
         C::ReleaseTest { id, passed, notes } => release::test(ctx, who, id, passed, notes).await,
-        C::ReleaseAuthorize {
-            id,
-            approve,
-            reason,
-        } => release::authorize(ctx, who, id, approve, reason).await,
+        C::ReleaseAuthorize { id, approve, reason } => {
+            release::authorize(ctx, who, id, approve, reason).await
+        }
         C::ReleaseCancel { id, reason } => release::cancel(ctx, who, id, reason).await,
-        C::ReleaseClose {
-            id,
-            handover,
-            early,
-        } => release::close(ctx, who, id, handover, early).await,
+        C::ReleaseClose { id, handover, early } => release::close(ctx, who, id, handover, early).await,
         C::ReleaseShow { id } => release::show(ctx, id).await,
         C::ReleaseList { state } => release::list(ctx, state).await,
         C::ReleaseNotes { id } => release::notes(ctx, id).await,
@@ -253,49 +246,69 @@ pub fn system_actor() -> Actor {
     }
 }
 
-/// Applies a lifecycle event: refuses with the reason, or saves the new
-/// state with its audit entry and tells subscribers.
-pub async fn apply(
-    tx: &mut Tx,
-    ctx: Ctx<'_>,
-    actor: &Actor,
-    release: &mut Release,
-    event: Event,
-    what: &str,
-) -> Result<(), Failure> {
-    let facts = Facts {
+/// The facts a lifecycle transition of `release` depends on, now.
+pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release) -> Facts<'r> {
+    Facts {
         environments: &release.environments,
         missing_plan: release.plan.missing(),
         baselined: release.baseline_hash.is_some(),
         deployment_planned: false,
         now: ctx.now,
         els: Duration::days(ctx.config.els_days),
-    };
-    let next = transition(&release.lifecycle, &event, &facts)
-        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+    }
+}
+
+/// Checks a lifecycle event without applying it.
+pub fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle, Failure> {
+    transition(&release.lifecycle, event, &facts(ctx, release))
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))
+}
+
+/// Who hears of a state change besides the audit trail.
+pub enum Tell<'a> {
+    /// Subscribers, with what happened, except in the channel where it is already said.
+    Subscribers {
+        /// What happened ("build 2 recorded").
+        what: &'a str,
+        /// The channel already told.
+        said_in: Option<&'a str>,
+    },
+    /// Nobody: the caller announces it in its own words.
+    Nobody,
+}
+
+/// Applies a lifecycle event: refuses with the reason, or saves the new
+/// state with its audit entry (and tells subscribers when asked to).
+pub async fn apply(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    event: Event,
+    tell: Tell<'_>,
+) -> Result<(), Failure> {
+    let next = check(ctx, release, &event)?;
     let before = release.lifecycle.state.to_string();
     release.lifecycle = next;
     release.updated_at = ctx.now;
     db::releases::save(tx, release).await?;
     let after = release.lifecycle.state.to_string();
+    let action = format!("release.{}", action_name(&event));
     audit(
         tx,
         ctx,
         actor,
         release.rid(),
-        &format!("release.{}", action_name(&event)),
+        &action,
         Some(before.clone()),
         Some(after.clone()),
     )
     .await?;
-    if before != after {
-        notify(
-            tx,
-            ctx,
-            release,
-            &render::state_changed(release, what, &actor.name),
-        )
-        .await?;
+    if let Tell::Subscribers { what, said_in } = tell {
+        if before != after {
+            let message = render::state_changed(release, what, &actor.name);
+            notify(tx, ctx, release, &message, said_in).await?;
+        }
     }
     Ok(())
 }
@@ -321,15 +334,17 @@ fn action_name(e: &Event) -> &'static str {
     }
 }
 
-/// Queues a message to every subscriber of the release (one per channel, one per DM).
+/// Queues a message to every subscriber of the release (one per channel, one
+/// per DM), except in `said_in`, where the same news is already being said.
 pub async fn notify(
     tx: &mut Tx,
     ctx: Ctx<'_>,
     release: &Release,
     message: &Outgoing,
+    said_in: Option<&str>,
 ) -> anyhow::Result<()> {
     let subs = db::subscriptions::for_release(tx, ctx.guild, release.number).await?;
-    let mut channels = std::collections::BTreeSet::new();
+    let mut channels: std::collections::BTreeSet<String> = said_in.map(str::to_string).into_iter().collect();
     let mut users = std::collections::BTreeSet::new();
     for s in subs {
         if s.via == "dm" {

@@ -1,6 +1,6 @@
 //! CAB and ECAB polls: submission, reactions, and the decision.
 
-use super::{apply, audit, load_release, notify, system_actor, Ctx, Handled, Invoker, Reply};
+use super::{apply, audit, load_release, notify, system_actor, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::polls::{Poll, VoteEvent};
 use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
@@ -52,7 +52,10 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &who.actor,
         &mut release,
         Event::Submit,
-        "submitted to the CAB",
+        Tell::Subscribers {
+            what: "submitted to the CAB",
+            said_in: Some(&who.channel),
+        },
     )
     .await?;
     let rfcs = db::rfcs::for_release(&mut tx, release.row).await?;
@@ -197,8 +200,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut tx = ctx.db.begin().await?;
-    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await?
-    else {
+    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await? else {
         return Ok(());
     };
     if purpose != "poll" {
@@ -228,11 +230,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
     let live = tally(&ballots, &poll.rules, &own(&poll, &rfcs));
     let (counted, reason) = status_of(&live, &ev.user);
     event.counted = counted && ev.added;
-    event.reason = if ev.added {
-        reason
-    } else {
-        Some("removed".into())
-    };
+    event.reason = if ev.added { reason } else { Some("removed".into()) };
     db::polls::record_vote(&mut tx, poll.id, &event).await?;
     let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names);
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
@@ -283,15 +281,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     let deadline_passed = ctx.now >= poll.deadline;
     let Some(outcome) = decide(&final_tally, &poll.rules, deadline_passed) else {
         // An early decision that the platform's count no longer supports: stay open.
-        let body = poll_message(
-            ctx,
-            &release,
-            &rfcs,
-            &poll,
-            &final_tally,
-            None,
-            &count.names,
-        );
+        let body = poll_message(ctx, &release, &rfcs, &poll, &final_tally, None, &count.names);
         db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
         tx.commit().await?;
         return Ok(());
@@ -342,7 +332,14 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     )
     .await?;
     if release.lifecycle.state == ReleaseState::PlanReview {
-        transition_quietly(&mut tx, ctx, &system, &mut release, event).await?;
+        apply(&mut tx, ctx, &system, &mut release, event, Tell::Nobody)
+            .await
+            .map_err(|f| match f {
+                super::Failure::User(m) => {
+                    anyhow::anyhow!("the lifecycle refused the poll outcome: {m}")
+                }
+                super::Failure::Internal(e) => e,
+            })?;
     }
     let body = poll_message(
         ctx,
@@ -370,7 +367,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         ctx.now,
     )
     .await?;
-    notify(&mut tx, ctx, &release, &notice).await?;
+    notify(&mut tx, ctx, &release, &notice, Some(&poll.notify_channel)).await?;
     if outcome == Outcome::Expired {
         let channel = if poll.rules.emergency {
             &ctx.config.channels.ecab
@@ -389,44 +386,6 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Moves the release without the generic state notice: the poll outcome notice says it.
-async fn transition_quietly(
-    tx: &mut Tx,
-    ctx: Ctx<'_>,
-    actor: &Actor,
-    release: &mut Release,
-    event: Event,
-) -> anyhow::Result<()> {
-    let facts = crate::domain::release::Facts {
-        environments: &release.environments,
-        missing_plan: vec![],
-        baselined: release.baseline_hash.is_some(),
-        deployment_planned: false,
-        now: ctx.now,
-        els: chrono::Duration::days(ctx.config.els_days),
-    };
-    let before = release.lifecycle.state.to_string();
-    release.lifecycle = crate::domain::release::transition(&release.lifecycle, &event, &facts)
-        .map_err(|r| anyhow::anyhow!("poll outcome refused by the lifecycle: {r:?}"))?;
-    release.updated_at = ctx.now;
-    db::releases::save(tx, release).await?;
-    let action = match event {
-        Event::CabApproved => "release.cab-approved",
-        Event::CabRejected => "release.cab-rejected",
-        _ => "release.cab-expired",
-    };
-    audit(
-        tx,
-        ctx,
-        actor,
-        release.rid(),
-        action,
-        Some(before),
-        Some(release.lifecycle.state.to_string()),
-    )
-    .await
 }
 
 /// Closes the open poll of a cancelled release and shows it on the message.

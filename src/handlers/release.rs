@@ -1,13 +1,12 @@
 //! `/release`: the release record through its lifecycle.
 
-use super::{apply, audit, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
+use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::{self, Tx};
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Actor, Plan, Release};
-use crate::domain::release::{transition, Closure, Event, Facts, Lifecycle, ReleaseState};
+use crate::domain::release::{Closure, Event, Lifecycle, ReleaseState};
 use crate::domain::rfc::{RfcStatus, RfcType};
 use crate::render;
-use chrono::Duration;
 use semver::Version;
 
 /// What `/release new` gives.
@@ -46,9 +45,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
         version: n.version.to_string(),
         emergency: rfcs.iter().any(|r| r.rfc_type == RfcType::Emergency),
         plan: Plan::default(),
-        environments: n
-            .environments
-            .unwrap_or_else(|| ctx.config.environments.clone()),
+        environments: n.environments.unwrap_or_else(|| ctx.config.environments.clone()),
         lifecycle: Lifecycle {
             state: ReleaseState::Planning,
             revision: 1,
@@ -97,20 +94,6 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
     .await?;
     tx.commit().await?;
     Ok(Reply::Public(render::release_created(&release, &rfcs)))
-}
-
-/// Checks an event against the lifecycle without applying it.
-fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle, Failure> {
-    let facts = Facts {
-        environments: &release.environments,
-        missing_plan: release.plan.missing(),
-        baselined: release.baseline_hash.is_some(),
-        deployment_planned: false,
-        now: ctx.now,
-        els: Duration::days(ctx.config.els_days),
-    };
-    transition(&release.lifecycle, event, &facts)
-        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))
 }
 
 fn plan_summary(p: &Plan) -> String {
@@ -187,9 +170,7 @@ pub async fn prepare(
         None,
         Some(format!(
             "validation: {validation}{}",
-            training
-                .map(|t| format!(" · training: {t}"))
-                .unwrap_or_default()
+            training.map(|t| format!(" · training: {t}")).unwrap_or_default()
         )),
     )
     .await?;
@@ -199,7 +180,10 @@ pub async fn prepare(
         &who.actor,
         &mut release,
         Event::Prepare,
-        "prepared",
+        Tell::Subscribers {
+            what: "preparation recorded",
+            said_in: Some(&who.channel),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -231,7 +215,18 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
         )),
     )
     .await?;
-    apply(&mut tx, ctx, &who.actor, &mut release, Event::Build, &what).await?;
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Build,
+        Tell::Subscribers {
+            what: &what,
+            said_in: Some(&who.channel),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Reply::Public(render::state_changed(
         &release,
@@ -241,13 +236,7 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
 }
 
 /// `/release test`: every run counts; a failure goes back to Building.
-pub async fn test(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    passed: bool,
-    notes: Option<String>,
-) -> Handled {
+pub async fn test(ctx: Ctx<'_>, who: &Invoker, id: RecordId, passed: bool, notes: Option<String>) -> Handled {
     let mut tx = ctx.db.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let what = format!(
@@ -262,7 +251,10 @@ pub async fn test(
         &who.actor,
         &mut release,
         Event::Test { passed },
-        &what,
+        Tell::Subscribers {
+            what: &what,
+            said_in: Some(&who.channel),
+        },
     )
     .await?;
     tx.commit().await?;
@@ -298,7 +290,10 @@ pub async fn authorize(
         &who.actor,
         &mut release,
         Event::Authorize { approved: approve },
-        &what,
+        Tell::Subscribers {
+            what: &what,
+            said_in: Some(&who.channel),
+        },
     )
     .await?;
     if !approve {
@@ -320,7 +315,18 @@ pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
         "cancelled{}",
         reason.map(|r| format!(" ({r})")).unwrap_or_default()
     );
-    apply(&mut tx, ctx, &who.actor, &mut release, Event::Cancel, &what).await?;
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Cancel,
+        Tell::Subscribers {
+            what: &what,
+            said_in: Some(&who.channel),
+        },
+    )
+    .await?;
     super::polls::cancel_open_poll(&mut tx, ctx, &who.actor, &release).await?;
     settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Open).await?;
     tx.commit().await?;
@@ -354,7 +360,10 @@ pub async fn close(
         Event::Close {
             early: early.is_some(),
         },
-        &what,
+        Tell::Subscribers {
+            what: &what,
+            said_in: Some(&who.channel),
+        },
     )
     .await?;
     settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Implemented).await?;
@@ -423,9 +432,7 @@ pub async fn notes(ctx: Ctx<'_>, id: RecordId) -> Handled {
     };
     let rfcs = db::rfcs::for_release(&mut conn, release.row).await?;
     let items = db::packages::items(&mut conn, release.row).await?;
-    Ok(Reply::Private(render::release_notes(
-        &release, &rfcs, &items,
-    )))
+    Ok(Reply::Private(render::release_notes(&release, &rfcs, &items)))
 }
 
 /// Whether the release is closed in a way that ends its RFCs' life.

@@ -77,12 +77,7 @@ pub async fn list(ctx: Ctx<'_>, status: Option<RfcStatus>) -> Handled {
 }
 
 /// `/rfc withdraw`: by its requester or a release manager, while not yet implemented.
-pub async fn withdraw(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    reason: Option<String>,
-) -> Handled {
+pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<String>) -> Handled {
     let mut tx = ctx.db.begin().await?;
     let Some(rfc) = db::rfcs::get(&mut tx, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
@@ -92,6 +87,9 @@ pub async fn withdraw(
             "Only the requester of {id} ({}) or a release manager can withdraw it.",
             rfc.requester_name
         ));
+    }
+    if rfc.status == RfcStatus::Withdrawn {
+        return refuse(format!("{id} is already withdrawn."));
     }
     if rfc.status != RfcStatus::Open {
         let releases = db::rfcs::releases_of(&mut tx, rfc.row).await?;
@@ -114,10 +112,7 @@ pub async fn withdraw(
         Some("open".into()),
         Some(format!(
             "withdrawn{}",
-            reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
+            reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
         )),
     )
     .await?;

@@ -33,10 +33,7 @@ async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError
         Action::Post { channel, body } => chat.post(channel, body, &nonce).await.map(Some),
         Action::Dm { user, body } => chat.direct(user, body, &nonce).await.map(Some),
         Action::Edit { at: Some(at), body } => chat.edit(at, body).await.map(|_| None),
-        Action::React {
-            at: Some(at),
-            emoji,
-        } => chat.react(at, emoji).await.map(|_| None),
+        Action::React { at: Some(at), emoji } => chat.react(at, emoji).await.map(|_| None),
         Action::Edit { at: None, .. } | Action::React { at: None, .. } => Err(ChatError::Retry {
             after: None,
             message: "the message is not posted yet".into(),
@@ -70,9 +67,7 @@ pub async fn deliver(
                 _ => None,
             };
             if blocked_messages.contains(&e.message_id)
-                || channel
-                    .as_ref()
-                    .is_some_and(|c| blocked_channels.contains(c))
+                || channel.as_ref().is_some_and(|c| blocked_channels.contains(c))
             {
                 continue;
             }

@@ -83,8 +83,7 @@ pub async fn run_one(
                     reactions.push((v, who));
                 }
             }
-            let roles_of =
-                |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
+            let roles_of = |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
             let count = handlers::polls::count_from_reactions(&reactions, &roles_of);
             handlers::polls::close(ctx, job.id, poll_id, &count).await?;
         }
