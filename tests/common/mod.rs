@@ -1,0 +1,170 @@
+//! Test support: the real application and console platform on a real SQLite file.
+#![allow(dead_code)]
+
+use release_desk::app::App;
+use release_desk::chat::console::{self, ConsoleChat};
+use release_desk::chat::{Chat, Outgoing};
+use release_desk::clock::ManualClock;
+use release_desk::config::Config;
+use release_desk::db::Db;
+use release_desk::handlers::{Invoker, Reply};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// A shared buffer the console prints into.
+#[derive(Clone, Default)]
+pub struct Buffer(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The application and the console platform, in process.
+pub struct Harness {
+    pub app: App,
+    pub chat: ConsoleChat,
+    pub clock: ManualClock,
+    pub out: Buffer,
+}
+
+impl Harness {
+    pub async fn open(path: &Path) -> Harness {
+        Self::with_config(path, Config::defaults()).await
+    }
+
+    pub async fn with_config(path: &Path, config: Config) -> Harness {
+        let db = Db::open(path.to_str().unwrap()).await.unwrap();
+        let clock = ManualClock::new("2026-12-01T09:00:00Z".parse().unwrap());
+        let app = App {
+            db: db.clone(),
+            config: Arc::new(config),
+            clock: Arc::new(clock.clone()),
+        };
+        let out = Buffer::default();
+        let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));
+        let chat = ConsoleChat::new(db, sink);
+        Harness {
+            app,
+            chat,
+            clock,
+            out,
+        }
+    }
+
+    /// Runs console lines exactly as the console does.
+    pub async fn run(&self, lines: &str) {
+        console::run(&self.app, &self.chat, &self.clock, lines.as_bytes(), false)
+            .await
+            .unwrap();
+    }
+
+    /// Runs a command and commits its effects without delivering anything.
+    pub async fn command_only(&self, user: &str, roles: &str, line: &str) -> Reply {
+        let actor = release_desk::domain::records::Actor {
+            id: user.into(),
+            name: user.into(),
+            roles: self.app.config.itil_roles(roles.split(',')),
+        };
+        self.app
+            .command_line(
+                console::GUILD,
+                &Invoker {
+                    actor,
+                    channel: "general".into(),
+                },
+                line,
+            )
+            .await
+    }
+
+    /// Posts outbox entry `id` to the platform without recording it, as a
+    /// crash right after the platform accepted it would leave things.
+    pub async fn post_without_recording(&self, id: i64) {
+        let mut conn = self.app.db.pool.acquire().await.unwrap();
+        let entries = release_desk::db::outbox::pending(&mut conn, self.clock_now(), 100)
+            .await
+            .unwrap();
+        let e = entries.into_iter().find(|e| e.id == id).expect("pending entry");
+        if let release_desk::db::outbox::Action::Post { channel, body } = &e.action {
+            self.chat.post(channel, body, &format!("rd{id}")).await.unwrap();
+        } else {
+            panic!("entry {id} is not a post");
+        }
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use release_desk::clock::Clock;
+        self.clock.now()
+    }
+
+    pub async fn settle(&self) {
+        self.app
+            .settle(&self.chat, chrono::Duration::zero())
+            .await
+            .unwrap();
+        self.chat.flush_reacts();
+    }
+
+    pub fn output(&self) -> String {
+        String::from_utf8(self.out.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+pub async fn sql_count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+}
+
+/// Everything stored, as text, to prove a refused command changed nothing.
+pub async fn snapshot(db: &Db) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
+         AND name NOT LIKE 'console_%' ORDER BY name",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut out = String::new();
+    for t in tables {
+        let rows: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT quote(json_array(*)) FROM (SELECT * FROM {t}) ORDER BY 1"
+        ))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap_or_default();
+        out.push_str(&format!("{t}: {}\n", rows.join(" | ")));
+    }
+    out
+}
+
+/// Runs the real binary's console over `script`.
+pub fn console_run(script: &str, db: &Path, start: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args(["console", "--db"])
+        .arg(db)
+        .args(["--start", start])
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("RELEASE_DESK_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A plain message body.
+pub fn text(s: &str) -> Outgoing {
+    Outgoing::text(s)
+}

@@ -1,0 +1,121 @@
+//! Nothing is lost or doubled across restarts: messages queued before a
+//! crash are delivered once after it, and a poll deadline that passed while
+//! the bot was down is decided once on start.
+
+mod common;
+
+use common::{console_run, sql_count, Harness};
+
+#[tokio::test]
+async fn a_message_queued_before_a_crash_is_delivered_once_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("crash.sqlite");
+    {
+        let h = Harness::open(&db_path).await;
+        h.run(
+            ":as rita\n/rfc new title:T type:normal risk:low impact:i\n:as rm release_manager\n\
+             /release new name:N version:1.0.0 rfcs:RFC-1\n/release plan id:REL-1 backout:b acceptance:a\n",
+        )
+        .await;
+        // The state change commits with its messages queued; the process "dies" before delivery.
+        let reply = h
+            .command_only("rm", "release_manager", "/release submit id:REL-1")
+            .await;
+        assert!(
+            matches!(reply, release_desk::handlers::Reply::Public(_)),
+            "{reply:?}"
+        );
+        assert_eq!(
+            sql_count(
+                &h.app.db,
+                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"
+            )
+            .await,
+            4
+        );
+        assert_eq!(
+            sql_count(
+                &h.app.db,
+                "SELECT COUNT(*) FROM console_messages WHERE channel = 'cab'"
+            )
+            .await,
+            0
+        );
+        // Worse: the platform took the post but the bot died before recording it.
+        h.post_without_recording(1).await;
+    }
+    let h = Harness::open(&db_path).await;
+    h.settle().await;
+    assert_eq!(
+        sql_count(
+            &h.app.db,
+            "SELECT COUNT(*) FROM console_messages WHERE channel = 'cab'"
+        )
+        .await,
+        1,
+        "posted once"
+    );
+    assert_eq!(
+        sql_count(
+            &h.app.db,
+            "SELECT COUNT(*) FROM console_reactions WHERE user = 'release-desk'"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        sql_count(
+            &h.app.db,
+            "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL"
+        )
+        .await,
+        0
+    );
+    let before = h.output();
+    h.settle().await;
+    assert_eq!(h.output(), before, "a second start delivers nothing more");
+}
+
+#[test]
+fn a_deadline_that_passed_during_downtime_is_decided_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("downtime.sqlite");
+    let first = console_run(
+        ":as rita\n/rfc new title:T type:normal risk:low impact:i\n:as rm release_manager\n\
+         /release new name:N version:1.0.0 rfcs:RFC-1\n/release plan id:REL-1 backout:b acceptance:a\n\
+         /release submit id:REL-1\n:as c1 cab_member\n:react last:#cab ✅\n:as c2 cab_member\n:react last:#cab ✅\n\
+         :as c3 cab_member\n:react last:#cab ❌\n",
+        &db,
+        "2026-12-01T09:00:00Z",
+    );
+    assert!(!first.contains("CLOSED"), "{first}");
+    // The bot comes back three days later: the deadline fell due while it was down.
+    let second = console_run("", &db, "2026-12-04T09:00:00Z");
+    assert!(second.contains("CLOSED: approved"), "{second}");
+    assert!(
+        second.contains("REL-1 approved by the CAB (2 ✅, 1 ❌, 0 🤷) — state Preparing"),
+        "{second}"
+    );
+    let third = console_run("", &db, "2026-12-05T09:00:00Z");
+    assert_eq!(third, "", "a second restart does nothing more");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = release_desk::db::Db::open(db.to_str().unwrap()).await.unwrap();
+        assert_eq!(
+            sql_count(&db, "SELECT COUNT(*) FROM audit WHERE action = 'poll.close'").await,
+            1
+        );
+        assert_eq!(
+            sql_count(&db, "SELECT COUNT(*) FROM polls WHERE outcome = 'approved'").await,
+            1
+        );
+        assert_eq!(
+            sql_count(&db, "SELECT COUNT(*) FROM releases WHERE state = 'preparing'").await,
+            1
+        );
+        assert_eq!(
+            sql_count(&db, "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL").await,
+            0
+        );
+    });
+}
