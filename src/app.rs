@@ -70,6 +70,13 @@ impl App {
         delivery::deliver(&self.db, chat, self.clock.now(), edit_interval).await
     }
 
+    /// Recounts every open poll from the platform's reactions (after a
+    /// reconnect, votes cast while the bot was away count): each gets an
+    /// immediate count, which decides it only if the count is decisive.
+    pub async fn reconcile_polls(&self) -> anyhow::Result<usize> {
+        handlers::polls::reconcile(&self.db, self.clock.now()).await
+    }
+
     /// Delivers and runs jobs until nothing more is due now (jobs can queue
     /// messages, and messages are what jobs read back).
     pub async fn settle(&self, chat: &dyn Chat, edit_interval: Duration) -> anyhow::Result<()> {

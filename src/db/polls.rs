@@ -13,6 +13,8 @@ use std::str::FromStr;
 pub struct Poll {
     /// Row id.
     pub id: i64,
+    /// The guild it belongs to.
+    pub guild: String,
     /// The release's row id.
     pub release_row: i64,
     /// The plan revision voted on.
@@ -74,6 +76,7 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
     let outcome: Option<String> = r.try_get("outcome")?;
     Ok(Poll {
         id: r.try_get("id")?,
+        guild: r.try_get("guild")?,
         release_row: r.try_get("release_id")?,
         revision: r.try_get("revision")?,
         message_id: r.try_get("message_id")?,
@@ -98,7 +101,7 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
 }
 
 const COLUMNS: &str =
-    "id, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
+    "id, guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
     submitter, notify_channel, opened_at, deadline, closed_at, outcome";
 
 /// What a new poll is made of.

@@ -388,6 +388,19 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     Ok(())
 }
 
+/// Queues an immediate count of every open poll; returns how many.
+pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let open = db::polls::open_polls(&mut tx).await?;
+    for p in &open {
+        let payload = serde_json::json!({ "poll": p.id }).to_string();
+        let key = format!("{CLOSE_JOB}:{}:reconcile:{}", p.id, crate::db::ts(now));
+        db::jobs::schedule(&mut tx, &p.guild, CLOSE_JOB, &key, now, &payload).await?;
+    }
+    tx.commit().await?;
+    Ok(open.len())
+}
+
 /// Closes the open poll of a cancelled release and shows it on the message.
 pub async fn cancel_open_poll(
     tx: &mut Tx,
