@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use release_desk::app::App;
 use release_desk::chat::console::{self, ConsoleChat};
-use release_desk::clock::ManualClock;
+use release_desk::clock::{ManualClock, SystemClock};
 use release_desk::config::Config;
 use release_desk::db::Db;
 use std::io::IsTerminal;
@@ -168,6 +168,17 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
     .await
 }
 
-async fn run_bot(_config: Config) -> anyhow::Result<()> {
-    anyhow::bail!("the Discord adapter is not built yet in this version; run `release-desk console` for the local console")
+async fn run_bot(config: Config) -> anyhow::Result<()> {
+    let token = std::env::var("DISCORD_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .context("DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\")")?;
+    let db = Db::open(&config.database_url).await?;
+    let app = App {
+        db,
+        config: Arc::new(config),
+        clock: Arc::new(SystemClock),
+    };
+    release_desk::chat::discord::run(app, token).await
 }

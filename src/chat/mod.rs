@@ -3,6 +3,7 @@
 //! Adapters: `console` (the local terminal chat); Discord comes next.
 
 pub mod console;
+pub mod discord;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod console;
+pub mod interactions;
 pub mod jobs;
 pub mod outbox;
 pub mod packages;
@@ -26,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "records", include_str!("../../migrations/0001_records.sql")),
     (2, "delivery", include_str!("../../migrations/0002_delivery.sql")),
     (3, "polls", include_str!("../../migrations/0003_polls.sql")),
+    (10, "discord", include_str!("../../migrations/0010_discord.sql")),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

@@ -1,0 +1,272 @@
+//! The gateway events: READY/RESUMED, interactions and reactions. Parsing
+//! and answering happen here; anything that reads or writes records goes
+//! to the application loop ([`super::runner`]) as [`Work`].
+
+use super::chat::Shared;
+use super::runner::Work;
+use super::{interaction, register};
+use crate::chat::Outgoing;
+use crate::command::spec::Registry;
+use crate::db;
+use crate::handlers::polls::ReactionEvent;
+use crate::handlers::Reply;
+use serenity::all::{
+    AutocompleteChoice, CommandInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
+    Event, EventHandler, GuildId, Interaction, Reaction, ReactionType, Ready, ResumedEvent, UserId,
+};
+use serenity::async_trait;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Past this, a command is deferred ("thinking…") so Discord's 3-second limit holds.
+pub const DEFER_AFTER: Duration = Duration::from_millis(2000);
+
+/// The event handler.
+pub struct Handler {
+    /// The application (read-only here: config, and the db for idempotency and completions).
+    pub app: crate::app::App,
+    /// What the bot learned about Discord.
+    pub shared: Arc<Shared>,
+    /// The application loop.
+    pub work: mpsc::UnboundedSender<Work>,
+    /// Commands registered in this process.
+    pub registered: AtomicBool,
+}
+
+impl Handler {
+    fn send(&self, w: Work) {
+        if self.work.send(w).is_err() {
+            tracing::error!("the application loop has stopped; event dropped");
+        }
+    }
+
+    async fn command(&self, ctx: &Context, ci: CommandInteraction) {
+        let claimed = async {
+            let mut conn = self.app.db.pool.acquire().await?;
+            db::interactions::claim(&mut conn, &ci.id.get().to_string(), self.app.clock.now()).await
+        }
+        .await;
+        match claimed {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "cannot record the interaction id");
+                let reply = Reply::Private(Outgoing::text(crate::render::internal_error()));
+                if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, false).await {
+                    tracing::warn!(error = %e, "cannot answer the interaction");
+                }
+                return;
+            }
+        }
+        if let (Some(g), true) = (ci.guild_id, ci.member.is_some()) {
+            self.shared.learn(ci.channel_id, g);
+        }
+        let reply = match (interaction::prepare(&self.app.config, &ci), ci.guild_id) {
+            (Err(m), _) => Reply::Private(m),
+            (Ok(_), None) => Reply::Private(Outgoing::text("release-desk works in a server channel.")),
+            (Ok((who, cmd)), Some(guild)) => {
+                let (tx, mut rx) = oneshot::channel();
+                self.send(Work::Command {
+                    guild: guild.get().to_string(),
+                    who,
+                    cmd,
+                    reply: tx,
+                });
+                let mut deferred = false;
+                let got = match tokio::time::timeout(DEFER_AFTER, &mut rx).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        deferred = true;
+                        if let Err(e) = ci.defer(&ctx.http).await {
+                            tracing::warn!(error = %e, "cannot defer the interaction");
+                        }
+                        rx.await
+                    }
+                };
+                let reply =
+                    got.unwrap_or_else(|_| Reply::Private(Outgoing::text(crate::render::internal_error())));
+                if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, deferred).await {
+                    tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
+                }
+                return;
+            }
+        };
+        if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, false).await {
+            tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
+        }
+    }
+
+    async fn autocomplete(&self, ctx: &Context, ci: CommandInteraction) {
+        let Some(focused) = ci.data.autocomplete() else {
+            return;
+        };
+        let (sub, _) = interaction::raw_options(&ci.data);
+        let format = crate::command::parse::resolve(Registry::get(), &ci.data.name, sub.as_deref())
+            .ok()
+            .and_then(|leaf| leaf.options().iter().find(|o| o.name == focused.name))
+            .and_then(|o| o.format.clone());
+        let guild = ci.guild_id.map(|g| g.get().to_string()).unwrap_or_default();
+        let typed = focused.value.to_lowercase();
+        let ids = match ids_for(&self.app, &guild, format.as_deref()).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "completions failed");
+                vec![]
+            }
+        };
+        let choices: Vec<AutocompleteChoice> = ids
+            .into_iter()
+            .filter(|(id, label)| {
+                typed.is_empty()
+                    || id.to_lowercase().contains(&typed)
+                    || label.to_lowercase().contains(&typed)
+            })
+            .rev()
+            .take(25)
+            .map(|(id, label)| {
+                let name: String = format!("{id} {label}").chars().take(100).collect();
+                AutocompleteChoice::new(name, id)
+            })
+            .collect();
+        let resp =
+            CreateInteractionResponse::Autocomplete(CreateAutocompleteResponse::new().set_choices(choices));
+        if let Err(e) = ci.create_response(&ctx.http, resp).await {
+            tracing::warn!(error = %e, "cannot answer the completion");
+        }
+    }
+
+    async fn reaction(&self, ctx: &Context, r: Reaction, added: bool) {
+        let (Some(guild), Some(user)) = (r.guild_id, r.user_id) else {
+            return;
+        };
+        self.shared.learn(r.channel_id, guild);
+        let emoji = match &r.emoji {
+            ReactionType::Unicode(e) => e.clone(),
+            ReactionType::Custom { name: Some(n), .. } => n.clone(),
+            _ => return,
+        };
+        let bot = Some(user) == self.shared.bot();
+        let (name, roles) = if bot {
+            (String::new(), vec![])
+        } else {
+            member(ctx, guild, user, &r).await
+        };
+        let ev = ReactionEvent {
+            message: r.message_id.get().to_string(),
+            user: user.get().to_string(),
+            name,
+            roles: self.app.config.itil_roles(roles.iter().map(String::as_str)),
+            emoji,
+            added,
+            bot,
+        };
+        self.send(Work::Reaction {
+            guild: guild.get().to_string(),
+            ev,
+        });
+    }
+}
+
+/// A reactor's name and role ids: from the event's member, else the guild member endpoint.
+async fn member(ctx: &Context, guild: GuildId, user: UserId, r: &Reaction) -> (String, Vec<String>) {
+    if let Some(m) = &r.member {
+        return (
+            m.display_name().to_string(),
+            m.roles.iter().map(|x| x.get().to_string()).collect(),
+        );
+    }
+    match ctx.http.get_member(guild, user).await {
+        Ok(m) => (
+            m.display_name().to_string(),
+            m.roles.iter().map(|x| x.get().to_string()).collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, user = %user, "cannot read the member's roles; the reaction counts without roles until the poll is recounted");
+            (user.get().to_string(), vec![])
+        }
+    }
+}
+
+/// Ids to offer for an option of `format` (`rfc`, `release`), oldest first, with a label.
+async fn ids_for(
+    app: &crate::app::App,
+    guild: &str,
+    format: Option<&str>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut conn = app.db.pool.acquire().await?;
+    Ok(match format {
+        Some("rfc") => db::rfcs::list(&mut conn, guild, None)
+            .await?
+            .into_iter()
+            .map(|r| (r.rid().to_string(), r.title.clone()))
+            .collect(),
+        Some("release") => db::releases::list(&mut conn, guild, None)
+            .await?
+            .into_iter()
+            .map(|r| (r.rid().to_string(), format!("{} {}", r.name, r.version)))
+            .collect(),
+        _ => vec![],
+    })
+}
+
+#[async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        self.shared.set_bot(ready.user.id);
+        tracing::info!(user = %ready.user.id, guilds = ready.guilds.len(), "connected to Discord");
+        if !self.registered.load(Ordering::Acquire) {
+            match register::register(&ctx.http, self.app.config.discord.guild_id).await {
+                Ok(n) => {
+                    self.registered.store(true, Ordering::Release);
+                    tracing::info!(
+                        commands = n,
+                        guild = self.app.config.discord.guild_id,
+                        "commands registered"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "command registration failed; retried on the next READY")
+                }
+            }
+        }
+        self.send(Work::Reconcile);
+    }
+
+    async fn resume(&self, _ctx: Context, _ev: ResumedEvent) {
+        tracing::info!("session resumed");
+        self.send(Work::Reconcile);
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(ci) => self.command(&ctx, ci).await,
+            Interaction::Autocomplete(ci) => self.autocomplete(&ctx, ci).await,
+            _ => {}
+        }
+    }
+
+    async fn reaction_add(&self, ctx: Context, r: Reaction) {
+        self.reaction(&ctx, r, true).await
+    }
+
+    async fn reaction_remove(&self, ctx: Context, r: Reaction) {
+        self.reaction(&ctx, r, false).await
+    }
+}
+
+/// Logs gateway events serenity could not read (it drops them silently).
+pub struct Unknown;
+
+#[async_trait]
+impl serenity::all::RawEventHandler for Unknown {
+    async fn raw_event(&self, _ctx: Context, ev: Event) {
+        if let Event::Unknown(u) = ev {
+            tracing::warn!(event = %u.kind, "gateway event not understood (missing or unexpected field?); dropped");
+        }
+    }
+}

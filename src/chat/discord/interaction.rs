@@ -1,0 +1,106 @@
+//! An application-command interaction → the same checked [`Invocation`]
+//! and typed [`Command`] the console parses, and the answer back: visible
+//! for a record change, ephemeral for refusals, errors and personal views.
+
+use super::render;
+use crate::chat::Outgoing;
+use crate::command::parse::{check_options, resolve, Invocation, ParseError};
+use crate::command::spec::Registry;
+use crate::command::Command;
+use crate::config::Config;
+use crate::domain::records::Actor;
+use crate::handlers::{Invoker, Reply};
+use serenity::all::{
+    CommandData, CommandDataOption, CommandDataOptionValue, CommandInteraction, CreateInteractionResponse,
+    Http,
+};
+
+/// The subcommand named, and the options as text, as the console would read them.
+pub fn raw_options(data: &CommandData) -> (Option<String>, Vec<(String, String)>) {
+    fn values(opts: &[CommandDataOption]) -> Vec<(String, String)> {
+        opts.iter()
+            .filter_map(|o| {
+                let v = match &o.value {
+                    CommandDataOptionValue::String(s) => s.clone(),
+                    CommandDataOptionValue::Integer(i) => i.to_string(),
+                    CommandDataOptionValue::Number(n) => n.to_string(),
+                    CommandDataOptionValue::Boolean(b) => b.to_string(),
+                    CommandDataOptionValue::Autocomplete { value, .. } => value.clone(),
+                    _ => return None,
+                };
+                Some((o.name.clone(), v))
+            })
+            .collect()
+    }
+    for o in &data.options {
+        if let CommandDataOptionValue::SubCommand(inner) = &o.value {
+            return (Some(o.name.clone()), values(inner));
+        }
+    }
+    (None, values(&data.options))
+}
+
+/// The checked invocation.
+pub fn invocation(data: &CommandData) -> Result<Invocation, ParseError> {
+    let (sub, raw) = raw_options(data);
+    let leaf = resolve(Registry::get(), &data.name, sub.as_deref())?;
+    check_options(leaf, raw)
+}
+
+/// Who ran it: the member's roles map to ITIL roles through the config.
+/// None outside a guild.
+pub fn invoker(config: &Config, ci: &CommandInteraction) -> Option<Invoker> {
+    let member = ci.member.as_deref()?;
+    let roles: Vec<String> = member.roles.iter().map(|r| r.get().to_string()).collect();
+    Some(Invoker {
+        actor: Actor {
+            id: ci.user.id.get().to_string(),
+            name: member.display_name().to_string(),
+            roles: config.itil_roles(roles.iter().map(String::as_str)),
+        },
+        channel: ci.channel_id.get().to_string(),
+    })
+}
+
+/// What to run, or the private answer explaining why not.
+pub fn prepare(config: &Config, ci: &CommandInteraction) -> Result<(Invoker, Command), Outgoing> {
+    let who = invoker(config, ci)
+        .ok_or_else(|| Outgoing::text("release-desk works in a server channel, not in direct messages."))?;
+    let inv = invocation(&ci.data).map_err(|e| Outgoing::text(e.to_string()))?;
+    let cmd = Command::from_invocation(&inv, config.timezone).map_err(|e| Outgoing::text(e.to_string()))?;
+    Ok((who, cmd))
+}
+
+/// Sends the answer. After a deferral ("thinking…", visible) a public
+/// answer replaces it; a private one removes it and follows up ephemerally.
+pub async fn respond(
+    http: &Http,
+    ci: &CommandInteraction,
+    reply: &Reply,
+    deferred: bool,
+) -> serenity::Result<()> {
+    match (reply, deferred) {
+        (Reply::Public(m), false) => {
+            ci.create_response(
+                http,
+                CreateInteractionResponse::Message(render::interaction_message(m, false)),
+            )
+            .await
+        }
+        (Reply::Private(m), false) => {
+            ci.create_response(
+                http,
+                CreateInteractionResponse::Message(render::interaction_message(m, true)),
+            )
+            .await
+        }
+        (Reply::Public(m), true) => ci
+            .edit_response(http, render::interaction_edit(m))
+            .await
+            .map(|_| ()),
+        (Reply::Private(m), true) => {
+            ci.create_followup(http, render::followup(m, true)).await?;
+            ci.delete_response(http).await
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! The Discord adapter on serenity 0.12: slash commands and reactions in,
+//! outbox messages out. One small file per job:
+//!
+//! - [`http`]: the REST client (through `discord.api_base` when set);
+//! - [`register`]: `commands/*.toml` → application commands (bulk overwrite);
+//! - [`interaction`]: an interaction → the typed `Command` and its answer;
+//! - [`render`]: `Outgoing` → embeds, always with a safe `allowed_mentions`;
+//! - [`chat`]: the [`crate::chat::Chat`] port over REST;
+//! - [`handler`]: the gateway events;
+//! - [`runner`]: the loop that owns the application (commands, reactions,
+//!   outbox delivery and due jobs) and the gateway client.
+
+pub mod chat;
+pub mod handler;
+pub mod http;
+pub mod interaction;
+pub mod register;
+pub mod render;
+pub mod runner;
+
+pub use runner::run;

@@ -1,0 +1,165 @@
+//! The bot's loop. The gateway client runs on the runtime's workers; the
+//! application (commands, reactions, outbox delivery, due jobs) runs in a
+//! local task set on the calling task, fed by [`Work`] messages. The
+//! outbox and the scheduler tick every second and whenever work is done;
+//! edits of one message are spaced by [`EDIT_INTERVAL`].
+
+use super::chat::{DiscordChat, Shared};
+use super::handler::{Handler, Unknown};
+use crate::app::App;
+use crate::command::Command;
+use crate::handlers::polls::ReactionEvent;
+use crate::handlers::{Invoker, Reply};
+use serenity::all::{ClientBuilder, GatewayIntents};
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// The least time between two edits of one message.
+pub const EDIT_INTERVAL: chrono::Duration = chrono::Duration::seconds(1);
+/// How often the outbox and the scheduler look for work unprompted.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// What the gateway side asks of the application.
+pub enum Work {
+    /// Run a command; the answer goes back on `reply`.
+    Command {
+        /// The guild id.
+        guild: String,
+        /// Who ran it, where.
+        who: Invoker,
+        /// What.
+        cmd: Command,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Reply>,
+    },
+    /// A reaction added or removed.
+    Reaction {
+        /// The guild id.
+        guild: String,
+        /// The reaction.
+        ev: ReactionEvent,
+    },
+    /// (Re)connected: recount the open polls from the platform.
+    Reconcile,
+}
+
+/// The gateway intents: guilds and their message reactions; none privileged.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGE_REACTIONS
+}
+
+/// Connects to Discord with `token` and runs until the gateway client
+/// stops or the process is told to (Ctrl-C, SIGTERM).
+pub async fn run(app: App, token: String) -> anyhow::Result<()> {
+    let http = super::http::build(&token, app.config.discord.api_base.as_deref());
+    drop(token);
+    let shared = Arc::new(Shared::new(app.config.discord.guild_id));
+    let (tx, rx) = mpsc::unbounded_channel();
+    let handler = Handler {
+        app: app.clone(),
+        shared: shared.clone(),
+        work: tx,
+        registered: AtomicBool::new(false),
+    };
+    let mut client = ClientBuilder::new_with_http(http, intents())
+        .event_handler(handler)
+        .raw_event_handler(Unknown)
+        .await?;
+    let chat = Arc::new(DiscordChat::new(client.http.clone(), shared));
+    let shards = client.shard_manager.clone();
+    let gateway = tokio::spawn(async move { client.start().await });
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async move {
+            tokio::task::spawn_local(serve(app, chat, rx));
+            tokio::select! {
+                r = gateway => match r {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(anyhow::anyhow!("Discord gateway: {e}")),
+                    Err(e) => Err(anyhow::anyhow!("Discord gateway task: {e}")),
+                },
+                _ = shutdown_signal() => {
+                    tracing::info!("shutting down");
+                    shards.shutdown_all().await;
+                    Ok(())
+                }
+            }
+        })
+        .await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the application side: each piece of work as its own local task,
+/// and the outbox/scheduler worker.
+pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedReceiver<Work>) {
+    let wake = Rc::new(Notify::new());
+    tokio::task::spawn_local(worker(app.clone(), chat, wake.clone()));
+    while let Some(w) = rx.recv().await {
+        let app = app.clone();
+        let wake = wake.clone();
+        tokio::task::spawn_local(async move {
+            match w {
+                Work::Command {
+                    guild,
+                    who,
+                    cmd,
+                    reply,
+                } => {
+                    let r = app.command(&guild, &who, cmd).await;
+                    // The interaction may have gone; the record is saved either way.
+                    let _ = reply.send(r);
+                }
+                Work::Reaction { guild, ev } => {
+                    if let Err(e) = app.reaction(&guild, &ev).await {
+                        tracing::error!(error = format!("{e:#}"), "reaction not recorded");
+                    }
+                }
+                Work::Reconcile => match app.reconcile_polls().await {
+                    Ok(n) => tracing::info!(polls = n, "open polls queued for a recount"),
+                    Err(e) => tracing::error!(error = format!("{e:#}"), "cannot recount the open polls"),
+                },
+            }
+            wake.notify_one();
+        });
+    }
+}
+
+/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken.
+async fn worker(app: App, chat: Arc<DiscordChat>, wake: Rc<Notify>) {
+    loop {
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(TICK) => {}
+        }
+        if let Err(e) = app.settle(&*chat, EDIT_INTERVAL).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "outbox or scheduler pass failed; retried on the next tick"
+            );
+        }
+    }
+}
