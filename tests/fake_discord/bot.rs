@@ -1,0 +1,125 @@
+//! The real `release-desk run` process, configured against a fake.
+
+use super::Fake;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// Channel ids in the test config.
+pub const ANNOUNCE: u64 = 2001;
+pub const CAB: u64 = 2002;
+pub const ECAB: u64 = 2003;
+pub const DEPLOY: u64 = 2004;
+/// A channel people type in.
+pub const GENERAL: u64 = 2010;
+
+/// Role ids in the test config.
+pub const RELEASE_MANAGER: u64 = 3001;
+pub const CHANGE_MANAGER: u64 = 3002;
+pub const CAB_MEMBER: u64 = 3003;
+pub const ECAB_MEMBER: u64 = 3004;
+pub const BUILD_MANAGER: u64 = 3005;
+pub const DEPLOYMENT_STAFF: u64 = 3006;
+pub const ELS_STAFF: u64 = 3007;
+
+/// The token the bot is given; it must never appear in its logs.
+pub const TOKEN: &str = "fake-token-aXk29Qz.secret";
+
+/// A running bot.
+pub struct Bot {
+    pub child: Child,
+    pub dir: Option<tempfile::TempDir>,
+    pub db: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Bot {
+    /// Starts `release-desk run` against `fake` with `extra` TOML layered over the test config.
+    pub fn start(fake: &Fake, extra: &str) -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(fake, extra, dir)
+    }
+
+    /// The same, in an existing directory (a restart on the same database).
+    pub fn start_in(fake: &Fake, extra: &str, dir: tempfile::TempDir) -> Bot {
+        let db = dir.path().join("bot.sqlite");
+        let config = dir.path().join("config.toml");
+        let log = dir.path().join(format!(
+            "bot-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+[database]
+url = "sqlite://{db}"
+[discord]
+api_base = "{base}"
+guild_id = {guild}
+[channels]
+announcements = "{ANNOUNCE}"
+cab = "{CAB}"
+ecab = "{ECAB}"
+deployments = "{DEPLOY}"
+[roles]
+release_manager = ["{RELEASE_MANAGER}"]
+change_manager = ["{CHANGE_MANAGER}"]
+cab_member = ["{CAB_MEMBER}"]
+ecab_member = ["{ECAB_MEMBER}"]
+build_manager = ["{BUILD_MANAGER}"]
+deployment_staff = ["{DEPLOYMENT_STAFF}"]
+els_staff = ["{ELS_STAFF}"]
+{extra}
+"#,
+                db = db.display(),
+                base = fake.base(),
+                guild = super::GUILD,
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+            .arg("run")
+            .arg("--config")
+            .arg(&config)
+            .env("DISCORD_TOKEN", TOKEN)
+            .env_remove("DATABASE_URL")
+            .env_remove("RELEASE_DESK_CONFIG")
+            .env("RELEASE_DESK_LOG", "release_desk=debug,serenity=info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Bot {
+            child,
+            dir: Some(dir),
+            db,
+            log,
+        }
+    }
+
+    /// What the bot logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the bot, keeping its directory for a restart.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = self.log();
+        assert!(!log.contains(TOKEN), "the token appeared in the log");
+        self.dir.take().expect("the bot's directory")
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,605 @@
+//! A fake Discord for end-to-end tests: one local server per test on
+//! 127.0.0.1:0 serving the REST API under `/api/v10` and the gateway
+//! WebSocket (Hello, Identify → READY, heartbeat ACK, Resume → RESUMED,
+//! dispatches with sequence numbers). It records every request, answers
+//! 404 to routes it does not know (and records them, so a test can assert
+//! none happened), and lets a test inject interactions, reactions,
+//! duplicate dispatches, socket drops, invalid sessions and 429s. Every
+//! payload it sends is first deserialised into serenity's own type, so a
+//! fixture with a missing field fails the test instead of being dropped
+//! silently by the bot.
+#![allow(dead_code)]
+
+pub mod bot;
+pub mod fixtures;
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The bot's user id.
+pub const BOT_ID: u64 = 900;
+/// The application id.
+pub const APP_ID: u64 = 901;
+/// The one guild.
+pub const GUILD: u64 = 1000;
+
+/// One request the bot made.
+#[derive(Debug, Clone)]
+pub struct Req {
+    /// GET, POST…
+    pub method: String,
+    /// The decoded path after `/api/v10`.
+    pub path: String,
+    /// The query string.
+    pub query: String,
+    /// The JSON body (for multipart, its `payload_json`), or Null.
+    pub body: Value,
+    /// When it arrived.
+    pub at: Instant,
+    /// The status answered.
+    pub status: u16,
+}
+
+/// A message the fake holds.
+#[derive(Debug, Clone)]
+pub struct Msg {
+    pub channel: u64,
+    pub body: Value,
+    pub edits: Vec<Value>,
+}
+
+enum Gw {
+    Send(Value),
+    Close(u16),
+    Drop,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Req>,
+    unknown: Vec<Req>,
+    messages: BTreeMap<u64, Msg>,
+    reactions: BTreeMap<(u64, String), BTreeSet<u64>>,
+    members: HashMap<u64, (String, Vec<u64>)>,
+    fail: Vec<(String, String, u16, u32)>,
+    next_id: u64,
+    gateway: Option<mpsc::UnboundedSender<Gw>>,
+    connections: u32,
+    seq: u64,
+    identifies: Vec<Value>,
+    resumes: Vec<Value>,
+    sessions: u32,
+    ws_url: String,
+}
+
+/// The fake.
+#[derive(Clone)]
+pub struct Fake {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+fn decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&path[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn body_json(headers: &HeaderMap, body: &[u8]) -> Value {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.starts_with("multipart/") {
+        let text = String::from_utf8_lossy(body);
+        if let Some(i) = text.find("name=\"payload_json\"") {
+            let rest = &text[i..];
+            if let Some(start) = rest.find("\r\n\r\n") {
+                let rest = &rest[start + 4..];
+                let end = rest.find("\r\n--").unwrap_or(rest.len());
+                return serde_json::from_str(&rest[..end]).unwrap_or(Value::Null);
+            }
+        }
+        return json!({"multipart": true});
+    }
+    serde_json::from_slice(body).unwrap_or(Value::Null)
+}
+
+/// Checks a payload against serenity's type before it is sent.
+pub fn checked<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Value {
+    if let Err(e) = serde_json::from_value::<T>(v.clone()) {
+        panic!("fake Discord fixture {what} does not deserialise into serenity's type: {e}\n{v:#}");
+    }
+    v
+}
+
+impl Fake {
+    /// Starts a fake on 127.0.0.1:0.
+    pub async fn start() -> Fake {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let inner = Arc::new(Mutex::new(Inner {
+            next_id: 100_000,
+            ws_url: format!("ws://{addr}/ws"),
+            ..Default::default()
+        }));
+        let fake = Fake { addr, inner };
+        let app = Router::new()
+            .route("/ws", get(ws))
+            .fallback(rest)
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    /// The base URL to configure as `discord.api_base`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A guild member with role ids.
+    pub fn member(&self, user: u64, name: &str, roles: &[u64]) {
+        self.lock()
+            .members
+            .insert(user, (name.to_string(), roles.to_vec()));
+    }
+
+    /// The next `times` requests `METHOD path-prefix` answer `status`.
+    pub fn fail(&self, method: &str, path_prefix: &str, status: u16, times: u32) {
+        self.lock()
+            .fail
+            .push((method.to_string(), path_prefix.to_string(), status, times));
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Req> {
+        self.lock().requests.clone()
+    }
+
+    /// Requests to routes the fake does not know.
+    pub fn unknown(&self) -> Vec<Req> {
+        self.lock().unknown.clone()
+    }
+
+    /// Requests matching a method and a path prefix.
+    pub fn find(&self, method: &str, path_prefix: &str) -> Vec<Req> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method && r.path.starts_with(path_prefix))
+            .collect()
+    }
+
+    /// Messages posted (not interaction answers), by id.
+    pub fn messages(&self) -> BTreeMap<u64, Msg> {
+        self.lock().messages.clone()
+    }
+
+    /// Who has `emoji` on `message`.
+    pub fn reactors(&self, message: u64, emoji: &str) -> Vec<u64> {
+        self.lock()
+            .reactions
+            .get(&(message, emoji.to_string()))
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Puts a reaction on a message without telling the gateway (a vote cast while the bot was away).
+    pub fn add_reaction_silently(&self, message: u64, emoji: &str, user: u64) {
+        self.lock()
+            .reactions
+            .entry((message, emoji.to_string()))
+            .or_default()
+            .insert(user);
+    }
+
+    /// IDENTIFY payloads received.
+    pub fn identifies(&self) -> Vec<Value> {
+        self.lock().identifies.clone()
+    }
+
+    /// RESUME payloads received.
+    pub fn resumes(&self) -> Vec<Value> {
+        self.lock().resumes.clone()
+    }
+
+    /// Gateway connections opened.
+    pub fn connections(&self) -> u32 {
+        self.lock().connections
+    }
+
+    fn gw(&self, g: Gw) -> bool {
+        match &self.lock().gateway {
+            Some(tx) => tx.send(g).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Sends a dispatch (op 0) with the next sequence number.
+    pub fn dispatch(&self, t: &str, d: Value) -> bool {
+        let s = {
+            let mut i = self.lock();
+            i.seq += 1;
+            i.seq
+        };
+        self.gw(Gw::Send(json!({"op": 0, "t": t, "s": s, "d": d})))
+    }
+
+    /// Sends INTERACTION_CREATE.
+    pub fn interaction(&self, d: Value) -> bool {
+        self.dispatch("INTERACTION_CREATE", d)
+    }
+
+    /// A reaction by `user` (as a member with `roles`), added or removed, with its gateway event.
+    pub fn react(&self, channel: u64, message: u64, user: u64, emoji: &str, added: bool) -> bool {
+        let member = self.lock().members.get(&user).cloned();
+        {
+            let mut i = self.lock();
+            let set = i.reactions.entry((message, emoji.to_string())).or_default();
+            if added {
+                set.insert(user);
+            } else {
+                set.remove(&user);
+            }
+        }
+        let d = fixtures::reaction(channel, message, user, emoji, added.then_some(member).flatten());
+        self.dispatch(
+            if added {
+                "MESSAGE_REACTION_ADD"
+            } else {
+                "MESSAGE_REACTION_REMOVE"
+            },
+            d,
+        )
+    }
+
+    /// Closes the socket with `code` (4000: resumable).
+    pub fn close(&self, code: u16) -> bool {
+        self.gw(Gw::Close(code))
+    }
+
+    /// Drops the TCP connection without a close frame.
+    pub fn drop_socket(&self) -> bool {
+        self.gw(Gw::Drop)
+    }
+
+    /// Sends INVALID_SESSION (op 9).
+    pub fn invalid_session(&self, resumable: bool) -> bool {
+        self.gw(Gw::Send(json!({"op": 9, "d": resumable})))
+    }
+
+    /// Waits until `cond` holds (polling), or panics with `what` after `secs`.
+    pub async fn wait(&self, secs: u64, what: &str, cond: impl Fn(&Fake) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < deadline {
+            if cond(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("timed out waiting for: {what}\nrequests: {:#?}", self.summary());
+    }
+
+    /// Method and path of every request, for failure messages.
+    pub fn summary(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| format!("{} {} → {}", r.method, r.path, r.status))
+            .collect()
+    }
+
+    /// Waits for the bot to be connected and ready (a gateway session open).
+    pub async fn ready(&self) {
+        self.wait(15, "the bot to IDENTIFY and register its commands", |f| {
+            !f.identifies().is_empty() && !f.find("PUT", &format!("/applications/{APP_ID}/")).is_empty()
+        })
+        .await;
+    }
+
+    fn next_id(&self) -> u64 {
+        let mut i = self.lock();
+        i.next_id += 1;
+        i.next_id
+    }
+}
+
+async fn ws(State(fake): State<Fake>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| session(fake, socket))
+}
+
+async fn session(fake: Fake, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    {
+        let mut i = fake.lock();
+        i.gateway = Some(tx);
+        i.connections += 1;
+    }
+    let hello = json!({"op": 10, "d": {"heartbeat_interval": 41250}});
+    if socket
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(msg)) = incoming else { break };
+                let text = match msg {
+                    Message::Text(t) => t.to_string(),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                match v["op"].as_u64() {
+                    Some(1) => {
+                        let _ = socket.send(Message::Text(json!({"op": 11}).to_string().into())).await;
+                    }
+                    Some(2) => {
+                        let (ready, s) = {
+                            let mut i = fake.lock();
+                            i.identifies.push(v["d"].clone());
+                            i.sessions += 1;
+                            i.seq = 1;
+                            (fixtures::ready(&format!("session-{}", i.sessions), &i.ws_url), i.seq)
+                        };
+                        let d = json!({"op": 0, "t": "READY", "s": s, "d": ready});
+                        let _ = socket.send(Message::Text(d.to_string().into())).await;
+                    }
+                    Some(6) => {
+                        let s = {
+                            let mut i = fake.lock();
+                            i.resumes.push(v["d"].clone());
+                            i.seq += 1;
+                            i.seq
+                        };
+                        let d = json!({"op": 0, "t": "RESUMED", "s": s, "d": {}});
+                        let _ = socket.send(Message::Text(d.to_string().into())).await;
+                    }
+                    _ => {}
+                }
+            }
+            cmd = rx.recv() => match cmd {
+                Some(Gw::Send(v)) => {
+                    if socket.send(Message::Text(v.to_string().into())).await.is_err() { break }
+                }
+                Some(Gw::Close(code)) => {
+                    let frame = axum::extract::ws::CloseFrame { code, reason: "fake close".into() };
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    break;
+                }
+                Some(Gw::Drop) | None => break,
+            }
+        }
+    }
+}
+
+fn reply(status: StatusCode, v: Value) -> Response {
+    (status, Json(v)).into_response()
+}
+
+async fn rest(
+    State(fake): State<Fake>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let raw_path = uri.path().to_string();
+    let path = decode(raw_path.strip_prefix("/api/v10").unwrap_or(&raw_path));
+    let query = uri.query().unwrap_or("").to_string();
+    let body = body_json(&headers, &body);
+    let mut req = Req {
+        method: method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        body: body.clone(),
+        at: Instant::now(),
+        status: 0,
+    };
+    let injected = {
+        let mut i = fake.lock();
+        let hit = i
+            .fail
+            .iter_mut()
+            .find(|(m, p, _, n)| *m == req.method && path.starts_with(p.as_str()) && *n > 0);
+        hit.map(|f| {
+            f.3 -= 1;
+            f.2
+        })
+    };
+    let resp = match injected {
+        Some(429) => {
+            let mut r = reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"message": "You are being rate limited.", "retry_after": 0.25, "global": false, "code": 0}),
+            );
+            r.headers_mut().insert("retry-after", "1".parse().unwrap());
+            r
+        }
+        Some(s) => reply(
+            StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            json!({"message": "injected failure", "code": 0}),
+        ),
+        None => route(&fake, &req.method, &path, &query, &body),
+    };
+    req.status = resp.status().as_u16();
+    let mut i = fake.lock();
+    if req.status == 404 && resp.headers().get("x-fake-unknown").is_some() {
+        i.unknown.push(req.clone());
+    }
+    i.requests.push(req);
+    resp
+}
+
+fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Response {
+    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let ok = |v: Value| reply(StatusCode::OK, v);
+    let none = || StatusCode::NO_CONTENT.into_response();
+    let id = |s: &str| s.parse::<u64>().ok();
+    match (method, segs.as_slice()) {
+        ("GET", ["gateway"]) => ok(json!({"url": fake.lock().ws_url.clone()})),
+        ("GET", ["gateway", "bot"]) => ok(json!({
+            "url": fake.lock().ws_url.clone(), "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        })),
+        ("PUT", ["applications", _, "commands"]) | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let guild = segs.get(3).and_then(|g| id(g));
+            let cmds: Vec<Value> = body
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| fixtures::command(fake.next_id(), guild, c))
+                .collect();
+            ok(checked::<Vec<serenity::all::Command>>(
+                "commands",
+                Value::Array(cmds),
+            ))
+        }
+        ("POST", ["interactions", _, _, "callback"]) => none(),
+        ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
+            ok(fixtures::message(fake.next_id(), 0, body))
+        }
+        ("DELETE", ["webhooks", _, _, "messages", "@original"]) => none(),
+        ("GET", ["channels", c]) => match id(c) {
+            Some(c) => ok(fixtures::channel(c)),
+            None => not_found(),
+        },
+        ("POST", ["channels", c, "messages"]) => {
+            let Some(c) = id(c) else { return not_found() };
+            let mid = fake.next_id();
+            fake.lock().messages.insert(
+                mid,
+                Msg {
+                    channel: c,
+                    body: body.clone(),
+                    edits: vec![],
+                },
+            );
+            ok(fixtures::message(mid, c, body))
+        }
+        ("PATCH", ["channels", c, "messages", m]) => {
+            let (Some(c), Some(m)) = (id(c), id(m)) else {
+                return not_found();
+            };
+            let mut i = fake.lock();
+            match i.messages.get_mut(&m) {
+                Some(msg) if msg.channel == c => {
+                    msg.edits.push(body.clone());
+                    drop(i);
+                    ok(fixtures::message(m, c, body))
+                }
+                _ => reply(
+                    StatusCode::NOT_FOUND,
+                    json!({"message": "Unknown Message", "code": 10008}),
+                ),
+            }
+        }
+        ("PUT", ["channels", _, "messages", m, "reactions", emoji, "@me"]) => {
+            let Some(m) = id(m) else { return not_found() };
+            fake.lock()
+                .reactions
+                .entry((m, emoji.to_string()))
+                .or_default()
+                .insert(BOT_ID);
+            none()
+        }
+        ("GET", ["channels", _, "messages", m, "reactions", emoji]) => {
+            let Some(m) = id(m) else { return not_found() };
+            let mut limit = 25usize;
+            let mut after = 0u64;
+            for kv in query.split('&') {
+                match kv.split_once('=') {
+                    Some(("limit", v)) => limit = v.parse().unwrap_or(25),
+                    Some(("after", v)) => after = v.parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+            let i = fake.lock();
+            let users: Vec<Value> = i
+                .reactions
+                .get(&(m, emoji.to_string()))
+                .map(|s| {
+                    s.iter()
+                        .filter(|u| **u > after)
+                        .take(limit.min(100))
+                        .map(|u| {
+                            let name = i
+                                .members
+                                .get(u)
+                                .map(|m| m.0.clone())
+                                .unwrap_or_else(|| format!("user{u}"));
+                            fixtures::user(*u, &name, *u == BOT_ID)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            drop(i);
+            ok(checked::<Vec<serenity::all::User>>(
+                "reaction users",
+                Value::Array(users),
+            ))
+        }
+        ("GET", ["guilds", g, "members", u]) => {
+            let (Some(g), Some(u)) = (id(g), id(u)) else {
+                return not_found();
+            };
+            let m = fake.lock().members.get(&u).cloned();
+            match m {
+                Some((name, roles)) if g == GUILD => ok(fixtures::member(u, &name, &roles)),
+                _ => reply(
+                    StatusCode::NOT_FOUND,
+                    json!({"message": "Unknown Member", "code": 10007}),
+                ),
+            }
+        }
+        ("POST", ["users", "@me", "channels"]) => {
+            let user = body["recipient_id"]
+                .as_str()
+                .and_then(id)
+                .or_else(|| body["recipient_id"].as_u64())
+                .unwrap_or(0);
+            ok(fixtures::dm_channel(50_000 + user, user))
+        }
+        _ => not_found(),
+    }
+}
+
+fn not_found() -> Response {
+    let mut r = reply(
+        StatusCode::NOT_FOUND,
+        json!({"message": "404: Not Found", "code": 0}),
+    );
+    r.headers_mut().insert("x-fake-unknown", "1".parse().unwrap());
+    r
+}
