@@ -113,6 +113,11 @@ els_staff = ["{ELS_STAFF}"]
         let _ = self.child.wait();
         let log = self.log();
         assert!(!log.contains(TOKEN), "the token appeared in the log");
+        assert!(
+            !log.contains("not understood"),
+            "serenity dropped an event:\n{log}"
+        );
+        assert!(!log.contains("panicked"), "the bot panicked:\n{log}");
         self.dir.take().expect("the bot's directory")
     }
 }

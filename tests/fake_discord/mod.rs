@@ -12,6 +12,7 @@
 
 pub mod bot;
 pub mod fixtures;
+pub mod flow;
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -525,13 +526,21 @@ fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Re
                 ),
             }
         }
-        ("PUT", ["channels", _, "messages", m, "reactions", emoji, "@me"]) => {
-            let Some(m) = id(m) else { return not_found() };
+        ("PUT", ["channels", c, "messages", m, "reactions", emoji, "@me"]) => {
+            let (Some(c), Some(m)) = (id(c), id(m)) else {
+                return not_found();
+            };
             fake.lock()
                 .reactions
                 .entry((m, emoji.to_string()))
                 .or_default()
                 .insert(BOT_ID);
+            // Discord tells the bot about its own reaction too.
+            let member = Some(("release-desk".to_string(), vec![]));
+            fake.dispatch(
+                "MESSAGE_REACTION_ADD",
+                fixtures::reaction(c, m, BOT_ID, emoji, member),
+            );
             none()
         }
         ("GET", ["channels", _, "messages", m, "reactions", emoji]) => {
