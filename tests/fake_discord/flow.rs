@@ -70,3 +70,93 @@ pub fn last_text(fake: &Fake, message: u64) -> String {
         e["description"].as_str().unwrap_or("")
     )
 }
+
+/// People of the usual test: a requester, a release manager, two CAB members.
+pub struct Cast {
+    pub rita: Person,
+    pub rm: Person,
+    pub c1: Person,
+    pub c2: Person,
+}
+
+impl Cast {
+    /// The cast, known to the fake as guild members. The CAB members get
+    /// high ids so that, behind 100 other reactors, they are on a second page.
+    pub fn new(fake: &Fake) -> Cast {
+        use super::bot::{CAB_MEMBER, RELEASE_MANAGER};
+        let cast = Cast {
+            rita: Person::new(111, "rita", &[]),
+            rm: Person::new(112, "rm", &[RELEASE_MANAGER]),
+            c1: Person::new(9_001, "c1", &[CAB_MEMBER]),
+            c2: Person::new(9_002, "c2", &[CAB_MEMBER]),
+        };
+        for p in [&cast.rita, &cast.rm, &cast.c1, &cast.c2] {
+            fake.member(p.id, &p.name, &p.roles);
+        }
+        cast
+    }
+}
+
+/// RFC, release, plan and submit (interaction ids from `base`); returns the CAB poll message id.
+pub async fn submit_release(fake: &Fake, cast: &Cast, base: u64, title: &str, name: &str) -> u64 {
+    let s = |v: &str| json!(v);
+    let cb = run(
+        fake,
+        base,
+        &cast.rita,
+        "rfc",
+        Some("new"),
+        &[
+            ("title", s(title)),
+            ("type", s("normal")),
+            ("risk", s("medium")),
+            ("impact", s("Some impact")),
+        ],
+    )
+    .await;
+    assert!(!ephemeral(&cb), "{}", text(&cb));
+    let cb = run(
+        fake,
+        base + 1,
+        &cast.rm,
+        "release",
+        Some("new"),
+        &[("name", s(name)), ("version", s("2.3.0")), ("rfcs", s("RFC-1"))],
+    )
+    .await;
+    assert!(!ephemeral(&cb), "{}", text(&cb));
+    let cb = run(
+        fake,
+        base + 2,
+        &cast.rm,
+        "release",
+        Some("plan"),
+        &[
+            ("id", s("REL-1")),
+            ("scope", s("scope")),
+            ("backout", s("redeploy")),
+            ("acceptance", s("smoke tests")),
+        ],
+    )
+    .await;
+    assert!(!ephemeral(&cb), "{}", text(&cb));
+    let cb = run(
+        fake,
+        base + 3,
+        &cast.rm,
+        "release",
+        Some("submit"),
+        &[("id", s("REL-1"))],
+    )
+    .await;
+    assert!(!ephemeral(&cb), "{}", text(&cb));
+    fake.wait(10, "the CAB poll with its reactions", |f| {
+        poll_message(f).is_some_and(|m| {
+            ["✅", "❌", "🤷"]
+                .iter()
+                .all(|e| f.reactors(m, e).contains(&super::BOT_ID))
+        })
+    })
+    .await;
+    poll_message(fake).unwrap()
+}

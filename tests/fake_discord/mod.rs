@@ -82,6 +82,7 @@ struct Inner {
     resumes: Vec<Value>,
     sessions: u32,
     ws_url: String,
+    answered: BTreeSet<String>,
 }
 
 /// The fake.
@@ -487,7 +488,17 @@ fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Re
                 Value::Array(cmds),
             ))
         }
-        ("POST", ["interactions", _, _, "callback"]) => none(),
+        ("POST", ["interactions", i, _, "callback"]) => {
+            // Discord answers an interaction once; a second callback is refused.
+            if fake.lock().answered.insert(i.to_string()) {
+                none()
+            } else {
+                reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({"message": "Interaction has already been acknowledged.", "code": 40060}),
+                )
+            }
+        }
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
             ok(fixtures::message(fake.next_id(), 0, body))
         }

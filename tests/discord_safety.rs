@@ -1,0 +1,308 @@
+//! The Discord adapter's guarantees, end to end against the fake: a
+//! duplicated interaction runs once, a member without the role is refused
+//! privately with nothing changed, a 429 is retried and the message posted
+//! once, user text never pings, and votes cast while the socket was down
+//! count after the reconnect.
+
+mod fake_discord;
+
+use fake_discord::bot::*;
+use fake_discord::fixtures::{slash, Person};
+use fake_discord::flow::*;
+use fake_discord::{Fake, GUILD};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+async fn db(bot: &Bot) -> release_desk::db::Db {
+    release_desk::db::Db::open(bot.db.to_str().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicated_interaction_is_handled_once() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    let i = slash(
+        7001,
+        GENERAL,
+        &rita,
+        "rfc",
+        Some("new"),
+        &[
+            ("title", json!("Once only")),
+            ("type", json!("standard")),
+            ("risk", json!("low")),
+            ("impact", json!("none")),
+        ],
+    );
+    fake.interaction(i.clone());
+    fake.interaction(i.clone());
+    fake.wait(10, "an answer", |f| callback(f, 7001).is_some()).await;
+    // A later, different command is answered, so the duplicate had its chance to run.
+    run(&fake, 7002, &rita, "rfc", Some("list"), &[]).await;
+    fake.interaction(i);
+    run(&fake, 7003, &rita, "rfc", Some("list"), &[]).await;
+    assert_eq!(
+        fake.find("POST", "/interactions/7001/").len(),
+        1,
+        "{:?}",
+        fake.summary()
+    );
+    let db = db(&bot).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let rfcs = release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
+        .await
+        .unwrap();
+    assert_eq!(rfcs.len(), 1, "one RFC, not three");
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_without_the_role_is_refused_privately_and_nothing_changes() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    // CAB role and an unrelated role, but not release manager.
+    let mallory = Person::new(666, "mallory", &[CAB_MEMBER, 4242]);
+    let cb = run(
+        &fake,
+        7101,
+        &mallory,
+        "release",
+        Some("new"),
+        &[
+            ("name", json!("Sneaky")),
+            ("version", json!("1.0.0")),
+            ("rfcs", json!("RFC-1")),
+        ],
+    )
+    .await;
+    assert!(ephemeral(&cb), "a refusal is ephemeral: {cb:#}");
+    assert!(
+        text(&cb).to_lowercase().contains("release_manager")
+            || text(&cb).to_lowercase().contains("release manager"),
+        "{}",
+        text(&cb)
+    );
+    // A bad option value is refused privately too, before any handler runs.
+    let cb = run(
+        &fake,
+        7102,
+        &mallory,
+        "rfc",
+        Some("show"),
+        &[("id", json!("not-an-id"))],
+    )
+    .await;
+    assert!(ephemeral(&cb), "{cb:#}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let db = db(&bot).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let releases = release_desk::db::releases::list(&mut conn, &GUILD.to_string(), None)
+        .await
+        .unwrap();
+    assert!(releases.is_empty());
+    assert!(
+        fake.messages().is_empty(),
+        "nothing posted: {:?}",
+        fake.messages()
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    fake.fail("POST", &format!("/channels/{CAB}/messages"), 429, 2);
+    let poll = submit_release(&fake, &cast, 7200, "Rate limited", "Payments").await;
+    let posts = fake.find("POST", &format!("/channels/{CAB}/messages"));
+    let statuses: Vec<u16> = posts.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        vec![429, 429, 200],
+        "retried after each 429, posted once"
+    );
+    // Our own back-off: at least a second, growing (serenity's limiter is off behind a proxy).
+    let gap1 = posts[1].at - posts[0].at;
+    let gap2 = posts[2].at - posts[1].at;
+    assert!(gap1 >= Duration::from_millis(900), "{gap1:?}");
+    assert!(gap2 >= gap1, "{gap1:?} then {gap2:?}");
+    assert_eq!(fake.messages().values().filter(|m| m.channel == CAB).count(), 1);
+    assert!(fake.messages().contains_key(&poll));
+    bot.stop();
+}
+
+/// Every create and edit the bot made, with its allowed_mentions.
+fn creates_and_edits(fake: &Fake) -> Vec<(String, Value)> {
+    fake.requests()
+        .into_iter()
+        .filter_map(|r| {
+            let p = &r.path;
+            let am = if r.method == "POST" && p.starts_with("/interactions/") {
+                r.body["data"]["allowed_mentions"].clone()
+            } else if (r.method == "POST" && p.starts_with("/channels/") && p.ends_with("/messages"))
+                || (r.method == "PATCH" && p.starts_with("/channels/"))
+                || (p.starts_with("/webhooks/") && (r.method == "POST" || r.method == "PATCH"))
+            {
+                r.body["allowed_mentions"].clone()
+            } else {
+                return None;
+            };
+            Some((format!("{} {}", r.method, r.path), am))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_typed_by_users_never_pings() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, EARLY_CAB);
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    let corpus = [
+        "@everyone",
+        "@here",
+        "<@&3001>",
+        "<@&1000>",
+        "@\u{200b}everyone",
+        "@every\u{200b}one",
+        "\u{ff20}here",
+        "<@111>",
+        "<@!9001>",
+        "@everyone@here<@&3003>",
+    ];
+    let title = corpus.join(" ");
+    let poll = submit_release(&fake, &cast, 7300, &title, "@everyone <@&3001> release").await;
+    let rita = &cast.rita;
+    for (i, word) in corpus.iter().enumerate() {
+        run(
+            &fake,
+            7400 + i as u64,
+            rita,
+            "rfc",
+            Some("new"),
+            &[
+                ("title", json!(word)),
+                ("type", json!("standard")),
+                ("risk", json!("low")),
+                ("impact", json!(word)),
+            ],
+        )
+        .await;
+        // Invalid input echoing the text comes back privately, still without pings.
+        run(
+            &fake,
+            7500 + i as u64,
+            rita,
+            "rfc",
+            Some("list"),
+            &[("status", json!(word))],
+        )
+        .await;
+    }
+    // Votes edit the poll (edits carry the user names, here hostile ones).
+    let hostile = Person::new(9_003, "@everyone", &[CAB_MEMBER]);
+    fake.member(hostile.id, &hostile.name, &hostile.roles);
+    fake.react(CAB, poll, hostile.id, "✅", true);
+    fake.react(CAB, poll, cast.c1.id, "✅", true);
+    fake.wait(15, "the poll closed", |f| last_text(f, poll).contains("CLOSED"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let all = creates_and_edits(&fake);
+    assert!(all.len() >= 25, "{all:#?}");
+    for (what, am) in &all {
+        assert_eq!(am["parse"], json!([]), "{what}: {am}");
+        assert_eq!(am["roles"], json!([]), "{what}: {am}");
+        assert_eq!(
+            am["users"],
+            json!([]),
+            "{what}: no one is meant to be pinged here: {am}"
+        );
+    }
+    // And user text never reaches the content (the only part that can ping).
+    for r in fake.requests() {
+        let content = r.body["content"]
+            .as_str()
+            .or(r.body["data"]["content"].as_str())
+            .unwrap_or("");
+        assert!(
+            !content.contains("everyone") && !content.contains("here") && !content.contains("<@&"),
+            "{} {}: {content}",
+            r.method,
+            r.path
+        );
+    }
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_cast_while_the_socket_was_down_count_after_the_reconnect() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, EARLY_CAB);
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    let poll = submit_release(&fake, &cast, 7600, "Offline votes", "Payments").await;
+    // 120 other reactors first (no CAB role), so the CAB votes are on the second page.
+    for u in 5_000..5_120u64 {
+        fake.member(u, &format!("u{u}"), &[]);
+        fake.add_reaction_silently(poll, "✅", u);
+    }
+    // The socket drops; the votes are cast while the bot is away (no events reach it).
+    let before = fake.connections();
+    fake.drop_socket();
+    fake.add_reaction_silently(poll, "✅", cast.c1.id);
+    fake.add_reaction_silently(poll, "✅", cast.c2.id);
+    fake.wait(15, "the bot to reconnect", |f| {
+        f.connections() > before && (!f.resumes().is_empty() || f.identifies().len() > 1)
+    })
+    .await;
+    fake.wait(15, "the poll closed as approved after the recount", |f| {
+        last_text(f, poll).contains("CLOSED: approved")
+    })
+    .await;
+    let pages: Vec<String> = fake
+        .find("GET", &format!("/channels/{CAB}/messages/{poll}/reactions/✅"))
+        .iter()
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(
+        pages
+            .iter()
+            .any(|q| q.contains("limit=100") && !q.contains("after")),
+        "{pages:?}"
+    );
+    assert!(
+        pages
+            .iter()
+            .any(|q| q.contains("limit=100") && q.contains("after=")),
+        "a second page was read: {pages:?}"
+    );
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_invalid_session_the_bot_identifies_again_and_recounts() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, EARLY_CAB);
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    let poll = submit_release(&fake, &cast, 7700, "Invalid session", "Payments").await;
+    fake.add_reaction_silently(poll, "✅", cast.c1.id);
+    fake.add_reaction_silently(poll, "✅", cast.c2.id);
+    fake.invalid_session(false);
+    fake.wait(20, "a second IDENTIFY", |f| f.identifies().len() >= 2)
+        .await;
+    fake.wait(15, "the recount after READY", |f| {
+        last_text(f, poll).contains("CLOSED: approved")
+    })
+    .await;
+    // Commands are registered once per process, not on every READY.
+    assert_eq!(fake.find("PUT", "/applications/").len(), 1);
+    bot.stop();
+}
