@@ -36,11 +36,17 @@ impl Bot {
     /// Starts `release-desk run` against `fake` with `extra` TOML layered over the test config.
     pub fn start(fake: &Fake, extra: &str) -> Bot {
         let dir = tempfile::tempdir().unwrap();
-        Self::start_in(fake, extra, dir)
+        Self::start_in(fake, extra, dir, super::GUILD)
+    }
+
+    /// Started with `discord.guild_id = 0`: commands registered globally.
+    pub fn start_global(fake: &Fake, extra: &str) -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(fake, extra, dir, 0)
     }
 
     /// The same, in an existing directory (a restart on the same database).
-    pub fn start_in(fake: &Fake, extra: &str, dir: tempfile::TempDir) -> Bot {
+    pub fn start_in(fake: &Fake, extra: &str, dir: tempfile::TempDir, guild: u64) -> Bot {
         let db = dir.path().join("bot.sqlite");
         let config = dir.path().join("config.toml");
         let log = dir.path().join(format!(
@@ -76,7 +82,6 @@ els_staff = ["{ELS_STAFF}"]
 "#,
                 db = db.display(),
                 base = fake.base(),
-                guild = super::GUILD,
             ),
         )
         .unwrap();

@@ -1,0 +1,95 @@
+//! Gateway details against the fake: global registration (and learning a
+//! channel's guild), completions for ids, and events serenity cannot read
+//! logged rather than lost silently.
+
+mod fake_discord;
+
+use fake_discord::bot::*;
+use fake_discord::fixtures::{interaction, Person};
+use fake_discord::flow::*;
+use fake_discord::{Fake, APP_ID};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_guild_id_commands_are_global_and_polls_still_count() {
+    let fake = Fake::start().await;
+    let bot = Bot::start_global(&fake, EARLY_CAB);
+    fake.wait(15, "global registration", |f| {
+        !f.find("PUT", &format!("/applications/{APP_ID}/commands"))
+            .is_empty()
+    })
+    .await;
+    assert!(fake
+        .find("PUT", &format!("/applications/{APP_ID}/guilds/"))
+        .is_empty());
+    let cast = Cast::new(&fake);
+    let poll = submit_release(&fake, &cast, 8000, "Global", "Payments").await;
+    fake.react(CAB, poll, cast.c1.id, "✅", true);
+    fake.react(CAB, poll, cast.c2.id, "✅", true);
+    fake.wait(15, "the poll closed as approved", |f| {
+        last_text(f, poll).contains("CLOSED: approved")
+    })
+    .await;
+    assert!(fake.unknown().is_empty(), "{:?}", fake.unknown());
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_are_offered_as_completions() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    for (i, title) in ["Alpha change", "Beta change"].iter().enumerate() {
+        run(
+            &fake,
+            8100 + i as u64,
+            &rita,
+            "rfc",
+            Some("new"),
+            &[
+                ("title", json!(title)),
+                ("type", json!("standard")),
+                ("risk", json!("low")),
+                ("impact", json!("none")),
+            ],
+        )
+        .await;
+    }
+    let data = json!({"id": "7000", "name": "rfc", "type": 1, "options": [
+        {"name": "show", "type": 1, "options": [{"name": "id", "type": 3, "value": "beta", "focused": true}]}
+    ]});
+    fake.interaction(interaction(8110, GENERAL, &rita, 4, data));
+    fake.wait(10, "the completion", |f| callback(f, 8110).is_some())
+        .await;
+    let cb = callback(&fake, 8110).unwrap();
+    assert_eq!(cb["type"], 8, "{cb:#}");
+    let choices = cb["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1, "{cb:#}");
+    assert_eq!(choices[0]["value"], "RFC-2");
+    assert!(choices[0]["name"].as_str().unwrap().contains("Beta change"));
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_serenity_cannot_read_is_logged() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    // A reaction event without its channel_id: serenity turns it into Event::Unknown.
+    fake.dispatch(
+        "MESSAGE_REACTION_ADD",
+        json!({"user_id": "5", "message_id": "6", "guild_id": "1000", "emoji": {"id": null, "name": "✅"}}),
+    );
+    let mut logged = false;
+    for _ in 0..100 {
+        if bot.log().contains("not understood") {
+            logged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(logged, "{}", bot.log());
+    assert!(bot.log().contains("MESSAGE_REACTION_ADD"));
+}
