@@ -93,3 +93,71 @@ async fn an_event_serenity_cannot_read_is_logged() {
     assert!(logged, "{}", bot.log());
     assert!(bot.log().contains("MESSAGE_REACTION_ADD"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_command_is_deferred_then_answered_in_place() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    let nobody = Person::new(112, "nobody", &[]);
+    // Another writer holds the database for three seconds: the commands wait.
+    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
+        .await
+        .unwrap();
+    let tx = db.begin().await.unwrap();
+    fake.interaction(fake_discord::fixtures::slash(
+        8201,
+        GENERAL,
+        &rita,
+        "rfc",
+        Some("new"),
+        &[
+            ("title", json!("Slow")),
+            ("type", json!("standard")),
+            ("risk", json!("low")),
+            ("impact", json!("none")),
+        ],
+    ));
+    fake.interaction(fake_discord::fixtures::slash(
+        8202,
+        GENERAL,
+        &nobody,
+        "release",
+        Some("new"),
+        &[
+            ("name", json!("X")),
+            ("version", json!("1.0.0")),
+            ("rfcs", json!("RFC-1")),
+        ],
+    ));
+    fake.wait(5, "both deferred", |f| {
+        callback(f, 8201).is_some() && callback(f, 8202).is_some()
+    })
+    .await;
+    for id in [8201, 8202] {
+        let cb = callback(&fake, id).unwrap();
+        assert_eq!(cb["type"], 5, "deferred within Discord's 3 seconds: {cb:#}");
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    tx.commit().await.unwrap();
+    // The public answer replaces "thinking…"; the private one follows up ephemerally and removes it.
+    fake.wait(10, "the deferred answers", |f| {
+        !f.find("PATCH", "/webhooks/901/itoken-8201/messages/@original")
+            .is_empty()
+            && !f
+                .find("DELETE", "/webhooks/901/itoken-8202/messages/@original")
+                .is_empty()
+    })
+    .await;
+    let edit = &fake.find("PATCH", "/webhooks/901/itoken-8201/messages/@original")[0].body;
+    assert!(
+        edit["embeds"][0]["title"].as_str().unwrap().contains("RFC-1"),
+        "{edit:#}"
+    );
+    assert_eq!(edit["allowed_mentions"], SAFE());
+    let follow = &fake.find("POST", "/webhooks/901/itoken-8202")[0].body;
+    assert_eq!(follow["flags"].as_u64().unwrap() & 64, 64, "{follow:#}");
+    assert_eq!(follow["allowed_mentions"], SAFE());
+    bot.stop();
+}

@@ -500,7 +500,7 @@ fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Re
             }
         }
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
-            ok(fixtures::message(fake.next_id(), 0, body))
+            ok(fixtures::message(fake.next_id(), 1, body))
         }
         ("DELETE", ["webhooks", _, _, "messages", "@original"]) => none(),
         ("GET", ["channels", c]) => match id(c) {

@@ -42,7 +42,29 @@ impl Handler {
         }
     }
 
+    /// Answers a command within Discord's limit: if claiming its id and
+    /// running it take longer than [`DEFER_AFTER`], it is deferred first.
     async fn command(&self, ctx: &Context, ci: CommandInteraction) {
+        let work = self.run_command(&ci);
+        tokio::pin!(work);
+        let (reply, deferred) = match tokio::time::timeout(DEFER_AFTER, &mut work).await {
+            Ok(r) => (r, false),
+            Err(_) => {
+                if let Err(e) = ci.defer(&ctx.http).await {
+                    tracing::warn!(error = %e, interaction = %ci.id, "cannot defer the interaction");
+                }
+                (work.await, true)
+            }
+        };
+        // None: a duplicate, answered by the first delivery.
+        let Some(reply) = reply else { return };
+        if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, deferred).await {
+            tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
+        }
+    }
+
+    /// Claims the interaction id (None for a duplicate), then runs the command.
+    async fn run_command(&self, ci: &CommandInteraction) -> Option<Reply> {
         let claimed = async {
             let mut conn = self.app.db.pool.acquire().await?;
             db::interactions::claim(&mut conn, &ci.id.get().to_string(), self.app.clock.now()).await
@@ -52,53 +74,36 @@ impl Handler {
             Ok(true) => {}
             Ok(false) => {
                 tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
-                return;
+                return None;
             }
             Err(e) => {
                 tracing::error!(error = format!("{e:#}"), "cannot record the interaction id");
-                let reply = Reply::Private(Outgoing::text(crate::render::internal_error()));
-                if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, false).await {
-                    tracing::warn!(error = %e, "cannot answer the interaction");
-                }
-                return;
+                return Some(Reply::Private(Outgoing::text(crate::render::internal_error())));
             }
         }
         if let (Some(g), true) = (ci.guild_id, ci.member.is_some()) {
             self.shared.learn(ci.channel_id, g);
         }
-        let reply = match (interaction::prepare(&self.app.config, &ci), ci.guild_id) {
-            (Err(m), _) => Reply::Private(m),
-            (Ok(_), None) => Reply::Private(Outgoing::text("release-desk works in a server channel.")),
-            (Ok((who, cmd)), Some(guild)) => {
-                let (tx, mut rx) = oneshot::channel();
-                self.send(Work::Command {
-                    guild: guild.get().to_string(),
-                    who,
-                    cmd,
-                    reply: tx,
-                });
-                let mut deferred = false;
-                let got = match tokio::time::timeout(DEFER_AFTER, &mut rx).await {
-                    Ok(r) => r,
-                    Err(_) => {
-                        deferred = true;
-                        if let Err(e) = ci.defer(&ctx.http).await {
-                            tracing::warn!(error = %e, "cannot defer the interaction");
-                        }
-                        rx.await
-                    }
-                };
-                let reply =
-                    got.unwrap_or_else(|_| Reply::Private(Outgoing::text(crate::render::internal_error())));
-                if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, deferred).await {
-                    tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
-                }
-                return;
-            }
+        let (who, cmd) = match interaction::prepare(&self.app.config, ci) {
+            Ok(x) => x,
+            Err(m) => return Some(Reply::Private(m)),
         };
-        if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, false).await {
-            tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
-        }
+        let Some(guild) = ci.guild_id else {
+            return Some(Reply::Private(Outgoing::text(
+                "release-desk works in a server channel.",
+            )));
+        };
+        let (tx, rx) = oneshot::channel();
+        self.send(Work::Command {
+            guild: guild.get().to_string(),
+            who,
+            cmd,
+            reply: tx,
+        });
+        Some(
+            rx.await
+                .unwrap_or_else(|_| Reply::Private(Outgoing::text(crate::render::internal_error()))),
+        )
     }
 
     async fn autocomplete(&self, ctx: &Context, ci: CommandInteraction) {
