@@ -168,6 +168,29 @@ async fn a_release_goes_from_rfc_to_authorization_through_interactions_and_react
         last_text(&fake, poll)
     );
 
+    // The requester hears of the decision in a direct message.
+    fake.wait(10, "a DM to the requester", |f| {
+        f.find("POST", "/users/@me/channels")
+            .iter()
+            .any(|r| r.body["recipient_id"] == json!(rita.id.to_string()))
+            && f.messages().values().any(|m| m.channel == 50_000 + rita.id)
+    })
+    .await;
+    let dm = fake
+        .messages()
+        .into_values()
+        .find(|m| m.channel == 50_000 + rita.id)
+        .unwrap();
+    assert!(
+        dm.body["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("REL-1"),
+        "{:#}",
+        dm.body
+    );
+    assert_eq!(dm.body["allowed_mentions"], SAFE());
+
     let cb = run(
         &fake,
         6005,
