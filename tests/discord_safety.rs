@@ -132,7 +132,10 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
     let gap1 = posts[1].at - posts[0].at;
     let gap2 = posts[2].at - posts[1].at;
     assert!(gap1 >= Duration::from_millis(900), "{gap1:?}");
-    assert!(gap2 >= Duration::from_millis(1500), "the back-off grows: {gap1:?} then {gap2:?}");
+    assert!(
+        gap2 >= Duration::from_millis(1500),
+        "the back-off grows: {gap1:?} then {gap2:?}"
+    );
     assert_eq!(fake.messages().values().filter(|m| m.channel == CAB).count(), 1);
     assert!(fake.messages().contains_key(&poll));
     bot.stop();
