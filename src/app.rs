@@ -54,6 +54,13 @@ impl App {
 
     /// Runs every job due now, in due order; returns how many ran.
     pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
+        handlers::calendar::materialise(
+            &self.db,
+            &self.config,
+            &self.config.home_guild(),
+            self.clock.now(),
+        )
+        .await?;
         let mut n = 0;
         while scheduler::run_one(&self.db, &self.config, chat, self.clock.now()).await? {
             n += 1;

@@ -155,7 +155,12 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
         clock: Arc::new(clock.clone()),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
-    let chat = ConsoleChat::new(db, out);
+    let files = std::path::Path::new(&path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| ".".into());
+    let chat = ConsoleChat::new(db, out).with_files(files);
     let stdin = std::io::stdin();
     let echo = !stdin.is_terminal();
     console::run(

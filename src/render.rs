@@ -637,3 +637,5 @@ pub fn not_yet(path: &str) -> String {
 pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
     show_time(t, tz)
 }
+
+pub mod calendar;

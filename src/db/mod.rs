@@ -3,6 +3,7 @@
 //! transaction, so a read-then-write can never fail on a stale snapshot.
 
 pub mod audit;
+pub mod calendar;
 pub mod console;
 pub mod jobs;
 pub mod outbox;
@@ -26,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "records", include_str!("../../migrations/0001_records.sql")),
     (2, "delivery", include_str!("../../migrations/0002_delivery.sql")),
     (3, "polls", include_str!("../../migrations/0003_polls.sql")),
+    (4, "calendar", include_str!("../../migrations/0004_calendar.sql")),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

@@ -1,5 +1,6 @@
 //! The rules of the process, as plain Rust: no I/O, no chat, no SQL.
 
+pub mod calendar;
 pub mod ids;
 pub mod incident;
 pub mod package;

@@ -2,6 +2,7 @@
 //! audit entries and outgoing messages in one transaction, say what happened.
 //! They never talk to a chat platform.
 
+pub mod calendar;
 pub mod package;
 pub mod polls;
 pub mod release;
@@ -159,7 +160,7 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
             backout,
             acceptance,
         } => release::plan(ctx, who, id, scope, backout, acceptance).await,
-        C::ReleaseSchedule { .. } => refuse(render::not_yet("/release schedule")),
+        C::ReleaseSchedule { id, at } => calendar::schedule(ctx, who, id, at).await,
         C::ReleaseSubmit { id } => polls::submit(ctx, who, id).await,
         C::ReleasePrepare {
             id,
@@ -201,6 +202,26 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
         C::PackageRemove { release, item } => package::remove(ctx, who, release, item).await,
         C::PackageBaseline { release } => package::baseline(ctx, who, release).await,
         C::PackageShow { release } => package::show(ctx, release).await,
+        C::CalendarShow { days } => calendar::show(ctx, days).await,
+        C::CalendarIcs { days } => calendar::ics(ctx, days).await,
+        C::CalendarFreeze {
+            name,
+            from,
+            to,
+            reason,
+        } => {
+            calendar::freeze(
+                ctx,
+                who,
+                crate::domain::calendar::Freeze {
+                    name,
+                    from,
+                    to,
+                    reason,
+                },
+            )
+            .await
+        }
         C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
         C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
         other => refuse(render::not_yet(other.path())),

@@ -14,16 +14,19 @@ use chrono::{DateTime, Utc};
 pub enum JobKind {
     /// Decide a CAB poll (at its deadline, or early on a decisive vote).
     PollClose,
+    /// Announce a release window (ahead, open, close) and record missed windows.
+    Window,
 }
 
 impl JobKind {
     /// Every kind; the registry test checks stored kinds against it.
-    pub const ALL: &'static [JobKind] = &[JobKind::PollClose];
+    pub const ALL: &'static [JobKind] = &[JobKind::PollClose, JobKind::Window];
 
     /// The stored name.
     pub fn key(self) -> &'static str {
         match self {
             JobKind::PollClose => handlers::polls::CLOSE_JOB,
+            JobKind::Window => handlers::calendar::WINDOW_JOB,
         }
     }
 
@@ -86,6 +89,10 @@ pub async fn run_one(
             let roles_of = |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
             let count = handlers::polls::count_from_reactions(&reactions, &roles_of);
             handlers::polls::close(ctx, job.id, poll_id, &count).await?;
+        }
+        Some(JobKind::Window) => {
+            let payload: handlers::calendar::WindowJob = serde_json::from_str(&job.payload)?;
+            handlers::calendar::announce(ctx, job.id, &payload).await?;
         }
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
