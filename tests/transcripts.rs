@@ -89,3 +89,8 @@ fn cab_early() {
 fn calendar() {
     check("calendar");
 }
+
+#[test]
+fn deployments() {
+    check("deployments");
+}

@@ -5,6 +5,8 @@
 pub mod audit;
 pub mod calendar;
 pub mod console;
+pub mod deployments;
+pub mod incidents;
 pub mod jobs;
 pub mod outbox;
 pub mod packages;
@@ -28,6 +30,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "delivery", include_str!("../../migrations/0002_delivery.sql")),
     (3, "polls", include_str!("../../migrations/0003_polls.sql")),
     (4, "calendar", include_str!("../../migrations/0004_calendar.sql")),
+    (
+        5,
+        "deployments",
+        include_str!("../../migrations/0005_deployments.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

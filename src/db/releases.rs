@@ -208,3 +208,16 @@ pub async fn booked_between(
     .await?;
     rows.into_iter().map(decode).collect()
 }
+
+/// Open releases whose next deployment targets `env` (planning, deploying, verifying or backed out there).
+pub async fn active_in(conn: &mut SqliteConnection, guild: &str, env: &str) -> anyhow::Result<Vec<Release>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND state_env = ? COLLATE NOCASE
+           AND state IN ('deployment-planning', 'deploying', 'verifying', 'backed-out') ORDER BY number"
+    ))
+    .bind(guild)
+    .bind(env)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(decode).collect()
+}

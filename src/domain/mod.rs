@@ -1,6 +1,7 @@
 //! The rules of the process, as plain Rust: no I/O, no chat, no SQL.
 
 pub mod calendar;
+pub mod deployment;
 pub mod ids;
 pub mod incident;
 pub mod package;

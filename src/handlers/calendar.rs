@@ -380,6 +380,15 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                 && r.lifecycle.state.closure() != Some(Closure::Rejected)
         })
         .collect();
+    // Releases waiting for an environment this window serves belong in its announcements too.
+    let mut listed = booked.clone();
+    for env in &serves {
+        for r in db::releases::active_in(&mut tx, ctx.guild, env).await? {
+            if !listed.iter().any(|b| b.row == r.row) {
+                listed.push(r);
+            }
+        }
+    }
     let phase = match job.phase.as_str() {
         "before" => Phase::Before(Duration::seconds(job.ahead_secs)),
         "open" => Phase::Open,
@@ -418,7 +427,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
         .find(|f| f.overlaps(job.start, job.end))
         .map(|f| f.name.clone());
     let message =
-        render::calendar::announcement(phase, &opening, &serves, &booked, &missed, freeze.as_deref(), tz);
+        render::calendar::announcement(phase, &opening, &serves, &listed, &missed, freeze.as_deref(), tz);
     db::outbox::post(
         &mut tx,
         ctx.guild,

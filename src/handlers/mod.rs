@@ -3,6 +3,8 @@
 //! They never talk to a chat platform.
 
 pub mod calendar;
+pub mod deploy;
+pub mod incident;
 pub mod package;
 pub mod polls;
 pub mod release;
@@ -222,6 +224,56 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
             )
             .await
         }
+        C::DeployPlan {
+            release,
+            env,
+            risks,
+            steps,
+        } => deploy::plan(ctx, who, release, env, risks, steps).await,
+        C::DeployStart { release, env } => deploy::start(ctx, who, release, env).await,
+        C::DeployStep {
+            release,
+            env,
+            step,
+            failed,
+            note,
+        } => deploy::step(ctx, who, release, env, step, failed, note).await,
+        C::DeployBackout { release, env, reason } => deploy::backout(ctx, who, release, env, reason).await,
+        C::DeployVerify {
+            release,
+            env,
+            confirmed,
+            notes,
+        } => deploy::verify(ctx, who, release, env, confirmed, notes).await,
+        C::DeployStatus { release, env } => deploy::status(ctx, release, env).await,
+        C::AuditRecord { release, env, found } => deploy::audit_record(ctx, who, release, env, found).await,
+        C::IncidentNew {
+            release,
+            severity,
+            defect,
+            title,
+            env,
+        } => {
+            incident::new(
+                ctx,
+                who,
+                incident::NewIncident {
+                    release,
+                    severity,
+                    defect,
+                    title,
+                    env,
+                },
+            )
+            .await
+        }
+        C::IncidentResolve { id, effort, notes } => incident::resolve(ctx, who, id, effort, notes).await,
+        C::IncidentList { release } => incident::list(ctx, release).await,
+        C::KnownErrorAdd {
+            release,
+            description,
+            workaround,
+        } => incident::known_error(ctx, who, release, description, workaround).await,
         C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
         C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
         other => refuse(render::not_yet(other.path())),
@@ -268,12 +320,13 @@ pub fn system_actor() -> Actor {
 }
 
 /// The facts a lifecycle transition of `release` depends on, now.
-pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release) -> Facts<'r> {
+/// `planned`: whether the deployment the event is about has a plan to start.
+pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release, planned: bool) -> Facts<'r> {
     Facts {
         environments: &release.environments,
         missing_plan: release.plan.missing(),
         baselined: release.baseline_hash.is_some(),
-        deployment_planned: false,
+        deployment_planned: planned,
         now: ctx.now,
         els: Duration::days(ctx.config.els_days),
     }
@@ -281,7 +334,7 @@ pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release) -> Facts<'r> {
 
 /// Checks a lifecycle event without applying it.
 pub fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle, Failure> {
-    transition(&release.lifecycle, event, &facts(ctx, release))
+    transition(&release.lifecycle, event, &facts(ctx, release, true))
         .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))
 }
 
@@ -308,7 +361,8 @@ pub async fn apply(
     event: Event,
     tell: Tell<'_>,
 ) -> Result<(), Failure> {
-    let next = check(ctx, release, &event)?;
+    let next = transition(&release.lifecycle, &event, &facts(ctx, release, true))
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
     let before = release.lifecycle.state.to_string();
     release.lifecycle = next;
     release.updated_at = ctx.now;

@@ -16,17 +16,20 @@ pub enum JobKind {
     PollClose,
     /// Announce a release window (ahead, open, close) and record missed windows.
     Window,
+    /// Remind that a release's early life support has ended.
+    ElsEnd,
 }
 
 impl JobKind {
     /// Every kind; the registry test checks stored kinds against it.
-    pub const ALL: &'static [JobKind] = &[JobKind::PollClose, JobKind::Window];
+    pub const ALL: &'static [JobKind] = &[JobKind::PollClose, JobKind::Window, JobKind::ElsEnd];
 
     /// The stored name.
     pub fn key(self) -> &'static str {
         match self {
             JobKind::PollClose => handlers::polls::CLOSE_JOB,
             JobKind::Window => handlers::calendar::WINDOW_JOB,
+            JobKind::ElsEnd => handlers::deploy::ELS_JOB,
         }
     }
 
@@ -93,6 +96,10 @@ pub async fn run_one(
         Some(JobKind::Window) => {
             let payload: handlers::calendar::WindowJob = serde_json::from_str(&job.payload)?;
             handlers::calendar::announce(ctx, job.id, &payload).await?;
+        }
+        Some(JobKind::ElsEnd) => {
+            let payload: handlers::deploy::ElsJob = serde_json::from_str(&job.payload)?;
+            handlers::deploy::els_end(ctx, job.id, &payload).await?;
         }
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
