@@ -96,3 +96,18 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chat adapters run these on multi-threaded runtimes: they must be `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(app: &App, chat: &dyn Chat, who: &Invoker, ev: &ReactionEvent) {
+        fn send<T: Send>(_: T) {}
+        send(app.command_line("g", who, "/rfc list"));
+        send(app.reaction("g", ev));
+        send(app.settle(chat, Duration::zero()));
+        send(app.reconcile_polls());
+    }
+}

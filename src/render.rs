@@ -683,11 +683,6 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
     }
 }
 
-/// A feature that arrives with a later piece of work.
-pub fn not_yet(path: &str) -> String {
-    format!("{path} is not available yet in this version of release-desk.")
-}
-
 /// Shows a time in the calendar's zone.
 pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
     show_time(t, tz)
@@ -695,3 +690,4 @@ pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
 
 pub mod calendar;
 pub mod deploy;
+pub mod report;

@@ -222,3 +222,15 @@ pub async fn withdraw_answer(
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Average score and responses of a release's survey.
+pub async fn csat_for_release(
+    conn: &mut SqliteConnection,
+    release_row: i64,
+) -> anyhow::Result<(Option<f64>, i64)> {
+    let r = sqlx::query("SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers WHERE release_id = ?")
+        .bind(release_row)
+        .fetch_one(conn)
+        .await?;
+    Ok((r.try_get("avg")?, r.try_get("n")?))
+}

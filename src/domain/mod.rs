@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod deployment;
 pub mod ids;
 pub mod incident;
+pub mod metrics;
 pub mod package;
 pub mod records;
 pub mod release;

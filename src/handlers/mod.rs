@@ -8,6 +8,7 @@ pub mod incident;
 pub mod package;
 pub mod polls;
 pub mod release;
+pub mod report;
 pub mod rfc;
 pub mod subscribe;
 
@@ -85,9 +86,13 @@ pub fn refuse<T>(msg: impl Into<String>) -> Result<T, Failure> {
 
 /// Runs one command for one person: permission first (default deny), then its handler.
 pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
+    use tracing::Instrument;
+    let span = tracing::info_span!("command", command = cmd.path(), actor = %who.actor.id, guild = ctx.guild);
+    checked(ctx, who, cmd).instrument(span).await
+}
+
+async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
     let path = cmd.path();
-    let span = tracing::info_span!("command", command = path, actor = %who.actor.id, guild = ctx.guild);
-    let _enter = span.enter();
     let required = Registry::get()
         .leaves()
         .into_iter()
@@ -274,9 +279,10 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
             description,
             workaround,
         } => incident::known_error(ctx, who, release, description, workaround).await,
+        C::ReportMetrics { from, to } => report::metrics(ctx, from, to).await,
+        C::ReportRelease { id } => report::release(ctx, id).await,
         C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
         C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
-        other => refuse(render::not_yet(other.path())),
     }
 }
 

@@ -64,8 +64,14 @@ pub async fn run_one(
         now,
         guild: &job.guild,
     };
+    use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
-    let _enter = span.enter();
+    run_job(ctx, chat, &job).instrument(span).await?;
+    Ok(true)
+}
+
+async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::Result<()> {
+    let (db, config, now) = (ctx.db, ctx.config, ctx.now);
     match JobKind::from_key(&job.kind) {
         Some(JobKind::PollClose) => {
             let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
@@ -107,7 +113,7 @@ pub async fn run_one(
             db::jobs::finish(&mut conn, job.id, now).await?;
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// When the next job falls due.
