@@ -54,6 +54,13 @@ impl App {
 
     /// Runs every job due now, in due order; returns how many ran.
     pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
+        handlers::calendar::materialise(
+            &self.db,
+            &self.config,
+            &self.config.home_guild(),
+            self.clock.now(),
+        )
+        .await?;
         let mut n = 0;
         while scheduler::run_one(&self.db, &self.config, chat, self.clock.now()).await? {
             n += 1;
@@ -87,5 +94,20 @@ impl App {
                 return Ok(());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chat adapters run these on multi-threaded runtimes: they must be `Send`.
+    #[allow(dead_code)]
+    fn futures_are_send(app: &App, chat: &dyn Chat, who: &Invoker, ev: &ReactionEvent) {
+        fn send<T: Send>(_: T) {}
+        send(app.command_line("g", who, "/rfc list"));
+        send(app.reaction("g", ev));
+        send(app.settle(chat, Duration::zero()));
+        send(app.reconcile_polls());
     }
 }

@@ -430,7 +430,7 @@ impl Config {
                     "a name no other window has",
                 ));
             }
-            let schedule = match cron::Schedule::from_str(&w.cron) {
+            let schedule = match crate::domain::calendar::parse_cron(&w.cron) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     errs.push(one(
@@ -549,6 +549,16 @@ impl Config {
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
         })
+    }
+
+    /// The workspace the bot's own records (window announcements) belong to:
+    /// the configured Discord guild, or the console's.
+    pub fn home_guild(&self) -> String {
+        if self.discord.guild_id != 0 {
+            self.discord.guild_id.to_string()
+        } else {
+            crate::chat::console::GUILD.to_string()
+        }
     }
 
     /// The ITIL roles granted by a set of chat roles (ids or names). An ITIL

@@ -112,7 +112,7 @@ fn main() -> ExitCode {
             }
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
             Some(Cmd::Run) => run_bot(config).await,
-            Some(Cmd::Report { .. }) => anyhow::bail!("release-desk report arrives with the metrics work; it is not available yet"),
+            Some(Cmd::Report { db, from, to, format, chart }) => run_report(config, db, from, to, format, chart).await,
             None => {
                 if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
                     run_bot(config).await
@@ -155,7 +155,12 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
         clock: Arc::new(clock.clone()),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
-    let chat = ConsoleChat::new(db, out);
+    let files = std::path::Path::new(&path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| ".".into());
+    let chat = ConsoleChat::new(db, out).with_files(files);
     let stdin = std::io::stdin();
     let echo = !stdin.is_terminal();
     console::run(
@@ -166,6 +171,35 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
         echo,
     )
     .await
+}
+
+async fn run_report(
+    config: Config,
+    db: PathBuf,
+    from: String,
+    to: String,
+    format: String,
+    chart: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use release_desk::domain::timefmt::parse_date;
+    let from = parse_date(&from).map_err(|e| anyhow::anyhow!("--from {from:?}: expected {e}"))?;
+    let to = parse_date(&to).map_err(|e| anyhow::anyhow!("--to {to:?}: expected {e}"))?;
+    let render = match format.as_str() {
+        "text" => release_desk::render::report::text,
+        "json" => release_desk::render::report::json,
+        "csv" => release_desk::render::report::csv,
+        other => anyhow::bail!("--format {other:?}: expected text, json or csv"),
+    };
+    anyhow::ensure!(db.exists(), "--db {}: no such database", db.display());
+    let db = Db::open(&db.display().to_string()).await?;
+    let report = release_desk::handlers::report::build(&db, &config, from, to).await?;
+    println!("{}", render(&report));
+    if let Some(path) = chart {
+        let png = release_desk::render::report::chart(&report)?;
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
+    Ok(())
 }
 
 async fn run_bot(config: Config) -> anyhow::Result<()> {

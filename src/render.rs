@@ -374,26 +374,81 @@ pub fn baselined(r: &Release, hash: &str, items: &[Item]) -> Outgoing {
     .accent("ok")
 }
 
-/// Release notes: RFCs, package by change, known errors.
-pub fn release_notes(r: &Release, rfcs: &[Rfc], items: &[Item]) -> Outgoing {
-    let mut s = format!("Release notes — {} {} ({})\n", r.rid(), r.name, r.version);
-    s.push_str("\nChanges requested:\n");
+/// Release notes: RFCs, package items by change, known errors with
+/// workarounds, deployments with dates — as text and as a Markdown file.
+pub fn release_notes(
+    r: &Release,
+    rfcs: &[Rfc],
+    items: &[Item],
+    known: &[crate::domain::records::KnownError],
+    deployments: &[crate::domain::records::Deployment],
+    tz: Tz,
+) -> Outgoing {
+    let mut md = format!(
+        "# Release notes — {} {} ({})\n\nState: {}\n",
+        r.rid(),
+        r.name,
+        r.version,
+        r.lifecycle.state
+    );
+    md.push_str("\n## Changes requested\n\n");
     for rfc in rfcs {
-        s.push_str(&format!("  - {} {} ({} risk)\n", rfc.rid(), rfc.title, rfc.risk));
+        md.push_str(&format!("- {} {} ({} risk)\n", rfc.rid(), rfc.title, rfc.risk));
+    }
+    md.push_str("\n## Package\n\n");
+    if items.is_empty() {
+        md.push_str("Empty.\n");
     }
     for change in crate::domain::package::Change::ALL {
         let of: Vec<&Item> = items.iter().filter(|i| i.change == *change).collect();
         if !of.is_empty() {
-            s.push_str(&format!("\n{} items:\n", change));
+            md.push_str(&format!("{}:\n", change));
             for i in of {
-                s.push_str(&format!("  - {} {} ({})\n", i.name, i.version, i.kind));
+                md.push_str(&format!("- {} {} ({})\n", i.name, i.version, i.kind));
             }
         }
     }
-    if items.is_empty() {
-        s.push_str("\nPackage: empty.\n");
+    md.push_str("\n## Known errors\n\n");
+    if known.is_empty() {
+        md.push_str("None recorded.\n");
     }
-    Outgoing::text(s.trim_end().to_string())
+    for k in known {
+        md.push_str(&format!(
+            "- KE-{}: {} — workaround: {}\n",
+            k.number, k.description, k.workaround
+        ));
+    }
+    md.push_str("\n## Deployments\n\n");
+    if deployments.is_empty() {
+        md.push_str("None yet.\n");
+    }
+    for d in deployments {
+        let when = match (d.started_at, d.finished_at) {
+            (Some(s), Some(f)) => format!("{} – {}", show_time(s, tz), show_time(f, tz)),
+            (Some(s), None) => format!("since {}", show_time(s, tz)),
+            _ => "planned".to_string(),
+        };
+        md.push_str(&format!(
+            "- {} (attempt {}): {} {}\n",
+            d.env,
+            d.attempt,
+            d.outcome.as_deref().unwrap_or("in progress"),
+            when
+        ));
+    }
+    let text: Vec<&str> = md
+        .lines()
+        .map(|l| l.trim_start_matches('#').trim_start())
+        .collect();
+    let text = text.join("\n");
+    Outgoing {
+        text: text.trim_end().to_string(),
+        attachment: Some(crate::chat::Attachment {
+            name: format!("release-notes-{}.md", r.rid()),
+            content: md.into_bytes(),
+        }),
+        ..Default::default()
+    }
 }
 
 fn outcome_text(o: &Outcome, tally: &Tally, quorum: u32) -> String {
@@ -628,12 +683,11 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
     }
 }
 
-/// A feature that arrives with a later piece of work.
-pub fn not_yet(path: &str) -> String {
-    format!("{path} is not available yet in this version of release-desk.")
-}
-
 /// Shows a time in the calendar's zone.
 pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
     show_time(t, tz)
 }
+
+pub mod calendar;
+pub mod deploy;
+pub mod report;

@@ -151,7 +151,7 @@ proptest! {
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
             // Two approvals decide early, so random runs get past the CAB.
-            let config = release_desk::config::Config::from_layers(Some("[cab]\nquorum = 2\nearly_approval = 2\n")).unwrap();
+            let config = release_desk::config::Config::from_layers(Some("[cab]\nquorum = 2\nearly_approval = 2\n[calendar]\nwindows = []\n")).unwrap();
             let h = Harness::with_config(&dir.path().join("prop.sqlite"), config).await;
 
             h.run(SETUP).await;

@@ -42,7 +42,7 @@ async fn a_message_queued_before_a_crash_is_delivered_once_after_it() {
             0
         );
         // Worse: the platform took the post but the bot died before recording it.
-        h.post_without_recording(1).await;
+        h.post_without_recording("cab").await;
     }
     let h = Harness::open(&db_path).await;
     h.settle().await;

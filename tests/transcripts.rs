@@ -41,7 +41,8 @@ fn check(name: &str) {
     let config = dir.join(format!("{name}.toml"));
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("t.sqlite");
-    let actual = run_console(&script, &db, config.exists().then_some(config.as_path()), START);
+    let actual = run_console(&script, &db, config.exists().then_some(config.as_path()), START)
+        .replace(&tmp.path().display().to_string(), "<tmp>");
     let golden = dir.join(format!("{name}.out"));
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&golden, &actual).unwrap();
@@ -82,4 +83,14 @@ fn cab_rules() {
 #[test]
 fn cab_early() {
     check("cab_early");
+}
+
+#[test]
+fn calendar() {
+    check("calendar");
+}
+
+#[test]
+fn deployments() {
+    check("deployments");
 }

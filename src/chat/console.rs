@@ -31,6 +31,8 @@ pub type Out = Arc<Mutex<Box<dyn Write + Send>>>;
 pub struct ConsoleChat {
     db: Db,
     out: Out,
+    /// Where attachments are written.
+    files: std::path::PathBuf,
     /// Reactions the bot added, printed together on one line.
     reacts: Mutex<Option<(String, i64, Vec<String>)>>,
 }
@@ -41,8 +43,15 @@ impl ConsoleChat {
         ConsoleChat {
             db,
             out,
+            files: std::path::PathBuf::from("."),
             reacts: Mutex::new(None),
         }
+    }
+
+    /// Writes attachments into `dir` (the console prints their path and first lines).
+    pub fn with_files(mut self, dir: std::path::PathBuf) -> Self {
+        self.files = dir;
+        self
     }
 
     fn write(&self, text: &str) {
@@ -68,10 +77,37 @@ impl ConsoleChat {
         let _ = out.flush();
     }
 
-    fn body(message: &Outgoing) -> String {
+    /// The text, and for an attachment the file it was written to and its first lines.
+    fn body(&self, message: &Outgoing) -> String {
         let mut text = message.text.clone();
         if let Some(a) = &message.attachment {
-            text.push_str(&format!("\n  (attachment {}, {} bytes)", a.name, a.content.len()));
+            // Only a file name of our own making, never a path from elsewhere.
+            let name: String = a
+                .name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+                .collect();
+            let path = self.files.join(if name.is_empty() {
+                "attachment".to_string()
+            } else {
+                name
+            });
+            match std::fs::write(&path, &a.content) {
+                Ok(()) => {
+                    text.push_str(&format!(
+                        "\n  attachment written to {} ({} bytes):",
+                        path.display(),
+                        a.content.len()
+                    ));
+                    for line in String::from_utf8_lossy(&a.content).lines().take(6) {
+                        text.push_str(&format!("\n    {line}"));
+                    }
+                }
+                Err(e) => text.push_str(&format!(
+                    "\n  attachment {} could not be written: {e}",
+                    path.display()
+                )),
+            }
         }
         text
     }
@@ -79,18 +115,18 @@ impl ConsoleChat {
     /// Posts a command's visible answer in `channel`.
     pub async fn post_reply(&self, channel: &str, message: &Outgoing) -> anyhow::Result<()> {
         let mut conn = self.db.pool.acquire().await?;
-        let (id, _) = db::console::post(&mut conn, channel, &Self::body(message), None).await?;
+        let (id, _) = db::console::post(&mut conn, channel, &self.body(message), None).await?;
         self.write(&format!(
             "[{} msg:{id}]\n{}",
             channel_label(channel),
-            Self::body(message)
+            self.body(message)
         ));
         Ok(())
     }
 
     /// Shows a private answer.
     pub fn ephemeral(&self, user: &str, message: &Outgoing) {
-        self.write(&format!("[ephemeral → {user}]\n{}", Self::body(message)));
+        self.write(&format!("[ephemeral → {user}]\n{}", self.body(message)));
     }
 
     /// Says something about the console itself.
@@ -123,14 +159,14 @@ fn message_number(at: &Posted) -> Result<i64, ChatError> {
 impl Chat for ConsoleChat {
     async fn post(&self, channel: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
-        let (id, new) = db::console::post(&mut conn, channel, &Self::body(message), Some(nonce))
+        let (id, new) = db::console::post(&mut conn, channel, &self.body(message), Some(nonce))
             .await
             .map_err(internal)?;
         if new {
             self.write(&format!(
                 "[{} msg:{id}]\n{}",
                 channel_label(channel),
-                Self::body(message)
+                self.body(message)
             ));
         }
         Ok(Posted {
@@ -142,16 +178,13 @@ impl Chat for ConsoleChat {
     async fn edit(&self, at: &Posted, message: &Outgoing) -> Result<(), ChatError> {
         let id = message_number(at)?;
         let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
-        if !db::console::edit(&mut conn, id, &Self::body(message))
-            .await
-            .map_err(internal)?
-        {
+        let body = self.body(message);
+        if !db::console::edit(&mut conn, id, &body).await.map_err(internal)? {
             return Err(ChatError::Permanent(format!("no console message {id}")));
         }
         self.write(&format!(
-            "[{} msg:{id} edited]\n{}",
-            channel_label(&at.channel),
-            Self::body(message)
+            "[{} msg:{id} edited]\n{body}",
+            channel_label(&at.channel)
         ));
         Ok(())
     }
@@ -198,11 +231,11 @@ impl Chat for ConsoleChat {
     async fn direct(&self, user: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         let channel = format!("dm:{user}");
         let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
-        let (id, new) = db::console::post(&mut conn, &channel, &Self::body(message), Some(nonce))
+        let (id, new) = db::console::post(&mut conn, &channel, &self.body(message), Some(nonce))
             .await
             .map_err(internal)?;
         if new {
-            self.write(&format!("[dm → {user}]\n{}", Self::body(message)));
+            self.write(&format!("[dm → {user}]\n{}", self.body(message)));
         }
         Ok(Posted {
             channel,

@@ -3,9 +3,13 @@
 //! transaction, so a read-then-write can never fail on a stale snapshot.
 
 pub mod audit;
+pub mod calendar;
 pub mod console;
+pub mod deployments;
+pub mod incidents;
 pub mod interactions;
 pub mod jobs;
+pub mod metrics;
 pub mod outbox;
 pub mod packages;
 pub mod polls;
@@ -27,12 +31,19 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "records", include_str!("../../migrations/0001_records.sql")),
     (2, "delivery", include_str!("../../migrations/0002_delivery.sql")),
     (3, "polls", include_str!("../../migrations/0003_polls.sql")),
+    (4, "calendar", include_str!("../../migrations/0004_calendar.sql")),
+    (
+        5,
+        "deployments",
+        include_str!("../../migrations/0005_deployments.sql"),
+    ),
+    (6, "metrics", include_str!("../../migrations/0006_metrics.sql")),
     (10, "discord", include_str!("../../migrations/0010_discord.sql")),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.
 #[derive(Debug)]
-struct Embedded;
+struct Embedded(i64);
 
 impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
     fn resolve(
@@ -44,9 +55,10 @@ impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
                 + 's,
         >,
     > {
-        Box::pin(async {
+        Box::pin(async move {
             Ok(MIGRATIONS
                 .iter()
+                .filter(|(v, _, _)| *v <= self.0)
                 .map(|(v, name, sql)| {
                     sqlx::migrate::Migration::new(
                         *v,
@@ -92,6 +104,12 @@ impl Db {
     /// Opens (creating if needed) the database at `url` (`sqlite://path` or a
     /// plain path) and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Db> {
+        Self::open_at(url, i64::MAX).await
+    }
+
+    /// Opens the database with the migrations up to `version` only (tests
+    /// of migrations in sequence against sample data use this).
+    pub async fn open_at(url: &str, version: i64) -> anyhow::Result<Db> {
         let url = if url.starts_with("sqlite:") {
             url.to_string()
         } else {
@@ -109,7 +127,7 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("opening {url}"))?;
-        let migrator = sqlx::migrate::Migrator::new(Embedded)
+        let migrator = sqlx::migrate::Migrator::new(Embedded(version))
             .await
             .context("loading migrations")?;
         migrator.run(&pool).await.context("running migrations")?;

@@ -173,3 +173,51 @@ pub async fn link_rfc(conn: &mut SqliteConnection, release_row: i64, rfc_row: i6
         .await?;
     Ok(())
 }
+
+/// Releases booked into the opening of `window` that starts at `start`, in every state.
+pub async fn booked_in(
+    conn: &mut SqliteConnection,
+    window: &str,
+    start: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Release>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE window_name = ? AND window_start = ? ORDER BY number"
+    ))
+    .bind(window)
+    .bind(ts(start))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Open releases booked into a window starting in `[from, to)`.
+pub async fn booked_between(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Release>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND window_start >= ? AND window_start < ? AND state != 'closed'
+         ORDER BY window_start, number"
+    ))
+    .bind(guild)
+    .bind(ts(from))
+    .bind(ts(to))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Open releases whose next deployment targets `env` (planning, deploying, verifying or backed out there).
+pub async fn active_in(conn: &mut SqliteConnection, guild: &str, env: &str) -> anyhow::Result<Vec<Release>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND state_env = ? COLLATE NOCASE
+           AND state IN ('deployment-planning', 'deploying', 'verifying', 'backed-out') ORDER BY number"
+    ))
+    .bind(guild)
+    .bind(env)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(decode).collect()
+}

@@ -1,7 +1,10 @@
 //! The rules of the process, as plain Rust: no I/O, no chat, no SQL.
 
+pub mod calendar;
+pub mod deployment;
 pub mod ids;
 pub mod incident;
+pub mod metrics;
 pub mod package;
 pub mod records;
 pub mod release;

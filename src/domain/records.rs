@@ -154,3 +154,86 @@ pub struct AuditEntry {
     /// After.
     pub after: Option<String>,
 }
+
+/// A deployment of a release to one environment (one attempt; a re-plan after a back-out is a new one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// Database row id.
+    pub row: i64,
+    /// The release's row id.
+    pub release_row: i64,
+    /// The environment.
+    pub env: String,
+    /// 1 for the first plan, then one more per re-plan.
+    pub attempt: i64,
+    /// Deployment risks.
+    pub risks: Option<String>,
+    /// The ordered steps.
+    pub steps: Vec<super::deployment::Step>,
+    /// Who planned it.
+    pub planned_by: String,
+    /// When.
+    pub planned_at: DateTime<Utc>,
+    /// Who started it.
+    pub started_by: Option<String>,
+    /// When.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it was verified or backed out.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `verified` or `backed-out`.
+    pub outcome: Option<String>,
+    /// Verification notes, issues, back-out reason.
+    pub notes: Option<String>,
+    /// What an emergency deployment bypassed.
+    pub bypass: Option<String>,
+    /// The live progress message.
+    pub message_id: Option<i64>,
+}
+
+/// An incident attributed to a release in early life support.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    /// Database row id.
+    pub row: i64,
+    /// Public number (`INC-n`).
+    pub number: i64,
+    /// The release's row id.
+    pub release_row: i64,
+    /// The release's number.
+    pub release_number: i64,
+    /// The environment.
+    pub env: String,
+    /// 1 (highest) to 4.
+    pub severity: u8,
+    /// Defect type.
+    pub defect: super::incident::DefectType,
+    /// What happened.
+    pub title: String,
+    /// Who opened it.
+    pub opened_by: String,
+    /// When.
+    pub opened_at: DateTime<Utc>,
+    /// When it was resolved.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Effort spent, in hours.
+    pub effort_hours: Option<f64>,
+    /// Resolution notes.
+    pub notes: Option<String>,
+}
+
+/// A known error with its workaround.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownError {
+    /// Public number (`KE-n`).
+    pub number: i64,
+    /// The release's row id.
+    pub release_row: i64,
+    /// The error.
+    pub description: String,
+    /// The workaround.
+    pub workaround: String,
+    /// Who recorded it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}

@@ -2,9 +2,13 @@
 //! audit entries and outgoing messages in one transaction, say what happened.
 //! They never talk to a chat platform.
 
+pub mod calendar;
+pub mod deploy;
+pub mod incident;
 pub mod package;
 pub mod polls;
 pub mod release;
+pub mod report;
 pub mod rfc;
 pub mod subscribe;
 
@@ -82,9 +86,13 @@ pub fn refuse<T>(msg: impl Into<String>) -> Result<T, Failure> {
 
 /// Runs one command for one person: permission first (default deny), then its handler.
 pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
+    use tracing::Instrument;
+    let span = tracing::info_span!("command", command = cmd.path(), actor = %who.actor.id, guild = ctx.guild);
+    checked(ctx, who, cmd).instrument(span).await
+}
+
+async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
     let path = cmd.path();
-    let span = tracing::info_span!("command", command = path, actor = %who.actor.id, guild = ctx.guild);
-    let _enter = span.enter();
     let required = Registry::get()
         .leaves()
         .into_iter()
@@ -159,7 +167,7 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
             backout,
             acceptance,
         } => release::plan(ctx, who, id, scope, backout, acceptance).await,
-        C::ReleaseSchedule { .. } => refuse(render::not_yet("/release schedule")),
+        C::ReleaseSchedule { id, at } => calendar::schedule(ctx, who, id, at).await,
         C::ReleaseSubmit { id } => polls::submit(ctx, who, id).await,
         C::ReleasePrepare {
             id,
@@ -201,9 +209,80 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
         C::PackageRemove { release, item } => package::remove(ctx, who, release, item).await,
         C::PackageBaseline { release } => package::baseline(ctx, who, release).await,
         C::PackageShow { release } => package::show(ctx, release).await,
+        C::CalendarShow { days } => calendar::show(ctx, days).await,
+        C::CalendarIcs { days } => calendar::ics(ctx, days).await,
+        C::CalendarFreeze {
+            name,
+            from,
+            to,
+            reason,
+        } => {
+            calendar::freeze(
+                ctx,
+                who,
+                crate::domain::calendar::Freeze {
+                    name,
+                    from,
+                    to,
+                    reason,
+                },
+            )
+            .await
+        }
+        C::DeployPlan {
+            release,
+            env,
+            risks,
+            steps,
+        } => deploy::plan(ctx, who, release, env, risks, steps).await,
+        C::DeployStart { release, env } => deploy::start(ctx, who, release, env).await,
+        C::DeployStep {
+            release,
+            env,
+            step,
+            failed,
+            note,
+        } => deploy::step(ctx, who, release, env, step, failed, note).await,
+        C::DeployBackout { release, env, reason } => deploy::backout(ctx, who, release, env, reason).await,
+        C::DeployVerify {
+            release,
+            env,
+            confirmed,
+            notes,
+        } => deploy::verify(ctx, who, release, env, confirmed, notes).await,
+        C::DeployStatus { release, env } => deploy::status(ctx, release, env).await,
+        C::AuditRecord { release, env, found } => deploy::audit_record(ctx, who, release, env, found).await,
+        C::IncidentNew {
+            release,
+            severity,
+            defect,
+            title,
+            env,
+        } => {
+            incident::new(
+                ctx,
+                who,
+                incident::NewIncident {
+                    release,
+                    severity,
+                    defect,
+                    title,
+                    env,
+                },
+            )
+            .await
+        }
+        C::IncidentResolve { id, effort, notes } => incident::resolve(ctx, who, id, effort, notes).await,
+        C::IncidentList { release } => incident::list(ctx, release).await,
+        C::KnownErrorAdd {
+            release,
+            description,
+            workaround,
+        } => incident::known_error(ctx, who, release, description, workaround).await,
+        C::ReportMetrics { from, to } => report::metrics(ctx, from, to).await,
+        C::ReportRelease { id } => report::release(ctx, id).await,
         C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
         C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
-        other => refuse(render::not_yet(other.path())),
     }
 }
 
@@ -247,12 +326,13 @@ pub fn system_actor() -> Actor {
 }
 
 /// The facts a lifecycle transition of `release` depends on, now.
-pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release) -> Facts<'r> {
+/// `planned`: whether the deployment the event is about has a plan to start.
+pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release, planned: bool) -> Facts<'r> {
     Facts {
         environments: &release.environments,
         missing_plan: release.plan.missing(),
         baselined: release.baseline_hash.is_some(),
-        deployment_planned: false,
+        deployment_planned: planned,
         now: ctx.now,
         els: Duration::days(ctx.config.els_days),
     }
@@ -260,7 +340,7 @@ pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release) -> Facts<'r> {
 
 /// Checks a lifecycle event without applying it.
 pub fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle, Failure> {
-    transition(&release.lifecycle, event, &facts(ctx, release))
+    transition(&release.lifecycle, event, &facts(ctx, release, true))
         .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))
 }
 
@@ -287,7 +367,8 @@ pub async fn apply(
     event: Event,
     tell: Tell<'_>,
 ) -> Result<(), Failure> {
-    let next = check(ctx, release, &event)?;
+    let next = transition(&release.lifecycle, &event, &facts(ctx, release, true))
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
     let before = release.lifecycle.state.to_string();
     release.lifecycle = next;
     release.updated_at = ctx.now;

@@ -190,17 +190,23 @@ fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
     (counted, None)
 }
 
-/// A reaction on a bot message: a vote event on a poll goes to the ledger,
+/// A reaction on a bot message: a survey answer is recorded; a vote event on a poll goes to the ledger,
 /// the live tally is shown, and a decisive event asks for an early count.
 pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
-    let Some(vote) = Vote::from_emoji(&ev.emoji) else {
-        return Ok(());
-    };
     if ev.bot {
         return Ok(());
     }
     let mut tx = ctx.db.begin().await?;
     let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await? else {
+        return Ok(());
+    };
+    if let Some(release) = purpose
+        .strip_prefix("survey:")
+        .and_then(|r| r.parse::<i64>().ok())
+    {
+        return super::deploy::survey_answer(tx, ctx, message_id, release, ev).await;
+    }
+    let Some(vote) = Vote::from_emoji(&ev.emoji) else {
         return Ok(());
     };
     if purpose != "poll" {

@@ -432,7 +432,16 @@ pub async fn notes(ctx: Ctx<'_>, id: RecordId) -> Handled {
     };
     let rfcs = db::rfcs::for_release(&mut conn, release.row).await?;
     let items = db::packages::items(&mut conn, release.row).await?;
-    Ok(Reply::Private(render::release_notes(&release, &rfcs, &items)))
+    let known = db::incidents::known_errors(&mut conn, release.row).await?;
+    let deployments = db::deployments::for_release(&mut conn, release.row).await?;
+    Ok(Reply::Private(render::release_notes(
+        &release,
+        &rfcs,
+        &items,
+        &known,
+        &deployments,
+        ctx.config.timezone,
+    )))
 }
 
 /// Whether the release is closed in a way that ends its RFCs' life.

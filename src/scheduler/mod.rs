@@ -14,16 +14,22 @@ use chrono::{DateTime, Utc};
 pub enum JobKind {
     /// Decide a CAB poll (at its deadline, or early on a decisive vote).
     PollClose,
+    /// Announce a release window (ahead, open, close) and record missed windows.
+    Window,
+    /// Remind that a release's early life support has ended.
+    ElsEnd,
 }
 
 impl JobKind {
     /// Every kind; the registry test checks stored kinds against it.
-    pub const ALL: &'static [JobKind] = &[JobKind::PollClose];
+    pub const ALL: &'static [JobKind] = &[JobKind::PollClose, JobKind::Window, JobKind::ElsEnd];
 
     /// The stored name.
     pub fn key(self) -> &'static str {
         match self {
             JobKind::PollClose => handlers::polls::CLOSE_JOB,
+            JobKind::Window => handlers::calendar::WINDOW_JOB,
+            JobKind::ElsEnd => handlers::deploy::ELS_JOB,
         }
     }
 
@@ -58,8 +64,14 @@ pub async fn run_one(
         now,
         guild: &job.guild,
     };
+    use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
-    let _enter = span.enter();
+    run_job(ctx, chat, &job).instrument(span).await?;
+    Ok(true)
+}
+
+async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::Result<()> {
+    let (db, config, now) = (ctx.db, ctx.config, ctx.now);
     match JobKind::from_key(&job.kind) {
         Some(JobKind::PollClose) => {
             let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
@@ -87,13 +99,21 @@ pub async fn run_one(
             let count = handlers::polls::count_from_reactions(&reactions, &roles_of);
             handlers::polls::close(ctx, job.id, poll_id, &count).await?;
         }
+        Some(JobKind::Window) => {
+            let payload: handlers::calendar::WindowJob = serde_json::from_str(&job.payload)?;
+            handlers::calendar::announce(ctx, job.id, &payload).await?;
+        }
+        Some(JobKind::ElsEnd) => {
+            let payload: handlers::deploy::ElsJob = serde_json::from_str(&job.payload)?;
+            handlers::deploy::els_end(ctx, job.id, &payload).await?;
+        }
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
             let mut conn = db.pool.acquire().await?;
             db::jobs::finish(&mut conn, job.id, now).await?;
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// When the next job falls due.

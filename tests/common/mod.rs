@@ -36,8 +36,9 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// The defaults without release windows (see tests/no-windows.toml).
     pub async fn open(path: &Path) -> Harness {
-        Self::with_config(path, Config::defaults()).await
+        Self::with_config(path, no_windows()).await
     }
 
     pub async fn with_config(path: &Path, config: Config) -> Harness {
@@ -50,7 +51,7 @@ impl Harness {
         };
         let out = Buffer::default();
         let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));
-        let chat = ConsoleChat::new(db, sink);
+        let chat = ConsoleChat::new(db, sink).with_files(path.parent().unwrap().to_path_buf());
         Harness {
             app,
             chat,
@@ -87,17 +88,21 @@ impl Harness {
 
     /// Posts outbox entry `id` to the platform without recording it, as a
     /// crash right after the platform accepted it would leave things.
-    pub async fn post_without_recording(&self, id: i64) {
+    pub async fn post_without_recording(&self, channel: &str) {
         let mut conn = self.app.db.pool.acquire().await.unwrap();
         let entries = release_desk::db::outbox::pending(&mut conn, self.clock_now(), 100)
             .await
             .unwrap();
-        let e = entries.into_iter().find(|e| e.id == id).expect("pending entry");
-        if let release_desk::db::outbox::Action::Post { channel, body } = &e.action {
-            self.chat.post(channel, body, &format!("rd{id}")).await.unwrap();
-        } else {
-            panic!("entry {id} is not a post");
-        }
+        let (id, body) = entries
+            .into_iter()
+            .find_map(|e| match e.action {
+                release_desk::db::outbox::Action::Post { channel: c, body } if c == channel => {
+                    Some((e.id, body))
+                }
+                _ => None,
+            })
+            .expect("a pending post");
+        self.chat.post(channel, &body, &format!("rd{id}")).await.unwrap();
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -116,6 +121,16 @@ impl Harness {
     pub fn output(&self) -> String {
         String::from_utf8(self.out.0.lock().unwrap().clone()).unwrap()
     }
+}
+
+/// The test configuration without release windows.
+pub fn no_windows() -> Config {
+    Config::from_layers(Some(&std::fs::read_to_string(no_windows_path()).unwrap())).unwrap()
+}
+
+/// Where that configuration lives.
+pub fn no_windows_path() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/no-windows.toml")
 }
 
 pub async fn sql_count(db: &Db, sql: &str) -> i64 {
@@ -150,6 +165,8 @@ pub fn console_run(script: &str, db: &Path, start: &str) -> String {
         .args(["console", "--db"])
         .arg(db)
         .args(["--start", start])
+        .arg("--config")
+        .arg(no_windows_path())
         .env_remove("DISCORD_TOKEN")
         .env_remove("DATABASE_URL")
         .env_remove("RELEASE_DESK_CONFIG")

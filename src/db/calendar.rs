@@ -1,0 +1,103 @@
+//! Declared freezes, missed windows, and the window-job horizon.
+
+use super::{parse_ts, ts};
+use crate::domain::calendar::Freeze;
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+/// Stores a declared freeze.
+pub async fn add_freeze(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    f: &Freeze,
+    by: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO freezes (guild, name, from_at, to_at, reason, declared_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(guild)
+    .bind(&f.name)
+    .bind(ts(f.from))
+    .bind(ts(f.to))
+    .bind(&f.reason)
+    .bind(by)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Declared freezes that have not ended by `after`.
+pub async fn freezes(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    after: DateTime<Utc>,
+) -> anyhow::Result<Vec<Freeze>> {
+    let rows = sqlx::query(
+        "SELECT name, from_at, to_at, reason FROM freezes WHERE guild = ? AND to_at > ? ORDER BY from_at, id",
+    )
+    .bind(guild)
+    .bind(ts(after))
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Freeze {
+                name: r.try_get("name")?,
+                from: parse_ts(r.try_get("from_at")?)?,
+                to: parse_ts(r.try_get("to_at")?)?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}
+
+/// Records a missed window; false if it was recorded already.
+pub async fn record_missed(
+    conn: &mut SqliteConnection,
+    release_row: i64,
+    window: &str,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(release_row)
+    .bind(window)
+    .bind(ts(start))
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// How far window jobs exist.
+pub async fn materialised_to(
+    conn: &mut SqliteConnection,
+    guild: &str,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> = sqlx::query_scalar("SELECT materialised_to FROM calendar_state WHERE guild = ?")
+        .bind(guild)
+        .fetch_optional(conn)
+        .await?;
+    t.as_deref().map(parse_ts).transpose()
+}
+
+/// Records how far window jobs exist.
+pub async fn set_materialised_to(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    to: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO calendar_state (guild, materialised_to) VALUES (?, ?)
+         ON CONFLICT (guild) DO UPDATE SET materialised_to = excluded.materialised_to",
+    )
+    .bind(guild)
+    .bind(ts(to))
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! A deployment's steps and what recording one of them means.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Not done yet.
+    Pending,
+    /// Done.
+    Done,
+    /// Failed: the deployment is backed out.
+    Failed,
+}
+
+/// One step of a deployment plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// What the step does.
+    pub title: String,
+    /// Where it stands.
+    pub status: StepStatus,
+    /// Who recorded it.
+    #[serde(default)]
+    pub by: Option<String>,
+    /// When.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+    /// A note.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Step {
+    /// A step not done yet.
+    pub fn pending(title: impl Into<String>) -> Step {
+        Step {
+            title: title.into(),
+            status: StepStatus::Pending,
+            by: None,
+            at: None,
+            note: None,
+        }
+    }
+}
+
+/// What recording a step leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// More steps to go.
+    Progress,
+    /// Every step is done: verify next.
+    AllDone,
+    /// The step failed: back out.
+    Failed,
+}
+
+/// Why a step cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepError {
+    /// No such step.
+    NoSuchStep {
+        /// The number given.
+        n: u32,
+        /// How many steps there are.
+        of: usize,
+    },
+    /// The step was recorded already.
+    AlreadyRecorded {
+        /// The number.
+        n: u32,
+        /// Its status.
+        status: StepStatus,
+    },
+    /// Steps are done in order.
+    OutOfOrder {
+        /// The number given.
+        n: u32,
+        /// The first step still pending.
+        first_pending: u32,
+    },
+}
+
+/// Records step `n` (from 1) as done or failed. Steps are done in order; a
+/// failure may be recorded on any pending step.
+pub fn record(
+    steps: &mut [Step],
+    n: u32,
+    failed: bool,
+    by: &str,
+    at: DateTime<Utc>,
+    note: Option<String>,
+) -> Result<StepOutcome, StepError> {
+    let idx = (n as usize)
+        .checked_sub(1)
+        .filter(|i| *i < steps.len())
+        .ok_or(StepError::NoSuchStep { n, of: steps.len() })?;
+    if steps[idx].status != StepStatus::Pending {
+        return Err(StepError::AlreadyRecorded {
+            n,
+            status: steps[idx].status,
+        });
+    }
+    if !failed {
+        if let Some(first) = steps
+            .iter()
+            .position(|s| s.status == StepStatus::Pending)
+            .filter(|p| *p < idx)
+        {
+            return Err(StepError::OutOfOrder {
+                n,
+                first_pending: first as u32 + 1,
+            });
+        }
+    }
+    let step = &mut steps[idx];
+    step.status = if failed {
+        StepStatus::Failed
+    } else {
+        StepStatus::Done
+    };
+    step.by = Some(by.to_string());
+    step.at = Some(at);
+    step.note = note;
+    Ok(if failed {
+        StepOutcome::Failed
+    } else if steps.iter().all(|s| s.status == StepStatus::Done) {
+        StepOutcome::AllDone
+    } else {
+        StepOutcome::Progress
+    })
+}
+
+/// Steps done, out of all.
+pub fn progress(steps: &[Step]) -> (usize, usize) {
+    (
+        steps.iter().filter(|s| s.status == StepStatus::Done).count(),
+        steps.len(),
+    )
+}
+
+/// A text progress bar: `[██████░░░░] 6/10`.
+pub fn bar(steps: &[Step], width: usize) -> String {
+    let (done, all) = progress(steps);
+    let filled = (done * width).checked_div(all).unwrap_or(0);
+    format!(
+        "[{}{}] {done}/{all}",
+        "█".repeat(filled),
+        "░".repeat(width - filled)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 3, 22, 0, 0).unwrap()
+    }
+
+    fn three() -> Vec<Step> {
+        vec![Step::pending("a"), Step::pending("b"), Step::pending("c")]
+    }
+
+    #[test]
+    fn steps_go_in_order_to_all_done() {
+        let mut s = three();
+        assert_eq!(
+            record(&mut s, 1, false, "d", at(), None),
+            Ok(StepOutcome::Progress)
+        );
+        assert_eq!(
+            record(&mut s, 3, false, "d", at(), None),
+            Err(StepError::OutOfOrder {
+                n: 3,
+                first_pending: 2
+            })
+        );
+        assert_eq!(
+            record(&mut s, 2, false, "d", at(), None),
+            Ok(StepOutcome::Progress)
+        );
+        assert_eq!(bar(&s, 9), "[██████░░░] 2/3");
+        assert_eq!(
+            record(&mut s, 3, false, "d", at(), Some("ok".into())),
+            Ok(StepOutcome::AllDone)
+        );
+        assert_eq!(
+            record(&mut s, 3, false, "d", at(), None),
+            Err(StepError::AlreadyRecorded {
+                n: 3,
+                status: StepStatus::Done
+            })
+        );
+        assert_eq!(s[2].note.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn a_failure_can_be_recorded_on_any_pending_step() {
+        let mut s = three();
+        assert_eq!(record(&mut s, 2, true, "d", at(), None), Ok(StepOutcome::Failed));
+        assert_eq!(
+            record(&mut s, 4, false, "d", at(), None),
+            Err(StepError::NoSuchStep { n: 4, of: 3 })
+        );
+        assert_eq!(
+            record(&mut s, 0, false, "d", at(), None),
+            Err(StepError::NoSuchStep { n: 0, of: 3 })
+        );
+        assert_eq!(bar(&s, 10), "[░░░░░░░░░░] 0/3");
+    }
+}

@@ -1,0 +1,442 @@
+//! The release calendar: booking releases into windows, freezes, the
+//! calendar view, window announcements and the deployment gate.
+
+use super::{audit, load_release, notify, refuse, system_actor, Ctx, Failure, Handled, Invoker, Reply};
+use crate::command::ScheduleAt;
+use crate::config::Config;
+use crate::db::{self, Db, Tx};
+use crate::domain::calendar::{Calendar, Freeze, Gate, Opening, Window};
+use crate::domain::ids::RecordId;
+use crate::domain::records::{Booking, Release};
+use crate::domain::release::{Closure, ReleaseState};
+use crate::render::{self, calendar::Phase};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+
+/// The job kind that announces a window.
+pub const WINDOW_JOB: &str = "window";
+
+/// How far ahead window jobs are materialised.
+pub const HORIZON_DAYS: i64 = 30;
+
+/// The calendar: windows and freezes from config, plus freezes declared in chat.
+pub async fn load(
+    conn: &mut SqliteConnection,
+    config: &Config,
+    guild: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Calendar> {
+    let windows = config
+        .windows
+        .iter()
+        .map(|w| Window {
+            name: w.name.clone(),
+            schedule: w.schedule.clone(),
+            duration: w.duration,
+            environments: w.environments.clone(),
+        })
+        .collect();
+    let mut freezes: Vec<Freeze> = config
+        .freezes
+        .iter()
+        .map(|f| Freeze {
+            name: f.name.clone(),
+            from: f.from,
+            to: f.to,
+            reason: f.reason.clone(),
+        })
+        .collect();
+    // Freezes that ended a year ago no longer matter to any opening we look at.
+    freezes.extend(db::calendar::freezes(conn, guild, now - Duration::days(366)).await?);
+    Ok(Calendar {
+        tz: config.timezone,
+        windows,
+        freezes,
+    })
+}
+
+/// May a deployment to `env` start now? The one gate every deployment passes.
+pub async fn gate(
+    conn: &mut SqliteConnection,
+    ctx: Ctx<'_>,
+    env: &str,
+    emergency: bool,
+) -> anyhow::Result<Gate> {
+    let cal = load(conn, ctx.config, ctx.guild, ctx.now).await?;
+    Ok(cal.gate(env, ctx.now, emergency))
+}
+
+fn last_env(r: &Release) -> &str {
+    r.environments.last().map(String::as_str).unwrap_or("prod")
+}
+
+/// `/release schedule`: books the release into an opening of a window serving its last environment.
+pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt) -> Handled {
+    let tz = ctx.config.timezone;
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    if !release.lifecycle.state.can_schedule() {
+        return refuse(format!(
+            "{id} is in state {}: it can no longer be rescheduled.",
+            release.lifecycle.state
+        ));
+    }
+    let cal = load(&mut tx, ctx.config, ctx.guild, ctx.now).await?;
+    let env = last_env(&release).to_string();
+    let cal_err = |e: crate::domain::calendar::CalendarError| Failure::User(render::calendar::error(&e, tz));
+    let (opening, skipped) = match at {
+        ScheduleAt::Window(name) => {
+            let window = cal.window(&name).ok_or_else(|| {
+                cal_err(crate::domain::calendar::CalendarError::UnknownWindow {
+                    name: name.clone(),
+                    known: cal.windows.iter().map(|w| w.name.clone()).collect(),
+                })
+            })?;
+            if !window.serves(&env) {
+                return refuse(render::calendar::wrong_window(
+                    &window.name,
+                    &env,
+                    &window.environments,
+                ));
+            }
+            let booking = cal.next_free_opening(&window.name, ctx.now).map_err(cal_err)?;
+            (booking.opening, booking.skipped)
+        }
+        ScheduleAt::At(t) => {
+            if t < ctx.now {
+                return refuse(format!("{} is in the past.", render::when(t, tz)));
+            }
+            (cal.check_at(&env, t).map_err(cal_err)?, vec![])
+        }
+    };
+    if release
+        .booking
+        .as_ref()
+        .is_some_and(|b| b.window == opening.window && b.start == opening.start)
+    {
+        return refuse(format!("{id} is already scheduled into that opening."));
+    }
+    let before = release
+        .booking
+        .as_ref()
+        .map(|b| format!("{} {}", b.window, db::ts(b.start)));
+    release.booking = Some(Booking {
+        window: opening.window.clone(),
+        start: opening.start,
+        end: opening.end,
+    });
+    release.updated_at = ctx.now;
+    db::releases::save(&mut tx, &release).await?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "release.schedule",
+        before,
+        Some(format!("{} {}", opening.window, db::ts(opening.start))),
+    )
+    .await?;
+    let conflicts = conflicts(&mut tx, &release, &opening).await?;
+    for (other, items) in &conflicts {
+        let mut told = std::collections::BTreeSet::new();
+        for (to, mine, theirs) in [
+            (&release.manager, &release, other),
+            (&other.manager, other, &release),
+        ] {
+            if told.insert(to.clone()) {
+                let note = render::calendar::conflict(mine, theirs, items, &opening, tz);
+                db::outbox::dm(&mut tx, ctx.guild, to, "notice", &note, ctx.now).await?;
+            }
+        }
+    }
+    let reply = render::calendar::scheduled(&release, &opening, &skipped, &conflicts, tz);
+    notify(&mut tx, ctx, &release, &reply, Some(&who.channel)).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(reply))
+}
+
+/// Other open releases in the same opening whose packages change the same items.
+async fn conflicts(
+    tx: &mut Tx,
+    release: &Release,
+    o: &Opening,
+) -> anyhow::Result<Vec<(Release, Vec<String>)>> {
+    let mine = db::packages::items(tx, release.row).await?;
+    let mut out = Vec::new();
+    for other in db::releases::booked_in(tx, &o.window, o.start).await? {
+        if other.row == release.row || other.lifecycle.state.closure().is_some() {
+            continue;
+        }
+        let theirs = db::packages::items(tx, other.row).await?;
+        let shared: Vec<String> = mine
+            .iter()
+            .filter(|i| theirs.iter().any(|t| t.name.eq_ignore_ascii_case(&i.name)))
+            .map(|i| i.name.clone())
+            .collect();
+        if !shared.is_empty() {
+            out.push((other, shared));
+        }
+    }
+    Ok(out)
+}
+
+/// `/calendar freeze`.
+pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
+    let tz = ctx.config.timezone;
+    if let Err(e) = Calendar::validate_freeze(f.from, f.to) {
+        return refuse(render::calendar::error(&e, tz));
+    }
+    let mut tx = ctx.db.begin().await?;
+    db::calendar::add_freeze(&mut tx, ctx.guild, &f, &who.actor.id, ctx.now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        format!("freeze:{}", f.name),
+        "calendar.freeze",
+        None,
+        Some(format!(
+            "{} – {}{}",
+            db::ts(f.from),
+            db::ts(f.to),
+            f.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+        )),
+    )
+    .await?;
+    let booked: Vec<Release> =
+        db::releases::booked_between(&mut tx, ctx.guild, f.from - Duration::days(2), f.to)
+            .await?
+            .into_iter()
+            .filter(|r| r.booking.as_ref().is_some_and(|b| f.overlaps(b.start, b.end)))
+            .collect();
+    tx.commit().await?;
+    Ok(Reply::Public(render::calendar::freeze_declared(
+        &f,
+        &who.actor.name,
+        &booked,
+        tz,
+    )))
+}
+
+type Listing = Vec<(Opening, Vec<String>, Vec<Release>)>;
+
+async fn listing(ctx: Ctx<'_>, days: u32) -> anyhow::Result<(Listing, Vec<Freeze>)> {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let cal = load(&mut conn, ctx.config, ctx.guild, ctx.now).await?;
+    let to = ctx.now + Duration::days(days as i64);
+    let mut out = Vec::new();
+    for o in cal.openings(ctx.now, to) {
+        let serves = cal
+            .window(&o.window)
+            .map(|w| w.environments.clone())
+            .unwrap_or_default();
+        let booked: Vec<Release> = db::releases::booked_in(&mut conn, &o.window, o.start)
+            .await?
+            .into_iter()
+            .filter(|r| r.lifecycle.state.closure().is_none())
+            .collect();
+        out.push((o, serves, booked));
+    }
+    let freezes = cal
+        .freezes
+        .into_iter()
+        .filter(|f| f.to > ctx.now && f.from < to)
+        .collect();
+    Ok((out, freezes))
+}
+
+/// `/calendar show`.
+pub async fn show(ctx: Ctx<'_>, days: u32) -> Handled {
+    let (openings, freezes) = listing(ctx, days).await?;
+    Ok(Reply::Private(render::calendar::show(
+        days,
+        &openings,
+        &freezes,
+        ctx.config.timezone,
+    )))
+}
+
+/// `/calendar ics`.
+pub async fn ics(ctx: Ctx<'_>, days: u32) -> Handled {
+    let (openings, freezes) = listing(ctx, days).await?;
+    Ok(Reply::Private(render::calendar::ics(
+        days,
+        &openings,
+        &freezes,
+        ctx.now,
+        ctx.config.timezone,
+    )))
+}
+
+/// What a window job announces.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WindowJob {
+    /// The window.
+    pub window: String,
+    /// The opening's start.
+    pub start: DateTime<Utc>,
+    /// The opening's end.
+    pub end: DateTime<Utc>,
+    /// `before`, `open` or `close`.
+    pub phase: String,
+    /// For `before`: how long ahead, in seconds.
+    #[serde(default)]
+    pub ahead_secs: i64,
+}
+
+/// Creates the announcement jobs of every opening up to the horizon, once.
+/// Announcements already due when an opening is first seen are skipped: the
+/// calendar never announces late what it never knew about.
+pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let from = db::calendar::materialised_to(&mut tx, guild)
+        .await?
+        .unwrap_or(now)
+        .max(now - Duration::days(1));
+    let to = now + Duration::days(HORIZON_DAYS);
+    if to <= from {
+        return Ok(0);
+    }
+    let cal = load(&mut tx, config, guild, now).await?;
+    let mut created = 0;
+    for o in cal.openings(from, to) {
+        let mut phases: Vec<(String, DateTime<Utc>, i64)> = config
+            .announce_before
+            .iter()
+            .map(|d| {
+                (
+                    format!("before-{}", crate::domain::timefmt::format_duration(*d)),
+                    o.start - *d,
+                    d.num_seconds(),
+                )
+            })
+            .collect();
+        phases.push(("open".into(), o.start, 0));
+        phases.push(("close".into(), o.end, 0));
+        for (phase, due, ahead) in phases {
+            if due < now {
+                continue;
+            }
+            let key = format!("{WINDOW_JOB}:{}:{}:{phase}", o.window, db::ts(o.start));
+            let job = WindowJob {
+                window: o.window.clone(),
+                start: o.start,
+                end: o.end,
+                phase: if ahead > 0 { "before".into() } else { phase.clone() },
+                ahead_secs: ahead,
+            };
+            if db::jobs::schedule(
+                &mut tx,
+                guild,
+                WINDOW_JOB,
+                &key,
+                due,
+                &serde_json::to_string(&job)?,
+            )
+            .await?
+            {
+                created += 1;
+            }
+        }
+    }
+    db::calendar::set_materialised_to(&mut tx, guild, to).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+fn deployed_in_window(r: &Release) -> bool {
+    let last = last_env(r);
+    match &r.lifecycle.state {
+        ReleaseState::Deploying { env } | ReleaseState::Verifying { env } => env.eq_ignore_ascii_case(last),
+        ReleaseState::EarlyLifeSupport { .. } | ReleaseState::Closed(Closure::Completed) => true,
+        _ => false,
+    }
+}
+
+/// Runs one window job: the announcement, and at closing the missed windows.
+pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Result<()> {
+    let tz = ctx.config.timezone;
+    let mut tx = ctx.db.begin().await?;
+    if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
+        return Ok(());
+    }
+    let cal = load(&mut tx, ctx.config, ctx.guild, ctx.now).await?;
+    let serves = cal
+        .window(&job.window)
+        .map(|w| w.environments.clone())
+        .unwrap_or_default();
+    let opening = Opening {
+        window: job.window.clone(),
+        start: job.start,
+        end: job.end,
+    };
+    let booked: Vec<Release> = db::releases::booked_in(&mut tx, &job.window, job.start)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.lifecycle.state.closure() != Some(Closure::Cancelled)
+                && r.lifecycle.state.closure() != Some(Closure::Rejected)
+        })
+        .collect();
+    // Releases waiting for an environment this window serves belong in its announcements too.
+    let mut listed = booked.clone();
+    for env in &serves {
+        for r in db::releases::active_in(&mut tx, ctx.guild, env).await? {
+            if !listed.iter().any(|b| b.row == r.row) {
+                listed.push(r);
+            }
+        }
+    }
+    let phase = match job.phase.as_str() {
+        "before" => Phase::Before(Duration::seconds(job.ahead_secs)),
+        "open" => Phase::Open,
+        _ => Phase::Close,
+    };
+    let mut missed = Vec::new();
+    if phase == Phase::Close {
+        let system = system_actor();
+        for r in booked.iter().filter(|r| !deployed_in_window(r)) {
+            if db::calendar::record_missed(&mut tx, r.row, &job.window, job.start, ctx.now).await? {
+                audit(
+                    &mut tx,
+                    ctx,
+                    &system,
+                    r.rid(),
+                    "release.missed-window",
+                    None,
+                    Some(format!("{} {}", job.window, db::ts(job.start))),
+                )
+                .await?;
+                notify(
+                    &mut tx,
+                    ctx,
+                    r,
+                    &render::calendar::missed(r, &opening, tz),
+                    Some(&ctx.config.channels.announcements),
+                )
+                .await?;
+            }
+            missed.push(r.clone());
+        }
+    }
+    let freeze = cal
+        .freezes
+        .iter()
+        .find(|f| f.overlaps(job.start, job.end))
+        .map(|f| f.name.clone());
+    let message =
+        render::calendar::announcement(phase, &opening, &serves, &listed, &missed, freeze.as_deref(), tz);
+    db::outbox::post(
+        &mut tx,
+        ctx.guild,
+        &ctx.config.channels.announcements,
+        "announcement",
+        &message,
+        ctx.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,694 @@
+//! `/deploy`: plan, start, step, back out, verify; and `/audit record`.
+
+use super::{apply, audit, check, load_release, notify, refuse, Ctx, Failure, Handled, Invoker, Reply, Tell};
+use crate::db::{self, Tx};
+use crate::domain::calendar::{Gate, GateReason};
+use crate::domain::deployment::{self, Step, StepOutcome};
+use crate::domain::ids::RecordId;
+use crate::domain::package::{self, Discrepancy};
+use crate::domain::records::{Actor, Deployment, Release};
+use crate::domain::release::{Event, Refusal, ReleaseState};
+use crate::render::{self, deploy as words};
+use serde::{Deserialize, Serialize};
+
+/// The job kind that ends early life support.
+pub const ELS_JOB: &str = "els-end";
+
+/// The payload of an ELS-end job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ElsJob {
+    /// The release's row id.
+    pub release: i64,
+}
+
+fn env_of<'r>(release: &'r Release, env: &str) -> Result<&'r String, Failure> {
+    release
+        .environments
+        .iter()
+        .find(|e| e.eq_ignore_ascii_case(env))
+        .ok_or_else(|| {
+            Failure::User(format!(
+                "{} does not target {env}; its environments are {}.",
+                release.rid(),
+                release.environments.join(", ")
+            ))
+        })
+}
+
+/// `/deploy plan`: steps (default from config) and risks for the environment the release is at.
+pub async fn plan(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    env: String,
+    risks: Option<String>,
+    steps: Option<Vec<String>>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let env = env_of(&release, &env)?.clone();
+    let previous = db::deployments::latest(&mut tx, release.row, &env).await?;
+    let replan = matches!(release.lifecycle.state, ReleaseState::BackedOut { .. });
+    let titles = steps.unwrap_or_else(|| ctx.config.deployment_steps.clone());
+    let mut d = Deployment {
+        row: 0,
+        release_row: release.row,
+        env: env.clone(),
+        attempt: 1,
+        risks,
+        steps: titles.into_iter().map(Step::pending).collect(),
+        planned_by: who.actor.id.clone(),
+        planned_at: ctx.now,
+        started_by: None,
+        started_at: None,
+        finished_at: None,
+        outcome: None,
+        notes: None,
+        bypass: None,
+        message_id: None,
+    };
+    match previous {
+        // A plan not started yet is replaced in place; a finished attempt gets a successor.
+        Some(p) if p.started_at.is_none() => {
+            check(ctx, &release, &Event::PlanDeployment { env: env.clone() })?;
+            d.row = p.row;
+            d.attempt = p.attempt;
+            db::deployments::save(&mut tx, &d).await?;
+        }
+        previous => {
+            d.attempt = previous.map_or(1, |p| p.attempt + 1);
+            if replan {
+                apply(
+                    &mut tx,
+                    ctx,
+                    &who.actor,
+                    &mut release,
+                    Event::PlanDeployment { env: env.clone() },
+                    Tell::Subscribers {
+                        what: "re-planned after the back-out",
+                        said_in: Some(&who.channel),
+                    },
+                )
+                .await?;
+            } else {
+                check(ctx, &release, &Event::PlanDeployment { env: env.clone() })?;
+            }
+            d.row = db::deployments::insert(&mut tx, &d).await?;
+        }
+    }
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "deployment.plan",
+        None,
+        Some(format!("{env} attempt {}: {} steps", d.attempt, d.steps.len())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(words::planned(&release, &d)))
+}
+
+/// `/deploy start`: the calendar gate, the environment lock, the progress message.
+pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Handled {
+    let tz = ctx.config.timezone;
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let env = env_of(&release, &env)?.clone();
+    let planned = db::deployments::latest(&mut tx, release.row, &env)
+        .await?
+        .filter(|d| d.started_at.is_none());
+    let Some(mut d) = planned else {
+        check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
+        return refuse(render::refusal(id, &Refusal::DeploymentNotPlanned { env }));
+    };
+    check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
+    match super::calendar::gate(&mut tx, ctx, &env, release.emergency).await? {
+        Gate::Open { .. } => {}
+        Gate::Emergency {
+            outside_window,
+            freeze,
+        } => {
+            let mut what = Vec::new();
+            if outside_window {
+                what.push("outside any release window".to_string());
+            }
+            if let Some(f) = freeze {
+                what.push(format!("inside the freeze {f}"));
+            }
+            d.bypass = Some(format!("started {}", what.join(" and ")));
+        }
+        Gate::Closed { reason } => {
+            let e = match reason {
+                GateReason::OutsideWindow { next } => crate::domain::calendar::CalendarError::NotInWindow {
+                    env: env.clone(),
+                    at: ctx.now,
+                    next,
+                },
+                GateReason::InFreeze { freeze, next } => {
+                    crate::domain::calendar::CalendarError::InFreeze { freeze, next }
+                }
+                GateReason::NoWindowFor { env } => {
+                    crate::domain::calendar::CalendarError::NoWindowFor { env }
+                }
+            };
+            return refuse(format!(
+                "{id} cannot start deploying to {env} now: {}",
+                render::calendar::error(&e, tz)
+            ));
+        }
+    }
+    if let Some(holder) = db::deployments::lock(&mut tx, ctx.guild, &env, d.row, ctx.now).await? {
+        let other = db::deployments::by_row(&mut tx, holder).await?;
+        let other_release = db::releases::by_row(&mut tx, other.release_row).await?;
+        return refuse(format!(
+            "{env} is locked: {} {} is deploying there (since {}). One deployment per environment at a time.",
+            other_release.rid(),
+            other_release.name,
+            other.started_at.map(|t| render::when(t, tz)).unwrap_or_default()
+        ));
+    }
+    d.started_by = Some(who.actor.name.clone());
+    d.started_at = Some(ctx.now);
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::StartDeployment { env: env.clone() },
+        Tell::Subscribers {
+            what: &format!("deployment to {env} started"),
+            said_in: Some(&who.channel),
+        },
+    )
+    .await?;
+    let message = words::progress(&release, &d, ctx.now, tz);
+    d.message_id = Some(
+        db::outbox::post(
+            &mut tx,
+            ctx.guild,
+            &ctx.config.channels.deployments,
+            "deployment",
+            &message,
+            ctx.now,
+        )
+        .await?,
+    );
+    db::deployments::save(&mut tx, &d).await?;
+    if let Some(b) = &d.bypass {
+        let note = crate::chat::Outgoing::text(format!(
+            "EMERGENCY deployment: {} {} to {env} {b}.",
+            release.rid(),
+            release.name
+        ))
+        .accent("warn");
+        db::outbox::post(
+            &mut tx,
+            ctx.guild,
+            &ctx.config.channels.announcements,
+            "notice",
+            &note,
+            ctx.now,
+        )
+        .await?;
+    }
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "deployment.start",
+        None,
+        Some(format!(
+            "{env} attempt {}{}",
+            d.attempt,
+            d.bypass.as_ref().map(|b| format!(" — {b}")).unwrap_or_default()
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &format!(
+            "deployment to {env} started (progress in #{})",
+            ctx.config.channels.deployments
+        ),
+        &who.actor.name,
+    )))
+}
+
+async fn running(tx: &mut Tx, release: &Release, env: &str) -> Result<Deployment, Failure> {
+    match db::deployments::latest(tx, release.row, env).await? {
+        Some(d) if d.started_at.is_some() && d.outcome.is_none() => Ok(d),
+        _ => refuse(format!("{} has no deployment running in {env}.", release.rid())),
+    }
+}
+
+async fn show_progress(tx: &mut Tx, ctx: Ctx<'_>, release: &Release, d: &Deployment) -> anyhow::Result<()> {
+    if let Some(m) = d.message_id {
+        db::outbox::edit(
+            tx,
+            ctx.guild,
+            m,
+            &words::progress(release, d, ctx.now, ctx.config.timezone),
+            ctx.now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `/deploy step`: the progress message is edited in place; a failure backs out.
+pub async fn step(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    env: String,
+    n: u32,
+    failed: bool,
+    note: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let env = env_of(&release, &env)?.clone();
+    if release.lifecycle.state != (ReleaseState::Deploying { env: env.clone() }) {
+        check(ctx, &release, &Event::StepsDone { env: env.clone() })?;
+    }
+    let mut d = running(&mut tx, &release, &env).await?;
+    let outcome = deployment::record(&mut d.steps, n, failed, &who.actor.name, ctx.now, note.clone())
+        .map_err(|e| Failure::User(words::step_error(&e)))?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "deployment.step",
+        None,
+        Some(format!(
+            "{env} step {n} {}{}",
+            if failed { "failed" } else { "done" },
+            note.as_ref().map(|x| format!(": {x}")).unwrap_or_default()
+        )),
+    )
+    .await?;
+    match outcome {
+        StepOutcome::Progress => {}
+        StepOutcome::AllDone => {
+            apply(
+                &mut tx,
+                ctx,
+                &who.actor,
+                &mut release,
+                Event::StepsDone { env: env.clone() },
+                Tell::Subscribers {
+                    what: &format!("all deployment steps done in {env}"),
+                    said_in: Some(&who.channel),
+                },
+            )
+            .await?;
+        }
+        StepOutcome::Failed => {
+            let reason = format!(
+                "step {n} ({}) failed{}",
+                d.steps[n as usize - 1].title,
+                note.map(|x| format!(": {x}")).unwrap_or_default()
+            );
+            back_out(
+                &mut tx,
+                ctx,
+                &who.actor,
+                &mut release,
+                &mut d,
+                &reason,
+                &who.channel,
+            )
+            .await?;
+        }
+    }
+    db::deployments::save(&mut tx, &d).await?;
+    show_progress(&mut tx, ctx, &release, &d).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(match outcome {
+        StepOutcome::Failed => render::state_changed(
+            &release,
+            &format!("step {n} failed: backed out of {env}"),
+            &who.actor.name,
+        ),
+        _ => words::step_recorded(&release, &d, n),
+    }))
+}
+
+/// Backs a deployment out: state, lock, the back-out plan posted, people told.
+async fn back_out(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    d: &mut Deployment,
+    reason: &str,
+    channel: &str,
+) -> Result<(), Failure> {
+    apply(
+        tx,
+        ctx,
+        actor,
+        release,
+        Event::BackOut { env: d.env.clone() },
+        Tell::Nobody,
+    )
+    .await?;
+    d.outcome = Some("backed-out".into());
+    d.finished_at = Some(ctx.now);
+    d.notes = Some(reason.to_string());
+    db::deployments::unlock(tx, d.row).await?;
+    let notice = words::backed_out(release, &d.env, reason, &actor.name);
+    db::outbox::post(
+        tx,
+        ctx.guild,
+        &ctx.config.channels.deployments,
+        "notice",
+        &notice,
+        ctx.now,
+    )
+    .await?;
+    notify(tx, ctx, release, &notice, Some(&ctx.config.channels.deployments)).await?;
+    if release.manager != actor.id {
+        db::outbox::dm(tx, ctx.guild, &release.manager, "notice", &notice, ctx.now).await?;
+    }
+    audit(
+        tx,
+        ctx,
+        actor,
+        release.rid(),
+        "deployment.backout",
+        None,
+        Some(format!("{}: {reason}", d.env)),
+    )
+    .await?;
+    let _ = channel;
+    Ok(())
+}
+
+/// `/deploy backout`.
+pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, reason: String) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let env = env_of(&release, &env)?.clone();
+    check(ctx, &release, &Event::BackOut { env: env.clone() })?;
+    let mut d = running(&mut tx, &release, &env).await?;
+    back_out(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        &mut d,
+        &reason,
+        &who.channel,
+    )
+    .await?;
+    db::deployments::save(&mut tx, &d).await?;
+    show_progress(&mut tx, ctx, &release, &d).await?;
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &format!("backed out of {env}"),
+        &who.actor.name,
+    )))
+}
+
+/// `/deploy verify`: confirmed moves on (next environment, or early life
+/// support with a survey); issues are recorded and the deployment may be backed out.
+pub async fn verify(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    env: String,
+    confirmed: bool,
+    notes: Option<String>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let mut release = load_release(&mut tx, ctx, id).await?;
+    let env = env_of(&release, &env)?.clone();
+    check(
+        ctx,
+        &release,
+        &Event::Verify {
+            env: env.clone(),
+            confirmed,
+        },
+    )?;
+    let mut d = running(&mut tx, &release, &env).await?;
+    if !confirmed {
+        let issues = notes.unwrap_or_else(|| "issues found".into());
+        d.notes = Some(format!("verification issues: {issues}"));
+        db::deployments::save(&mut tx, &d).await?;
+        show_progress(&mut tx, ctx, &release, &d).await?;
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            id,
+            "deployment.verify",
+            None,
+            Some(format!("{env}: issues — {issues}")),
+        )
+        .await?;
+        notify(
+            &mut tx,
+            ctx,
+            &release,
+            &render::state_changed(
+                &release,
+                &format!("verification in {env} found issues: {issues}"),
+                &who.actor.name,
+            ),
+            Some(&who.channel),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Reply::Public(render::state_changed(
+            &release,
+            &format!("verification in {env} found issues: {issues}"),
+            &who.actor.name,
+        )));
+    }
+    d.outcome = Some("verified".into());
+    d.finished_at = Some(ctx.now);
+    d.notes = notes.clone().or(d.notes);
+    db::deployments::unlock(&mut tx, d.row).await?;
+    db::deployments::save(&mut tx, &d).await?;
+    apply(
+        &mut tx,
+        ctx,
+        &who.actor,
+        &mut release,
+        Event::Verify {
+            env: env.clone(),
+            confirmed: true,
+        },
+        Tell::Subscribers {
+            what: &format!("deployment to {env} verified"),
+            said_in: Some(&who.channel),
+        },
+    )
+    .await?;
+    show_progress(&mut tx, ctx, &release, &d).await?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "deployment.verify",
+        None,
+        Some(format!(
+            "{env}: confirmed{}",
+            notes.map(|n| format!(" — {n}")).unwrap_or_default()
+        )),
+    )
+    .await?;
+    if let ReleaseState::EarlyLifeSupport { until } = release.lifecycle.state {
+        let survey = db::outbox::post(
+            &mut tx,
+            ctx.guild,
+            &ctx.config.channels.announcements,
+            &format!("survey:{}", release.row),
+            &words::survey(&release),
+            ctx.now,
+        )
+        .await?;
+        for e in words::SURVEY_EMOJI {
+            db::outbox::react(&mut tx, ctx.guild, survey, e, ctx.now).await?;
+        }
+        let payload = serde_json::json!({ "release": release.row }).to_string();
+        db::jobs::schedule(
+            &mut tx,
+            ctx.guild,
+            ELS_JOB,
+            &format!("{ELS_JOB}:{}", release.row),
+            until,
+            &payload,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Reply::Public(render::state_changed(
+        &release,
+        &format!("deployment to {env} verified"),
+        &who.actor.name,
+    )))
+}
+
+/// `/deploy status`.
+pub async fn status(ctx: Ctx<'_>, id: RecordId, env: Option<String>) -> Handled {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
+        return refuse(render::not_found(id));
+    };
+    let deployments = db::deployments::for_release(&mut conn, release.row).await?;
+    Ok(Reply::Private(words::status(
+        &release,
+        &deployments,
+        env.as_deref(),
+        ctx.config.timezone,
+    )))
+}
+
+/// The ELS-end job: the reminder with the incident summary.
+pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
+        return Ok(());
+    }
+    let release = db::releases::by_row(&mut tx, job.release).await?;
+    if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { .. }) {
+        let incidents = db::incidents::list(&mut tx, ctx.guild, Some(release.row)).await?;
+        let known = db::incidents::known_errors(&mut tx, release.row).await?;
+        let note = words::els_ended(&release, &incidents, &known);
+        db::outbox::post(
+            &mut tx,
+            ctx.guild,
+            &ctx.config.channels.announcements,
+            "notice",
+            &note,
+            ctx.now,
+        )
+        .await?;
+        db::outbox::dm(&mut tx, ctx.guild, &release.manager, "notice", &note, ctx.now).await?;
+        notify(
+            &mut tx,
+            ctx,
+            &release,
+            &note,
+            Some(&ctx.config.channels.announcements),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `/audit record`: what is deployed against the baseline; each difference is a defect.
+pub async fn audit_record(
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    env: String,
+    found: Vec<(String, semver::Version)>,
+) -> Handled {
+    let mut tx = ctx.db.begin().await?;
+    let release = load_release(&mut tx, ctx, id).await?;
+    let env = env_of(&release, &env)?.clone();
+    if release.baseline_hash.is_none() {
+        return refuse(format!("{id} has no baseline to audit against."));
+    }
+    let items = db::packages::items(&mut tx, release.row).await?;
+    let discrepancies = package::audit(&items, &found);
+    let defects: Vec<db::incidents::ConfigDefect> = discrepancies
+        .iter()
+        .map(|d| match d {
+            Discrepancy::Missing { item, expected } => db::incidents::ConfigDefect {
+                item: item.clone(),
+                kind: "missing",
+                expected: Some(expected.to_string()),
+                found: None,
+            },
+            Discrepancy::Extra { item, found } => db::incidents::ConfigDefect {
+                item: item.clone(),
+                kind: "extra",
+                expected: None,
+                found: Some(found.to_string()),
+            },
+            Discrepancy::OtherVersion {
+                item,
+                expected,
+                found,
+            } => db::incidents::ConfigDefect {
+                item: item.clone(),
+                kind: "other-version",
+                expected: Some(expected.to_string()),
+                found: Some(found.to_string()),
+            },
+        })
+        .collect();
+    db::incidents::add_config_defects(&mut tx, release.row, &env, &defects, &who.actor.id, ctx.now).await?;
+    audit(
+        &mut tx,
+        ctx,
+        &who.actor,
+        id,
+        "audit.record",
+        None,
+        Some(format!("{env}: {} defect(s)", defects.len())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reply::Public(words::audit_result(&release, &env, &discrepancies)))
+}
+
+/// A reaction on the satisfaction survey: one answer per person, the latest wins;
+/// removing the reaction of the current answer withdraws it.
+pub async fn survey_answer(
+    mut tx: Tx,
+    ctx: Ctx<'_>,
+    message_id: i64,
+    release_row: i64,
+    ev: &super::polls::ReactionEvent,
+) -> anyhow::Result<()> {
+    let Some(score) = words::survey_score(&ev.emoji) else {
+        return Ok(());
+    };
+    let release = db::releases::by_row(&mut tx, release_row).await?;
+    let actor = Actor {
+        id: ev.user.clone(),
+        name: ev.name.clone(),
+        roles: ev.roles.clone(),
+    };
+    if ev.added {
+        let before =
+            db::incidents::answer_survey(&mut tx, message_id, release_row, &ev.user, score, ctx.now).await?;
+        audit(
+            &mut tx,
+            ctx,
+            &actor,
+            release.rid(),
+            "survey.answer",
+            before.map(|b| b.to_string()),
+            Some(score.to_string()),
+        )
+        .await?;
+    } else if db::incidents::withdraw_answer(&mut tx, message_id, &ev.user, score).await? {
+        audit(
+            &mut tx,
+            ctx,
+            &actor,
+            release.rid(),
+            "survey.withdraw",
+            Some(score.to_string()),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

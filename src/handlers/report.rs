@@ -1,0 +1,77 @@
+//! `/report` and the `report` command line: the process's measurements.
+
+use super::{refuse, Ctx, Handled, Reply};
+use crate::config::Config;
+use crate::db::metrics::Period;
+use crate::db::{self, Db};
+use crate::domain::ids::RecordId;
+use crate::domain::metrics::{trends, Report};
+use crate::domain::timefmt::local_midnight;
+use crate::render;
+use chrono::{Duration, NaiveDate};
+
+/// The report for the days `from` to `to` (inclusive) in the calendar's zone,
+/// with trends against the period of the same length just before.
+pub async fn build(db: &Db, config: &Config, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        from <= to,
+        "the period's first day {from} is after its last day {to}"
+    );
+    let tz = config.timezone;
+    let start = local_midnight(from, tz).map_err(anyhow::Error::msg)?;
+    let end = local_midnight(to + Duration::days(1), tz).map_err(anyhow::Error::msg)?;
+    let days = (to - from).num_days() + 1;
+    let before_start = local_midnight(from - Duration::days(days), tz).map_err(anyhow::Error::msg)?;
+    let mut conn = db.pool.acquire().await?;
+    let period = Period { from: start, to: end };
+    let measures = db::metrics::measures(&mut conn, period, config.attribution_days).await?;
+    let previous = db::metrics::measures(
+        &mut conn,
+        Period {
+            from: before_start,
+            to: start,
+        },
+        config.attribution_days,
+    )
+    .await?;
+    let weeks = db::metrics::weeks(&mut conn, period, from, config.attribution_days).await?;
+    Ok(Report {
+        from,
+        to,
+        trends: trends(&measures, &previous),
+        measures,
+        weeks,
+    })
+}
+
+/// `/report metrics`: the last 30 days unless told otherwise.
+pub async fn metrics(ctx: Ctx<'_>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Handled {
+    let today = ctx.now.with_timezone(&ctx.config.timezone).date_naive();
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or(to - Duration::days(29));
+    if from > to {
+        return refuse(format!("The period starts ({from}) after it ends ({to})."));
+    }
+    let report = build(ctx.db, ctx.config, from, to).await?;
+    Ok(Reply::Private(render::report::metrics(&report)))
+}
+
+/// `/report release`: one release's timeline and figures.
+pub async fn release(ctx: Ctx<'_>, id: RecordId) -> Handled {
+    let mut conn = ctx.db.pool.acquire().await?;
+    let Some(r) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
+        return refuse(render::not_found(id));
+    };
+    let history = db::audit::for_record(&mut conn, ctx.guild, &id.to_string()).await?;
+    let deployments = db::deployments::for_release(&mut conn, r.row).await?;
+    let incidents = db::incidents::list(&mut conn, ctx.guild, Some(r.row)).await?;
+    let csat = db::incidents::csat_for_release(&mut conn, r.row).await?;
+    Ok(Reply::Private(render::report::release(
+        &r,
+        &history,
+        &deployments,
+        &incidents,
+        csat,
+        ctx.config.timezone,
+    )))
+}

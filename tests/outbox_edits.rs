@@ -1,0 +1,123 @@
+//! A fast run of deployment steps edits the progress message at most once a
+//! second, and the final state is what the message shows last.
+
+mod common;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use release_desk::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
+use release_desk::clock::Clock;
+use std::sync::Mutex;
+
+/// A platform that records every edit with the clock's time.
+struct Recorder {
+    clock: release_desk::clock::ManualClock,
+    edits: Mutex<Vec<(DateTime<Utc>, String, String)>>,
+}
+
+#[async_trait]
+impl Chat for Recorder {
+    async fn post(&self, channel: &str, _m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        Ok(Posted {
+            channel: channel.into(),
+            id: format!("p{nonce}"),
+        })
+    }
+    async fn edit(&self, at: &Posted, m: &Outgoing) -> Result<(), ChatError> {
+        self.edits
+            .lock()
+            .unwrap()
+            .push((self.clock.now(), at.id.clone(), m.text.clone()));
+        Ok(())
+    }
+    async fn react(&self, _at: &Posted, _emoji: &str) -> Result<(), ChatError> {
+        Ok(())
+    }
+    async fn reactions(&self, _at: &Posted, _emoji: &str) -> Result<Vec<Reactor>, ChatError> {
+        Ok(vec![])
+    }
+    async fn direct(&self, user: &str, _m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        Ok(Posted {
+            channel: format!("dm:{user}"),
+            id: format!("d{nonce}"),
+        })
+    }
+}
+
+#[tokio::test]
+async fn twenty_steps_in_a_second_edit_at_most_once_a_second_and_end_on_the_final_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = release_desk::config::Config::from_layers(Some(
+        "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nannounce_before = []\n\
+         [[calendar.windows]]\nname = \"always\"\ncron = \"0 0 0 * * *\"\nduration = \"24h\"\nenvironments = [\"staging\", \"prod\"]\n",
+    ))
+    .unwrap();
+    let h = common::Harness::with_config(&dir.path().join("edits.sqlite"), config).await;
+    let steps: Vec<String> = (1..=20).map(|i| format!("step {i}")).collect();
+    h.run(&format!(
+        ":as rita\n/rfc new title:T type:normal risk:low impact:i\n:as boss release_manager,build_manager,change_manager,deployment_staff\n\
+         /release new name:N version:1.0.0 rfcs:RFC-1\n/release plan id:REL-1 backout:b acceptance:a\n/release submit id:REL-1\n\
+         :as c1 cab_member\n:react last:#cab ✅\n:as boss release_manager,build_manager,change_manager,deployment_staff\n\
+         /release prepare id:REL-1 validation:v\n/package add release:REL-1 item:x version:1.0.0\n/package baseline release:REL-1\n\
+         /release build id:REL-1\n/release test id:REL-1 result:pass\n/release authorize id:REL-1 decision:approve\n\
+         /deploy plan release:REL-1 env:staging steps:\"{}\"\n/deploy start release:REL-1 env:staging\n",
+        steps.join(";")
+    ))
+    .await;
+    assert!(h.output().contains("[#deployments msg:"), "{}", h.output());
+    let recorder = Recorder {
+        clock: h.clock.clone(),
+        edits: Mutex::new(vec![]),
+    };
+    let t0 = h.clock_now();
+    for i in 1..=20 {
+        h.clock.set(t0 + Duration::milliseconds(50 * i));
+        let reply = h
+            .command_only(
+                "dan",
+                "deployment_staff",
+                &format!("/deploy step release:REL-1 env:staging step:{i} status:done"),
+            )
+            .await;
+        assert!(
+            matches!(reply, release_desk::handlers::Reply::Public(_)),
+            "{reply:?}"
+        );
+        h.app.deliver(&recorder, Duration::seconds(1)).await.unwrap();
+    }
+    // Let the clock run on so the last held-back edit goes out.
+    for ms in [1100, 2100, 3100] {
+        h.clock.set(t0 + Duration::milliseconds(ms));
+        h.app.deliver(&recorder, Duration::seconds(1)).await.unwrap();
+    }
+    let edits = recorder.edits.lock().unwrap().clone();
+    let progress: Vec<&(DateTime<Utc>, String, String)> = edits
+        .iter()
+        .filter(|e| e.2.starts_with("Deployment — REL-1"))
+        .collect();
+    assert!(progress.len() >= 2, "{progress:?}");
+    assert!(
+        progress.len() <= 3,
+        "20 steps in one second became {} edits",
+        progress.len()
+    );
+    for pair in progress.windows(2) {
+        assert!(
+            pair[1].0 - pair[0].0 >= Duration::seconds(1),
+            "two edits within a second: {:?} {:?}",
+            pair[0].0,
+            pair[1].0
+        );
+    }
+    let last = &progress.last().unwrap().2;
+    assert!(
+        last.contains("20/20") && last.contains("all steps done"),
+        "the final state shows last: {last}"
+    );
+    let mut conn = h.app.db.pool.acquire().await.unwrap();
+    assert_eq!(
+        release_desk::db::outbox::next_attempt(&mut conn).await.unwrap(),
+        None,
+        "nothing left undelivered"
+    );
+}
