@@ -72,9 +72,9 @@ async fn connects_registers_and_answers_rfc_new() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_release_goes_from_rfc_to_authorization_through_interactions_and_reactions() {
+async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_reactions() {
     let fake = Fake::start().await;
-    let bot = Bot::start(&fake, EARLY_CAB);
+    let bot = Bot::start(&fake, &format!("{EARLY_CAB}{ALWAYS_OPEN}"));
     fake.ready().await;
     let rita = Person::new(111, "rita", &[]);
     let rm = Person::new(112, "rm", &[RELEASE_MANAGER]);
@@ -82,7 +82,9 @@ async fn a_release_goes_from_rfc_to_authorization_through_interactions_and_react
     let carol = Person::new(114, "carol", &[CHANGE_MANAGER]);
     let c1 = Person::new(121, "c1", &[CAB_MEMBER]);
     let c2 = Person::new(122, "c2", &[CAB_MEMBER]);
-    for p in [&rita, &rm, &bob, &carol, &c1, &c2] {
+    let dan = Person::new(115, "dan", &[DEPLOYMENT_STAFF]);
+    let ella = Person::new(116, "ella", &[ELS_STAFF]);
+    for p in [&rita, &rm, &bob, &carol, &c1, &c2, &dan, &ella] {
         fake.member(p.id, &p.name, &p.roles);
     }
     let s = |v: &str| json!(v);
@@ -266,6 +268,232 @@ async fn a_release_goes_from_rfc_to_authorization_through_interactions_and_react
     let cb = run(&fake, 6011, &rita, "release", Some("show"), &[("id", s("REL-1"))]).await;
     assert!(text(&cb).contains("Deployment planning"), "{}", text(&cb));
 
+    // Deployments, environment by environment, inside the (always open) window.
+    let mut id = 6100;
+    let mut next = || {
+        id += 1;
+        id
+    };
+    for (env, steps) in [
+        ("staging", &["Deploy api", "Run smoke tests"][..]),
+        ("prod", &["Deploy api"][..]),
+    ] {
+        let cb = run(
+            &fake,
+            next(),
+            &dan,
+            "deploy",
+            Some("plan"),
+            &[
+                ("release", s("REL-1")),
+                ("env", s(env)),
+                ("steps", s(&steps.join(";"))),
+            ],
+        )
+        .await;
+        visible(&cb, "REL-1");
+        let cb = run(
+            &fake,
+            next(),
+            &dan,
+            "deploy",
+            Some("start"),
+            &[("release", s("REL-1")), ("env", s(env))],
+        )
+        .await;
+        visible(&cb, &format!("deployment to {env} started"));
+        for step in 1..=steps.len() {
+            let cb = run(
+                &fake,
+                next(),
+                &dan,
+                "deploy",
+                Some("step"),
+                &[
+                    ("release", s("REL-1")),
+                    ("env", s(env)),
+                    ("step", json!(step)),
+                    ("status", s("done")),
+                ],
+            )
+            .await;
+            assert!(!ephemeral(&cb), "{}", text(&cb));
+        }
+        let cb = run(
+            &fake,
+            next(),
+            &dan,
+            "deploy",
+            Some("verify"),
+            &[
+                ("release", s("REL-1")),
+                ("env", s(env)),
+                ("result", s("confirmed")),
+            ],
+        )
+        .await;
+        visible(&cb, &format!("deployment to {env} verified"));
+        // The progress message in #deployments is one message, edited in place.
+        let progress = |f: &Fake| {
+            f.messages()
+                .into_iter()
+                .find(|(_, m)| {
+                    m.channel == DEPLOY && {
+                        let t = m.body["embeds"][0]["title"].as_str().unwrap_or("").to_string();
+                        t.contains(&format!("→ {env}"))
+                    }
+                })
+                .map(|(id, _)| id)
+        };
+        fake.wait(
+            10,
+            &format!("the {env} progress message edited to verified"),
+            |f| progress(f).is_some_and(|m| last_text(f, m).contains("verified")),
+        )
+        .await;
+        let m = progress(&fake).unwrap();
+        assert!(!fake.messages()[&m].edits.is_empty());
+        for e in &fake.messages()[&m].edits {
+            assert_eq!(e["allowed_mentions"], SAFE(), "{e:#}");
+        }
+    }
+    assert!(text(&cb_show(&fake, next(), &rita).await).contains("Early life support"));
+
+    // The satisfaction survey: posted with its five reactions; a 4️⃣ is counted.
+    let survey = |f: &Fake| {
+        f.messages()
+            .into_iter()
+            .find(|(id, m)| m.channel == ANNOUNCE && last_text(f, *id).contains("How satisfied"))
+            .map(|(id, _)| id)
+    };
+    fake.wait(10, "the survey with its reactions", |f| {
+        survey(f).is_some_and(|m| {
+            ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
+                .iter()
+                .all(|e| f.reactors(m, e).contains(&fake_discord::BOT_ID))
+        })
+    })
+    .await;
+    let survey = survey(&fake).unwrap();
+    fake.react(ANNOUNCE, survey, rita.id, "4️⃣", true);
+    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
+        .await
+        .unwrap();
+    let row = {
+        let mut conn = db.pool.acquire().await.unwrap();
+        release_desk::db::releases::get(&mut conn, &GUILD.to_string(), 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .row
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut conn = db.pool.acquire().await.unwrap();
+        let (avg, n) = release_desk::db::incidents::csat_for_release(&mut conn, row)
+            .await
+            .unwrap();
+        if n == 1 {
+            assert_eq!(avg, Some(4.0));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the survey answer was not recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // An incident during early life support, resolved.
+    let cb = run(
+        &fake,
+        next(),
+        &ella,
+        "incident",
+        Some("new"),
+        &[
+            ("release", s("REL-1")),
+            ("severity", json!(2)),
+            ("defect", s("configuration")),
+            ("title", s("Timeouts on refunds")),
+        ],
+    )
+    .await;
+    visible(&cb, "INC-1");
+    let cb = run(
+        &fake,
+        next(),
+        &ella,
+        "incident",
+        Some("resolve"),
+        &[
+            ("id", s("INC-1")),
+            ("effort", json!(3.5)),
+            ("notes", s("pool size raised")),
+        ],
+    )
+    .await;
+    visible(&cb, "INC-1 resolved");
+    let cb = run(
+        &fake,
+        next(),
+        &rm,
+        "report",
+        Some("release"),
+        &[("id", s("REL-1"))],
+    )
+    .await;
+    assert!(ephemeral(&cb), "a personal view: {cb:#}");
+    assert!(text(&cb).contains("from 1 response"), "{}", text(&cb));
+
+    // Closing: refused while early life support lasts, unless early with a reason.
+    let cb = run(
+        &fake,
+        next(),
+        &rm,
+        "release",
+        Some("close"),
+        &[("id", s("REL-1")), ("handover", s("Runbook v3 to operations"))],
+    )
+    .await;
+    assert!(ephemeral(&cb), "{cb:#}");
+    assert!(text(&cb).contains("early life support"), "{}", text(&cb));
+    let cb = run(
+        &fake,
+        next(),
+        &rm,
+        "release",
+        Some("close"),
+        &[
+            ("id", s("REL-1")),
+            ("handover", s("Runbook v3 to operations")),
+            ("early", s("stable for a week")),
+        ],
+    )
+    .await;
+    visible(&cb, "closed early");
+    assert!(text(&cb).contains("state Closed"), "{}", text(&cb));
+    assert!(text(&cb_show(&fake, next(), &rita).await).contains("Closed"));
+
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
+}
+
+/// A release window that is always open for both environments, and a short early life.
+const ALWAYS_OPEN: &str = r#"
+[calendar]
+announce_before = []
+
+[[calendar.windows]]
+name = "always"
+cron = "0 0 0 * * *"
+duration = "24h"
+environments = ["staging", "prod"]
+
+[els]
+days = 7
+"#;
+
+async fn cb_show(fake: &Fake, id: u64, who: &Person) -> serde_json::Value {
+    run(fake, id, who, "release", Some("show"), &[("id", json!("REL-1"))]).await
 }
