@@ -497,3 +497,53 @@ days = 7
 async fn cb_show(fake: &Fake, id: u64, who: &Person) -> serde_json::Value {
     run(fake, id, who, "release", Some("show"), &[("id", json!("REL-1"))]).await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendar_ics_and_report_metrics_answer_with_their_files_uploaded() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, ALWAYS_OPEN);
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    fake.member(rita.id, &rita.name, &rita.roles);
+
+    let upload = |id: u64| {
+        let r = fake
+            .find("POST", &format!("/interactions/{id}/"))
+            .pop()
+            .expect("the callback");
+        assert_eq!(r.files.len(), 1, "one file uploaded: {:?}", r.files);
+        r
+    };
+
+    let cb = run(&fake, 7001, &rita, "calendar", Some("ics"), &[("days", json!(7))]).await;
+    assert!(ephemeral(&cb), "{cb:#}");
+    assert!(text(&cb).contains("release-desk.ics"), "{}", text(&cb));
+    assert_eq!(cb["data"]["allowed_mentions"], SAFE());
+    let r = upload(7001);
+    let f = &r.files[0];
+    assert_eq!(f.field, "files[0]");
+    assert_eq!(f.filename, "release-desk.ics");
+    let ics = String::from_utf8(f.bytes.clone()).unwrap();
+    assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
+    assert!(ics.contains("always"), "the window is in the file: {ics}");
+    // The message names its attachment, as Discord requires.
+    assert_eq!(
+        cb["data"]["attachments"][0]["filename"], "release-desk.ics",
+        "{cb:#}"
+    );
+
+    let cb = run(&fake, 7002, &rita, "report", Some("metrics"), &[]).await;
+    assert!(ephemeral(&cb), "{cb:#}");
+    let r = upload(7002);
+    let f = &r.files[0];
+    assert_eq!(f.filename, "release-metrics.png");
+    assert!(
+        f.bytes.starts_with(b"\x89PNG\r\n\x1a\n") && f.bytes.len() > 1000,
+        "a PNG chart ({} bytes)",
+        f.bytes.len()
+    );
+    assert_eq!(cb["data"]["attachments"][0]["filename"], "release-metrics.png");
+
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
+    bot.stop();
+}

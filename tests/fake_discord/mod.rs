@@ -46,6 +46,8 @@ pub struct Req {
     pub query: String,
     /// The JSON body (for multipart, its `payload_json`), or Null.
     pub body: Value,
+    /// Files uploaded with a multipart request.
+    pub files: Vec<Upload>,
     /// When it arrived.
     pub at: Instant,
     /// The status answered.
@@ -110,24 +112,100 @@ fn decode(path: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn body_json(headers: &HeaderMap, body: &[u8]) -> Value {
+/// A file part of a multipart request.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The form field (`files[0]`…).
+    pub field: String,
+    /// The file name.
+    pub filename: String,
+    /// Its content type, if given.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Splits a multipart/form-data body into (headers, content) parts.
+fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let Some(boundary) = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .next()
+    else {
+        return vec![];
+    };
+    let delim = format!("--{}", boundary.trim_matches('"'));
+    let mut parts = Vec::new();
+    let mut rest = body;
+    let Some(first) = find(rest, delim.as_bytes()) else {
+        return vec![];
+    };
+    rest = &rest[first + delim.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            break;
+        }
+        rest = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+        let Some(end) = find(rest, format!("\r\n{delim}").as_bytes()) else {
+            break;
+        };
+        let part = &rest[..end];
+        if let Some(h) = find(part, b"\r\n\r\n") {
+            parts.push((
+                String::from_utf8_lossy(&part[..h]).into_owned(),
+                part[h + 4..].to_vec(),
+            ));
+        }
+        rest = &rest[end + 2 + delim.len()..];
+    }
+    parts
+}
+
+fn header_param(headers: &str, key: &str) -> Option<String> {
+    let pat = format!("{key}=\"");
+    let i = headers.find(&pat)? + pat.len();
+    let end = headers[i..].find('"')?;
+    Some(headers[i..i + end].to_string())
+}
+
+/// The JSON body (a multipart request's `payload_json`) and any uploaded files.
+fn body_json(headers: &HeaderMap, body: &[u8]) -> (Value, Vec<Upload>) {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if ct.starts_with("multipart/") {
-        let text = String::from_utf8_lossy(body);
-        if let Some(i) = text.find("name=\"payload_json\"") {
-            let rest = &text[i..];
-            if let Some(start) = rest.find("\r\n\r\n") {
-                let rest = &rest[start + 4..];
-                let end = rest.find("\r\n--").unwrap_or(rest.len());
-                return serde_json::from_str(&rest[..end]).unwrap_or(Value::Null);
+        let mut json = json!({"multipart": true});
+        let mut files = Vec::new();
+        for (h, content) in multipart_parts(ct, body) {
+            let name = header_param(&h, "name").unwrap_or_default();
+            match header_param(&h, "filename") {
+                Some(filename) => files.push(Upload {
+                    field: name,
+                    filename,
+                    content_type: h
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .starts_with("content-type:")
+                                .then(|| l["content-type:".len()..].trim().to_string())
+                        })
+                        .unwrap_or_default(),
+                    bytes: content,
+                }),
+                None if name == "payload_json" => {
+                    json = serde_json::from_slice(&content).unwrap_or(Value::Null);
+                }
+                None => {}
             }
         }
-        return json!({"multipart": true});
+        return (json, files);
     }
-    serde_json::from_slice(body).unwrap_or(Value::Null)
+    (serde_json::from_slice(body).unwrap_or(Value::Null), vec![])
 }
 
 /// Checks a payload against serenity's type before it is sent.
@@ -419,12 +497,13 @@ async fn rest(
     let raw_path = uri.path().to_string();
     let path = decode(raw_path.strip_prefix("/api/v10").unwrap_or(&raw_path));
     let query = uri.query().unwrap_or("").to_string();
-    let body = body_json(&headers, &body);
+    let (body, files) = body_json(&headers, &body);
     let mut req = Req {
         method: method.to_string(),
         path: path.clone(),
         query: query.clone(),
         body: body.clone(),
+        files,
         at: Instant::now(),
         status: 0,
     };
