@@ -69,6 +69,37 @@ async fn ids_are_offered_as_completions() {
     assert_eq!(choices.len(), 1, "{cb:#}");
     assert_eq!(choices[0]["value"], "RFC-2");
     assert!(choices[0]["name"].as_str().unwrap().contains("Beta change"));
+
+    // A list completes its last item and keeps the ones before.
+    let data = json!({"id": "7001", "name": "release", "type": 1, "options": [
+        {"name": "new", "type": 1, "options": [
+            {"name": "name", "type": 3, "value": "Payments"},
+            {"name": "rfcs", "type": 3, "value": "RFC-1,bet", "focused": true}
+        ]}
+    ]});
+    fake.interaction(interaction(8111, GENERAL, &rita, 4, data));
+    fake.wait(10, "the list completion", |f| callback(f, 8111).is_some())
+        .await;
+    let cb = callback(&fake, 8111).unwrap();
+    let choices = cb["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1, "{cb:#}");
+    assert_eq!(choices[0]["value"], "RFC-1,RFC-2");
+
+    // A subscription target offers `all` too.
+    let data = json!({"id": "7002", "name": "subscribe", "type": 1, "options": [
+        {"name": "target", "type": 3, "value": "", "focused": true}
+    ]});
+    fake.interaction(interaction(8112, GENERAL, &rita, 4, data));
+    fake.wait(10, "the target completion", |f| callback(f, 8112).is_some())
+        .await;
+    let cb = callback(&fake, 8112).unwrap();
+    let values: Vec<&str> = cb["data"]["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["all"], "{cb:#}");
     bot.stop();
 }
 

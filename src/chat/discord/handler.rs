@@ -116,7 +116,14 @@ impl Handler {
             .and_then(|leaf| leaf.options().iter().find(|o| o.name == focused.name))
             .and_then(|o| o.format.clone());
         let guild = ci.guild_id.map(|g| g.get().to_string()).unwrap_or_default();
-        let typed = focused.value.to_lowercase();
+        // A list (`RFC-1,RFC-2`) completes its last item, keeping the ones before.
+        let (before, typed) = match format.as_deref() {
+            Some("rfc-list") => match focused.value.rsplit_once(',') {
+                Some((head, last)) => (format!("{head},"), last.trim().to_lowercase()),
+                None => (String::new(), focused.value.trim().to_lowercase()),
+            },
+            _ => (String::new(), focused.value.trim().to_lowercase()),
+        };
         let ids = match ids_for(&self.app, &guild, format.as_deref()).await {
             Ok(ids) => ids,
             Err(e) => {
@@ -134,8 +141,8 @@ impl Handler {
             .rev()
             .take(25)
             .map(|(id, label)| {
-                let name: String = format!("{id} {label}").chars().take(100).collect();
-                AutocompleteChoice::new(name, id)
+                let name: String = format!("{before}{id} {label}").chars().take(100).collect();
+                AutocompleteChoice::new(name, format!("{before}{id}"))
             })
             .collect();
         let resp =
@@ -197,7 +204,8 @@ async fn member(ctx: &Context, guild: GuildId, user: UserId, r: &Reaction) -> (S
     }
 }
 
-/// Ids to offer for an option of `format` (`rfc`, `release`), oldest first, with a label.
+/// Ids to offer for an option of `format` (`rfc`, `rfc-list`, `release`, `target`,
+/// `incident`), oldest first, with a label.
 async fn ids_for(
     app: &crate::app::App,
     guild: &str,
@@ -210,10 +218,30 @@ async fn ids_for(
             .into_iter()
             .map(|r| (r.rid().to_string(), r.title.clone()))
             .collect(),
+        Some("rfc-list") => db::rfcs::list(&mut conn, guild, None)
+            .await?
+            .into_iter()
+            .map(|r| (r.rid().to_string(), r.title.clone()))
+            .collect(),
         Some("release") => db::releases::list(&mut conn, guild, None)
             .await?
             .into_iter()
             .map(|r| (r.rid().to_string(), format!("{} {}", r.name, r.version)))
+            .collect(),
+        Some("target") => {
+            let mut ids: Vec<(String, String)> = db::releases::list(&mut conn, guild, None)
+                .await?
+                .into_iter()
+                .map(|r| (r.rid().to_string(), format!("{} {}", r.name, r.version)))
+                .collect();
+            // Offered first (the list is shown newest first).
+            ids.push(("all".to_string(), "every release".to_string()));
+            ids
+        }
+        Some("incident") => db::incidents::list(&mut conn, guild, None)
+            .await?
+            .into_iter()
+            .map(|i| (format!("INC-{}", i.number), i.title.clone()))
             .collect(),
         _ => vec![],
     })
