@@ -88,9 +88,9 @@ impl App {
     /// messages, and messages are what jobs read back).
     pub async fn settle(&self, chat: &dyn Chat, edit_interval: Duration) -> anyhow::Result<()> {
         loop {
-            let sent = self.deliver(chat, edit_interval).await?;
-            let ran = self.run_due(chat).await?;
-            if ran == 0 && sent.delivered == 0 {
+            self.deliver(chat, edit_interval).await?;
+            // Only jobs make new work (messages, more jobs); deliveries do not.
+            if self.run_due(chat).await? == 0 {
                 return Ok(());
             }
         }

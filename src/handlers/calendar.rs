@@ -290,6 +290,14 @@ pub struct WindowJob {
 /// Announcements already due when an opening is first seen are skipped: the
 /// calendar never announces late what it never knew about.
 pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    // Most calls find the horizon already covered: check without taking the write lock.
+    let mut conn = db.pool.acquire().await?;
+    if let Some(done) = db::calendar::materialised_to(&mut conn, guild).await? {
+        if done >= now + Duration::days(HORIZON_DAYS) - Duration::hours(1) {
+            return Ok(0);
+        }
+    }
+    drop(conn);
     let mut tx = db.begin().await?;
     let from = db::calendar::materialised_to(&mut tx, guild)
         .await?

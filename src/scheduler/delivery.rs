@@ -8,6 +8,9 @@ use crate::db::{self, Db};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
 
+/// Entries read per pass.
+const BATCH: i64 = 100;
+
 /// What a delivery pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
@@ -53,7 +56,7 @@ pub async fn deliver(
     let mut report = Report::default();
     loop {
         let mut conn = db.pool.acquire().await?;
-        let batch = db::outbox::pending(&mut conn, now, 100).await?;
+        let batch = db::outbox::pending(&mut conn, now, BATCH).await?;
         drop(conn);
         if batch.is_empty() {
             return Ok(report);
@@ -61,6 +64,8 @@ pub async fn deliver(
         let mut blocked_messages = BTreeSet::new();
         let mut blocked_channels = BTreeSet::new();
         let mut progressed = false;
+        // Edits and reactions waiting for a post delivered in this pass go in the next one.
+        let mut waiting = false;
         for e in &batch {
             let channel = match &e.action {
                 Action::Post { channel, .. } => Some(channel.clone()),
@@ -76,6 +81,7 @@ pub async fn deliver(
                 e.action,
                 Action::Edit { at: None, .. } | Action::React { at: None, .. }
             ) {
+                waiting = true;
                 blocked_messages.insert(e.message_id);
                 continue;
             }
@@ -123,7 +129,8 @@ pub async fn deliver(
                 }
             }
         }
-        if !progressed {
+        // A short batch was everything due; a full one may have more behind it.
+        if !progressed || (batch.len() < BATCH as usize && !waiting) {
             return Ok(report);
         }
     }
