@@ -30,6 +30,8 @@ pub struct Bot {
     pub dir: Option<tempfile::TempDir>,
     pub db: PathBuf,
     pub log: PathBuf,
+    /// When the process was spawned.
+    pub spawned_at: std::time::Instant,
 }
 
 impl Bot {
@@ -47,6 +49,25 @@ impl Bot {
 
     /// The same, in an existing directory (a restart on the same database).
     pub fn start_in(fake: &Fake, extra: &str, dir: tempfile::TempDir, guild: u64) -> Bot {
+        Self::start_with(
+            env!("CARGO_BIN_EXE_release-desk"),
+            fake,
+            extra,
+            dir,
+            guild,
+            "release_desk=debug,serenity=info",
+        )
+    }
+
+    /// `exe run` in `dir` against `fake`, logging at `log_filter`.
+    pub fn start_with(
+        exe: &str,
+        fake: &Fake,
+        extra: &str,
+        dir: tempfile::TempDir,
+        guild: u64,
+        log_filter: &str,
+    ) -> Bot {
         let db = dir.path().join("bot.sqlite");
         let config = dir.path().join("config.toml");
         let log = dir.path().join(format!(
@@ -85,14 +106,15 @@ els_staff = ["{ELS_STAFF}"]
             ),
         )
         .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        let spawned_at = std::time::Instant::now();
+        let child = Command::new(exe)
             .arg("run")
             .arg("--config")
             .arg(&config)
             .env("DISCORD_TOKEN", TOKEN)
             .env_remove("DATABASE_URL")
             .env_remove("RELEASE_DESK_CONFIG")
-            .env("RELEASE_DESK_LOG", "release_desk=debug,serenity=info")
+            .env("RELEASE_DESK_LOG", log_filter)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -104,6 +126,7 @@ els_staff = ["{ELS_STAFF}"]
             dir: Some(dir),
             db,
             log,
+            spawned_at,
         }
     }
 

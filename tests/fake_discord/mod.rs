@@ -81,6 +81,7 @@ struct Inner {
     connections: u32,
     seq: u64,
     identifies: Vec<Value>,
+    identified_at: Vec<Instant>,
     resumes: Vec<Value>,
     sessions: u32,
     ws_url: String,
@@ -306,6 +307,26 @@ impl Fake {
         self.lock().identifies.clone()
     }
 
+    /// When each IDENTIFY arrived.
+    pub fn identified_at(&self) -> Vec<Instant> {
+        self.lock().identified_at.clone()
+    }
+
+    /// When the callback of interaction `id` arrived, for every interaction answered.
+    pub fn callback_times(&self) -> HashMap<u64, Instant> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with("/interactions/"))
+            .filter_map(|r| Some((r.path.split('/').nth(2)?.parse().ok()?, r.at)))
+            .collect()
+    }
+
+    /// How many requests the bot made so far.
+    pub fn request_count(&self) -> usize {
+        self.lock().requests.len()
+    }
+
     /// RESUME payloads received.
     pub fn resumes(&self) -> Vec<Value> {
         self.lock().resumes.clone()
@@ -448,6 +469,7 @@ async fn session(fake: Fake, mut socket: WebSocket) {
                         let (ready, s) = {
                             let mut i = fake.lock();
                             i.identifies.push(v["d"].clone());
+                            i.identified_at.push(Instant::now());
                             i.sessions += 1;
                             i.seq = 1;
                             (fixtures::ready(&format!("session-{}", i.sessions), &i.ws_url), i.seq)

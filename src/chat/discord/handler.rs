@@ -15,9 +15,9 @@ use serenity::all::{
     Event, EventHandler, GuildId, Interaction, Reaction, ReactionType, Ready, ResumedEvent, UserId,
 };
 use serenity::async_trait;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Past this, a command is deferred ("thinking…") so Discord's 3-second limit holds.
@@ -45,7 +45,9 @@ impl Handler {
     /// Answers a command within Discord's limit: if claiming its id and
     /// running it take longer than [`DEFER_AFTER`], it is deferred first.
     async fn command(&self, ctx: &Context, ci: CommandInteraction) {
-        let work = self.run_command(&ci);
+        let began = Instant::now();
+        let timing = Timing::default();
+        let work = self.run_command(&ci, &timing);
         tokio::pin!(work);
         let (reply, deferred) = match tokio::time::timeout(DEFER_AFTER, &mut work).await {
             Ok(r) => (r, false),
@@ -58,20 +60,35 @@ impl Handler {
         };
         // None: a duplicate, answered by the first delivery.
         let Some(reply) = reply else { return };
+        let answering = Instant::now();
         if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, deferred).await {
             tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
         }
+        let micros = |d: Duration| d.as_micros() as u64;
+        tracing::debug!(
+            interaction = %ci.id,
+            claim_us = timing.claim.load(Ordering::Relaxed),
+            queue_us = timing.queue.load(Ordering::Relaxed),
+            command_us = timing.command.load(Ordering::Relaxed),
+            respond_us = micros(answering.elapsed()),
+            total_us = micros(began.elapsed()),
+            deferred,
+            "interaction answered"
+        );
     }
 
     /// Claims the interaction id (None for a duplicate), then runs the command.
-    async fn run_command(&self, ci: &CommandInteraction) -> Option<Reply> {
+    async fn run_command(&self, ci: &CommandInteraction, timing: &Timing) -> Option<Reply> {
+        let began = Instant::now();
         let claimed = async {
             let mut conn = self.app.db.pool.acquire().await?;
             db::interactions::claim(&mut conn, &ci.id.get().to_string(), self.app.clock.now()).await
         }
         .await;
         match claimed {
-            Ok(true) => {}
+            Ok(true) => timing
+                .claim
+                .store(began.elapsed().as_micros() as u64, Ordering::Relaxed),
             Ok(false) => {
                 tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
                 return None;
@@ -94,14 +111,25 @@ impl Handler {
             )));
         };
         let (tx, rx) = oneshot::channel();
+        let sent = Instant::now();
         self.send(Work::Command {
             guild: guild.get().to_string(),
             who,
             cmd,
             reply: tx,
         });
+        let reply = rx.await;
+        let (queue, command) = match &reply {
+            Ok((_, picked, done)) => (picked.duration_since(sent), *done),
+            Err(_) => (sent.elapsed(), Duration::ZERO),
+        };
+        timing.queue.store(queue.as_micros() as u64, Ordering::Relaxed);
+        timing
+            .command
+            .store(command.as_micros() as u64, Ordering::Relaxed);
         Some(
-            rx.await
+            reply
+                .map(|(r, _, _)| r)
                 .unwrap_or_else(|_| Reply::Private(Outgoing::text(crate::render::internal_error()))),
         )
     }
@@ -182,6 +210,17 @@ impl Handler {
             ev,
         });
     }
+}
+
+/// Where an interaction's time went, in microseconds (logged at debug level).
+#[derive(Default)]
+struct Timing {
+    /// Recording the interaction id.
+    claim: AtomicU64,
+    /// Waiting for the application loop to pick the command up.
+    queue: AtomicU64,
+    /// Running the command.
+    command: AtomicU64,
 }
 
 /// A reactor's name and role ids: from the event's member, else the guild member endpoint.

@@ -32,8 +32,8 @@ pub enum Work {
         who: Invoker,
         /// What.
         cmd: Command,
-        /// Where the answer goes.
-        reply: oneshot::Sender<Reply>,
+        /// Where the answer goes, with when the command was picked up and how long it ran.
+        reply: oneshot::Sender<(Reply, std::time::Instant, Duration)>,
     },
     /// A reaction added or removed.
     Reaction {
@@ -129,9 +129,10 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
                     cmd,
                     reply,
                 } => {
+                    let picked = std::time::Instant::now();
                     let r = app.command(&guild, &who, cmd).await;
                     // The interaction may have gone; the record is saved either way.
-                    let _ = reply.send(r);
+                    let _ = reply.send((r, picked, picked.elapsed()));
                 }
                 Work::Reaction { guild, ev } => {
                     if let Err(e) = app.reaction(&guild, &ev).await {

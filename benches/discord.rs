@@ -1,0 +1,295 @@
+//! The Discord benchmark of issue 7: the real `release-desk run` binary
+//! (release build) against the fake Discord of `tests/fake_discord`,
+//! driven with `/rfc new` interactions at 100 per second for 30 seconds.
+//! It prints interaction→callback latency (p50/p99/max), the process's
+//! RSS (idle, under load, after load) from /proc/<pid>/status, and
+//! spawn→IDENTIFY on an existing database. It measures; it asserts
+//! nothing about timing.
+//!
+//! `cargo bench --bench discord` (env: `BENCH_RATE`, `BENCH_SECS`,
+//! `BENCH_RESTARTS` to change the load and the number of restarts).
+
+#[path = "../tests/fake_discord/mod.rs"]
+mod fake_discord;
+
+use fake_discord::bot::{Bot, GENERAL};
+use fake_discord::fixtures::{slash, Person};
+use fake_discord::{Fake, GUILD};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const EXE: &str = env!("CARGO_BIN_EXE_release-desk");
+/// Only warnings logged, as in production; with `BENCH_BREAKDOWN=1` the
+/// adapter's per-interaction timings too (claim, queue, command, respond).
+fn log_filter() -> &'static str {
+    if std::env::var_os("BENCH_BREAKDOWN").is_some() {
+        "warn,release_desk::chat::discord=debug"
+    } else {
+        "warn"
+    }
+}
+
+/// Percentiles of each timing the bot logged for the load's interactions.
+fn breakdown(log: &str, first_id: u64) -> Vec<(String, Duration, Duration)> {
+    let keys = ["claim_us", "queue_us", "command_us", "respond_us", "total_us"];
+    let mut values: Vec<Vec<Duration>> = vec![vec![]; keys.len()];
+    for line in log.lines().filter(|l| l.contains("interaction answered")) {
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{k}=")))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if field("interaction").is_none_or(|id| id < first_id) {
+            continue;
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(us) = field(k) {
+                values[i].push(Duration::from_micros(us));
+            }
+        }
+    }
+    keys.iter()
+        .zip(values)
+        .map(|(k, mut v)| {
+            v.sort();
+            (
+                k.trim_end_matches("_us").to_string(),
+                quantile(&v, 0.5),
+                quantile(&v, 0.99),
+            )
+        })
+        .collect()
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// VmRSS of `pid` in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The `q` quantile (nearest rank) of sorted durations.
+fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn rfc_new(id: u64, who: &Person) -> serde_json::Value {
+    slash(
+        id,
+        GENERAL,
+        who,
+        "rfc",
+        Some("new"),
+        &[
+            ("title", json!(format!("Benchmark change {id}"))),
+            ("type", json!("normal")),
+            ("risk", json!("low")),
+            ("impact", json!("None expected")),
+        ],
+    )
+}
+
+/// Sends `count` interactions at `rate` per second (open loop: on schedule
+/// whether or not earlier ones were answered); returns each id with its send time.
+async fn drive(fake: &Fake, who: &Person, first_id: u64, rate: u64, count: u64) -> Vec<(u64, Instant)> {
+    let start = Instant::now();
+    let period = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut sent = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let due = start + period * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let id = first_id + i;
+        // Built before the clock starts: the fixture is checked against serenity's type.
+        let payload = rfc_new(id, who);
+        let at = Instant::now();
+        fake.interaction(payload);
+        sent.push((id, at));
+    }
+    sent
+}
+
+/// Latencies of the answered interactions, sorted, and how many went unanswered.
+async fn latencies(fake: &Fake, sent: &[(u64, Instant)], wait: Duration) -> (Vec<Duration>, usize) {
+    let deadline = Instant::now() + wait;
+    loop {
+        let got = fake.callback_times();
+        let answered = sent.iter().filter(|(id, _)| got.contains_key(id)).count();
+        if answered == sent.len() || Instant::now() > deadline {
+            let mut lat: Vec<Duration> = sent
+                .iter()
+                .filter_map(|(id, at)| got.get(id).map(|t| t.saturating_duration_since(*at)))
+                .collect();
+            lat.sort();
+            return (lat, sent.len() - answered);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
+async fn main() {
+    // `cargo bench` passes `--bench`; a filter that is not ours means skip.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if args.iter().any(|a| !"discord".contains(a.as_str())) {
+        return;
+    }
+    let rate = env_or("BENCH_RATE", 100);
+    let secs = env_or("BENCH_SECS", 30);
+    let restarts = env_or("BENCH_RESTARTS", 5);
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("Discord benchmark: release-desk run ({EXE}) against the fake Discord, {cpus} CPU(s)");
+
+    // A fresh database; the bot connects, migrates, registers its commands.
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start_with(EXE, &fake, "", dir, GUILD, log_filter());
+    let pid = bot.child.id();
+    fake.ready().await;
+    let alice = Person::new(111, "alice", &[]);
+    fake.member(alice.id, &alice.name, &alice.roles);
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_fresh = rss_kib(pid).unwrap_or(0);
+
+    // Warm-up: 2 s at the same rate, not counted.
+    let warm = drive(&fake, &alice, 1_000_000, rate, rate * 2).await;
+    let (_, lost) = latencies(&fake, &warm, Duration::from_secs(30)).await;
+    assert_eq!(lost, 0, "warm-up interactions unanswered");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_warm = rss_kib(pid).unwrap_or(0);
+
+    // The load, with the RSS sampled every 100 ms meanwhile.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampling = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match rss_kib(pid) {
+                    Some(k) => samples.push(k),
+                    None => break,
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            samples
+        })
+    };
+    let began = Instant::now();
+    let sent = drive(&fake, &alice, 2_000_000, rate, rate * secs).await;
+    let drive_time = began.elapsed();
+    let (lat, lost) = latencies(&fake, &sent, Duration::from_secs(60)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampling.await.unwrap();
+    let peak = samples.iter().copied().max().unwrap_or(0);
+    let load_median = {
+        let mut s = samples.clone();
+        s.sort();
+        s.get(s.len() / 2).copied().unwrap_or(0)
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle_after = rss_kib(pid).unwrap_or(0);
+    let deferred = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/callback") && r.body["type"] == 5)
+        .count();
+    let records = {
+        let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
+            .await
+            .unwrap();
+        let mut conn = db.pool.acquire().await.unwrap();
+        release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
+            .await
+            .unwrap()
+            .len()
+    };
+    let timings = breakdown(&bot.log(), 2_000_000);
+    let dir = bot.stop();
+
+    println!();
+    println!(
+        "load: {} x /rfc new at {rate}/s for {secs} s (sent in {:.2} s), after {} warm-up",
+        sent.len(),
+        drive_time.as_secs_f64(),
+        warm.len()
+    );
+    println!(
+        "interaction→callback: p50 {}  p90 {}  p99 {}  max {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored)",
+        ms(quantile(&lat, 0.50)),
+        ms(quantile(&lat, 0.90)),
+        ms(quantile(&lat, 0.99)),
+        ms(lat.last().copied().unwrap_or_default()),
+        lat.len(),
+        lost,
+        deferred,
+        records
+    );
+    if std::env::var_os("BENCH_BREAKDOWN").is_some() {
+        let parts: Vec<String> = timings
+            .iter()
+            .map(|(k, p50, p99)| format!("{k} {} / {}", ms(*p50), ms(*p99)))
+            .collect();
+        println!("inside the bot (p50 / p99): {}", parts.join("  "));
+    }
+    println!(
+        "RSS: idle after start {}  idle after warm-up {}  under load median {} / peak {}  idle after load {}",
+        mib(idle_fresh),
+        mib(idle_warm),
+        mib(load_median),
+        mib(peak),
+        mib(idle_after)
+    );
+
+    // Spawn → IDENTIFY on the existing database (now holding the RFCs above).
+    let mut dir = dir;
+    let mut times = Vec::new();
+    let mut ready_times = Vec::new();
+    for _ in 0..restarts {
+        let fake = Fake::start().await;
+        let bot = Bot::start_with(EXE, &fake, "", dir, GUILD, log_filter());
+        let spawned = bot.spawned_at;
+        fake.ready().await;
+        let identified = fake.identified_at()[0];
+        times.push(identified.saturating_duration_since(spawned));
+        let registered = fake
+            .find("PUT", "/applications/")
+            .first()
+            .map(|r| r.at.saturating_duration_since(spawned))
+            .unwrap_or_default();
+        ready_times.push(registered);
+        dir = bot.stop();
+    }
+    times.sort();
+    ready_times.sort();
+    println!(
+        "spawn→IDENTIFY on an existing database ({} restarts): median {}  min {}  max {}  (spawn→commands registered: median {})",
+        times.len(),
+        ms(quantile(&times, 0.5)),
+        ms(times.first().copied().unwrap_or_default()),
+        ms(times.last().copied().unwrap_or_default()),
+        ms(quantile(&ready_times, 0.5)),
+    );
+    println!();
+    println!("targets: p50 ≤ 2 ms, p99 ≤ 5 ms, idle RSS ≤ 20 MiB, spawn→IDENTIFY ≤ 100 ms");
+}
