@@ -690,4 +690,5 @@ pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
 
 pub mod calendar;
 pub mod deploy;
+pub mod refusal;
 pub mod report;

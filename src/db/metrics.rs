@@ -17,8 +17,9 @@ pub struct Period {
 
 /// An incident counts for a release when it was opened within
 /// `attribution_days` of one of the release's deployments starting.
-const ATTRIBUTABLE: &str = "EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
-    AND d.started_at <= i.opened_at AND i.opened_at < strftime('%Y-%m-%dT%H:%M:%fZ', d.started_at, '+' || ?3 || ' days'))";
+const ATTRIBUTABLE: &str =
+    "EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
+    AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3)";
 
 /// Deployments to a release's last (production) environment that finished in the period.
 const PROD_FINISHED: &str = "FROM deployments d JOIN releases r ON r.id = d.release_id
@@ -75,7 +76,7 @@ pub async fn measures(
                                                    WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
             EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
                     AND i.opened_at >= d.started_at
-                    AND i.opened_at < strftime('%Y-%m-%dT%H:%M:%fZ', d.started_at, '+' || ?3 || ' days')) AS caused
+                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused
          {PROD_FINISHED}"
     ))
     .bind(&from)

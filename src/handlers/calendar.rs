@@ -77,10 +77,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
     let mut tx = ctx.db.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     if !release.lifecycle.state.can_schedule() {
-        return refuse(format!(
-            "{id} is in state {}: it can no longer be rescheduled.",
-            release.lifecycle.state
-        ));
+        return refuse(render::refusal::cannot_reschedule(id, &release.lifecycle.state));
     }
     let cal = load(&mut tx, ctx.config, ctx.guild, ctx.now).await?;
     let env = last_env(&release).to_string();
@@ -105,7 +102,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         }
         ScheduleAt::At(t) => {
             if t < ctx.now {
-                return refuse(format!("{} is in the past.", render::when(t, tz)));
+                return refuse(render::refusal::in_the_past(t, tz));
             }
             (cal.check_at(&env, t).map_err(cal_err)?, vec![])
         }
@@ -115,7 +112,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         .as_ref()
         .is_some_and(|b| b.window == opening.window && b.start == opening.start)
     {
-        return refuse(format!("{id} is already scheduled into that opening."));
+        return refuse(render::refusal::already_scheduled(id));
     }
     let before = release
         .booking

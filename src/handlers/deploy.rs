@@ -26,13 +26,7 @@ fn env_of<'r>(release: &'r Release, env: &str) -> Result<&'r String, Failure> {
         .environments
         .iter()
         .find(|e| e.eq_ignore_ascii_case(env))
-        .ok_or_else(|| {
-            Failure::User(format!(
-                "{} does not target {env}; its environments are {}.",
-                release.rid(),
-                release.environments.join(", ")
-            ))
-        })
+        .ok_or_else(|| Failure::User(render::refusal::not_a_target(release, env)))
 }
 
 /// `/deploy plan`: steps (default from config) and risks for the environment the release is at.
@@ -153,21 +147,17 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
                     crate::domain::calendar::CalendarError::NoWindowFor { env }
                 }
             };
-            return refuse(format!(
-                "{id} cannot start deploying to {env} now: {}",
-                render::calendar::error(&e, tz)
+            return refuse(render::refusal::gate_closed(
+                id,
+                &env,
+                &render::calendar::error(&e, tz),
             ));
         }
     }
     if let Some(holder) = db::deployments::lock(&mut tx, ctx.guild, &env, d.row, ctx.now).await? {
         let other = db::deployments::by_row(&mut tx, holder).await?;
         let other_release = db::releases::by_row(&mut tx, other.release_row).await?;
-        return refuse(format!(
-            "{env} is locked: {} {} is deploying there (since {}). One deployment per environment at a time.",
-            other_release.rid(),
-            other_release.name,
-            other.started_at.map(|t| render::when(t, tz)).unwrap_or_default()
-        ));
+        return refuse(render::refusal::env_locked(&env, &other_release, &other, tz));
     }
     d.started_by = Some(who.actor.name.clone());
     d.started_at = Some(ctx.now);
@@ -241,7 +231,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
 async fn running(tx: &mut Tx, release: &Release, env: &str) -> Result<Deployment, Failure> {
     match db::deployments::latest(tx, release.row, env).await? {
         Some(d) if d.started_at.is_some() && d.outcome.is_none() => Ok(d),
-        _ => refuse(format!("{} has no deployment running in {env}.", release.rid())),
+        _ => refuse(render::refusal::nothing_running(release, env)),
     }
 }
 
@@ -600,7 +590,7 @@ pub async fn audit_record(
     let release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     if release.baseline_hash.is_none() {
-        return refuse(format!("{id} has no baseline to audit against."));
+        return refuse(render::refusal::no_baseline_to_audit(id));
     }
     let items = db::packages::items(&mut tx, release.row).await?;
     let discrepancies = package::audit(&items, &found);

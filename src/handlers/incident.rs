@@ -32,22 +32,13 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
         .map(|d| d.env)
         .collect();
     let Some(last) = deployed.last().cloned() else {
-        return refuse(format!(
-            "{} has not been deployed anywhere yet: incidents are attributed to deployed releases.",
-            release.rid()
-        ));
+        return refuse(crate::render::refusal::never_deployed(&release));
     };
     let env = match n.env {
         None => last,
         Some(e) => match deployed.iter().find(|d| d.eq_ignore_ascii_case(&e)) {
             Some(d) => d.clone(),
-            None => {
-                return refuse(format!(
-                    "{} has not been deployed to {e}; it was deployed to {}.",
-                    release.rid(),
-                    deployed.join(", ")
-                ))
-            }
+            None => return refuse(crate::render::refusal::not_deployed_to(&release, &e, &deployed)),
         },
     };
     let number = db::sequences::next(&mut tx, ctx.guild, RecordKind::Incident.sequence()).await?;
@@ -103,7 +94,7 @@ pub async fn resolve(
         return refuse(crate::render::not_found(id));
     };
     if i.resolved_at.is_some() {
-        return refuse(format!("{id} is already resolved."));
+        return refuse(crate::render::refusal::already_resolved(id));
     }
     db::incidents::resolve(&mut tx, i.row, &who.actor.id, effort, notes.as_deref(), ctx.now).await?;
     audit(

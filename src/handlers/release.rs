@@ -29,10 +29,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
         match db::rfcs::get(&mut tx, ctx.guild, id.n).await? {
             None => return refuse(render::not_found(*id)),
             Some(r) if !r.status.can_join_release() => {
-                return refuse(format!(
-                    "{id} is {} — only open RFCs can go into a new release.",
-                    r.status
-                ))
+                return refuse(render::refusal::rfc_not_open(*id, r.status))
             }
             Some(r) => rfcs.push(r),
         }

@@ -50,7 +50,7 @@ pub async fn metrics(ctx: Ctx<'_>, from: Option<NaiveDate>, to: Option<NaiveDate
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - Duration::days(29));
     if from > to {
-        return refuse(format!("The period starts ({from}) after it ends ({to})."));
+        return refuse(render::refusal::period_backwards(from, to));
     }
     let report = build(ctx.db, ctx.config, from, to).await?;
     Ok(Reply::Private(render::report::metrics(&report)))

@@ -83,23 +83,17 @@ pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<
         return refuse(render::not_found(id));
     };
     if rfc.requester != who.actor.id && !who.actor.roles.contains(&Role::ReleaseManager) {
-        return refuse(format!(
-            "Only the requester of {id} ({}) or a release manager can withdraw it.",
-            rfc.requester_name
-        ));
+        return refuse(render::refusal::not_your_rfc(id, &rfc.requester_name));
     }
     if rfc.status == RfcStatus::Withdrawn {
-        return refuse(format!("{id} is already withdrawn."));
+        return refuse(render::refusal::already_withdrawn(id));
     }
     if rfc.status != RfcStatus::Open {
         let releases = db::rfcs::releases_of(&mut tx, rfc.row).await?;
-        let rel = releases
-            .last()
-            .map(|n| format!(" (in {})", RecordId::release(*n)))
-            .unwrap_or_default();
-        return refuse(format!(
-            "{id} is {}{rel} and cannot be withdrawn; only open RFCs can. Cancel the release first if it must go.",
-            rfc.status
+        return refuse(render::refusal::rfc_in_use(
+            id,
+            rfc.status,
+            releases.last().copied(),
         ));
     }
     db::rfcs::set_status(&mut tx, rfc.row, RfcStatus::Withdrawn).await?;
