@@ -5,7 +5,15 @@ use sqlx::SqliteConnection;
 
 /// Claims `id`: true the first time, false for a duplicate. Ids older than
 /// a day are forgotten (Discord's interaction tokens last 15 minutes).
-pub async fn claim(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+/// One write transaction, queued with the bot's other writes.
+pub async fn claim(db: &super::Db, id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let claimed = claim_in(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+async fn claim_in(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let done = sqlx::query("INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2)")
         .bind(id)
         .bind(super::ts(now))

@@ -73,14 +73,42 @@ impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
     }
 }
 
-/// A write transaction.
-pub type Tx = Transaction<'static, Sqlite>;
+/// A write transaction. It holds this process's turn to write, so writers
+/// queue here instead of in SQLite's busy handler, which sleeps for up to
+/// tens of milliseconds each time it finds the lock taken.
+pub struct Tx {
+    inner: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Tx {
+    /// Commits, and gives the turn to the next writer.
+    pub async fn commit(self) -> anyhow::Result<()> {
+        self.inner.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
 
 /// The database.
 #[derive(Debug, Clone)]
 pub struct Db {
     /// The connection pool.
     pub pool: SqlitePool,
+    /// One writer at a time in this process (other processes wait in SQLite's busy handler).
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Stores a time so that text order is time order.
@@ -131,11 +159,16 @@ impl Db {
             .await
             .context("loading migrations")?;
         migrator.run(&pool).await.context("running migrations")?;
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            writer: Default::default(),
+        })
     }
 
     /// Starts a write transaction that holds the write lock from its first statement.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let turn = self.writer.clone().lock_owned().await;
+        let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx { inner, _turn: turn })
     }
 }

@@ -81,8 +81,7 @@ impl Handler {
     async fn run_command(&self, ci: &CommandInteraction, timing: &Timing) -> Option<Reply> {
         let began = Instant::now();
         let claimed = async {
-            let mut conn = self.app.db.pool.acquire().await?;
-            db::interactions::claim(&mut conn, &ci.id.get().to_string(), self.app.clock.now()).await
+            db::interactions::claim(&self.app.db, &ci.id.get().to_string(), self.app.clock.now()).await
         }
         .await;
         match claimed {
