@@ -1,0 +1,234 @@
+//! Console throughput against the raw SQLite transaction rate, start-up time,
+//! idle memory, and the scheduler over a simulated year.
+//! Run: `cargo bench --bench console` (release build; prints its figures).
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+fn binary() -> PathBuf {
+    // The release binary, built next to this bench.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("release-desk");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release ({})",
+        bin.display()
+    );
+    bin
+}
+
+fn run_console(db: &Path, config: &Path, script: &str, start: &str) -> Duration {
+    let t = Instant::now();
+    let mut child = Command::new(binary())
+        .args(["console", "--db"])
+        .arg(db)
+        .args(["--start", start, "--config"])
+        .arg(config)
+        .env_remove("DISCORD_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    t.elapsed()
+}
+
+fn lifecycle_script(releases: usize) -> (String, usize) {
+    let mut s = String::new();
+    let mut commands = 0;
+    for i in 1..=releases {
+        s.push_str(&format!(
+            ":as rita\n/rfc new title:\"Change {i}\" type:normal risk:low impact:none\n\
+             :as rm release_manager,build_manager,change_manager\n/release new name:\"Release {i}\" version:1.0.{i} rfcs:RFC-{i}\n\
+             /release plan id:REL-{i} backout:b acceptance:a\n/release submit id:REL-{i}\n:as c1 cab_member\n:react last:#cab ✅\n\
+             :as rm release_manager,build_manager,change_manager\n/release prepare id:REL-{i} validation:v\n\
+             /package add release:REL-{i} item:api version:1.0.{i}\n/package baseline release:REL-{i}\n/release build id:REL-{i}\n\
+             /release test id:REL-{i} result:pass\n/release authorize id:REL-{i} decision:approve\n"
+        ));
+        commands += 11;
+    }
+    (s, commands)
+}
+
+async fn raw_sqlite_rate(path: &Path, n: usize) -> f64 {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .unwrap()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let t = Instant::now();
+    for i in 0..n {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        sqlx::query("INSERT INTO t (v) VALUES (?)")
+            .bind(format!("row {i}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bench.toml");
+    std::fs::write(
+        &config,
+        "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nwindows = []\n",
+    )
+    .unwrap();
+
+    // 1. Console throughput: 10,000 commands through the real console loop on a file database.
+    let releases: usize = std::env::var("BENCH_RELEASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(910);
+    let (script, commands) = lifecycle_script(releases);
+    let db = dir.path().join("console.sqlite");
+    let took = run_console(&db, &config, &script, "2026-12-01T09:00:00Z");
+    let console_rate = commands as f64 / took.as_secs_f64();
+    let raw_rate = raw_sqlite_rate(&dir.path().join("raw.sqlite"), 10_000).await;
+    println!(
+        "console: {commands} commands in {:.2} s = {console_rate:.0} commands/s",
+        took.as_secs_f64()
+    );
+    println!("raw SQLite (one-row BEGIN IMMEDIATE transactions, same pragmas): {raw_rate:.0} tx/s");
+    println!("ratio console/raw: {:.3}", console_rate / raw_rate);
+
+    // 2. Start-up to ready on the existing database (migrations checked, catch-up done, input ends).
+    let mut starts = Vec::new();
+    for _ in 0..15 {
+        starts.push(run_console(&db, &config, "", "2026-12-20T09:00:00Z"));
+    }
+    println!(
+        "start-up to ready and exit on an existing database ({} releases): median {:.1} ms",
+        releases,
+        median(starts).as_secs_f64() * 1000.0
+    );
+
+    // 3. Idle RSS of the console waiting for input.
+    let mut child = Command::new(binary())
+        .args(["console", "--db"])
+        .arg(&db)
+        .args(["--config"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    println!(
+        "idle RSS of the console: {:.1} MiB",
+        rss_kib(child.id()) as f64 / 1024.0
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // 4. The scheduler over a simulated year: 7 daily windows, 4 announcements each opening.
+    let year = dir.path().join("year.toml");
+    let mut cfg = String::from("[calendar]\nannounce_before = [\"24h\", \"1h\"]\n");
+    for w in 0..7 {
+        cfg.push_str(&format!(
+            "[[calendar.windows]]\nname = \"w{w}\"\ncron = \"0 {} {} * * *\"\nduration = \"2h\"\nenvironments = [\"prod\"]\n",
+            w * 7,
+            w * 3
+        ));
+    }
+    std::fs::write(&year, cfg).unwrap();
+    let ydb = dir.path().join("year.sqlite");
+    let steps: String = (0..(365 * 24 / 7)).map(|_| ":advance 7h\n").collect();
+    let took = run_console(&ydb, &year, &steps, "2026-01-01T00:00:00Z");
+    let db = release_desk::db::Db::open(ydb.to_str().unwrap()).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = db.pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    let ran = count("SELECT COUNT(*) FROM jobs WHERE kind = 'window' AND done_at IS NOT NULL").await;
+    let announced = count("SELECT COUNT(*) FROM bot_messages WHERE purpose = 'announcement'").await;
+    let delivered = count("SELECT COUNT(*) FROM outbox o JOIN bot_messages m ON m.id = o.message_id WHERE m.purpose = 'announcement' AND o.delivered_at IS NOT NULL").await;
+    let last = count("SELECT CAST(strftime('%s', MAX(done_at)) AS INTEGER) FROM jobs").await;
+    let missed = count(
+        "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND due_at <= (SELECT MAX(done_at) FROM jobs)",
+    )
+    .await;
+    let late = count("SELECT COUNT(*) FROM jobs WHERE done_at < due_at").await;
+    // What should have run, from the calendar itself: every phase due between the start and the last step.
+    let cfg = release_desk::config::Config::load(Some(&year)).unwrap();
+    let cal = release_desk::domain::calendar::Calendar {
+        tz: cfg.timezone,
+        windows: cfg
+            .windows
+            .iter()
+            .map(|w| release_desk::domain::calendar::Window {
+                name: w.name.clone(),
+                schedule: w.schedule.clone(),
+                duration: w.duration,
+                environments: w.environments.clone(),
+            })
+            .collect(),
+        freezes: vec![],
+    };
+    let start: chrono::DateTime<chrono::Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
+    let end = start + chrono::Duration::hours(7 * (365 * 24 / 7) as i64);
+    let mut expected = 0;
+    for o in cal.openings(start - chrono::Duration::days(2), end + chrono::Duration::days(2)) {
+        for due in [
+            o.start - chrono::Duration::hours(24),
+            o.start - chrono::Duration::hours(1),
+            o.start,
+            o.end,
+        ] {
+            if due >= start && due <= end {
+                expected += 1;
+            }
+        }
+    }
+    println!(
+        "scheduler: expected {expected} window jobs from the calendar, ran {ran}: {}",
+        if expected == ran {
+            "none missed, none extra"
+        } else {
+            "MISMATCH"
+        }
+    );
+    println!(
+        "scheduler: {ran} window jobs materialised and run over a simulated year in {:.2} s; {announced} announcements, {delivered} delivered; \
+         misses {missed}, runs before due {late}, duplicates {} (last run at unix {last})",
+        took.as_secs_f64(),
+        announced - ran
+    );
+}

@@ -1,0 +1,165 @@
+//! The metrics report over a large history: 10,000 releases and 100,000
+//! incidents. Run: `cargo bench --bench report` (prints its figures).
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use release_desk::config::Config;
+use release_desk::db::{ts, Db};
+use std::time::Instant;
+
+/// A small deterministic generator.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let releases: i64 = std::env::var("BENCH_RELEASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let incidents: i64 = std::env::var("BENCH_INCIDENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    // BENCH_DB keeps the generated database at that path, for a closer look.
+    let path = std::env::var("BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("report.sqlite"));
+    let db = Db::open(path.to_str().unwrap()).await.unwrap();
+    let mut rng = Lcg(42);
+    let year = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let t = Instant::now();
+    let mut tx = db.begin().await.unwrap();
+    let defects = [
+        "code",
+        "configuration",
+        "data",
+        "infrastructure",
+        "documentation",
+        "process",
+        "other",
+    ];
+    for r in 1..=releases {
+        let opened = year + Duration::minutes(rng.next(365 * 24 * 60) as i64);
+        let verified = opened + Duration::hours(24 + rng.next(24 * 20) as i64);
+        let outcome = if rng.next(10) == 0 {
+            "backed-out"
+        } else {
+            "verified"
+        };
+        for sql in [
+            format!(
+                "INSERT INTO rfcs (id, guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at)
+                 VALUES ({r}, 'g', {r}, 't', 'normal', 'low', 'i', 'u', 'u', 'implemented', '{}')",
+                ts(opened)
+            ),
+            format!(
+                "INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, closure, manager, manager_name,
+                   window_name, window_start, window_end, created_at, updated_at)
+                 VALUES ({r}, 'g', {r}, 'R', '1.0.0', 0, '[\"staging\",\"prod\"]', 'closed', 'completed', 'm', 'm', 'weekly', '{}', '{}', '{}', '{}')",
+                ts(verified - Duration::hours(2)),
+                ts(verified + Duration::hours(2)),
+                ts(opened),
+                ts(opened)
+            ),
+            format!("INSERT INTO release_rfcs (release_id, rfc_id) VALUES ({r}, {r})"),
+            format!(
+                "INSERT INTO package_items (release_id, name, kind, version, change) VALUES ({r}, 'api', 'software', '1.0.0', 'changed'), ({r}, 'db', 'software', '1.0.0', 'new')"
+            ),
+            format!(
+                "INSERT INTO deployments (release_id, env, attempt, steps, planned_by, planned_at, started_by, started_at, finished_at, outcome)
+                 VALUES ({r}, 'prod', 1, '[]', 'd', '{}', 'd', '{}', '{}', '{outcome}')",
+                ts(verified - Duration::hours(3)),
+                ts(verified - Duration::hours(1)),
+                ts(verified)
+            ),
+        ] {
+            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+        }
+    }
+    for i in 1..=incidents {
+        let r = 1 + rng.next(releases as u64) as i64;
+        let opened_hours = rng.next(24 * 80) as i64;
+        let defect = defects[rng.next(defects.len() as u64) as usize];
+        let sev = 1 + rng.next(4);
+        // Opened after the release's deployment: read its time back.
+        let started: String = sqlx::query_scalar("SELECT started_at FROM deployments WHERE release_id = ?")
+            .bind(r)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        let start = release_desk::db::parse_ts(&started).unwrap();
+        let opened = start + Duration::hours(opened_hours + 1);
+        let resolved = opened + Duration::minutes(30 + rng.next(600) as i64);
+        sqlx::query(
+            "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by, resolved_at, effort_hours)
+             VALUES ('g', ?, ?, 'prod', ?, ?, 't', 'e', ?, 'e', ?, ?)",
+        )
+        .bind(i)
+        .bind(r)
+        .bind(sev as i64)
+        .bind(defect)
+        .bind(ts(opened))
+        .bind(ts(resolved))
+        .bind(rng.next(80) as f64 / 10.0)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    println!(
+        "generated {releases} releases and {incidents} incidents in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    sqlx::query("ANALYZE").execute(&db.pool).await.unwrap();
+    let config = Config::defaults();
+    for (label, from, to) in [
+        (
+            "a year",
+            NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        ),
+        (
+            "30 days",
+            NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut last = None;
+        for _ in 0..5 {
+            let t = Instant::now();
+            last = Some(
+                release_desk::handlers::report::build(&db, &config, from, to)
+                    .await
+                    .unwrap(),
+            );
+            times.push(t.elapsed());
+        }
+        times.sort();
+        let r = last.unwrap();
+        println!(
+            "report over {label} ({from} – {to}): median {:.1} ms, best {:.1} ms (with the previous period for trends); {} incidents, {} verified, lead time {:?} h",
+            times[2].as_secs_f64() * 1000.0,
+            times[0].as_secs_f64() * 1000.0,
+            r.measures.incidents_by_defect.values().sum::<i64>(),
+            r.measures.actual,
+            r.measures.lead_time_hours
+        );
+        let t = Instant::now();
+        let png = release_desk::render::report::chart(&r).unwrap();
+        println!(
+            "chart for {label}: {:.1} ms, {} bytes",
+            t.elapsed().as_secs_f64() * 1000.0,
+            png.len()
+        );
+    }
+}
