@@ -138,6 +138,35 @@ impl Db {
     /// Opens the database with the migrations up to `version` only (tests
     /// of migrations in sequence against sample data use this).
     pub async fn open_at(url: &str, version: i64) -> anyhow::Result<Db> {
+        Self::connect(url, version, true).await
+    }
+
+    /// Opens the database for a long-running service: SQLite's automatic
+    /// checkpoints are off, so no command pays for one (with its fsync) in
+    /// its commit; the service calls [`Db::checkpoint`] on its own schedule.
+    pub async fn open_service(url: &str) -> anyhow::Result<Db> {
+        Self::connect(url, i64::MAX, false).await
+    }
+
+    /// Copies the write-ahead log into the database without blocking readers
+    /// or writers (a passive checkpoint).
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Copies the whole write-ahead log into the database and empties it
+    /// (waits for readers and writers; for shutdown).
+    pub async fn checkpoint_truncate(&self) -> anyhow::Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn connect(url: &str, version: i64, auto_checkpoint: bool) -> anyhow::Result<Db> {
         let url = if url.starts_with("sqlite:") {
             url.to_string()
         } else {
@@ -149,9 +178,15 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("wal_autocheckpoint", if auto_checkpoint { "1000" } else { "0" })
+            // After a checkpoint resets the log, its file shrinks back to this size.
+            .pragma("journal_size_limit", "8388608");
+        // A local file needs no liveness ping before each use; that ping was a
+        // round trip to the connection's worker thread on every acquire.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .with_context(|| format!("opening {url}"))?;

@@ -71,8 +71,9 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
     let chat = Arc::new(DiscordChat::new(client.http.clone(), shared));
     let shards = client.shard_manager.clone();
     let gateway = tokio::spawn(async move { client.start().await });
+    let db = app.db.clone();
     let local = tokio::task::LocalSet::new();
-    local
+    let result = local
         .run_until(async move {
             tokio::task::spawn_local(serve(app, chat, rx));
             tokio::select! {
@@ -88,7 +89,12 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
                 }
             }
         })
-        .await
+        .await;
+    // Leave an empty write-ahead log, so the next start need not read it.
+    if let Err(e) = db.checkpoint_truncate().await {
+        tracing::warn!(error = format!("{e:#}"), "final checkpoint failed");
+    }
+    result
 }
 
 async fn shutdown_signal() {
@@ -149,12 +155,23 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
     }
 }
 
-/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken.
+/// How often the write-ahead log is checkpointed (the database is opened
+/// with automatic checkpoints off, so commands never wait for one).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken; checkpoints now and then.
 async fn worker(app: App, chat: Arc<DiscordChat>, wake: Rc<Notify>) {
+    let mut checkpointed = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(TICK) => {}
+        }
+        if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+            checkpointed = std::time::Instant::now();
+            if let Err(e) = app.db.checkpoint().await {
+                tracing::warn!(error = format!("{e:#}"), "checkpoint failed; retried later");
+            }
         }
         if let Err(e) = app.settle(&*chat, EDIT_INTERVAL).await {
             tracing::warn!(
