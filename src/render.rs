@@ -280,22 +280,30 @@ pub fn release_show(r: &Release, rfcs: &[Rfc], history: &[AuditEntry], tz: Tz) -
         s.push_str(&format!("\n  early life support until {}", show_time(*until, tz)));
     }
     s.push_str("\n  history:");
-    for e in history {
-        let change = match (&e.before, &e.after) {
-            (Some(b), Some(a)) => format!(": {b} → {a}"),
-            (None, Some(a)) => format!(": {a}"),
-            _ => String::new(),
-        };
-        s.push_str(&format!(
-            "\n    {} {} {}{change}",
-            show_time(e.at, tz),
-            e.actor_name,
-            e.action
-        ));
-    }
+    s.push_str(&history_lines(history, tz));
     s.push('\n');
     s.push_str(&next_line(&r.lifecycle.state));
     Outgoing::text(s).accent(r.lifecycle.state.key())
+}
+
+/// Audit entries, one indented line each: when, who, what, before → after.
+pub fn history_lines(history: &[AuditEntry], tz: Tz) -> String {
+    history
+        .iter()
+        .map(|e| {
+            let change = match (&e.before, &e.after) {
+                (Some(b), Some(a)) => format!(": {b} → {a}"),
+                (None, Some(a)) => format!(": {a}"),
+                _ => String::new(),
+            };
+            format!(
+                "\n    {} {} {}{change}",
+                show_time(e.at, tz),
+                e.actor_name,
+                e.action
+            )
+        })
+        .collect()
 }
 
 /// A list of releases.

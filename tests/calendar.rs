@@ -12,24 +12,7 @@ fn config() -> PathBuf {
 }
 
 fn run(script: &str, db: &std::path::Path, start: &str) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
-        .args(["console", "--db"])
-        .arg(db)
-        .args(["--start", start, "--config"])
-        .arg(config())
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    common::console_run_with(script, db, Some(&config()), start)
 }
 
 /// Announcements by window opening: `weekly-prod Thu 3 Dec 2026 22:00` → phases seen.

@@ -1,9 +1,10 @@
 //! `/package`: the release package and its baseline.
 
 use super::{audit, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
-use crate::db;
+use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, may_change, Item, PackageError};
+use crate::domain::records::{Actor, Release};
 use crate::render;
 
 fn refused(id: RecordId, e: PackageError) -> Failure {
@@ -12,6 +13,32 @@ fn refused(id: RecordId, e: PackageError) -> Failure {
 
 fn describe(i: &Item) -> String {
     format!("{} {} ({}, {})", i.name, i.version, i.kind, i.change)
+}
+
+/// A changed package no longer matches its baseline: drop it (audited).
+/// Returns whether there was one.
+async fn clear_baseline(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+) -> anyhow::Result<bool> {
+    if release.baseline_hash.take().is_none() {
+        return Ok(false);
+    }
+    release.updated_at = ctx.now;
+    db::releases::save(tx, release).await?;
+    audit(
+        tx,
+        ctx,
+        actor,
+        release.rid(),
+        "package.baseline-cleared",
+        None,
+        None,
+    )
+    .await?;
+    Ok(true)
 }
 
 /// `/package add`: adds or replaces an item; after a failed test this clears the old baseline.
@@ -29,21 +56,7 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         .into_iter()
         .find(|i| i.name.eq_ignore_ascii_case(&item.name));
     db::packages::upsert(&mut tx, release.row, &item).await?;
-    let cleared = release.baseline_hash.take().is_some();
-    if cleared {
-        release.updated_at = ctx.now;
-        db::releases::save(&mut tx, &release).await?;
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            id,
-            "package.baseline-cleared",
-            None,
-            None,
-        )
-        .await?;
-    }
+    let cleared = clear_baseline(&mut tx, ctx, &who.actor, &mut release).await?;
     audit(
         &mut tx,
         ctx,
@@ -83,21 +96,7 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         return Err(refused(id, PackageError::UnknownItem { item: name }));
     };
     db::packages::remove(&mut tx, release.row, &before.name).await?;
-    let cleared = release.baseline_hash.take().is_some();
-    if cleared {
-        release.updated_at = ctx.now;
-        db::releases::save(&mut tx, &release).await?;
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            id,
-            "package.baseline-cleared",
-            None,
-            None,
-        )
-        .await?;
-    }
+    let cleared = clear_baseline(&mut tx, ctx, &who.actor, &mut release).await?;
     audit(
         &mut tx,
         ctx,

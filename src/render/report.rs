@@ -3,7 +3,6 @@
 use crate::chat::{Attachment, Outgoing};
 use crate::domain::metrics::{Report, Week};
 use crate::domain::records::{AuditEntry, Deployment, Incident, Release};
-use crate::domain::timefmt::show_time;
 use chrono_tz::Tz;
 use plotters::prelude::*;
 use std::sync::Once;
@@ -344,18 +343,6 @@ pub fn release(
         csat.1
     );
     s.push_str("\n  timeline:");
-    for e in history {
-        let change = match (&e.before, &e.after) {
-            (Some(b), Some(a)) => format!(": {b} → {a}"),
-            (None, Some(a)) => format!(": {a}"),
-            _ => String::new(),
-        };
-        s.push_str(&format!(
-            "\n    {} {} {}{change}",
-            show_time(e.at, tz),
-            e.actor_name,
-            e.action
-        ));
-    }
+    s.push_str(&super::history_lines(history, tz));
     Outgoing::text(s)
 }

@@ -3,7 +3,7 @@
 
 use release_desk::app::App;
 use release_desk::chat::console::{self, ConsoleChat};
-use release_desk::chat::{Chat, Outgoing};
+use release_desk::chat::Chat;
 use release_desk::clock::ManualClock;
 use release_desk::config::Config;
 use release_desk::db::Db;
@@ -159,14 +159,19 @@ pub async fn snapshot(db: &Db) -> String {
     out
 }
 
-/// Runs the real binary's console over `script`.
+/// Runs the real binary's console over `script`, without release windows.
 pub fn console_run(script: &str, db: &Path, start: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
-        .args(["console", "--db"])
-        .arg(db)
-        .args(["--start", start])
-        .arg("--config")
-        .arg(no_windows_path())
+    console_run_with(script, db, Some(&no_windows_path()), start)
+}
+
+/// Runs the real binary's console over `script` with a configuration file (or the defaults).
+pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &str) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_release-desk"));
+    cmd.args(["console", "--db"]).arg(db).args(["--start", start]);
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    let mut child = cmd
         .env_remove("DISCORD_TOKEN")
         .env_remove("DATABASE_URL")
         .env_remove("RELEASE_DESK_CONFIG")
@@ -177,11 +182,11 @@ pub fn console_run(script: &str, db: &Path, start: &str) -> String {
         .unwrap();
     child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "console exited with {}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// A plain message body.
-pub fn text(s: &str) -> Outgoing {
-    Outgoing::text(s)
 }
