@@ -9,7 +9,6 @@ use crate::domain::release::{Refusal, ReleaseState};
 use crate::domain::roles::{Role, Roles};
 use crate::domain::tally::{Ignored, Outcome, Tally};
 use crate::domain::timefmt::show_time;
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 fn roles_list(held: &Roles) -> String {
@@ -658,9 +657,16 @@ pub fn requester_decision(r: &Release, rfc: &Rfc, o: &Outcome, emergency: bool) 
     })
 }
 
-/// A poll withdrawn with its release.
-pub fn poll_cancelled_note() -> &'static str {
-    "cancelled with the release"
+/// The poll message once its release is cancelled.
+pub fn poll_cancelled(r: &Release, emergency: bool) -> Outgoing {
+    let board = if emergency { "ECAB" } else { "CAB" };
+    Outgoing::text(format!(
+        "{board} vote — {} {} ({}) — CLOSED: cancelled with the release",
+        r.rid(),
+        r.name,
+        r.version
+    ))
+    .accent("closed")
 }
 
 /// Subscribed.
@@ -689,11 +695,6 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
     } else {
         Outgoing::text(format!("You had no subscription to {target} {where_}."))
     }
-}
-
-/// Shows a time in the calendar's zone.
-pub fn when(t: DateTime<Utc>, tz: Tz) -> String {
-    show_time(t, tz)
 }
 
 pub mod calendar;

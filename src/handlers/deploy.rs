@@ -187,12 +187,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     );
     db::deployments::save(&mut tx, &d).await?;
     if let Some(b) = &d.bypass {
-        let note = crate::chat::Outgoing::text(format!(
-            "EMERGENCY deployment: {} {} to {env} {b}.",
-            release.rid(),
-            release.name
-        ))
-        .accent("warn");
+        let note = words::emergency(&release, &env, b);
         db::outbox::post(
             &mut tx,
             ctx.guild,

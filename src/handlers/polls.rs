@@ -428,15 +428,7 @@ pub async fn cancel_open_poll(
         Some("cancelled".into()),
     )
     .await?;
-    let note = crate::chat::Outgoing::text(format!(
-        "{} vote — {} {} ({}) — CLOSED: {}",
-        if poll.rules.emergency { "ECAB" } else { "CAB" },
-        release.rid(),
-        release.name,
-        release.version,
-        render::poll_cancelled_note()
-    ))
-    .accent("closed");
+    let note = render::poll_cancelled(release, poll.rules.emergency);
     db::outbox::edit(tx, ctx.guild, poll.message_id, &note, ctx.now).await
 }
 

@@ -136,6 +136,16 @@ pub fn backed_out(r: &Release, env: &str, reason: &str, by: &str) -> Outgoing {
     .accent("fail")
 }
 
+/// Announced when an emergency release deploys outside the calendar's rules.
+pub fn emergency(r: &Release, env: &str, bypassed: &str) -> Outgoing {
+    Outgoing::text(format!(
+        "EMERGENCY deployment: {} {} to {env} {bypassed}.",
+        r.rid(),
+        r.name
+    ))
+    .accent("warn")
+}
+
 /// The customer-satisfaction survey.
 pub fn survey(r: &Release) -> Outgoing {
     Outgoing::text(format!(
