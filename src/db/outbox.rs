@@ -321,12 +321,3 @@ pub async fn location(conn: &mut SqliteConnection, message_id: i64) -> anyhow::R
         }
     }))
 }
-
-/// How many entries were delivered in all (for tests and benchmarks).
-pub async fn delivered_count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NOT NULL")
-            .fetch_one(conn)
-            .await?,
-    )
-}

@@ -188,6 +188,31 @@ impl ReleaseState {
         }
     }
 
+    /// Whether the change manager has authorized deployment (and nothing has closed it since).
+    pub fn is_authorized(&self) -> bool {
+        matches!(
+            self,
+            ReleaseState::DeploymentPlanning { .. }
+                | ReleaseState::Deploying { .. }
+                | ReleaseState::Verifying { .. }
+                | ReleaseState::BackedOut { .. }
+                | ReleaseState::EarlyLifeSupport { .. }
+                | ReleaseState::Closed(Closure::Completed)
+        )
+    }
+
+    /// Whether deployment to `last_env` (the production environment) has at
+    /// least started: a booked window closing later than this is not missed.
+    pub fn reached(&self, last_env: &str) -> bool {
+        match self {
+            ReleaseState::Deploying { env } | ReleaseState::Verifying { env } => {
+                env.eq_ignore_ascii_case(last_env)
+            }
+            ReleaseState::EarlyLifeSupport { .. } | ReleaseState::Closed(Closure::Completed) => true,
+            _ => false,
+        }
+    }
+
     /// Whether the release may still be rescheduled.
     pub fn can_schedule(&self) -> bool {
         !matches!(

@@ -8,7 +8,7 @@ use crate::db::{self, Db, Tx};
 use crate::domain::calendar::{Calendar, Freeze, Gate, Opening, Window};
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Booking, Release};
-use crate::domain::release::{Closure, ReleaseState};
+use crate::domain::release::Closure;
 use crate::render::{self, calendar::Phase};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -351,15 +351,6 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
     Ok(created)
 }
 
-fn deployed_in_window(r: &Release) -> bool {
-    let last = last_env(r);
-    match &r.lifecycle.state {
-        ReleaseState::Deploying { env } | ReleaseState::Verifying { env } => env.eq_ignore_ascii_case(last),
-        ReleaseState::EarlyLifeSupport { .. } | ReleaseState::Closed(Closure::Completed) => true,
-        _ => false,
-    }
-}
-
 /// Runs one window job: the announcement, and at closing the missed windows.
 pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Result<()> {
     let tz = ctx.config.timezone;
@@ -402,7 +393,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
     let mut missed = Vec::new();
     if phase == Phase::Close {
         let system = system_actor();
-        for r in booked.iter().filter(|r| !deployed_in_window(r)) {
+        for r in booked.iter().filter(|r| !r.lifecycle.state.reached(last_env(r))) {
             if db::calendar::record_missed(&mut tx, r.row, &job.window, job.start, ctx.now).await? {
                 audit(
                     &mut tx,

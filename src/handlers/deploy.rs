@@ -299,16 +299,7 @@ pub async fn step(
                 d.steps[n as usize - 1].title,
                 note.map(|x| format!(": {x}")).unwrap_or_default()
             );
-            back_out(
-                &mut tx,
-                ctx,
-                &who.actor,
-                &mut release,
-                &mut d,
-                &reason,
-                &who.channel,
-            )
-            .await?;
+            back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
         }
     }
     db::deployments::save(&mut tx, &d).await?;
@@ -332,7 +323,6 @@ async fn back_out(
     release: &mut Release,
     d: &mut Deployment,
     reason: &str,
-    channel: &str,
 ) -> Result<(), Failure> {
     apply(
         tx,
@@ -371,7 +361,6 @@ async fn back_out(
         Some(format!("{}: {reason}", d.env)),
     )
     .await?;
-    let _ = channel;
     Ok(())
 }
 
@@ -382,16 +371,7 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     let env = env_of(&release, &env)?.clone();
     check(ctx, &release, &Event::BackOut { env: env.clone() })?;
     let mut d = running(&mut tx, &release, &env).await?;
-    back_out(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        &mut d,
-        &reason,
-        &who.channel,
-    )
-    .await?;
+    back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
     db::deployments::save(&mut tx, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;

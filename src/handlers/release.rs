@@ -4,7 +4,7 @@ use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Re
 use crate::db::{self, Tx};
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Actor, Plan, Release};
-use crate::domain::release::{Closure, Event, Lifecycle, ReleaseState};
+use crate::domain::release::{Event, Lifecycle, ReleaseState};
 use crate::domain::rfc::{RfcStatus, RfcType};
 use crate::render;
 use semver::Version;
@@ -439,9 +439,4 @@ pub async fn notes(ctx: Ctx<'_>, id: RecordId) -> Handled {
         &deployments,
         ctx.config.timezone,
     )))
-}
-
-/// Whether the release is closed in a way that ends its RFCs' life.
-pub fn is_final(r: &Release) -> Option<Closure> {
-    r.lifecycle.state.closure()
 }

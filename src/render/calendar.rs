@@ -4,7 +4,6 @@
 use crate::chat::{Attachment, Outgoing};
 use crate::domain::calendar::{CalendarError, Freeze, Opening};
 use crate::domain::records::Release;
-use crate::domain::release::ReleaseState;
 use crate::domain::timefmt::show_time;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -143,14 +142,7 @@ pub fn freeze_declared(f: &Freeze, by: &str, booked: &[Release], tz: Tz) -> Outg
 
 /// Whether a release is ready for its window, in words.
 pub fn readiness(r: &Release) -> String {
-    let authorized = matches!(
-        r.lifecycle.state,
-        ReleaseState::DeploymentPlanning { .. }
-            | ReleaseState::Deploying { .. }
-            | ReleaseState::Verifying { .. }
-            | ReleaseState::BackedOut { .. }
-            | ReleaseState::EarlyLifeSupport { .. }
-    ) || r.lifecycle.state.closure() == Some(crate::domain::release::Closure::Completed);
+    let authorized = r.lifecycle.state.is_authorized();
     format!(
         "{} — {}",
         r.lifecycle.state,
