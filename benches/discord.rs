@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 const EXE: &str = env!("CARGO_BIN_EXE_release-desk");
 /// Only warnings logged, as in production; with `BENCH_BREAKDOWN=1` the
-/// adapter's per-interaction timings too (claim, queue, command, respond).
+/// adapter's per-interaction timings too (queue, command, respond).
 fn log_filter() -> &'static str {
     if std::env::var_os("BENCH_BREAKDOWN").is_some() {
         "warn,release_desk::chat::discord=debug"
@@ -31,7 +31,7 @@ fn log_filter() -> &'static str {
 
 /// Percentiles of each timing the bot logged for the load's interactions.
 fn breakdown(log: &str, first_id: u64) -> Vec<(String, Duration, Duration)> {
-    let keys = ["claim_us", "queue_us", "command_us", "respond_us", "total_us"];
+    let keys = ["queue_us", "command_us", "respond_us", "total_us"];
     let mut values: Vec<Vec<Duration>> = vec![vec![]; keys.len()];
     for line in log.lines().filter(|l| l.contains("interaction answered")) {
         let field = |k: &str| {

@@ -31,20 +31,33 @@ impl App {
             config: &self.config,
             now: self.clock.now(),
             guild,
+            key: None,
         }
     }
 
     /// Parses and runs one typed command line.
     pub async fn command_line(&self, guild: &str, who: &Invoker, line: &str) -> Reply {
         match Command::parse(line, self.config.timezone) {
-            Ok(cmd) => handlers::handle(self.ctx(guild), who, cmd).await,
+            Ok(cmd) => self.command(guild, who, cmd).await,
             Err(e) => Reply::Private(crate::chat::Outgoing::text(e.to_string())),
         }
     }
 
     /// Runs one typed command.
     pub async fn command(&self, guild: &str, who: &Invoker, cmd: Command) -> Reply {
-        handlers::handle(self.ctx(guild), who, cmd).await
+        let reply = handlers::handle(self.ctx(guild), who, cmd).await;
+        // Only a keyed command can be a duplicate.
+        reply.unwrap_or_else(|| Reply::Private(crate::chat::Outgoing::text(crate::render::internal_error())))
+    }
+
+    /// Runs one typed command once per `key` (a Discord interaction id): None
+    /// when a command with this key changed records before, in any process.
+    pub async fn command_once(&self, guild: &str, who: &Invoker, cmd: Command, key: &str) -> Option<Reply> {
+        let ctx = Ctx {
+            key: Some(key),
+            ..self.ctx(guild)
+        };
+        handlers::handle(ctx, who, cmd).await
     }
 
     /// Takes a reaction added to or removed from a bot message.

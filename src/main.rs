@@ -208,7 +208,9 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .context("DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\")")?;
+    let opening = std::time::Instant::now();
     let db = Db::open_service(&config.database_url).await?;
+    tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
         config: Arc::new(config),

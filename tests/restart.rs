@@ -1,6 +1,7 @@
 //! Nothing is lost or doubled across restarts: messages queued before a
 //! crash are delivered once after it, and a poll deadline that passed while
-//! the bot was down is decided once on start.
+//! the bot was down is decided once on start; a command keyed by a Discord
+//! interaction id changes records once, whichever process sees it again.
 
 mod common;
 
@@ -118,4 +119,73 @@ fn a_deadline_that_passed_during_downtime_is_decided_once() {
             0
         );
     });
+}
+
+#[tokio::test]
+async fn a_keyed_command_changes_records_once_across_a_restart() {
+    use release_desk::command::Command;
+    use release_desk::handlers::{Invoker, Reply};
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("keyed.sqlite");
+    let who = |roles: &str, config: &release_desk::config::Config| Invoker {
+        actor: release_desk::domain::records::Actor {
+            id: "rita".into(),
+            name: "rita".into(),
+            roles: config.itil_roles(roles.split(',').filter(|r| !r.is_empty())),
+        },
+        channel: "general".into(),
+    };
+    let new_rfc = |h: &Harness| {
+        Command::parse(
+            "/rfc new title:\"Keyed\" type:standard risk:low impact:none",
+            h.app.config.timezone,
+        )
+        .unwrap()
+    };
+    let guild = release_desk::chat::console::GUILD;
+    {
+        let h = Harness::open(&db_path).await;
+        let first = h
+            .app
+            .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9001")
+            .await;
+        assert!(matches!(first, Some(Reply::Public(_))), "{first:?}");
+        let again = h
+            .app
+            .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9001")
+            .await;
+        assert_eq!(again, None, "the same key in the same process");
+        // A refused command changes nothing, so its key stays free.
+        let refused = h
+            .app
+            .command_once(
+                guild,
+                &who("", &h.app.config),
+                Command::parse("/rfc withdraw id:RFC-99", h.app.config.timezone).unwrap(),
+                "9002",
+            )
+            .await;
+        assert!(matches!(refused, Some(Reply::Private(_))), "{refused:?}");
+    }
+    let h = Harness::open(&db_path).await;
+    let after = h
+        .app
+        .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9001")
+        .await;
+    assert_eq!(after, None, "the same key after a restart");
+    let other = h
+        .app
+        .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9003")
+        .await;
+    assert!(matches!(other, Some(Reply::Public(_))), "{other:?}");
+    assert_eq!(sql_count(&h.app.db, "SELECT COUNT(*) FROM rfcs").await, 2);
+    assert_eq!(
+        sql_count(
+            &h.app.db,
+            "SELECT COUNT(*) FROM discord_interactions WHERE id = '9002'"
+        )
+        .await,
+        0,
+        "a refusal claims nothing"
+    );
 }

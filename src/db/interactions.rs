@@ -3,25 +3,26 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::SqliteConnection;
 
-/// Claims `id`: true the first time, false for a duplicate. Ids older than
-/// a day are forgotten (Discord's interaction tokens last 15 minutes).
-/// One write transaction, queued with the bot's other writes.
-pub async fn claim(db: &super::Db, id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let mut tx = db.begin().await?;
-    let claimed = claim_in(&mut tx, id, now).await?;
-    tx.commit().await?;
-    Ok(claimed)
-}
+/// The key was claimed before: the command it names has been carried out.
+#[derive(Debug, thiserror::Error)]
+#[error("interaction {0} was handled already")]
+pub struct Duplicate(pub String);
 
-async fn claim_in(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
+/// Claims `id` in the caller's write transaction, so the claim commits or
+/// rolls back with the command; [`Duplicate`] when it was claimed before.
+/// Ids older than a day are forgotten (Discord's interaction tokens last 15 minutes).
+pub async fn claim(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
     let done = sqlx::query("INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2)")
         .bind(id)
         .bind(super::ts(now))
         .execute(&mut *conn)
         .await?;
+    if done.rows_affected() == 0 {
+        return Err(Duplicate(id.to_string()).into());
+    }
     sqlx::query("DELETE FROM discord_interactions WHERE seen_at < ?1")
         .bind(super::ts(now - Duration::days(1)))
         .execute(&mut *conn)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }

@@ -74,7 +74,7 @@ fn last_env(r: &Release) -> &str {
 /// `/release schedule`: books the release into an opening of a window serving its last environment.
 pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt) -> Handled {
     let tz = ctx.config.timezone;
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     if !release.lifecycle.state.can_schedule() {
         return refuse(render::refusal::cannot_reschedule(id, &release.lifecycle.state));
@@ -185,7 +185,7 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
     if let Err(e) = Calendar::validate_freeze(f.from, f.to) {
         return refuse(render::calendar::error(&e, tz));
     }
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     db::calendar::add_freeze(&mut tx, ctx.guild, &f, &who.actor.id, ctx.now).await?;
     audit(
         &mut tx,
@@ -354,7 +354,7 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
 /// Runs one window job: the announcement, and at closing the missed windows.
 pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Result<()> {
     let tz = ctx.config.timezone;
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
         return Ok(());
     }

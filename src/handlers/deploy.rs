@@ -38,7 +38,7 @@ pub async fn plan(
     risks: Option<String>,
     steps: Option<Vec<String>>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     let previous = db::deployments::latest(&mut tx, release.row, &env).await?;
@@ -107,7 +107,7 @@ pub async fn plan(
 /// `/deploy start`: the calendar gate, the environment lock, the progress message.
 pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Handled {
     let tz = ctx.config.timezone;
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     let planned = db::deployments::latest(&mut tx, release.row, &env)
@@ -254,7 +254,7 @@ pub async fn step(
     failed: bool,
     note: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     if release.lifecycle.state != (ReleaseState::Deploying { env: env.clone() }) {
@@ -366,7 +366,7 @@ async fn back_out(
 
 /// `/deploy backout`.
 pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, reason: String) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     check(ctx, &release, &Event::BackOut { env: env.clone() })?;
@@ -392,7 +392,7 @@ pub async fn verify(
     confirmed: bool,
     notes: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     check(
@@ -521,7 +521,7 @@ pub async fn status(ctx: Ctx<'_>, id: RecordId, env: Option<String>) -> Handled 
 
 /// The ELS-end job: the reminder with the incident summary.
 pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<()> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
         return Ok(());
     }
@@ -561,7 +561,7 @@ pub async fn audit_record(
     env: String,
     found: Vec<(String, semver::Version)>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     if release.baseline_hash.is_none() {

@@ -23,7 +23,7 @@ pub struct NewIncident {
 
 /// `/incident new`: attributed to a release that has been deployed somewhere.
 pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let release = load_release(&mut tx, ctx, n.release).await?;
     let deployed: Vec<String> = db::deployments::for_release(&mut tx, release.row)
         .await?
@@ -89,7 +89,7 @@ pub async fn resolve(
     effort: f64,
     notes: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let Some(i) = db::incidents::get(&mut tx, ctx.guild, id.n).await? else {
         return refuse(crate::render::not_found(id));
     };
@@ -140,7 +140,7 @@ pub async fn known_error(
     description: String,
     workaround: String,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let release = load_release(&mut tx, ctx, id).await?;
     let number = db::sequences::next(&mut tx, ctx.guild, RecordKind::KnownError.sequence()).await?;
     let k = KnownError {

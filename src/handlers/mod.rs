@@ -35,6 +35,21 @@ pub struct Ctx<'a> {
     pub now: DateTime<Utc>,
     /// The guild (workspace) the records belong to.
     pub guild: &'a str,
+    /// The idempotency key of the command being run (a Discord interaction
+    /// id), claimed in its write transaction so a duplicate changes nothing.
+    pub key: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    /// Starts the write transaction of the command, claiming its key first:
+    /// a key already claimed fails with [`db::interactions::Duplicate`].
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let mut tx = self.db.begin().await?;
+        if let Some(key) = self.key {
+            db::interactions::claim(&mut tx, key, self.now).await?;
+        }
+        Ok(tx)
+    }
 }
 
 /// Who typed a command, and where.
@@ -62,11 +77,17 @@ pub enum Failure {
     User(String),
     /// Logged; the user gets a generic answer; nothing changed.
     Internal(anyhow::Error),
+    /// The command's key was claimed before: it was carried out already.
+    Duplicate,
 }
 
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Failure::Internal(e)
+        if e.is::<db::interactions::Duplicate>() {
+            Failure::Duplicate
+        } else {
+            Failure::Internal(e)
+        }
     }
 }
 
@@ -84,14 +105,15 @@ pub fn refuse<T>(msg: impl Into<String>) -> Result<T, Failure> {
     Err(Failure::User(msg.into()))
 }
 
-/// Runs one command for one person: permission first (default deny), then its handler.
-pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
+/// Runs one command for one person: permission first (default deny), then
+/// its handler. None when the context's key was claimed before (a duplicate).
+pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
     use tracing::Instrument;
     let span = tracing::info_span!("command", command = cmd.path(), actor = %who.actor.id, guild = ctx.guild);
     checked(ctx, who, cmd).instrument(span).await
 }
 
-async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
+async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
     let path = cmd.path();
     let required = Registry::get()
         .leaves()
@@ -100,21 +122,25 @@ async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Reply {
         .map(|l| l.roles())
         .unwrap_or_default();
     if !permits(&required, &who.actor.roles) {
-        return Reply::Private(Outgoing::text(render::permission_denied(
+        return Some(Reply::Private(Outgoing::text(render::permission_denied(
             path,
             &required,
             &who.actor.roles,
-        )));
+        ))));
     }
     let result = route(ctx, who, cmd).await;
-    match result {
+    Some(match result {
         Ok(reply) => reply,
         Err(Failure::User(msg)) => Reply::Private(Outgoing::text(msg)),
         Err(Failure::Internal(e)) => {
             tracing::error!(error = format!("{e:#}"), "command failed");
             Reply::Private(Outgoing::text(render::internal_error()))
         }
-    }
+        Err(Failure::Duplicate) => {
+            tracing::info!(key = ctx.key, "duplicate command ignored");
+            return None;
+        }
+    })
 }
 
 async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {

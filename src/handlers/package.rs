@@ -43,7 +43,7 @@ async fn clear_baseline(
 
 /// `/package add`: adds or replaces an item; after a failed test this clears the old baseline.
 pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     may_change(
         &release.lifecycle.state,
@@ -80,7 +80,7 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
 
 /// `/package remove`.
 pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     may_change(
         &release.lifecycle.state,
@@ -119,7 +119,7 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
 
 /// `/package baseline`: checks every constraint and freezes the package.
 pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     may_change(
         &release.lifecycle.state,

@@ -43,7 +43,7 @@ fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
 
 /// `/release submit`: checks the plan and opens the poll with the rules that apply.
 pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     release.submitter = Some(who.actor.id.clone());
     apply(
@@ -196,7 +196,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
     if ev.bot {
         return Ok(());
     }
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await? else {
         return Ok(());
     };
@@ -269,7 +269,7 @@ pub struct Count {
 /// Decides a poll from the platform's reactions (the job `poll-close`). The
 /// job is marked done in the same transaction, so the outcome happens once.
 pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> anyhow::Result<()> {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
         return Ok(());
     }
@@ -345,6 +345,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                     anyhow::anyhow!("the lifecycle refused the poll outcome: {m}")
                 }
                 super::Failure::Internal(e) => e,
+                super::Failure::Duplicate => anyhow::anyhow!("a poll close has no idempotency key"),
             })?;
     }
     let body = poll_message(

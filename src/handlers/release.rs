@@ -23,7 +23,7 @@ pub struct NewRelease {
 
 /// `/release new`: opens a release for open RFCs.
 pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut rfcs = Vec::new();
     for id in &n.rfcs {
         match db::rfcs::get(&mut tx, ctx.guild, id.n).await? {
@@ -112,7 +112,7 @@ pub async fn plan(
     backout: Option<String>,
     acceptance: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::UpdatePlan)?;
     let before = plan_summary(&release.plan);
@@ -153,7 +153,7 @@ pub async fn prepare(
     validation: String,
     training: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::Prepare)?;
     release.validation = Some(validation.clone());
@@ -193,7 +193,7 @@ pub async fn prepare(
 
 /// `/release build`: a build of the baselined package (activity 4).
 pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<String>) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::Build)?;
     release.builds += 1;
@@ -234,7 +234,7 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
 
 /// `/release test`: every run counts; a failure goes back to Building.
 pub async fn test(ctx: Ctx<'_>, who: &Invoker, id: RecordId, passed: bool, notes: Option<String>) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let what = format!(
         "test run {} {}{}",
@@ -270,7 +270,7 @@ pub async fn authorize(
     approve: bool,
     reason: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let what = format!(
         "{}{}",
@@ -306,7 +306,7 @@ pub async fn authorize(
 
 /// `/release cancel`: before deployment; RFCs become open again and an open poll closes.
 pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<String>) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let what = format!(
         "cancelled{}",
@@ -342,7 +342,7 @@ pub async fn close(
     handover: String,
     early: Option<String>,
 ) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     release.handover = Some(handover.clone());
     let what = match &early {

@@ -24,7 +24,7 @@ pub struct NewRfc {
 
 /// `/rfc new`.
 pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRfc) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let number = db::sequences::next(&mut tx, ctx.guild, RecordKind::Rfc.sequence()).await?;
     let mut rfc = Rfc {
         row: 0,
@@ -78,7 +78,7 @@ pub async fn list(ctx: Ctx<'_>, status: Option<RfcStatus>) -> Handled {
 
 /// `/rfc withdraw`: by its requester or a release manager, while not yet implemented.
 pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<String>) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let Some(rfc) = db::rfcs::get(&mut tx, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
     };

@@ -16,7 +16,7 @@ fn keys(target: Target, via: Via) -> (String, String, &'static str) {
 
 /// `/subscribe`.
 pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     if let Target::Release(id) = target {
         if db::releases::get(&mut tx, ctx.guild, id.n).await?.is_none() {
             return refuse(render::not_found(id));
@@ -49,7 +49,7 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
 
 /// `/unsubscribe`.
 pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) -> Handled {
-    let mut tx = ctx.db.begin().await?;
+    let mut tx = ctx.begin().await?;
     let (key, shown, via) = keys(target, via);
     let existed = db::subscriptions::remove(&mut tx, ctx.guild, &who.actor.id, &key, via).await?;
     if existed {

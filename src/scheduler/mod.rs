@@ -63,6 +63,7 @@ pub async fn run_one(
         config,
         now,
         guild: &job.guild,
+        key: None,
     };
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);

@@ -33,6 +33,33 @@ pub struct Handler {
     pub work: mpsc::UnboundedSender<Work>,
     /// Commands registered in this process.
     pub registered: AtomicBool,
+    /// Interaction ids seen lately by this process.
+    pub seen: Recent,
+}
+
+/// The last [`Recent::KEEP`] interaction ids this process saw, so a
+/// dispatch replayed after a resume is answered once (reads included).
+#[derive(Default)]
+pub struct Recent(std::sync::Mutex<(std::collections::HashSet<u64>, std::collections::VecDeque<u64>)>);
+
+impl Recent {
+    const KEEP: usize = 4096;
+
+    /// True the first time `id` is seen.
+    pub fn first(&self, id: u64) -> bool {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (set, order) = &mut *guard;
+        if !set.insert(id) {
+            return false;
+        }
+        order.push_back(id);
+        if order.len() > Self::KEEP {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
 }
 
 impl Handler {
@@ -42,8 +69,7 @@ impl Handler {
         }
     }
 
-    /// Answers a command within Discord's limit: if claiming its id and
-    /// running it take longer than [`DEFER_AFTER`], it is deferred first.
+    /// Answers a command within Discord's limit: if running it takes longer than [`DEFER_AFTER`], it is deferred first.
     async fn command(&self, ctx: &Context, ci: CommandInteraction) {
         let began = Instant::now();
         let timing = Timing::default();
@@ -67,7 +93,6 @@ impl Handler {
         let micros = |d: Duration| d.as_micros() as u64;
         tracing::debug!(
             interaction = %ci.id,
-            claim_us = timing.claim.load(Ordering::Relaxed),
             queue_us = timing.queue.load(Ordering::Relaxed),
             command_us = timing.command.load(Ordering::Relaxed),
             respond_us = micros(answering.elapsed()),
@@ -77,25 +102,13 @@ impl Handler {
         );
     }
 
-    /// Claims the interaction id (None for a duplicate), then runs the command.
+    /// Runs the command once per interaction id; None for a duplicate.
     async fn run_command(&self, ci: &CommandInteraction, timing: &Timing) -> Option<Reply> {
-        let began = Instant::now();
-        let claimed = async {
-            db::interactions::claim(&self.app.db, &ci.id.get().to_string(), self.app.clock.now()).await
-        }
-        .await;
-        match claimed {
-            Ok(true) => timing
-                .claim
-                .store(began.elapsed().as_micros() as u64, Ordering::Relaxed),
-            Ok(false) => {
-                tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
-                return None;
-            }
-            Err(e) => {
-                tracing::error!(error = format!("{e:#}"), "cannot record the interaction id");
-                return Some(Reply::Private(Outgoing::text(crate::render::internal_error())));
-            }
+        // A replayed dispatch in this process stops here; the id is also
+        // claimed in the command's own write transaction, which holds across restarts.
+        if !self.seen.first(ci.id.get()) {
+            tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
+            return None;
         }
         if let (Some(g), true) = (ci.guild_id, ci.member.is_some()) {
             self.shared.learn(ci.channel_id, g);
@@ -113,6 +126,7 @@ impl Handler {
         let sent = Instant::now();
         self.send(Work::Command {
             guild: guild.get().to_string(),
+            key: ci.id.get().to_string(),
             who,
             cmd,
             reply: tx,
@@ -126,11 +140,15 @@ impl Handler {
         timing
             .command
             .store(command.as_micros() as u64, Ordering::Relaxed);
-        Some(
-            reply
-                .map(|(r, _, _)| r)
-                .unwrap_or_else(|_| Reply::Private(Outgoing::text(crate::render::internal_error()))),
-        )
+        match reply {
+            Ok((reply, _, _)) => {
+                if reply.is_none() {
+                    tracing::info!(interaction = %ci.id, "interaction handled before; ignored");
+                }
+                reply
+            }
+            Err(_) => Some(Reply::Private(Outgoing::text(crate::render::internal_error()))),
+        }
     }
 
     async fn autocomplete(&self, ctx: &Context, ci: CommandInteraction) {
@@ -214,8 +232,6 @@ impl Handler {
 /// Where an interaction's time went, in microseconds (logged at debug level).
 #[derive(Default)]
 struct Timing {
-    /// Recording the interaction id.
-    claim: AtomicU64,
     /// Waiting for the application loop to pick the command up.
     queue: AtomicU64,
     /// Running the command.

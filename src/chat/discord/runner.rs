@@ -24,16 +24,19 @@ pub const TICK: Duration = Duration::from_secs(1);
 
 /// What the gateway side asks of the application.
 pub enum Work {
-    /// Run a command; the answer goes back on `reply`.
+    /// Run a command once per interaction; the answer (None for a
+    /// duplicate) goes back on `reply`.
     Command {
         /// The guild id.
         guild: String,
+        /// The interaction id: the command's idempotency key.
+        key: String,
         /// Who ran it, where.
         who: Invoker,
         /// What.
         cmd: Command,
         /// Where the answer goes, with when the command was picked up and how long it ran.
-        reply: oneshot::Sender<(Reply, std::time::Instant, Duration)>,
+        reply: oneshot::Sender<(Option<Reply>, std::time::Instant, Duration)>,
     },
     /// A reaction added or removed.
     Reaction {
@@ -63,6 +66,7 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         shared: shared.clone(),
         work: tx,
         registered: AtomicBool::new(false),
+        seen: Default::default(),
     };
     let mut client = ClientBuilder::new_with_http(http, intents())
         .event_handler(handler)
@@ -131,12 +135,13 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
             match w {
                 Work::Command {
                     guild,
+                    key,
                     who,
                     cmd,
                     reply,
                 } => {
                     let picked = std::time::Instant::now();
-                    let r = app.command(&guild, &who, cmd).await;
+                    let r = app.command_once(&guild, &who, cmd, &key).await;
                     // The interaction may have gone; the record is saved either way.
                     let _ = reply.send((r, picked, picked.elapsed()));
                 }
