@@ -189,3 +189,75 @@ async fn a_keyed_command_changes_records_once_across_a_restart() {
         "a refusal claims nothing"
     );
 }
+
+#[tokio::test]
+async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers() {
+    use release_desk::db::checkpoint::{Checkpointer, Done};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ckpt.sqlite");
+    let wal = dir.path().join("ckpt.sqlite-wal");
+    let db = release_desk::db::Db::open_service(path.to_str().unwrap())
+        .await
+        .unwrap();
+    let mut ckpt = Checkpointer::open(&db).await.unwrap();
+    let write = |n: i64| {
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            sqlx::query(
+                "INSERT INTO discord_interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')",
+            )
+            .bind(n.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    for n in 0..50 {
+        write(n).await;
+    }
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive, "after writes");
+    assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Truncated, "once writes stop");
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0, "the log is empty");
+    assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Nothing, "idle");
+
+    // A reader on the log (another process, say) keeps it; writers are not held up for long.
+    write(100).await;
+    assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive);
+    write(101).await;
+    let mut reader = db.pool.acquire().await.unwrap();
+    sqlx::query("BEGIN").execute(&mut *reader).await.unwrap();
+    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM discord_interactions")
+        .fetch_one(&mut *reader)
+        .await
+        .unwrap();
+    assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive);
+    let began = std::time::Instant::now();
+    assert_eq!(
+        ckpt.tick(&db).await.unwrap(),
+        Done::Nothing,
+        "a reader holds the log"
+    );
+    write(102).await;
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+    sqlx::query("COMMIT").execute(&mut *reader).await.unwrap();
+    drop(reader);
+    assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive);
+    assert_eq!(
+        ckpt.tick(&db).await.unwrap(),
+        Done::Truncated,
+        "the reader is gone"
+    );
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    assert_eq!(
+        sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
+        53,
+        "nothing lost"
+    );
+}

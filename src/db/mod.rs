@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod checkpoint;
 pub mod console;
 pub mod deployments;
 pub mod incidents;
@@ -23,6 +24,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The migrations of `migrations/`, embedded so the binary needs no files
@@ -79,12 +81,14 @@ impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
 pub struct Tx {
     inner: Transaction<'static, Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
+    commits: std::sync::Arc<AtomicU64>,
 }
 
 impl Tx {
     /// Commits, and gives the turn to the next writer.
     pub async fn commit(self) -> anyhow::Result<()> {
         self.inner.commit().await?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -109,6 +113,8 @@ pub struct Db {
     pub pool: SqlitePool,
     /// One writer at a time in this process (other processes wait in SQLite's busy handler).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Write transactions committed by this process (the checkpointer's cue).
+    commits: std::sync::Arc<AtomicU64>,
 }
 
 /// Stores a time so that text order is time order.
@@ -143,18 +149,14 @@ impl Db {
 
     /// Opens the database for a long-running service: SQLite's automatic
     /// checkpoints are off, so no command pays for one (with its fsync) in
-    /// its commit; the service calls [`Db::checkpoint`] on its own schedule.
+    /// its commit; the service runs a [`checkpoint::Checkpointer`] instead.
     pub async fn open_service(url: &str) -> anyhow::Result<Db> {
         Self::connect(url, i64::MAX, false).await
     }
 
-    /// Copies the write-ahead log into the database without blocking readers
-    /// or writers (a passive checkpoint).
-    pub async fn checkpoint(&self) -> anyhow::Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// Write transactions committed through this handle so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Copies the whole write-ahead log into the database and empties it
@@ -197,6 +199,7 @@ impl Db {
         Ok(Db {
             pool,
             writer: Default::default(),
+            commits: Default::default(),
         })
     }
 
@@ -204,6 +207,15 @@ impl Db {
     pub async fn begin(&self) -> anyhow::Result<Tx> {
         let turn = self.writer.clone().lock_owned().await;
         let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Tx { inner, _turn: turn })
+        Ok(Tx {
+            inner,
+            _turn: turn,
+            commits: self.commits.clone(),
+        })
+    }
+
+    /// Waits for this process's turn to write, without starting a transaction.
+    async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.writer.clone().lock_owned().await
     }
 }

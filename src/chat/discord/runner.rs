@@ -1,6 +1,7 @@
-//! The bot's loop. The gateway client runs on the runtime's workers; the
+//! The bot's loop. The gateway client runs as runtime tasks; the
 //! application (commands, reactions, outbox delivery, due jobs) runs in a
-//! local task set on the calling task, fed by [`Work`] messages. The
+//! local task set on the calling task, fed by [`Work`] messages (the
+//! binary's runtime has one thread, but the adapter does not rely on it). The
 //! outbox and the scheduler tick every second and whenever work is done;
 //! edits of one message are spaced by [`EDIT_INTERVAL`].
 
@@ -160,22 +161,30 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
     }
 }
 
-/// How often the write-ahead log is checkpointed (the database is opened
-/// with automatic checkpoints off, so commands never wait for one).
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken; checkpoints now and then.
+/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken;
+/// checkpoints the write-ahead log every [`TICK`].
 async fn worker(app: App, chat: Arc<DiscordChat>, wake: Rc<Notify>) {
+    let mut checkpointer = match crate::db::checkpoint::Checkpointer::open(&app.db).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            // The log then grows until the final checkpoint at shutdown.
+            tracing::error!(error = format!("{e:#}"), "cannot open the checkpoint connection");
+            None
+        }
+    };
     let mut checkpointed = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = wake.notified() => {}
             _ = tokio::time::sleep(TICK) => {}
         }
-        if checkpointed.elapsed() >= CHECKPOINT_EVERY {
+        if let Some(c) = checkpointer.as_mut().filter(|_| checkpointed.elapsed() >= TICK) {
             checkpointed = std::time::Instant::now();
-            if let Err(e) = app.db.checkpoint().await {
-                tracing::warn!(error = format!("{e:#}"), "checkpoint failed; retried later");
+            if let Err(e) = c.tick(&app.db).await {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "checkpoint failed; retried on the next tick"
+                );
             }
         }
         if let Err(e) = app.settle(&*chat, EDIT_INTERVAL).await {
