@@ -3,8 +3,8 @@
 //! driven with `/rfc new` interactions at 100 per second for 30 seconds.
 //! It prints interaction→callback latency (p50/p99/max), the process's
 //! RSS (idle, under load, after load) from /proc/<pid>/status, and
-//! spawn→IDENTIFY on an existing database. It measures; it asserts
-//! nothing about timing.
+//! spawn→IDENTIFY on an existing database, restarted after a clean stop
+//! and after kill -9 under load. It measures; it asserts nothing about timing.
 //!
 //! `cargo bench --bench discord` (env: `BENCH_RATE`, `BENCH_SECS`,
 //! `BENCH_RESTARTS` to change the load and the number of restarts).
@@ -75,6 +75,24 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The process's resident memory split into anonymous (heap, stacks,
+/// SQLite's page cache) and file-backed (mostly the binary's own code).
+fn rss_split(pid: u32) -> String {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    format!(
+        "anonymous {}, file-backed {}",
+        mib(field("Anonymous:")),
+        mib(field("Rss:").saturating_sub(field("Anonymous:")))
+    )
 }
 
 fn mib(kib: u64) -> String {
@@ -225,7 +243,8 @@ async fn main() {
             .len()
     };
     let timings = breakdown(&bot.log(), 2_000_000);
-    let dir = bot.stop();
+    let split = rss_split(pid);
+    let dir = bot.terminate();
 
     println!();
     println!(
@@ -253,43 +272,55 @@ async fn main() {
         println!("inside the bot (p50 / p99): {}", parts.join("  "));
     }
     println!(
-        "RSS: idle after start {}  idle after warm-up {}  under load median {} / peak {}  idle after load {}",
+        "RSS: idle after start {}  idle after warm-up {}  under load median {} / peak {}  idle after load {} ({})",
         mib(idle_fresh),
         mib(idle_warm),
         mib(load_median),
         mib(peak),
-        mib(idle_after)
+        mib(idle_after),
+        split
     );
 
-    // Spawn → IDENTIFY on the existing database (now holding the RFCs above).
+    // Spawn → IDENTIFY on the existing database (now holding the RFCs
+    // above), after a clean stop (SIGTERM, as a service manager restarts
+    // it) and after a crash: kill -9 right after a second of load, so the
+    // next start reads the write-ahead log the dead process left behind.
     let mut dir = dir;
-    let mut times = Vec::new();
-    let mut ready_times = Vec::new();
-    for _ in 0..restarts {
-        let fake = Fake::start().await;
-        let bot = Bot::start_with(EXE, &fake, "", dir, GUILD, log_filter());
-        let spawned = bot.spawned_at;
-        fake.ready().await;
-        let identified = fake.identified_at()[0];
-        times.push(identified.saturating_duration_since(spawned));
-        let registered = fake
-            .find("PUT", "/applications/")
-            .first()
-            .map(|r| r.at.saturating_duration_since(spawned))
-            .unwrap_or_default();
-        ready_times.push(registered);
-        dir = bot.stop();
+    let mut next_id = 3_000_000;
+    for (how, crash) in [("a clean stop", false), ("kill -9 under load", true)] {
+        let mut times = Vec::new();
+        let mut ready_times = Vec::new();
+        for _ in 0..restarts {
+            let fake = Fake::start().await;
+            let bot = Bot::start_with(EXE, &fake, "", dir, GUILD, log_filter());
+            let spawned = bot.spawned_at;
+            fake.ready().await;
+            let identified = fake.identified_at()[0];
+            times.push(identified.saturating_duration_since(spawned));
+            let registered = fake
+                .find("PUT", "/applications/")
+                .first()
+                .map(|r| r.at.saturating_duration_since(spawned))
+                .unwrap_or_default();
+            ready_times.push(registered);
+            fake.member(alice.id, &alice.name, &alice.roles);
+            let burst = drive(&fake, &alice, next_id, rate, rate).await;
+            next_id += rate;
+            let (_, lost) = latencies(&fake, &burst, Duration::from_secs(30)).await;
+            assert_eq!(lost, 0, "interactions unanswered before the restart");
+            dir = if crash { bot.stop() } else { bot.terminate() };
+        }
+        times.sort();
+        ready_times.sort();
+        println!(
+            "spawn→IDENTIFY on an existing database, {} restarts after {how}: median {}  min {}  max {}  (spawn→commands registered: median {})",
+            times.len(),
+            ms(quantile(&times, 0.5)),
+            ms(times.first().copied().unwrap_or_default()),
+            ms(times.last().copied().unwrap_or_default()),
+            ms(quantile(&ready_times, 0.5)),
+        );
     }
-    times.sort();
-    ready_times.sort();
-    println!(
-        "spawn→IDENTIFY on an existing database ({} restarts): median {}  min {}  max {}  (spawn→commands registered: median {})",
-        times.len(),
-        ms(quantile(&times, 0.5)),
-        ms(times.first().copied().unwrap_or_default()),
-        ms(times.last().copied().unwrap_or_default()),
-        ms(quantile(&ready_times, 0.5)),
-    );
     println!();
     println!("targets: p50 ≤ 2 ms, p99 ≤ 5 ms, idle RSS ≤ 20 MiB, spawn→IDENTIFY ≤ 100 ms");
 }

@@ -87,11 +87,11 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // One thread: the application loop is single-threaded already, and the
+    // gateway beside it on the same thread answered faster and used less
+    // memory than on two workers (BENCHMARKS.md, "Discord"). SQLite work
+    // runs on sqlx's connection threads either way.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -150,8 +150,18 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
             ("impact", json!("none")),
         ],
     ));
+    // Refused only once the record is read, so it waits for the database too.
     fake.interaction(fake_discord::fixtures::slash(
         8202,
+        GENERAL,
+        &nobody,
+        "rfc",
+        Some("withdraw"),
+        &[("id", json!("RFC-7"))],
+    ));
+    // Refused for want of a role: answered at once, the database untouched.
+    fake.interaction(fake_discord::fixtures::slash(
+        8203,
         GENERAL,
         &nobody,
         "release",
@@ -162,14 +172,17 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
             ("rfcs", json!("RFC-1")),
         ],
     ));
-    fake.wait(5, "both deferred", |f| {
-        callback(f, 8201).is_some() && callback(f, 8202).is_some()
+    fake.wait(5, "all answered or deferred", |f| {
+        [8201, 8202, 8203].iter().all(|id| callback(f, *id).is_some())
     })
     .await;
     for id in [8201, 8202] {
         let cb = callback(&fake, id).unwrap();
         assert_eq!(cb["type"], 5, "deferred within Discord's 3 seconds: {cb:#}");
     }
+    let refused = callback(&fake, 8203).unwrap();
+    assert_eq!(refused["type"], 4, "answered, not deferred: {refused:#}");
+    assert_eq!(refused["data"]["flags"].as_u64().unwrap() & 64, 64, "{refused:#}");
     tokio::time::sleep(Duration::from_millis(1000)).await;
     tx.commit().await.unwrap();
     // The public answer replaces "thinking…"; the private one follows up ephemerally and removes it.

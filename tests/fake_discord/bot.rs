@@ -135,10 +135,31 @@ els_staff = ["{ELS_STAFF}"]
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Stops the bot, keeping its directory for a restart.
+    /// Kills the bot (SIGKILL, as a crash), keeping its directory for a restart.
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.checked_dir()
+    }
+
+    /// Stops the bot as a service manager does (SIGTERM, then waits for
+    /// it to exit), keeping its directory for a restart.
+    pub fn terminate(mut self) -> tempfile::TempDir {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return self.checked_dir();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the bot did not exit within 10 s of SIGTERM:\n{}", self.log());
+    }
+
+    fn checked_dir(&mut self) -> tempfile::TempDir {
         let log = self.log();
         assert!(!log.contains(TOKEN), "the token appeared in the log");
         assert!(
