@@ -69,7 +69,8 @@ impl Handler {
         }
     }
 
-    /// Answers a command within Discord's limit: if running it takes longer than [`DEFER_AFTER`], it is deferred first.
+    /// Answers a command within Discord's limit: if running it takes longer
+    /// than [`DEFER_AFTER`], it is deferred first.
     async fn command(&self, ctx: &Context, ci: CommandInteraction) {
         let began = Instant::now();
         let timing = Timing::default();
