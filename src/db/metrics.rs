@@ -193,45 +193,49 @@ pub async fn weeks(
                 .insert(r.try_get("defect")?, r.try_get("n")?);
         }
     }
-    let planned = sqlx::query(&format!(
+    let planned = format!(
         "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE window_start >= ?1 AND window_start < ?2
            AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY w",
         week("window_start")
-    ))
-    .bind(&from)
-    .bind(&to)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in planned {
-        if let Some(k) = slot(r.try_get("w")?, &mut weeks) {
-            weeks[k].planned = r.try_get("n")?;
-        }
+    );
+    for (k, r) in by_week(conn, &planned, &from, &to, weeks.len()).await? {
+        weeks[k].planned = r.try_get("n")?;
     }
-    let actual = sqlx::query(&format!(
+    let actual = format!(
         "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.outcome = 'verified' GROUP BY w",
         week("d.finished_at")
-    ))
-    .bind(&from)
-    .bind(&to)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in actual {
-        if let Some(k) = slot(r.try_get("w")?, &mut weeks) {
-            weeks[k].actual = r.try_get("n")?;
-        }
+    );
+    for (k, r) in by_week(conn, &actual, &from, &to, weeks.len()).await? {
+        weeks[k].actual = r.try_get("n")?;
     }
-    let csat = sqlx::query(&format!(
+    let csat = format!(
         "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= ?1 AND answered_at < ?2 GROUP BY w",
         week("answered_at")
-    ))
-    .bind(&from)
-    .bind(&to)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in csat {
-        if let Some(k) = slot(r.try_get("w")?, &mut weeks) {
-            weeks[k].csat = r.try_get::<Option<f64>, _>("avg")?.map(round);
-        }
+    );
+    for (k, r) in by_week(conn, &csat, &from, &to, weeks.len()).await? {
+        weeks[k].csat = r.try_get::<Option<f64>, _>("avg")?.map(round);
     }
     Ok(weeks)
+}
+
+/// The rows of a per-week query over `[?1, ?2)`, each with the index of its
+/// week (column `w`) among `len` weeks; rows outside them are dropped.
+async fn by_week(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    from: &str,
+    to: &str,
+    len: usize,
+) -> anyhow::Result<Vec<(usize, sqlx::sqlite::SqliteRow)>> {
+    let rows = sqlx::query(sql).bind(from).bind(to).fetch_all(&mut *conn).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let Some(k) = usize::try_from(r.try_get::<i64, _>("w")?)
+            .ok()
+            .filter(|k| *k < len)
+        {
+            out.push((k, r));
+        }
+    }
+    Ok(out)
 }

@@ -205,7 +205,7 @@ impl Db {
 
     /// Starts a write transaction that holds the write lock from its first statement.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let turn = self.writer.clone().lock_owned().await;
+        let turn = self.write_turn().await;
         let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Tx {
             inner,

@@ -268,12 +268,7 @@ async fn ids_for(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut conn = app.db.pool.acquire().await?;
     Ok(match format {
-        Some("rfc") => db::rfcs::list(&mut conn, guild, None)
-            .await?
-            .into_iter()
-            .map(|r| (r.rid().to_string(), r.title.clone()))
-            .collect(),
-        Some("rfc-list") => db::rfcs::list(&mut conn, guild, None)
+        Some("rfc" | "rfc-list") => db::rfcs::list(&mut conn, guild, None)
             .await?
             .into_iter()
             .map(|r| (r.rid().to_string(), r.title.clone()))
