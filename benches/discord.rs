@@ -7,7 +7,9 @@
 //! and after kill -9 under load. It measures; it asserts nothing about timing.
 //!
 //! `cargo bench --bench discord` (env: `BENCH_RATE`, `BENCH_SECS`,
-//! `BENCH_RESTARTS` to change the load and the number of restarts).
+//! `BENCH_RESTARTS` to change the load and the number of restarts;
+//! `BENCH_BREAKDOWN=1` for the bot's own timings, `BENCH_DUMP=file.csv`
+//! for every interaction's).
 
 #[path = "../tests/fake_discord/mod.rs"]
 mod fake_discord;
@@ -59,6 +61,48 @@ fn breakdown(log: &str, first_id: u64) -> Vec<(String, Duration, Duration)> {
             )
         })
         .collect()
+}
+
+/// Writes one line per interaction of the load (send time since the load
+/// began, latency, and the bot's own timings when logged), for finding
+/// whether slow answers come alone or in bursts.
+fn dump(
+    path: &std::ffi::OsStr,
+    sent: &[(u64, Instant)],
+    got: &std::collections::HashMap<u64, Instant>,
+    began: Instant,
+    log: &str,
+) {
+    let mut inside = std::collections::HashMap::new();
+    for line in log.lines().filter(|l| l.contains("interaction answered")) {
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{k}=")))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        if let Some(id) = field("interaction") {
+            inside.insert(id, (field("queue_us"), field("command_us"), field("respond_us")));
+        }
+    }
+    let us = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
+    let mut out = String::from("id,sent_ms,latency_us,queue_us,command_us,respond_us\n");
+    for (id, at) in sent {
+        let latency = got
+            .get(id)
+            .map(|t| t.saturating_duration_since(*at).as_micros() as u64);
+        let (q, c, r) = inside.get(id).copied().unwrap_or_default();
+        out.push_str(&format!(
+            "{id},{},{},{},{},{}\n",
+            at.duration_since(began).as_millis(),
+            us(latency),
+            us(q),
+            us(c),
+            us(r)
+        ));
+    }
+    if let Err(e) = std::fs::write(path, out) {
+        eprintln!("cannot write {}: {e}", path.to_string_lossy());
+    }
 }
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -242,7 +286,11 @@ async fn main() {
             .unwrap()
             .len()
     };
-    let timings = breakdown(&bot.log(), 2_000_000);
+    let log = bot.log();
+    let timings = breakdown(&log, 2_000_000);
+    if let Some(path) = std::env::var_os("BENCH_DUMP") {
+        dump(&path, &sent, &fake.callback_times(), began, &log);
+    }
     let split = rss_split(pid);
     let dir = bot.terminate();
 

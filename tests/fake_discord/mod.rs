@@ -20,6 +20,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -232,6 +233,13 @@ impl Fake {
             .route("/ws", get(ws))
             .fallback(rest)
             .with_state(fake.clone());
+        // No Nagle delay on the fake's sockets: a dispatch written while
+        // the previous one is unacknowledged would otherwise wait for the
+        // bot's delayed ACK (tens of milliseconds), and the tests and the
+        // benchmark would time the fake's socket, not the bot.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
