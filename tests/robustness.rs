@@ -22,10 +22,9 @@ fn script() -> String {
     s
 }
 
-fn config() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("rd-robust-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("config.toml");
+/// Writes the config beside the database (in the test's own temporary directory).
+fn config(db: &std::path::Path) -> std::path::PathBuf {
+    let path = db.with_file_name("config.toml");
     std::fs::write(
         &path,
         "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nannounce_before = [\"1h\"]\n\
@@ -40,7 +39,7 @@ fn spawn(db: &std::path::Path, start: &str) -> std::process::Child {
         .args(["console", "--db"])
         .arg(db)
         .args(["--start", start, "--config"])
-        .arg(config())
+        .arg(config(db))
         .env_remove("DISCORD_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -185,7 +184,7 @@ async fn killed_at_random_points_then_restarted_nothing_is_lost_or_doubled() {
         if common::sql_count(&db, "SELECT COUNT(*) FROM releases").await < 12 {
             interrupted += 1;
         }
-        db.pool.close().await;
+        db.close().await;
     }
     // The kills really landed mid-run, after some commands were acknowledged.
     assert!(acknowledged_total > 0, "no command was ever acknowledged");
