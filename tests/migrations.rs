@@ -37,7 +37,7 @@ async fn each_migration_applies_over_existing_data() {
     ] {
         sqlx::query(stmt).execute(&db.pool).await.unwrap();
     }
-    db.pool.close().await;
+    db.close().await;
     // Every later migration, one at a time, keeps what was there.
     for (version, _, _) in MIGRATIONS.iter().skip(1) {
         let db = Db::open_at(&url, *version)
@@ -51,7 +51,7 @@ async fn each_migration_applies_over_existing_data() {
         assert_eq!(r.name, "R");
         assert_eq!(release_desk::db::audit::count(&mut conn).await.unwrap(), 1);
         drop(conn);
-        db.pool.close().await;
+        db.close().await;
     }
     // The audit trail stays append-only after all of them.
     let db = Db::open(&url).await.unwrap();

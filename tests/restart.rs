@@ -261,3 +261,91 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
         "nothing lost"
     );
 }
+
+#[tokio::test]
+async fn only_a_commit_that_queues_delivery_work_wakes_the_worker() {
+    use release_desk::chat::Outgoing;
+    use release_desk::command::Command;
+    use release_desk::handlers::{Invoker, Reply};
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::open(&dir.path().join("cue.sqlite")).await;
+    let db = &h.app.db;
+    let guild = release_desk::chat::console::GUILD;
+    let who = Invoker {
+        actor: release_desk::domain::records::Actor {
+            id: "rita".into(),
+            name: "rita".into(),
+            roles: h.app.config.itil_roles(std::iter::empty()),
+        },
+        channel: "general".into(),
+    };
+    db.take_queued();
+
+    // A record change alone: nothing to deliver.
+    let cmd = Command::parse(
+        "/rfc new title:\"Cue\" type:standard risk:low impact:none",
+        h.app.config.timezone,
+    )
+    .unwrap();
+    let reply = h.app.command_once(guild, &who, cmd, "7001").await;
+    assert!(matches!(reply, Some(Reply::Public(_))), "{reply:?}");
+    assert!(!db.take_queued(), "an RFC queues no message");
+
+    let post = |commit: bool| async move {
+        let mut tx = db.begin().await.unwrap();
+        release_desk::db::outbox::post(
+            &mut tx,
+            guild,
+            "announce",
+            "test",
+            &Outgoing::text("hello"),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        if commit {
+            tx.commit().await.unwrap();
+        }
+    };
+    post(false).await;
+    assert!(!db.take_queued(), "a rolled-back message is no cue");
+    post(true).await;
+    assert!(db.take_queued(), "a committed message is");
+    assert!(!db.take_queued(), "taken once");
+}
+
+#[tokio::test]
+async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
+    use release_desk::db::interactions::{claim, Duplicate};
+    let dir = tempfile::tempdir().unwrap();
+    let db = release_desk::db::Db::open(dir.path().join("ids.sqlite").to_str().unwrap())
+        .await
+        .unwrap();
+    let day0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let claim_all = |from: u32, to: u32, at: chrono::DateTime<chrono::Utc>| {
+        let db = db.clone();
+        async move {
+            for n in from..to {
+                let mut tx = db.begin().await.unwrap();
+                claim(&mut tx, &n.to_string(), at).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        }
+    };
+    claim_all(0, 600, day0).await;
+    claim_all(600, 1200, day0 + chrono::Duration::hours(30)).await;
+    let old = "SELECT COUNT(*) FROM discord_interactions WHERE seen_at < '2026-12-02'";
+    assert_eq!(sql_count(&db, old).await, 0, "a day later the first ids are gone");
+    assert_eq!(
+        sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
+        600
+    );
+    let mut tx = db.begin().await.unwrap();
+    let again = claim(&mut tx, "1100", day0 + chrono::Duration::hours(31)).await;
+    assert!(
+        again.is_err_and(|e| e.downcast_ref::<Duplicate>().is_some()),
+        "a recent id is still claimed"
+    );
+}

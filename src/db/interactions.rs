@@ -8,6 +8,10 @@ use sqlx::SqliteConnection;
 #[error("interaction {0} was handled already")]
 pub struct Duplicate(pub String);
 
+/// Forgetting old ids happens on every this-many-th claim, not on each:
+/// the table stays small and most commands save a statement.
+const PRUNE_EVERY: i64 = 256;
+
 /// Claims `id` in the caller's write transaction, so the claim commits or
 /// rolls back with the command; [`Duplicate`] when it was claimed before.
 /// Ids older than a day are forgotten (Discord's interaction tokens last 15 minutes).
@@ -20,9 +24,11 @@ pub async fn claim(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) ->
     if done.rows_affected() == 0 {
         return Err(Duplicate(id.to_string()).into());
     }
-    sqlx::query("DELETE FROM discord_interactions WHERE seen_at < ?1")
-        .bind(super::ts(now - Duration::days(1)))
-        .execute(&mut *conn)
-        .await?;
+    if done.last_insert_rowid() % PRUNE_EVERY == 0 {
+        sqlx::query("DELETE FROM discord_interactions WHERE seen_at < ?1")
+            .bind(super::ts(now - Duration::days(1)))
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }

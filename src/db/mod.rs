@@ -24,7 +24,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The migrations of `migrations/`, embedded so the binary needs no files
@@ -109,12 +110,49 @@ impl std::ops::DerefMut for Tx {
 /// The database.
 #[derive(Debug, Clone)]
 pub struct Db {
-    /// The connection pool.
+    /// The connection pool for reads (and the few single-statement writes).
     pub pool: SqlitePool,
+    /// The one connection write transactions use: as only it writes, its page
+    /// cache stays valid from one command to the next, where a pool
+    /// connection would find the database changed by another and reread it.
+    writes: SqlitePool,
     /// One writer at a time in this process (other processes wait in SQLite's busy handler).
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Write transactions committed by this process (the checkpointer's cue).
     commits: std::sync::Arc<AtomicU64>,
+    /// Set when a transaction that wrote the outbox or the jobs commits.
+    queued: Arc<AtomicBool>,
+}
+
+/// Tables whose writes give the bot's delivery worker something to do.
+const QUEUES: [&str; 2] = ["outbox", "jobs"];
+
+/// Sets `queued` whenever a transaction on `conn` that wrote one of
+/// [`QUEUES`] commits. SQLite's hooks run inside its own calls, so this
+/// costs no statement and no round trip to the connection's thread.
+async fn watch_queues(conn: &mut sqlx::SqliteConnection, queued: Arc<AtomicBool>) -> Result<(), sqlx::Error> {
+    let wrote = Arc::new(AtomicBool::new(false));
+    let mut handle = conn.lock_handle().await?;
+    handle.set_update_hook({
+        let wrote = wrote.clone();
+        move |change| {
+            if QUEUES.contains(&change.table) {
+                wrote.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    handle.set_commit_hook({
+        let wrote = wrote.clone();
+        move || {
+            if wrote.swap(false, Ordering::Relaxed) {
+                queued.store(true, Ordering::Release);
+            }
+            // true: go on with the commit.
+            true
+        }
+    });
+    handle.set_rollback_hook(move || wrote.store(false, Ordering::Relaxed));
+    Ok(())
 }
 
 /// Stores a time so that text order is time order.
@@ -154,6 +192,19 @@ impl Db {
         Self::connect(url, i64::MAX, false).await
     }
 
+    /// Whether a transaction that wrote the outbox or the jobs committed
+    /// since the last call (the cue to deliver and run jobs now rather than
+    /// on the next tick).
+    pub fn take_queued(&self) -> bool {
+        self.queued.swap(false, Ordering::Acquire)
+    }
+
+    /// Closes every connection (waits for those in use to come back).
+    pub async fn close(&self) {
+        self.writes.close().await;
+        self.pool.close().await;
+    }
+
     /// Write transactions committed through this handle so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
@@ -186,27 +237,39 @@ impl Db {
             .pragma("journal_size_limit", "8388608");
         // A local file needs no liveness ping before each use; that ping was a
         // round trip to the connection's worker thread on every acquire.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .connect_with(options)
+        let queued = Arc::new(AtomicBool::new(false));
+        let pool_options = |size: u32| {
+            let watched = queued.clone();
+            SqlitePoolOptions::new()
+                .max_connections(size)
+                .test_before_acquire(false)
+                .after_connect(move |conn, _| Box::pin(watch_queues(conn, watched.clone())))
+        };
+        let pool = pool_options(4)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("opening {url}"))?;
         let migrator = sqlx::migrate::Migrator::new(Embedded(version))
             .await
             .context("loading migrations")?;
         migrator.run(&pool).await.context("running migrations")?;
+        let writes = pool_options(1)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening {url} for writing"))?;
         Ok(Db {
             pool,
+            writes,
             writer: Default::default(),
             commits: Default::default(),
+            queued,
         })
     }
 
     /// Starts a write transaction that holds the write lock from its first statement.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
         let turn = self.write_turn().await;
-        let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let inner = self.writes.begin_with("BEGIN IMMEDIATE").await?;
         Ok(Tx {
             inner,
             _turn: turn,

@@ -2,8 +2,9 @@
 //! application (commands, reactions, outbox delivery, due jobs) runs in a
 //! local task set on the calling task, fed by [`Work`] messages (the
 //! binary's runtime has one thread, but the adapter does not rely on it). The
-//! outbox and the scheduler tick every second and whenever work is done;
-//! edits of one message are spaced by [`EDIT_INTERVAL`].
+//! outbox and the scheduler tick every second and whenever a piece of work
+//! committed something for them ([`crate::db::Db::take_queued`]); edits of
+//! one message are spaced by [`EDIT_INTERVAL`].
 
 use super::chat::{DiscordChat, Shared};
 use super::handler::{Handler, Unknown};
@@ -156,12 +157,17 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
                     Err(e) => tracing::error!(error = format!("{e:#}"), "cannot recount the open polls"),
                 },
             }
-            wake.notify_one();
+            // Most commands queue nothing to deliver; the worker's pass (three
+            // queries) would only compete with the answer being sent.
+            if app.db.take_queued() {
+                wake.notify_one();
+            }
         });
     }
 }
 
-/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken;
+/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken
+/// (a command, reaction or recount queued a message or a job);
 /// checkpoints the write-ahead log every [`TICK`].
 async fn worker(app: App, chat: Arc<DiscordChat>, wake: Rc<Notify>) {
     let mut checkpointer = match crate::db::checkpoint::Checkpointer::open(&app.db).await {
