@@ -349,3 +349,43 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
         "a recent id is still claimed"
     );
 }
+
+#[tokio::test]
+async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = release_desk::db::Db::open(dir.path().join("tx.sqlite").to_str().unwrap())
+        .await
+        .unwrap();
+    let insert = |id: &'static str| {
+        sqlx::query("INSERT INTO discord_interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')")
+            .bind(id)
+    };
+    {
+        let mut tx = db.begin().await.unwrap();
+        insert("a").execute(&mut *tx).await.unwrap();
+    }
+    // The next writer waits for the rollback, then sees nothing of it.
+    let mut tx = db.begin().await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM discord_interactions")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0, "the dropped write is gone");
+    insert("b").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    {
+        // A statement that fails inside a transaction does not spoil the connection.
+        let mut tx = db.begin().await.unwrap();
+        insert("c").execute(&mut *tx).await.unwrap();
+        assert!(insert("b").execute(&mut *tx).await.is_err(), "b exists");
+    }
+    let mut tx = db.begin().await.unwrap();
+    insert("d").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM discord_interactions ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids, ["b", "d"]);
+    assert_eq!(db.commits(), 2);
+}

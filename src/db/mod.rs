@@ -22,7 +22,7 @@ pub mod subscriptions;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -76,34 +76,69 @@ impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
     }
 }
 
+/// The write connection, while one writer has its turn; `None` until
+/// opened, and again after it broke (the next writer reopens it).
+type Turn = tokio::sync::OwnedMutexGuard<Option<SqliteConnection>>;
+
 /// A write transaction. It holds this process's turn to write, so writers
 /// queue here instead of in SQLite's busy handler, which sleeps for up to
-/// tens of milliseconds each time it finds the lock taken.
+/// tens of milliseconds each time it finds the lock taken. Dropped without
+/// [`Tx::commit`], it is rolled back before the next writer's turn.
 pub struct Tx {
-    inner: Transaction<'static, Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-    commits: std::sync::Arc<AtomicU64>,
+    /// Some until committed.
+    turn: Option<Turn>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Tx {
     /// Commits, and gives the turn to the next writer.
-    pub async fn commit(self) -> anyhow::Result<()> {
-        self.inner.commit().await?;
+    pub async fn commit(mut self) -> anyhow::Result<()> {
+        sqlx::query("COMMIT").execute(&mut *self).await?;
+        // Committed: nothing for Drop to roll back.
+        self.turn = None;
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
 
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(mut turn) = self.turn.take() else {
+            return;
+        };
+        // The task keeps the turn until the rollback is done. Without a
+        // runtime the connection is closed instead, which rolls back too.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Some(conn) = turn.as_mut() {
+                    if let Err(e) = sqlx::query("ROLLBACK").execute(conn).await {
+                        tracing::warn!(error = %e, "rollback failed; the write connection is reopened");
+                        *turn = None;
+                    }
+                }
+            });
+        } else {
+            *turn = None;
+        }
+    }
+}
+
 impl std::ops::Deref for Tx {
-    type Target = sqlx::SqliteConnection;
+    type Target = SqliteConnection;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        self.turn
+            .as_ref()
+            .and_then(|t| t.as_ref())
+            .expect("a transaction has its connection until committed")
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
+        self.turn
+            .as_mut()
+            .and_then(|t| t.as_mut())
+            .expect("a transaction has its connection until committed")
     }
 }
 
@@ -112,12 +147,13 @@ impl std::ops::DerefMut for Tx {
 pub struct Db {
     /// The connection pool for reads (and the few single-statement writes).
     pub pool: SqlitePool,
-    /// The one connection write transactions use: as only it writes, its page
-    /// cache stays valid from one command to the next, where a pool
-    /// connection would find the database changed by another and reread it.
-    writes: SqlitePool,
-    /// One writer at a time in this process (other processes wait in SQLite's busy handler).
-    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The one connection write transactions use, behind this process's
+    /// turn to write (other processes wait in SQLite's busy handler). Kept
+    /// out of the pool: as only it writes, its page cache stays valid from
+    /// one command to the next, and no release ping follows each command.
+    writer: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
+    /// How to (re)open it.
+    options: SqliteConnectOptions,
     /// Write transactions committed by this process (the checkpointer's cue).
     commits: std::sync::Arc<AtomicU64>,
     /// Set when a transaction that wrote the outbox or the jobs commits.
@@ -130,7 +166,7 @@ const QUEUES: [&str; 2] = ["outbox", "jobs"];
 /// Sets `queued` whenever a transaction on `conn` that wrote one of
 /// [`QUEUES`] commits. SQLite's hooks run inside its own calls, so this
 /// costs no statement and no round trip to the connection's thread.
-async fn watch_queues(conn: &mut sqlx::SqliteConnection, queued: Arc<AtomicBool>) -> Result<(), sqlx::Error> {
+async fn watch_queues(conn: &mut SqliteConnection, queued: Arc<AtomicBool>) -> Result<(), sqlx::Error> {
     let wrote = Arc::new(AtomicBool::new(false));
     let mut handle = conn.lock_handle().await?;
     handle.set_update_hook({
@@ -201,7 +237,9 @@ impl Db {
 
     /// Closes every connection (waits for those in use to come back).
     pub async fn close(&self) {
-        self.writes.close().await;
+        if let Some(conn) = self.write_turn().await.take() {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
     }
 
@@ -235,17 +273,14 @@ impl Db {
             .pragma("wal_autocheckpoint", if auto_checkpoint { "1000" } else { "0" })
             // After a checkpoint resets the log, its file shrinks back to this size.
             .pragma("journal_size_limit", "8388608");
+        let queued = Arc::new(AtomicBool::new(false));
+        let watched = queued.clone();
         // A local file needs no liveness ping before each use; that ping was a
         // round trip to the connection's worker thread on every acquire.
-        let queued = Arc::new(AtomicBool::new(false));
-        let pool_options = |size: u32| {
-            let watched = queued.clone();
-            SqlitePoolOptions::new()
-                .max_connections(size)
-                .test_before_acquire(false)
-                .after_connect(move |conn, _| Box::pin(watch_queues(conn, watched.clone())))
-        };
-        let pool = pool_options(4)
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| Box::pin(watch_queues(conn, watched.clone())))
             .connect_with(options.clone())
             .await
             .with_context(|| format!("opening {url}"))?;
@@ -253,32 +288,53 @@ impl Db {
             .await
             .context("loading migrations")?;
         migrator.run(&pool).await.context("running migrations")?;
-        let writes = pool_options(1)
-            .connect_with(options)
-            .await
-            .with_context(|| format!("opening {url} for writing"))?;
-        Ok(Db {
+        let db = Db {
             pool,
-            writes,
             writer: Default::default(),
+            options,
             commits: Default::default(),
             queued,
-        })
+        };
+        // Opened now, so a broken database shows at start, not on the first command.
+        let mut turn = db.write_turn().await;
+        *turn = Some(
+            db.connect_writer()
+                .await
+                .with_context(|| format!("opening {url} for writing"))?,
+        );
+        drop(turn);
+        Ok(db)
     }
 
     /// Starts a write transaction that holds the write lock from its first statement.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let turn = self.write_turn().await;
-        let inner = self.writes.begin_with("BEGIN IMMEDIATE").await?;
+        let mut turn = self.write_turn().await;
+        let conn = match turn.as_mut() {
+            Some(conn) => conn,
+            None => turn.insert(self.connect_writer().await?),
+        };
+        // A plain statement: sqlx's own begin would add a round trip to check it.
+        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            if matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_)) {
+                *turn = None;
+            }
+            return Err(e.into());
+        }
         Ok(Tx {
-            inner,
-            _turn: turn,
+            turn: Some(turn),
             commits: self.commits.clone(),
         })
     }
 
+    /// Opens the write connection, watched like the pool's.
+    async fn connect_writer(&self) -> anyhow::Result<SqliteConnection> {
+        let mut conn = self.options.connect().await?;
+        watch_queues(&mut conn, self.queued.clone()).await?;
+        Ok(conn)
+    }
+
     /// Waits for this process's turn to write, without starting a transaction.
-    async fn write_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+    async fn write_turn(&self) -> Turn {
         self.writer.clone().lock_owned().await
     }
 }
