@@ -70,6 +70,7 @@ fn dump(
     path: &std::ffi::OsStr,
     sent: &[(u64, Instant)],
     got: &std::collections::HashMap<u64, Instant>,
+    wire: &std::collections::HashMap<u64, Instant>,
     began: Instant,
     log: &str,
 ) {
@@ -85,16 +86,16 @@ fn dump(
         }
     }
     let us = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
-    let mut out = String::from("id,sent_ms,latency_us,queue_us,command_us,respond_us\n");
+    let mut out = String::from("id,sent_ms,latency_us,from_send_us,queue_us,command_us,respond_us\n");
     for (id, at) in sent {
-        let latency = got
-            .get(id)
-            .map(|t| t.saturating_duration_since(*at).as_micros() as u64);
+        let since =
+            |from: Option<&Instant>| Some(got.get(id)?.saturating_duration_since(*from?).as_micros() as u64);
         let (q, c, r) = inside.get(id).copied().unwrap_or_default();
         out.push_str(&format!(
-            "{id},{},{},{},{},{}\n",
+            "{id},{},{},{},{},{},{}\n",
             at.duration_since(began).as_millis(),
-            us(latency),
+            us(since(wire.get(id))),
+            us(since(Some(at))),
             us(q),
             us(c),
             us(r)
@@ -191,19 +192,32 @@ async fn drive(fake: &Fake, who: &Person, first_id: u64, rate: u64, count: u64) 
     sent
 }
 
-/// Latencies of the answered interactions, sorted, and how many went unanswered.
-async fn latencies(fake: &Fake, sent: &[(u64, Instant)], wait: Duration) -> (Vec<Duration>, usize) {
+/// Latencies of the answered interactions, sorted: from the fake's write of
+/// the interaction to its socket (what the bot is given), and from the load
+/// generator's send (adding the generator's hand-off to the fake's socket
+/// task in this process); and how many went unanswered.
+async fn latencies(
+    fake: &Fake,
+    sent: &[(u64, Instant)],
+    wait: Duration,
+) -> (Vec<Duration>, Vec<Duration>, usize) {
     let deadline = Instant::now() + wait;
     loop {
         let got = fake.callback_times();
         let answered = sent.iter().filter(|(id, _)| got.contains_key(id)).count();
         if answered == sent.len() || Instant::now() > deadline {
-            let mut lat: Vec<Duration> = sent
+            let wire = fake.dispatch_times();
+            let mut from_wire: Vec<Duration> = sent
+                .iter()
+                .filter_map(|(id, _)| Some(got.get(id)?.saturating_duration_since(*wire.get(id)?)))
+                .collect();
+            let mut from_send: Vec<Duration> = sent
                 .iter()
                 .filter_map(|(id, at)| got.get(id).map(|t| t.saturating_duration_since(*at)))
                 .collect();
-            lat.sort();
-            return (lat, sent.len() - answered);
+            from_wire.sort();
+            from_send.sort();
+            return (from_wire, from_send, sent.len() - answered);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -236,7 +250,7 @@ async fn main() {
 
     // Warm-up: 2 s at the same rate, not counted.
     let warm = drive(&fake, &alice, 1_000_000, rate, rate * 2).await;
-    let (_, lost) = latencies(&fake, &warm, Duration::from_secs(30)).await;
+    let (_, _, lost) = latencies(&fake, &warm, Duration::from_secs(30)).await;
     assert_eq!(lost, 0, "warm-up interactions unanswered");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_warm = rss_kib(pid).unwrap_or(0);
@@ -260,7 +274,7 @@ async fn main() {
     let began = Instant::now();
     let sent = drive(&fake, &alice, 2_000_000, rate, rate * secs).await;
     let drive_time = began.elapsed();
-    let (lat, lost) = latencies(&fake, &sent, Duration::from_secs(60)).await;
+    let (lat, from_send, lost) = latencies(&fake, &sent, Duration::from_secs(60)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let samples = sampling.await.unwrap();
     let peak = samples.iter().copied().max().unwrap_or(0);
@@ -289,7 +303,14 @@ async fn main() {
     let log = bot.log();
     let timings = breakdown(&log, 2_000_000);
     if let Some(path) = std::env::var_os("BENCH_DUMP") {
-        dump(&path, &sent, &fake.callback_times(), began, &log);
+        dump(
+            &path,
+            &sent,
+            &fake.callback_times(),
+            &fake.dispatch_times(),
+            began,
+            &log,
+        );
     }
     let split = rss_split(pid);
     let dir = bot.terminate();
@@ -302,7 +323,7 @@ async fn main() {
         warm.len()
     );
     println!(
-        "interaction→callback: p50 {}  p90 {}  p99 {}  max {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored)",
+        "interaction→callback (the fake's socket write → the callback request): p50 {}  p90 {}  p99 {}  max {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored)",
         ms(quantile(&lat, 0.50)),
         ms(quantile(&lat, 0.90)),
         ms(quantile(&lat, 0.99)),
@@ -311,6 +332,13 @@ async fn main() {
         lost,
         deferred,
         records
+    );
+    println!(
+        "  from the load generator's send: p50 {}  p90 {}  p99 {}  max {}",
+        ms(quantile(&from_send, 0.50)),
+        ms(quantile(&from_send, 0.90)),
+        ms(quantile(&from_send, 0.99)),
+        ms(from_send.last().copied().unwrap_or_default()),
     );
     if std::env::var_os("BENCH_BREAKDOWN").is_some() {
         let parts: Vec<String> = timings
@@ -354,7 +382,7 @@ async fn main() {
             fake.member(alice.id, &alice.name, &alice.roles);
             let burst = drive(&fake, &alice, next_id, rate, rate).await;
             next_id += rate;
-            let (_, lost) = latencies(&fake, &burst, Duration::from_secs(30)).await;
+            let (_, _, lost) = latencies(&fake, &burst, Duration::from_secs(30)).await;
             assert_eq!(lost, 0, "interactions unanswered before the restart");
             dir = if crash { bot.stop() } else { bot.terminate() };
         }

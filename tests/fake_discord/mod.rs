@@ -83,6 +83,8 @@ struct Inner {
     seq: u64,
     identifies: Vec<Value>,
     identified_at: Vec<Instant>,
+    /// When each INTERACTION_CREATE (by interaction id) was written to the socket.
+    dispatched_at: HashMap<u64, Instant>,
     resumes: Vec<Value>,
     sessions: u32,
     ws_url: String,
@@ -320,6 +322,11 @@ impl Fake {
         self.lock().identified_at.clone()
     }
 
+    /// When each interaction, by id, was written to the gateway socket.
+    pub fn dispatch_times(&self) -> HashMap<u64, Instant> {
+        self.lock().dispatched_at.clone()
+    }
+
     /// When the callback of interaction `id` arrived, for every interaction answered.
     pub fn callback_times(&self) -> HashMap<u64, Instant> {
         self.lock()
@@ -500,7 +507,13 @@ async fn session(fake: Fake, mut socket: WebSocket) {
             }
             cmd = rx.recv() => match cmd {
                 Some(Gw::Send(v)) => {
-                    if socket.send(Message::Text(v.to_string().into())).await.is_err() { break }
+                    let text = v.to_string();
+                    if v["t"] == "INTERACTION_CREATE" {
+                        if let Some(id) = v["d"]["id"].as_str().and_then(|id| id.parse().ok()) {
+                            fake.lock().dispatched_at.insert(id, Instant::now());
+                        }
+                    }
+                    if socket.send(Message::Text(text.into())).await.is_err() { break }
                 }
                 Some(Gw::Close(code)) => {
                     let frame = axum::extract::ws::CloseFrame { code, reason: "fake close".into() };
