@@ -148,6 +148,17 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// p50, p90, p99 and max of sorted durations.
+fn percentiles(sorted: &[Duration]) -> String {
+    format!(
+        "p50 {}  p90 {}  p99 {}  max {}",
+        ms(quantile(sorted, 0.50)),
+        ms(quantile(sorted, 0.90)),
+        ms(quantile(sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default()),
+    )
+}
+
 /// The `q` quantile (nearest rank) of sorted durations.
 fn quantile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
@@ -323,23 +334,14 @@ async fn main() {
         warm.len()
     );
     println!(
-        "interaction→callback (the fake's socket write → the callback request): p50 {}  p90 {}  p99 {}  max {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored)",
-        ms(quantile(&lat, 0.50)),
-        ms(quantile(&lat, 0.90)),
-        ms(quantile(&lat, 0.99)),
-        ms(lat.last().copied().unwrap_or_default()),
+        "interaction→callback (the fake's socket write → the callback request): {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored)",
+        percentiles(&lat),
         lat.len(),
         lost,
         deferred,
         records
     );
-    println!(
-        "  from the load generator's send: p50 {}  p90 {}  p99 {}  max {}",
-        ms(quantile(&from_send, 0.50)),
-        ms(quantile(&from_send, 0.90)),
-        ms(quantile(&from_send, 0.99)),
-        ms(from_send.last().copied().unwrap_or_default()),
-    );
+    println!("  from the load generator's send: {}", percentiles(&from_send));
     if std::env::var_os("BENCH_BREAKDOWN").is_some() {
         let parts: Vec<String> = timings
             .iter()

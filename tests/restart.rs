@@ -7,6 +7,15 @@ mod common;
 
 use common::{console_run, sql_count, Harness};
 
+/// A new database in a directory of its own (kept while the handle lives).
+async fn fresh_db() -> (tempfile::TempDir, release_desk::db::Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = release_desk::db::Db::open(dir.path().join("db.sqlite").to_str().unwrap())
+        .await
+        .unwrap();
+    (dir, db)
+}
+
 #[tokio::test]
 async fn a_message_queued_before_a_crash_is_delivered_once_after_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -317,10 +326,7 @@ async fn only_a_commit_that_queues_delivery_work_wakes_the_worker() {
 #[tokio::test]
 async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
     use release_desk::db::interactions::{claim, Duplicate};
-    let dir = tempfile::tempdir().unwrap();
-    let db = release_desk::db::Db::open(dir.path().join("ids.sqlite").to_str().unwrap())
-        .await
-        .unwrap();
+    let (_dir, db) = fresh_db().await;
     let day0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
         .unwrap()
         .with_timezone(&chrono::Utc);
@@ -352,10 +358,7 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
 
 #[tokio::test]
 async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = release_desk::db::Db::open(dir.path().join("tx.sqlite").to_str().unwrap())
-        .await
-        .unwrap();
+    let (_dir, db) = fresh_db().await;
     let insert = |id: &'static str| {
         sqlx::query("INSERT INTO discord_interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')")
             .bind(id)
