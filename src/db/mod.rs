@@ -155,7 +155,7 @@ pub struct Db {
     /// How to (re)open it.
     options: SqliteConnectOptions,
     /// Write transactions committed by this process (the checkpointer's cue).
-    commits: std::sync::Arc<AtomicU64>,
+    commits: Arc<AtomicU64>,
     /// Set when a transaction that wrote the outbox or the jobs commits.
     queued: Arc<AtomicBool>,
 }
