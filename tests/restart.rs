@@ -130,62 +130,42 @@ fn a_deadline_that_passed_during_downtime_is_decided_once() {
     });
 }
 
-#[tokio::test]
-async fn a_keyed_command_changes_records_once_across_a_restart() {
-    use release_desk::command::Command;
-    use release_desk::handlers::{Invoker, Reply};
-    let dir = tempfile::tempdir().unwrap();
-    let db_path = dir.path().join("keyed.sqlite");
-    let who = |roles: &str, config: &release_desk::config::Config| Invoker {
+/// Runs `line` as rita (no roles) once per `key`, as the Discord adapter does.
+async fn keyed(h: &Harness, line: &str, key: &str) -> Option<release_desk::handlers::Reply> {
+    let who = release_desk::handlers::Invoker {
         actor: release_desk::domain::records::Actor {
             id: "rita".into(),
             name: "rita".into(),
-            roles: config.itil_roles(roles.split(',').filter(|r| !r.is_empty())),
+            roles: h.app.config.itil_roles(std::iter::empty()),
         },
         channel: "general".into(),
     };
-    let new_rfc = |h: &Harness| {
-        Command::parse(
-            "/rfc new title:\"Keyed\" type:standard risk:low impact:none",
-            h.app.config.timezone,
-        )
-        .unwrap()
-    };
-    let guild = release_desk::chat::console::GUILD;
+    let cmd = release_desk::command::Command::parse(line, h.app.config.timezone).unwrap();
+    h.app
+        .command_once(release_desk::chat::console::GUILD, &who, cmd, key)
+        .await
+}
+
+#[tokio::test]
+async fn a_keyed_command_changes_records_once_across_a_restart() {
+    use release_desk::handlers::Reply;
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("keyed.sqlite");
+    let new_rfc = "/rfc new title:\"Keyed\" type:standard risk:low impact:none";
     {
         let h = Harness::open(&db_path).await;
-        let first = h
-            .app
-            .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9001")
-            .await;
+        let first = keyed(&h, new_rfc, "9001").await;
         assert!(matches!(first, Some(Reply::Public(_))), "{first:?}");
-        let again = h
-            .app
-            .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9001")
-            .await;
+        let again = keyed(&h, new_rfc, "9001").await;
         assert_eq!(again, None, "the same key in the same process");
         // A refused command changes nothing, so its key stays free.
-        let refused = h
-            .app
-            .command_once(
-                guild,
-                &who("", &h.app.config),
-                Command::parse("/rfc withdraw id:RFC-99", h.app.config.timezone).unwrap(),
-                "9002",
-            )
-            .await;
+        let refused = keyed(&h, "/rfc withdraw id:RFC-99", "9002").await;
         assert!(matches!(refused, Some(Reply::Private(_))), "{refused:?}");
     }
     let h = Harness::open(&db_path).await;
-    let after = h
-        .app
-        .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9001")
-        .await;
+    let after = keyed(&h, new_rfc, "9001").await;
     assert_eq!(after, None, "the same key after a restart");
-    let other = h
-        .app
-        .command_once(guild, &who("", &h.app.config), new_rfc(&h), "9003")
-        .await;
+    let other = keyed(&h, new_rfc, "9003").await;
     assert!(matches!(other, Some(Reply::Public(_))), "{other:?}");
     assert_eq!(sql_count(&h.app.db, "SELECT COUNT(*) FROM rfcs").await, 2);
     assert_eq!(
@@ -274,29 +254,20 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
 #[tokio::test]
 async fn only_a_commit_that_queues_delivery_work_wakes_the_worker() {
     use release_desk::chat::Outgoing;
-    use release_desk::command::Command;
-    use release_desk::handlers::{Invoker, Reply};
+    use release_desk::handlers::Reply;
     let dir = tempfile::tempdir().unwrap();
     let h = Harness::open(&dir.path().join("cue.sqlite")).await;
     let db = &h.app.db;
     let guild = release_desk::chat::console::GUILD;
-    let who = Invoker {
-        actor: release_desk::domain::records::Actor {
-            id: "rita".into(),
-            name: "rita".into(),
-            roles: h.app.config.itil_roles(std::iter::empty()),
-        },
-        channel: "general".into(),
-    };
     db.take_queued();
 
     // A record change alone: nothing to deliver.
-    let cmd = Command::parse(
+    let reply = keyed(
+        &h,
         "/rfc new title:\"Cue\" type:standard risk:low impact:none",
-        h.app.config.timezone,
+        "7001",
     )
-    .unwrap();
-    let reply = h.app.command_once(guild, &who, cmd, "7001").await;
+    .await;
     assert!(matches!(reply, Some(Reply::Public(_))), "{reply:?}");
     assert!(!db.take_queued(), "an RFC queues no message");
 

@@ -141,15 +141,10 @@ impl Handler {
         timing
             .command
             .store(command.as_micros() as u64, Ordering::Relaxed);
-        match reply {
-            Ok((reply, _, _)) => {
-                if reply.is_none() {
-                    tracing::info!(interaction = %ci.id, "interaction handled before; ignored");
-                }
-                reply
-            }
-            Err(_) => Some(Reply::Private(Outgoing::text(crate::render::internal_error()))),
-        }
+        // None: the handlers found the id claimed before (and logged it).
+        reply
+            .map(|(r, _, _)| r)
+            .unwrap_or_else(|_| Some(Reply::Private(Outgoing::text(crate::render::internal_error()))))
     }
 
     async fn autocomplete(&self, ctx: &Context, ci: CommandInteraction) {
