@@ -296,7 +296,7 @@ async fn only_a_commit_that_queues_delivery_work_wakes_the_worker() {
 
 #[tokio::test]
 async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
-    use release_desk::db::interactions::{claim, Duplicate};
+    use release_desk::db::interactions::{begin_claiming, Duplicate};
     let (_dir, db) = fresh_db().await;
     let day0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
         .unwrap()
@@ -305,8 +305,7 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
         let db = db.clone();
         async move {
             for n in from..to {
-                let mut tx = db.begin().await.unwrap();
-                claim(&mut tx, &n.to_string(), at).await.unwrap();
+                let tx = begin_claiming(&db, &n.to_string(), at).await.unwrap();
                 tx.commit().await.unwrap();
             }
         }
@@ -319,8 +318,7 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
         sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
         600
     );
-    let mut tx = db.begin().await.unwrap();
-    let again = claim(&mut tx, "1100", day0 + chrono::Duration::hours(31)).await;
+    let again = begin_claiming(&db, "1100", day0 + chrono::Duration::hours(31)).await;
     assert!(
         again.is_err_and(|e| e.downcast_ref::<Duplicate>().is_some()),
         "a recent id is still claimed"
@@ -362,4 +360,60 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_
         .unwrap();
     assert_eq!(ids, ["b", "d"]);
     assert_eq!(db.commits(), 2);
+}
+
+#[tokio::test]
+async fn a_first_statement_that_fails_with_its_begin_leaves_no_transaction_open() {
+    let (_dir, db) = fresh_db().await;
+    let args = sqlx::sqlite::SqliteArguments::default();
+    let failed = db
+        .begin_with(
+            "INSERT INTO discord_interactions (id, seen_at) VALUES ('a', NULL)",
+            args,
+        )
+        .await;
+    assert!(failed.is_err(), "seen_at is NOT NULL");
+    // Had the BEGIN stayed open, this one would fail ("within a transaction").
+    let tx = db.begin().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn audit_entries_are_written_by_the_commit_in_order_and_not_by_a_rollback() {
+    use release_desk::db::audit;
+    use release_desk::domain::records::AuditEntry;
+    let (_dir, db) = fresh_db().await;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let entry = |n: usize| AuditEntry {
+        at,
+        actor: "u1".into(),
+        actor_name: "Rita".into(),
+        record: "RFC-1".into(),
+        action: format!("step.{n}"),
+        before: n.is_multiple_of(2).then(|| n.to_string()),
+        after: None,
+    };
+    {
+        let mut tx = db.begin().await.unwrap();
+        audit::append(&mut tx, "g", entry(0));
+    }
+    // More entries than one INSERT carries.
+    let mut tx = db.begin().await.unwrap();
+    for n in 1..=1201 {
+        audit::append(&mut tx, "g", entry(n));
+    }
+    tx.commit().await.unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let history = audit::for_record(&mut conn, "g", "RFC-1").await.unwrap();
+    let expected: Vec<AuditEntry> = (1..=1201).map(entry).collect();
+    assert_eq!(
+        history, expected,
+        "all of the committed, in order; none of the dropped"
+    );
 }

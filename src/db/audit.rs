@@ -1,23 +1,50 @@
 //! The append-only audit trail.
 
-use super::{parse_ts, ts};
+use super::{parse_ts, ts, Tx};
 use crate::domain::records::AuditEntry;
-use sqlx::{Row, SqliteConnection};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Row, SqliteConnection};
 
-/// Appends one entry (in the caller's transaction).
-pub async fn append(conn: &mut SqliteConnection, guild: &str, e: &AuditEntry) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO audit (guild, at, actor, actor_name, record, action, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(guild)
-        .bind(ts(e.at))
-        .bind(&e.actor)
-        .bind(&e.actor_name)
-        .bind(&e.record)
-        .bind(&e.action)
-        .bind(&e.before)
-        .bind(&e.after)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Appends one entry to the transaction. Entries are written by its
+/// commit, in the same round trip to the connection as the `COMMIT`.
+pub fn append(tx: &mut Tx, guild: &str, e: AuditEntry) {
+    tx.audit.push((guild.to_string(), e));
+}
+
+/// Rows per `INSERT`: eight variables each stays far below SQLite's limit of 32,766.
+const ROWS_PER_INSERT: usize = 500;
+
+/// The statements that write `entries`, in order, followed by `then`.
+pub(super) fn written_before(
+    entries: &[(String, AuditEntry)],
+    then: &str,
+) -> anyhow::Result<(String, SqliteArguments<'static>)> {
+    let mut sql = String::new();
+    let mut args = SqliteArguments::default();
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        sql.push_str(
+            "INSERT INTO audit (guild, at, actor, actor_name, record, action, before, after) VALUES ",
+        );
+        sql.push_str(&vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
+        sql.push_str(";\n");
+        for (guild, e) in chunk {
+            let bound = [
+                args.add(guild.clone()),
+                args.add(ts(e.at)),
+                args.add(e.actor.clone()),
+                args.add(e.actor_name.clone()),
+                args.add(e.record.clone()),
+                args.add(e.action.clone()),
+                args.add(e.before.clone()),
+                args.add(e.after.clone()),
+            ];
+            for b in bound {
+                b.map_err(|e| anyhow::anyhow!(e))?;
+            }
+        }
+    }
+    sql.push_str(then);
+    Ok((sql, args))
 }
 
 /// The history of one record, oldest first.

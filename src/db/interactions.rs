@@ -1,7 +1,9 @@
 //! Discord interaction ids already taken: the idempotency key of a command.
 
+use super::{Db, Tx};
 use chrono::{DateTime, Duration, Utc};
-use sqlx::SqliteConnection;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Row};
 
 /// The key was claimed before: the command it names has been carried out.
 #[derive(Debug, thiserror::Error)]
@@ -12,23 +14,29 @@ pub struct Duplicate(pub String);
 /// the table stays small and most commands save a statement.
 const PRUNE_EVERY: i64 = 256;
 
-/// Claims `id` in the caller's write transaction, so the claim commits or
-/// rolls back with the command; [`Duplicate`] when it was claimed before.
-/// Ids older than a day are forgotten (Discord's interaction tokens last 15 minutes).
-pub async fn claim(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let done = sqlx::query("INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2)")
-        .bind(id)
-        .bind(super::ts(now))
-        .execute(&mut *conn)
+/// Starts a write transaction that claims `id` in the same round trip to
+/// the connection as its `BEGIN`, so the claim commits or rolls back with
+/// the command; [`Duplicate`] when it was claimed before. Ids older than a
+/// day are forgotten (Discord's interaction tokens last 15 minutes).
+pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Result<Tx> {
+    let mut args = SqliteArguments::default();
+    args.add(id.to_string()).map_err(|e| anyhow::anyhow!(e))?;
+    args.add(super::ts(now)).map_err(|e| anyhow::anyhow!(e))?;
+    let (mut tx, inserted) = db
+        .begin_with(
+            "INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",
+            args,
+        )
         .await?;
-    if done.rows_affected() == 0 {
+    let Some(row) = inserted else {
+        // Dropping the transaction rolls it back.
         return Err(Duplicate(id.to_string()).into());
-    }
-    if done.last_insert_rowid() % PRUNE_EVERY == 0 {
+    };
+    if row.try_get::<i64, _>(0)? % PRUNE_EVERY == 0 {
         sqlx::query("DELETE FROM discord_interactions WHERE seen_at < ?1")
             .bind(super::ts(now - Duration::days(1)))
-            .execute(&mut *conn)
+            .execute(&mut *tx)
             .await?;
     }
-    Ok(())
+    Ok(tx)
 }

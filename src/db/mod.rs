@@ -19,9 +19,12 @@ pub mod rfcs;
 pub mod sequences;
 pub mod subscriptions;
 
+use crate::domain::records::AuditEntry;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -88,12 +91,16 @@ pub struct Tx {
     /// Some until committed.
     turn: Option<Turn>,
     commits: Arc<AtomicU64>,
+    /// Audit entries to write with the commit (see [`audit::append`]).
+    audit: Vec<(String, AuditEntry)>,
 }
 
 impl Tx {
-    /// Commits, and gives the turn to the next writer.
+    /// Writes the audit entries and commits, in one round trip to the
+    /// connection; gives the turn to the next writer.
     pub async fn commit(mut self) -> anyhow::Result<()> {
-        sqlx::query("COMMIT").execute(&mut *self).await?;
+        let (sql, args) = audit::written_before(&self.audit, "COMMIT")?;
+        sqlx::query_with(&sql, args).execute(&mut *self).await?;
         // Committed: nothing for Drop to roll back.
         self.turn = None;
         self.commits.fetch_add(1, Ordering::Relaxed);
@@ -308,22 +315,49 @@ impl Db {
 
     /// Starts a write transaction that holds the write lock from its first statement.
     pub async fn begin(&self) -> anyhow::Result<Tx> {
+        Ok(self.begin_with("", SqliteArguments::default()).await?.0)
+    }
+
+    /// Starts a write transaction and runs `first` (statements with their
+    /// arguments) in it, in the same round trip to the connection; with the
+    /// first row they return. (Not their changes count: SQLite reports the
+    /// last change before the `BEGIN` for the `BEGIN` itself.)
+    pub async fn begin_with(
+        &self,
+        first: &str,
+        args: SqliteArguments<'_>,
+    ) -> anyhow::Result<(Tx, Option<SqliteRow>)> {
         let mut turn = self.write_turn().await;
         let conn = match turn.as_mut() {
             Some(conn) => conn,
             None => turn.insert(self.connect_writer().await?),
         };
         // A plain statement: sqlx's own begin would add a round trip to check it.
-        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
-            if matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_)) {
-                *turn = None;
+        let sql = format!("BEGIN IMMEDIATE;\n{first}");
+        match sqlx::query_with(&sql, args).fetch_optional(&mut *conn).await {
+            Ok(row) => Ok((
+                Tx {
+                    turn: Some(turn),
+                    commits: self.commits.clone(),
+                    audit: Vec::new(),
+                },
+                row,
+            )),
+            Err(e) => {
+                // The BEGIN may have run before a later statement failed.
+                // If it did not, this ROLLBACK fails harmlessly.
+                let broken = |e: &sqlx::Error| matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_));
+                if broken(&e)
+                    || sqlx::query("ROLLBACK")
+                        .execute(&mut *conn)
+                        .await
+                        .is_err_and(|r| broken(&r))
+                {
+                    *turn = None;
+                }
+                Err(e.into())
             }
-            return Err(e.into());
         }
-        Ok(Tx {
-            turn: Some(turn),
-            commits: self.commits.clone(),
-        })
     }
 
     /// Opens the write connection, watched like the pool's.

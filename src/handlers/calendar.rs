@@ -133,8 +133,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         "release.schedule",
         before,
         Some(format!("{} {}", opening.window, db::ts(opening.start))),
-    )
-    .await?;
+    );
     let conflicts = conflicts(&mut tx, &release, &opening).await?;
     for (other, items) in &conflicts {
         let mut told = std::collections::BTreeSet::new();
@@ -200,8 +199,7 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
             db::ts(f.to),
             f.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     let booked: Vec<Release> =
         db::releases::booked_between(&mut tx, ctx.guild, f.from - Duration::days(2), f.to)
             .await?
@@ -403,8 +401,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                     "release.missed-window",
                     None,
                     Some(format!("{} {}", job.window, db::ts(job.start))),
-                )
-                .await?;
+                );
                 notify(
                     &mut tx,
                     ctx,

@@ -98,8 +98,7 @@ pub async fn plan(
         "deployment.plan",
         None,
         Some(format!("{env} attempt {}: {} steps", d.attempt, d.steps.len())),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(words::planned(&release, &d)))
 }
@@ -210,8 +209,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             d.attempt,
             d.bypass.as_ref().map(|b| format!(" — {b}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::state_changed(
         &release,
@@ -275,8 +273,7 @@ pub async fn step(
             if failed { "failed" } else { "done" },
             note.as_ref().map(|x| format!(": {x}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     match outcome {
         StepOutcome::Progress => {}
         StepOutcome::AllDone => {
@@ -359,8 +356,7 @@ async fn back_out(
         "deployment.backout",
         None,
         Some(format!("{}: {reason}", d.env)),
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -417,8 +413,7 @@ pub async fn verify(
             "deployment.verify",
             None,
             Some(format!("{env}: issues — {issues}")),
-        )
-        .await?;
+        );
         notify(
             &mut tx,
             ctx,
@@ -470,8 +465,7 @@ pub async fn verify(
             "{env}: confirmed{}",
             notes.map(|n| format!(" — {n}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     if let ReleaseState::EarlyLifeSupport { until } = release.lifecycle.state {
         let survey = db::outbox::post(
             &mut tx,
@@ -605,8 +599,7 @@ pub async fn audit_record(
         "audit.record",
         None,
         Some(format!("{env}: {} defect(s)", defects.len())),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(words::audit_result(&release, &env, &discrepancies)))
 }
@@ -640,8 +633,7 @@ pub async fn survey_answer(
             "survey.answer",
             before.map(|b| b.to_string()),
             Some(score.to_string()),
-        )
-        .await?;
+        );
     } else if db::incidents::withdraw_answer(&mut tx, message_id, &ev.user, score).await? {
         audit(
             &mut tx,
@@ -651,8 +643,7 @@ pub async fn survey_answer(
             "survey.withdraw",
             Some(score.to_string()),
             None,
-        )
-        .await?;
+        );
     }
     tx.commit().await?;
     Ok(())

@@ -73,8 +73,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
             i.defect,
             i.title
         )),
-    )
-    .await?;
+    );
     let message = words::incident_opened(&i, &release);
     notify(&mut tx, ctx, &release, &message, Some(&who.channel)).await?;
     tx.commit().await?;
@@ -108,8 +107,7 @@ pub async fn resolve(
             "resolved, {effort} h{}",
             notes.map(|n| format!(": {n}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(words::incident_resolved(
         &i,
@@ -165,8 +163,7 @@ pub async fn known_error(
             k.description,
             k.workaround
         )),
-    )
-    .await?;
+    );
     let message = words::known_error_added(&k, &release);
     notify(&mut tx, ctx, &release, &message, Some(&who.channel)).await?;
     tx.commit().await?;

@@ -44,11 +44,10 @@ impl Ctx<'_> {
     /// Starts the write transaction of the command, claiming its key first:
     /// a key already claimed fails with [`db::interactions::Duplicate`].
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let mut tx = self.db.begin().await?;
-        if let Some(key) = self.key {
-            db::interactions::claim(&mut tx, key, self.now).await?;
+        match self.key {
+            Some(key) => db::interactions::begin_claiming(self.db, key, self.now).await,
+            None => self.db.begin().await,
         }
-        Ok(tx)
     }
 }
 
@@ -320,8 +319,8 @@ pub async fn load_release(tx: &mut Tx, ctx: Ctx<'_>, id: RecordId) -> Result<Rel
     }
 }
 
-/// Writes one audit entry for `who` in the transaction.
-pub async fn audit(
+/// Writes one audit entry for `who` in the transaction (with its commit).
+pub fn audit(
     tx: &mut Tx,
     ctx: Ctx<'_>,
     actor: &Actor,
@@ -329,7 +328,7 @@ pub async fn audit(
     action: &str,
     before: Option<String>,
     after: Option<String>,
-) -> anyhow::Result<()> {
+) {
     let e = AuditEntry {
         at: ctx.now,
         actor: actor.id.clone(),
@@ -339,7 +338,7 @@ pub async fn audit(
         before,
         after,
     };
-    db::audit::append(tx, ctx.guild, &e).await
+    db::audit::append(tx, ctx.guild, e);
 }
 
 /// The actor for things the bot does by itself (poll deadlines, windows).
@@ -409,8 +408,7 @@ pub async fn apply(
         &action,
         Some(before.clone()),
         Some(after.clone()),
-    )
-    .await?;
+    );
     if let Tell::Subscribers { what, said_in } = tell {
         if before != after {
             let message = render::state_changed(release, what, &actor.name);

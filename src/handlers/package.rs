@@ -36,8 +36,7 @@ async fn clear_baseline(
         "package.baseline-cleared",
         None,
         None,
-    )
-    .await?;
+    );
     Ok(true)
 }
 
@@ -65,8 +64,7 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         "package.add",
         before.as_ref().map(describe),
         Some(describe(&item)),
-    )
-    .await?;
+    );
     let items = db::packages::items(&mut tx, release.row).await?;
     tx.commit().await?;
     let what = match before {
@@ -105,8 +103,7 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         "package.remove",
         Some(describe(&before)),
         None,
-    )
-    .await?;
+    );
     let items = db::packages::items(&mut tx, release.row).await?;
     tx.commit().await?;
     Ok(Reply::Public(render::package_changed(
@@ -140,8 +137,7 @@ pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         "package.baseline",
         before,
         Some(format!("sha256:{hash} ({} items)", items.len())),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::baselined(&release, &hash, &items)))
 }

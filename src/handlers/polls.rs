@@ -125,8 +125,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
             rules.quorum,
             poll.deadline.to_rfc3339()
         )),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::submitted(
         &release,
@@ -335,8 +334,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
             final_tally.abstain.len(),
             final_tally.ignored.len()
         )),
-    )
-    .await?;
+    );
     if release.lifecycle.state == ReleaseState::PlanReview {
         apply(&mut tx, ctx, &system, &mut release, event, Tell::Nobody)
             .await
@@ -427,8 +425,7 @@ pub async fn cancel_open_poll(
         "poll.close",
         Some("open".into()),
         Some("cancelled".into()),
-    )
-    .await?;
+    );
     let note = render::poll_cancelled(release, poll.rules.emergency);
     db::outbox::edit(tx, ctx.guild, poll.message_id, &note, ctx.now).await
 }

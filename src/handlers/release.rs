@@ -72,8 +72,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
             "rfc.status",
             Some("open".into()),
             Some(format!("in-release ({})", release.rid())),
-        )
-        .await?;
+        );
     }
     let summary = format!(
         "{} {} — {}",
@@ -87,8 +86,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
         "release.new",
         None,
         Some(summary),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::release_created(&release, &rfcs)))
 }
@@ -139,8 +137,7 @@ pub async fn plan(
         "release.plan",
         Some(before),
         Some(plan_summary(&release.plan)),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::plan_updated(&release, &changed)))
 }
@@ -169,8 +166,7 @@ pub async fn prepare(
             "validation: {validation}{}",
             training.map(|t| format!(" · training: {t}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     apply(
         &mut tx,
         ctx,
@@ -210,8 +206,7 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
             release.builds,
             notes.map(|n| format!(": {n}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     apply(
         &mut tx,
         ctx,
@@ -391,8 +386,7 @@ async fn settle_rfcs(
                 "rfc.status",
                 Some(rfc.status.to_string()),
                 Some(format!("{status} ({})", release.rid())),
-            )
-            .await?;
+            );
         }
     }
     Ok(())

@@ -49,8 +49,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRfc) -> Handled {
         "rfc.new",
         None,
         Some(summary),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::rfc_opened(&rfc)))
 }
@@ -108,8 +107,7 @@ pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<
             "withdrawn{}",
             reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
         )),
-    )
-    .await?;
+    );
     tx.commit().await?;
     Ok(Reply::Public(render::rfc_withdrawn(
         &rfc,

@@ -40,8 +40,7 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             "subscribe",
             None,
             Some(format!("{shown} via {via}")),
-        )
-        .await?;
+        );
     }
     tx.commit().await?;
     Ok(Reply::Private(render::subscribed(&shown, via, new)))
@@ -61,8 +60,7 @@ pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) 
             "unsubscribe",
             Some(format!("{shown} via {via}")),
             None,
-        )
-        .await?;
+        );
     }
     tx.commit().await?;
     Ok(Reply::Private(render::unsubscribed(&shown, via, existed)))
