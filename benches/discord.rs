@@ -122,6 +122,80 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// The machine's own noise while it runs, to read the bot's tail against:
+/// how late a thread sleeping 1 ms at a time wakes (on a virtual machine,
+/// mostly the host not running the virtual CPU), and the share of CPU time
+/// the hypervisor reports stolen. Started with the load, read after it.
+struct Probe {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<Duration>>,
+    stolen_at_start: Option<(u64, u64)>,
+}
+
+impl Probe {
+    fn start() -> Probe {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = std::thread::spawn({
+            let stop = stop.clone();
+            move || {
+                let mut late = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let t = Instant::now();
+                    std::thread::sleep(Duration::from_millis(1));
+                    late.push(t.elapsed().saturating_sub(Duration::from_millis(1)));
+                }
+                late
+            }
+        });
+        Probe {
+            stop,
+            thread,
+            stolen_at_start: cpu_stolen(),
+        }
+    }
+
+    /// "late by p50 … p99 … max …; N% stolen".
+    fn finish(self) -> String {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut late = self.thread.join().unwrap_or_default();
+        late.sort();
+        let stolen = match (self.stolen_at_start, cpu_stolen()) {
+            (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => {
+                format!("{:.1}%", (s1 - s0) as f64 * 100.0 / (t1 - t0) as f64)
+            }
+            _ => "unknown".into(),
+        };
+        format!(
+            "a thread sleeping 1 ms woke late by {}; CPU time stolen by the hypervisor {stolen}",
+            percentiles(&late)
+        )
+    }
+}
+
+/// CPU time `pid` has used (user + system), from /proc/<pid>/stat.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on Linux.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// (stolen, total) CPU time in ticks since boot, from /proc/stat.
+fn cpu_stolen() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user)
+    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
+}
+
 /// The process's resident memory split into anonymous (heap, stacks,
 /// SQLite's page cache) and file-backed (mostly the binary's own code).
 fn rss_split(pid: u32) -> String {
@@ -282,10 +356,14 @@ async fn main() {
             samples
         })
     };
+    let probe = Probe::start();
+    let cpu_before = cpu_time(pid);
     let began = Instant::now();
     let sent = drive(&fake, &alice, 2_000_000, rate, rate * secs).await;
     let drive_time = began.elapsed();
+    let machine = probe.finish();
     let (lat, from_send, lost) = latencies(&fake, &sent, Duration::from_secs(60)).await;
+    let cpu_used = cpu_before.zip(cpu_time(pid)).map(|(a, b)| b.saturating_sub(a));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let samples = sampling.await.unwrap();
     let peak = samples.iter().copied().max().unwrap_or(0);
@@ -342,6 +420,14 @@ async fn main() {
         records
     );
     println!("  from the load generator's send: {}", percentiles(&from_send));
+    if let Some(cpu) = cpu_used {
+        println!(
+            "the bot's CPU time: {} for the load, {:.0} µs per interaction",
+            ms(cpu),
+            cpu.as_secs_f64() * 1e6 / sent.len().max(1) as f64
+        );
+    }
+    println!("the machine meanwhile: {machine}");
     if std::env::var_os("BENCH_BREAKDOWN").is_some() {
         let parts: Vec<String> = timings
             .iter()
