@@ -1,8 +1,9 @@
 //! The Discord benchmark of issue 7: the real `release-desk run` binary
 //! (release build) against the fake Discord of `tests/fake_discord`,
 //! driven with `/rfc new` interactions at 100 per second for 30 seconds.
-//! It prints interaction→callback latency (p50/p99/max), the process's
-//! RSS (idle, under load, after load) from /proc/<pid>/status, and
+//! It prints interaction→callback latency (p50/p99/max), the bot's CPU
+//! time per interaction, the machine's noise meanwhile (see [`Probe`]),
+//! the process's RSS (idle, under load, after load) from /proc/<pid>/status, and
 //! spawn→IDENTIFY on an existing database, restarted after a clean stop
 //! and after kill -9 under load. It measures; it asserts nothing about timing.
 //!
