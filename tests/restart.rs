@@ -8,6 +8,13 @@ mod common;
 use common::{console_run, sql_count, Harness};
 
 /// A new database in a directory of its own (kept while the handle lives).
+/// 09:00 UTC on 1 December 2026, the day the stored-time tests start.
+fn day0() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
 async fn fresh_db() -> (tempfile::TempDir, release_desk::db::Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = release_desk::db::Db::open(dir.path().join("db.sqlite").to_str().unwrap())
@@ -298,9 +305,7 @@ async fn only_a_commit_that_queues_delivery_work_wakes_the_worker() {
 async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
     use release_desk::db::interactions::{begin_claiming, Duplicate};
     let (_dir, db) = fresh_db().await;
-    let day0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
+    let day0 = day0();
     let claim_all = |from: u32, to: u32, at: chrono::DateTime<chrono::Utc>| {
         let db = db.clone();
         async move {
@@ -387,9 +392,7 @@ async fn audit_entries_are_written_by_the_commit_in_order_and_not_by_a_rollback(
     use release_desk::db::audit;
     use release_desk::domain::records::AuditEntry;
     let (_dir, db) = fresh_db().await;
-    let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
-        .unwrap()
-        .with_timezone(&chrono::Utc);
+    let at = day0();
     let entry = |n: usize| AuditEntry {
         at,
         actor: "u1".into(),

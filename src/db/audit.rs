@@ -1,9 +1,9 @@
 //! The append-only audit trail.
 
-use super::{parse_ts, ts, Tx};
+use super::{bind, parse_ts, ts, Tx};
 use crate::domain::records::AuditEntry;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, Row, SqliteConnection};
+use sqlx::{Row, SqliteConnection};
 
 /// Appends one entry to the transaction. Entries are written by its
 /// commit, in the same round trip to the connection as the `COMMIT`.
@@ -28,19 +28,14 @@ pub(super) fn written_before(
         sql.push_str(&vec!["(?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", "));
         sql.push_str(";\n");
         for (guild, e) in chunk {
-            let bound = [
-                args.add(guild.clone()),
-                args.add(ts(e.at)),
-                args.add(e.actor.clone()),
-                args.add(e.actor_name.clone()),
-                args.add(e.record.clone()),
-                args.add(e.action.clone()),
-                args.add(e.before.clone()),
-                args.add(e.after.clone()),
-            ];
-            for b in bound {
-                b.map_err(|e| anyhow::anyhow!(e))?;
-            }
+            bind(&mut args, guild.clone())?;
+            bind(&mut args, ts(e.at))?;
+            bind(&mut args, e.actor.clone())?;
+            bind(&mut args, e.actor_name.clone())?;
+            bind(&mut args, e.record.clone())?;
+            bind(&mut args, e.action.clone())?;
+            bind(&mut args, e.before.clone())?;
+            bind(&mut args, e.after.clone())?;
         }
     }
     sql.push_str(then);

@@ -1,9 +1,9 @@
 //! Discord interaction ids already taken: the idempotency key of a command.
 
-use super::{Db, Tx};
+use super::{bind, Db, Tx};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, Row};
+use sqlx::Row;
 
 /// The key was claimed before: the command it names has been carried out.
 #[derive(Debug, thiserror::Error)]
@@ -20,8 +20,8 @@ const PRUNE_EVERY: i64 = 256;
 /// day are forgotten (Discord's interaction tokens last 15 minutes).
 pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Result<Tx> {
     let mut args = SqliteArguments::default();
-    args.add(id.to_string()).map_err(|e| anyhow::anyhow!(e))?;
-    args.add(super::ts(now)).map_err(|e| anyhow::anyhow!(e))?;
+    bind(&mut args, id.to_string())?;
+    bind(&mut args, super::ts(now))?;
     let (mut tx, inserted) = db
         .begin_with(
             "INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",

@@ -198,6 +198,16 @@ async fn watch_queues(conn: &mut SqliteConnection, queued: Arc<AtomicBool>) -> R
     Ok(())
 }
 
+/// Adds `value` to the arguments of a statement built at run time.
+fn bind<'q, T>(args: &mut SqliteArguments<'q>, value: T) -> anyhow::Result<()>
+where
+    T: sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + 'q,
+{
+    use sqlx::Arguments;
+    // sqlx reports a value it cannot encode as a boxed error.
+    args.add(value).map_err(|e| anyhow::anyhow!(e))
+}
+
 /// Stores a time so that text order is time order.
 pub fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -320,8 +330,10 @@ impl Db {
 
     /// Starts a write transaction and runs `first` (statements with their
     /// arguments) in it, in the same round trip to the connection; with the
-    /// first row they return. (Not their changes count: SQLite reports the
-    /// last change before the `BEGIN` for the `BEGIN` itself.)
+    /// row they return, if any. Only the last statement may return one: the
+    /// statements after a returned row are not run. (Not their changes
+    /// count: SQLite reports the last change before the `BEGIN` for the
+    /// `BEGIN` itself.)
     pub async fn begin_with(
         &self,
         first: &str,
