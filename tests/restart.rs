@@ -7,7 +7,6 @@ mod common;
 
 use common::{console_run, sql_count, Harness};
 
-/// A new database in a directory of its own (kept while the handle lives).
 /// 09:00 UTC on 1 December 2026, the day the stored-time tests start.
 fn day0() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00Z")
@@ -15,6 +14,7 @@ fn day0() -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
+/// A new database in a directory of its own (kept while the handle lives).
 async fn fresh_db() -> (tempfile::TempDir, release_desk::db::Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = release_desk::db::Db::open(dir.path().join("db.sqlite").to_str().unwrap())
