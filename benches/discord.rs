@@ -32,28 +32,36 @@ fn log_filter() -> &'static str {
     }
 }
 
+/// The timings the bot logged per interaction (`BENCH_BREAKDOWN=1`): the
+/// `*_us` fields of each "interaction answered" line, by interaction id.
+const TIMINGS: [&str; 4] = ["queue_us", "command_us", "respond_us", "total_us"];
+
+fn logged_timings(log: &str) -> std::collections::HashMap<u64, [Option<u64>; 4]> {
+    log.lines()
+        .filter(|l| l.contains("interaction answered"))
+        .filter_map(|line| {
+            let field = |k: &str| {
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(&format!("{k}=")))
+                    .and_then(|v| v.parse::<u64>().ok())
+            };
+            Some((field("interaction")?, TIMINGS.map(field)))
+        })
+        .collect()
+}
+
 /// Percentiles of each timing the bot logged for the load's interactions.
 fn breakdown(log: &str, first_id: u64) -> Vec<(String, Duration, Duration)> {
-    let keys = ["queue_us", "command_us", "respond_us", "total_us"];
-    let mut values: Vec<Vec<Duration>> = vec![vec![]; keys.len()];
-    for line in log.lines().filter(|l| l.contains("interaction answered")) {
-        let field = |k: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{k}=")))
-                .and_then(|v| v.parse::<u64>().ok())
-        };
-        if field("interaction").is_none_or(|id| id < first_id) {
-            continue;
-        }
-        for (i, k) in keys.iter().enumerate() {
-            if let Some(us) = field(k) {
-                values[i].push(Duration::from_micros(us));
-            }
-        }
-    }
-    keys.iter()
-        .zip(values)
-        .map(|(k, mut v)| {
+    let logged = logged_timings(log);
+    TIMINGS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut v: Vec<Duration> = logged
+                .iter()
+                .filter(|(id, _)| **id >= first_id)
+                .filter_map(|(_, t)| t[i].map(Duration::from_micros))
+                .collect();
             v.sort();
             (
                 k.trim_end_matches("_us").to_string(),
@@ -75,23 +83,13 @@ fn dump(
     began: Instant,
     log: &str,
 ) {
-    let mut inside = std::collections::HashMap::new();
-    for line in log.lines().filter(|l| l.contains("interaction answered")) {
-        let field = |k: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(&format!("{k}=")))
-                .and_then(|v| v.parse::<u64>().ok())
-        };
-        if let Some(id) = field("interaction") {
-            inside.insert(id, (field("queue_us"), field("command_us"), field("respond_us")));
-        }
-    }
+    let inside = logged_timings(log);
     let us = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
     let mut out = String::from("id,sent_ms,latency_us,from_send_us,queue_us,command_us,respond_us\n");
     for (id, at) in sent {
         let since =
             |from: Option<&Instant>| Some(got.get(id)?.saturating_duration_since(*from?).as_micros() as u64);
-        let (q, c, r) = inside.get(id).copied().unwrap_or_default();
+        let [q, c, r, _] = inside.get(id).copied().unwrap_or_default();
         out.push_str(&format!(
             "{id},{},{},{},{},{},{}\n",
             at.duration_since(began).as_millis(),

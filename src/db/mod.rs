@@ -159,8 +159,6 @@ pub struct Db {
     /// out of the pool: as only it writes, its page cache stays valid from
     /// one command to the next, and no release ping follows each command.
     writer: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
-    /// How to (re)open it.
-    options: SqliteConnectOptions,
     /// Write transactions committed by this process (the checkpointer's cue).
     commits: Arc<AtomicU64>,
     /// Set when a transaction that wrote the outbox or the jobs commits.
@@ -298,7 +296,7 @@ impl Db {
             .max_connections(4)
             .test_before_acquire(false)
             .after_connect(move |conn, _| Box::pin(watch_queues(conn, watched.clone())))
-            .connect_with(options.clone())
+            .connect_with(options)
             .await
             .with_context(|| format!("opening {url}"))?;
         let migrator = sqlx::migrate::Migrator::new(Embedded(version))
@@ -308,7 +306,6 @@ impl Db {
         let db = Db {
             pool,
             writer: Default::default(),
-            options,
             commits: Default::default(),
             queued,
         };
@@ -372,9 +369,9 @@ impl Db {
         }
     }
 
-    /// Opens the write connection, watched like the pool's.
+    /// Opens the write connection with the pool's options, watched like the pool's.
     async fn connect_writer(&self) -> anyhow::Result<SqliteConnection> {
-        let mut conn = self.options.connect().await?;
+        let mut conn = self.pool.connect_options().connect().await?;
         watch_queues(&mut conn, self.queued.clone()).await?;
         Ok(conn)
     }
