@@ -10,7 +10,8 @@
 //! `cargo bench --bench discord` (env: `BENCH_RATE`, `BENCH_SECS`,
 //! `BENCH_RESTARTS` to change the load and the number of restarts;
 //! `BENCH_BREAKDOWN=1` for the bot's own timings, `BENCH_DUMP=file.csv`
-//! for every interaction's).
+//! for every interaction's, `BENCH_EXE` to run another bot, such as the
+//! control of `examples/bare_bot.rs`).
 
 #[path = "../tests/fake_discord/mod.rs"]
 mod fake_discord;
@@ -21,7 +22,12 @@ use fake_discord::{Fake, GUILD};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-const EXE: &str = env!("CARGO_BIN_EXE_release-desk");
+/// The bot run: release-desk, or the binary `BENCH_EXE` names (such as
+/// the control, `examples/bare_bot.rs`).
+fn exe() -> String {
+    std::env::var("BENCH_EXE").unwrap_or_else(|_| env!("CARGO_BIN_EXE_release-desk").to_string())
+}
+
 /// Only warnings logged, as in production; with `BENCH_BREAKDOWN=1` the
 /// adapter's per-interaction timings too (queue, command, respond).
 fn log_filter() -> &'static str {
@@ -318,12 +324,15 @@ async fn main() {
     let secs = env_or("BENCH_SECS", 30);
     let restarts = env_or("BENCH_RESTARTS", 5);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("Discord benchmark: release-desk run ({EXE}) against the fake Discord, {cpus} CPU(s)");
+    println!(
+        "Discord benchmark: {} run against the fake Discord, {cpus} CPU(s)",
+        exe()
+    );
 
     // A fresh database; the bot connects, migrates, registers its commands.
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start_with(EXE, &fake, "", dir, GUILD, log_filter());
+    let bot = Bot::start_with(&exe(), &fake, "", dir, GUILD, log_filter());
     let pid = bot.child.id();
     fake.ready().await;
     let alice = Person::new(111, "alice", &[]);
@@ -455,7 +464,7 @@ async fn main() {
         let mut ready_times = Vec::new();
         for _ in 0..restarts {
             let fake = Fake::start().await;
-            let bot = Bot::start_with(EXE, &fake, "", dir, GUILD, log_filter());
+            let bot = Bot::start_with(&exe(), &fake, "", dir, GUILD, log_filter());
             let spawned = bot.spawned_at;
             fake.ready().await;
             let identified = fake.identified_at()[0];

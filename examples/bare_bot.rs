@@ -1,0 +1,67 @@
+//! The Discord benchmark's control: a serenity bot with no database that
+//! answers every slash command at once with a fixed message. Run through
+//! the same benchmark (`BENCH_EXE=target/release/examples/bare_bot cargo
+//! bench --bench discord`), it shows what the machine, serenity and the
+//! fake Discord cost on their own, beside release-desk's figures.
+//!
+//! Takes the arguments `release-desk run --config FILE` takes and reads
+//! only `discord.api_base` and `discord.guild_id` from the file.
+
+use serenity::all::{
+    ClientBuilder, Context, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler,
+    GuildId, Interaction, Ready,
+};
+
+struct Answer {
+    guild: u64,
+}
+
+#[serenity::async_trait]
+impl EventHandler for Answer {
+    async fn ready(&self, ctx: Context, _ready: Ready) {
+        // The benchmark waits for a bulk overwrite, as release-desk does one.
+        if let Err(e) = GuildId::new(self.guild).set_commands(&ctx.http, vec![]).await {
+            eprintln!("cannot register: {e}");
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if let Interaction::Command(ci) = interaction {
+            let reply =
+                CreateInteractionResponse::Message(CreateInteractionResponseMessage::new().content("ok"));
+            if let Err(e) = ci.create_response(&ctx.http, reply).await {
+                eprintln!("cannot answer: {e}");
+            }
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .iter()
+        .position(|a| a == "--config")
+        .and_then(|i| args.get(i + 1))
+        .ok_or_else(|| anyhow::anyhow!("usage: bare_bot run --config FILE"))?;
+    let config: toml::Value = toml::from_str(&std::fs::read_to_string(path)?)?;
+    let discord = &config["discord"];
+    let base = discord.get("api_base").and_then(|v| v.as_str());
+    let guild = discord
+        .get("guild_id")
+        .and_then(|v| v.as_integer())
+        .ok_or_else(|| anyhow::anyhow!("discord.guild_id is needed"))?;
+    let token = std::env::var("DISCORD_TOKEN")?;
+    let http = release_desk::chat::discord::http::build(&token, base);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let handler = Answer { guild: guild as u64 };
+            let mut client =
+                ClientBuilder::new_with_http(http, release_desk::chat::discord::runner::intents())
+                    .event_handler(handler)
+                    .await?;
+            client.start().await?;
+            Ok(())
+        })
+}
