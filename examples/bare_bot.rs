@@ -44,19 +44,20 @@ fn main() -> anyhow::Result<()> {
         .and_then(|i| args.get(i + 1))
         .ok_or_else(|| anyhow::anyhow!("usage: bare_bot run --config FILE"))?;
     let config: toml::Value = toml::from_str(&std::fs::read_to_string(path)?)?;
-    let discord = &config["discord"];
-    let base = discord.get("api_base").and_then(|v| v.as_str());
+    let discord = config.get("discord");
+    let base = discord.and_then(|d| d.get("api_base")).and_then(|v| v.as_str());
     let guild = discord
-        .get("guild_id")
+        .and_then(|d| d.get("guild_id"))
         .and_then(|v| v.as_integer())
+        .and_then(|g| u64::try_from(g).ok())
         .ok_or_else(|| anyhow::anyhow!("discord.guild_id is needed"))?;
-    let token = std::env::var("DISCORD_TOKEN")?;
+    let token = std::env::var("DISCORD_TOKEN").map_err(|_| anyhow::anyhow!("DISCORD_TOKEN is needed"))?;
     let http = release_desk::chat::discord::http::build(&token, base);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
         .block_on(async {
-            let handler = Answer { guild: guild as u64 };
+            let handler = Answer { guild };
             let mut client =
                 ClientBuilder::new_with_http(http, release_desk::chat::discord::runner::intents())
                     .event_handler(handler)
