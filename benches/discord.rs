@@ -324,15 +324,13 @@ async fn main() {
     let secs = env_or("BENCH_SECS", 30);
     let restarts = env_or("BENCH_RESTARTS", 5);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!(
-        "Discord benchmark: {} run against the fake Discord, {cpus} CPU(s)",
-        exe()
-    );
+    let exe = exe();
+    println!("Discord benchmark: {exe} run against the fake Discord, {cpus} CPU(s)");
 
     // A fresh database; the bot connects, migrates, registers its commands.
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start_with(&exe(), &fake, "", dir, GUILD, log_filter());
+    let bot = Bot::start_with(&exe, &fake, "", dir, GUILD, log_filter());
     let pid = bot.child.id();
     fake.ready().await;
     let alice = Person::new(111, "alice", &[]);
@@ -464,7 +462,7 @@ async fn main() {
         let mut ready_times = Vec::new();
         for _ in 0..restarts {
             let fake = Fake::start().await;
-            let bot = Bot::start_with(&exe(), &fake, "", dir, GUILD, log_filter());
+            let bot = Bot::start_with(&exe, &fake, "", dir, GUILD, log_filter());
             let spawned = bot.spawned_at;
             fake.ready().await;
             let identified = fake.identified_at()[0];

@@ -137,22 +137,6 @@ fn a_deadline_that_passed_during_downtime_is_decided_once() {
     });
 }
 
-/// Runs `line` as rita (no roles) once per `key`, as the Discord adapter does.
-async fn keyed(h: &Harness, line: &str, key: &str) -> Option<release_desk::handlers::Reply> {
-    let who = release_desk::handlers::Invoker {
-        actor: release_desk::domain::records::Actor {
-            id: "rita".into(),
-            name: "rita".into(),
-            roles: h.app.config.itil_roles(std::iter::empty()),
-        },
-        channel: "general".into(),
-    };
-    let cmd = release_desk::command::Command::parse(line, h.app.config.timezone).unwrap();
-    h.app
-        .command_once(release_desk::chat::console::GUILD, &who, cmd, key)
-        .await
-}
-
 #[tokio::test]
 async fn a_keyed_command_changes_records_once_across_a_restart() {
     use release_desk::handlers::Reply;
@@ -161,18 +145,20 @@ async fn a_keyed_command_changes_records_once_across_a_restart() {
     let new_rfc = "/rfc new title:\"Keyed\" type:standard risk:low impact:none";
     {
         let h = Harness::open(&db_path).await;
-        let first = keyed(&h, new_rfc, "9001").await;
+        let first = h.command_keyed("rita", "", new_rfc, "9001").await;
         assert!(matches!(first, Some(Reply::Public(_))), "{first:?}");
-        let again = keyed(&h, new_rfc, "9001").await;
+        let again = h.command_keyed("rita", "", new_rfc, "9001").await;
         assert_eq!(again, None, "the same key in the same process");
         // A refused command changes nothing, so its key stays free.
-        let refused = keyed(&h, "/rfc withdraw id:RFC-99", "9002").await;
+        let refused = h
+            .command_keyed("rita", "", "/rfc withdraw id:RFC-99", "9002")
+            .await;
         assert!(matches!(refused, Some(Reply::Private(_))), "{refused:?}");
     }
     let h = Harness::open(&db_path).await;
-    let after = keyed(&h, new_rfc, "9001").await;
+    let after = h.command_keyed("rita", "", new_rfc, "9001").await;
     assert_eq!(after, None, "the same key after a restart");
-    let other = keyed(&h, new_rfc, "9003").await;
+    let other = h.command_keyed("rita", "", new_rfc, "9003").await;
     assert!(matches!(other, Some(Reply::Public(_))), "{other:?}");
     assert_eq!(sql_count(&h.app.db, "SELECT COUNT(*) FROM rfcs").await, 2);
     assert_eq!(
@@ -269,12 +255,14 @@ async fn only_a_commit_that_queues_delivery_work_wakes_the_worker() {
     db.take_queued();
 
     // A record change alone: nothing to deliver.
-    let reply = keyed(
-        &h,
-        "/rfc new title:\"Cue\" type:standard risk:low impact:none",
-        "7001",
-    )
-    .await;
+    let reply = h
+        .command_keyed(
+            "rita",
+            "",
+            "/rfc new title:\"Cue\" type:standard risk:low impact:none",
+            "7001",
+        )
+        .await;
     assert!(matches!(reply, Some(Reply::Public(_))), "{reply:?}");
     assert!(!db.take_queued(), "an RFC queues no message");
 

@@ -67,22 +67,31 @@ impl Harness {
             .unwrap();
     }
 
+    /// `user` with the chat roles `roles` (comma-separated), in #general.
+    fn invoker(&self, user: &str, roles: &str) -> Invoker {
+        Invoker {
+            actor: release_desk::domain::records::Actor {
+                id: user.into(),
+                name: user.into(),
+                roles: self.app.config.itil_roles(roles.split(',')),
+            },
+            channel: "general".into(),
+        }
+    }
+
     /// Runs a command and commits its effects without delivering anything.
     pub async fn command_only(&self, user: &str, roles: &str, line: &str) -> Reply {
-        let actor = release_desk::domain::records::Actor {
-            id: user.into(),
-            name: user.into(),
-            roles: self.app.config.itil_roles(roles.split(',')),
-        };
         self.app
-            .command_line(
-                console::GUILD,
-                &Invoker {
-                    actor,
-                    channel: "general".into(),
-                },
-                line,
-            )
+            .command_line(console::GUILD, &self.invoker(user, roles), line)
+            .await
+    }
+
+    /// [`Harness::command_only`] once per `key`, as the Discord adapter runs
+    /// an interaction: None when the key changed records before.
+    pub async fn command_keyed(&self, user: &str, roles: &str, line: &str, key: &str) -> Option<Reply> {
+        let cmd = release_desk::command::Command::parse(line, self.app.config.timezone).unwrap();
+        self.app
+            .command_once(console::GUILD, &self.invoker(user, roles), cmd, key)
             .await
     }
 
