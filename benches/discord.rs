@@ -38,10 +38,11 @@ fn log_filter() -> &'static str {
     }
 }
 
-/// The timings the bot logged per interaction (`BENCH_BREAKDOWN=1`): the
-/// `*_us` fields of each "interaction answered" line, by interaction id.
+/// The timing fields of the adapter's "interaction answered" log line.
 const TIMINGS: [&str; 4] = ["queue_us", "command_us", "respond_us", "total_us"];
 
+/// The timings the bot logged per interaction (`BENCH_BREAKDOWN=1`), in
+/// the order of [`TIMINGS`], by interaction id.
 fn logged_timings(log: &str) -> std::collections::HashMap<u64, [Option<u64>; 4]> {
     log.lines()
         .filter(|l| l.contains("interaction answered"))

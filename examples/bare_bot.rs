@@ -4,7 +4,7 @@
 //! bench --bench discord`), it shows what the machine, serenity and the
 //! fake Discord cost on their own, beside release-desk's figures.
 //!
-//! Takes the arguments `release-desk run --config FILE` takes and reads
+//! Takes the arguments `release-desk run --config FILE` takes and uses
 //! only `discord.api_base` and `discord.guild_id` from the file.
 
 use serenity::all::{
@@ -43,14 +43,13 @@ fn main() -> anyhow::Result<()> {
         .position(|a| a == "--config")
         .and_then(|i| args.get(i + 1))
         .ok_or_else(|| anyhow::anyhow!("usage: bare_bot run --config FILE"))?;
-    let config: toml::Value = toml::from_str(&std::fs::read_to_string(path)?)?;
-    let discord = config.get("discord");
-    let base = discord.and_then(|d| d.get("api_base")).and_then(|v| v.as_str());
-    let guild = discord
-        .and_then(|d| d.get("guild_id"))
-        .and_then(|v| v.as_integer())
-        .and_then(|g| u64::try_from(g).ok())
-        .ok_or_else(|| anyhow::anyhow!("discord.guild_id is needed"))?;
+    // The same loader and checks as release-desk's, so both read one file alike.
+    let config = release_desk::config::Config::load(Some(std::path::Path::new(path)))?;
+    let base = config.discord.api_base.as_deref();
+    let guild = match config.discord.guild_id {
+        0 => anyhow::bail!("discord.guild_id is needed"),
+        g => g,
+    };
     let token = std::env::var("DISCORD_TOKEN").map_err(|_| anyhow::anyhow!("DISCORD_TOKEN is needed"))?;
     let http = release_desk::chat::discord::http::build(&token, base);
     tokio::runtime::Builder::new_current_thread()
