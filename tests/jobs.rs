@@ -1,8 +1,10 @@
 //! The job registry: every kind of job the bot stores has a handler, and
-//! names are unique.
+//! names are unique; a job that fails waits without holding up the others.
 
 mod common;
 
+use async_trait::async_trait;
+use release_desk::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
 use release_desk::scheduler::JobKind;
 
 #[test]
@@ -43,4 +45,150 @@ async fn every_stored_job_kind_has_a_handler() {
             "stored job kind {kind} has no handler"
         );
     }
+}
+
+/// The console platform, except that reading the reactions of the messages
+/// in `failing` fails as given.
+struct Failing<'a> {
+    inner: &'a release_desk::chat::console::ConsoleChat,
+    failing: std::sync::Mutex<std::collections::HashMap<String, ChatError>>,
+}
+
+#[async_trait]
+impl Chat for Failing<'_> {
+    async fn post(&self, channel: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        self.inner.post(channel, m, nonce).await
+    }
+    async fn edit(&self, at: &Posted, m: &Outgoing) -> Result<(), ChatError> {
+        self.inner.edit(at, m).await
+    }
+    async fn react(&self, at: &Posted, emoji: &str) -> Result<(), ChatError> {
+        self.inner.react(at, emoji).await
+    }
+    async fn reactions(&self, at: &Posted, emoji: &str) -> Result<Vec<Reactor>, ChatError> {
+        if let Some(e) = self.failing.lock().unwrap().get(&at.id) {
+            return Err(e.clone());
+        }
+        self.inner.reactions(at, emoji).await
+    }
+    async fn direct(&self, user: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        self.inner.direct(user, m, nonce).await
+    }
+}
+
+/// Two releases before the CAB (quorum 1, decided at the deadline), each
+/// with c1's ✅; returns the platform id of REL-1's poll message.
+async fn two_polls(h: &common::Harness) -> String {
+    h.run(
+        ":as rita\n/rfc new title:A type:normal risk:low impact:i\n/rfc new title:B type:normal risk:low impact:i\n\
+         :as rm release_manager\n/release new name:A version:1.0.0 rfcs:RFC-1\n/release new name:B version:1.0.0 rfcs:RFC-2\n\
+         /release plan id:REL-1 backout:b acceptance:a\n/release plan id:REL-2 backout:b acceptance:a\n\
+         /release submit id:REL-1\n:as c1 cab_member\n:react last:#cab ✅\n\
+         :as rm release_manager\n/release submit id:REL-2\n:as c1 cab_member\n:react last:#cab ✅\n",
+    )
+    .await;
+    sqlx::query_scalar(
+        "SELECT m.platform_id FROM polls p JOIN bot_messages m ON m.id = p.message_id
+         JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
+    )
+    .fetch_one(&h.app.db.pool)
+    .await
+    .unwrap()
+}
+
+async fn state_of(h: &common::Harness, number: i64) -> String {
+    let mut conn = h.app.db.pool.acquire().await.unwrap();
+    release_desk::db::releases::get(&mut conn, release_desk::chat::console::GUILD, number)
+        .await
+        .unwrap()
+        .unwrap()
+        .lifecycle
+        .state
+        .key()
+        .to_string()
+}
+
+fn quorum_one() -> release_desk::config::Config {
+    release_desk::config::Config::from_layers(Some("[cab]\nquorum = 1\n[calendar]\nwindows = []\n")).unwrap()
+}
+
+#[tokio::test]
+async fn a_poll_whose_reactions_cannot_be_read_waits_without_holding_up_the_jobs_due_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::with_config(&dir.path().join("stuck.sqlite"), quorum_one()).await;
+    let rel1 = two_polls(&h).await;
+    let failing = Failing {
+        inner: &h.chat,
+        failing: Default::default(),
+    };
+    failing.failing.lock().unwrap().insert(
+        rel1,
+        ChatError::Retry {
+            after: None,
+            message: "HTTP 503".into(),
+        },
+    );
+    let deadline = h.clock_now() + chrono::Duration::days(3);
+    h.clock.set(deadline);
+    h.app.run_due(&failing).await.unwrap();
+    assert_eq!(state_of(&h, 1).await, "plan-review", "REL-1's count failed");
+    assert_eq!(
+        state_of(&h, 2).await,
+        "preparing",
+        "REL-2's deadline came after REL-1's and was not held up"
+    );
+    let (attempts, error): (i64, String) =
+        sqlx::query_as("SELECT attempts, last_error FROM jobs WHERE done_at IS NULL AND kind = 'poll-close'")
+            .fetch_one(&h.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(attempts, 1);
+    assert!(error.contains("HTTP 503"), "{error}");
+    // Not retried before its back-off ends, even if asked again at once.
+    h.app.run_due(&failing).await.unwrap();
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>(
+            "SELECT attempts FROM jobs WHERE done_at IS NULL AND kind = 'poll-close'"
+        )
+        .fetch_one(&h.app.db.pool)
+        .await
+        .unwrap(),
+        1
+    );
+    // The platform answers again: the retry counts c1's vote.
+    failing.failing.lock().unwrap().clear();
+    h.clock.set(deadline + chrono::Duration::seconds(2));
+    h.app.run_due(&failing).await.unwrap();
+    assert_eq!(state_of(&h, 1).await, "preparing");
+}
+
+#[tokio::test]
+async fn a_poll_whose_message_is_gone_is_decided_from_the_votes_recorded_as_they_came() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::with_config(&dir.path().join("gone.sqlite"), quorum_one()).await;
+    let rel1 = two_polls(&h).await;
+    let failing = Failing {
+        inner: &h.chat,
+        failing: Default::default(),
+    };
+    failing.failing.lock().unwrap().insert(
+        rel1,
+        ChatError::Permanent("HTTP 404 GET /channels/c/messages/m/reactions".into()),
+    );
+    h.clock.set(h.clock_now() + chrono::Duration::days(3));
+    h.app.run_due(&failing).await.unwrap();
+    assert_eq!(
+        state_of(&h, 1).await,
+        "preparing",
+        "c1's recorded ✅ decided REL-1"
+    );
+    assert_eq!(state_of(&h, 2).await, "preparing");
+    assert_eq!(
+        common::sql_count(
+            &h.app.db,
+            "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = 'poll-close'"
+        )
+        .await,
+        0
+    );
 }

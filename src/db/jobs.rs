@@ -19,6 +19,8 @@ pub struct Job {
     pub due_at: DateTime<Utc>,
     /// Its data (JSON).
     pub payload: String,
+    /// Failed runs so far.
+    pub attempts: i64,
 }
 
 /// Stores a job unless one with the same key exists; true when stored.
@@ -41,12 +43,17 @@ pub async fn schedule(
     Ok(done.rows_affected() > 0)
 }
 
-/// The earliest job due at or before `now` that has not run.
+/// The earliest job due at or before `now` that has not run and is not
+/// waiting to be retried.
 pub async fn next_due(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
-    let row = sqlx::query("SELECT id, guild, kind, key, due_at, payload FROM jobs WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT 1")
-        .bind(ts(now))
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, guild, kind, key, due_at, payload, attempts FROM jobs
+         WHERE done_at IS NULL AND due_at <= ?1 AND (not_before IS NULL OR not_before <= ?1)
+         ORDER BY due_at, id LIMIT 1",
+    )
+    .bind(ts(now))
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| {
         Ok(Job {
             id: r.try_get("id")?,
@@ -55,16 +62,19 @@ pub async fn next_due(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow
             key: r.try_get("key")?,
             due_at: parse_ts(r.try_get("due_at")?)?,
             payload: r.try_get("payload")?,
+            attempts: r.try_get("attempts")?,
         })
     })
     .transpose()
 }
 
-/// When the next job not yet run falls due.
+/// When the next job not yet run falls due (or may be retried).
 pub async fn next_time(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let t: Option<String> = sqlx::query_scalar("SELECT MIN(due_at) FROM jobs WHERE done_at IS NULL")
-        .fetch_one(conn)
-        .await?;
+    let t: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(max(due_at, COALESCE(not_before, due_at))) FROM jobs WHERE done_at IS NULL",
+    )
+    .fetch_one(conn)
+    .await?;
     t.as_deref().map(parse_ts).transpose()
 }
 
@@ -76,6 +86,23 @@ pub async fn finish(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) ->
         .execute(conn)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Records a failed run; the job waits until `retry_at` while the jobs
+/// due after it run.
+pub async fn failed(
+    conn: &mut SqliteConnection,
+    id: i64,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE jobs SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ? AND done_at IS NULL")
+        .bind(error)
+        .bind(ts(retry_at))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Every distinct kind stored (the registry test checks each has a handler).

@@ -45,6 +45,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (6, "metrics", include_str!("../../migrations/0006_metrics.sql")),
     (10, "discord", include_str!("../../migrations/0010_discord.sql")),
+    (
+        11,
+        "job_retries",
+        include_str!("../../migrations/0011_job_retries.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

@@ -430,6 +430,13 @@ pub async fn cancel_open_poll(
     db::outbox::edit(tx, ctx.guild, poll.message_id, &note, ctx.now).await
 }
 
+/// The ballots the reaction events recorded: what decides a poll whose
+/// message can no longer be read.
+pub async fn count_from_ledger(conn: &mut sqlx::SqliteConnection, poll_id: i64) -> anyhow::Result<Count> {
+    let (ballots, names) = ballots_from_ledger(&db::polls::ledger(conn, poll_id).await?);
+    Ok(Count { ballots, names })
+}
+
 /// Turns the platform's reactions into ballots (the bot's own are dropped).
 pub fn count_from_reactions(
     reactions: &[(Vote, Vec<crate::chat::Reactor>)],

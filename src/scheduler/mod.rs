@@ -3,7 +3,7 @@
 
 pub mod delivery;
 
-use crate::chat::Chat;
+use crate::chat::{Chat, ChatError};
 use crate::db::{self, Db};
 use crate::domain::tally::Vote;
 use crate::handlers::{self, Ctx};
@@ -67,7 +67,14 @@ pub async fn run_one(
     };
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
-    run_job(ctx, chat, &job).instrument(span).await?;
+    if let Err(e) = run_job(ctx, chat, &job).instrument(span).await {
+        // Its effects rolled back with its transaction; it waits and the
+        // jobs due after it run meanwhile.
+        let retry_at = now + delivery::backoff(job.attempts, None);
+        tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, error = format!("{e:#}"), "job failed; it will be retried");
+        let mut conn = db.pool.acquire().await?;
+        db::jobs::failed(&mut conn, job.id, &format!("{e:#}"), retry_at).await?;
+    }
     Ok(true)
 }
 
@@ -87,17 +94,33 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
             };
             drop(conn);
             let mut reactions = Vec::new();
+            let mut gone = None;
             if let Some(at) = &at {
                 for v in Vote::ALL {
-                    let who = chat
-                        .reactions(at, v.emoji())
-                        .await
-                        .map_err(|e| anyhow::anyhow!("reading reactions: {e}"))?;
-                    reactions.push((v, who));
+                    match chat.reactions(at, v.emoji()).await {
+                        Ok(who) => reactions.push((v, who)),
+                        Err(ChatError::Permanent(why)) => {
+                            gone = Some(why);
+                            break;
+                        }
+                        Err(e) => anyhow::bail!("reading reactions: {e}"),
+                    }
                 }
             }
-            let roles_of = |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
-            let count = handlers::polls::count_from_reactions(&reactions, &roles_of);
+            let count = match gone {
+                // The message deleted or no longer readable: waiting would
+                // not help, so the votes recorded as they were cast decide.
+                Some(why) => {
+                    tracing::warn!(poll = poll_id, error = %why, "cannot read the poll's reactions; counting the votes recorded from reaction events");
+                    let mut conn = db.pool.acquire().await?;
+                    handlers::polls::count_from_ledger(&mut conn, poll_id).await?
+                }
+                None => {
+                    let roles_of =
+                        |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
+                    handlers::polls::count_from_reactions(&reactions, &roles_of)
+                }
+            };
             handlers::polls::close(ctx, job.id, poll_id, &count).await?;
         }
         Some(JobKind::Window) => {
