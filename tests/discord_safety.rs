@@ -290,6 +290,39 @@ async fn votes_cast_while_the_socket_was_down_count_after_the_reconnect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vote_cast_while_away_and_one_cast_live_decide_together() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, EARLY_CAB);
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    let poll = submit_release(&fake, &cast, 7650, "Half offline", "Payments").await;
+    let before = fake.connections();
+    fake.drop_socket();
+    fake.add_reaction_silently(poll, "✅", cast.c1.id);
+    fake.wait(15, "the bot to reconnect", |f| {
+        f.connections() > before && (!f.resumes().is_empty() || f.identifies().len() > 1)
+    })
+    .await;
+    // One vote of the two early approval needs: the recount shows it, the poll stays open.
+    fake.wait(15, "the recount to show c1's vote", |f| {
+        last_text(f, poll).contains("✅ 1 (c1)")
+    })
+    .await;
+    assert!(
+        !last_text(&fake, poll).contains("CLOSED"),
+        "{}",
+        last_text(&fake, poll)
+    );
+    // c2 votes with the bot listening: c1's vote from the recount still counts.
+    fake.react(CAB, poll, cast.c2.id, "✅", true);
+    fake.wait(15, "early approval by c1 and c2", |f| {
+        last_text(f, poll).contains("CLOSED: approved")
+    })
+    .await;
+    bot.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_invalid_session_the_bot_identifies_again_and_recounts() {
     let fake = Fake::start().await;
     let bot = Bot::start(&fake, EARLY_CAB);

@@ -285,7 +285,14 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     let final_tally = tally(&count.ballots, &poll.rules, &own(&poll, &rfcs));
     let deadline_passed = ctx.now >= poll.deadline;
     let Some(outcome) = decide(&final_tally, &poll.rules, deadline_passed) else {
-        // An early decision that the platform's count no longer supports: stay open.
+        // Not decided (a recount after a reconnect, or an early decision the
+        // platform's count no longer supports): stay open, and bring the
+        // ledger to what the platform shows, so the votes cast while the bot
+        // was away stay in the live tally and in later early decisions.
+        let (recorded, _) = ballots_from_ledger(&db::polls::ledger(&mut tx, poll.id).await?);
+        for e in catch_up(&recorded, count, &final_tally, ctx.now) {
+            db::polls::record_vote(&mut tx, poll.id, &e).await?;
+        }
         let body = poll_message(ctx, &release, &rfcs, &poll, &final_tally, None, &count.names);
         db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
         tx.commit().await?;
@@ -435,6 +442,62 @@ pub async fn cancel_open_poll(
 pub async fn count_from_ledger(conn: &mut sqlx::SqliteConnection, poll_id: i64) -> anyhow::Result<Count> {
     let (ballots, names) = ballots_from_ledger(&db::polls::ledger(conn, poll_id).await?);
     Ok(Count { ballots, names })
+}
+
+/// The add and remove events that take the ledger's ballots (`recorded`) to
+/// the platform's (`count`), each marked counted or not by `t`.
+fn catch_up(
+    recorded: &[Ballot],
+    count: &Count,
+    t: &Tally,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<VoteEvent> {
+    let none = BTreeSet::new();
+    let votes_in = |ballots: &[Ballot], user: &str| {
+        ballots
+            .iter()
+            .find(|b| b.user == user)
+            .map(|b| b.votes.clone())
+            .unwrap_or_else(|| none.clone())
+    };
+    let name = |b: &Ballot| {
+        count
+            .names
+            .get(&b.user)
+            .cloned()
+            .unwrap_or_else(|| b.user.clone())
+    };
+    let mut events = Vec::new();
+    for b in &count.ballots {
+        let (counted, reason) = status_of(t, &b.user);
+        for v in b.votes.difference(&votes_in(recorded, &b.user)) {
+            events.push(VoteEvent {
+                user: b.user.clone(),
+                user_name: name(b),
+                roles: b.roles.clone(),
+                vote: *v,
+                action: "add".into(),
+                at: now,
+                counted,
+                reason: reason.clone(),
+            });
+        }
+    }
+    for b in recorded {
+        for v in b.votes.difference(&votes_in(&count.ballots, &b.user)) {
+            events.push(VoteEvent {
+                user: b.user.clone(),
+                user_name: name(b),
+                roles: b.roles.clone(),
+                vote: *v,
+                action: "remove".into(),
+                at: now,
+                counted: false,
+                reason: Some("removed".into()),
+            });
+        }
+    }
+    events
 }
 
 /// Turns the platform's reactions into ballots (the bot's own are dropped).
