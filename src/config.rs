@@ -551,6 +551,43 @@ impl Config {
         })
     }
 
+    /// What Discord needs beyond a valid file: channels and roles given as
+    /// ids (snowflakes), not the names the console uses. Checked when the
+    /// bot starts, so a name fails there, naming the key, rather than on
+    /// every post.
+    pub fn check_discord_ids(&self) -> Result<(), ConfigErrors> {
+        let snowflake = |v: &str| v.trim().parse::<u64>().is_ok_and(|n| n > 0);
+        let mut errs = Vec::new();
+        for (key, value) in [
+            ("channels.announcements", &self.channels.announcements),
+            ("channels.cab", &self.channels.cab),
+            ("channels.ecab", &self.channels.ecab),
+            ("channels.deployments", &self.channels.deployments),
+        ] {
+            if !snowflake(value) {
+                errs.push(one(
+                    key,
+                    format!("{value:?}"),
+                    "a Discord channel id such as 1234567890123456789",
+                ));
+            }
+        }
+        for (role, mapped) in &self.roles {
+            for value in mapped.iter().filter(|v| !snowflake(v)) {
+                errs.push(one(
+                    &format!("roles.{}", role.key()),
+                    format!("{value:?}"),
+                    "Discord role ids such as [\"1234567890123456789\"]",
+                ));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(errs))
+        }
+    }
+
     /// The workspace the bot's own records (window announcements) belong to:
     /// the configured Discord guild, or the console's.
     pub fn home_guild(&self) -> String {

@@ -108,6 +108,12 @@ fn main() -> ExitCode {
                     config.timezone,
                     config.environments.join(" → ")
                 );
+                if let Err(e) = config.check_discord_ids() {
+                    println!("for the console only: the Discord bot (`run`) needs ids instead of names:");
+                    for problem in &e.0 {
+                        println!("  {problem}");
+                    }
+                }
                 Ok(())
             }
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
@@ -208,6 +214,9 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty())
         .context("DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\")")?;
+    if let Err(e) = config.check_discord_ids() {
+        anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+    }
     let opening = std::time::Instant::now();
     let db = Db::open_service(&config.database_url).await?;
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");

@@ -205,3 +205,40 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
     assert_eq!(follow["allowed_mentions"], SAFE());
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_and_role_names_are_refused_at_start_naming_the_keys() {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    // The shipped defaults name channels and roles as the console does.
+    std::fs::write(
+        &config,
+        format!(
+            "[database]\nurl = \"sqlite://{}\"\n[discord]\napi_base = \"{}\"\nguild_id = 42\n[channels]\ncab = \"cab\"\n",
+            dir.path().join("bot.sqlite").display(),
+            fake.base()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .env("DISCORD_TOKEN", TOKEN)
+        .env_remove("DATABASE_URL")
+        .env_remove("RELEASE_DESK_CONFIG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("channels.cab: \"cab\" — expected a Discord channel id"),
+        "{err}"
+    );
+    assert!(err.contains("channels.announcements"), "{err}");
+    assert!(err.contains("roles.release_manager"), "{err}");
+    assert!(!err.contains(TOKEN), "the token is never shown");
+    assert!(fake.requests().is_empty(), "nothing sent: {:?}", fake.summary());
+    assert!(!dir.path().join("bot.sqlite").exists(), "nothing written");
+}
