@@ -1,8 +1,9 @@
 //! The Discord adapter's guarantees, end to end against the fake: a
 //! duplicated interaction runs once, a member without the role is refused
 //! privately with nothing changed, a 429 is retried and the message posted
-//! once, user text never pings, and votes cast while the socket was down
-//! count after the reconnect.
+//! once, an answer Discord refuses is retried or posted in the channel, user
+//! text never pings, and votes cast while the socket was down count after
+//! the reconnect.
 
 mod fake_discord;
 
@@ -142,6 +143,82 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
 }
 
 /// Every create and edit the bot made, with its allowed_mentions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_refused_once_is_retried_and_one_never_accepted_goes_to_the_channel() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    let rfc = |title: &str| {
+        vec![
+            ("title", json!(title)),
+            ("type", json!("standard")),
+            ("risk", json!("low")),
+            ("impact", json!("none")),
+        ]
+    };
+    let answered = |f: &Fake, id: u64| {
+        f.find("POST", &format!("/interactions/{id}/"))
+            .iter()
+            .any(|r| r.status < 300)
+    };
+    // One 500: the answer is sent again, within Discord's three seconds.
+    fake.fail("POST", "/interactions/7260/", 500, 1);
+    fake.interaction(slash(
+        7260,
+        GENERAL,
+        &rita,
+        "rfc",
+        Some("new"),
+        &rfc("Second try"),
+    ));
+    fake.wait(10, "the retried answer", |f| answered(f, 7260)).await;
+    let tries = fake.find("POST", "/interactions/7260/");
+    assert_eq!(
+        tries.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![500, 204],
+        "{:?}",
+        fake.summary()
+    );
+    assert!(
+        text(&tries[1].body).contains("RFC-1 opened"),
+        "{}",
+        text(&tries[1].body)
+    );
+    // Never accepted: the record changed, so its answer is posted in the channel instead.
+    fake.fail("POST", "/interactions/7261/", 503, 1000);
+    fake.interaction(slash(
+        7261,
+        GENERAL,
+        &rita,
+        "rfc",
+        Some("new"),
+        &rfc("@everyone Never answered"),
+    ));
+    fake.wait(15, "the answer in the channel", |f| {
+        f.find("POST", &format!("/channels/{GENERAL}/messages"))
+            .iter()
+            .any(|r| {
+                r.status < 300
+                    && r.body["embeds"][0]["title"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("RFC-2 opened")
+            })
+    })
+    .await;
+    assert!(
+        fake.find("POST", "/interactions/7261/").len() >= 2,
+        "retried first"
+    );
+    assert!(!answered(&fake, 7261));
+    let posted = fake.find("POST", &format!("/channels/{GENERAL}/messages"));
+    assert_eq!(posted.len(), 1, "posted once: {:?}", fake.summary());
+    assert_eq!(posted[0].body["allowed_mentions"], SAFE());
+    assert!(fake.unknown().is_empty(), "{:?}", fake.unknown());
+    bot.stop();
+}
+
 fn creates_and_edits(fake: &Fake) -> Vec<(String, Value)> {
     fake.requests()
         .into_iter()

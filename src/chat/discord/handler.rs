@@ -88,8 +88,11 @@ impl Handler {
         // None: a duplicate, answered by the first delivery.
         let Some(reply) = reply else { return };
         let answering = Instant::now();
-        if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, deferred).await {
+        if let Err(e) = interaction::respond(&ctx.http, &ci, &reply, deferred, began).await {
             tracing::warn!(error = %e, interaction = %ci.id, "cannot answer the interaction");
+            if let Reply::Public(m) = &reply {
+                self.post_instead(&ci, m).await;
+            }
         }
         let micros = |d: Duration| d.as_micros() as u64;
         tracing::debug!(
@@ -101,6 +104,33 @@ impl Handler {
             deferred,
             "interaction answered"
         );
+    }
+
+    /// A record change's answer that the interaction could not carry goes
+    /// to the channel through the outbox (retried until delivered), so the
+    /// change is never announced nowhere.
+    async fn post_instead(&self, ci: &CommandInteraction, m: &Outgoing) {
+        let Some(guild) = ci.guild_id else { return };
+        let queued = async {
+            let mut tx = self.app.db.begin().await?;
+            db::outbox::post(
+                &mut tx,
+                &guild.get().to_string(),
+                &ci.channel_id.get().to_string(),
+                "notice",
+                m,
+                self.app.clock.now(),
+            )
+            .await?;
+            tx.commit().await?;
+            anyhow::Ok(())
+        };
+        match queued.await {
+            Ok(()) => tracing::info!(interaction = %ci.id, "answer queued for the channel instead"),
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), interaction = %ci.id, "answer lost: cannot queue it")
+            }
+        }
     }
 
     /// Runs the command once per interaction id; None for a duplicate.

@@ -2,7 +2,9 @@
 //! and typed [`Command`] the console parses, and the answer back: visible
 //! for a record change, ephemeral for refusals, errors and personal views.
 
+use super::chat::classify;
 use super::render;
+use crate::chat::ChatError;
 use crate::chat::Outgoing;
 use crate::command::parse::{check_options, resolve, Invocation, ParseError};
 use crate::command::spec::Registry;
@@ -12,8 +14,9 @@ use crate::domain::records::Actor;
 use crate::handlers::{Invoker, Reply};
 use serenity::all::{
     CommandData, CommandDataOption, CommandDataOptionValue, CommandInteraction, CreateInteractionResponse,
-    Http,
+    Http, HttpError,
 };
+use std::time::{Duration, Instant};
 
 /// The subcommand named, and the options as text, as the console would read them.
 pub fn raw_options(data: &CommandData) -> (Option<String>, Vec<(String, String)>) {
@@ -73,34 +76,101 @@ pub fn prepare(config: &Config, ci: &CommandInteraction) -> Result<(Invoker, Com
 
 /// Sends the answer. After a deferral ("thinking…", visible) a public
 /// answer replaces it; a private one removes it and follows up ephemerally.
+/// What may pass on a second try (429, 5xx, network) is retried while the
+/// interaction lasts (`began`: when its work started).
 pub async fn respond(
     http: &Http,
     ci: &CommandInteraction,
     reply: &Reply,
     deferred: bool,
-) -> serenity::Result<()> {
+    began: Instant,
+) -> Result<(), ChatError> {
+    let retry = Retry::new(deferred, began);
     match (reply, deferred) {
-        (Reply::Public(m), false) => {
-            ci.create_response(
-                http,
-                CreateInteractionResponse::Message(render::interaction_message(m, false)),
-            )
-            .await
+        (Reply::Public(m) | Reply::Private(m), false) => {
+            let private = matches!(reply, Reply::Private(_));
+            retry
+                .run(|| {
+                    ci.create_response(
+                        http,
+                        CreateInteractionResponse::Message(render::interaction_message(m, private)),
+                    )
+                })
+                .await
         }
-        (Reply::Private(m), false) => {
-            ci.create_response(
-                http,
-                CreateInteractionResponse::Message(render::interaction_message(m, true)),
-            )
-            .await
+        (Reply::Public(m), true) => {
+            retry
+                .run(|| async {
+                    ci.edit_response(http, render::interaction_edit(m))
+                        .await
+                        .map(|_| ())
+                })
+                .await
         }
-        (Reply::Public(m), true) => ci
-            .edit_response(http, render::interaction_edit(m))
-            .await
-            .map(|_| ()),
         (Reply::Private(m), true) => {
-            ci.create_followup(http, render::followup(m, true)).await?;
-            ci.delete_response(http).await
+            let sent = retry
+                .run(|| async {
+                    ci.create_followup(http, render::followup(m, true))
+                        .await
+                        .map(|_| ())
+                })
+                .await;
+            // "thinking…" goes either way: left, it would wait for an answer forever.
+            let removed = retry.run(|| ci.delete_response(http)).await;
+            sent.and(removed)
         }
     }
+}
+
+/// How long an answer is retried: a first answer must reach Discord within
+/// 3 s of the interaction, a deferred one may come for 15 minutes.
+struct Retry {
+    began: Instant,
+    first_wait: Duration,
+    until: Duration,
+}
+
+impl Retry {
+    fn new(deferred: bool, began: Instant) -> Retry {
+        if deferred {
+            Retry {
+                began,
+                first_wait: Duration::from_secs(1),
+                until: Duration::from_secs(60),
+            }
+        } else {
+            Retry {
+                began,
+                first_wait: Duration::from_millis(100),
+                until: Duration::from_millis(2800),
+            }
+        }
+    }
+
+    async fn run<F, Fut>(&self, mut send: F) -> Result<(), ChatError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = serenity::Result<()>>,
+    {
+        let mut wait = self.first_wait;
+        loop {
+            let e = match send().await {
+                Ok(()) => return Ok(()),
+                // An earlier try arrived though its answer was lost.
+                Err(e) if already_acknowledged(&e) => return Ok(()),
+                Err(e) => classify(e),
+            };
+            if !matches!(e, ChatError::Retry { .. }) || self.began.elapsed() + wait > self.until {
+                return Err(e);
+            }
+            tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "answer not accepted; retrying");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        }
+    }
+}
+
+/// Discord's "Interaction has already been acknowledged".
+fn already_acknowledged(e: &serenity::Error) -> bool {
+    matches!(e, serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.error.code == 40060)
 }
