@@ -100,6 +100,67 @@ async fn ids_are_offered_as_completions() {
         .map(|c| c["value"].as_str().unwrap())
         .collect();
     assert_eq!(values, ["all"], "{cb:#}");
+
+    // Behind a long list the offered id stays readable, and a value over
+    // Discord's 100 characters is not offered (it would void the answer).
+    let list = |typed: &str| {
+        json!({"id": "7003", "name": "release", "type": 1, "options": [
+            {"name": "new", "type": 1, "options": [
+                {"name": "rfcs", "type": 3, "value": typed, "focused": true}
+            ]}
+        ]})
+    };
+    let long = "RFC-1,".repeat(15); // 90 characters
+    fake.interaction(interaction(8113, GENERAL, &rita, 4, list(&format!("{long}bet"))));
+    fake.wait(10, "the long list completion", |f| callback(f, 8113).is_some())
+        .await;
+    let cb = callback(&fake, 8113).unwrap();
+    let choices = cb["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1, "{cb:#}");
+    assert_eq!(choices[0]["value"], format!("{long}RFC-2"));
+    let name = choices[0]["name"].as_str().unwrap();
+    assert!(name.starts_with("… RFC-2 Beta"), "{name}");
+    let longer = "RFC-1,".repeat(16); // 96: RFC-2 would make 101
+    fake.interaction(interaction(
+        8114,
+        GENERAL,
+        &rita,
+        4,
+        list(&format!("{longer}bet")),
+    ));
+    fake.wait(10, "the too-long list completion", |f| {
+        callback(f, 8114).is_some()
+    })
+    .await;
+    let cb = callback(&fake, 8114).unwrap();
+    assert_eq!(cb["data"]["choices"], json!([]), "{cb:#}");
+
+    // Release ids, by name.
+    let rm = Person::new(112, "rm", &[RELEASE_MANAGER]);
+    run(
+        &fake,
+        8115,
+        &rm,
+        "release",
+        Some("new"),
+        &[
+            ("name", json!("Payments")),
+            ("version", json!("2.3.0")),
+            ("rfcs", json!("RFC-1")),
+        ],
+    )
+    .await;
+    let data = json!({"id": "7004", "name": "release", "type": 1, "options": [
+        {"name": "show", "type": 1, "options": [{"name": "id", "type": 3, "value": "pay", "focused": true}]}
+    ]});
+    fake.interaction(interaction(8116, GENERAL, &rm, 4, data));
+    fake.wait(10, "the release completion", |f| callback(f, 8116).is_some())
+        .await;
+    let cb = callback(&fake, 8116).unwrap();
+    let choices = cb["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1, "{cb:#}");
+    assert_eq!(choices[0]["value"], "REL-1");
+    assert!(fake.unknown().is_empty(), "{:?}", fake.unknown());
     bot.stop();
 }
 

@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
+/// Longest name and value of a completion Discord takes.
+const CHOICE_MAX: usize = 100;
+
 /// Past this, a command is deferred ("thinking…") so Discord's 3-second limit holds.
 pub const DEFER_AFTER: Duration = Duration::from_millis(2000);
 
@@ -209,10 +212,17 @@ impl Handler {
                     || id.to_lowercase().contains(&typed)
                     || label.to_lowercase().contains(&typed)
             })
+            // Discord refuses the whole answer if one value is over its limit.
+            .filter(|(id, _)| before.chars().count() + id.chars().count() <= CHOICE_MAX)
             .rev()
             .take(25)
             .map(|(id, label)| {
-                let name: String = format!("{before}{id} {label}").chars().take(100).collect();
+                let mut name = format!("{before}{id} {label}");
+                if name.chars().count() > CHOICE_MAX {
+                    // The offered id stays readable behind a long list.
+                    name = format!("… {id} {label}");
+                }
+                let name: String = name.chars().take(CHOICE_MAX).collect();
                 AutocompleteChoice::new(name, format!("{before}{id}"))
             })
             .collect();

@@ -60,7 +60,9 @@ pub fn fit_lines(text: &str, max: usize) -> String {
             if kept.is_empty() && room > 1 {
                 // One huge line: keep its start rather than nothing.
                 kept.push(cut(line, room));
-                kept.push(format!("… and {} more", left - 1));
+                if left > 1 {
+                    kept.push(format!("… and {} more", left - 1));
+                }
             } else {
                 kept.push(tail);
             }
@@ -263,7 +265,14 @@ mod tests {
         let long_title = "x".repeat(1000);
         assert_eq!(parts(&long_title).title.chars().count(), TITLE_MAX);
         let one_line = format!("t\n{}", "y".repeat(10_000));
-        assert!(parts(&one_line).description.chars().count() <= DESCRIPTION_MAX);
+        let d = parts(&one_line).description;
+        assert!(d.chars().count() <= DESCRIPTION_MAX);
+        assert!(
+            d.ends_with('…') && !d.contains("more"),
+            "nothing after it to count"
+        );
+        let two = format!("t\n{}\nsecond", "y".repeat(10_000));
+        assert_eq!(parts(&two).description.lines().last(), Some("… and 1 more"));
     }
 
     #[test]
