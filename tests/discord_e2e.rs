@@ -117,6 +117,17 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     )
     .await;
     visible(&cb, "REL-1");
+    // Its key facts are embed fields.
+    let fields = cb["data"]["embeds"][0]["fields"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["name"] == "next" && f["value"].as_str().unwrap_or("").contains("/release submit")),
+        "{cb:#}"
+    );
     let cb = run(
         &fake,
         6003,

@@ -33,12 +33,24 @@ pub async fn run(
 }
 
 pub fn text(cb: &Value) -> String {
-    let e = &cb["data"]["embeds"][0];
-    format!(
+    embed_text(&cb["data"]["embeds"][0])
+}
+
+/// An embed as people read it: title, description, then the fields as `name: value` lines.
+pub fn embed_text(e: &Value) -> String {
+    let mut t = format!(
         "{}\n{}",
         e["title"].as_str().unwrap_or(""),
         e["description"].as_str().unwrap_or("")
-    )
+    );
+    for f in e["fields"].as_array().into_iter().flatten() {
+        t.push_str(&format!(
+            "\n{}: {}",
+            f["name"].as_str().unwrap_or(""),
+            f["value"].as_str().unwrap_or("")
+        ));
+    }
+    t
 }
 
 pub fn ephemeral(cb: &Value) -> bool {
@@ -63,12 +75,7 @@ pub fn poll_message(fake: &Fake) -> Option<u64> {
 pub fn last_text(fake: &Fake, message: u64) -> String {
     let m = &fake.messages()[&message];
     let body = m.edits.last().unwrap_or(&m.body);
-    let e = &body["embeds"][0];
-    format!(
-        "{}\n{}",
-        e["title"].as_str().unwrap_or(""),
-        e["description"].as_str().unwrap_or("")
-    )
+    embed_text(&body["embeds"][0])
 }
 
 /// People of the usual test: a requester, a release manager, two CAB members.

@@ -1,5 +1,6 @@
-//! `Outgoing` → Discord messages: one embed (headline as title, the rest as
-//! description, a colour per state, the record ids in the footer), the
+//! `Outgoing` → Discord messages: one embed (headline as title, lines of
+//! facts as fields, the rest as description, a colour per state, the record
+//! ids in the footer), the
 //! users the bot means to ping in the content, and an `allowed_mentions`
 //! on every create and edit that allows exactly those users — never
 //! `@everyone`, `@here` or a role, whatever text users typed.
@@ -22,13 +23,26 @@ pub const FOOTER_MAX: usize = 2048;
 /// Most characters in all embeds of a message.
 pub const EMBEDS_TOTAL_MAX: usize = 6000;
 
+/// Most fields in an embed.
+pub const FIELDS_MAX: usize = 25;
+/// Longest field name.
+pub const FIELD_NAME_MAX: usize = 256;
+/// Longest field value.
+pub const FIELD_VALUE_MAX: usize = 1024;
+/// A fact's label, as the renderers write them (`Back-out`, `next`).
+const LABEL_MAX: usize = 32;
+/// Values up to this length sit side by side.
+const INLINE_MAX: usize = 40;
+
 /// What an embed shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parts {
     /// The headline.
     pub title: String,
-    /// Everything after it, fitted.
+    /// The lines that are not facts, fitted.
     pub description: String,
+    /// The key facts: name, value, inline.
+    pub fields: Vec<(String, String, bool)>,
     /// Record ids named in the headline.
     pub footer: Option<String>,
 }
@@ -90,7 +104,31 @@ fn record_ids(headline: &str) -> Vec<String> {
     ids
 }
 
-/// Splits and fits a message's text for one embed.
+/// A line made only of facts (`Back-out: … · Acceptance: …`, `next: …`),
+/// as fields; None for any other line.
+fn facts(line: &str) -> Option<Vec<(String, String, bool)>> {
+    line.trim()
+        .split(" · ")
+        .map(|segment| {
+            let (label, value) = segment.split_once(": ")?;
+            let label_ok = label.chars().count() <= LABEL_MAX
+                && label.chars().next().is_some_and(|c| c.is_alphabetic())
+                && label.chars().all(|c| c.is_alphanumeric() || " -_()/".contains(c));
+            let value = value.trim();
+            (label_ok && !value.is_empty()).then(|| {
+                (
+                    cut(label, FIELD_NAME_MAX),
+                    cut(value, FIELD_VALUE_MAX),
+                    value.chars().count() <= INLINE_MAX,
+                )
+            })
+        })
+        .collect()
+}
+
+/// Splits and fits a message's text for one embed: the headline as title,
+/// lines of facts as fields (while they take at most half the room), the
+/// other lines as description, within Discord's limits.
 pub fn parts(text: &str) -> Parts {
     let text = text.trim();
     let (head, rest) = text.split_once('\n').unwrap_or((text, ""));
@@ -98,10 +136,32 @@ pub fn parts(text: &str) -> Parts {
     let ids = record_ids(head);
     let footer = (!ids.is_empty()).then(|| cut(&ids.join(" · "), FOOTER_MAX));
     let used = title.chars().count() + footer.as_deref().map_or(0, |f| f.chars().count());
-    let room = DESCRIPTION_MAX.min(EMBEDS_TOTAL_MAX.saturating_sub(used));
+    let budget = EMBEDS_TOTAL_MAX.saturating_sub(used);
+    let mut fields: Vec<(String, String, bool)> = Vec::new();
+    let mut fields_size = 0;
+    let mut lines: Vec<&str> = Vec::new();
+    for line in rest.lines() {
+        match facts(line) {
+            Some(f) => {
+                let size: usize = f
+                    .iter()
+                    .map(|(n, v, _)| n.chars().count() + v.chars().count())
+                    .sum();
+                if fields.len() + f.len() <= FIELDS_MAX && fields_size + size <= budget / 2 {
+                    fields_size += size;
+                    fields.extend(f);
+                } else {
+                    lines.push(line);
+                }
+            }
+            None => lines.push(line),
+        }
+    }
+    let room = DESCRIPTION_MAX.min(budget - fields_size);
     Parts {
         title,
-        description: fit_lines(rest.trim_end(), room),
+        description: fit_lines(lines.join("\n").trim_end(), room),
+        fields,
         footer,
     }
 }
@@ -157,6 +217,7 @@ pub fn embed(message: &Outgoing) -> CreateEmbed {
     if !p.description.is_empty() {
         e = e.description(p.description);
     }
+    e = e.fields(p.fields);
     if let Some(f) = p.footer {
         e = e.footer(CreateEmbedFooter::new(f));
     }
@@ -251,6 +312,65 @@ mod tests {
         assert_eq!(p.title, "REL-3 Payments (2.3.0) — approved");
         assert_eq!(p.description, "RFC-1 and RFC-2\nquorum 3");
         assert_eq!(p.footer.as_deref(), Some("REL-3"));
+    }
+
+    #[test]
+    fn lines_of_facts_become_fields_and_the_rest_stays_in_order() {
+        let p = parts(
+            "CAB vote — REL-1 Search (2.0.0)\n  RFC-1 Search v2 · risk low\n  Back-out: switch the alias back · Acceptance: queries answer\n  \
+             Rule: majority, quorum 1 · revision 1 · closes Thu 3 Dec 2026 09:00 (Europe/London)\n  ✅ 0  ❌ 0  🤷 0\n  next: /release prepare, /release cancel",
+        );
+        assert_eq!(
+            p.fields,
+            vec![
+                ("Back-out".to_string(), "switch the alias back".to_string(), true),
+                ("Acceptance".to_string(), "queries answer".to_string(), true),
+                (
+                    "next".to_string(),
+                    "/release prepare, /release cancel".to_string(),
+                    true
+                ),
+            ]
+        );
+        assert_eq!(
+            p.description,
+            "  RFC-1 Search v2 · risk low\n  Rule: majority, quorum 1 · revision 1 · closes Thu 3 Dec 2026 09:00 (Europe/London)\n  ✅ 0  ❌ 0  🤷 0"
+        );
+        // Not facts: a label that is a command, a time, a label with no value.
+        for line in ["/release plan: x", "at 09:00 today", "Rule:", "x: "] {
+            assert_eq!(facts(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn fields_stay_within_discords_limits() {
+        let many: Vec<String> = (0..40).map(|i| format!("Fact {i}: value {i}")).collect();
+        let p = parts(&format!("REL-1 facts\n{}", many.join("\n")));
+        assert_eq!(p.fields.len(), FIELDS_MAX);
+        assert!(
+            p.description.starts_with("Fact 25: value 25"),
+            "{}",
+            p.description
+        );
+        let huge: Vec<String> = (0..25).map(|i| format!("F{i}: {}", "v".repeat(5000))).collect();
+        let p = parts(&format!("REL-1 huge\n{}", huge.join("\n")));
+        let total = p.title.chars().count()
+            + p.description.chars().count()
+            + p.footer.as_deref().map_or(0, |f| f.chars().count())
+            + p.fields
+                .iter()
+                .map(|(n, v, _)| n.chars().count() + v.chars().count())
+                .sum::<usize>();
+        assert!(total <= EMBEDS_TOTAL_MAX, "{total}");
+        assert!(p
+            .fields
+            .iter()
+            .all(|(n, v, _)| n.chars().count() <= FIELD_NAME_MAX && v.chars().count() <= FIELD_VALUE_MAX));
+        assert!(
+            !p.fields.is_empty() && p.description.ends_with("more"),
+            "{}",
+            p.description
+        );
     }
 
     #[test]
