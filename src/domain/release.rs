@@ -482,7 +482,8 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
         (S::Verifying { env: at }, Event::Verify { env, confirmed }) => {
             same_env(env, at)?;
             if !confirmed {
-                S::Verifying { env: at.clone() }
+                // Issues found: the deployment is backed out (PRODUCT §2).
+                S::BackedOut { env: at.clone() }
             } else {
                 let pos = facts.environments.iter().position(|e| e.eq_ignore_ascii_case(at));
                 match pos.and_then(|i| facts.environments.get(i + 1)) {
@@ -655,7 +656,7 @@ mod tests {
     }
 
     #[test]
-    fn verification_with_issues_stays_in_verifying() {
+    fn verification_with_issues_backs_out() {
         let envs = envs();
         let l = at(ReleaseState::Verifying { env: "prod".into() });
         let next = step(
@@ -666,7 +667,7 @@ mod tests {
             },
             &facts(&envs),
         );
-        assert_eq!(next.state, l.state);
+        assert_eq!(next.state, ReleaseState::BackedOut { env: "prod".into() });
     }
 
     #[test]

@@ -379,7 +379,8 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
 }
 
 /// `/deploy verify`: confirmed moves on (next environment, or early life
-/// support with a survey); issues are recorded and the deployment may be backed out.
+/// support with a survey); issues found back the deployment out, with the
+/// back-out plan shown and stakeholders told, as `/deploy backout` does.
 pub async fn verify(
     ctx: Ctx<'_>,
     who: &Invoker,
@@ -401,10 +402,7 @@ pub async fn verify(
     )?;
     let mut d = running(&mut tx, &release, &env).await?;
     if !confirmed {
-        let issues = notes.unwrap_or_else(|| "issues found".into());
-        d.notes = Some(format!("verification issues: {issues}"));
-        db::deployments::save(&mut tx, &d).await?;
-        show_progress(&mut tx, ctx, &release, &d).await?;
+        let issues = notes.unwrap_or_else(|| "no details given".into());
         audit(
             &mut tx,
             ctx,
@@ -414,22 +412,14 @@ pub async fn verify(
             None,
             Some(format!("{env}: issues — {issues}")),
         );
-        notify(
-            &mut tx,
-            ctx,
-            &release,
-            &render::state_changed(
-                &release,
-                &format!("verification in {env} found issues: {issues}"),
-                &who.actor.name,
-            ),
-            Some(&who.channel),
-        )
-        .await?;
+        let reason = format!("verification found issues: {issues}");
+        back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
+        db::deployments::save(&mut tx, &d).await?;
+        show_progress(&mut tx, ctx, &release, &d).await?;
         tx.commit().await?;
         return Ok(Reply::Public(render::state_changed(
             &release,
-            &format!("verification in {env} found issues: {issues}"),
+            &format!("backed out of {env}: {reason}"),
             &who.actor.name,
         )));
     }
