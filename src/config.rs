@@ -98,6 +98,9 @@ pub struct DiscordConfig {
     pub api_base: Option<String>,
     /// Register commands in one guild (0: globally).
     pub guild_id: u64,
+    /// With `guild_id` 0, the server the channels are in, learned at start
+    /// (not a config key): what the bot's own records belong to.
+    pub home: Option<u64>,
 }
 
 /// The validated configuration.
@@ -531,6 +534,7 @@ impl Config {
             discord: DiscordConfig {
                 api_base: (!api_base.is_empty()).then_some(api_base),
                 guild_id: raw.discord.guild_id,
+                home: None,
             },
             channels: Channels {
                 announcements: ch.announcements,
@@ -589,12 +593,12 @@ impl Config {
     }
 
     /// The workspace the bot's own records (window announcements) belong to:
-    /// the configured Discord guild, or the console's.
+    /// the configured Discord guild, the one learned at start, or the console's.
     pub fn home_guild(&self) -> String {
-        if self.discord.guild_id != 0 {
-            self.discord.guild_id.to_string()
-        } else {
-            crate::chat::console::GUILD.to_string()
+        match (self.discord.guild_id, self.discord.home) {
+            (0, Some(home)) => home.to_string(),
+            (0, None) => crate::chat::console::GUILD.to_string(),
+            (guild, _) => guild.to_string(),
         }
     }
 

@@ -7,7 +7,7 @@ mod fake_discord;
 use fake_discord::bot::*;
 use fake_discord::fixtures::{interaction, Person};
 use fake_discord::flow::*;
-use fake_discord::{Fake, APP_ID};
+use fake_discord::{Fake, APP_ID, GUILD};
 use serde_json::json;
 use std::time::Duration;
 
@@ -32,6 +32,16 @@ async fn without_a_guild_id_commands_are_global_and_polls_still_count() {
     })
     .await;
     assert!(fake.unknown().is_empty(), "{:?}", fake.unknown());
+    // The bot's own records (the window announcements it schedules) belong
+    // to the server of its channels, as the commands' records do.
+    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
+        .await
+        .unwrap();
+    let guilds: Vec<String> = sqlx::query_scalar("SELECT DISTINCT guild FROM jobs ORDER BY guild")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(guilds, [GUILD.to_string()]);
     bot.stop();
 }
 

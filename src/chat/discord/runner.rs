@@ -61,6 +61,11 @@ pub fn intents() -> GatewayIntents {
 pub async fn run(app: App, token: String) -> anyhow::Result<()> {
     let http = super::http::build(&token, app.config.discord.api_base.as_deref());
     drop(token);
+    let app = if app.config.discord.guild_id == 0 {
+        with_home_guild(app, &http).await?
+    } else {
+        app
+    };
     let shared = Arc::new(Shared::new(app.config.discord.guild_id));
     let (tx, rx) = mpsc::unbounded_channel();
     let handler = Handler {
@@ -101,6 +106,43 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         tracing::warn!(error = format!("{e:#}"), "final checkpoint failed");
     }
     result
+}
+
+/// Without `discord.guild_id` (commands registered globally), the server
+/// is the one the announcements channel is in: the bot's own records
+/// (window announcements and what they look up) belong to it.
+async fn with_home_guild(mut app: App, http: &serenity::all::Http) -> anyhow::Result<App> {
+    use anyhow::Context;
+    let channel = super::chat::snowflake("channels.announcements", &app.config.channels.announcements)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut wait = Duration::from_secs(1);
+    let found = loop {
+        match http.get_channel(serenity::all::ChannelId::new(channel)).await {
+            Ok(c) => break c,
+            Err(e) if wait <= Duration::from_secs(4) => {
+                tracing::warn!(error = %super::chat::classify(e), "cannot read the announcements channel yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!("{}", super::chat::classify(e))).context(format!(
+                    "reading channels.announcements ({channel}) to learn the server"
+                ))
+            }
+        }
+    };
+    let guild = found
+        .guild()
+        .map(|g| g.guild_id.get())
+        .with_context(|| format!("channels.announcements ({channel}) is not a server channel"))?;
+    let mut config = (*app.config).clone();
+    config.discord.home = Some(guild);
+    app.config = std::sync::Arc::new(config);
+    tracing::info!(
+        guild,
+        "commands global; the bot's own records go to the announcements channel's server"
+    );
+    Ok(app)
 }
 
 async fn shutdown_signal() {
