@@ -1,5 +1,6 @@
 //! A fast run of deployment steps edits the progress message at most once a
-//! second, and the final state is what the message shows last.
+//! second, and the final state is what the message shows last; posts to one
+//! channel arrive in order, even across retries.
 
 mod common;
 
@@ -120,4 +121,93 @@ async fn twenty_steps_in_a_second_edit_at_most_once_a_second_and_end_on_the_fina
         None,
         "nothing left undelivered"
     );
+}
+
+/// A platform whose posts of `failing` text fail as given; records what it posted.
+struct Flaky {
+    failing: Mutex<Option<(String, ChatError, u32)>>,
+    posted: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Chat for Flaky {
+    async fn post(&self, channel: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        if let Some((text, e, times)) = self.failing.lock().unwrap().as_mut() {
+            if *text == m.text && *times > 0 {
+                *times -= 1;
+                return Err(e.clone());
+            }
+        }
+        self.posted.lock().unwrap().push(m.text.clone());
+        Ok(Posted {
+            channel: channel.into(),
+            id: format!("p{nonce}"),
+        })
+    }
+    async fn edit(&self, _at: &Posted, _m: &Outgoing) -> Result<(), ChatError> {
+        Ok(())
+    }
+    async fn react(&self, _at: &Posted, _emoji: &str) -> Result<(), ChatError> {
+        Ok(())
+    }
+    async fn reactions(&self, _at: &Posted, _emoji: &str) -> Result<Vec<Reactor>, ChatError> {
+        Ok(vec![])
+    }
+    async fn direct(&self, user: &str, _m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        Ok(Posted {
+            channel: format!("dm:{user}"),
+            id: format!("d{nonce}"),
+        })
+    }
+}
+
+/// Queues "first" and "second" to #ops and "elsewhere" to #dev, then
+/// delivers with "first" failing as given, at the start and half a second later.
+async fn posts_after_a_failure(
+    dir: &tempfile::TempDir,
+    error: ChatError,
+    times: u32,
+) -> (common::Harness, Flaky, DateTime<Utc>) {
+    let h = common::Harness::open(&dir.path().join("order.sqlite")).await;
+    let t0 = h.clock_now();
+    let mut tx = h.app.db.begin().await.unwrap();
+    for (channel, text) in [("ops", "first"), ("ops", "second"), ("dev", "elsewhere")] {
+        release_desk::db::outbox::post(&mut tx, "g", channel, "notice", &Outgoing::text(text), t0)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let chat = Flaky {
+        failing: Mutex::new(Some(("first".into(), error, times))),
+        posted: Mutex::new(vec![]),
+    };
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    h.clock.set(t0 + Duration::milliseconds(500));
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    (h, chat, t0)
+}
+
+#[tokio::test]
+async fn a_post_waiting_for_its_retry_holds_back_the_later_posts_to_its_channel() {
+    let retry = ChatError::Retry {
+        after: None,
+        message: "HTTP 503".into(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (h, chat, t0) = posts_after_a_failure(&dir, retry, 1).await;
+    assert_eq!(
+        *chat.posted.lock().unwrap(),
+        ["elsewhere"],
+        "#ops waits for its first post; #dev does not"
+    );
+    h.clock.set(t0 + Duration::seconds(2));
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    assert_eq!(*chat.posted.lock().unwrap(), ["elsewhere", "first", "second"]);
+}
+
+#[tokio::test]
+async fn a_post_that_can_never_work_does_not_hold_back_its_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_h, chat, _) = posts_after_a_failure(&dir, ChatError::Permanent("HTTP 400".into()), 100).await;
+    assert_eq!(*chat.posted.lock().unwrap(), ["elsewhere", "second"]);
 }

@@ -50,6 +50,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job_retries",
         include_str!("../../migrations/0011_job_retries.sql"),
     ),
+    (
+        12,
+        "outbox_order",
+        include_str!("../../migrations/0012_outbox_order.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

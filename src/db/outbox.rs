@@ -161,7 +161,8 @@ pub async fn react(
     enqueue(conn, guild, "react", message_id, None, Some(emoji), now).await
 }
 
-/// Entries due for delivery, in order.
+/// Entries due for delivery, in order; a post or DM waits while an earlier
+/// one to the same place waits for its retry.
 pub async fn pending(
     conn: &mut SqliteConnection,
     now: DateTime<Utc>,
@@ -170,8 +171,13 @@ pub async fn pending(
     let rows = sqlx::query(
         "SELECT o.id, o.kind, o.message_id, o.body, o.emoji, o.attempts, m.channel, m.dm_user, m.platform_id
          FROM outbox o JOIN bot_messages m ON m.id = o.message_id
-         WHERE o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= ?
-         ORDER BY o.id LIMIT ?",
+         WHERE o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= ?1
+           AND NOT (o.kind IN ('post', 'dm') AND EXISTS (
+               SELECT 1 FROM outbox p JOIN bot_messages pm ON pm.id = p.message_id
+               WHERE p.id < o.id AND p.kind = o.kind AND p.delivered_at IS NULL AND p.superseded = 0
+                 AND p.attempts > 0 AND p.retryable = 1 AND p.not_before > ?1
+                 AND pm.channel IS m.channel AND pm.dm_user IS m.dm_user))
+         ORDER BY o.id LIMIT ?2",
     )
     .bind(ts(now))
     .bind(limit)
@@ -243,18 +249,23 @@ pub async fn delivered(
     Ok(())
 }
 
-/// Records a failed attempt; the entry waits until `retry_at`.
+/// Records a failed attempt; the entry waits until `retry_at`, holding
+/// back later posts to the same place if the failure may pass.
 pub async fn failed(
     conn: &mut SqliteConnection,
     id: i64,
     error: &str,
     retry_at: DateTime<Utc>,
+    retryable: bool,
 ) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ?")
-        .bind(error)
-        .bind(ts(retry_at))
-        .bind(id)
-        .execute(conn)
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?, retryable = ? WHERE id = ?",
+    )
+    .bind(error)
+    .bind(ts(retry_at))
+    .bind(retryable)
+    .bind(id)
+    .execute(conn)
         .await?;
     Ok(())
 }

@@ -119,6 +119,7 @@ pub async fn deliver(
                         e.id,
                         &err.to_string(),
                         now + backoff(e.attempts, asked),
+                        matches!(err, ChatError::Retry { .. }),
                     )
                     .await?;
                     report.failed += 1;
