@@ -558,3 +558,59 @@ async fn calendar_ics_and_report_metrics_answer_with_their_files_uploaded() {
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_list_is_cut_to_discords_limits_with_and_n_more() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    for i in 0..60u64 {
+        let title: String = format!("Change {i:02} {}", "with a long description ".repeat(5))
+            .chars()
+            .take(100)
+            .collect();
+        let cb = run(
+            &fake,
+            9000 + i,
+            &rita,
+            "rfc",
+            Some("new"),
+            &[
+                ("title", json!(title.trim())),
+                ("type", json!("standard")),
+                ("risk", json!("low")),
+                ("impact", json!("none")),
+            ],
+        )
+        .await;
+        assert!(!ephemeral(&cb), "{}", text(&cb));
+    }
+    let cb = run(&fake, 9100, &rita, "rfc", Some("list"), &[]).await;
+    let embed = &cb["data"]["embeds"][0];
+    let description = embed["description"].as_str().unwrap_or("");
+    let total: usize = [&embed["title"], &embed["description"]]
+        .iter()
+        .map(|v| v.as_str().unwrap_or("").chars().count())
+        .sum::<usize>()
+        + embed["footer"]["text"].as_str().unwrap_or("").chars().count()
+        + embed["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                f["name"].as_str().unwrap_or("").chars().count()
+                    + f["value"].as_str().unwrap_or("").chars().count()
+            })
+            .sum::<usize>();
+    assert!(
+        description.chars().count() <= 4096,
+        "{}",
+        description.chars().count()
+    );
+    assert!(total <= 6000, "{total}");
+    let last = description.lines().last().unwrap_or("");
+    assert!(last.starts_with("… and ") && last.ends_with(" more"), "{last}");
+    assert!(fake.unknown().is_empty(), "{:?}", fake.unknown());
+    bot.stop();
+}

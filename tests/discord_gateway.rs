@@ -313,3 +313,16 @@ async fn channel_and_role_names_are_refused_at_start_naming_the_keys() {
     assert!(fake.requests().is_empty(), "nothing sent: {:?}", fake.summary());
     assert!(!dir.path().join("bot.sqlite").exists(), "nothing written");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bare_release_desk_with_a_token_runs_the_bot() {
+    let fake = Fake::start().await;
+    let bot = Bot::start_bare(&fake);
+    fake.ready().await;
+    assert_eq!(fake.identifies().len(), 1);
+    let rita = Person::new(111, "rita", &[]);
+    let cb = run(&fake, 8300, &rita, "rfc", Some("list"), &[]).await;
+    assert!(ephemeral(&cb), "{cb:#}");
+    assert!(!bot.log().contains("local console"), "{}", bot.log());
+    bot.stop();
+}

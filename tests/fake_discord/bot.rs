@@ -59,6 +59,21 @@ impl Bot {
         )
     }
 
+    /// Bare `release-desk --config …` (no subcommand): with `DISCORD_TOKEN`
+    /// set it runs the bot, as `run` does.
+    pub fn start_bare(fake: &Fake) -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        Self::spawn(
+            env!("CARGO_BIN_EXE_release-desk"),
+            fake,
+            "",
+            dir,
+            super::GUILD,
+            "release_desk=debug,serenity=info",
+            None,
+        )
+    }
+
     /// `exe run` in `dir` against `fake`, logging at `log_filter`.
     pub fn start_with(
         exe: &str,
@@ -67,6 +82,18 @@ impl Bot {
         dir: tempfile::TempDir,
         guild: u64,
         log_filter: &str,
+    ) -> Bot {
+        Self::spawn(exe, fake, extra, dir, guild, log_filter, Some("run"))
+    }
+
+    fn spawn(
+        exe: &str,
+        fake: &Fake,
+        extra: &str,
+        dir: tempfile::TempDir,
+        guild: u64,
+        log_filter: &str,
+        subcommand: Option<&str>,
     ) -> Bot {
         let db = dir.path().join("bot.sqlite");
         let config = dir.path().join("config.toml");
@@ -108,7 +135,7 @@ els_staff = ["{ELS_STAFF}"]
         .unwrap();
         let spawned_at = std::time::Instant::now();
         let child = Command::new(exe)
-            .arg("run")
+            .args(subcommand)
             .arg("--config")
             .arg(&config)
             .env("DISCORD_TOKEN", TOKEN)
