@@ -8,6 +8,7 @@ use fake_discord::bot::*;
 use fake_discord::fixtures::{interaction, Person};
 use fake_discord::flow::*;
 use fake_discord::{Fake, APP_ID, GUILD};
+use release_desk::chat::discord::handler;
 use serde_json::json;
 use std::time::Duration;
 
@@ -247,9 +248,20 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
         [8201, 8202, 8203].iter().all(|id| callback(f, *id).is_some())
     })
     .await;
+    let (sent, answered) = (fake.dispatch_times(), fake.callback_times());
     for id in [8201, 8202] {
         let cb = callback(&fake, id).unwrap();
-        assert_eq!(cb["type"], 5, "deferred within Discord's 3 seconds: {cb:#}");
+        assert_eq!(cb["type"], 5, "deferred: {cb:#}");
+        let took = answered[&id] - sent[&id];
+        assert!(
+            took < Duration::from_secs(3),
+            "within Discord's 3 seconds: {took:?}"
+        );
+        assert!(
+            took >= handler::DEFER_AFTER,
+            "after the work had its {:?}: {took:?}",
+            handler::DEFER_AFTER
+        );
     }
     let refused = callback(&fake, 8203).unwrap();
     assert_eq!(refused["type"], 4, "answered, not deferred: {refused:#}");
