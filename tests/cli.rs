@@ -207,3 +207,37 @@ fn report_refuses_an_unknown_format_and_a_missing_database() {
     );
     assert!(!absent.exists(), "a report never creates a database");
 }
+
+#[test]
+fn report_into_a_closed_pipe_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = happy_path_db(dir.path());
+    let png = dir.path().join("chart.png");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args([
+            "report",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-31",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(&db)
+        .arg("--chart")
+        .arg(&png)
+        .env_remove("RELEASE_DESK_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the report is written (opening the database comes
+    // first), as `release-desk report … | head -1` leaves it.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{}: {err}", out.status);
+    assert!(png.exists(), "the chart is still written");
+}
