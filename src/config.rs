@@ -9,6 +9,7 @@ use crate::domain::timefmt::parse_duration;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
+use serde_path_to_error::Segment;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -249,6 +250,145 @@ fn merge(base: &mut toml::Value, top: toml::Value) {
     }
 }
 
+/// `(file)` with the line and column of a TOML syntax error in `text`.
+fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let at = match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            format!("line {line}, column {column}")
+        }
+        None => "(no position)".to_string(),
+    };
+    // toml's message may run over several lines; one problem is one line.
+    let message: Vec<&str> = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    one("(file)", at, format!("valid TOML ({})", message.join("; ")))
+}
+
+/// The dotted key of a path (`calendar.windows[0].cron`).
+fn dotted(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Unknown => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push('?');
+            }
+        }
+    }
+    out
+}
+
+fn lookup<'a>(value: &'a toml::Value, path: &[Segment]) -> Option<&'a toml::Value> {
+    path.iter().try_fold(value, |v, seg| match seg {
+        Segment::Seq { index } => v.as_array()?.get(*index),
+        Segment::Map { key } | Segment::Enum { variant: key } => v.as_table()?.get(key),
+        Segment::Unknown => None,
+    })
+}
+
+fn lookup_mut<'a>(value: &'a mut toml::Value, path: &[Segment]) -> Option<&'a mut toml::Value> {
+    path.iter().try_fold(value, |v, seg| match seg {
+        Segment::Seq { index } => v.as_array_mut()?.get_mut(*index),
+        Segment::Map { key } | Segment::Enum { variant: key } => v.as_table_mut()?.get_mut(key),
+        Segment::Unknown => None,
+    })
+}
+
+/// The name inside serde's first pair of backticks (`unknown field `quorom``).
+fn backticked(message: &str) -> Option<&str> {
+    let rest = message.split_once('`')?.1;
+    Some(rest.split_once('`')?.0)
+}
+
+/// Serde's message about `path` in `value` as key, value found and what was
+/// expected. Serde phrases type and unknown-key errors as "…, expected X";
+/// anything else keeps its whole message as the expectation.
+fn shape_error(path: &[Segment], message: &str, value: &toml::Value) -> ConfigError {
+    let expected = message.split_once(", expected ").map(|(_, x)| x.to_string());
+    if let Some(field) = message.strip_prefix("unknown field ").and_then(backticked) {
+        let mut key = path.to_vec();
+        // The path names the unknown key itself; a parent path (as another
+        // deserializer might report) still gets the key appended.
+        if !matches!(path.last(), Some(Segment::Map { key }) if key == field) {
+            key.push(Segment::Map {
+                key: field.to_string(),
+            });
+        }
+        let expected = expected.unwrap_or_else(|| "no other keys here".to_string());
+        return one(&dotted(&key), "(unknown key)", expected);
+    }
+    if let Some(field) = message.strip_prefix("missing field ").and_then(backticked) {
+        let mut key = path.to_vec();
+        key.push(Segment::Map {
+            key: field.to_string(),
+        });
+        return one(&dotted(&key), "(missing)", "this key to be set");
+    }
+    let key = match dotted(path) {
+        k if k.is_empty() => "(file)".to_string(),
+        k => k,
+    };
+    let found = lookup(value, path).map_or_else(|| "(not found)".to_string(), |v| v.to_string());
+    one(&key, found, expected.unwrap_or_else(|| message.to_string()))
+}
+
+/// Removes or resets what serde refused so the next attempt can get past it:
+/// an unknown key goes; anything else takes the shipped default for the
+/// nearest key above any list (a user's list replaces the default's whole,
+/// so its items have no default of their own), or goes when the defaults
+/// lack it, since every required key has a default. False when nothing changed.
+fn repair(value: &mut toml::Value, defaults: &toml::Value, path: &[Segment], message: &str) -> bool {
+    if message.starts_with("unknown field ") {
+        let field = backticked(message).unwrap_or_default();
+        let (parent, last) = match path.last() {
+            Some(Segment::Map { key }) if key == field => (&path[..path.len() - 1], key.as_str()),
+            _ => (path, field),
+        };
+        return lookup_mut(value, parent)
+            .and_then(|t| t.as_table_mut())
+            .is_some_and(|t| t.remove(last).is_some());
+    }
+    let end = path
+        .iter()
+        .position(|s| matches!(s, Segment::Seq { .. }))
+        .unwrap_or(path.len());
+    let prefix = &path[..end];
+    if prefix.is_empty() {
+        return false;
+    }
+    match lookup(defaults, prefix) {
+        Some(default) => match lookup_mut(value, prefix) {
+            Some(slot) if slot != default => {
+                *slot = default.clone();
+                true
+            }
+            _ => false,
+        },
+        None => match prefix.split_last() {
+            Some((Segment::Map { key }, parent)) => lookup_mut(value, parent)
+                .and_then(|t| t.as_table_mut())
+                .is_some_and(|t| t.remove(key).is_some()),
+            _ => false,
+        },
+    }
+}
+
 fn one(key: &str, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {
     ConfigError {
         key: key.into(),
@@ -282,17 +422,45 @@ impl Config {
 
     /// The defaults with `user` TOML text layered over them.
     pub fn from_layers(user: Option<&str>) -> Result<Config, ConfigErrors> {
-        let mut value: toml::Value = toml::from_str(DEFAULT_TOML)
+        let defaults: toml::Value = toml::from_str(DEFAULT_TOML)
             .map_err(|e| ConfigErrors(vec![one("(defaults)", "", e.to_string())]))?;
+        let mut value = defaults.clone();
         if let Some(text) = user {
-            let top: toml::Value = toml::from_str(text)
-                .map_err(|e| ConfigErrors(vec![one("(file)", "not valid TOML", e.message().to_string())]))?;
+            let top: toml::Value =
+                toml::from_str(text).map_err(|e| ConfigErrors(vec![syntax_error(text, &e)]))?;
             merge(&mut value, top);
         }
-        let raw: Raw = value.try_into().map_err(|e: toml::de::Error| {
-            ConfigErrors(vec![one("(file)", "a key or type", e.message().to_string())])
-        })?;
-        Self::validate(raw)
+        let mut errs: Vec<ConfigError> = Vec::new();
+        // Serde stops at the first problem; repairing it and trying again lets
+        // one run name every bad key, as `check-config` promises. The bound
+        // only guards against a repair that does not take.
+        for _ in 0..64 {
+            match serde_path_to_error::deserialize::<_, Raw>(value.clone()) {
+                Ok(raw) => {
+                    return match Self::validate(raw) {
+                        Ok(config) if errs.is_empty() => Ok(config),
+                        Ok(_) => Err(ConfigErrors(errs)),
+                        Err(ConfigErrors(more)) => {
+                            errs.extend(more);
+                            Err(ConfigErrors(errs))
+                        }
+                    };
+                }
+                Err(e) => {
+                    let path: Vec<Segment> = e.path().iter().cloned().collect();
+                    let message = e.inner().message().to_string();
+                    let found = shape_error(&path, &message, &value);
+                    let repeated = errs.iter().any(|x| x.key == found.key);
+                    if !repeated {
+                        errs.push(found);
+                    }
+                    if repeated || !repair(&mut value, &defaults, &path, &message) {
+                        return Err(ConfigErrors(errs));
+                    }
+                }
+            }
+        }
+        Err(ConfigErrors(errs))
     }
 
     /// Applies `DATABASE_URL` (it wins over the file).
@@ -698,17 +866,83 @@ days = -1
         );
     }
 
+    /// `from_layers` relies on the path naming the unknown key itself, not
+    /// only its table.
+    #[test]
+    fn the_path_of_an_unknown_field_ends_with_that_field() {
+        let mut value: toml::Value = toml::from_str(DEFAULT_TOML).unwrap();
+        merge(&mut value, toml::from_str("[cab]\nquorom = 3\n").unwrap());
+        let e = serde_path_to_error::deserialize::<_, Raw>(value).err().unwrap();
+        assert_eq!(e.path().to_string(), "cab.quorom");
+        assert!(e
+            .inner()
+            .message()
+            .starts_with("unknown field `quorom`, expected one of "));
+    }
+
+    fn messages(user: &str) -> Vec<String> {
+        Config::from_layers(Some(user))
+            .unwrap_err()
+            .0
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    }
+
     #[test]
     fn unknown_keys_and_wrong_types_are_refused() {
-        let e = Config::from_layers(Some("[cab]\nquorom = 3\n")).unwrap_err();
-        assert!(e.to_string().contains("quorom"), "{e}");
-        let e = Config::from_layers(Some("[cab]\nquorum = \"three\"\n")).unwrap_err();
-        assert!(
-            e.to_string().contains("quorum") || e.to_string().contains("u32"),
-            "{e}"
+        assert_eq!(
+            messages("[cab]\nquorom = 3\n"),
+            [
+                "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
+              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`"
+            ]
         );
-        let e = Config::from_layers(Some("not toml at all [")).unwrap_err();
-        assert!(e.to_string().contains("TOML"), "{e}");
+        assert_eq!(
+            messages("[cab]\nquorum = \"three\"\n"),
+            ["cab.quorum: \"three\" — expected u32"]
+        );
+        assert_eq!(
+            messages("[calendar]\nannounce_before = [\"1h\", 30]\n"),
+            ["calendar.announce_before[1]: 30 — expected a string"]
+        );
+        assert_eq!(
+            messages("[[calendar.windows]]\nname = \"w\"\nduration = \"1h\"\nenvironments = [\"prod\"]\n"),
+            ["calendar.windows[0].cron: (missing) — expected this key to be set"]
+        );
+        assert_eq!(
+            messages("[discord]\nguild_id = -1\n"),
+            ["discord.guild_id: -1 — expected u64"]
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_line_and_column() {
+        let e = Config::from_layers(Some("[cab]\nquorum = 3\nrule = majority\n")).unwrap_err();
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(
+            (e.0[0].key.as_str(), e.0[0].value.as_str()),
+            ("(file)", "line 3, column 8")
+        );
+        assert_eq!(e.0[0].expected, "valid TOML (invalid string; expected `\"`, `'`)");
+    }
+
+    #[test]
+    fn type_errors_unknown_keys_and_bad_values_are_all_named_in_one_run() {
+        assert_eq!(
+            messages(
+                "[cab]\nquorum = \"three\"\nquorom = 3\ndeadline = \"soon\"\n\
+                 [calendar]\ntimezone = \"Mars/Olympus\"\n[roles]\nbuild_manager = \"build\"\n"
+            ),
+            [
+                "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
+                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`",
+                "cab.quorum: \"three\" — expected u32",
+                "roles.build_manager: \"build\" — expected a sequence",
+                "cab.deadline: \"soon\" — expected a positive duration such as 90m, 4h or 2d",
+                "calendar.timezone: \"Mars/Olympus\" — expected an IANA time zone such as Europe/London",
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use release_desk::chat::console::{self, ConsoleChat};
 use release_desk::clock::{ManualClock, SystemClock};
 use release_desk::config::Config;
 use release_desk::db::Db;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -199,7 +199,12 @@ async fn run_report(
     anyhow::ensure!(db.exists(), "--db {}: no such database", db.display());
     let db = Db::open(&db.display().to_string()).await?;
     let report = release_desk::handlers::report::build(&db, &config, from, to).await?;
-    println!("{}", render(&report));
+    // A reader that stops early (`| head`) is no error, and the chart still
+    // gets written; println! would panic here instead.
+    match writeln!(std::io::stdout().lock(), "{}", render(&report)) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.context("writing the report")?,
+    }
     if let Some(path) = chart {
         let png = release_desk::render::report::chart(&report)?;
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;

@@ -301,7 +301,18 @@ pub fn resolve<'a>(reg: &'a Registry, command: &str, sub: Option<&str>) -> Resul
     })
 }
 
+/// A choice as compared: people type the names they read (`PlanReview`,
+/// `"Plan review"`, `PASS`) where the definition has `plan-review` and
+/// `pass`, so only letters and digits count, in any case.
+fn fold(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Checks raw option text against the definition and types each value.
+/// A choice reaches the handler spelled as its definition spells it.
 pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invocation, ParseError> {
     let path = leaf.path();
     let defs = leaf.options();
@@ -329,13 +340,20 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
                 max: def.max_len(),
             });
         }
-        if !def.choices.is_empty() && !def.choices.contains(&value) {
-            return Err(ParseError::BadChoice {
-                option: name,
-                value,
-                choices: def.choices.clone(),
-            });
-        }
+        let value = if def.choices.is_empty() {
+            value
+        } else {
+            match def.choices.iter().find(|c| fold(c) == fold(&value)) {
+                Some(c) => c.clone(),
+                None => {
+                    return Err(ParseError::BadChoice {
+                        option: name,
+                        value,
+                        choices: def.choices.clone(),
+                    })
+                }
+            }
+        };
         let range = || match (def.min, def.max) {
             (Some(lo), Some(hi)) => format!(" from {lo} to {hi}"),
             (Some(lo), None) => format!(" of at least {lo}"),

@@ -215,3 +215,60 @@ proptest! {
         let _ = Command::parse(&format!("{cmd} {rest}"), tz());
     }
 }
+
+#[test]
+fn choices_accept_the_spelling_users_see_and_pass_on_the_canonical_one() {
+    let state = |line: &str| match Command::parse(line, tz()) {
+        Ok(Command::ReleaseList { state }) => state,
+        other => panic!("{line}: {other:?}"),
+    };
+    assert_eq!(
+        state("/release list state:PlanReview").as_deref(),
+        Some("plan-review")
+    );
+    assert_eq!(
+        state("/release list state:\"Early life support\"").as_deref(),
+        Some("early-life-support")
+    );
+    assert_eq!(
+        state("/release list state:awaiting_AUTHORIZATION").as_deref(),
+        Some("awaiting-authorization")
+    );
+    assert_eq!(
+        state("/release list state:\"(Backed out)\"").as_deref(),
+        Some("backed-out")
+    );
+    // The handler compares with "pass": anything else would count as a failed test.
+    assert!(matches!(
+        Command::parse("/release test id:REL-1 result:PASS", tz()),
+        Ok(Command::ReleaseTest { passed: true, .. })
+    ));
+    let inv = parse_line(
+        Registry::get(),
+        "/rfc new title:t type:Emergency risk:HIGH impact:i",
+    )
+    .unwrap();
+    assert_eq!(inv.text("type"), Some("emergency"));
+    assert_eq!(inv.text("risk"), Some("high"));
+}
+
+#[test]
+fn choices_still_refuse_other_words() {
+    let e = err("/release list state:plan");
+    assert!(
+        matches!(&e, ParseError::BadChoice { option, value, .. } if option == "state" && value == "plan"),
+        "{e:?}"
+    );
+    assert!(matches!(
+        err("/release list state:\"Plan reviewed\""),
+        ParseError::BadChoice { .. }
+    ));
+    assert!(matches!(
+        err("/release test id:REL-1 result:passed"),
+        ParseError::BadChoice { .. }
+    ));
+    assert!(matches!(
+        err("/release test id:REL-1 result:-"),
+        ParseError::BadChoice { .. }
+    ));
+}

@@ -1,0 +1,243 @@
+//! The command line itself: `check-config` and `report`, run as the real
+//! binary, as scripts and operators run them.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn release_desk(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args(args)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("RELEASE_DESK_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn check_config(path: &Path) -> Output {
+    release_desk(&["check-config".as_ref(), "--config".as_ref(), path.as_os_str()])
+}
+
+#[test]
+fn check_config_accepts_a_good_file() {
+    let out = check_config(&common::no_windows_path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "configuration is valid: 0 window(s), 0 freeze(s), time zone Europe/London, environments staging → prod\n"
+    );
+}
+
+#[test]
+fn check_config_names_every_bad_key_with_its_value_and_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[cab]\nquorum = \"three\"\nquorom = 3\n\n[calendar]\ntimezone = \"Mars/Olympus\"\n",
+    )
+    .unwrap();
+    let out = check_config(&path);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "configuration has 3 problem(s):\n  \
+         cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, `deadline`, \
+         `early_approval`, `emergency_quorum`, `emergency_deadline`\n  \
+         cab.quorum: \"three\" — expected u32\n  \
+         calendar.timezone: \"Mars/Olympus\" — expected an IANA time zone such as Europe/London\n"
+    );
+}
+
+#[test]
+fn check_config_points_at_a_syntax_error_and_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, "[cab]\nquorum = 3\nrule = majority\n").unwrap();
+    let out = check_config(&path);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "configuration has 1 problem(s):\n  (file): line 3, column 8 — expected valid TOML (invalid string; expected `\"`, `'`)\n"
+    );
+
+    let missing = dir.path().join("absent.toml");
+    let out = check_config(&missing);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "(file): {} — expected a readable TOML file",
+            missing.display()
+        )),
+        "{err}"
+    );
+}
+
+/// The happy-path transcript's records, made by the console binary: one
+/// release planned, built, deployed to staging and prod in December 2026,
+/// with one incident, a survey and an audit.
+fn happy_path_db(dir: &Path) -> std::path::PathBuf {
+    let script = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/happy_path.in"),
+    )
+    .unwrap();
+    let db = dir.join("report.sqlite");
+    common::console_run_with(&script, &db, None, "2026-12-01T09:00:00Z");
+    db
+}
+
+fn report(db: &Path, format: &str, extra: &[&std::ffi::OsStr]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "report".as_ref(),
+        "--db".as_ref(),
+        db.as_os_str(),
+        "--from".as_ref(),
+        "2026-12-01".as_ref(),
+        "--to".as_ref(),
+        "2026-12-31".as_ref(),
+        "--format".as_ref(),
+        format.as_ref(),
+    ];
+    args.extend_from_slice(extra);
+    let out = release_desk(&args);
+    assert!(
+        out.status.success(),
+        "report --format {format}: {}",
+        text(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn report_prints_json_csv_and_text_and_writes_a_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = happy_path_db(dir.path());
+
+    let json: serde_json::Value = serde_json::from_slice(&report(&db, "json", &[]).stdout).unwrap();
+    // INC-1: severity 2, configuration, 3.5 hours, opened and resolved at the
+    // same console time right after the production verification.
+    assert_eq!(
+        json["incidents_by_defect"],
+        serde_json::json!({ "configuration": 1 })
+    );
+    assert_eq!(json["incidents_by_severity"], serde_json::json!({ "2": 1 }));
+    assert_eq!(json["effort_hours"], 3.5);
+    assert_eq!(json["time_to_restore_hours"], 0.0);
+    // The baseline: api and db-schema changed, the runbook new.
+    assert_eq!(
+        json["assets_introduced"],
+        serde_json::json!({ "new": 1, "changed": 2, "retired": 0 })
+    );
+    // Booked into Thursday 3 December's weekly-prod opening and verified in it.
+    assert_eq!(
+        (&json["planned"], &json["actual"], &json["missed_windows"]),
+        (&1.into(), &1.into(), &0.into())
+    );
+    // The audit found db-schema 4.2 where the baseline has 4.3, and no runbook.
+    assert_eq!(json["config_defects"], 2);
+    // rita answered the survey 4️⃣ then changed it to 5️⃣: one response.
+    assert_eq!(
+        json["csat"],
+        serde_json::json!({ "average": 5.0, "responses": 1 })
+    );
+    // One verified production deployment in 31 days: 7 / 31 per week, to 3 places.
+    assert_eq!(json["deployment_frequency"], 0.226);
+    // RFC-1 opened Tue 1 Dec 09:00, production verified Thu 3 Dec 22:00.
+    assert_eq!(json["lead_time_hours"], 61.0);
+    // The only production deployment had a severity-2 incident.
+    assert_eq!(json["change_failure_rate"], 1.0);
+
+    let csv = text(&report(&db, "csv", &[]).stdout);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("metric,value"));
+    assert!(
+        csv.lines().any(|l| l == "incidents_by_defect.configuration,1"),
+        "{csv}"
+    );
+    assert!(csv.lines().any(|l| l == "effort_hours,3.5"), "{csv}");
+
+    let txt = text(&report(&db, "text", &[]).stdout);
+    assert!(txt.contains("2026-12-01") && txt.contains("2026-12-31"), "{txt}");
+
+    let png = dir.path().join("chart.png");
+    report(&db, "json", &["--chart".as_ref(), png.as_os_str()]);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn report_refuses_an_unknown_format_and_a_missing_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent.sqlite");
+    let out = release_desk(&[
+        "report".as_ref(),
+        "--db".as_ref(),
+        absent.as_os_str(),
+        "--from".as_ref(),
+        "2026-12-01".as_ref(),
+        "--to".as_ref(),
+        "2026-12-31".as_ref(),
+        "--format".as_ref(),
+        "xml".as_ref(),
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--format \"xml\": expected text, json or csv"));
+    let out = release_desk(&[
+        "report".as_ref(),
+        "--db".as_ref(),
+        absent.as_os_str(),
+        "--from".as_ref(),
+        "2026-12-01".as_ref(),
+        "--to".as_ref(),
+        "2026-12-31".as_ref(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no such database"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!absent.exists(), "a report never creates a database");
+}
+
+#[test]
+fn report_into_a_closed_pipe_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = happy_path_db(dir.path());
+    let png = dir.path().join("chart.png");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args([
+            "report",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-31",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(&db)
+        .arg("--chart")
+        .arg(&png)
+        .env_remove("RELEASE_DESK_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the report is written (opening the database comes
+    // first), as `release-desk report … | head -1` leaves it.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{}: {err}", out.status);
+    assert!(png.exists(), "the chart is still written");
+}
