@@ -100,22 +100,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Some(Cmd::CheckConfig) => {
-                println!(
-                    "configuration is valid: {} window(s), {} freeze(s), time zone {}, environments {}",
-                    config.windows.len(),
-                    config.freezes.len(),
-                    config.timezone,
-                    config.environments.join(" → ")
-                );
-                if let Err(e) = config.check_discord_ids() {
-                    println!("for the console only: the Discord bot (`run`) needs ids instead of names:");
-                    for problem in &e.0 {
-                        println!("  {problem}");
-                    }
-                }
-                Ok(())
-            }
+            Some(Cmd::CheckConfig) => check_config(&config),
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
             Some(Cmd::Run) => run_bot(config).await,
             Some(Cmd::Report { db, from, to, format, chart }) => run_report(config, db, from, to, format, chart).await,
@@ -179,6 +164,33 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
     .await
 }
 
+/// `check-config`: the summary, and what Discord would still refuse.
+fn check_config(config: &Config) -> anyhow::Result<()> {
+    let mut out = format!(
+        "configuration is valid: {} window(s), {} freeze(s), time zone {}, environments {}",
+        config.windows.len(),
+        config.freezes.len(),
+        config.timezone,
+        config.environments.join(" → ")
+    );
+    if let Err(e) = config.check_discord_ids() {
+        out.push_str("\nfor the console only: the Discord bot (`run`) needs ids instead of names:");
+        for problem in &e.0 {
+            out.push_str(&format!("\n  {problem}"));
+        }
+    }
+    print_out(&out)
+}
+
+/// Prints `text` and a newline. A reader that stops early (`| head`) is no
+/// error; println! would panic there instead.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to standard output"),
+    }
+}
+
 async fn run_report(
     config: Config,
     db: PathBuf,
@@ -199,12 +211,8 @@ async fn run_report(
     anyhow::ensure!(db.exists(), "--db {}: no such database", db.display());
     let db = Db::open(&db.display().to_string()).await?;
     let report = release_desk::handlers::report::build(&db, &config, from, to).await?;
-    // A reader that stops early (`| head`) is no error, and the chart still
-    // gets written; println! would panic here instead.
-    match writeln!(std::io::stdout().lock(), "{}", render(&report)) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        other => other.context("writing the report")?,
-    }
+    // The chart still gets written when the reader stopped early.
+    print_out(&render(&report))?;
     if let Some(path) = chart {
         let png = release_desk::render::report::chart(&report)?;
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;

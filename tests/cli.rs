@@ -26,7 +26,43 @@ fn check_config(path: &Path) -> Output {
 
 #[test]
 fn check_config_accepts_a_good_file() {
+    // Channels and roles by name: valid, and said to be for the console only.
     let out = check_config(&common::no_windows_path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("configuration is valid: 0 window(s), 0 freeze(s), time zone Europe/London, environments staging → prod")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("for the console only: the Discord bot (`run`) needs ids instead of names:")
+    );
+    assert!(
+        stdout.contains("  channels.cab: \"cab\" — expected a Discord channel id"),
+        "{stdout}"
+    );
+    // With ids, ready for Discord: the summary alone.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("discord.toml");
+    let mut toml = std::fs::read_to_string(common::no_windows_path()).unwrap();
+    toml.push_str(
+        "\n[channels]\nannouncements = \"11\"\ncab = \"12\"\necab = \"13\"\ndeployments = \"14\"\n[roles]\n",
+    );
+    for role in [
+        "release_manager",
+        "change_manager",
+        "cab_member",
+        "ecab_member",
+        "build_manager",
+        "deployment_staff",
+        "els_staff",
+    ] {
+        toml.push_str(&format!("{role} = [\"21\"]\n"));
+    }
+    std::fs::write(&path, toml).unwrap();
+    let out = check_config(&path);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
