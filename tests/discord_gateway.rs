@@ -338,3 +338,27 @@ async fn bare_release_desk_with_a_token_runs_the_bot() {
     assert!(!bot.log().contains("local console"), "{}", bot.log());
     bot.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_registration_is_retried_when_the_session_resumes() {
+    let fake = Fake::start().await;
+    fake.fail("PUT", &format!("/applications/{APP_ID}/"), 500, 1);
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let before = fake.connections();
+    fake.drop_socket();
+    fake.wait(15, "a RESUME and a second registration", |f| {
+        f.connections() > before
+            && !f.resumes().is_empty()
+            && f.find("PUT", &format!("/applications/{APP_ID}/")).len() >= 2
+    })
+    .await;
+    let statuses: Vec<u16> = fake
+        .find("PUT", &format!("/applications/{APP_ID}/"))
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [500, 200], "{:?}", fake.summary());
+    assert_eq!(fake.identifies().len(), 1, "resumed, not identified again");
+    bot.stop();
+}

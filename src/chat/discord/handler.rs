@@ -109,6 +109,28 @@ impl Handler {
         );
     }
 
+    /// Registers the commands once per process; a failure is retried at the
+    /// next READY or RESUMED.
+    async fn register_once(&self, ctx: &Context) {
+        if self.registered.load(Ordering::Acquire) {
+            return;
+        }
+        match register::register(&ctx.http, self.app.config.discord.guild_id).await {
+            Ok(n) => {
+                self.registered.store(true, Ordering::Release);
+                tracing::info!(
+                    commands = n,
+                    guild = self.app.config.discord.guild_id,
+                    "commands registered"
+                );
+            }
+            Err(e) => tracing::error!(
+                error = %e,
+                "command registration failed; retried at the next (re)connection"
+            ),
+        }
+    }
+
     /// A record change's answer that the interaction could not carry goes
     /// to the channel through the outbox (retried until delivered), so the
     /// change is never announced nowhere.
@@ -337,26 +359,14 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         self.shared.set_bot(ready.user.id);
         tracing::info!(user = %ready.user.id, guilds = ready.guilds.len(), "connected to Discord");
-        if !self.registered.load(Ordering::Acquire) {
-            match register::register(&ctx.http, self.app.config.discord.guild_id).await {
-                Ok(n) => {
-                    self.registered.store(true, Ordering::Release);
-                    tracing::info!(
-                        commands = n,
-                        guild = self.app.config.discord.guild_id,
-                        "commands registered"
-                    );
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "command registration failed; retried on the next READY")
-                }
-            }
-        }
+        self.register_once(&ctx).await;
         self.send(Work::Reconcile);
     }
 
-    async fn resume(&self, _ctx: Context, _ev: ResumedEvent) {
+    async fn resume(&self, ctx: Context, _ev: ResumedEvent) {
         tracing::info!("session resumed");
+        // A session that only ever resumes would otherwise keep a failed registration.
+        self.register_once(&ctx).await;
         self.send(Work::Reconcile);
     }
 
