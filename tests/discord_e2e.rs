@@ -414,6 +414,28 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    // An answer taken back no longer counts.
+    let csat_becomes = |want: (Option<f64>, i64)| {
+        let db = db.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let mut conn = db.pool.acquire().await.unwrap();
+                let got = release_desk::db::incidents::csat_for_release(&mut conn, row)
+                    .await
+                    .unwrap();
+                if got == want {
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "CSAT {got:?}, not {want:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    fake.react(ANNOUNCE, survey, rm.id, "2️⃣", true);
+    csat_becomes((Some(3.0), 2)).await;
+    fake.react(ANNOUNCE, survey, rm.id, "2️⃣", false);
+    csat_becomes((Some(4.0), 1)).await;
 
     // An incident during early life support, resolved.
     let cb = run(
