@@ -90,11 +90,14 @@ impl App {
         delivery::deliver(&self.db, chat, self.clock.now(), edit_interval).await
     }
 
-    /// Recounts every open poll from the platform's reactions (after a
-    /// reconnect, votes cast while the bot was away count): each gets an
-    /// immediate count, which decides it only if the count is decisive.
-    pub async fn reconcile_polls(&self) -> anyhow::Result<usize> {
-        handlers::polls::reconcile(&self.db, self.clock.now()).await
+    /// Recounts every open poll and every survey of a release in early life
+    /// support from the platform's reactions (after a reconnect, what people
+    /// did while the bot was away counts): each gets an immediate count,
+    /// which decides a poll only if it is decisive. Returns how many.
+    pub async fn recount_reactions(&self) -> anyhow::Result<usize> {
+        let now = self.clock.now();
+        Ok(handlers::polls::reconcile(&self.db, now).await?
+            + handlers::survey::reconcile(&self.db, now).await?)
     }
 
     /// Delivers and runs jobs until nothing more is due now (jobs can queue
@@ -121,6 +124,6 @@ mod tests {
         send(app.command_line("g", who, "/rfc list"));
         send(app.reaction("g", ev));
         send(app.settle(chat, Duration::zero()));
-        send(app.reconcile_polls());
+        send(app.recount_reactions());
     }
 }

@@ -436,6 +436,13 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     csat_becomes((Some(3.0), 2)).await;
     fake.react(ANNOUNCE, survey, rm.id, "2️⃣", false);
     csat_becomes((Some(4.0), 1)).await;
+    // An answer given while the bot was away counts once it reconnects.
+    let before = fake.connections();
+    fake.drop_socket();
+    fake.add_reaction_silently(survey, "5️⃣", c1.id);
+    fake.wait(15, "the bot to reconnect", |f| f.connections() > before)
+        .await;
+    csat_becomes((Some(4.5), 2)).await;
 
     // An incident during early life support, resolved.
     let cb = run(
@@ -477,7 +484,11 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     )
     .await;
     assert!(ephemeral(&cb), "a personal view: {cb:#}");
-    assert!(text(&cb).contains("from 1 response"), "{}", text(&cb));
+    assert!(
+        text(&cb).contains("satisfaction 4.5/5 from 2 response"),
+        "{}",
+        text(&cb)
+    );
 
     // Closing: refused while early life support lasts, unless early with a reason.
     let cb = run(

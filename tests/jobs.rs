@@ -21,7 +21,8 @@ fn job_kind_names_are_unique_and_round_trip() {
 #[tokio::test]
 async fn every_stored_job_kind_has_a_handler() {
     let dir = tempfile::tempdir().unwrap();
-    // The full happy path stores every kind: poll deadlines, window announcements, the end of ELS.
+    // The full happy path stores every kind: poll deadlines, window
+    // announcements, the end of ELS, and (with a reconnect) survey recounts.
     let h = common::Harness::with_config(
         &dir.path().join("jobs.sqlite"),
         release_desk::config::Config::defaults(),
@@ -31,7 +32,14 @@ async fn every_stored_job_kind_has_a_handler() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/happy_path.in"),
     )
     .unwrap();
-    h.run(&script).await;
+    // A reconnect during early life support stores the survey recount.
+    let (before, after) = script.split_at(script.find("/release close").unwrap());
+    h.run(before).await;
+    assert!(
+        h.app.recount_reactions().await.unwrap() >= 1,
+        "the survey is open"
+    );
+    h.run(after).await;
     let mut conn = h.app.db.pool.acquire().await.unwrap();
     let stored = release_desk::db::jobs::kinds(&mut conn).await.unwrap();
     assert_eq!(
@@ -190,5 +198,66 @@ async fn a_poll_whose_message_is_gone_is_decided_from_the_votes_recorded_as_they
         )
         .await,
         0
+    );
+}
+
+#[tokio::test]
+async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_withdraws_a_gone_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::with_config(
+        &dir.path().join("survey.sqlite"),
+        release_desk::config::Config::defaults(),
+    )
+    .await;
+    let script = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/happy_path.in"),
+    )
+    .unwrap();
+    // Up to early life support, where rita answers 4 then 5; uma answers 1.
+    let (before, _) = script.split_at(script.find(":as ella els_staff").unwrap());
+    h.run(&format!("{before}:as uma\n:react last:#releases 1️⃣\n"))
+        .await;
+    let (message, platform): (i64, String) =
+        sqlx::query_as("SELECT id, platform_id FROM bot_messages WHERE purpose LIKE 'survey:%'")
+            .fetch_one(&h.app.db.pool)
+            .await
+            .unwrap();
+    let answers = || async {
+        release_desk::db::incidents::survey_answers(&mut h.app.db.pool.acquire().await.unwrap(), message)
+            .await
+            .unwrap()
+    };
+    assert_eq!(answers().await, [("rita".to_string(), 5), ("uma".to_string(), 1)]);
+    // While the bot is away: rita takes back 5 (her 4 stays), sam reacts 2 and
+    // 3, uma takes back her 1.
+    let platform: i64 = platform.parse().unwrap();
+    let mut conn = h.app.db.pool.acquire().await.unwrap();
+    use release_desk::db::console::{add_reaction, remove_reaction};
+    remove_reaction(&mut conn, platform, "rita", "5️⃣").await.unwrap();
+    add_reaction(&mut conn, platform, "sam", "2️⃣").await.unwrap();
+    add_reaction(&mut conn, platform, "sam", "3️⃣").await.unwrap();
+    remove_reaction(&mut conn, platform, "uma", "1️⃣").await.unwrap();
+    drop(conn);
+    assert_eq!(h.app.recount_reactions().await.unwrap(), 1);
+    h.settle().await;
+    assert_eq!(answers().await, [("rita".to_string(), 4), ("sam".to_string(), 3)]);
+    let audited: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT actor, action, before, after FROM audit WHERE action LIKE 'survey.%' ORDER BY id DESC LIMIT 3",
+    )
+    .fetch_all(&h.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            ("uma".into(), "survey.withdraw".into(), Some("1".into()), None),
+            ("sam".into(), "survey.answer".into(), None, Some("3".into())),
+            (
+                "rita".into(),
+                "survey.answer".into(),
+                Some("5".into()),
+                Some("4".into())
+            ),
+        ]
     );
 }

@@ -223,6 +223,29 @@ pub async fn withdraw_answer(
     Ok(done.rows_affected() > 0)
 }
 
+/// The surveys of releases in early life support, posted: guild, message, release row.
+pub async fn open_surveys(conn: &mut SqliteConnection) -> anyhow::Result<Vec<(String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.guild, m.id, r.id FROM bot_messages m JOIN releases r ON m.purpose = 'survey:' || r.id
+         WHERE r.state = 'early-life-support' AND m.platform_id IS NOT NULL ORDER BY m.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A survey's answers: user and score.
+pub async fn survey_answers(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+) -> anyhow::Result<Vec<(String, u8)>> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT user, score FROM survey_answers WHERE message_id = ? ORDER BY user")
+            .bind(message_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(u, s)| (u, s.clamp(1, 5) as u8)).collect())
+}
+
 /// Average score and responses of a release's survey.
 pub async fn csat_for_release(
     conn: &mut SqliteConnection,

@@ -11,6 +11,7 @@ pub mod release;
 pub mod report;
 pub mod rfc;
 pub mod subscribe;
+pub mod survey;
 
 use crate::chat::Outgoing;
 use crate::command::spec::Registry;

@@ -203,7 +203,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         .strip_prefix("survey:")
         .and_then(|r| r.parse::<i64>().ok())
     {
-        return super::deploy::survey_answer(tx, ctx, message_id, release, ev).await;
+        return super::survey::answer(tx, ctx, message_id, release, ev).await;
     }
     let Some(vote) = Vote::from_emoji(&ev.emoji) else {
         return Ok(());

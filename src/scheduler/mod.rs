@@ -18,11 +18,18 @@ pub enum JobKind {
     Window,
     /// Remind that a release's early life support has ended.
     ElsEnd,
+    /// Recount a satisfaction survey from the platform (after a reconnect).
+    SurveyCount,
 }
 
 impl JobKind {
     /// Every kind; the registry test checks stored kinds against it.
-    pub const ALL: &'static [JobKind] = &[JobKind::PollClose, JobKind::Window, JobKind::ElsEnd];
+    pub const ALL: &'static [JobKind] = &[
+        JobKind::PollClose,
+        JobKind::Window,
+        JobKind::ElsEnd,
+        JobKind::SurveyCount,
+    ];
 
     /// The stored name.
     pub fn key(self) -> &'static str {
@@ -30,6 +37,7 @@ impl JobKind {
             JobKind::PollClose => handlers::polls::CLOSE_JOB,
             JobKind::Window => handlers::calendar::WINDOW_JOB,
             JobKind::ElsEnd => handlers::deploy::ELS_JOB,
+            JobKind::SurveyCount => handlers::survey::COUNT_JOB,
         }
     }
 
@@ -130,6 +138,35 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
         Some(JobKind::ElsEnd) => {
             let payload: handlers::deploy::ElsJob = serde_json::from_str(&job.payload)?;
             handlers::deploy::els_end(ctx, job.id, &payload).await?;
+        }
+        Some(JobKind::SurveyCount) => {
+            let payload: handlers::survey::CountJob = serde_json::from_str(&job.payload)?;
+            let mut conn = db.pool.acquire().await?;
+            let at = db::outbox::location(&mut conn, payload.message).await?;
+            drop(conn);
+            let mut reacted = handlers::survey::Reacted::new();
+            let mut readable = at.is_some();
+            if let Some(at) = &at {
+                for (i, emoji) in crate::render::deploy::SURVEY_EMOJI.iter().enumerate() {
+                    match chat.reactions(at, emoji).await {
+                        Ok(who) => {
+                            for r in who.into_iter().filter(|r| !r.bot) {
+                                let entry = reacted
+                                    .entry(r.user)
+                                    .or_insert_with(|| (r.name, Default::default()));
+                                entry.1.insert(i as u8 + 1);
+                            }
+                        }
+                        Err(ChatError::Permanent(why)) => {
+                            tracing::warn!(error = %why, "cannot read the survey's reactions; its answers stay as recorded");
+                            readable = false;
+                            break;
+                        }
+                        Err(e) => anyhow::bail!("reading reactions: {e}"),
+                    }
+                }
+            }
+            handlers::survey::recount(ctx, job.id, &payload, readable.then_some(&reacted)).await?;
         }
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");

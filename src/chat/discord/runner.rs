@@ -47,7 +47,7 @@ pub enum Work {
         /// The reaction.
         ev: ReactionEvent,
     },
-    /// (Re)connected: recount the open polls from the platform.
+    /// (Re)connected: recount the open polls and surveys from the platform.
     Reconcile,
 }
 
@@ -194,9 +194,12 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
                         tracing::error!(error = format!("{e:#}"), "reaction not recorded");
                     }
                 }
-                Work::Reconcile => match app.reconcile_polls().await {
-                    Ok(n) => tracing::info!(polls = n, "open polls queued for a recount"),
-                    Err(e) => tracing::error!(error = format!("{e:#}"), "cannot recount the open polls"),
+                Work::Reconcile => match app.recount_reactions().await {
+                    Ok(n) => tracing::info!(messages = n, "open polls and surveys queued for a recount"),
+                    Err(e) => tracing::error!(
+                        error = format!("{e:#}"),
+                        "cannot recount the open polls and surveys"
+                    ),
                 },
             }
             // Most commands queue nothing to deliver; the worker's pass (three

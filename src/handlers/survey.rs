@@ -1,0 +1,162 @@
+//! The satisfaction survey posted when early life support begins: one
+//! answer per person from its 1️⃣–5️⃣ reactions, as they come and, after a
+//! reconnect, recounted from the platform.
+
+use super::{audit, Ctx};
+use crate::db::{self, Tx};
+use crate::domain::records::Actor;
+use crate::render::deploy as words;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The job that recounts a survey from the platform's reactions.
+pub const COUNT_JOB: &str = "survey-count";
+
+/// The payload of a survey-count job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CountJob {
+    /// The survey's bot message.
+    pub message: i64,
+    /// The release's row id.
+    pub release: i64,
+}
+
+/// A reaction on the satisfaction survey: one answer per person, the latest wins;
+/// removing the reaction of the current answer withdraws it.
+pub async fn answer(
+    mut tx: Tx,
+    ctx: Ctx<'_>,
+    message_id: i64,
+    release_row: i64,
+    ev: &super::polls::ReactionEvent,
+) -> anyhow::Result<()> {
+    let Some(score) = words::survey_score(&ev.emoji) else {
+        return Ok(());
+    };
+    let release = db::releases::by_row(&mut tx, release_row).await?;
+    let actor = Actor {
+        id: ev.user.clone(),
+        name: ev.name.clone(),
+        roles: ev.roles.clone(),
+    };
+    if ev.added {
+        let before =
+            db::incidents::answer_survey(&mut tx, message_id, release_row, &ev.user, score, ctx.now).await?;
+        audit(
+            &mut tx,
+            ctx,
+            &actor,
+            release.rid(),
+            "survey.answer",
+            before.map(|b| b.to_string()),
+            Some(score.to_string()),
+        );
+    } else if db::incidents::withdraw_answer(&mut tx, message_id, &ev.user, score).await? {
+        audit(
+            &mut tx,
+            ctx,
+            &actor,
+            release.rid(),
+            "survey.withdraw",
+            Some(score.to_string()),
+            None,
+        );
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Queues a recount of every survey of a release in early life support
+/// (after a reconnect: answers given while the bot was away count).
+pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let open = db::incidents::open_surveys(&mut tx).await?;
+    for (guild, message, release) in &open {
+        let payload = serde_json::to_string(&CountJob {
+            message: *message,
+            release: *release,
+        })?;
+        let key = format!("{COUNT_JOB}:{message}:reconcile:{}", crate::db::ts(now));
+        db::jobs::schedule(&mut tx, guild, COUNT_JOB, &key, now, &payload).await?;
+    }
+    tx.commit().await?;
+    Ok(open.len())
+}
+
+/// The platform's survey reactions: by user, their name and the scores they reacted.
+pub type Reacted = BTreeMap<String, (String, BTreeSet<u8>)>;
+
+/// Brings a survey's answers to the platform's reactions (the job
+/// survey-count): a stored answer still reacted stays, another reaction
+/// replaces it (the highest, when several), none withdraws it. `None`: the
+/// message can no longer be read, and the answers stay as recorded. The job
+/// is marked done in the same transaction.
+pub async fn recount(
+    ctx: Ctx<'_>,
+    job_id: i64,
+    job: &CountJob,
+    reacted: Option<&Reacted>,
+) -> anyhow::Result<()> {
+    let mut tx = ctx.begin().await?;
+    if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
+        return Ok(());
+    }
+    let Some(reacted) = reacted else {
+        tx.commit().await?;
+        return Ok(());
+    };
+    let release = db::releases::by_row(&mut tx, job.release).await?;
+    let stored: BTreeMap<String, u8> = db::incidents::survey_answers(&mut tx, job.message)
+        .await?
+        .into_iter()
+        .collect();
+    let users: BTreeSet<&String> = stored.keys().chain(reacted.keys()).collect();
+    for user in users {
+        let now_stored = stored.get(user).copied();
+        let scores = reacted.get(user).map(|(_, s)| s);
+        let wanted = match (now_stored, scores) {
+            (Some(s), Some(scores)) if scores.contains(&s) => Some(s),
+            (_, Some(scores)) => scores.iter().max().copied(),
+            (_, None) => None,
+        };
+        if wanted == now_stored {
+            continue;
+        }
+        let actor = Actor {
+            id: user.clone(),
+            name: reacted
+                .get(user)
+                .map_or_else(|| user.clone(), |(name, _)| name.clone()),
+            roles: Default::default(),
+        };
+        match (wanted, now_stored) {
+            (Some(score), _) => {
+                db::incidents::answer_survey(&mut tx, job.message, job.release, user, score, ctx.now).await?;
+                audit(
+                    &mut tx,
+                    ctx,
+                    &actor,
+                    release.rid(),
+                    "survey.answer",
+                    now_stored.map(|b| b.to_string()),
+                    Some(score.to_string()),
+                );
+            }
+            (None, Some(score)) => {
+                db::incidents::withdraw_answer(&mut tx, job.message, user, score).await?;
+                audit(
+                    &mut tx,
+                    ctx,
+                    &actor,
+                    release.rid(),
+                    "survey.withdraw",
+                    Some(score.to_string()),
+                    None,
+                );
+            }
+            (None, None) => {}
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
