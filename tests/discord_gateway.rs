@@ -286,6 +286,7 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
     let follow = &fake.find("POST", "/webhooks/901/itoken-8202")[0].body;
     assert_eq!(follow["flags"].as_u64().unwrap() & 64, 64, "{follow:#}");
     assert_eq!(follow["allowed_mentions"], SAFE());
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -336,6 +337,7 @@ async fn bare_release_desk_with_a_token_runs_the_bot() {
     let cb = run(&fake, 8300, &rita, "rfc", Some("list"), &[]).await;
     assert!(ephemeral(&cb), "{cb:#}");
     assert!(!bot.log().contains("local console"), "{}", bot.log());
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -360,5 +362,6 @@ async fn a_failed_registration_is_retried_when_the_session_resumes() {
         .collect();
     assert_eq!(statuses, [500, 200], "{:?}", fake.summary());
     assert_eq!(fake.identifies().len(), 1, "resumed, not identified again");
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }

@@ -58,6 +58,7 @@ async fn a_duplicated_interaction_is_handled_once() {
         .await
         .unwrap();
     assert_eq!(rfcs.len(), 1, "one RFC, not three");
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -111,6 +112,7 @@ async fn a_member_without_the_role_is_refused_privately_and_nothing_changes() {
         "nothing posted: {:?}",
         fake.messages()
     );
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -139,6 +141,7 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
     );
     assert_eq!(fake.messages().values().filter(|m| m.channel == CAB).count(), 1);
     assert!(fake.messages().contains_key(&poll));
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -318,6 +321,7 @@ async fn text_typed_by_users_never_pings() {
             r.path
         );
     }
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -363,6 +367,7 @@ async fn votes_cast_while_the_socket_was_down_count_after_the_reconnect() {
             .any(|q| q.contains("limit=100") && q.contains("after=")),
         "a second page was read: {pages:?}"
     );
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -396,6 +401,7 @@ async fn a_vote_cast_while_away_and_one_cast_live_decide_together() {
         last_text(f, poll).contains("CLOSED: approved")
     })
     .await;
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
 
@@ -417,5 +423,6 @@ async fn after_an_invalid_session_the_bot_identifies_again_and_recounts() {
     .await;
     // Commands are registered once per process, not on every READY.
     assert_eq!(fake.find("PUT", "/applications/").len(), 1);
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }
