@@ -18,11 +18,9 @@ fn job_kind_names_are_unique_and_round_trip() {
     assert_eq!(names.len(), JobKind::ALL.len());
 }
 
-#[tokio::test]
-async fn every_stored_job_kind_has_a_handler() {
-    let dir = tempfile::tempdir().unwrap();
-    // The full happy path stores every kind: poll deadlines, window
-    // announcements, the end of ELS, and (with a reconnect) survey recounts.
+/// A harness with the default config (release windows included) and the
+/// happy path's script, not yet run.
+async fn happy_path(dir: &tempfile::TempDir) -> (common::Harness, String) {
     let h = common::Harness::with_config(
         &dir.path().join("jobs.sqlite"),
         release_desk::config::Config::defaults(),
@@ -32,6 +30,15 @@ async fn every_stored_job_kind_has_a_handler() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/happy_path.in"),
     )
     .unwrap();
+    (h, script)
+}
+
+#[tokio::test]
+async fn every_stored_job_kind_has_a_handler() {
+    let dir = tempfile::tempdir().unwrap();
+    // The full happy path stores every kind: poll deadlines, window
+    // announcements, the end of ELS, and (with a reconnect) survey recounts.
+    let (h, script) = happy_path(&dir).await;
     // A reconnect during early life support stores the survey recount.
     let (before, after) = script.split_at(script.find("/release close").unwrap());
     h.run(before).await;
@@ -204,15 +211,7 @@ async fn a_poll_whose_message_is_gone_is_decided_from_the_votes_recorded_as_they
 #[tokio::test]
 async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_withdraws_a_gone_one() {
     let dir = tempfile::tempdir().unwrap();
-    let h = common::Harness::with_config(
-        &dir.path().join("survey.sqlite"),
-        release_desk::config::Config::defaults(),
-    )
-    .await;
-    let script = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/happy_path.in"),
-    )
-    .unwrap();
+    let (h, script) = happy_path(&dir).await;
     // Up to early life support, where rita answers 4 then 5; uma answers 1.
     let (before, _) = script.split_at(script.find(":as ella els_staff").unwrap());
     h.run(&format!("{before}:as uma\n:react last:#releases 1️⃣\n"))

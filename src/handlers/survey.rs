@@ -4,7 +4,7 @@
 
 use super::{audit, Ctx};
 use crate::db::{self, Tx};
-use crate::domain::records::Actor;
+use crate::domain::records::{Actor, Release};
 use crate::render::deploy as words;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,27 +40,9 @@ pub async fn answer(
         roles: ev.roles.clone(),
     };
     if ev.added {
-        let before =
-            db::incidents::answer_survey(&mut tx, message_id, release_row, &ev.user, score, ctx.now).await?;
-        audit(
-            &mut tx,
-            ctx,
-            &actor,
-            release.rid(),
-            "survey.answer",
-            before.map(|b| b.to_string()),
-            Some(score.to_string()),
-        );
-    } else if db::incidents::withdraw_answer(&mut tx, message_id, &ev.user, score).await? {
-        audit(
-            &mut tx,
-            ctx,
-            &actor,
-            release.rid(),
-            "survey.withdraw",
-            Some(score.to_string()),
-            None,
-        );
+        store(&mut tx, ctx, &actor, &release, message_id, score).await?;
+    } else {
+        withdraw(&mut tx, ctx, &actor, &release, message_id, score).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -130,33 +112,56 @@ pub async fn recount(
             roles: Default::default(),
         };
         match (wanted, now_stored) {
-            (Some(score), _) => {
-                db::incidents::answer_survey(&mut tx, job.message, job.release, user, score, ctx.now).await?;
-                audit(
-                    &mut tx,
-                    ctx,
-                    &actor,
-                    release.rid(),
-                    "survey.answer",
-                    now_stored.map(|b| b.to_string()),
-                    Some(score.to_string()),
-                );
-            }
-            (None, Some(score)) => {
-                db::incidents::withdraw_answer(&mut tx, job.message, user, score).await?;
-                audit(
-                    &mut tx,
-                    ctx,
-                    &actor,
-                    release.rid(),
-                    "survey.withdraw",
-                    Some(score.to_string()),
-                    None,
-                );
-            }
+            (Some(score), _) => store(&mut tx, ctx, &actor, &release, job.message, score).await?,
+            (None, Some(score)) => withdraw(&mut tx, ctx, &actor, &release, job.message, score).await?,
             (None, None) => {}
         }
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Stores `score` as the actor's answer, with its audit entry.
+async fn store(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &Release,
+    message: i64,
+    score: u8,
+) -> anyhow::Result<()> {
+    let before = db::incidents::answer_survey(tx, message, release.row, &actor.id, score, ctx.now).await?;
+    audit(
+        tx,
+        ctx,
+        actor,
+        release.rid(),
+        "survey.answer",
+        before.map(|b| b.to_string()),
+        Some(score.to_string()),
+    );
+    Ok(())
+}
+
+/// Withdraws the actor's answer if it is `score`, with its audit entry.
+async fn withdraw(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &Release,
+    message: i64,
+    score: u8,
+) -> anyhow::Result<()> {
+    if db::incidents::withdraw_answer(tx, message, &actor.id, score).await? {
+        audit(
+            tx,
+            ctx,
+            actor,
+            release.rid(),
+            "survey.withdraw",
+            Some(score.to_string()),
+            None,
+        );
+    }
     Ok(())
 }
