@@ -69,6 +69,18 @@ struct Failing<'a> {
     failing: std::sync::Mutex<std::collections::HashMap<String, ChatError>>,
 }
 
+impl<'a> Failing<'a> {
+    /// The harness's console, failing to read the reactions of `message` with `e`.
+    fn on(h: &'a common::Harness, message: String, e: ChatError) -> Failing<'a> {
+        let failing = Failing {
+            inner: &h.chat,
+            failing: Default::default(),
+        };
+        failing.failing.lock().unwrap().insert(message, e);
+        failing
+    }
+}
+
 #[async_trait]
 impl Chat for Failing<'_> {
     async fn post(&self, channel: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
@@ -132,11 +144,8 @@ async fn a_poll_whose_reactions_cannot_be_read_waits_without_holding_up_the_jobs
     let dir = tempfile::tempdir().unwrap();
     let h = common::Harness::with_config(&dir.path().join("stuck.sqlite"), quorum_one()).await;
     let rel1 = two_polls(&h).await;
-    let failing = Failing {
-        inner: &h.chat,
-        failing: Default::default(),
-    };
-    failing.failing.lock().unwrap().insert(
+    let failing = Failing::on(
+        &h,
         rel1,
         ChatError::Retry {
             after: None,
@@ -182,11 +191,8 @@ async fn a_poll_whose_message_is_gone_is_decided_from_the_votes_recorded_as_they
     let dir = tempfile::tempdir().unwrap();
     let h = common::Harness::with_config(&dir.path().join("gone.sqlite"), quorum_one()).await;
     let rel1 = two_polls(&h).await;
-    let failing = Failing {
-        inner: &h.chat,
-        failing: Default::default(),
-    };
-    failing.failing.lock().unwrap().insert(
+    let failing = Failing::on(
+        &h,
         rel1,
         ChatError::Permanent("HTTP 404 GET /channels/c/messages/m/reactions".into()),
     );
