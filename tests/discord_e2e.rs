@@ -117,7 +117,8 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     )
     .await;
     visible(&cb, "REL-1");
-    // Its key facts are embed fields.
+    // Its colour is its state's (Planning: Discord's blurple); its key facts are embed fields.
+    assert_eq!(cb["data"]["embeds"][0]["color"], 0x58_65_f2, "{cb:#}");
     let fields = cb["data"]["embeds"][0]["fields"]
         .as_array()
         .cloned()

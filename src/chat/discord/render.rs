@@ -315,6 +315,36 @@ mod tests {
     }
 
     #[test]
+    fn the_colour_says_how_a_state_stands() {
+        let c = |a: &str| colour(Some(a));
+        for (state, like) in [
+            ("backed-out", "fail"),
+            ("rejected", "fail"),
+            ("early-life-support", "ok"),
+            ("plan-review", "warn"),
+            ("awaiting-authorization", "warn"),
+            ("verifying", "warn"),
+            ("deploying", "deployment-planning"),
+            ("closed", "withdrawn"),
+            ("planning", "building"),
+        ] {
+            assert_eq!(c(state), c(like), "{state}");
+        }
+        let groups = [
+            c("ok"),
+            c("warn"),
+            c("fail"),
+            c("deploying"),
+            c("closed"),
+            c("planning"),
+        ];
+        for (i, a) in groups.iter().enumerate() {
+            assert!(groups[i + 1..].iter().all(|b| b != a), "the groups differ");
+        }
+        assert_eq!(colour(None), c("planning"));
+    }
+
+    #[test]
     fn lines_of_facts_become_fields_and_the_rest_stays_in_order() {
         let p = parts(
             "CAB vote — REL-1 Search (2.0.0)\n  RFC-1 Search v2 · risk low\n  Back-out: switch the alias back · Acceptance: queries answer\n  \
