@@ -75,7 +75,7 @@ impl App {
         )
         .await?;
         let mut n = 0;
-        while scheduler::run_one(&self.db, &self.config, chat, self.clock.now()).await? {
+        while scheduler::run_one(&self.db, &self.config, chat, &*self.clock).await? {
             n += 1;
         }
         Ok(n)

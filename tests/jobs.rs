@@ -243,6 +243,8 @@ async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_w
     add_reaction(&mut conn, platform, "sam", "3️⃣").await.unwrap();
     remove_reaction(&mut conn, platform, "uma", "1️⃣").await.unwrap();
     drop(conn);
+    // The bot is back a minute later.
+    h.clock.set(h.clock_now() + chrono::Duration::minutes(1));
     assert_eq!(h.app.recount_reactions().await.unwrap(), 1);
     h.settle().await;
     assert_eq!(answers().await, [("rita".to_string(), 4), ("sam".to_string(), 3)]);
@@ -265,4 +267,87 @@ async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_w
             ),
         ]
     );
+}
+
+/// The console platform, where c2's ✅ on `message` arrives as a live
+/// event while the recount is reading the ✅ reactions (too late for them).
+struct Racing<'a> {
+    h: &'a common::Harness,
+    message: String,
+    fired: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Chat for Racing<'_> {
+    async fn post(&self, channel: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        self.h.chat.post(channel, m, nonce).await
+    }
+    async fn edit(&self, at: &Posted, m: &Outgoing) -> Result<(), ChatError> {
+        self.h.chat.edit(at, m).await
+    }
+    async fn react(&self, at: &Posted, emoji: &str) -> Result<(), ChatError> {
+        self.h.chat.react(at, emoji).await
+    }
+    async fn reactions(&self, at: &Posted, emoji: &str) -> Result<Vec<Reactor>, ChatError> {
+        let read = self.h.chat.reactions(at, emoji).await;
+        if at.id == self.message
+            && emoji == "✅"
+            && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let ev = release_desk::handlers::polls::ReactionEvent {
+                message: self.message.clone(),
+                user: "c2".into(),
+                name: "c2".into(),
+                roles: self.h.app.config.itil_roles(["cab_member"]),
+                emoji: "✅".into(),
+                added: true,
+                bot: false,
+            };
+            self.h
+                .app
+                .reaction(release_desk::chat::console::GUILD, &ev)
+                .await
+                .unwrap();
+        }
+        read
+    }
+    async fn direct(&self, user: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        self.h.chat.direct(user, m, nonce).await
+    }
+}
+
+#[tokio::test]
+async fn a_vote_cast_while_a_recount_reads_the_platform_is_not_undone_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Quorum 3: c1 and c2 do not decide, so the recount only catches the ledger up.
+    let config =
+        release_desk::config::Config::from_layers(Some("[cab]\nquorum = 3\n[calendar]\nwindows = []\n"))
+            .unwrap();
+    let h = common::Harness::with_config(&dir.path().join("race.sqlite"), config).await;
+    let rel1 = two_polls(&h).await;
+    let poll: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM polls p JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
+    )
+    .fetch_one(&h.app.db.pool)
+    .await
+    .unwrap();
+    let racing = Racing {
+        h: &h,
+        message: rel1,
+        fired: Default::default(),
+    };
+    h.app.recount_reactions().await.unwrap();
+    h.app.run_due(&racing).await.unwrap();
+    assert!(racing.fired.load(std::sync::atomic::Ordering::SeqCst));
+    let mut conn = h.app.db.pool.acquire().await.unwrap();
+    let count = release_desk::handlers::polls::count_from_ledger(&mut conn, poll)
+        .await
+        .unwrap();
+    let voters: Vec<&str> = count
+        .ballots
+        .iter()
+        .filter(|b| !b.votes.is_empty())
+        .map(|b| b.user.as_str())
+        .collect();
+    assert_eq!(voters, ["c1", "c2"], "c2's live ✅ stays: {count:?}");
 }

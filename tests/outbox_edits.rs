@@ -153,11 +153,8 @@ impl Chat for Flaky {
     async fn reactions(&self, _at: &Posted, _emoji: &str) -> Result<Vec<Reactor>, ChatError> {
         Ok(vec![])
     }
-    async fn direct(&self, user: &str, _m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
-        Ok(Posted {
-            channel: format!("dm:{user}"),
-            id: format!("d{nonce}"),
-        })
+    async fn direct(&self, user: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        self.post(&format!("dm:{user}"), m, nonce).await
     }
 }
 
@@ -210,4 +207,38 @@ async fn a_post_that_can_never_work_does_not_hold_back_its_channel() {
     let dir = tempfile::tempdir().unwrap();
     let (_h, chat, _) = posts_after_a_failure(&dir, ChatError::Permanent("HTTP 400".into()), 100).await;
     assert_eq!(*chat.posted.lock().unwrap(), ["elsewhere", "second"]);
+}
+
+#[tokio::test]
+async fn a_direct_message_waiting_for_its_retry_holds_back_the_next_to_that_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::open(&dir.path().join("dms.sqlite")).await;
+    let t0 = h.clock_now();
+    let mut tx = h.app.db.begin().await.unwrap();
+    for (user, text) in [("rm", "first"), ("rm", "second"), ("rita", "elsewhere")] {
+        release_desk::db::outbox::dm(&mut tx, "g", user, "notice", &Outgoing::text(text), t0)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let chat = Flaky {
+        failing: Mutex::new(Some((
+            "first".into(),
+            ChatError::Retry {
+                after: None,
+                message: "HTTP 503".into(),
+            },
+            1,
+        ))),
+        posted: Mutex::new(vec![]),
+    };
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    assert_eq!(
+        *chat.posted.lock().unwrap(),
+        ["elsewhere"],
+        "rm's second waits, in the same pass"
+    );
+    h.clock.set(t0 + Duration::seconds(2));
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    assert_eq!(*chat.posted.lock().unwrap(), ["elsewhere", "first", "second"]);
 }

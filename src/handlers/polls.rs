@@ -289,9 +289,20 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         // platform's count no longer supports): stay open, and bring the
         // ledger to what the platform shows, so the votes cast while the bot
         // was away stay in the live tally and in later early decisions.
-        let (recorded, _) = ballots_from_ledger(&db::polls::ledger(&mut tx, poll.id).await?);
+        let ledger = db::polls::ledger(&mut tx, poll.id).await?;
+        let (recorded, _) = ballots_from_ledger(&ledger);
+        // Who reacted while the platform was being read: the ledger is newer
+        // than the count for them.
+        let since = db::parse_ts(&db::ts(ctx.now))?;
+        let busy: BTreeSet<&str> = ledger
+            .iter()
+            .filter(|e| e.at >= since)
+            .map(|e| e.user.as_str())
+            .collect();
         for e in catch_up(&recorded, count, &final_tally, ctx.now) {
-            db::polls::record_vote(&mut tx, poll.id, &e).await?;
+            if !busy.contains(e.user.as_str()) {
+                db::polls::record_vote(&mut tx, poll.id, &e).await?;
+            }
         }
         let body = poll_message(ctx, &release, &rfcs, &poll, &final_tally, None, &count.names);
         db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;

@@ -92,7 +92,20 @@ pub async fn recount(
         .await?
         .into_iter()
         .collect();
-    let users: BTreeSet<&String> = stored.keys().chain(reacted.keys()).collect();
+    // Who answered or withdrew while the platform was being read: the
+    // stored answer is newer than the count for them.
+    let since = db::parse_ts(&db::ts(ctx.now))?;
+    let busy: BTreeSet<String> = db::audit::for_record(&mut tx, ctx.guild, &release.rid().to_string())
+        .await?
+        .into_iter()
+        .filter(|e| e.action.starts_with("survey.") && e.at >= since)
+        .map(|e| e.actor)
+        .collect();
+    let users: BTreeSet<&String> = stored
+        .keys()
+        .chain(reacted.keys())
+        .filter(|u| !busy.contains(*u))
+        .collect();
     for user in users {
         let now_stored = stored.get(user).copied();
         let scores = reacted.get(user).map(|(_, s)| s);

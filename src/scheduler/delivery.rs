@@ -67,8 +67,10 @@ pub async fn deliver(
         // Edits and reactions waiting for a post delivered in this pass go in the next one.
         let mut waiting = false;
         for e in &batch {
+            // Posts keep their order per channel, direct messages per user.
             let channel = match &e.action {
                 Action::Post { channel, .. } => Some(channel.clone()),
+                Action::Dm { user, .. } => Some(format!("dm:{user}")),
                 _ => None,
             };
             if blocked_messages.contains(&e.message_id)

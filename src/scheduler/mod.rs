@@ -54,13 +54,14 @@ pub enum Stop {
     Platform(crate::chat::ChatError),
 }
 
-/// Runs one due job, if any is due at `now`. Returns false when none was.
+/// Runs one due job, if any is due now. Returns false when none was.
 pub async fn run_one(
     db: &Db,
     config: &crate::config::Config,
     chat: &dyn Chat,
-    now: DateTime<Utc>,
+    clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<bool> {
+    let now = clock.now();
     let mut conn = db.pool.acquire().await?;
     let Some(job) = db::jobs::next_due(&mut conn, now).await? else {
         return Ok(false);
@@ -77,8 +78,9 @@ pub async fn run_one(
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
     if let Err(e) = run_job(ctx, chat, &job).instrument(span).await {
         // Its effects rolled back with its transaction; it waits and the
-        // jobs due after it run meanwhile.
-        let retry_at = now + delivery::backoff(job.attempts, None);
+        // jobs due after it run meanwhile. Counted from the failure: a slow
+        // one must not be due again at once.
+        let retry_at = clock.now() + delivery::backoff(job.attempts, None);
         tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, error = format!("{e:#}"), "job failed; it will be retried");
         let mut conn = db.pool.acquire().await?;
         db::jobs::failed(&mut conn, job.id, &format!("{e:#}"), retry_at).await?;
