@@ -65,6 +65,20 @@ impl App {
         handlers::polls::reaction(self.ctx(guild), ev).await
     }
 
+    /// Queues `message` for `channel` through the outbox (delivered and
+    /// retried like every other post).
+    pub async fn post(
+        &self,
+        guild: &str,
+        channel: &str,
+        message: &crate::chat::Outgoing,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.db.begin().await?;
+        crate::db::outbox::post(&mut tx, guild, channel, "notice", message, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Runs every job due now, in due order; returns how many ran.
     pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
         handlers::calendar::materialise(

@@ -130,7 +130,8 @@ fn happy_path_db(dir: &Path) -> std::path::PathBuf {
     db
 }
 
-fn report(db: &Path, format: &str, extra: &[&std::ffi::OsStr]) -> Output {
+/// `report` over December 2026 with `extra` arguments, whatever its outcome.
+fn run_report(db: &Path, extra: &[&std::ffi::OsStr]) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec![
         "report".as_ref(),
         "--db".as_ref(),
@@ -139,11 +140,15 @@ fn report(db: &Path, format: &str, extra: &[&std::ffi::OsStr]) -> Output {
         "2026-12-01".as_ref(),
         "--to".as_ref(),
         "2026-12-31".as_ref(),
-        "--format".as_ref(),
-        format.as_ref(),
     ];
     args.extend_from_slice(extra);
-    let out = release_desk(&args);
+    release_desk(&args)
+}
+
+fn report(db: &Path, format: &str, extra: &[&std::ffi::OsStr]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--format".as_ref(), format.as_ref()];
+    args.extend_from_slice(extra);
+    let out = run_report(db, &args);
     assert!(
         out.status.success(),
         "report --format {format}: {}",
@@ -213,28 +218,10 @@ fn report_prints_json_csv_and_text_and_writes_a_chart() {
 fn report_refuses_an_unknown_format_and_a_missing_database() {
     let dir = tempfile::tempdir().unwrap();
     let absent = dir.path().join("absent.sqlite");
-    let out = release_desk(&[
-        "report".as_ref(),
-        "--db".as_ref(),
-        absent.as_os_str(),
-        "--from".as_ref(),
-        "2026-12-01".as_ref(),
-        "--to".as_ref(),
-        "2026-12-31".as_ref(),
-        "--format".as_ref(),
-        "xml".as_ref(),
-    ]);
+    let out = run_report(&absent, &["--format".as_ref(), "xml".as_ref()]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--format \"xml\": expected text, json or csv"));
-    let out = release_desk(&[
-        "report".as_ref(),
-        "--db".as_ref(),
-        absent.as_os_str(),
-        "--from".as_ref(),
-        "2026-12-01".as_ref(),
-        "--to".as_ref(),
-        "2026-12-31".as_ref(),
-    ]);
+    let out = run_report(&absent, &[]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("no such database"),

@@ -148,14 +148,16 @@ pub async fn by_row(conn: &mut SqliteConnection, row: i64) -> anyhow::Result<Rel
     decode(row)
 }
 
-/// Releases, optionally in one state.
+/// Releases, optionally in one state (a state key, or `closed-<closure>`
+/// for the closed ones that ended that way).
 pub async fn list(
     conn: &mut SqliteConnection,
     guild: &str,
     state: Option<&str>,
 ) -> anyhow::Result<Vec<Release>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ?1 AND (?2 IS NULL OR state = ?2) ORDER BY number"
+        "SELECT {COLUMNS} FROM releases WHERE guild = ?1
+           AND (?2 IS NULL OR state = ?2 OR state || '-' || closure = ?2) ORDER BY number"
     ))
     .bind(guild)
     .bind(state)

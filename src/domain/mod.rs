@@ -10,5 +10,6 @@ pub mod records;
 pub mod release;
 pub mod rfc;
 pub mod roles;
+pub mod survey;
 pub mod tally;
 pub mod timefmt;

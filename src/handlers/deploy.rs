@@ -402,7 +402,7 @@ pub async fn verify(
     )?;
     let mut d = running(&mut tx, &release, &env).await?;
     if !confirmed {
-        let issues = notes.unwrap_or_else(|| "no details given".into());
+        let issues = words::issues_found(notes.as_deref());
         audit(
             &mut tx,
             ctx,
@@ -412,7 +412,7 @@ pub async fn verify(
             None,
             Some(format!("{env}: issues — {issues}")),
         );
-        let reason = format!("verification found issues: {issues}");
+        let reason = words::backed_out_by_verification(issues);
         back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
         db::deployments::save(&mut tx, &d).await?;
         show_progress(&mut tx, ctx, &release, &d).await?;

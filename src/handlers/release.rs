@@ -409,18 +409,9 @@ pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
 }
 
 /// `/release list`.
-/// `/release list`: `closed-completed` and its kin narrow `closed` by how
-/// the release closed (`state:"Closed (completed)"`, as it is shown).
 pub async fn list(ctx: Ctx<'_>, state: Option<String>) -> Handled {
-    let (state, closure) = match state.as_deref().and_then(|s| s.strip_prefix("closed-")) {
-        Some(closure) => (Some("closed"), Some(closure)),
-        None => (state.as_deref(), None),
-    };
     let mut conn = ctx.db.pool.acquire().await?;
-    let mut releases = db::releases::list(&mut conn, ctx.guild, state).await?;
-    if let Some(closure) = closure {
-        releases.retain(|r| r.lifecycle.state.closure_key() == Some(closure));
-    }
+    let releases = db::releases::list(&mut conn, ctx.guild, state.as_deref()).await?;
     Ok(Reply::Private(render::release_list(&releases)))
 }
 

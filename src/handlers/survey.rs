@@ -68,9 +68,24 @@ pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -
 /// The platform's survey reactions: by user, their name and the scores they reacted.
 pub type Reacted = BTreeMap<String, (String, BTreeSet<u8>)>;
 
+/// The platform's reactions on a survey, one list per score from 1 to 5,
+/// by user (the bot's own dropped).
+pub fn reacted(by_score: &[Vec<crate::chat::Reactor>]) -> Reacted {
+    let mut reacted = Reacted::new();
+    for (score, who) in (1u8..).zip(by_score) {
+        for r in who.iter().filter(|r| !r.bot) {
+            reacted
+                .entry(r.user.clone())
+                .or_insert_with(|| (r.name.clone(), BTreeSet::new()))
+                .1
+                .insert(score);
+        }
+    }
+    reacted
+}
+
 /// Brings a survey's answers to the platform's reactions (the job
-/// survey-count): a stored answer still reacted stays, another reaction
-/// replaces it (the highest, when several), none withdraws it. `None`: the
+/// survey-count; the rule is [`crate::domain::survey::recounted`]). `None`: the
 /// message can no longer be read, and the answers stay as recorded. The job
 /// is marked done in the same transaction.
 pub async fn recount(
@@ -108,12 +123,7 @@ pub async fn recount(
         .collect();
     for user in users {
         let now_stored = stored.get(user).copied();
-        let scores = reacted.get(user).map(|(_, s)| s);
-        let wanted = match (now_stored, scores) {
-            (Some(s), Some(scores)) if scores.contains(&s) => Some(s),
-            (_, Some(scores)) => scores.iter().max().copied(),
-            (_, None) => None,
-        };
+        let wanted = crate::domain::survey::recounted(now_stored, reacted.get(user).map(|(_, s)| s));
         if wanted == now_stored {
             continue;
         }

@@ -136,6 +136,16 @@ pub fn backed_out(r: &Release, env: &str, reason: &str, by: &str) -> Outgoing {
     .accent("fail")
 }
 
+/// What a verification found, as the notes say.
+pub fn issues_found(notes: Option<&str>) -> &str {
+    notes.unwrap_or("no details given")
+}
+
+/// The back-out reason of a verification that found `issues`.
+pub fn backed_out_by_verification(issues: &str) -> String {
+    format!("verification found issues: {issues}")
+}
+
 /// Announced when an emergency release deploys outside the calendar's rules.
 pub fn emergency(r: &Release, env: &str, bypassed: &str) -> Outgoing {
     Outgoing::text(format!(

@@ -3,7 +3,7 @@
 
 pub mod delivery;
 
-use crate::chat::{Chat, ChatError};
+use crate::chat::{Chat, ChatError, Posted, Reactor};
 use crate::db::{self, Db};
 use crate::domain::tally::Vote;
 use crate::handlers::{self, Ctx};
@@ -103,32 +103,22 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
                 None => None,
             };
             drop(conn);
-            let mut reactions = Vec::new();
-            let mut gone = None;
-            if let Some(at) = &at {
-                for v in Vote::ALL {
-                    match chat.reactions(at, v.emoji()).await {
-                        Ok(who) => reactions.push((v, who)),
-                        Err(ChatError::Permanent(why)) => {
-                            gone = Some(why);
-                            break;
-                        }
-                        Err(e) => anyhow::bail!("reading reactions: {e}"),
-                    }
-                }
-            }
-            let count = match gone {
-                // The message deleted or no longer readable: waiting would
-                // not help, so the votes recorded as they were cast decide.
-                Some(why) => {
-                    tracing::warn!(poll = poll_id, error = %why, "cannot read the poll's reactions; counting the votes recorded from reaction events");
-                    let mut conn = db.pool.acquire().await?;
-                    handlers::polls::count_from_ledger(&mut conn, poll_id).await?
-                }
-                None => {
+            let emojis = Vote::ALL.map(|v| v.emoji());
+            let read = match &at {
+                Some(at) => read_reactions(chat, at, &emojis).await?,
+                None => Some(vec![]),
+            };
+            let count = match read {
+                Some(read) => {
+                    let reactions: Vec<_> = Vote::ALL.into_iter().zip(read).collect();
                     let roles_of =
                         |chat_roles: &[String]| config.itil_roles(chat_roles.iter().map(String::as_str));
                     handlers::polls::count_from_reactions(&reactions, &roles_of)
+                }
+                // Waiting would not help: the votes recorded as they were cast decide.
+                None => {
+                    let mut conn = db.pool.acquire().await?;
+                    handlers::polls::count_from_ledger(&mut conn, poll_id).await?
                 }
             };
             handlers::polls::close(ctx, job.id, poll_id, &count).await?;
@@ -146,29 +136,14 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
             let mut conn = db.pool.acquire().await?;
             let at = db::outbox::location(&mut conn, payload.message).await?;
             drop(conn);
-            let mut reacted = handlers::survey::Reacted::new();
-            let mut readable = at.is_some();
-            if let Some(at) = &at {
-                for (i, emoji) in crate::render::deploy::SURVEY_EMOJI.iter().enumerate() {
-                    match chat.reactions(at, emoji).await {
-                        Ok(who) => {
-                            for r in who.into_iter().filter(|r| !r.bot) {
-                                let entry = reacted
-                                    .entry(r.user)
-                                    .or_insert_with(|| (r.name, Default::default()));
-                                entry.1.insert(i as u8 + 1);
-                            }
-                        }
-                        Err(ChatError::Permanent(why)) => {
-                            tracing::warn!(error = %why, "cannot read the survey's reactions; its answers stay as recorded");
-                            readable = false;
-                            break;
-                        }
-                        Err(e) => anyhow::bail!("reading reactions: {e}"),
-                    }
-                }
-            }
-            handlers::survey::recount(ctx, job.id, &payload, readable.then_some(&reacted)).await?;
+            // Unreadable, the answers stay as recorded.
+            let reacted = match &at {
+                Some(at) => read_reactions(chat, at, &crate::render::deploy::SURVEY_EMOJI)
+                    .await?
+                    .map(|read| handlers::survey::reacted(&read)),
+                None => None,
+            };
+            handlers::survey::recount(ctx, job.id, &payload, reacted.as_ref()).await?;
         }
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
@@ -177,6 +152,28 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
         }
     }
     Ok(())
+}
+
+/// Who reacted with each of `emojis` on the message at `at`, in order; None
+/// when it can no longer be read (deleted, no access), where waiting would
+/// not help. A failure that may pass is an error: the job is retried.
+async fn read_reactions(
+    chat: &dyn Chat,
+    at: &Posted,
+    emojis: &[&str],
+) -> anyhow::Result<Option<Vec<Vec<Reactor>>>> {
+    let mut read = Vec::with_capacity(emojis.len());
+    for emoji in emojis {
+        match chat.reactions(at, emoji).await {
+            Ok(who) => read.push(who),
+            Err(ChatError::Permanent(why)) => {
+                tracing::warn!(error = %why, "cannot read the message's reactions; those recorded as they came stand");
+                return Ok(None);
+            }
+            Err(e) => anyhow::bail!("reading reactions: {e}"),
+        }
+    }
+    Ok(Some(read))
 }
 
 /// When the next job falls due.

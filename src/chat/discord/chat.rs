@@ -111,6 +111,11 @@ fn route(url: &str) -> String {
     }
 }
 
+/// Discord's "Interaction has already been acknowledged": an earlier answer arrived.
+pub fn already_acknowledged(e: &serenity::Error) -> bool {
+    matches!(e, serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.error.code == 40060)
+}
+
 fn is_not_found(e: &serenity::Error) -> bool {
     matches!(e, serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.status_code.as_u16() == 404)
 }

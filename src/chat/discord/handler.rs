@@ -136,21 +136,11 @@ impl Handler {
     /// change is never announced nowhere.
     async fn post_instead(&self, ci: &CommandInteraction, m: &Outgoing) {
         let Some(guild) = ci.guild_id else { return };
-        let queued = async {
-            let mut tx = self.app.db.begin().await?;
-            db::outbox::post(
-                &mut tx,
-                &guild.get().to_string(),
-                &ci.channel_id.get().to_string(),
-                "notice",
-                m,
-                self.app.clock.now(),
-            )
-            .await?;
-            tx.commit().await?;
-            anyhow::Ok(())
-        };
-        match queued.await {
+        let queued = self
+            .app
+            .post(&guild.get().to_string(), &ci.channel_id.get().to_string(), m)
+            .await;
+        match queued {
             Ok(()) => tracing::info!(interaction = %ci.id, "answer queued for the channel instead"),
             Err(e) => {
                 tracing::error!(error = format!("{e:#}"), interaction = %ci.id, "answer lost: cannot queue it")

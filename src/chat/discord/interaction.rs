@@ -2,7 +2,7 @@
 //! and typed [`Command`] the console parses, and the answer back: visible
 //! for a record change, ephemeral for refusals, errors and personal views.
 
-use super::chat::classify;
+use super::chat::{already_acknowledged, classify};
 use super::render;
 use crate::chat::ChatError;
 use crate::chat::Outgoing;
@@ -14,7 +14,7 @@ use crate::domain::records::Actor;
 use crate::handlers::{Invoker, Reply};
 use serenity::all::{
     CommandData, CommandDataOption, CommandDataOptionValue, CommandInteraction, CreateInteractionResponse,
-    Http, HttpError,
+    Http,
 };
 use std::time::{Duration, Instant};
 
@@ -168,9 +168,4 @@ impl Retry {
             wait *= 2;
         }
     }
-}
-
-/// Discord's "Interaction has already been acknowledged".
-fn already_acknowledged(e: &serenity::Error) -> bool {
-    matches!(e, serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) if r.error.code == 40060)
 }
