@@ -40,6 +40,11 @@ pub fn permission_denied(path: &str, required: &[Role], held: &Roles) -> String 
     )
 }
 
+/// A command whose definition declares no roles: refused for everyone.
+pub fn undeclared_access(path: &str) -> String {
+    format!("{path} declares no roles that may run it, so no one can (default deny). Nothing was changed.")
+}
+
 /// A record that does not exist.
 pub fn not_found(id: RecordId) -> String {
     format!("There is no {id}.")

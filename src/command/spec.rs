@@ -1,9 +1,8 @@
 //! The command definitions of `commands/`, embedded in the binary. Chat
 //! registration, console parsing, help and permission checks all read them.
 
-use crate::domain::roles::Role;
+use crate::domain::roles::Access;
 use serde::Deserialize;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// The definition files, by command name.
@@ -85,7 +84,7 @@ pub struct SubDef {
     pub name: String,
     /// Help text.
     pub description: String,
-    /// ITIL roles that may run it (empty: everyone).
+    /// ITIL roles that may run it, or `everyone`; none declared: no one.
     #[serde(default)]
     pub roles: Vec<String>,
     /// Its options.
@@ -104,7 +103,7 @@ pub struct CommandDef {
     /// Subcommands.
     #[serde(default)]
     pub sub: Vec<SubDef>,
-    /// Roles, for a command without subcommands.
+    /// Roles (or `everyone`), for a command without subcommands.
     #[serde(default)]
     pub roles: Vec<String>,
     /// Options, for a command without subcommands.
@@ -127,10 +126,12 @@ impl<'a> Leaf<'a> {
         self.sub.map_or(&self.command.options, |s| &s.options)
     }
 
-    /// The roles required (empty: everyone).
-    pub fn roles(&self) -> Vec<Role> {
+    /// Who may run it; None when its definition declares no one (default
+    /// deny: such a command is refused, never open). A declaration that
+    /// does not read also counts as none, though [`Registry`] refuses to load one.
+    pub fn access(&self) -> Option<Access> {
         let names = self.sub.map_or(&self.command.roles, |s| &s.roles);
-        names.iter().filter_map(|r| Role::from_str(r).ok()).collect()
+        Access::declared(names).and_then(Result::ok)
     }
 
     /// `/release new`.
@@ -159,9 +160,8 @@ impl Registry {
                 return Err(format!("commands/{file}.toml names itself {}", def.name));
             }
             for leaf in def.sub.iter().map(|s| &s.roles).chain([&def.roles]) {
-                for r in leaf {
-                    Role::from_str(r)
-                        .map_err(|e| format!("commands/{file}.toml: role {r:?}: expected {e}"))?;
+                if let Some(Err(e)) = Access::declared(leaf) {
+                    return Err(format!("commands/{file}.toml: {e}"));
                 }
             }
             commands.push(def);

@@ -1,6 +1,7 @@
 use super::parse::{parse_line, ParseError};
 use super::spec::{OptionDef, OptionType, Registry};
 use super::*;
+use crate::domain::roles::Access;
 use proptest::prelude::*;
 
 fn tz() -> Tz {
@@ -79,9 +80,63 @@ fn every_definition_declares_valid_roles_and_described_options() {
         .find(|l| l.path() == "/release new")
         .unwrap();
     assert_eq!(
-        release_new.roles(),
-        vec![crate::domain::roles::Role::ReleaseManager]
+        release_new.access(),
+        Some(Access::AnyOf(vec![crate::domain::roles::Role::ReleaseManager]))
     );
+}
+
+/// The names of every leaf of a definition file that declares no roles.
+fn undeclared(text: &str) -> Vec<String> {
+    let def: toml::Table = toml::from_str(text).unwrap();
+    let name = def["name"].as_str().unwrap().to_string();
+    let declares = |t: &toml::Table| {
+        t.get("roles")
+            .and_then(|r| r.as_array())
+            .is_some_and(|r| !r.is_empty())
+    };
+    match def.get("sub").and_then(|s| s.as_array()) {
+        Some(subs) if !subs.is_empty() => subs
+            .iter()
+            .map(|s| s.as_table().unwrap())
+            .filter(|s| !declares(s))
+            .map(|s| format!("/{name} {}", s["name"].as_str().unwrap()))
+            .collect(),
+        _ if declares(&def) => vec![],
+        _ => vec![format!("/{name}")],
+    }
+}
+
+#[test]
+fn every_path_of_every_file_declares_its_roles() {
+    // Read from the folder, not the embedded list, so a file left out of
+    // FILES is walked too.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("commands");
+    let mut missing = Vec::new();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            files += 1;
+            missing.extend(undeclared(&std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+    assert_eq!(files, crate::command::spec::FILES.len());
+    assert!(missing.is_empty(), "no role declaration: {missing:?}");
+    // Through the registry as well: every leaf's declaration reads.
+    for leaf in Registry::get().leaves() {
+        assert!(leaf.access().is_some(), "{}", leaf.path());
+    }
+}
+
+#[test]
+fn the_walk_sees_an_undeclared_path() {
+    let text = "name = \"x\"\ndescription = \"d\"\n[[sub]]\nname = \"a\"\ndescription = \"d\"\nroles = [\"everyone\"]\n[[sub]]\nname = \"b\"\ndescription = \"d\"\n";
+    assert_eq!(undeclared(text), vec!["/x b".to_string()]);
+    assert_eq!(
+        undeclared("name = \"y\"\ndescription = \"d\"\nroles = []\n"),
+        vec!["/y".to_string()]
+    );
+    assert!(undeclared("name = \"y\"\ndescription = \"d\"\nroles = [\"everyone\"]\n").is_empty());
 }
 
 #[test]

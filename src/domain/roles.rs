@@ -81,10 +81,54 @@ impl fmt::Display for Role {
 /// The ITIL roles one person holds.
 pub type Roles = BTreeSet<Role>;
 
-/// Default deny: a command that names roles needs one of them; a command
-/// naming none is open to everyone.
+/// The role name a command definition uses to open a command to everyone.
+pub const EVERYONE: &str = "everyone";
+
+/// Who may run a command, as its definition declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Declared open (`roles = ["everyone"]`).
+    Everyone,
+    /// Anyone holding one of these roles.
+    AnyOf(Vec<Role>),
+}
+
+impl Access {
+    /// Reads a declaration; None when it declares nothing, or mixes
+    /// `everyone` with roles (either would leave the intent unclear).
+    pub fn declared(names: &[String]) -> Option<Result<Access, String>> {
+        if names.is_empty() {
+            return None;
+        }
+        if names.iter().any(|n| n == EVERYONE) {
+            return Some(if names.len() == 1 {
+                Ok(Access::Everyone)
+            } else {
+                Err(format!("\"{EVERYONE}\" must stand alone"))
+            });
+        }
+        Some(
+            names
+                .iter()
+                .map(|n| Role::from_str(n).map_err(|e| format!("role {n:?}: expected {EVERYONE} or {e}")))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Access::AnyOf),
+        )
+    }
+
+    /// Whether someone holding `held` may run the command.
+    pub fn permits(&self, held: &Roles) -> bool {
+        match self {
+            Access::Everyone => true,
+            Access::AnyOf(required) => permits(required, held),
+        }
+    }
+}
+
+/// Default deny: a command needs one of the roles it names; naming none
+/// allows no one (openness is declared, see [`Access::Everyone`]).
 pub fn permits(required: &[Role], held: &Roles) -> bool {
-    required.is_empty() || required.iter().any(|r| held.contains(r))
+    required.iter().any(|r| held.contains(r))
 }
 
 #[cfg(test)]
@@ -94,11 +138,33 @@ mod tests {
     #[test]
     fn default_deny_and_open_commands() {
         let held: Roles = [Role::BuildManager].into();
-        assert!(permits(&[], &held));
+        assert!(!permits(&[], &held));
+        assert!(!permits(&[], &Role::ALL.into_iter().collect()));
+        assert!(Access::Everyone.permits(&Roles::new()));
+        assert!(!Access::AnyOf(vec![]).permits(&held));
         assert!(permits(&[Role::BuildManager], &held));
         assert!(!permits(&[Role::ReleaseManager], &held));
         assert!(!permits(&[Role::ReleaseManager], &Roles::new()));
         assert_eq!("cab_member".parse::<Role>(), Ok(Role::CabMember));
         assert!("cab".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn declarations() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Access::declared(&[]), None);
+        assert_eq!(
+            Access::declared(&names(&["everyone"])),
+            Some(Ok(Access::Everyone))
+        );
+        assert_eq!(
+            Access::declared(&names(&["cab_member", "change_manager"])),
+            Some(Ok(Access::AnyOf(vec![Role::CabMember, Role::ChangeManager])))
+        );
+        assert!(matches!(
+            Access::declared(&names(&["everyone", "cab_member"])),
+            Some(Err(_))
+        ));
+        assert!(matches!(Access::declared(&names(&["cab"])), Some(Err(_))));
     }
 }

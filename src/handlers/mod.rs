@@ -21,7 +21,7 @@ use crate::db::{self, Db, Tx};
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, AuditEntry, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
-use crate::domain::roles::permits;
+use crate::domain::roles::{permits, Access};
 use crate::render;
 use chrono::{DateTime, Duration, Utc};
 
@@ -115,18 +115,23 @@ pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> 
 
 async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
     let path = cmd.path();
-    let required = Registry::get()
+    // Default deny: a path without a definition, or whose definition
+    // declares no roles, is refused, never open.
+    let access = Registry::get()
         .leaves()
         .into_iter()
         .find(|l| l.path() == path)
-        .map(|l| l.roles())
-        .unwrap_or_default();
-    if !permits(&required, &who.actor.roles) {
-        return Some(Reply::Private(Outgoing::text(render::permission_denied(
-            path,
-            &required,
-            &who.actor.roles,
-        ))));
+        .and_then(|l| l.access());
+    match &access {
+        None => return Some(Reply::Private(Outgoing::text(render::undeclared_access(path)))),
+        Some(Access::AnyOf(required)) if !permits(required, &who.actor.roles) => {
+            return Some(Reply::Private(Outgoing::text(render::permission_denied(
+                path,
+                required,
+                &who.actor.roles,
+            ))))
+        }
+        Some(_) => {}
     }
     let result = route(ctx, who, cmd).await;
     Some(match result {
