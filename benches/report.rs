@@ -138,7 +138,7 @@ async fn main() {
         for _ in 0..5 {
             let t = Instant::now();
             last = Some(
-                release_desk::handlers::report::build(&db, &config, from, to)
+                release_desk::handlers::report::build(&db, &config, "g", from, to)
                     .await
                     .unwrap(),
             );

@@ -105,13 +105,15 @@ impl App {
     }
 
     /// Recounts every open poll and every survey of a release in early life
-    /// support from the platform's reactions (after a reconnect, what people
-    /// did while the bot was away counts): each gets an immediate count,
-    /// which decides a poll only if it is decisive. Returns how many.
+    /// support of the served workspace from the platform's reactions (after
+    /// a reconnect, what people did while the bot was away counts): each
+    /// gets an immediate count, which decides a poll only if it is decisive.
+    /// Returns how many.
     pub async fn recount_reactions(&self) -> anyhow::Result<usize> {
         let now = self.clock.now();
-        Ok(handlers::polls::reconcile(&self.db, now).await?
-            + handlers::survey::reconcile(&self.db, now).await?)
+        let guild = self.config.home_guild();
+        Ok(handlers::polls::reconcile(&self.db, &guild, now).await?
+            + handlers::survey::reconcile(&self.db, &guild, now).await?)
     }
 
     /// Delivers and runs jobs until nothing more is due now (jobs can queue

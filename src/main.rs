@@ -57,6 +57,13 @@ enum Cmd {
         /// Also write a chart (PNG).
         #[arg(long)]
         chart: Option<PathBuf>,
+        /// The server whose records are reported (a Discord server id, or
+        /// `console` for the local console's). Default: discord.guild_id;
+        /// with discord.guild_id = 0 (commands registered globally) the
+        /// console's, since the served server is learned only when the bot
+        /// connects: give its id here.
+        #[arg(long, value_name = "ID")]
+        guild: Option<String>,
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
@@ -103,7 +110,14 @@ fn main() -> ExitCode {
             Some(Cmd::CheckConfig) => check_config(&config),
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
             Some(Cmd::Run) => run_bot(config).await,
-            Some(Cmd::Report { db, from, to, format, chart }) => run_report(config, db, from, to, format, chart).await,
+            Some(Cmd::Report {
+                db,
+                from,
+                to,
+                format,
+                chart,
+                guild,
+            }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
             None => {
                 if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
                     run_bot(config).await
@@ -191,15 +205,33 @@ fn print_out(text: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn run_report(
-    config: Config,
-    db: PathBuf,
+/// What `report` was asked for, beside the database.
+struct ReportArgs {
     from: String,
     to: String,
     format: String,
     chart: Option<PathBuf>,
-) -> anyhow::Result<()> {
+    guild: Option<String>,
+}
+
+async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Result<()> {
     use release_desk::domain::timefmt::parse_date;
+    let ReportArgs {
+        from,
+        to,
+        format,
+        chart,
+        guild,
+    } = args;
+    // One workspace per report: a report never mixes servers.
+    let guild = match guild {
+        None => config.home_guild(),
+        Some(g) if g == release_desk::chat::console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => g,
+        Some(g) => anyhow::bail!(
+            "--guild {g:?}: expected a Discord server id (a positive number) or {}",
+            release_desk::chat::console::GUILD
+        ),
+    };
     let from = parse_date(&from).map_err(|e| anyhow::anyhow!("--from {from:?}: expected {e}"))?;
     let to = parse_date(&to).map_err(|e| anyhow::anyhow!("--to {to:?}: expected {e}"))?;
     let render = match format.as_str() {
@@ -210,7 +242,7 @@ async fn run_report(
     };
     anyhow::ensure!(db.exists(), "--db {}: no such database", db.display());
     let db = Db::open(&db.display().to_string()).await?;
-    let report = release_desk::handlers::report::build(&db, &config, from, to).await?;
+    let report = release_desk::handlers::report::build(&db, &config, &guild, from, to).await?;
     // The chart still gets written when the reader stopped early.
     print_out(&render(&report))?;
     if let Some(path) = chart {

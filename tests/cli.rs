@@ -264,3 +264,79 @@ fn report_into_a_closed_pipe_is_not_a_panic() {
     assert!(out.status.success(), "{}: {err}", out.status);
     assert!(png.exists(), "the chart is still written");
 }
+
+/// Runs `sql` on the database at `path`.
+fn exec(path: &Path, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let db = release_desk::db::Db::open(path.to_str().unwrap()).await.unwrap();
+        sqlx::raw_sql(sql).execute(&db.pool).await.unwrap();
+        db.close().await;
+    });
+}
+
+#[test]
+fn report_counts_one_server_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = happy_path_db(dir.path());
+    // A second server's release in the same database: booked into a December
+    // window it missed, with one configuration defect.
+    exec(
+        &db,
+        "INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, manager, manager_name,
+            window_name, window_start, window_end, created_at, updated_at)
+         VALUES (900, '42', 1, 'Other', '1.0.0', 0, '[\"prod\"]', 'planning', 'm', 'm', 'weekly',
+            '2026-12-10T22:00:00.000Z', '2026-12-11T02:00:00.000Z', '2026-12-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z');
+         INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at)
+         VALUES (900, 'weekly', '2026-12-10T22:00:00.000Z', '2026-12-11T02:00:00.000Z');
+         INSERT INTO config_defects (release_id, env, item, kind, expected, found, recorded_by, recorded_at)
+         VALUES (900, 'prod', 'x', 'missing', '1.0.0', NULL, 'm', '2026-12-12T00:00:00.000Z');",
+    );
+    let figures = |extra: &[&std::ffi::OsStr]| {
+        let json: serde_json::Value = serde_json::from_slice(&report(&db, "json", extra).stdout).unwrap();
+        (
+            json["planned"].clone(),
+            json["missed_windows"].clone(),
+            json["config_defects"].clone(),
+            json["actual"].clone(),
+        )
+    };
+    let console = (1.into(), 0.into(), 2.into(), 1.into());
+    // No guild_id configured: the console's workspace, as `--help` says.
+    assert_eq!(figures(&[]), console);
+    assert_eq!(figures(&["--guild".as_ref(), "console".as_ref()]), console);
+    assert_eq!(
+        figures(&["--guild".as_ref(), "42".as_ref()]),
+        (1.into(), 1.into(), 1.into(), 0.into())
+    );
+    assert_eq!(
+        figures(&["--guild".as_ref(), "43".as_ref()]),
+        (0.into(), 0.into(), 0.into(), 0.into())
+    );
+    // With discord.guild_id set, that server is the default.
+    let config = dir.path().join("served.toml");
+    std::fs::write(&config, "[discord]\nguild_id = 42\n").unwrap();
+    assert_eq!(
+        figures(&["--config".as_ref(), config.as_os_str()]),
+        (1.into(), 1.into(), 1.into(), 0.into())
+    );
+    for bad in ["0", "x", ""] {
+        let out = run_report(&db, &["--guild".as_ref(), bad.as_ref()]);
+        assert!(!out.status.success(), "--guild {bad:?} accepted");
+        assert!(
+            text(&out.stderr).contains(&format!(
+                "--guild {bad:?}: expected a Discord server id (a positive number) or console"
+            )),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let help = text(&release_desk(&["report".as_ref(), "--help".as_ref()]).stdout);
+    assert!(
+        help.contains("--guild <ID>") && help.contains("guild_id = 0"),
+        "{help}"
+    );
+}

@@ -402,7 +402,7 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let mut conn = db.pool.acquire().await.unwrap();
-        let (avg, n) = release_desk::db::incidents::csat_for_release(&mut conn, row)
+        let (avg, n) = release_desk::db::incidents::csat_for_release(&mut conn, &GUILD.to_string(), row)
             .await
             .unwrap();
         if n == 1 {
@@ -422,7 +422,7 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
             loop {
                 let mut conn = db.pool.acquire().await.unwrap();
-                let got = release_desk::db::incidents::csat_for_release(&mut conn, row)
+                let got = release_desk::db::incidents::csat_for_release(&mut conn, &GUILD.to_string(), row)
                     .await
                     .unwrap();
                 if got == want {

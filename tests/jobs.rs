@@ -228,9 +228,13 @@ async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_w
             .await
             .unwrap();
     let answers = || async {
-        release_desk::db::incidents::survey_answers(&mut h.app.db.pool.acquire().await.unwrap(), message)
-            .await
-            .unwrap()
+        release_desk::db::incidents::survey_answers(
+            &mut h.app.db.pool.acquire().await.unwrap(),
+            release_desk::chat::console::GUILD,
+            message,
+        )
+        .await
+        .unwrap()
     };
     assert_eq!(answers().await, [("rita".to_string(), 5), ("uma".to_string(), 1)]);
     // While the bot is away: rita takes back 5 (her 4 stays), sam reacts 2 and
@@ -340,9 +344,10 @@ async fn a_vote_cast_while_a_recount_reads_the_platform_is_not_undone_by_it() {
     h.app.run_due(&racing).await.unwrap();
     assert!(racing.fired.load(std::sync::atomic::Ordering::SeqCst));
     let mut conn = h.app.db.pool.acquire().await.unwrap();
-    let count = release_desk::handlers::polls::count_from_ledger(&mut conn, poll)
-        .await
-        .unwrap();
+    let count =
+        release_desk::handlers::polls::count_from_ledger(&mut conn, release_desk::chat::console::GUILD, poll)
+            .await
+            .unwrap();
     let voters: Vec<&str> = count
         .ballots
         .iter()

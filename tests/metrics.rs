@@ -78,7 +78,7 @@ fn d(s: &str) -> chrono::NaiveDate {
 async fn each_measure_matches_the_hand_computed_answer() {
     let (_dir, db) = dataset().await;
     let config = Config::defaults();
-    let r = build(&db, &config, d("2026-12-01"), d("2026-12-14"))
+    let r = build(&db, &config, "g", d("2026-12-01"), d("2026-12-14"))
         .await
         .unwrap();
     let m = &r.measures;
@@ -148,7 +148,7 @@ async fn each_measure_matches_the_hand_computed_answer() {
 #[tokio::test]
 async fn an_empty_period_has_nulls_not_zeros_for_medians() {
     let (_dir, db) = dataset().await;
-    let r = build(&db, &Config::defaults(), d("2027-03-01"), d("2027-03-07"))
+    let r = build(&db, &Config::defaults(), "g", d("2027-03-01"), d("2027-03-07"))
         .await
         .unwrap();
     let json: serde_json::Value = serde_json::from_str(&release_desk::render::report::json(&r)).unwrap();
@@ -176,7 +176,7 @@ async fn an_empty_period_has_nulls_not_zeros_for_medians() {
 #[tokio::test]
 async fn the_chart_renders_with_the_embedded_font() {
     let (_dir, db) = dataset().await;
-    let r = build(&db, &Config::defaults(), d("2026-12-01"), d("2026-12-14"))
+    let r = build(&db, &Config::defaults(), "g", d("2026-12-01"), d("2026-12-14"))
         .await
         .unwrap();
     let png = release_desk::render::report::chart(&r).unwrap();

@@ -49,7 +49,7 @@ async fn each_migration_applies_over_existing_data() {
             .unwrap()
             .expect("the release survives");
         assert_eq!(r.name, "R");
-        assert_eq!(release_desk::db::audit::count(&mut conn).await.unwrap(), 1);
+        assert_eq!(release_desk::db::audit::count(&mut conn, "g").await.unwrap(), 1);
         drop(conn);
         db.close().await;
     }

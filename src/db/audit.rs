@@ -68,9 +68,10 @@ pub async fn for_record(
         .collect()
 }
 
-/// How many entries the trail holds (tests compare it with successful changes).
-pub async fn count(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+/// How many entries the trail of `guild` holds (tests compare it with successful changes).
+pub async fn count(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE guild = ?")
+        .bind(guild)
         .fetch_one(conn)
         .await?)
 }

@@ -53,21 +53,25 @@ pub async fn freezes(
         .collect()
 }
 
-/// Records a missed window; false if it was recorded already.
+/// Records a missed window of a release of `guild`; false if it was
+/// recorded already (or the release is another workspace's).
 pub async fn record_missed(
     conn: &mut SqliteConnection,
+    guild: &str,
     release_row: i64,
     window: &str,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at)
+         SELECT id, ?, ?, ? FROM releases WHERE id = ? AND guild = ? ON CONFLICT DO NOTHING",
     )
-    .bind(release_row)
     .bind(window)
     .bind(ts(start))
     .bind(ts(now))
+    .bind(release_row)
+    .bind(guild)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)

@@ -1,6 +1,6 @@
 //! Deployments and environment locks.
 
-use super::{parse_ts, parse_ts_opt, ts};
+use super::{changed_one, parse_ts, parse_ts_opt, ts, RELEASE_OF_GUILD};
 use crate::domain::deployment::Step;
 use crate::domain::records::Deployment;
 use chrono::{DateTime, Utc};
@@ -32,29 +32,32 @@ fn decode(r: SqliteRow) -> anyhow::Result<Deployment> {
     })
 }
 
-/// Stores a new deployment plan; returns its row id.
-pub async fn insert(conn: &mut SqliteConnection, d: &Deployment) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO deployments (release_id, env, attempt, risks, steps, planned_by, planned_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         RETURNING id",
+/// Stores a new deployment plan of a release of `guild`; returns its row id.
+pub async fn insert(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> anyhow::Result<i64> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO deployments (release_id, env, attempt, risks, steps, planned_by, planned_at)
+         SELECT id, ?, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ? RETURNING id",
     )
-    .bind(d.release_row)
     .bind(&d.env)
     .bind(d.attempt)
     .bind(&d.risks)
     .bind(serde_json::to_string(&d.steps)?)
     .bind(&d.planned_by)
     .bind(ts(d.planned_at))
-    .fetch_one(conn)
-    .await?)
+    .bind(d.release_row)
+    .bind(guild)
+    .fetch_optional(conn)
+    .await?;
+    changed_one(id.is_some() as u64, "release", d.release_row, guild)?;
+    Ok(id.unwrap_or_default())
 }
 
-/// Saves a deployment's mutable fields.
-pub async fn save(conn: &mut SqliteConnection, d: &Deployment) -> anyhow::Result<()> {
-    sqlx::query(
+/// Saves the mutable fields of a deployment of `guild`.
+pub async fn save(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> anyhow::Result<()> {
+    let done = sqlx::query(&format!(
         "UPDATE deployments SET risks = ?, steps = ?, started_by = ?, started_at = ?, finished_at = ?, outcome = ?, notes = ?,
-            bypass = ?, message_id = ? WHERE id = ?",
-    )
+            bypass = ?, message_id = ? WHERE id = ? AND {RELEASE_OF_GUILD}"
+    ))
     .bind(&d.risks)
     .bind(serde_json::to_string(&d.steps)?)
     .bind(&d.started_by)
@@ -65,33 +68,42 @@ pub async fn save(conn: &mut SqliteConnection, d: &Deployment) -> anyhow::Result
     .bind(&d.bypass)
     .bind(d.message_id)
     .bind(d.row)
+    .bind(guild)
     .execute(conn)
     .await?;
-    Ok(())
+    changed_one(done.rows_affected(), "deployment", d.row, guild)
 }
 
 /// The latest attempt for a release in an environment.
 pub async fn latest(
     conn: &mut SqliteConnection,
+    guild: &str,
     release_row: i64,
     env: &str,
 ) -> anyhow::Result<Option<Deployment>> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM deployments WHERE release_id = ? AND env = ? COLLATE NOCASE ORDER BY attempt DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM deployments WHERE release_id = ? AND env = ? COLLATE NOCASE AND {RELEASE_OF_GUILD}
+         ORDER BY attempt DESC LIMIT 1"
     ))
     .bind(release_row)
     .bind(env)
+    .bind(guild)
     .fetch_optional(conn)
     .await?;
     row.map(decode).transpose()
 }
 
-/// Every deployment of a release, in order.
-pub async fn for_release(conn: &mut SqliteConnection, release_row: i64) -> anyhow::Result<Vec<Deployment>> {
+/// Every deployment of a release of `guild`, in order.
+pub async fn for_release(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    release_row: i64,
+) -> anyhow::Result<Vec<Deployment>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM deployments WHERE release_id = ? ORDER BY id"
+        "SELECT {COLUMNS} FROM deployments WHERE release_id = ? AND {RELEASE_OF_GUILD} ORDER BY id"
     ))
     .bind(release_row)
+    .bind(guild)
     .fetch_all(conn)
     .await?;
     rows.into_iter().map(decode).collect()
@@ -114,31 +126,43 @@ pub async fn lock(
     if let Some(h) = holder.filter(|h| *h != deployment) {
         return Ok(Some(h));
     }
-    sqlx::query("INSERT INTO env_locks (guild, env, deployment_id, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-        .bind(guild)
-        .bind(env)
-        .bind(deployment)
-        .bind(ts(now))
-        .execute(conn)
-        .await?;
+    // A deployment of another workspace never takes this one's lock.
+    let done = sqlx::query(&format!(
+        "INSERT INTO env_locks (guild, env, deployment_id, taken_at)
+         SELECT ?, ?, id, ? FROM deployments WHERE id = ? AND {RELEASE_OF_GUILD} ON CONFLICT DO NOTHING"
+    ))
+    .bind(guild)
+    .bind(env)
+    .bind(ts(now))
+    .bind(deployment)
+    .bind(guild)
+    .execute(conn)
+    .await?;
+    if holder.is_none() {
+        changed_one(done.rows_affected(), "deployment", deployment, guild)?;
+    }
     Ok(None)
 }
 
-/// Releases the lock a deployment holds.
-pub async fn unlock(conn: &mut SqliteConnection, deployment: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM env_locks WHERE deployment_id = ?")
+/// Releases the lock a deployment of `guild` holds.
+pub async fn unlock(conn: &mut SqliteConnection, guild: &str, deployment: i64) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM env_locks WHERE deployment_id = ? AND guild = ?")
         .bind(deployment)
+        .bind(guild)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// A deployment by row id.
-pub async fn by_row(conn: &mut SqliteConnection, row: i64) -> anyhow::Result<Deployment> {
+/// A deployment of `guild` by row id.
+pub async fn by_row(conn: &mut SqliteConnection, guild: &str, row: i64) -> anyhow::Result<Deployment> {
     decode(
-        sqlx::query(&format!("SELECT {COLUMNS} FROM deployments WHERE id = ?"))
-            .bind(row)
-            .fetch_one(conn)
-            .await?,
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM deployments WHERE id = ? AND {RELEASE_OF_GUILD}"
+        ))
+        .bind(row)
+        .bind(guild)
+        .fetch_one(conn)
+        .await?,
     )
 }

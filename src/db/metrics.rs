@@ -1,5 +1,7 @@
 //! The metrics' SQL: counts, sums and weekly buckets over a period, using
 //! the indexes of migration 0006. Medians are taken from the values fetched.
+//! Every query binds the same four parameters: `?1` from, `?2` to, `?3` the
+//! attribution days and `?4` the workspace, whose records alone count.
 
 use super::ts;
 use crate::domain::metrics::{median, per_week, rate, round, Assets, Csat, Measures, Week};
@@ -18,17 +20,22 @@ pub struct Period {
 /// An incident counts for a release when it was opened within
 /// `attribution_days` of one of the release's deployments starting.
 const ATTRIBUTABLE: &str =
-    "EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
+    "i.guild = ?4 AND EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
     AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3)";
 
 /// Deployments to a release's last (production) environment that finished in the period.
 const PROD_FINISHED: &str = "FROM deployments d JOIN releases r ON r.id = d.release_id
-    WHERE d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL
+    WHERE r.guild = ?4 AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL
       AND d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE";
+
+/// Survey answers in the period, of the workspace's releases.
+const CSAT_OF_GUILD: &str = "WHERE answered_at >= ?1 AND answered_at < ?2
+    AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
 
 /// Every measure over one period.
 pub async fn measures(
     conn: &mut SqliteConnection,
+    guild: &str,
     p: Period,
     attribution_days: i64,
 ) -> anyhow::Result<Measures> {
@@ -42,6 +49,7 @@ pub async fn measures(
     .bind(&from)
     .bind(&to)
     .bind(attribution_days)
+    .bind(guild)
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
@@ -59,6 +67,7 @@ pub async fn measures(
     .bind(&from)
     .bind(&to)
     .bind(attribution_days)
+    .bind(guild)
     .fetch_all(&mut *conn)
     .await?;
     let mut restore = Vec::with_capacity(resolved.len());
@@ -82,6 +91,7 @@ pub async fn measures(
     .bind(&from)
     .bind(&to)
     .bind(attribution_days)
+    .bind(guild)
     .fetch_all(&mut *conn)
     .await?;
     let mut verified_releases = std::collections::BTreeSet::new();
@@ -112,6 +122,8 @@ pub async fn measures(
     ))
     .bind(&from)
     .bind(&to)
+    .bind(attribution_days)
+    .bind(guild)
     .fetch_all(&mut *conn)
     .await?;
     let mut a = Assets::default();
@@ -129,26 +141,36 @@ pub async fn measures(
         sqlx::query_scalar::<_, i64>(sql)
             .bind(from.clone())
             .bind(to.clone())
+            .bind(attribution_days)
+            .bind(guild)
     };
     m.planned = count(
-        "SELECT COUNT(*) FROM releases WHERE window_start >= ?1 AND window_start < ?2
+        "SELECT COUNT(*) FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
            AND NOT (state = 'closed' AND closure = 'cancelled')",
     )
     .fetch_one(&mut *conn)
     .await?;
-    m.missed_windows =
-        count("SELECT COUNT(*) FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2")
-            .fetch_one(&mut *conn)
-            .await?;
-    m.config_defects =
-        count("SELECT COUNT(*) FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2")
-            .fetch_one(&mut *conn)
-            .await?;
-    let csat = sqlx::query("SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers WHERE answered_at >= ?1 AND answered_at < ?2")
-        .bind(&from)
-        .bind(&to)
-        .fetch_one(&mut *conn)
-        .await?;
+    m.missed_windows = count(
+        "SELECT COUNT(*) FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2
+                 AND release_id IN (SELECT id FROM releases WHERE guild = ?4)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    m.config_defects = count(
+        "SELECT COUNT(*) FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2
+                 AND release_id IN (SELECT id FROM releases WHERE guild = ?4)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let csat = sqlx::query(&format!(
+        "SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers {CSAT_OF_GUILD}"
+    ))
+    .bind(&from)
+    .bind(&to)
+    .bind(attribution_days)
+    .bind(guild)
+    .fetch_one(&mut *conn)
+    .await?;
     m.csat = Csat {
         average: csat.try_get::<Option<f64>, _>("avg")?.map(round),
         responses: csat.try_get("n")?,
@@ -159,6 +181,7 @@ pub async fn measures(
 /// Weekly series for the chart, weeks counted from `p.from`.
 pub async fn weeks(
     conn: &mut SqliteConnection,
+    guild: &str,
     p: Period,
     first_day: NaiveDate,
     attribution_days: i64,
@@ -184,6 +207,7 @@ pub async fn weeks(
     .bind(&from)
     .bind(&to)
     .bind(attribution_days)
+    .bind(guild)
     .fetch_all(&mut *conn)
     .await?;
     for r in rows {
@@ -194,40 +218,46 @@ pub async fn weeks(
         }
     }
     let planned = format!(
-        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE window_start >= ?1 AND window_start < ?2
+        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
            AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY w",
         week("window_start")
     );
-    for (k, r) in by_week(conn, &planned, &from, &to, weeks.len()).await? {
+    for (k, r) in by_week(conn, &planned, (&from, &to, attribution_days, guild), weeks.len()).await? {
         weeks[k].planned = r.try_get("n")?;
     }
     let actual = format!(
         "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.outcome = 'verified' GROUP BY w",
         week("d.finished_at")
     );
-    for (k, r) in by_week(conn, &actual, &from, &to, weeks.len()).await? {
+    for (k, r) in by_week(conn, &actual, (&from, &to, attribution_days, guild), weeks.len()).await? {
         weeks[k].actual = r.try_get("n")?;
     }
     let csat = format!(
-        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= ?1 AND answered_at < ?2 GROUP BY w",
+        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers {CSAT_OF_GUILD} GROUP BY w",
         week("answered_at")
     );
-    for (k, r) in by_week(conn, &csat, &from, &to, weeks.len()).await? {
+    for (k, r) in by_week(conn, &csat, (&from, &to, attribution_days, guild), weeks.len()).await? {
         weeks[k].csat = r.try_get::<Option<f64>, _>("avg")?.map(round);
     }
     Ok(weeks)
 }
 
-/// The rows of a per-week query over `[?1, ?2)`, each with the index of its
-/// week (column `w`) among `len` weeks; rows outside them are dropped.
+/// The rows of a per-week query over `[?1, ?2)` (with `?3`, `?4` as in
+/// every query here), each with the index of its week (column `w`) among
+/// `len` weeks; rows outside them are dropped.
 async fn by_week(
     conn: &mut SqliteConnection,
     sql: &str,
-    from: &str,
-    to: &str,
+    (from, to, attribution_days, guild): (&str, &str, i64, &str),
     len: usize,
 ) -> anyhow::Result<Vec<(usize, sqlx::sqlite::SqliteRow)>> {
-    let rows = sqlx::query(sql).bind(from).bind(to).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(sql)
+        .bind(from)
+        .bind(to)
+        .bind(attribution_days)
+        .bind(guild)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         if let Some(k) = usize::try_from(r.try_get::<i64, _>("w")?)

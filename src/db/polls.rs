@@ -1,6 +1,6 @@
 //! CAB polls and the vote ledger.
 
-use super::{parse_ts, parse_ts_opt, ts};
+use super::{changed_one, parse_ts, parse_ts_opt, ts};
 use crate::domain::roles::{Role, Roles};
 use crate::domain::tally::{PollRules, Rule, Vote};
 use chrono::{DateTime, Utc};
@@ -128,13 +128,11 @@ pub async fn open(
     now: DateTime<Utc>,
 ) -> anyhow::Result<i64> {
     let veto: Roles = p.rules.veto_roles.iter().copied().collect();
-    Ok(sqlx::query_scalar(
+    let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO polls (guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles,
             early_approval, submitter, notify_channel, opened_at, deadline)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         SELECT guild, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ? RETURNING id",
     )
-    .bind(guild)
-    .bind(p.release_row)
     .bind(p.revision)
     .bind(p.message_id)
     .bind(p.rules.emergency)
@@ -147,44 +145,62 @@ pub async fn open(
     .bind(p.notify_channel)
     .bind(ts(now))
     .bind(ts(now + p.rules.deadline))
-    .fetch_one(conn)
-    .await?)
+    .bind(p.release_row)
+    .bind(guild)
+    .fetch_optional(conn)
+    .await?;
+    changed_one(id.is_some() as u64, "release", p.release_row, guild)?;
+    Ok(id.unwrap_or_default())
 }
 
-/// A poll by id.
-pub async fn get(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE id = ?"))
+/// A poll of `guild` by id.
+pub async fn get(conn: &mut SqliteConnection, guild: &str, id: i64) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE id = ? AND guild = ?"))
         .bind(id)
+        .bind(guild)
         .fetch_optional(conn)
         .await?;
     row.map(decode).transpose()
 }
 
-/// The poll carried by a bot message.
-pub async fn by_message(conn: &mut SqliteConnection, message_id: i64) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE message_id = ?"))
-        .bind(message_id)
-        .fetch_optional(conn)
-        .await?;
-    row.map(decode).transpose()
-}
-
-/// The open poll of a release, if any.
-pub async fn open_for_release(conn: &mut SqliteConnection, release_row: i64) -> anyhow::Result<Option<Poll>> {
+/// The poll of `guild` carried by a bot message.
+pub async fn by_message(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    message_id: i64,
+) -> anyhow::Result<Option<Poll>> {
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM polls WHERE release_id = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM polls WHERE message_id = ? AND guild = ?"
     ))
-    .bind(release_row)
+    .bind(message_id)
+    .bind(guild)
     .fetch_optional(conn)
     .await?;
     row.map(decode).transpose()
 }
 
-/// Every open poll (reconciled after a reconnect).
-pub async fn open_polls(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Poll>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM polls WHERE closed_at IS NULL ORDER BY id"
+/// The open poll of a release of `guild`, if any.
+pub async fn open_for_release(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    release_row: i64,
+) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE release_id = ? AND guild = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1"
     ))
+    .bind(release_row)
+    .bind(guild)
+    .fetch_optional(conn)
+    .await?;
+    row.map(decode).transpose()
+}
+
+/// Every open poll of `guild` (reconciled after a reconnect).
+pub async fn open_polls(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Vec<Poll>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE guild = ? AND closed_at IS NULL ORDER BY id"
+    ))
+    .bind(guild)
     .fetch_all(conn)
     .await?;
     rows.into_iter().map(decode).collect()
@@ -193,42 +209,59 @@ pub async fn open_polls(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Poll>
 /// Closes a poll with its outcome; false if it was already closed.
 pub async fn close(
     conn: &mut SqliteConnection,
+    guild: &str,
     id: i64,
     outcome: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL")
-        .bind(ts(now))
-        .bind(outcome)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND guild = ? AND closed_at IS NULL",
+    )
+    .bind(ts(now))
+    .bind(outcome)
+    .bind(id)
+    .bind(guild)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
-/// Appends to the vote ledger.
-pub async fn record_vote(conn: &mut SqliteConnection, poll: i64, e: &VoteEvent) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(poll)
-        .bind(&e.user)
-        .bind(&e.user_name)
-        .bind(roles_text(&e.roles))
-        .bind(e.vote.key())
-        .bind(&e.action)
-        .bind(ts(e.at))
-        .bind(e.counted)
-        .bind(&e.reason)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Appends to the vote ledger of a poll of `guild`.
+pub async fn record_vote(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    poll: i64,
+    e: &VoteEvent,
+) -> anyhow::Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason)
+         SELECT id, ?, ?, ?, ?, ?, ?, ?, ? FROM polls WHERE id = ? AND guild = ?",
+    )
+    .bind(&e.user)
+    .bind(&e.user_name)
+    .bind(roles_text(&e.roles))
+    .bind(e.vote.key())
+    .bind(&e.action)
+    .bind(ts(e.at))
+    .bind(e.counted)
+    .bind(&e.reason)
+    .bind(poll)
+    .bind(guild)
+    .execute(conn)
+    .await?;
+    changed_one(done.rows_affected(), "poll", poll, guild)
 }
 
-/// The ledger of a poll, oldest first.
-pub async fn ledger(conn: &mut SqliteConnection, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
-    let rows = sqlx::query("SELECT user, user_name, roles, vote, action, at, counted, reason FROM votes WHERE poll_id = ? ORDER BY id")
-        .bind(poll)
-        .fetch_all(conn)
-        .await?;
+/// The ledger of a poll of `guild`, oldest first.
+pub async fn ledger(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
+    let rows = sqlx::query(
+        "SELECT user, user_name, roles, vote, action, at, counted, reason FROM votes
+         WHERE poll_id = ? AND poll_id IN (SELECT id FROM polls WHERE guild = ?) ORDER BY id",
+    )
+    .bind(poll)
+    .bind(guild)
+    .fetch_all(conn)
+    .await?;
     rows.into_iter()
         .map(|r| {
             Ok(VoteEvent {

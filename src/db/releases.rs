@@ -90,15 +90,15 @@ pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Release) -> an
     Ok(id)
 }
 
-/// Saves every mutable field of a release.
-pub async fn save(conn: &mut SqliteConnection, r: &Release) -> anyhow::Result<()> {
+/// Saves every mutable field of a release of `guild`; a release of another fails.
+pub async fn save(conn: &mut SqliteConnection, guild: &str, r: &Release) -> anyhow::Result<()> {
     let s = &r.lifecycle.state;
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE releases SET scope = ?, backout = ?, acceptance = ?, state = ?, state_env = ?, els_until = ?, closure = ?,
             revision = ?, test_runs = ?, submitter = ?, validation = ?, training = ?, builds = ?, baseline_hash = ?,
             baselined_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(baselined_at, ?) END,
             window_name = ?, window_start = ?, window_end = ?, handover = ?, updated_at = ?
-         WHERE id = ?",
+         WHERE id = ? AND guild = ?",
     )
     .bind(&r.plan.scope)
     .bind(&r.plan.backout)
@@ -122,9 +122,10 @@ pub async fn save(conn: &mut SqliteConnection, r: &Release) -> anyhow::Result<()
     .bind(&r.handover)
     .bind(ts(r.updated_at))
     .bind(r.row)
+    .bind(guild)
     .execute(conn)
     .await?;
-    Ok(())
+    super::changed_one(done.rows_affected(), "release", r.row, guild)
 }
 
 /// One release by number.
@@ -139,12 +140,15 @@ pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyho
     row.map(decode).transpose()
 }
 
-/// One release by row id.
-pub async fn by_row(conn: &mut SqliteConnection, row: i64) -> anyhow::Result<Release> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM releases WHERE id = ?"))
-        .bind(row)
-        .fetch_one(conn)
-        .await?;
+/// One release of `guild` by row id.
+pub async fn by_row(conn: &mut SqliteConnection, guild: &str, row: i64) -> anyhow::Result<Release> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE id = ? AND guild = ?"
+    ))
+    .bind(row)
+    .bind(guild)
+    .fetch_one(conn)
+    .await?;
     decode(row)
 }
 
@@ -166,25 +170,36 @@ pub async fn list(
     rows.into_iter().map(decode).collect()
 }
 
-/// Links an RFC to a release.
-pub async fn link_rfc(conn: &mut SqliteConnection, release_row: i64, rfc_row: i64) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO release_rfcs (release_id, rfc_id) VALUES (?, ?)")
-        .bind(release_row)
-        .bind(rfc_row)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Links an RFC to a release, both of `guild`.
+pub async fn link_rfc(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    release_row: i64,
+    rfc_row: i64,
+) -> anyhow::Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO release_rfcs (release_id, rfc_id)
+         SELECT r.id, f.id FROM releases r JOIN rfcs f ON f.guild = r.guild WHERE r.id = ?1 AND f.id = ?2 AND r.guild = ?3",
+    )
+    .bind(release_row)
+    .bind(rfc_row)
+    .bind(guild)
+    .execute(conn)
+    .await?;
+    super::changed_one(done.rows_affected(), "release", release_row, guild)
 }
 
 /// Releases booked into the opening of `window` that starts at `start`, in every state.
 pub async fn booked_in(
     conn: &mut SqliteConnection,
+    guild: &str,
     window: &str,
     start: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Release>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE window_name = ? AND window_start = ? ORDER BY number"
+        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND window_name = ? AND window_start = ? ORDER BY number"
     ))
+    .bind(guild)
     .bind(window)
     .bind(ts(start))
     .fetch_all(conn)

@@ -77,33 +77,48 @@ pub async fn list(
     rows.into_iter().map(decode).collect()
 }
 
-/// The RFCs of a release.
-pub async fn for_release(conn: &mut SqliteConnection, release_row: i64) -> anyhow::Result<Vec<Rfc>> {
+/// The RFCs of a release of `guild`.
+pub async fn for_release(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    release_row: i64,
+) -> anyhow::Result<Vec<Rfc>> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM rfcs WHERE id IN (SELECT rfc_id FROM release_rfcs WHERE release_id = ?) ORDER BY number"
+        "SELECT {COLUMNS} FROM rfcs WHERE guild = ?1
+           AND id IN (SELECT l.rfc_id FROM release_rfcs l JOIN releases r ON r.id = l.release_id
+                      WHERE l.release_id = ?2 AND r.guild = ?1) ORDER BY number"
     ))
+    .bind(guild)
     .bind(release_row)
     .fetch_all(conn)
     .await?;
     rows.into_iter().map(decode).collect()
 }
 
-/// Sets an RFC's status.
-pub async fn set_status(conn: &mut SqliteConnection, row: i64, status: RfcStatus) -> anyhow::Result<()> {
-    sqlx::query("UPDATE rfcs SET status = ? WHERE id = ?")
+/// Sets the status of an RFC of `guild`; an RFC of another fails.
+pub async fn set_status(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    row: i64,
+    status: RfcStatus,
+) -> anyhow::Result<()> {
+    let done = sqlx::query("UPDATE rfcs SET status = ? WHERE id = ? AND guild = ?")
         .bind(status.as_str())
         .bind(row)
+        .bind(guild)
         .execute(conn)
         .await?;
-    Ok(())
+    super::changed_one(done.rows_affected(), "RFC", row, guild)
 }
 
-/// The release numbers an RFC belongs to.
-pub async fn releases_of(conn: &mut SqliteConnection, rfc_row: i64) -> anyhow::Result<Vec<i64>> {
+/// The numbers of the releases of `guild` an RFC belongs to.
+pub async fn releases_of(conn: &mut SqliteConnection, guild: &str, rfc_row: i64) -> anyhow::Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
-        "SELECT r.number FROM releases r JOIN release_rfcs l ON l.release_id = r.id WHERE l.rfc_id = ? ORDER BY r.number",
+        "SELECT r.number FROM releases r JOIN release_rfcs l ON l.release_id = r.id WHERE l.rfc_id = ? AND r.guild = ?
+         ORDER BY r.number",
     )
     .bind(rfc_row)
+    .bind(guild)
     .fetch_all(conn)
     .await?)
 }

@@ -124,7 +124,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         end: opening.end,
     });
     release.updated_at = ctx.now;
-    db::releases::save(&mut tx, &release).await?;
+    db::releases::save(&mut tx, ctx.guild, &release).await?;
     audit(
         &mut tx,
         ctx,
@@ -134,7 +134,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         before,
         Some(format!("{} {}", opening.window, db::ts(opening.start))),
     );
-    let conflicts = conflicts(&mut tx, &release, &opening).await?;
+    let conflicts = conflicts(&mut tx, ctx.guild, &release, &opening).await?;
     for (other, items) in &conflicts {
         let mut told = std::collections::BTreeSet::new();
         for (to, mine, theirs) in [
@@ -156,16 +156,17 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
 /// Other open releases in the same opening whose packages change the same items.
 async fn conflicts(
     tx: &mut Tx,
+    guild: &str,
     release: &Release,
     o: &Opening,
 ) -> anyhow::Result<Vec<(Release, Vec<String>)>> {
-    let mine = db::packages::items(tx, release.row).await?;
+    let mine = db::packages::items(tx, guild, release.row).await?;
     let mut out = Vec::new();
-    for other in db::releases::booked_in(tx, &o.window, o.start).await? {
+    for other in db::releases::booked_in(tx, guild, &o.window, o.start).await? {
         if other.row == release.row || other.lifecycle.state.closure().is_some() {
             continue;
         }
-        let theirs = db::packages::items(tx, other.row).await?;
+        let theirs = db::packages::items(tx, guild, other.row).await?;
         let shared: Vec<String> = mine
             .iter()
             .filter(|i| theirs.iter().any(|t| t.name.eq_ignore_ascii_case(&i.name)))
@@ -227,7 +228,7 @@ async fn listing(ctx: Ctx<'_>, days: u32) -> anyhow::Result<(Listing, Vec<Freeze
             .window(&o.window)
             .map(|w| w.environments.clone())
             .unwrap_or_default();
-        let booked: Vec<Release> = db::releases::booked_in(&mut conn, &o.window, o.start)
+        let booked: Vec<Release> = db::releases::booked_in(&mut conn, ctx.guild, &o.window, o.start)
             .await?
             .into_iter()
             .filter(|r| r.lifecycle.state.closure().is_none())
@@ -366,7 +367,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
         start: job.start,
         end: job.end,
     };
-    let booked: Vec<Release> = db::releases::booked_in(&mut tx, &job.window, job.start)
+    let booked: Vec<Release> = db::releases::booked_in(&mut tx, ctx.guild, &job.window, job.start)
         .await?
         .into_iter()
         .filter(|r| {
@@ -392,7 +393,8 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
     if phase == Phase::Close {
         let system = system_actor();
         for r in booked.iter().filter(|r| !r.lifecycle.state.reached(last_env(r))) {
-            if db::calendar::record_missed(&mut tx, r.row, &job.window, job.start, ctx.now).await? {
+            if db::calendar::record_missed(&mut tx, ctx.guild, r.row, &job.window, job.start, ctx.now).await?
+            {
                 audit(
                     &mut tx,
                     ctx,

@@ -41,7 +41,7 @@ pub async fn plan(
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
-    let previous = db::deployments::latest(&mut tx, release.row, &env).await?;
+    let previous = db::deployments::latest(&mut tx, ctx.guild, release.row, &env).await?;
     let replan = matches!(release.lifecycle.state, ReleaseState::BackedOut { .. });
     let titles = steps.unwrap_or_else(|| ctx.config.deployment_steps.clone());
     let mut d = Deployment {
@@ -67,7 +67,7 @@ pub async fn plan(
             check(ctx, &release, &Event::PlanDeployment { env: env.clone() })?;
             d.row = p.row;
             d.attempt = p.attempt;
-            db::deployments::save(&mut tx, &d).await?;
+            db::deployments::save(&mut tx, ctx.guild, &d).await?;
         }
         previous => {
             d.attempt = previous.map_or(1, |p| p.attempt + 1);
@@ -87,7 +87,7 @@ pub async fn plan(
             } else {
                 check(ctx, &release, &Event::PlanDeployment { env: env.clone() })?;
             }
-            d.row = db::deployments::insert(&mut tx, &d).await?;
+            d.row = db::deployments::insert(&mut tx, ctx.guild, &d).await?;
         }
     }
     audit(
@@ -109,7 +109,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
-    let planned = db::deployments::latest(&mut tx, release.row, &env)
+    let planned = db::deployments::latest(&mut tx, ctx.guild, release.row, &env)
         .await?
         .filter(|d| d.started_at.is_none());
     let Some(mut d) = planned else {
@@ -154,8 +154,8 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         }
     }
     if let Some(holder) = db::deployments::lock(&mut tx, ctx.guild, &env, d.row, ctx.now).await? {
-        let other = db::deployments::by_row(&mut tx, holder).await?;
-        let other_release = db::releases::by_row(&mut tx, other.release_row).await?;
+        let other = db::deployments::by_row(&mut tx, ctx.guild, holder).await?;
+        let other_release = db::releases::by_row(&mut tx, ctx.guild, other.release_row).await?;
         return refuse(render::refusal::env_locked(&env, &other_release, &other, tz));
     }
     d.started_by = Some(who.actor.name.clone());
@@ -184,7 +184,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         )
         .await?,
     );
-    db::deployments::save(&mut tx, &d).await?;
+    db::deployments::save(&mut tx, ctx.guild, &d).await?;
     if let Some(b) = &d.bypass {
         let note = words::emergency(&release, &env, b);
         db::outbox::post(
@@ -221,8 +221,8 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     )))
 }
 
-async fn running(tx: &mut Tx, release: &Release, env: &str) -> Result<Deployment, Failure> {
-    match db::deployments::latest(tx, release.row, env).await? {
+async fn running(tx: &mut Tx, guild: &str, release: &Release, env: &str) -> Result<Deployment, Failure> {
+    match db::deployments::latest(tx, guild, release.row, env).await? {
         Some(d) if d.started_at.is_some() && d.outcome.is_none() => Ok(d),
         _ => refuse(render::refusal::nothing_running(release, env)),
     }
@@ -258,7 +258,7 @@ pub async fn step(
     if release.lifecycle.state != (ReleaseState::Deploying { env: env.clone() }) {
         check(ctx, &release, &Event::StepsDone { env: env.clone() })?;
     }
-    let mut d = running(&mut tx, &release, &env).await?;
+    let mut d = running(&mut tx, ctx.guild, &release, &env).await?;
     let outcome = deployment::record(&mut d.steps, n, failed, &who.actor.name, ctx.now, note.clone())
         .map_err(|e| Failure::User(words::step_error(&e)))?;
     audit(
@@ -299,7 +299,7 @@ pub async fn step(
             back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
         }
     }
-    db::deployments::save(&mut tx, &d).await?;
+    db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;
     Ok(Reply::Public(match outcome {
@@ -333,7 +333,7 @@ async fn back_out(
     d.outcome = Some("backed-out".into());
     d.finished_at = Some(ctx.now);
     d.notes = Some(reason.to_string());
-    db::deployments::unlock(tx, d.row).await?;
+    db::deployments::unlock(tx, ctx.guild, d.row).await?;
     let notice = words::backed_out(release, &d.env, reason, &actor.name);
     db::outbox::post(
         tx,
@@ -366,9 +366,9 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     check(ctx, &release, &Event::BackOut { env: env.clone() })?;
-    let mut d = running(&mut tx, &release, &env).await?;
+    let mut d = running(&mut tx, ctx.guild, &release, &env).await?;
     back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
-    db::deployments::save(&mut tx, &d).await?;
+    db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;
     Ok(Reply::Public(render::state_changed(
@@ -400,7 +400,7 @@ pub async fn verify(
             confirmed,
         },
     )?;
-    let mut d = running(&mut tx, &release, &env).await?;
+    let mut d = running(&mut tx, ctx.guild, &release, &env).await?;
     if !confirmed {
         let issues = words::issues_found(notes.as_deref());
         audit(
@@ -414,7 +414,7 @@ pub async fn verify(
         );
         let reason = words::backed_out_by_verification(issues);
         back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
-        db::deployments::save(&mut tx, &d).await?;
+        db::deployments::save(&mut tx, ctx.guild, &d).await?;
         show_progress(&mut tx, ctx, &release, &d).await?;
         tx.commit().await?;
         return Ok(Reply::Public(render::state_changed(
@@ -426,8 +426,8 @@ pub async fn verify(
     d.outcome = Some("verified".into());
     d.finished_at = Some(ctx.now);
     d.notes = notes.clone().or(d.notes);
-    db::deployments::unlock(&mut tx, d.row).await?;
-    db::deployments::save(&mut tx, &d).await?;
+    db::deployments::unlock(&mut tx, ctx.guild, d.row).await?;
+    db::deployments::save(&mut tx, ctx.guild, &d).await?;
     apply(
         &mut tx,
         ctx,
@@ -494,7 +494,7 @@ pub async fn status(ctx: Ctx<'_>, id: RecordId, env: Option<String>) -> Handled 
     let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
     };
-    let deployments = db::deployments::for_release(&mut conn, release.row).await?;
+    let deployments = db::deployments::for_release(&mut conn, ctx.guild, release.row).await?;
     Ok(Reply::Private(words::status(
         &release,
         &deployments,
@@ -509,10 +509,10 @@ pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<
     if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
         return Ok(());
     }
-    let release = db::releases::by_row(&mut tx, job.release).await?;
+    let release = db::releases::by_row(&mut tx, ctx.guild, job.release).await?;
     if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { .. }) {
         let incidents = db::incidents::list(&mut tx, ctx.guild, Some(release.row)).await?;
-        let known = db::incidents::known_errors(&mut tx, release.row).await?;
+        let known = db::incidents::known_errors(&mut tx, ctx.guild, release.row).await?;
         let note = words::els_ended(&release, &incidents, &known);
         db::outbox::post(
             &mut tx,
@@ -551,7 +551,7 @@ pub async fn audit_record(
     if release.baseline_hash.is_none() {
         return refuse(render::refusal::no_baseline_to_audit(id));
     }
-    let items = db::packages::items(&mut tx, release.row).await?;
+    let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     let discrepancies = package::audit(&items, &found);
     let defects: Vec<db::incidents::ConfigDefect> = discrepancies
         .iter()
@@ -580,7 +580,16 @@ pub async fn audit_record(
             },
         })
         .collect();
-    db::incidents::add_config_defects(&mut tx, release.row, &env, &defects, &who.actor.id, ctx.now).await?;
+    db::incidents::add_config_defects(
+        &mut tx,
+        ctx.guild,
+        release.row,
+        &env,
+        &defects,
+        &who.actor.id,
+        ctx.now,
+    )
+    .await?;
     audit(
         &mut tx,
         ctx,

@@ -25,7 +25,7 @@ pub struct NewIncident {
 pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
     let mut tx = ctx.begin().await?;
     let release = load_release(&mut tx, ctx, n.release).await?;
-    let deployed: Vec<String> = db::deployments::for_release(&mut tx, release.row)
+    let deployed: Vec<String> = db::deployments::for_release(&mut tx, ctx.guild, release.row)
         .await?
         .into_iter()
         .filter(|d| d.started_at.is_some())
@@ -95,7 +95,16 @@ pub async fn resolve(
     if i.resolved_at.is_some() {
         return refuse(crate::render::refusal::already_resolved(id));
     }
-    db::incidents::resolve(&mut tx, i.row, &who.actor.id, effort, notes.as_deref(), ctx.now).await?;
+    db::incidents::resolve(
+        &mut tx,
+        ctx.guild,
+        i.row,
+        &who.actor.id,
+        effort,
+        notes.as_deref(),
+        ctx.now,
+    )
+    .await?;
     audit(
         &mut tx,
         ctx,

@@ -403,7 +403,7 @@ pub async fn apply(
     let before = release.lifecycle.state.to_string();
     release.lifecycle = next;
     release.updated_at = ctx.now;
-    db::releases::save(tx, release).await?;
+    db::releases::save(tx, ctx.guild, release).await?;
     let after = release.lifecycle.state.to_string();
     let action = format!("release.{}", action_name(&event));
     audit(

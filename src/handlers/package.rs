@@ -27,7 +27,7 @@ async fn clear_baseline(
         return Ok(false);
     }
     release.updated_at = ctx.now;
-    db::releases::save(tx, release).await?;
+    db::releases::save(tx, ctx.guild, release).await?;
     audit(
         tx,
         ctx,
@@ -50,11 +50,11 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         release.lifecycle.test_runs,
     )
     .map_err(|e| refused(id, e))?;
-    let before = db::packages::items(&mut tx, release.row)
+    let before = db::packages::items(&mut tx, ctx.guild, release.row)
         .await?
         .into_iter()
         .find(|i| i.name.eq_ignore_ascii_case(&item.name));
-    db::packages::upsert(&mut tx, release.row, &item).await?;
+    db::packages::upsert(&mut tx, ctx.guild, release.row, &item).await?;
     let cleared = clear_baseline(&mut tx, ctx, &who.actor, &mut release).await?;
     audit(
         &mut tx,
@@ -65,7 +65,7 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         before.as_ref().map(describe),
         Some(describe(&item)),
     );
-    let items = db::packages::items(&mut tx, release.row).await?;
+    let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     tx.commit().await?;
     let what = match before {
         Some(_) => format!("{} updated to {}", item.name, item.version),
@@ -86,14 +86,14 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         release.lifecycle.test_runs,
     )
     .map_err(|e| refused(id, e))?;
-    let Some(before) = db::packages::items(&mut tx, release.row)
+    let Some(before) = db::packages::items(&mut tx, ctx.guild, release.row)
         .await?
         .into_iter()
         .find(|i| i.name.eq_ignore_ascii_case(&name))
     else {
         return Err(refused(id, PackageError::UnknownItem { item: name }));
     };
-    db::packages::remove(&mut tx, release.row, &before.name).await?;
+    db::packages::remove(&mut tx, ctx.guild, release.row, &before.name).await?;
     let cleared = clear_baseline(&mut tx, ctx, &who.actor, &mut release).await?;
     audit(
         &mut tx,
@@ -104,7 +104,7 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         Some(describe(&before)),
         None,
     );
-    let items = db::packages::items(&mut tx, release.row).await?;
+    let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     tx.commit().await?;
     Ok(Reply::Public(render::package_changed(
         &release,
@@ -124,11 +124,11 @@ pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         release.lifecycle.test_runs,
     )
     .map_err(|e| refused(id, e))?;
-    let items = db::packages::items(&mut tx, release.row).await?;
+    let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     let hash = package::baseline(&items).map_err(|e| refused(id, e))?;
     let before = release.baseline_hash.replace(hash.clone());
     release.updated_at = ctx.now;
-    db::releases::save(&mut tx, &release).await?;
+    db::releases::save(&mut tx, ctx.guild, &release).await?;
     audit(
         &mut tx,
         ctx,
@@ -148,6 +148,6 @@ pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
     let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
     };
-    let items = db::packages::items(&mut conn, release.row).await?;
+    let items = db::packages::items(&mut conn, ctx.guild, release.row).await?;
     Ok(Reply::Private(render::package_show(&release, &items)))
 }

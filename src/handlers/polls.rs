@@ -58,7 +58,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         },
     )
     .await?;
-    let rfcs = db::rfcs::for_release(&mut tx, release.row).await?;
+    let rfcs = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
     let high = rfcs.iter().any(|r| r.risk == Risk::High);
     let rules = ctx.config.cab.rules_for(release.emergency, high);
     let channel = if release.emergency {
@@ -84,7 +84,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         notify_channel: &who.channel,
     };
     let poll_id = db::polls::open(&mut tx, ctx.guild, &new_poll, ctx.now).await?;
-    let poll = db::polls::get(&mut tx, poll_id)
+    let poll = db::polls::get(&mut tx, ctx.guild, poll_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("poll {poll_id} vanished"))?;
     // The post was queued empty so the poll could name its message; fill it in.
@@ -211,15 +211,15 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
     if purpose != "poll" {
         return Ok(());
     }
-    let Some(poll) = db::polls::by_message(&mut tx, message_id).await? else {
+    let Some(poll) = db::polls::by_message(&mut tx, ctx.guild, message_id).await? else {
         return Ok(());
     };
     if poll.closed.is_some() {
         return Ok(());
     }
-    let release = db::releases::by_row(&mut tx, poll.release_row).await?;
-    let rfcs = db::rfcs::for_release(&mut tx, release.row).await?;
-    let mut ledger = db::polls::ledger(&mut tx, poll.id).await?;
+    let release = db::releases::by_row(&mut tx, ctx.guild, poll.release_row).await?;
+    let rfcs = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
+    let mut ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
     let mut event = VoteEvent {
         user: ev.user.clone(),
         user_name: ev.name.clone(),
@@ -236,7 +236,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
     let (counted, reason) = status_of(&live, &ev.user);
     event.counted = counted && ev.added;
     event.reason = if ev.added { reason } else { Some("removed".into()) };
-    db::polls::record_vote(&mut tx, poll.id, &event).await?;
+    db::polls::record_vote(&mut tx, ctx.guild, poll.id, &event).await?;
     let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names);
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     if decide(&live, &poll.rules, false).is_some() {
@@ -272,7 +272,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
         return Ok(());
     }
-    let Some(poll) = db::polls::get(&mut tx, poll_id).await? else {
+    let Some(poll) = db::polls::get(&mut tx, ctx.guild, poll_id).await? else {
         tx.commit().await?;
         return Ok(());
     };
@@ -280,8 +280,8 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         tx.commit().await?;
         return Ok(());
     }
-    let mut release = db::releases::by_row(&mut tx, poll.release_row).await?;
-    let rfcs = db::rfcs::for_release(&mut tx, release.row).await?;
+    let mut release = db::releases::by_row(&mut tx, ctx.guild, poll.release_row).await?;
+    let rfcs = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
     let final_tally = tally(&count.ballots, &poll.rules, &own(&poll, &rfcs));
     let deadline_passed = ctx.now >= poll.deadline;
     let Some(outcome) = decide(&final_tally, &poll.rules, deadline_passed) else {
@@ -289,7 +289,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         // platform's count no longer supports): stay open, and bring the
         // ledger to what the platform shows, so the votes cast while the bot
         // was away stay in the live tally and in later early decisions.
-        let ledger = db::polls::ledger(&mut tx, poll.id).await?;
+        let ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
         let (recorded, _) = ballots_from_ledger(&ledger);
         // Who reacted while the platform was being read: the ledger is newer
         // than the count for them.
@@ -301,7 +301,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
             .collect();
         for e in catch_up(&recorded, count, &final_tally, ctx.now) {
             if !busy.contains(e.user.as_str()) {
-                db::polls::record_vote(&mut tx, poll.id, &e).await?;
+                db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
             }
         }
         let body = poll_message(ctx, &release, &rfcs, &poll, &final_tally, None, &count.names);
@@ -326,11 +326,11 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                 counted,
                 reason: reason.clone(),
             };
-            db::polls::record_vote(&mut tx, poll.id, &e).await?;
+            db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
         }
     }
-    db::polls::close(&mut tx, poll.id, outcome.key(), ctx.now).await?;
-    let poll = db::polls::get(&mut tx, poll.id).await?.unwrap_or(poll);
+    db::polls::close(&mut tx, ctx.guild, poll.id, outcome.key(), ctx.now).await?;
+    let poll = db::polls::get(&mut tx, ctx.guild, poll.id).await?.unwrap_or(poll);
     let system = system_actor();
     let event = match outcome {
         Outcome::Approved { .. } => Event::CabApproved,
@@ -412,9 +412,13 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
 }
 
 /// Queues an immediate count of every open poll; returns how many.
-pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+pub async fn reconcile(
+    db: &crate::db::Db,
+    guild: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
-    let open = db::polls::open_polls(&mut tx).await?;
+    let open = db::polls::open_polls(&mut tx, guild).await?;
     for p in &open {
         let payload = serde_json::json!({ "poll": p.id }).to_string();
         let key = format!("{CLOSE_JOB}:{}:reconcile:{}", p.id, crate::db::ts(now));
@@ -431,10 +435,10 @@ pub async fn cancel_open_poll(
     actor: &Actor,
     release: &Release,
 ) -> anyhow::Result<()> {
-    let Some(poll) = db::polls::open_for_release(tx, release.row).await? else {
+    let Some(poll) = db::polls::open_for_release(tx, ctx.guild, release.row).await? else {
         return Ok(());
     };
-    db::polls::close(tx, poll.id, "cancelled", ctx.now).await?;
+    db::polls::close(tx, ctx.guild, poll.id, "cancelled", ctx.now).await?;
     audit(
         tx,
         ctx,
@@ -450,8 +454,12 @@ pub async fn cancel_open_poll(
 
 /// The ballots the reaction events recorded: what decides a poll whose
 /// message can no longer be read.
-pub async fn count_from_ledger(conn: &mut sqlx::SqliteConnection, poll_id: i64) -> anyhow::Result<Count> {
-    let (ballots, names) = ballots_from_ledger(&db::polls::ledger(conn, poll_id).await?);
+pub async fn count_from_ledger(
+    conn: &mut sqlx::SqliteConnection,
+    guild: &str,
+    poll_id: i64,
+) -> anyhow::Result<Count> {
+    let (ballots, names) = ballots_from_ledger(&db::polls::ledger(conn, guild, poll_id).await?);
     Ok(Count { ballots, names })
 }
 

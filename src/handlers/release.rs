@@ -62,8 +62,8 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
     };
     release.row = db::releases::insert(&mut tx, ctx.guild, &release).await?;
     for rfc in &rfcs {
-        db::releases::link_rfc(&mut tx, release.row, rfc.row).await?;
-        db::rfcs::set_status(&mut tx, rfc.row, RfcStatus::InRelease).await?;
+        db::releases::link_rfc(&mut tx, ctx.guild, release.row, rfc.row).await?;
+        db::rfcs::set_status(&mut tx, ctx.guild, rfc.row, RfcStatus::InRelease).await?;
         audit(
             &mut tx,
             ctx,
@@ -128,7 +128,7 @@ pub async fn plan(
         changed.push("acceptance criteria");
     }
     release.updated_at = ctx.now;
-    db::releases::save(&mut tx, &release).await?;
+    db::releases::save(&mut tx, ctx.guild, &release).await?;
     audit(
         &mut tx,
         ctx,
@@ -375,9 +375,9 @@ async fn settle_rfcs(
     release: &Release,
     status: RfcStatus,
 ) -> anyhow::Result<()> {
-    for rfc in db::rfcs::for_release(tx, release.row).await? {
+    for rfc in db::rfcs::for_release(tx, ctx.guild, release.row).await? {
         if rfc.status == RfcStatus::InRelease {
-            db::rfcs::set_status(tx, rfc.row, status).await?;
+            db::rfcs::set_status(tx, ctx.guild, rfc.row, status).await?;
             audit(
                 tx,
                 ctx,
@@ -398,7 +398,7 @@ pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
     let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
     };
-    let rfcs = db::rfcs::for_release(&mut conn, release.row).await?;
+    let rfcs = db::rfcs::for_release(&mut conn, ctx.guild, release.row).await?;
     let history = db::audit::for_record(&mut conn, ctx.guild, &id.to_string()).await?;
     Ok(Reply::Private(render::release_show(
         &release,
@@ -421,10 +421,10 @@ pub async fn notes(ctx: Ctx<'_>, id: RecordId) -> Handled {
     let Some(release) = db::releases::get(&mut conn, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
     };
-    let rfcs = db::rfcs::for_release(&mut conn, release.row).await?;
-    let items = db::packages::items(&mut conn, release.row).await?;
-    let known = db::incidents::known_errors(&mut conn, release.row).await?;
-    let deployments = db::deployments::for_release(&mut conn, release.row).await?;
+    let rfcs = db::rfcs::for_release(&mut conn, ctx.guild, release.row).await?;
+    let items = db::packages::items(&mut conn, ctx.guild, release.row).await?;
+    let known = db::incidents::known_errors(&mut conn, ctx.guild, release.row).await?;
+    let deployments = db::deployments::for_release(&mut conn, ctx.guild, release.row).await?;
     Ok(Reply::Private(render::release_notes(
         &release,
         &rfcs,

@@ -10,9 +10,15 @@ use crate::domain::timefmt::local_midnight;
 use crate::render;
 use chrono::{Duration, NaiveDate};
 
-/// The report for the days `from` to `to` (inclusive) in the calendar's zone,
-/// with trends against the period of the same length just before.
-pub async fn build(db: &Db, config: &Config, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Report> {
+/// The report of workspace `guild` for the days `from` to `to` (inclusive)
+/// in the calendar's zone, with trends against the period of the same length just before.
+pub async fn build(
+    db: &Db,
+    config: &Config,
+    guild: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> anyhow::Result<Report> {
     anyhow::ensure!(
         from <= to,
         "the period's first day {from} is after its last day {to}"
@@ -24,9 +30,10 @@ pub async fn build(db: &Db, config: &Config, from: NaiveDate, to: NaiveDate) -> 
     let before_start = local_midnight(from - Duration::days(days), tz).map_err(anyhow::Error::msg)?;
     let mut conn = db.pool.acquire().await?;
     let period = Period { from: start, to: end };
-    let measures = db::metrics::measures(&mut conn, period, config.attribution_days).await?;
+    let measures = db::metrics::measures(&mut conn, guild, period, config.attribution_days).await?;
     let previous = db::metrics::measures(
         &mut conn,
+        guild,
         Period {
             from: before_start,
             to: start,
@@ -34,7 +41,7 @@ pub async fn build(db: &Db, config: &Config, from: NaiveDate, to: NaiveDate) -> 
         config.attribution_days,
     )
     .await?;
-    let weeks = db::metrics::weeks(&mut conn, period, from, config.attribution_days).await?;
+    let weeks = db::metrics::weeks(&mut conn, guild, period, from, config.attribution_days).await?;
     Ok(Report {
         from,
         to,
@@ -52,7 +59,7 @@ pub async fn metrics(ctx: Ctx<'_>, from: Option<NaiveDate>, to: Option<NaiveDate
     if from > to {
         return refuse(render::refusal::period_backwards(from, to));
     }
-    let report = build(ctx.db, ctx.config, from, to).await?;
+    let report = build(ctx.db, ctx.config, ctx.guild, from, to).await?;
     Ok(Reply::Private(render::report::metrics(&report)))
 }
 
@@ -63,9 +70,9 @@ pub async fn release(ctx: Ctx<'_>, id: RecordId) -> Handled {
         return refuse(render::not_found(id));
     };
     let history = db::audit::for_record(&mut conn, ctx.guild, &id.to_string()).await?;
-    let deployments = db::deployments::for_release(&mut conn, r.row).await?;
+    let deployments = db::deployments::for_release(&mut conn, ctx.guild, r.row).await?;
     let incidents = db::incidents::list(&mut conn, ctx.guild, Some(r.row)).await?;
-    let csat = db::incidents::csat_for_release(&mut conn, r.row).await?;
+    let csat = db::incidents::csat_for_release(&mut conn, ctx.guild, r.row).await?;
     Ok(Reply::Private(render::report::release(
         &r,
         &history,

@@ -60,7 +60,7 @@ pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
     let Some(rfc) = db::rfcs::get(&mut conn, ctx.guild, id.n).await? else {
         return refuse(render::not_found(id));
     };
-    let releases = db::rfcs::releases_of(&mut conn, rfc.row).await?;
+    let releases = db::rfcs::releases_of(&mut conn, ctx.guild, rfc.row).await?;
     Ok(Reply::Private(render::rfc_show(
         &rfc,
         &releases,
@@ -88,14 +88,14 @@ pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<
         return refuse(render::refusal::already_withdrawn(id));
     }
     if rfc.status != RfcStatus::Open {
-        let releases = db::rfcs::releases_of(&mut tx, rfc.row).await?;
+        let releases = db::rfcs::releases_of(&mut tx, ctx.guild, rfc.row).await?;
         return refuse(render::refusal::rfc_in_use(
             id,
             rfc.status,
             releases.last().copied(),
         ));
     }
-    db::rfcs::set_status(&mut tx, rfc.row, RfcStatus::Withdrawn).await?;
+    db::rfcs::set_status(&mut tx, ctx.guild, rfc.row, RfcStatus::Withdrawn).await?;
     audit(
         &mut tx,
         ctx,

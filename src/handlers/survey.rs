@@ -33,7 +33,7 @@ pub async fn answer(
     let Some(score) = words::survey_score(&ev.emoji) else {
         return Ok(());
     };
-    let release = db::releases::by_row(&mut tx, release_row).await?;
+    let release = db::releases::by_row(&mut tx, ctx.guild, release_row).await?;
     let actor = Actor {
         id: ev.user.clone(),
         name: ev.name.clone(),
@@ -50,9 +50,13 @@ pub async fn answer(
 
 /// Queues a recount of every survey of a release in early life support
 /// (after a reconnect: answers given while the bot was away count).
-pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+pub async fn reconcile(
+    db: &crate::db::Db,
+    guild: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
-    let open = db::incidents::open_surveys(&mut tx).await?;
+    let open = db::incidents::open_surveys(&mut tx, guild).await?;
     for (guild, message, release) in &open {
         let payload = serde_json::to_string(&CountJob {
             message: *message,
@@ -102,8 +106,8 @@ pub async fn recount(
         tx.commit().await?;
         return Ok(());
     };
-    let release = db::releases::by_row(&mut tx, job.release).await?;
-    let stored: BTreeMap<String, u8> = db::incidents::survey_answers(&mut tx, job.message)
+    let release = db::releases::by_row(&mut tx, ctx.guild, job.release).await?;
+    let stored: BTreeMap<String, u8> = db::incidents::survey_answers(&mut tx, ctx.guild, job.message)
         .await?
         .into_iter()
         .collect();
@@ -153,7 +157,8 @@ async fn store(
     message: i64,
     score: u8,
 ) -> anyhow::Result<()> {
-    let before = db::incidents::answer_survey(tx, message, release.row, &actor.id, score, ctx.now).await?;
+    let before =
+        db::incidents::answer_survey(tx, ctx.guild, message, release.row, &actor.id, score, ctx.now).await?;
     audit(
         tx,
         ctx,
@@ -175,7 +180,7 @@ async fn withdraw(
     message: i64,
     score: u8,
 ) -> anyhow::Result<()> {
-    if db::incidents::withdraw_answer(tx, message, &actor.id, score).await? {
+    if db::incidents::withdraw_answer(tx, ctx.guild, message, &actor.id, score).await? {
         audit(
             tx,
             ctx,

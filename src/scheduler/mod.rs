@@ -97,7 +97,7 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
                 .as_i64()
                 .ok_or_else(|| anyhow::anyhow!("job {} without a poll", job.key))?;
             let mut conn = db.pool.acquire().await?;
-            let poll = db::polls::get(&mut conn, poll_id).await?;
+            let poll = db::polls::get(&mut conn, ctx.guild, poll_id).await?;
             let at = match &poll {
                 Some(p) => db::outbox::location(&mut conn, p.message_id).await?,
                 None => None,
@@ -118,7 +118,7 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
                 // Waiting would not help: the votes recorded as they were cast decide.
                 None => {
                     let mut conn = db.pool.acquire().await?;
-                    handlers::polls::count_from_ledger(&mut conn, poll_id).await?
+                    handlers::polls::count_from_ledger(&mut conn, ctx.guild, poll_id).await?
                 }
             };
             handlers::polls::close(ctx, job.id, poll_id, &count).await?;

@@ -1,0 +1,451 @@
+//! Two servers (workspaces) in one real SQLite database: every function of
+//! `db/` that reads or writes records, called for server A, never returns a
+//! row of server B, and a write for A aimed at B's rows changes nothing.
+
+mod rows;
+
+use chrono::{DateTime, Utc};
+use release_desk::db::{self, metrics::Period, Db};
+use sqlx::SqliteConnection;
+use std::fmt::Debug;
+
+const A: &str = "a";
+const B: &str = "b";
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// One server's records, ids offset by `o`, names marked with the server:
+/// a release in early life support with an RFC, a package item, a verified
+/// production deployment, a running staging one holding the lock, an open
+/// poll with a vote, a survey with an answer, an incident, a known error, a
+/// configuration defect, a missed window, a freeze, a subscription, an
+/// audit entry and the calendar's horizon.
+fn seed(g: &str, o: i64) -> String {
+    let (r, m) = (o + 1, o + 2);
+    format!(
+        r#"
+INSERT INTO rfcs (id, guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at)
+  VALUES ({r}, '{g}', 1, 'RFC of {g}', 'normal', 'low', 'i', 'u-{g}', 'u', 'in-release', '2026-12-01T09:00:00.000Z');
+INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, els_until, manager, manager_name,
+    window_name, window_start, window_end, created_at, updated_at)
+  VALUES ({r}, '{g}', 1, 'Release of {g}', '1.0.0', 0, '["staging","prod"]', 'early-life-support', '2026-12-20T00:00:00.000Z',
+    'm-{g}', 'm', 'weekly', '2026-12-03T22:00:00.000Z', '2026-12-04T02:00:00.000Z', '2026-12-01T09:00:00.000Z',
+    '2026-12-01T09:00:00.000Z');
+INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, state_env, manager, manager_name,
+    created_at, updated_at)
+  VALUES ({m}, '{g}', 2, 'Second of {g}', '2.0.0', 0, '["staging","prod"]', 'deploying', 'staging', 'm-{g}', 'm',
+    '2026-12-01T09:00:00.000Z', '2026-12-01T09:00:00.000Z');
+INSERT INTO release_rfcs (release_id, rfc_id) VALUES ({r}, {r});
+INSERT INTO package_items (release_id, name, kind, version, change, requires) VALUES ({r}, 'api-{g}', 'software', '1.0.0', 'changed', '');
+INSERT INTO bot_messages (id, guild, channel, dm_user, platform_id, purpose) VALUES
+  ({r}, '{g}', 'cab', NULL, '{g}-1', 'poll'), ({m}, '{g}', 'releases', NULL, '{g}-2', 'survey:{r}'),
+  ({o} + 3, '{g}', 'deployments', NULL, '{g}-3', 'progress');
+INSERT INTO deployments (id, release_id, env, attempt, steps, planned_by, planned_at, started_by, started_at, finished_at,
+    outcome, message_id) VALUES
+  ({r}, {r}, 'prod', 1, '[]', 'd-{g}', '2026-12-03T21:00:00.000Z', 'd-{g}', '2026-12-03T22:10:00.000Z',
+    '2026-12-03T23:00:00.000Z', 'verified', {o} + 3),
+  ({m}, {m}, 'staging', 1, '[]', 'd-{g}', '2026-12-03T21:00:00.000Z', 'd-{g}', '2026-12-03T22:10:00.000Z', NULL, NULL, NULL);
+INSERT INTO env_locks (guild, env, deployment_id, taken_at) VALUES ('{g}', 'staging', {m}, '2026-12-03T22:10:00.000Z');
+INSERT INTO polls (id, guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles,
+    early_approval, submitter, notify_channel, opened_at, deadline)
+  VALUES ({r}, '{g}', {m}, 1, {r}, 0, 'cab_member', 1, 'majority', 'change_manager', 0, 'm-{g}', 'general',
+    '2026-12-01T10:00:00.000Z', '2026-12-03T10:00:00.000Z');
+INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted)
+  VALUES ({r}, 'c-{g}', 'c', 'cab_member', 'approve', 'add', '2026-12-01T11:00:00.000Z', 1);
+INSERT INTO incidents (id, guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by,
+    resolved_at, effort_hours)
+  VALUES ({r}, '{g}', 1, {r}, 'prod', 2, 'configuration', 'Incident of {g}', 'e-{g}', '2026-12-04T00:00:00.000Z', 'e-{g}',
+    '2026-12-04T03:00:00.000Z', 1.5);
+INSERT INTO known_errors (id, guild, number, release_id, description, workaround, created_by, created_at)
+  VALUES ({r}, '{g}', 1, {r}, 'Known error of {g}', 'w', 'e-{g}', '2026-12-04T01:00:00.000Z');
+INSERT INTO config_defects (release_id, env, item, kind, expected, found, recorded_by, recorded_at)
+  VALUES ({r}, 'prod', 'api-{g}', 'other-version', '1.0.0', '0.9.0', 'a-{g}', '2026-12-05T00:00:00.000Z');
+INSERT INTO survey_answers (message_id, release_id, user, score, answered_at) VALUES ({m}, {r}, 'rita-{g}', 4, '2026-12-05T00:00:00.000Z');
+INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at)
+  VALUES ({m}, 'weekly', '2026-11-26T22:00:00.000Z', '2026-11-27T02:00:00.000Z');
+INSERT INTO freezes (guild, name, from_at, to_at, reason, declared_by, created_at)
+  VALUES ('{g}', 'freeze of {g}', '2026-12-21T00:00:00.000Z', '2027-01-04T00:00:00.000Z', NULL, 'cm-{g}', '2026-12-01T00:00:00.000Z');
+INSERT INTO subscriptions (guild, user, user_name, target, via, channel, created_at)
+  VALUES ('{g}', 's-{g}', 's', 'all', 'dm', 'general', '2026-12-01T00:00:00.000Z');
+INSERT INTO audit (guild, at, actor, actor_name, record, action, before, after)
+  VALUES ('{g}', '2026-12-01T09:00:00.000Z', 'm-{g}', 'm', 'REL-1', 'create', NULL, 'Release of {g}');
+INSERT INTO calendar_state (guild, materialised_to) VALUES ('{g}', '2026-12-31T00:00:00.000Z');
+"#
+    )
+}
+
+async fn database(dir: &std::path::Path, name: &str, guilds: &[(&str, i64)]) -> Db {
+    let db = Db::open(dir.join(name).to_str().unwrap()).await.unwrap();
+    for (g, o) in guilds {
+        sqlx::raw_sql(&seed(g, *o)).execute(&db.pool).await.unwrap();
+    }
+    db
+}
+
+/// Records one answer, as text.
+fn put<T: Debug>(out: &mut Vec<String>, what: &str, v: anyhow::Result<T>) {
+    out.push(format!("{what}: {:?}", v.map_err(|e| e.to_string())));
+}
+
+/// The answer of every reading function of `db/` for server `g`, asked
+/// about the rows `r` (its release), `r + 1` (second release, poll's),
+/// `r + 2` (survey message) and so on.
+async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
+    let (r, m) = (o + 1, o + 2);
+    let p = Period {
+        from: t("2026-11-01T00:00:00Z"),
+        to: t("2027-01-01T00:00:00Z"),
+    };
+    let mut out = Vec::new();
+    put(&mut out, "releases::get", db::releases::get(c, g, 1).await);
+    put(&mut out, "releases::by_row", db::releases::by_row(c, g, r).await);
+    put(&mut out, "releases::list", db::releases::list(c, g, None).await);
+    put(
+        &mut out,
+        "releases::booked_in",
+        db::releases::booked_in(c, g, "weekly", t("2026-12-03T22:00:00Z")).await,
+    );
+    put(
+        &mut out,
+        "releases::booked_between",
+        db::releases::booked_between(c, g, p.from, p.to).await,
+    );
+    put(
+        &mut out,
+        "releases::active_in",
+        db::releases::active_in(c, g, "staging").await,
+    );
+    put(&mut out, "rfcs::get", db::rfcs::get(c, g, 1).await);
+    put(&mut out, "rfcs::list", db::rfcs::list(c, g, None).await);
+    put(
+        &mut out,
+        "rfcs::for_release",
+        db::rfcs::for_release(c, g, r).await,
+    );
+    put(
+        &mut out,
+        "rfcs::releases_of",
+        db::rfcs::releases_of(c, g, r).await,
+    );
+    put(&mut out, "packages::items", db::packages::items(c, g, r).await);
+    put(
+        &mut out,
+        "deployments::latest",
+        db::deployments::latest(c, g, r, "prod").await,
+    );
+    put(
+        &mut out,
+        "deployments::for_release",
+        db::deployments::for_release(c, g, r).await,
+    );
+    put(
+        &mut out,
+        "deployments::by_row",
+        db::deployments::by_row(c, g, r).await,
+    );
+    put(&mut out, "polls::get", db::polls::get(c, g, r).await);
+    put(
+        &mut out,
+        "polls::by_message",
+        db::polls::by_message(c, g, r).await,
+    );
+    put(
+        &mut out,
+        "polls::open_for_release",
+        db::polls::open_for_release(c, g, m).await,
+    );
+    put(&mut out, "polls::open_polls", db::polls::open_polls(c, g).await);
+    put(&mut out, "polls::ledger", db::polls::ledger(c, g, r).await);
+    put(&mut out, "incidents::get", db::incidents::get(c, g, 1).await);
+    put(&mut out, "incidents::list", db::incidents::list(c, g, None).await);
+    put(
+        &mut out,
+        "incidents::list of one",
+        db::incidents::list(c, g, Some(r)).await,
+    );
+    put(
+        &mut out,
+        "incidents::known_errors",
+        db::incidents::known_errors(c, g, r).await,
+    );
+    put(
+        &mut out,
+        "incidents::open_surveys",
+        db::incidents::open_surveys(c, g).await,
+    );
+    put(
+        &mut out,
+        "incidents::survey_answers",
+        db::incidents::survey_answers(c, g, m).await,
+    );
+    put(
+        &mut out,
+        "incidents::csat_for_release",
+        db::incidents::csat_for_release(c, g, r).await,
+    );
+    put(
+        &mut out,
+        "calendar::freezes",
+        db::calendar::freezes(c, g, p.from).await,
+    );
+    put(
+        &mut out,
+        "calendar::materialised_to",
+        db::calendar::materialised_to(c, g).await,
+    );
+    put(
+        &mut out,
+        "metrics::measures",
+        db::metrics::measures(c, g, p, 14).await,
+    );
+    put(
+        &mut out,
+        "metrics::weeks",
+        db::metrics::weeks(c, g, p, p.from.date_naive(), 14).await,
+    );
+    put(
+        &mut out,
+        "audit::for_record",
+        db::audit::for_record(c, g, "REL-1").await,
+    );
+    put(&mut out, "audit::count", db::audit::count(c, g).await);
+    put(
+        &mut out,
+        "subscriptions::for_release",
+        db::subscriptions::for_release(c, g, 1).await,
+    );
+    out
+}
+
+#[tokio::test]
+async fn reads_for_one_server_never_see_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let alone = database(dir.path(), "alone.sqlite", &[(A, 0)]).await;
+    let shared = database(dir.path(), "shared.sqlite", &[(A, 0), (B, 100)]).await;
+    let mut c1 = alone.pool.acquire().await.unwrap();
+    let mut c2 = shared.pool.acquire().await.unwrap();
+    let by_itself = reads(&mut c1, A, 0).await;
+    let beside_b = reads(&mut c2, A, 0).await;
+    for (x, y) in by_itself.iter().zip(&beside_b) {
+        assert_eq!(x, y, "server B's rows change server A's answer");
+    }
+    // Each answer holds A's records (the comparison is not between empties),
+    // and nothing names B.
+    for line in &beside_b {
+        assert!(!line.contains("of b") && !line.contains("-b"), "{line}");
+        let empty = line.ends_with("Ok(None)") || line.ends_with("Ok([])") || line.contains("Err(");
+        assert!(!empty, "an answer without A's records proves nothing: {line}");
+    }
+    let measures = beside_b
+        .iter()
+        .find(|l| l.starts_with("metrics::measures"))
+        .unwrap();
+    assert!(
+        measures.contains("planned: 1,") && measures.contains("missed_windows: 1,"),
+        "{measures}"
+    );
+    // Asked about B's rows by id, with A's name: nothing.
+    let probes = reads(&mut c2, A, 100).await;
+    for (what, line) in [
+        "releases::by_row",
+        "rfcs::for_release",
+        "rfcs::releases_of",
+        "packages::items",
+        "deployments::latest",
+        "deployments::for_release",
+        "deployments::by_row",
+        "polls::get",
+        "polls::by_message",
+        "polls::open_for_release",
+        "polls::ledger",
+        "incidents::list of one",
+        "incidents::known_errors",
+        "incidents::survey_answers",
+        "incidents::csat_for_release",
+    ]
+    .iter()
+    .map(|w| {
+        (
+            w,
+            probes.iter().find(|l| l.starts_with(&format!("{w}:"))).unwrap(),
+        )
+    }) {
+        let nothing = line.ends_with("Ok(None)")
+            || line.ends_with("Ok([])")
+            || line.contains("Ok((None, 0))")
+            || line.contains("Err(");
+        assert!(nothing, "{what} for A returned B's rows: {line}");
+    }
+}
+
+#[tokio::test]
+async fn writes_for_one_server_never_touch_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), "shared.sqlite", &[(A, 0), (B, 100)]).await;
+    let mut c = db.pool.acquire().await.unwrap();
+    let c = &mut *c;
+    // B's records as B reads them, to aim A's writes at.
+    let release = db::releases::by_row(c, B, 101).await.unwrap();
+    let deployment = db::deployments::by_row(c, B, 101).await.unwrap();
+    let incident = db::incidents::get(c, B, 1).await.unwrap().unwrap();
+    let known = db::incidents::known_errors(c, B, 101).await.unwrap().remove(0);
+    let item = db::packages::items(c, B, 101).await.unwrap().remove(0);
+    let poll = db::polls::get(c, B, 101).await.unwrap().unwrap();
+    let vote = db::polls::ledger(c, B, 101).await.unwrap().remove(0);
+    let now = t("2026-12-06T00:00:00Z");
+    let before = rows::contents(&db.pool, &[]).await;
+
+    let mut out = Vec::new();
+    put(
+        &mut out,
+        "releases::save",
+        db::releases::save(c, A, &release).await,
+    );
+    put(
+        &mut out,
+        "releases::link_rfc",
+        db::releases::link_rfc(c, A, 101, 101).await,
+    );
+    put(
+        &mut out,
+        "releases::link_rfc A to B",
+        db::releases::link_rfc(c, A, 2, 101).await,
+    );
+    put(
+        &mut out,
+        "rfcs::set_status",
+        db::rfcs::set_status(c, A, 101, release_desk::domain::rfc::RfcStatus::Withdrawn).await,
+    );
+    put(
+        &mut out,
+        "packages::upsert",
+        db::packages::upsert(c, A, 101, &item).await,
+    );
+    let removed = db::packages::remove(c, A, 101, &item.name).await;
+    put(
+        &mut out,
+        "deployments::insert",
+        db::deployments::insert(c, A, &deployment).await,
+    );
+    put(
+        &mut out,
+        "deployments::save",
+        db::deployments::save(c, A, &deployment).await,
+    );
+    // A's own lock is free for "prod": B's deployment must not take it.
+    put(
+        &mut out,
+        "deployments::lock",
+        db::deployments::lock(c, A, "prod", 102, now).await,
+    );
+    db::deployments::unlock(c, A, 102).await.unwrap();
+    let new_poll = db::polls::NewPoll {
+        release_row: 102,
+        revision: 1,
+        message_id: 101,
+        rules: &poll.rules,
+        submitter: "x",
+        notify_channel: "general",
+    };
+    put(
+        &mut out,
+        "polls::open",
+        db::polls::open(c, A, &new_poll, now).await,
+    );
+    let closed = db::polls::close(c, A, 101, "approved", now).await;
+    put(
+        &mut out,
+        "polls::record_vote",
+        db::polls::record_vote(c, A, 101, &vote).await,
+    );
+    let incident = release_desk::domain::records::Incident {
+        number: 9,
+        ..incident
+    };
+    put(
+        &mut out,
+        "incidents::insert",
+        db::incidents::insert(c, A, &incident).await,
+    );
+    put(
+        &mut out,
+        "incidents::resolve",
+        db::incidents::resolve(c, A, 101, "x", 1.0, None, now).await,
+    );
+    let known = release_desk::domain::records::KnownError { number: 9, ..known };
+    put(
+        &mut out,
+        "incidents::add_known_error",
+        db::incidents::add_known_error(c, A, &known).await,
+    );
+    let defect = db::incidents::ConfigDefect {
+        item: "x".into(),
+        kind: "missing",
+        expected: None,
+        found: None,
+    };
+    put(
+        &mut out,
+        "incidents::add_config_defects",
+        db::incidents::add_config_defects(c, A, 101, "prod", &[defect], "x", now).await,
+    );
+    put(
+        &mut out,
+        "incidents::answer_survey",
+        db::incidents::answer_survey(c, A, 102, 101, "rita-b", 1, now).await,
+    );
+    let withdrawn = db::incidents::withdraw_answer(c, A, 102, "rita-b", 4).await;
+    let missed = db::calendar::record_missed(c, A, 101, "weekly", t("2026-12-10T22:00:00Z"), now).await;
+
+    for line in &out {
+        assert!(
+            line.contains("is not a record of workspace a"),
+            "a write for A reached B: {line}"
+        );
+    }
+    for (what, r) in [
+        ("packages::remove", removed),
+        ("polls::close", closed),
+        ("incidents::withdraw_answer", withdrawn),
+        ("calendar::record_missed", missed),
+    ] {
+        assert!(!r.unwrap(), "{what} for A changed B's row");
+    }
+    assert_eq!(
+        rows::contents(&db.pool, &[]).await,
+        before,
+        "a write for A changed the database"
+    );
+
+    // The same writes for B itself do go through: the filter is not a wall.
+    db::packages::upsert(c, B, 101, &item).await.unwrap();
+    assert!(db::polls::close(c, B, 101, "approved", now).await.unwrap());
+    assert!(db::incidents::withdraw_answer(c, B, 102, "rita-b", 4)
+        .await
+        .unwrap());
+    assert!(
+        db::calendar::record_missed(c, B, 101, "weekly", t("2026-12-10T22:00:00Z"), now)
+            .await
+            .unwrap()
+    );
+    db::rfcs::set_status(c, B, 101, release_desk::domain::rfc::RfcStatus::Withdrawn)
+        .await
+        .unwrap();
+    assert_ne!(rows::contents(&db.pool, &[]).await, before);
+}
+
+#[tokio::test]
+async fn the_contents_see_one_changed_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), "one.sqlite", &[(A, 0)]).await;
+    let before = rows::contents(&db.pool, &[]).await;
+    assert!(before.contains("'Release of a'"), "{before}");
+    assert_eq!(rows::contents(&db.pool, &[]).await, before);
+    sqlx::query("UPDATE incidents SET effort_hours = 1.75 WHERE id = 1")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_ne!(rows::contents(&db.pool, &[]).await, before);
+}

@@ -1,0 +1,38 @@
+//! Every stored row with every column, as text: two calls differ when any
+//! value of any row differs (not only the row counts).
+
+use sqlx::SqlitePool;
+
+/// The contents of every table (the migrator's own excepted), table by table,
+/// rows in rowid order; `skip` names tables left out.
+pub async fn contents(pool: &SqlitePool, skip: &[&str]) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'
+         ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut out = String::new();
+    for t in tables.iter().filter(|t| !skip.contains(&t.as_str())) {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+            .bind(t)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert!(!columns.is_empty(), "table {t} without columns?");
+        let values: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
+        let rows: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT {} FROM \"{t}\" ORDER BY rowid",
+            values.join(" || ', ' || ")
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        out.push_str(&format!("{t} ({}):\n", columns.join(", ")));
+        for r in rows {
+            out.push_str(&format!("  {r}\n"));
+        }
+    }
+    out
+}
