@@ -45,6 +45,11 @@ pub fn undeclared_access(path: &str) -> String {
     format!("{path} declares no roles that may run it, so no one can (default deny). Nothing was changed.")
 }
 
+/// A command from a Discord server other than the one the desk serves.
+pub fn not_served() -> String {
+    "This server is not served by this release desk: nothing was read or changed here.".to_string()
+}
+
 /// A record that does not exist.
 pub fn not_found(id: RecordId) -> String {
     format!("There is no {id}.")

@@ -295,7 +295,7 @@ async fn writes_for_one_server_never_touch_the_other() {
     let poll = db::polls::get(c, B, 101).await.unwrap().unwrap();
     let vote = db::polls::ledger(c, B, 101).await.unwrap().remove(0);
     let now = t("2026-12-06T00:00:00Z");
-    let before = rows::contents(&db.pool, &[]).await;
+    let before = rows::contents(&db.pool).await;
 
     let mut out = Vec::new();
     put(
@@ -413,10 +413,11 @@ async fn writes_for_one_server_never_touch_the_other() {
     ] {
         assert!(!r.unwrap(), "{what} for A changed B's row");
     }
-    assert_eq!(
-        rows::contents(&db.pool, &[]).await,
-        before,
-        "a write for A changed the database"
+    let after = rows::contents(&db.pool).await;
+    assert!(
+        after == before,
+        "a write for A changed the database:\n{}",
+        rows::diff(&before, &after)
     );
 
     // The same writes for B itself do go through: the filter is not a wall.
@@ -433,19 +434,26 @@ async fn writes_for_one_server_never_touch_the_other() {
     db::rfcs::set_status(c, B, 101, release_desk::domain::rfc::RfcStatus::Withdrawn)
         .await
         .unwrap();
-    assert_ne!(rows::contents(&db.pool, &[]).await, before);
+    assert_ne!(rows::contents(&db.pool).await, before);
 }
 
 #[tokio::test]
 async fn the_contents_see_one_changed_value() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), "one.sqlite", &[(A, 0)]).await;
-    let before = rows::contents(&db.pool, &[]).await;
+    let before = rows::contents(&db.pool).await;
     assert!(before.contains("'Release of a'"), "{before}");
-    assert_eq!(rows::contents(&db.pool, &[]).await, before);
+    assert_eq!(rows::contents(&db.pool).await, before);
     sqlx::query("UPDATE incidents SET effort_hours = 1.75 WHERE id = 1")
         .execute(&db.pool)
         .await
         .unwrap();
-    assert_ne!(rows::contents(&db.pool, &[]).await, before);
+    let after = rows::contents(&db.pool).await;
+    assert_ne!(after, before);
+    let diff = rows::diff(&before, &after);
+    assert_eq!(diff.lines().count(), 2, "{diff}");
+    assert!(
+        diff.contains("'Incident of a'") && diff.contains(", 1.5, NULL") && diff.contains(", 1.75, NULL"),
+        "{diff}"
+    );
 }

@@ -4,8 +4,8 @@
 use sqlx::SqlitePool;
 
 /// The contents of every table (the migrator's own excepted), table by table,
-/// rows in rowid order; `skip` names tables left out.
-pub async fn contents(pool: &SqlitePool, skip: &[&str]) -> String {
+/// rows in rowid order.
+pub async fn contents(pool: &SqlitePool) -> String {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'
          ORDER BY name",
@@ -14,7 +14,7 @@ pub async fn contents(pool: &SqlitePool, skip: &[&str]) -> String {
     .await
     .unwrap();
     let mut out = String::new();
-    for t in tables.iter().filter(|t| !skip.contains(&t.as_str())) {
+    for t in &tables {
         let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
             .bind(t)
             .fetch_all(pool)
@@ -35,4 +35,12 @@ pub async fn contents(pool: &SqlitePool, skip: &[&str]) -> String {
         }
     }
     out
+}
+
+/// The lines of `after` not in `before` (+) and of `before` not in `after` (-).
+pub fn diff(before: &str, after: &str) -> String {
+    let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    let gone = b.iter().filter(|l| !a.contains(l)).map(|l| format!("- {l}"));
+    let new = a.iter().filter(|l| !b.contains(l)).map(|l| format!("+ {l}"));
+    gone.chain(new).collect::<Vec<_>>().join("\n")
 }

@@ -38,6 +38,8 @@ pub struct Handler {
     pub registered: AtomicBool,
     /// Interaction ids seen lately by this process.
     pub seen: Recent,
+    /// The server served; other servers' events are refused or ignored.
+    pub served: super::served::Served,
 }
 
 /// The last [`Recent::KEEP`] interaction ids this process saw, so a
@@ -156,6 +158,12 @@ impl Handler {
             tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
             return None;
         }
+        if ci
+            .guild_id
+            .is_some_and(|g| !self.served.admits(g, "command", ci.id.get()))
+        {
+            return Some(Reply::Private(Outgoing::text(crate::render::not_served())));
+        }
         if let (Some(g), true) = (ci.guild_id, ci.member.is_some()) {
             self.shared.learn(ci.channel_id, g);
         }
@@ -196,6 +204,12 @@ impl Handler {
         let Some(focused) = ci.data.autocomplete() else {
             return;
         };
+        if ci
+            .guild_id
+            .is_some_and(|g| !self.served.admits(g, "autocomplete", ci.id.get()))
+        {
+            return;
+        }
         let (sub, _) = interaction::raw_options(&ci.data);
         let format = crate::command::parse::resolve(Registry::get(), &ci.data.name, sub.as_deref())
             .ok()
@@ -249,6 +263,9 @@ impl Handler {
         let (Some(guild), Some(user)) = (r.guild_id, r.user_id) else {
             return;
         };
+        if !self.served.admits(guild, "reaction", r.message_id.get()) {
+            return;
+        }
         self.shared.learn(r.channel_id, guild);
         let emoji = match &r.emoji {
             ReactionType::Unicode(e) => e.clone(),

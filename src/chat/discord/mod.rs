@@ -6,7 +6,7 @@
 //! - [`interaction`]: an interaction → the typed `Command` and its answer;
 //! - [`render`]: `Outgoing` → embeds, always with a safe `allowed_mentions`;
 //! - [`chat`]: the [`crate::chat::Chat`] port over REST;
-//! - [`handler`]: the gateway events;
+//! - [`handler`]: the gateway events, of the [`served`] server only;
 //! - [`runner`]: the loop that owns the application (commands, reactions,
 //!   outbox delivery and due jobs) and the gateway client.
 
@@ -17,5 +17,6 @@ pub mod interaction;
 pub mod register;
 pub mod render;
 pub mod runner;
+pub mod served;
 
 pub use runner::run;

@@ -74,6 +74,7 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         work: tx,
         registered: AtomicBool::new(false),
         seen: Default::default(),
+        served: super::served::Served::new(&app.config),
     };
     let mut client = ClientBuilder::new_with_http(http, intents())
         .event_handler(handler)
