@@ -16,12 +16,14 @@ pub mod packages;
 pub mod polls;
 pub mod releases;
 pub mod rfcs;
+mod scope;
 pub mod sequences;
 pub mod subscriptions;
 
 use crate::domain::records::AuditEntry;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
+pub(crate) use scope::{changed_one, RELEASE_OF_GUILD};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -56,16 +58,6 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0012_outbox_order.sql"),
     ),
 ];
-
-/// Rows of another workspace's records are never written: a write meant
-/// for one record that changed none names the record and the workspace.
-pub(crate) fn changed_one(rows: u64, what: &str, row: i64, guild: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(rows > 0, "{what} row {row} is not a record of workspace {guild}");
-    Ok(())
-}
-
-/// The releases of workspace `?` (a condition on a `release_id` column).
-pub(crate) const RELEASE_OF_GUILD: &str = "release_id IN (SELECT id FROM releases WHERE guild = ?)";
 
 /// The embedded migrations as a source for sqlx's migrator.
 #[derive(Debug)]

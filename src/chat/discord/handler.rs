@@ -158,10 +158,7 @@ impl Handler {
             tracing::info!(interaction = %ci.id, "duplicate interaction ignored");
             return None;
         }
-        if ci
-            .guild_id
-            .is_some_and(|g| !self.served.admits(g, "command", ci.id.get()))
-        {
+        if self.served.refuses(ci.guild_id, "command", ci.id.get()) {
             return Some(Reply::Private(Outgoing::text(crate::render::not_served())));
         }
         if let (Some(g), true) = (ci.guild_id, ci.member.is_some()) {
@@ -204,10 +201,7 @@ impl Handler {
         let Some(focused) = ci.data.autocomplete() else {
             return;
         };
-        if ci
-            .guild_id
-            .is_some_and(|g| !self.served.admits(g, "autocomplete", ci.id.get()))
-        {
+        if self.served.refuses(ci.guild_id, "autocomplete", ci.id.get()) {
             return;
         }
         let (sub, _) = interaction::raw_options(&ci.data);
@@ -263,7 +257,7 @@ impl Handler {
         let (Some(guild), Some(user)) = (r.guild_id, r.user_id) else {
             return;
         };
-        if !self.served.admits(guild, "reaction", r.message_id.get()) {
+        if self.served.refuses(Some(guild), "reaction", r.message_id.get()) {
             return;
         }
         self.shared.learn(r.channel_id, guild);

@@ -26,12 +26,13 @@ impl Served {
     }
 
     /// Whether an event (`what`, with its interaction or message `id`) from
-    /// `guild` is the desk's to handle. One from another server is logged at
-    /// info the first time that server is seen, and at debug every time.
-    pub fn admits(&self, guild: GuildId, what: &str, id: u64) -> bool {
-        if guild.get() == self.guild {
-            return true;
-        }
+    /// `guild` is another server's, not to be handled (outside any server,
+    /// it is not). One from another server is logged at info the first time
+    /// that server is seen, and at debug every time.
+    pub fn refuses(&self, guild: Option<GuildId>, what: &str, id: u64) -> bool {
+        let Some(guild) = guild.filter(|g| g.get() != self.guild) else {
+            return false;
+        };
         let first = self
             .logged
             .lock()
@@ -41,6 +42,6 @@ impl Served {
             tracing::info!(guild = %guild, served = self.guild, "a server this release desk does not serve is using it; its events are ignored (logged once per server)");
         }
         tracing::debug!(guild = %guild, what, id, "event from a server not served; ignored");
-        false
+        true
     }
 }
