@@ -2,6 +2,7 @@
 //! audit entries and outgoing messages in one transaction, say what happened.
 //! They never talk to a chat platform.
 
+mod access;
 pub mod calendar;
 pub mod deploy;
 pub mod incident;
@@ -21,7 +22,6 @@ use crate::db::{self, Db, Tx};
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, AuditEntry, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
-use crate::domain::roles::{permits, Access};
 use crate::render;
 use chrono::{DateTime, Duration, Utc};
 
@@ -115,23 +115,13 @@ pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> 
 
 async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
     let path = cmd.path();
-    // Default deny: a path without a definition, or whose definition
-    // declares no roles, is refused, never open.
     let access = Registry::get()
         .leaves()
         .into_iter()
         .find(|l| l.path() == path)
         .and_then(|l| l.access());
-    match &access {
-        None => return Some(Reply::Private(Outgoing::text(render::undeclared_access(path)))),
-        Some(Access::AnyOf(required)) if !permits(required, &who.actor.roles) => {
-            return Some(Reply::Private(Outgoing::text(render::permission_denied(
-                path,
-                required,
-                &who.actor.roles,
-            ))))
-        }
-        Some(_) => {}
+    if let Some(refusal) = access::refusal(path, access.as_ref(), &who.actor.roles) {
+        return Some(Reply::Private(Outgoing::text(refusal)));
     }
     let result = route(ctx, who, cmd).await;
     Some(match result {
