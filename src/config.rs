@@ -18,6 +18,14 @@ use std::str::FromStr;
 /// The shipped defaults.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// The longest duration a key may give (`cab.deadline`, windows,
+/// announcements): a year and a day, so date arithmetic on it never comes
+/// near chrono's limits.
+pub const MAX_DURATION_DAYS: i64 = 366;
+/// The largest count a key may give (quorums, early approval): no CAB
+/// reaches a thousand voters.
+pub const MAX_COUNT: u32 = 1000;
+
 /// One problem with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -475,7 +483,15 @@ impl Config {
     fn validate(raw: Raw) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
         let duration = |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
-            Ok(d) if d > Duration::zero() => d,
+            Ok(d) if d > Duration::zero() && d <= Duration::days(MAX_DURATION_DAYS) => d,
+            Ok(d) if d > Duration::zero() => {
+                errs.push(one(
+                    key,
+                    format!("{text:?}"),
+                    format!("a duration from 1s to {MAX_DURATION_DAYS}d"),
+                ));
+                Duration::zero()
+            }
             _ => {
                 errs.push(one(
                     key,
@@ -551,9 +567,16 @@ impl Config {
             ("cab.quorum_high", c.quorum_high),
             ("cab.emergency_quorum", c.emergency_quorum),
         ] {
-            if v == 0 {
-                errs.push(one(k, v, "at least 1"));
+            if !(1..=MAX_COUNT).contains(&v) {
+                errs.push(one(k, v, format!("a number of votes from 1 to {MAX_COUNT}")));
             }
+        }
+        if c.early_approval > MAX_COUNT {
+            errs.push(one(
+                "cab.early_approval",
+                c.early_approval,
+                format!("0 (wait for the deadline) or a number of approvals from 1 to {MAX_COUNT}"),
+            ));
         }
         let mut veto_roles = Vec::new();
         for v in &c.veto_roles {

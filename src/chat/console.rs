@@ -24,6 +24,10 @@ pub const GUILD: &str = "console";
 /// The bot's user on the console platform.
 pub const BOT: &str = "release-desk";
 
+/// The furthest one `:advance` moves the clock: every job on the way runs,
+/// so a longer jump would take minutes, and dates would near chrono's end.
+pub const MAX_ADVANCE_DAYS: i64 = 366;
+
 /// Where console output goes (stdout, or a buffer in tests).
 pub type Out = Arc<Mutex<Box<dyn Write + Send>>>;
 
@@ -272,8 +276,32 @@ pub async fn run(
         chat_roles: vec![],
         channel: "general".into(),
     };
-    let mut lines = input.lines();
-    while let Some(line) = lines.next_line().await? {
+    let mut input = input;
+    let mut bytes = Vec::new();
+    let mut number = 0u64;
+    loop {
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes).await? == 0 {
+            break;
+        }
+        number += 1;
+        if bytes.last() == Some(&b'\n') {
+            bytes.pop();
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+        }
+        // One bad line is answered and skipped; the lines after it still run.
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(line) => line,
+            Err(e) => {
+                if echo {
+                    chat.write(&format!("> {}", String::from_utf8_lossy(&bytes)));
+                }
+                chat.note(&crate::render::console::not_utf8(number, e.valid_up_to()));
+                continue;
+            }
+        };
         if echo {
             chat.write(&format!("> {line}"));
         }
@@ -342,10 +370,16 @@ async fn step(
         }
         ":react" | ":unreact" => react(app, chat, s, rest, word == ":react").await?,
         ":advance" => match parse_duration(rest) {
+            Ok(d) if d > Duration::days(MAX_ADVANCE_DAYS) => {
+                chat.note(&crate::render::console::advance_too_far(rest, MAX_ADVANCE_DAYS))
+            }
             Ok(d) if d > Duration::zero() => {
-                let target = clock.now() + d;
+                let Some(target) = clock.now().checked_add_signed(d) else {
+                    chat.note(&crate::render::console::advance_too_far(rest, MAX_ADVANCE_DAYS));
+                    return Ok(());
+                };
                 // Each job runs at its own time, so what it records and says is dated right.
-                while let Some(due) = crate::scheduler::next_due(&app.db)
+                while let Some(due) = crate::scheduler::next_due(&app.db, &app.workspace)
                     .await?
                     .filter(|t| *t <= target)
                 {

@@ -196,7 +196,8 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut tx = ctx.begin().await?;
-    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await? else {
+    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, ctx.guild, &ev.message).await?
+    else {
         return Ok(());
     };
     if let Some(release) = purpose
@@ -411,10 +412,15 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     Ok(())
 }
 
-/// Queues an immediate count of every open poll; returns how many.
-pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+/// Queues an immediate count of every open poll of workspace `guild`; returns how many.
+pub async fn reconcile(
+    db: &crate::db::Db,
+    guild: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
-    let open = db::polls::open_polls(&mut tx).await?;
+    let mut open = db::polls::open_polls(&mut tx).await?;
+    open.retain(|p| p.guild == guild);
     for p in &open {
         let payload = serde_json::json!({ "poll": p.id }).to_string();
         let key = format!("{CLOSE_JOB}:{}:reconcile:{}", p.id, crate::db::ts(now));

@@ -48,11 +48,16 @@ pub async fn answer(
     Ok(())
 }
 
-/// Queues a recount of every survey of a release in early life support
+/// Queues a recount of every survey of workspace `guild` of a release in early life support
 /// (after a reconnect: answers given while the bot was away count).
-pub async fn reconcile(db: &crate::db::Db, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<usize> {
+pub async fn reconcile(
+    db: &crate::db::Db,
+    guild: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<usize> {
     let mut tx = db.begin().await?;
-    let open = db::incidents::open_surveys(&mut tx).await?;
+    let mut open = db::incidents::open_surveys(&mut tx).await?;
+    open.retain(|(g, _, _)| g == guild);
     for (guild, message, release) in &open {
         let payload = serde_json::to_string(&CountJob {
             message: *message,

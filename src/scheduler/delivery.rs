@@ -6,7 +6,9 @@ use crate::chat::{Chat, ChatError, Posted};
 use crate::db::outbox::{Action, Entry};
 use crate::db::{self, Db};
 use chrono::{DateTime, Duration, Utc};
+use futures_util::FutureExt;
 use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 
 /// Entries read per pass.
 const BATCH: i64 = 100;
@@ -44,11 +46,12 @@ async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError
     }
 }
 
-/// Delivers everything due at `now`. Entries of a message (or channel) wait
+/// Delivers everything of `workspace` due at `now`. Entries of a message (or channel) wait
 /// behind an earlier one of the same that failed, so order is kept; edits of
 /// one message are spaced by `edit_interval`.
 pub async fn deliver(
     db: &Db,
+    workspace: &str,
     chat: &dyn Chat,
     now: DateTime<Utc>,
     edit_interval: Duration,
@@ -56,7 +59,7 @@ pub async fn deliver(
     let mut report = Report::default();
     loop {
         let mut conn = db.pool.acquire().await?;
-        let batch = db::outbox::pending(&mut conn, now, BATCH).await?;
+        let batch = db::outbox::pending(&mut conn, workspace, now, BATCH).await?;
         drop(conn);
         if batch.is_empty() {
             return Ok(report);
@@ -97,7 +100,15 @@ pub async fn deliver(
                     }
                 }
             }
-            match attempt(chat, e).await {
+            // A delivery that panics fails like one the platform refused.
+            let tried = AssertUnwindSafe(attempt(chat, e)).catch_unwind().await;
+            let tried = tried.unwrap_or_else(|panic| {
+                Err(ChatError::Permanent(format!(
+                    "delivery panicked: {}",
+                    super::panic_message(&*panic)
+                )))
+            });
+            match tried {
                 Ok(posted) => {
                     let mut tx = db.begin().await?;
                     db::outbox::delivered(&mut tx, e, posted.as_ref(), now).await?;
