@@ -913,6 +913,26 @@ days = -1
     }
 
     #[test]
+    fn durations_and_counts_are_bounded() {
+        let c = Config::from_layers(Some(
+            "[cab]\ndeadline = \"366d\"\nquorum = 1000\nearly_approval = 1000\n[calendar]\nannounce_before = [\"52w2d\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(c.cab.deadline, Duration::days(MAX_DURATION_DAYS));
+        assert_eq!(c.announce_before, [Duration::days(366)]);
+        assert_eq!((c.cab.quorum, c.cab.early_approval), (MAX_COUNT, MAX_COUNT));
+        assert_eq!(
+            messages("[cab]\ndeadline = \"100000w\"\nquorum = 4000000000\nquorum_high = 0\nearly_approval = 1001\n"),
+            [
+                "cab.quorum: 4000000000 — expected a number of votes from 1 to 1000",
+                "cab.quorum_high: 0 — expected a number of votes from 1 to 1000",
+                "cab.early_approval: 1001 — expected 0 (wait for the deadline) or a number of approvals from 1 to 1000",
+                "cab.deadline: \"100000w\" — expected a duration from 1s to 366d",
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_are_refused() {
         assert_eq!(
             messages("[cab]\nquorom = 3\n"),

@@ -23,14 +23,19 @@ pub struct Report {
 }
 
 /// How long to wait before attempt `attempts + 1`: at least a second,
-/// doubling, at most ten minutes, or what the platform asked for if longer.
+/// doubling, at most ten minutes, or what the platform asked for if longer
+/// — up to [`MAX_ASKED`]: a wait read off the wire must not push a retry
+/// past the end of the calendar.
 pub fn backoff(attempts: i64, asked: Option<std::time::Duration>) -> Duration {
     let ours = Duration::seconds(1i64 << attempts.clamp(0, 9)).min(Duration::minutes(10));
     let theirs = asked
-        .and_then(|d| Duration::from_std(d).ok())
+        .map(|d| Duration::from_std(d).unwrap_or(MAX_ASKED).min(MAX_ASKED))
         .unwrap_or_else(Duration::zero);
     ours.max(theirs)
 }
+
+/// The longest wait a platform may ask for before a retry.
+pub const MAX_ASKED: Duration = Duration::hours(1);
 
 async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError> {
     let nonce = format!("rd{}", e.id);
@@ -147,5 +152,22 @@ pub async fn deliver(
         if !progressed || (batch.len() < BATCH as usize && !waiting) {
             return Ok(report);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_ten_minutes_and_honours_a_platform_wait_up_to_an_hour() {
+        assert_eq!(backoff(0, None), Duration::seconds(1));
+        assert_eq!(backoff(3, None), Duration::seconds(8));
+        assert_eq!(backoff(50, None), Duration::seconds(512));
+        let asked = |s: u64| Some(std::time::Duration::from_secs(s));
+        assert_eq!(backoff(0, asked(5)), Duration::seconds(5));
+        assert_eq!(backoff(0, asked(86_400)), MAX_ASKED);
+        // Past what a Duration holds: no panic, the longest wait.
+        assert_eq!(backoff(0, Some(std::time::Duration::MAX)), MAX_ASKED);
     }
 }
