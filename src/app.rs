@@ -10,6 +10,8 @@ use crate::db::Db;
 use crate::handlers::{self, polls::ReactionEvent, Ctx, Invoker, Reply};
 use crate::scheduler::{self, delivery};
 use chrono::Duration;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// Everything the bot runs on.
@@ -85,7 +87,19 @@ impl App {
 
     /// Runs every job of this workspace due now, in due order; returns how many ran.
     pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
-        handlers::calendar::materialise(&self.db, &self.config, &self.workspace, self.clock.now()).await?;
+        // Window jobs that cannot be made now must not keep the others from running.
+        let made = handlers::calendar::materialise(&self.db, &self.config, &self.workspace, self.clock.now());
+        match AssertUnwindSafe(made).catch_unwind().await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(
+                error = format!("{e:#}"),
+                "window announcements not scheduled; retried on the next pass"
+            ),
+            Err(panic) => tracing::error!(
+                error = scheduler::panic_message(&*panic),
+                "scheduling window announcements panicked; retried on the next pass"
+            ),
+        }
         let mut n = 0;
         while scheduler::run_one(&self.db, &self.config, &self.workspace, chat, &*self.clock).await? {
             n += 1;

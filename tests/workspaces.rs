@@ -434,3 +434,34 @@ async fn a_delivery_that_panics_is_a_failed_attempt_and_the_rest_are_delivered()
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn window_jobs_that_cannot_be_scheduled_do_not_keep_the_due_jobs_from_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::with_config(&dir.path().join("calendar-broken.sqlite"), config()).await;
+    let recorder = Recorder::default();
+    submit(&h.app, CONSOLE, "Due").await;
+    h.app.deliver(&recorder, chrono::Duration::zero()).await.unwrap();
+    // The calendar's stored horizon is unreadable: scheduling window jobs fails on every pass.
+    sqlx::query("INSERT INTO calendar_state (guild, materialised_to) VALUES ('console', 'not a time') ON CONFLICT (guild) DO UPDATE SET materialised_to = 'not a time'")
+        .execute(&h.app.db.pool)
+        .await
+        .unwrap();
+    h.clock.set(h.clock.now() + chrono::Duration::days(3));
+    assert_eq!(
+        h.app.run_due(&recorder).await.unwrap(),
+        1,
+        "the poll's deadline job ran"
+    );
+    assert_eq!(poll_outcome(&h.app.db, CONSOLE).await.as_deref(), Some("expired"));
+    assert_eq!(
+        count(
+            &h.app.db,
+            "SELECT COUNT(*) FROM jobs WHERE guild = ? AND kind = 'window'",
+            CONSOLE
+        )
+        .await,
+        0,
+        "no window jobs could be made"
+    );
+}
