@@ -18,6 +18,14 @@ use std::str::FromStr;
 /// The shipped defaults.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// The longest duration a key may give (`cab.deadline`, windows,
+/// announcements): a year and a day, so date arithmetic on it never comes
+/// near chrono's limits.
+pub const MAX_DURATION_DAYS: i64 = 366;
+/// The largest count a key may give (quorums, early approval): no CAB
+/// reaches a thousand voters.
+pub const MAX_COUNT: u32 = 1000;
+
 /// One problem with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -475,7 +483,15 @@ impl Config {
     fn validate(raw: Raw) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
         let duration = |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
-            Ok(d) if d > Duration::zero() => d,
+            Ok(d) if d > Duration::zero() && d <= Duration::days(MAX_DURATION_DAYS) => d,
+            Ok(d) if d > Duration::zero() => {
+                errs.push(one(
+                    key,
+                    format!("{text:?}"),
+                    format!("a duration from 1s to {MAX_DURATION_DAYS}d"),
+                ));
+                Duration::zero()
+            }
             _ => {
                 errs.push(one(
                     key,
@@ -551,9 +567,16 @@ impl Config {
             ("cab.quorum_high", c.quorum_high),
             ("cab.emergency_quorum", c.emergency_quorum),
         ] {
-            if v == 0 {
-                errs.push(one(k, v, "at least 1"));
+            if !(1..=MAX_COUNT).contains(&v) {
+                errs.push(one(k, v, format!("a number of votes from 1 to {MAX_COUNT}")));
             }
+        }
+        if c.early_approval > MAX_COUNT {
+            errs.push(one(
+                "cab.early_approval",
+                c.early_approval,
+                format!("0 (wait for the deadline) or a number of approvals from 1 to {MAX_COUNT}"),
+            ));
         }
         let mut veto_roles = Vec::new();
         for v in &c.veto_roles {
@@ -887,6 +910,26 @@ days = -1
             .iter()
             .map(|e| e.to_string())
             .collect()
+    }
+
+    #[test]
+    fn durations_and_counts_are_bounded() {
+        let c = Config::from_layers(Some(
+            "[cab]\ndeadline = \"366d\"\nquorum = 1000\nearly_approval = 1000\n[calendar]\nannounce_before = [\"52w2d\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(c.cab.deadline, Duration::days(MAX_DURATION_DAYS));
+        assert_eq!(c.announce_before, [Duration::days(366)]);
+        assert_eq!((c.cab.quorum, c.cab.early_approval), (MAX_COUNT, MAX_COUNT));
+        assert_eq!(
+            messages("[cab]\ndeadline = \"100000w\"\nquorum = 4000000000\nquorum_high = 0\nearly_approval = 1001\n"),
+            [
+                "cab.quorum: 4000000000 — expected a number of votes from 1 to 1000",
+                "cab.quorum_high: 0 — expected a number of votes from 1 to 1000",
+                "cab.early_approval: 1001 — expected 0 (wait for the deadline) or a number of approvals from 1 to 1000",
+                "cab.deadline: \"100000w\" — expected a duration from 1s to 366d",
+            ]
+        );
     }
 
     #[test]

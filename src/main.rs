@@ -7,7 +7,7 @@ use release_desk::app::App;
 use release_desk::chat::console::{self, ConsoleChat};
 use release_desk::clock::{ManualClock, SystemClock};
 use release_desk::config::Config;
-use release_desk::db::Db;
+use release_desk::db::{lock, Db};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +67,15 @@ enum Cmd {
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
+    /// A consistent copy of the database (also of a running bot's) in a new file.
+    Backup {
+        /// The new file to write; an existing file is refused.
+        #[arg(long)]
+        to: PathBuf,
+        /// The SQLite file (default: the configured database, DATABASE_URL or database.url).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Some(Cmd::CheckConfig) => check_config(&config),
+            Some(Cmd::Backup { to, db }) => run_backup(&config, db, &to).await,
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
             Some(Cmd::Run) => run_bot(config).await,
             Some(Cmd::Report {
@@ -152,12 +162,14 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
     let path = db
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "release-desk.sqlite".to_string());
+    lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
     let db = Db::open(&path).await?;
     let clock = ManualClock::new(start);
     let app = App {
         db: db.clone(),
         config: Arc::new(config),
         clock: Arc::new(clock.clone()),
+        workspace: console::GUILD.to_string(),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = std::path::Path::new(&path)
@@ -253,6 +265,40 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
     Ok(())
 }
 
+/// What to say when the database's lock is held: whose it is, and how to
+/// look at the data anyway.
+fn locked(e: lock::LockError, who: &str) -> anyhow::Error {
+    match e {
+        lock::LockError::Held { db, lock, pid } => {
+            let holder = pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"));
+            anyhow::anyhow!(
+                "{} is in use by a running release-desk bot ({holder}, holding {}): {who} cannot work on it. \
+                 Stop that bot, or take a copy with `release-desk backup --db {} --to COPY.sqlite` and open the copy.",
+                db.display(),
+                lock.display(),
+                db.display()
+            )
+        }
+        lock::LockError::Io(path, e) => anyhow::anyhow!("cannot lock {}: {e}", path.display()),
+    }
+}
+
+/// `backup`: the given database, or the configured one, copied to `to`.
+async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) -> anyhow::Result<()> {
+    let db = match db {
+        Some(db) => db,
+        None => lock::db_file(&config.database_url).with_context(|| {
+            format!(
+                "database.url {:?} is not a database file: give --db",
+                config.database_url
+            )
+        })?,
+    };
+    release_desk::db::backup::backup(&db, to).await?;
+    eprintln!("{} copied to {}", db.display(), to.display());
+    Ok(())
+}
+
 async fn run_bot(config: Config) -> anyhow::Result<()> {
     let token = std::env::var("DISCORD_TOKEN")
         .ok()
@@ -262,11 +308,18 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
     if let Err(e) = config.check_discord_ids() {
         anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
     }
+    // Held until the process ends: no console and no second bot works on this database meanwhile.
+    let _lock = match lock::db_file(&config.database_url) {
+        Some(file) => Some(lock::hold(&file).map_err(|e| locked(e, "the bot"))?),
+        None => None,
+    };
     let opening = std::time::Instant::now();
     let db = Db::open_service(&config.database_url).await?;
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
+        // The runner settles it once it knows the served server.
+        workspace: config.home_guild(),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
     };

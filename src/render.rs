@@ -708,6 +708,7 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
 }
 
 pub mod calendar;
+pub mod console;
 pub mod deploy;
 pub mod refusal;
 pub mod report;

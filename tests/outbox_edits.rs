@@ -117,7 +117,9 @@ async fn twenty_steps_in_a_second_edit_at_most_once_a_second_and_end_on_the_fina
     );
     let mut conn = h.app.db.pool.acquire().await.unwrap();
     assert_eq!(
-        release_desk::db::outbox::next_attempt(&mut conn).await.unwrap(),
+        release_desk::db::outbox::next_attempt(&mut conn, release_desk::chat::console::GUILD)
+            .await
+            .unwrap(),
         None,
         "nothing left undelivered"
     );
@@ -169,9 +171,16 @@ async fn posts_after_a_failure(
     let t0 = h.clock_now();
     let mut tx = h.app.db.begin().await.unwrap();
     for (channel, text) in [("ops", "first"), ("ops", "second"), ("dev", "elsewhere")] {
-        release_desk::db::outbox::post(&mut tx, "g", channel, "notice", &Outgoing::text(text), t0)
-            .await
-            .unwrap();
+        release_desk::db::outbox::post(
+            &mut tx,
+            release_desk::chat::console::GUILD,
+            channel,
+            "notice",
+            &Outgoing::text(text),
+            t0,
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let chat = Flaky {
@@ -216,9 +225,16 @@ async fn a_direct_message_waiting_for_its_retry_holds_back_the_next_to_that_user
     let t0 = h.clock_now();
     let mut tx = h.app.db.begin().await.unwrap();
     for (user, text) in [("rm", "first"), ("rm", "second"), ("rita", "elsewhere")] {
-        release_desk::db::outbox::dm(&mut tx, "g", user, "notice", &Outgoing::text(text), t0)
-            .await
-            .unwrap();
+        release_desk::db::outbox::dm(
+            &mut tx,
+            release_desk::chat::console::GUILD,
+            user,
+            "notice",
+            &Outgoing::text(text),
+            t0,
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let chat = Flaky {

@@ -180,6 +180,17 @@ pub enum ParseError {
         /// What it takes.
         expected: String,
     },
+    /// A control character (NUL, escape, …) in a value: never stored, it
+    /// would garble every message and export that shows it.
+    #[error("{option} contains a control character ({code} at character {at}): type plain text.")]
+    ControlCharacter {
+        /// The option.
+        option: String,
+        /// The character, as U+XXXX.
+        code: String,
+        /// Its position, from 1.
+        at: usize,
+    },
     /// Text over the limit.
     #[error("{option} is too long: {len} characters, at most {max}.")]
     TooLong {
@@ -330,6 +341,13 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
             return Err(ParseError::DuplicateOption {
                 path: path.clone(),
                 name,
+            });
+        }
+        if let Some((i, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(ParseError::ControlCharacter {
+                option: name,
+                code: format!("U+{:04X}", c as u32),
+                at: i + 1,
             });
         }
         let len = value.chars().count();

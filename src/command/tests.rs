@@ -228,6 +228,22 @@ fn errors_are_specific() {
         err(&format!("/rfc new title:{long} type:normal risk:low impact:i")),
         ParseError::TooLong { max: 100, .. }
     ));
+    for (typed, code, at) in [
+        ("A\u{0}B", "U+0000", 2),
+        ("\"x\u{1b}[2J\"", "U+001B", 2),
+        ("\"a\tb\"", "U+0009", 2),
+        ("ok\u{7f}", "U+007F", 3),
+    ] {
+        assert_eq!(
+            err(&format!("/rfc new title:{typed} type:normal risk:low impact:i")),
+            ParseError::ControlCharacter {
+                option: "title".into(),
+                code: code.into(),
+                at
+            },
+            "{typed:?}"
+        );
+    }
     assert!(matches!(
         err("/release schedule id:REL-1"),
         ParseError::Conflict { .. }

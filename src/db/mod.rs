@@ -3,6 +3,7 @@
 //! transaction, so a read-then-write can never fail on a stale snapshot.
 
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod checkpoint;
 pub mod console;
@@ -10,6 +11,7 @@ pub mod deployments;
 pub mod incidents;
 pub mod interactions;
 pub mod jobs;
+pub mod lock;
 pub mod metrics;
 pub mod outbox;
 pub mod packages;

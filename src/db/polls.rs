@@ -144,7 +144,9 @@ pub async fn open(
     .bind(p.submitter)
     .bind(p.notify_channel)
     .bind(ts(now))
-    .bind(ts(now + p.rules.deadline))
+    .bind(ts(now
+        .checked_add_signed(p.rules.deadline)
+        .ok_or_else(|| anyhow::anyhow!("a poll deadline past the calendar's end"))?))
     .bind(p.release_row)
     .bind(guild)
     .fetch_optional(conn)

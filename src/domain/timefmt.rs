@@ -23,7 +23,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .filter(|n| *n <= 100_000)
             .ok_or_else(|| "a duration such as 90m, 4h or 2d".to_string())?;
         digits.clear();
-        total += match c {
+        let part = match c {
             's' => Duration::seconds(n),
             'm' => Duration::minutes(n),
             'h' => Duration::hours(n),
@@ -31,6 +31,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'w' => Duration::weeks(n),
             _ => return Err("a duration such as 90m, 4h or 2d (units s, m, h, d, w)".into()),
         };
+        // Many parts could add up past what a Duration holds.
+        total = total
+            .checked_add(&part)
+            .ok_or_else(|| "a shorter duration".to_string())?;
     }
     if !digits.is_empty() {
         return Err("a duration with a unit, such as 90m, 4h or 2d".into());
@@ -101,6 +105,9 @@ mod tests {
         assert!(parse_duration("4x").is_err());
         assert!(parse_duration("").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());
+        // Each part within its limit, the sum past what a Duration holds: refused, no panic.
+        assert!(parse_duration(&"100000w".repeat(200_000)).is_err());
+        assert_eq!(parse_duration(&"1d".repeat(3)), Ok(Duration::days(3)));
         assert_eq!(format_duration(Duration::hours(48)), "2d");
         assert_eq!(format_duration(Duration::minutes(90)), "90m");
     }

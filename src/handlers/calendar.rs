@@ -309,12 +309,14 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
         let mut phases: Vec<(String, DateTime<Utc>, i64)> = config
             .announce_before
             .iter()
-            .map(|d| {
-                (
+            // Validation bounds these; an announcement before the first
+            // representable time could never be due anyway.
+            .filter_map(|d| {
+                Some((
                     format!("before-{}", crate::domain::timefmt::format_duration(*d)),
-                    o.start - *d,
+                    o.start.checked_sub_signed(*d)?,
                     d.num_seconds(),
-                )
+                ))
             })
             .collect();
         phases.push(("open".into(), o.start, 0));
@@ -323,7 +325,8 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
             if due < now {
                 continue;
             }
-            let key = format!("{WINDOW_JOB}:{}:{}:{phase}", o.window, db::ts(o.start));
+            // Keys are unique across workspaces: two serving the same windows each get theirs.
+            let key = format!("{WINDOW_JOB}:{guild}:{}:{}:{phase}", o.window, db::ts(o.start));
             let job = WindowJob {
                 window: o.window.clone(),
                 start: o.start,

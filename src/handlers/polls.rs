@@ -196,7 +196,8 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut tx = ctx.begin().await?;
-    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await? else {
+    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, ctx.guild, &ev.message).await?
+    else {
         return Ok(());
     };
     if let Some(release) = purpose
@@ -411,7 +412,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     Ok(())
 }
 
-/// Queues an immediate count of every open poll; returns how many.
+/// Queues an immediate count of every open poll of workspace `guild`; returns how many.
 pub async fn reconcile(
     db: &crate::db::Db,
     guild: &str,

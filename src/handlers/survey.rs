@@ -48,7 +48,7 @@ pub async fn answer(
     Ok(())
 }
 
-/// Queues a recount of every survey of a release in early life support
+/// Queues a recount of every survey of workspace `guild` of a release in early life support
 /// (after a reconnect: answers given while the bot was away count).
 pub async fn reconcile(
     db: &crate::db::Db,

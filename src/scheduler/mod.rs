@@ -8,6 +8,8 @@ use crate::db::{self, Db};
 use crate::domain::tally::Vote;
 use crate::handlers::{self, Ctx};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 
 /// Every kind of job, with a handler each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,16 +56,17 @@ pub enum Stop {
     Platform(crate::chat::ChatError),
 }
 
-/// Runs one due job, if any is due now. Returns false when none was.
+/// Runs one due job of `workspace`, if any is due now. Returns false when none was.
 pub async fn run_one(
     db: &Db,
     config: &crate::config::Config,
+    workspace: &str,
     chat: &dyn Chat,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<bool> {
     let now = clock.now();
     let mut conn = db.pool.acquire().await?;
-    let Some(job) = db::jobs::next_due(&mut conn, now).await? else {
+    let Some(job) = db::jobs::next_due(&mut conn, workspace, now).await? else {
         return Ok(false);
     };
     drop(conn);
@@ -76,16 +79,36 @@ pub async fn run_one(
     };
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
-    if let Err(e) = run_job(ctx, chat, &job).instrument(span).await {
-        // Its effects rolled back with its transaction; it waits and the
-        // jobs due after it run meanwhile. Counted from the failure: a slow
-        // one must not be due again at once.
-        let retry_at = clock.now() + delivery::backoff(job.attempts, None);
-        tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, error = format!("{e:#}"), "job failed; it will be retried");
-        let mut conn = db.pool.acquire().await?;
-        db::jobs::failed(&mut conn, job.id, &format!("{e:#}"), retry_at).await?;
-    }
+    // A job that panics is a failed job like any other: the scheduler goes on.
+    let ran = AssertUnwindSafe(run_job(ctx, chat, &job).instrument(span))
+        .catch_unwind()
+        .await;
+    let error = match ran {
+        Ok(Ok(())) => return Ok(true),
+        Ok(Err(e)) => format!("{e:#}"),
+        Err(panic) => {
+            let error = format!("panicked: {}", panic_message(&*panic));
+            tracing::error!(kind = %job.kind, key = %job.key, %error, "job panicked; it will be retried");
+            error
+        }
+    };
+    // Its effects rolled back with its transaction; it waits and the jobs
+    // due after it run meanwhile. Counted from the failure: a slow one must
+    // not be due again at once.
+    let retry_at = clock.now() + delivery::backoff(job.attempts, None);
+    tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, %error, "job failed; it will be retried");
+    let mut conn = db.pool.acquire().await?;
+    db::jobs::failed(&mut conn, job.id, &error, retry_at).await?;
     Ok(true)
+}
+
+/// The message a panic carried (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::Result<()> {
@@ -176,8 +199,8 @@ async fn read_reactions(
     Ok(Some(read))
 }
 
-/// When the next job falls due.
-pub async fn next_due(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
+/// When the next job of `workspace` falls due.
+pub async fn next_due(db: &Db, workspace: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let mut conn = db.pool.acquire().await?;
-    db::jobs::next_time(&mut conn).await
+    db::jobs::next_time(&mut conn, workspace).await
 }

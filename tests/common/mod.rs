@@ -48,6 +48,7 @@ impl Harness {
             db: db.clone(),
             config: Arc::new(config),
             clock: Arc::new(clock.clone()),
+            workspace: console::GUILD.to_string(),
         };
         let out = Buffer::default();
         let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));
@@ -99,7 +100,7 @@ impl Harness {
     /// crash right after the platform accepted it would leave things.
     pub async fn post_without_recording(&self, channel: &str) {
         let mut conn = self.app.db.pool.acquire().await.unwrap();
-        let entries = release_desk::db::outbox::pending(&mut conn, self.clock_now(), 100)
+        let entries = release_desk::db::outbox::pending(&mut conn, console::GUILD, self.clock_now(), 100)
             .await
             .unwrap();
         let (id, body) = entries

@@ -12,7 +12,9 @@ use crate::app::App;
 use crate::command::Command;
 use crate::handlers::polls::ReactionEvent;
 use crate::handlers::{Invoker, Reply};
+use futures_util::FutureExt;
 use serenity::all::{ClientBuilder, GatewayIntents};
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -61,11 +63,13 @@ pub fn intents() -> GatewayIntents {
 pub async fn run(app: App, token: String) -> anyhow::Result<()> {
     let http = super::http::build(&token, app.config.discord.api_base.as_deref());
     drop(token);
-    let app = if app.config.discord.guild_id == 0 {
+    let mut app = if app.config.discord.guild_id == 0 {
         with_home_guild(app, &http).await?
     } else {
         app
     };
+    // The served server's outbox and jobs, never the console's.
+    app.workspace = app.config.home_guild();
     let shared = Arc::new(Shared::new(app.config.discord.guild_id));
     let (tx, rx) = mpsc::unbounded_channel();
     let handler = Handler {
@@ -87,8 +91,12 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
     let local = tokio::task::LocalSet::new();
     let result = local
         .run_until(async move {
-            tokio::task::spawn_local(serve(app, chat, rx));
+            let served = tokio::task::spawn_local(serve(app, chat, rx));
             tokio::select! {
+                // Commands must not go on being answered by a bot whose
+                // scheduler is dead: the process ends, a supervisor restarts it.
+                // (A serve that ended because the gateway went leaves that to its branch.)
+                Err(e) = async { served.await.map_err(anyhow::Error::from).and_then(|r| r) } => Err(e),
                 r = gateway => match r {
                     Ok(Ok(())) => Ok(()),
                     Ok(Err(e)) => Err(anyhow::anyhow!("Discord gateway: {e}")),
@@ -169,11 +177,24 @@ async fn shutdown_signal() {
 }
 
 /// Runs the application side: each piece of work as its own local task,
-/// and the outbox/scheduler worker.
-pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedReceiver<Work>) {
+/// and the outbox/scheduler worker. Ends when the gateway side is gone, or
+/// with an error at once when the worker stopped (a panic that escaped it).
+pub async fn serve(
+    app: App,
+    chat: Arc<DiscordChat>,
+    mut rx: mpsc::UnboundedReceiver<Work>,
+) -> anyhow::Result<()> {
     let wake = Rc::new(Notify::new());
-    tokio::task::spawn_local(worker(app.clone(), chat, wake.clone()));
-    while let Some(w) = rx.recv().await {
+    let mut worker = tokio::task::spawn_local(worker(app.clone(), chat, wake.clone()));
+    loop {
+        let w = tokio::select! {
+            w = rx.recv() => w,
+            r = &mut worker => return Err(match r {
+                Ok(()) => anyhow::anyhow!("the outbox and scheduler worker stopped"),
+                Err(e) => anyhow::anyhow!("the outbox and scheduler worker stopped: {e}"),
+            }),
+        };
+        let Some(w) = w else { return Ok(()) };
         let app = app.clone();
         let wake = wake.clone();
         tokio::task::spawn_local(async move {
@@ -239,11 +260,21 @@ async fn worker(app: App, chat: Arc<DiscordChat>, wake: Rc<Notify>) {
                 );
             }
         }
-        if let Err(e) = app.settle(&*chat, EDIT_INTERVAL).await {
-            tracing::warn!(
+        // Jobs and deliveries catch their own panics; one elsewhere in the
+        // pass is retried on the next tick like an error.
+        match AssertUnwindSafe(app.settle(&*chat, EDIT_INTERVAL))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(
                 error = format!("{e:#}"),
                 "outbox or scheduler pass failed; retried on the next tick"
-            );
+            ),
+            Err(panic) => tracing::error!(
+                error = crate::scheduler::panic_message(&*panic),
+                "outbox or scheduler pass panicked; retried on the next tick"
+            ),
         }
     }
 }
