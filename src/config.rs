@@ -133,6 +133,14 @@ pub struct Config {
     pub els_days: i64,
     /// Incidents within this many days of a deployment are attributed to it.
     pub attribution_days: i64,
+    /// A release of standard RFCs only skips the CAB (`cab.standard_preapproved`).
+    pub standard_preapproved: bool,
+    /// The authorizer may not be the release manager nor an RFC requester
+    /// (`authorization.segregation`).
+    pub segregation: bool,
+    /// Open incidents of this severity or worse block `/release close`
+    /// (`els.block_close_severity`; 1 is the worst).
+    pub block_close_severity: u8,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +155,13 @@ struct Raw {
     release: RawRelease,
     deployment: RawDeployment,
     els: RawEls,
+    authorization: RawAuthorization,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthorization {
+    segregation: bool,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +197,7 @@ struct RawCab {
     early_approval: u32,
     emergency_quorum: u32,
     emergency_deadline: String,
+    standard_preapproved: bool,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +247,7 @@ struct RawDeployment {
 struct RawEls {
     days: i64,
     attribution_days: i64,
+    block_close_severity: i64,
 }
 
 /// Overlays `top` on `base`: tables merge key by key, anything else replaces.
@@ -562,6 +579,7 @@ impl Config {
                 Err(expected) => errs.push(one("cab.veto_roles", format!("{v:?}"), expected)),
             }
         }
+        let c_standard_preapproved = c.standard_preapproved;
         let cab = CabPolicy {
             quorum: c.quorum,
             quorum_high: c.quorum_high,
@@ -693,6 +711,13 @@ impl Config {
                 "a number of days from 1 to 3650",
             ));
         }
+        if !(1..=4).contains(&raw.els.block_close_severity) {
+            errs.push(one(
+                "els.block_close_severity",
+                raw.els.block_close_severity,
+                "a severity from 1 (worst) to 4",
+            ));
+        }
 
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
@@ -720,6 +745,9 @@ impl Config {
             deployment_steps,
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
+            standard_preapproved: c_standard_preapproved,
+            segregation: raw.authorization.segregation,
+            block_close_severity: raw.els.block_close_severity as u8,
         })
     }
 

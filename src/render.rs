@@ -462,7 +462,10 @@ fn outcome_text(o: &Outcome, tally: &Tally, quorum: u32) -> String {
     match o {
         Outcome::Approved { early: true } => "approved early".into(),
         Outcome::Approved { early: false } => "approved".into(),
-        Outcome::Rejected { veto: Some(v) } => format!("rejected (veto by {v})"),
+        Outcome::Rejected { veto: Some(v) } => match tally.veto_role {
+            Some(role) => format!("rejected (vetoed by {v}, {})", role.title()),
+            None => format!("rejected (veto by {v})"),
+        },
         Outcome::Rejected { veto: None } => "rejected".into(),
         Outcome::Expired => {
             let n = tally.cast();
@@ -576,6 +579,9 @@ pub fn poll(v: &PollView) -> Outgoing {
         t.abstain.len(),
         names(&t.abstain)
     ));
+    if let (Some(who), Some(role)) = (&t.veto, t.veto_role) {
+        s.push_str(&format!("\n  vetoed by {}, {}", (v.names)(who), role.title()));
+    }
     if !t.ignored.is_empty() {
         let ignored: Vec<String> = t
             .ignored
@@ -589,6 +595,11 @@ pub fn poll(v: &PollView) -> Outgoing {
                     ),
                     Ignored::OwnRelease => "cannot approve their own release".into(),
                     Ignored::Conflicting => "both ✅ and ❌".into(),
+                    Ignored::VetoOnly => format!(
+                        "may veto, not vote: not {} {}",
+                        a_or_an(rules.voting_role.title()),
+                        rules.voting_role.title()
+                    ),
                 };
                 format!("{} ({why})", (v.names)(u))
             })
@@ -618,7 +629,12 @@ pub fn poll_outcome(r: &Release, o: &Outcome, tally: &Tally, quorum: u32, emerge
         Outcome::Rejected { veto } => format!(
             "{} returned to Planning: the {board} rejected it{} — revise the plan (revision {}) and submit again.",
             r.rid(),
-            veto.as_ref().map(|v| format!(" (veto by {v})")).unwrap_or_default(),
+            veto.as_ref()
+                .map(|v| match tally.veto_role {
+                    Some(role) => format!(" (vetoed by {v}, {})", role.title()),
+                    None => format!(" (veto by {v})"),
+                })
+                .unwrap_or_default(),
             r.lifecycle.revision
         ),
         Outcome::Expired => format!(
