@@ -923,7 +923,7 @@ days = -1
             messages("[cab]\nquorom = 3\n"),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`"
+              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`"
             ]
         );
         assert_eq!(
@@ -941,6 +941,29 @@ days = -1
         assert_eq!(
             messages("[discord]\nguild_id = -1\n"),
             ["discord.guild_id: -1 — expected u64"]
+        );
+    }
+
+    #[test]
+    fn governance_keys_have_defaults_and_ranges() {
+        let c = Config::defaults();
+        assert!(c.standard_preapproved && c.segregation);
+        assert_eq!(c.block_close_severity, 2);
+        for bad in ["0", "5"] {
+            assert_eq!(
+                messages(&format!("[els]\nblock_close_severity = {bad}\n")),
+                [format!(
+                    "els.block_close_severity: {bad} — expected a severity from 1 (worst) to 4"
+                )]
+            );
+        }
+        let c = Config::from_layers(Some(
+            "[els]\nblock_close_severity = 1\n[authorization]\nsegregation = false\n[cab]\nstandard_preapproved = false\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.block_close_severity, c.segregation, c.standard_preapproved),
+            (1, false, false)
         );
     }
 
@@ -964,7 +987,7 @@ days = -1
             ),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`",
+                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`",
                 "cab.quorum: \"three\" — expected u32",
                 "roles.build_manager: \"build\" — expected a sequence",
                 "cab.deadline: \"soon\" — expected a positive duration such as 90m, 4h or 2d",

@@ -74,6 +74,9 @@ pub fn refusal(id: RecordId, r: &Refusal) -> String {
             "{id} is in early life support until {}. Close it then, or give early:\"reason\" to close it now.",
             until.to_rfc3339()
         ),
+        Refusal::IncidentsOpen { incidents } => governance::incidents_open(id, incidents),
+        Refusal::ReviewNeeded { emergency } => governance::review_needed(id, *emergency),
+        Refusal::BackedOutNotSuccessful { env } => governance::backed_out_not_successful(id, env),
     }
 }
 
@@ -715,5 +718,8 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
 
 pub mod calendar;
 pub mod deploy;
+pub mod governance;
 pub mod refusal;
 pub mod report;
+
+pub use governance::direct;

@@ -2,7 +2,9 @@
 //! the indexes of migration 0006. Medians are taken from the values fetched.
 
 use super::ts;
-use crate::domain::metrics::{median, per_week, rate, round, Assets, Csat, Measures, Week};
+use crate::domain::metrics::{
+    deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::{Row, SqliteConnection};
 
@@ -76,7 +78,9 @@ pub async fn measures(
                                                    WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
             EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
                     AND i.opened_at >= d.started_at
-                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused
+                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused,
+            EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id
+                    AND o.outcome = 'unsuccessful') AS unsuccessful
          {PROD_FINISHED}"
     ))
     .bind(&from)
@@ -90,6 +94,7 @@ pub async fn measures(
     for r in &deployments {
         let outcome: String = r.try_get("outcome")?;
         let caused: bool = r.try_get("caused")?;
+        let unsuccessful: bool = r.try_get("unsuccessful")?;
         if outcome == "verified" {
             verified += 1;
             verified_releases.insert(r.try_get::<i64, _>("release_id")?);
@@ -97,7 +102,7 @@ pub async fn measures(
                 lead.push(h);
             }
         }
-        if outcome == "backed-out" || caused {
+        if deployment_failed(&outcome, caused, unsuccessful) {
             failed += 1;
         }
     }
@@ -153,6 +158,19 @@ pub async fn measures(
         average: csat.try_get::<Option<f64>, _>("avg")?.map(round),
         responses: csat.try_get("n")?,
     };
+    let outcomes = sqlx::query(
+        "SELECT outcome, COUNT(*) AS n FROM release_outcomes WHERE closed_at >= ?1 AND closed_at < ?2 GROUP BY outcome",
+    )
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in outcomes {
+        m.close_outcomes.insert(r.try_get("outcome")?, r.try_get("n")?);
+    }
+    m.reviews = count("SELECT COUNT(*) FROM release_reviews WHERE at >= ?1 AND at < ?2")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(m)
 }
 

@@ -148,7 +148,14 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         }
     }
     let reply = render::calendar::scheduled(&release, &opening, &skipped, &conflicts, tz);
-    notify(&mut tx, ctx, &release, &reply, Some(&who.channel)).await?;
+    notify(
+        &mut tx,
+        ctx,
+        &release,
+        &reply,
+        super::Audience::by(&who.actor, Some(&who.channel)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Reply::Public(reply))
 }
@@ -407,7 +414,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                     ctx,
                     r,
                     &render::calendar::missed(r, &opening, tz),
-                    Some(&ctx.config.channels.announcements),
+                    super::Audience::system(Some(&ctx.config.channels.announcements)),
                 )
                 .await?;
             }

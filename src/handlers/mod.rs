@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod deploy;
+pub mod governance;
 pub mod incident;
 pub mod package;
 pub mod polls;
@@ -206,7 +207,24 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
             release::authorize(ctx, who, id, approve, reason).await
         }
         C::ReleaseCancel { id, reason } => release::cancel(ctx, who, id, reason).await,
-        C::ReleaseClose { id, handover, early } => release::close(ctx, who, id, handover, early).await,
+        C::ReleaseClose {
+            id,
+            handover,
+            early,
+            outcome,
+        } => {
+            let args = governance::CloseArgs {
+                handover,
+                early,
+                outcome,
+            };
+            governance::close(ctx, who, id, args).await
+        }
+        C::ReleaseReview {
+            id,
+            findings,
+            actions,
+        } => governance::review(ctx, who, id, findings, actions).await,
         C::ReleaseShow { id } => release::show(ctx, id).await,
         C::ReleaseList { state } => release::list(ctx, state).await,
         C::ReleaseNotes { id } => release::notes(ctx, id).await,
@@ -361,6 +379,9 @@ pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release, planned: bool) -> Facts<'r>
         deployment_planned: planned,
         now: ctx.now,
         els: Duration::days(ctx.config.els_days),
+        emergency: release.emergency,
+        reviewed: false,
+        blocking_incidents: vec![],
     }
 }
 
@@ -393,14 +414,42 @@ pub async fn apply(
     event: Event,
     tell: Tell<'_>,
 ) -> Result<(), Failure> {
-    let next = transition(&release.lifecycle, &event, &facts(ctx, release, true))
+    let f = facts(ctx, release, true);
+    let next = transition(&release.lifecycle, &event, &f)
         .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+    save_transition(tx, ctx, actor, release, next, &event, tell).await
+}
+
+/// As [`apply`], with facts the caller gathered (a close needs the incidents and reviews).
+pub async fn apply_with(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    event: Event,
+    tell: Tell<'_>,
+    f: &Facts<'_>,
+) -> Result<(), Failure> {
+    let next = transition(&release.lifecycle, &event, f)
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+    save_transition(tx, ctx, actor, release, next, &event, tell).await
+}
+
+async fn save_transition(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    next: Lifecycle,
+    event: &Event,
+    tell: Tell<'_>,
+) -> Result<(), Failure> {
     let before = release.lifecycle.state.to_string();
     release.lifecycle = next;
     release.updated_at = ctx.now;
     db::releases::save(tx, release).await?;
     let after = release.lifecycle.state.to_string();
-    let action = format!("release.{}", action_name(&event));
+    let action = format!("release.{}", action_name(event));
     audit(
         tx,
         ctx,
@@ -413,7 +462,7 @@ pub async fn apply(
     if let Tell::Subscribers { what, said_in } = tell {
         if before != after {
             let message = render::state_changed(release, what, &actor.name);
-            notify(tx, ctx, release, &message, said_in).await?;
+            notify(tx, ctx, release, &message, Audience::by(actor, said_in)).await?;
         }
     }
     Ok(())
@@ -437,28 +486,80 @@ fn action_name(e: &Event) -> &'static str {
         Event::BackOut { .. } => "deploy-backout",
         Event::Verify { .. } => "deploy-verify",
         Event::Close { .. } => "close",
+        Event::PreApprove => "pre-approved",
+        Event::Review => "review",
     }
 }
 
-/// Queues a message to every subscriber of the release (one per channel, one
-/// per DM), except in `said_in`, where the same news is already being said.
+/// Who hears of one event besides its subscribers' channels.
+pub struct Audience<'a> {
+    /// The channel where the same news is already being said.
+    pub said_in: Option<&'a str>,
+    /// Whoever caused the event: not told of their own action.
+    pub actor: Option<&'a str>,
+    /// People told by role in their own words (the release manager, a
+    /// requester); they get that message and not the common one.
+    pub personal: Vec<(String, Outgoing)>,
+}
+
+impl<'a> Audience<'a> {
+    /// An event caused by `actor`, already said in `said_in`.
+    pub fn by(actor: &'a Actor, said_in: Option<&'a str>) -> Self {
+        Audience {
+            said_in,
+            actor: Some(&actor.id),
+            personal: vec![],
+        }
+    }
+
+    /// An event the bot caused by itself (a deadline, a window).
+    pub fn system(said_in: Option<&'a str>) -> Self {
+        Audience {
+            said_in,
+            actor: None,
+            personal: vec![],
+        }
+    }
+
+    /// Also tells `user` directly, in `message`.
+    pub fn also(mut self, user: &str, message: &Outgoing) -> Self {
+        self.personal.push((user.to_string(), message.clone()));
+        self
+    }
+}
+
+/// Queues `message` to the release's subscribers and the audience's people:
+/// one message per person and per channel, none to the actor, and direct
+/// messages without command hints (they are not where commands are typed).
 pub async fn notify(
     tx: &mut Tx,
     ctx: Ctx<'_>,
     release: &Release,
     message: &Outgoing,
-    said_in: Option<&str>,
+    audience: Audience<'_>,
 ) -> anyhow::Result<()> {
-    let subs = db::subscriptions::for_release(tx, ctx.guild, release.number).await?;
-    let mut channels: std::collections::BTreeSet<String> = said_in.map(str::to_string).into_iter().collect();
-    let mut users = std::collections::BTreeSet::new();
-    for s in subs {
-        if s.via == "dm" {
-            if users.insert(s.user.clone()) {
-                db::outbox::dm(tx, ctx.guild, &s.user, "notice", message, ctx.now).await?;
-            }
-        } else if channels.insert(s.channel.clone()) {
-            db::outbox::post(tx, ctx.guild, &s.channel, "notice", message, ctx.now).await?;
+    use crate::domain::governance::{personal, recipients, Sub};
+    let subs: Vec<Sub> = db::subscriptions::for_release(tx, ctx.guild, release.number)
+        .await?
+        .into_iter()
+        .map(|s| Sub {
+            dm: s.via == "dm",
+            user: s.user,
+            channel: s.channel,
+        })
+        .collect();
+    let candidates: Vec<String> = audience.personal.iter().map(|(u, _)| u.clone()).collect();
+    let told = personal(&candidates, audience.actor);
+    let to = recipients(&subs, audience.said_in, audience.actor, &told);
+    for channel in &to.channels {
+        db::outbox::post(tx, ctx.guild, channel, "notice", message, ctx.now).await?;
+    }
+    for user in &to.dms {
+        db::outbox::dm(tx, ctx.guild, user, "notice", &render::direct(message), ctx.now).await?;
+    }
+    for user in &told {
+        if let Some((_, m)) = audience.personal.iter().find(|(u, _)| u == user) {
+            db::outbox::dm(tx, ctx.guild, user, "notice", &render::direct(m), ctx.now).await?;
         }
     }
     Ok(())

@@ -1,0 +1,104 @@
+//! Governance wording: pre-approval, segregation of duties, reviews, close
+//! outcomes and the refusals that guard a close.
+
+use crate::chat::Outgoing;
+use crate::db::governance::Review;
+use crate::domain::governance::Conflict;
+use crate::domain::ids::RecordId;
+use crate::domain::records::{Release, Rfc};
+use crate::domain::release::CloseOutcome;
+
+/// A message as it goes out directly to a person: without the `next:`
+/// command hints, which belong where commands are typed.
+pub fn direct(m: &Outgoing) -> Outgoing {
+    let text: Vec<&str> = m
+        .text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("next:"))
+        .collect();
+    Outgoing {
+        text: text.join("\n"),
+        ..m.clone()
+    }
+}
+
+/// What a pre-approval did, for the answer and subscribers.
+pub fn preapproved_what(rfcs: &[Rfc]) -> String {
+    let ids: Vec<String> = rfcs.iter().map(|r| r.rid().to_string()).collect();
+    format!(
+        "pre-approved as a standard change ({}: standard only, no CAB vote)",
+        ids.join(", ")
+    )
+}
+
+/// Segregation of duties refused an authorization.
+pub fn segregation_refused(id: RecordId, c: &Conflict) -> String {
+    let why = match c {
+        Conflict::ReleaseManager => "you are its release manager".to_string(),
+        Conflict::Requester { rfc } => format!("you requested {rfc}"),
+    };
+    format!(
+        "{id} cannot be authorized by you: {why}. Segregation of duties: another change manager must authorize it."
+    )
+}
+
+/// The audit trail's summary of a review.
+pub fn review_summary(findings: &str, actions: Option<&str>) -> String {
+    match actions {
+        Some(a) => format!("findings: {findings} · actions: {a}"),
+        None => format!("findings: {findings}"),
+    }
+}
+
+/// A review was recorded.
+pub fn reviewed(r: &Release, review: &Review) -> Outgoing {
+    Outgoing::text(format!(
+        "{} post-implementation review recorded by {} — state {}\n  {}",
+        r.rid(),
+        review.reviewer_name,
+        r.lifecycle.state,
+        review_summary(&review.findings, review.actions.as_deref())
+    ))
+    .accent(r.lifecycle.state.key())
+}
+
+/// What a close did.
+pub fn closed_what(outcome: CloseOutcome, early: Option<&str>, handover: &str) -> String {
+    match early {
+        Some(reason) => format!(
+            "closed early ({reason}) as {} with handover: {handover}",
+            outcome.key()
+        ),
+        None => format!("closed as {} with handover: {handover}", outcome.key()),
+    }
+}
+
+/// Open incidents block the close.
+pub fn incidents_open(id: RecordId, incidents: &[String]) -> String {
+    format!(
+        "{id} cannot be closed: {} still open at the blocking severity or worse ({}). Resolve {} first — with early: too.",
+        if incidents.len() == 1 { "an incident is" } else { "incidents are" },
+        incidents.join(", "),
+        if incidents.len() == 1 { "it" } else { "them" }
+    )
+}
+
+/// A close that needs a review first.
+pub fn review_needed(id: RecordId, emergency: bool) -> String {
+    let why = if emergency {
+        "it is an emergency release"
+    } else {
+        "it is closing as unsuccessful"
+    };
+    format!("{id} needs a post-implementation review before it closes: {why}. Record one with /release review id:{id} findings:\"…\"")
+}
+
+/// A backed-out release closed as anything but unsuccessful.
+pub fn backed_out_not_successful(id: RecordId, env: &str) -> String {
+    format!("{id} was backed out of {env}: re-plan the deployment, or close it with outcome:unsuccessful.")
+}
+
+/// `/audit record` for an environment never deployed to.
+pub fn not_deployed(id: RecordId, env: &str) -> String {
+    format!("{id} was never deployed to {env}: only a deployment that happened can be audited.")
+}
