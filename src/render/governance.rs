@@ -8,16 +8,36 @@ use crate::domain::ids::RecordId;
 use crate::domain::records::{Release, Rfc};
 use crate::domain::release::CloseOutcome;
 
-/// A message as it goes out directly to a person: without the `next:`
-/// command hints, which belong where commands are typed.
+/// Where render's command hints begin in a line ("next: …", "re-plan with
+/// /deploy plan …"): a direct message leaves them out, since commands are
+/// typed in the channels, not in a DM.
+const HINTS: [&str; 6] = [
+    "next:",
+    "; re-plan with /",
+    "close it with /",
+    " Reschedule it with /",
+    " — reschedule with /",
+    "start with /",
+];
+
+/// A message as it goes out directly to a person: the same news without
+/// its command hints.
 pub fn direct(m: &Outgoing) -> Outgoing {
-    let text: Vec<&str> = m
-        .text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("next:"))
-        .collect();
+    let mut lines = Vec::new();
+    for line in m.text.lines() {
+        let cut = HINTS.iter().filter_map(|h| line.find(h)).min();
+        match cut {
+            None => lines.push(line.to_string()),
+            Some(at) => {
+                let kept = line[..at].trim_end();
+                if !kept.trim().is_empty() {
+                    lines.push(kept.to_string());
+                }
+            }
+        }
+    }
     Outgoing {
-        text: text.join("\n"),
+        text: lines.join("\n"),
         ..m.clone()
     }
 }
@@ -101,4 +121,27 @@ pub fn backed_out_not_successful(id: RecordId, env: &str) -> String {
 /// `/audit record` for an environment never deployed to.
 pub fn not_deployed(id: RecordId, env: &str) -> String {
     format!("{id} was never deployed to {env}: only a deployment that happened can be audited.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_messages_carry_no_command_hints() {
+        let m = Outgoing::text(
+            "REL-1 X — backed out by dan — state Backed out (prod)\n  reason: pager storm\n  \
+             the prod lock is released; re-plan with /deploy plan release:REL-1 env:prod\n  next: /deploy plan",
+        );
+        assert_eq!(
+            direct(&m).text,
+            "REL-1 X — backed out by dan — state Backed out (prod)\n  reason: pager storm\n  the prod lock is released"
+        );
+        let els = Outgoing::text(
+            "Early life support has ended.\n  close it with /release close id:REL-1 handover:\"…\"",
+        );
+        assert_eq!(direct(&els).text, "Early life support has ended.");
+        let plain = Outgoing::text("The CAB approved REL-1 (your RFC-1).");
+        assert_eq!(direct(&plain), plain);
+    }
 }
