@@ -95,11 +95,14 @@ pub fn closed_what(outcome: CloseOutcome, early: Option<&str>, handover: &str) -
 
 /// Open incidents block the close.
 pub fn incidents_open(id: RecordId, incidents: &[String]) -> String {
+    let (which, them) = if incidents.len() == 1 {
+        ("an open incident", "it")
+    } else {
+        ("open incidents", "them")
+    };
     format!(
-        "{id} cannot be closed: {} still open at the blocking severity or worse ({}). Resolve {} first — with early: too.",
-        if incidents.len() == 1 { "an incident is" } else { "incidents are" },
-        incidents.join(", "),
-        if incidents.len() == 1 { "it" } else { "them" }
+        "{id} cannot be closed: {which} at the blocking severity or worse ({}), early: included. Resolve {them} first.",
+        incidents.join(", ")
     )
 }
 
