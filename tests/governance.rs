@@ -228,6 +228,32 @@ async fn the_contents_check_sees_a_changed_value_with_the_same_row_count() {
     assert_ne!(before, after);
 }
 
+#[tokio::test]
+async fn a_second_early_life_support_gets_its_own_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::with_config(&dir.path().join("els.sqlite"), config()).await;
+    h.run(SETUP).await;
+    h.settle().await;
+    let ended = |h: &Harness| {
+        h.output()
+            .matches("Early life support of REL-1 Logs has ended")
+            .count()
+    };
+    // Backed out a day in, deployed again a day later: the first end (day 3) is not the second's (day 5).
+    h.run(":advance 1d\n:as sam els_staff\n/incident resolve id:INC-1 effort:1\n:as dan deployment_staff\n/deploy backout release:REL-1 env:prod reason:r\n:advance 1d\n/deploy plan release:REL-1 env:prod steps:go\n/deploy start release:REL-1 env:prod\n/deploy step release:REL-1 env:prod step:1 status:done\n/deploy verify release:REL-1 env:prod result:confirmed\n:advance 1d\n")
+        .await;
+    h.settle().await;
+    assert_eq!(state_of(&h.app.db, 1).await.0, "early-life-support");
+    assert_eq!(
+        ended(&h),
+        0,
+        "the first end was announced for the second early life support"
+    );
+    h.run(":advance 2d\n").await;
+    h.settle().await;
+    assert!(ended(&h) >= 1, "the second end was not announced");
+}
+
 /// The rule that applies to a release's polls, from its RFCs and the config.
 async fn applicable_quorum(db: &Db, release_id: i64, c: &Config) -> u32 {
     let (emergency, high): (bool, bool) = sqlx::query_as(

@@ -483,7 +483,9 @@ pub async fn verify(
             &mut tx,
             ctx.guild,
             ELS_JOB,
-            &format!("{ELS_JOB}:{}", release.row),
+            // Keyed by its end too: after a back-out in early life support a
+            // new deployment starts a new early life support, with its own end.
+            &format!("{ELS_JOB}:{}:{}", release.row, db::ts(until)),
             until,
             &payload,
         )
@@ -519,7 +521,8 @@ pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<
         return Ok(());
     }
     let release = db::releases::by_row(&mut tx, job.release).await?;
-    if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { .. }) {
+    // The end of an earlier early life support (backed out since) is not this one's.
+    if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { until } if until <= ctx.now) {
         let incidents = db::incidents::list(&mut tx, ctx.guild, Some(release.row)).await?;
         let known = db::incidents::known_errors(&mut tx, release.row).await?;
         let note = words::els_ended(&release, &incidents, &known);
