@@ -190,7 +190,9 @@ fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
         .chain(&t.reject)
         .chain(&t.abstain)
         .any(|u| u == user);
-    (counted, None)
+    // A veto by someone who is not a voter decides the poll without being a vote.
+    let veto = (!counted && t.veto.as_deref() == Some(user)).then(|| "veto".to_string());
+    (counted, veto)
 }
 
 /// A reaction on a bot message: a survey answer is recorded; a vote event on a poll goes to the ledger,
