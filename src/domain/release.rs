@@ -1130,6 +1130,27 @@ mod tests {
 
     proptest! {
         #[test]
+        fn no_release_closes_over_a_blocking_incident(events in proptest::collection::vec(any_event(), 0..80), emergency: bool, reviewed: bool) {
+            let envs = envs();
+            let f = Facts {
+                blocking_incidents: vec!["INC-1".into()],
+                emergency,
+                reviewed,
+                ..facts(&envs)
+            };
+            let mut l = at(ReleaseState::Planning);
+            for e in &events {
+                if let Ok(next) = transition(&l, e, &f) {
+                    prop_assert!(
+                        !matches!(next.state, ReleaseState::Closed(Closure::Completed | Closure::Unsuccessful)),
+                        "{:?} closed over a blocking incident", e
+                    );
+                    l = next;
+                }
+            }
+        }
+
+        #[test]
         fn random_sequences_keep_the_invariants(events in proptest::collection::vec(any_event(), 0..80)) {
             let envs = envs();
             let f = facts(&envs);
