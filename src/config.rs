@@ -141,6 +141,14 @@ pub struct Config {
     pub els_days: i64,
     /// Incidents within this many days of a deployment are attributed to it.
     pub attribution_days: i64,
+    /// A release of standard RFCs only skips the CAB (`cab.standard_preapproved`).
+    pub standard_preapproved: bool,
+    /// The authorizer may not be the release manager nor an RFC requester
+    /// (`authorization.segregation`).
+    pub segregation: bool,
+    /// Open incidents of this severity or worse block `/release close`
+    /// (`els.block_close_severity`; 1 is the worst).
+    pub block_close_severity: u8,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +163,13 @@ struct Raw {
     release: RawRelease,
     deployment: RawDeployment,
     els: RawEls,
+    authorization: RawAuthorization,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthorization {
+    segregation: bool,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +205,7 @@ struct RawCab {
     early_approval: u32,
     emergency_quorum: u32,
     emergency_deadline: String,
+    standard_preapproved: bool,
 }
 
 #[derive(Deserialize)]
@@ -239,6 +255,7 @@ struct RawDeployment {
 struct RawEls {
     days: i64,
     attribution_days: i64,
+    block_close_severity: i64,
 }
 
 /// Overlays `top` on `base`: tables merge key by key, anything else replaces.
@@ -585,6 +602,7 @@ impl Config {
                 Err(expected) => errs.push(one("cab.veto_roles", format!("{v:?}"), expected)),
             }
         }
+        let c_standard_preapproved = c.standard_preapproved;
         let cab = CabPolicy {
             quorum: c.quorum,
             quorum_high: c.quorum_high,
@@ -716,6 +734,13 @@ impl Config {
                 "a number of days from 1 to 3650",
             ));
         }
+        if !(1..=4).contains(&raw.els.block_close_severity) {
+            errs.push(one(
+                "els.block_close_severity",
+                raw.els.block_close_severity,
+                "a severity from 1 (worst) to 4",
+            ));
+        }
 
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
@@ -743,6 +768,9 @@ impl Config {
             deployment_steps,
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
+            standard_preapproved: c_standard_preapproved,
+            segregation: raw.authorization.segregation,
+            block_close_severity: raw.els.block_close_severity as u8,
         })
     }
 
@@ -938,7 +966,7 @@ days = -1
             messages("[cab]\nquorom = 3\n"),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`"
+              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`"
             ]
         );
         assert_eq!(
@@ -956,6 +984,29 @@ days = -1
         assert_eq!(
             messages("[discord]\nguild_id = -1\n"),
             ["discord.guild_id: -1 — expected u64"]
+        );
+    }
+
+    #[test]
+    fn governance_keys_have_defaults_and_ranges() {
+        let c = Config::defaults();
+        assert!(c.standard_preapproved && c.segregation);
+        assert_eq!(c.block_close_severity, 2);
+        for bad in ["0", "5"] {
+            assert_eq!(
+                messages(&format!("[els]\nblock_close_severity = {bad}\n")),
+                [format!(
+                    "els.block_close_severity: {bad} — expected a severity from 1 (worst) to 4"
+                )]
+            );
+        }
+        let c = Config::from_layers(Some(
+            "[els]\nblock_close_severity = 1\n[authorization]\nsegregation = false\n[cab]\nstandard_preapproved = false\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.block_close_severity, c.segregation, c.standard_preapproved),
+            (1, false, false)
         );
     }
 
@@ -979,7 +1030,7 @@ days = -1
             ),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`",
+                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`",
                 "cab.quorum: \"three\" — expected u32",
                 "roles.build_manager: \"build\" — expected a sequence",
                 "cab.deadline: \"soon\" — expected a positive duration such as 90m, 4h or 2d",

@@ -84,6 +84,9 @@ pub fn refusal(id: RecordId, r: &Refusal) -> String {
             "{id} is in early life support until {}. Close it then, or give early:\"reason\" to close it now.",
             until.to_rfc3339()
         ),
+        Refusal::IncidentsOpen { incidents } => governance::incidents_open(id, incidents),
+        Refusal::ReviewNeeded { emergency } => governance::review_needed(id, *emergency),
+        Refusal::BackedOutNotSuccessful { env } => governance::backed_out_not_successful(id, env),
     }
 }
 
@@ -472,7 +475,10 @@ fn outcome_text(o: &Outcome, tally: &Tally, quorum: u32) -> String {
     match o {
         Outcome::Approved { early: true } => "approved early".into(),
         Outcome::Approved { early: false } => "approved".into(),
-        Outcome::Rejected { veto: Some(v) } => format!("rejected (veto by {v})"),
+        Outcome::Rejected { veto: Some(v) } => match tally.veto_role {
+            Some(role) => format!("rejected (vetoed by {v}, {})", role.title()),
+            None => format!("rejected (veto by {v})"),
+        },
         Outcome::Rejected { veto: None } => "rejected".into(),
         Outcome::Expired => {
             let n = tally.cast();
@@ -586,6 +592,9 @@ pub fn poll(v: &PollView) -> Outgoing {
         t.abstain.len(),
         names(&t.abstain)
     ));
+    if let (Some(who), Some(role)) = (&t.veto, t.veto_role) {
+        s.push_str(&format!("\n  vetoed by {}, {}", (v.names)(who), role.title()));
+    }
     if !t.ignored.is_empty() {
         let ignored: Vec<String> = t
             .ignored
@@ -599,6 +608,11 @@ pub fn poll(v: &PollView) -> Outgoing {
                     ),
                     Ignored::OwnRelease => "cannot approve their own release".into(),
                     Ignored::Conflicting => "both ✅ and ❌".into(),
+                    Ignored::VetoOnly => format!(
+                        "may veto, not vote: not {} {}",
+                        a_or_an(rules.voting_role.title()),
+                        rules.voting_role.title()
+                    ),
                 };
                 format!("{} ({why})", (v.names)(u))
             })
@@ -628,7 +642,12 @@ pub fn poll_outcome(r: &Release, o: &Outcome, tally: &Tally, quorum: u32, emerge
         Outcome::Rejected { veto } => format!(
             "{} returned to Planning: the {board} rejected it{} — revise the plan (revision {}) and submit again.",
             r.rid(),
-            veto.as_ref().map(|v| format!(" (veto by {v})")).unwrap_or_default(),
+            veto.as_ref()
+                .map(|v| match tally.veto_role {
+                    Some(role) => format!(" (vetoed by {v}, {})", role.title()),
+                    None => format!(" (veto by {v})"),
+                })
+                .unwrap_or_default(),
             r.lifecycle.revision
         ),
         Outcome::Expired => format!(
@@ -710,5 +729,8 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
 pub mod calendar;
 pub mod console;
 pub mod deploy;
+pub mod governance;
 pub mod refusal;
 pub mod report;
+
+pub use governance::direct;

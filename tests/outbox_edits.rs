@@ -60,8 +60,9 @@ async fn twenty_steps_in_a_second_edit_at_most_once_a_second_and_end_on_the_fina
          /release new name:N version:1.0.0 rfcs:RFC-1\n/release plan id:REL-1 backout:b acceptance:a\n/release submit id:REL-1\n\
          :as c1 cab_member\n:react last:#cab ✅\n:as boss release_manager,build_manager,change_manager,deployment_staff\n\
          /release prepare id:REL-1 validation:v\n/package add release:REL-1 item:x version:1.0.0\n/package baseline release:REL-1\n\
-         /release build id:REL-1\n/release test id:REL-1 result:pass\n/release authorize id:REL-1 decision:approve\n\
-         /deploy plan release:REL-1 env:staging steps:\"{}\"\n/deploy start release:REL-1 env:staging\n",
+         /release build id:REL-1\n/release test id:REL-1 result:pass\n\
+         :as carol change_manager\n/release authorize id:REL-1 decision:approve\n\
+         :as boss release_manager,build_manager,change_manager,deployment_staff\n/deploy plan release:REL-1 env:staging steps:\"{}\"\n/deploy start release:REL-1 env:staging\n",
         steps.join(";")
     ))
     .await;

@@ -67,3 +67,8 @@ fn calendar() {
 fn deployments() {
     check("deployments");
 }
+
+#[test]
+fn governance() {
+    check("governance");
+}

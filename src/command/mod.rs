@@ -109,6 +109,13 @@ pub enum Command {
         id: RecordId,
         handover: String,
         early: Option<String>,
+        outcome: crate::domain::release::CloseOutcome,
+    },
+    // Governance (helper D).
+    ReleaseReview {
+        id: RecordId,
+        findings: String,
+        actions: Option<String>,
     },
     ReleaseShow {
         id: RecordId,
@@ -239,6 +246,7 @@ pub const PATHS: &[&str] = &[
     "/release authorize",
     "/release cancel",
     "/release close",
+    "/release review",
     "/release show",
     "/release list",
     "/release notes",
@@ -285,6 +293,7 @@ impl Command {
             ReleaseAuthorize { .. } => "/release authorize",
             ReleaseCancel { .. } => "/release cancel",
             ReleaseClose { .. } => "/release close",
+            ReleaseReview { .. } => "/release review",
             ReleaseShow { .. } => "/release show",
             ReleaseList { .. } => "/release list",
             ReleaseNotes { .. } => "/release notes",
@@ -502,6 +511,13 @@ impl Command {
                     match (r.opt("window"), r.time("at")?) {
                         (Some(w), None) => ScheduleAt::Window(w),
                         (None, Some(t)) => ScheduleAt::At(t),
+                        (None, None) => {
+                            return Err(ParseError::Conflict {
+                                path,
+                                message: "give one of window (a window name) or at (a time inside a window)."
+                                    .into(),
+                            })
+                        }
                         _ => return Err(ParseError::Conflict {
                             path,
                             message:
@@ -539,6 +555,14 @@ impl Command {
                 id: r.rid()?,
                 handover: r.text("handover")?,
                 early: r.opt("early"),
+                outcome: r
+                    .choice("outcome")?
+                    .unwrap_or(crate::domain::release::CloseOutcome::Successful),
+            },
+            "/release review" => C::ReleaseReview {
+                id: r.rid()?,
+                findings: r.text("findings")?,
+                actions: r.opt("actions"),
             },
             "/release show" => C::ReleaseShow { id: r.rid()? },
             "/release list" => C::ReleaseList {

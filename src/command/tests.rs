@@ -343,3 +343,40 @@ fn choices_still_refuse_other_words() {
         ParseError::BadChoice { .. }
     ));
 }
+
+#[test]
+fn schedule_needs_one_of_window_or_at() {
+    let neither = Command::parse("/release schedule id:REL-1", tz())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        neither.contains("give one of window") && !neither.contains("not both"),
+        "{neither}"
+    );
+    let both = Command::parse(
+        "/release schedule id:REL-1 window:weekly-prod at:2026-12-03T22:00:00Z",
+        tz(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(both.contains("not both"), "{both}");
+}
+
+#[test]
+fn close_takes_an_outcome_defaulting_to_successful() {
+    use crate::domain::release::CloseOutcome;
+    let outcome = |line: &str| match Command::parse(line, tz()) {
+        Ok(Command::ReleaseClose { outcome, .. }) => Ok(outcome),
+        Ok(other) => panic!("{line}: parsed as {}", other.path()),
+        Err(e) => Err(e.to_string()),
+    };
+    assert_eq!(
+        outcome("/release close id:REL-1 handover:ops"),
+        Ok(CloseOutcome::Successful)
+    );
+    assert_eq!(
+        outcome("/release close id:REL-1 handover:ops outcome:unsuccessful"),
+        Ok(CloseOutcome::Unsuccessful)
+    );
+    assert!(outcome("/release close id:REL-1 handover:ops outcome:great").is_err());
+}

@@ -4,7 +4,9 @@
 //! attribution days and `?4` the workspace, whose records alone count.
 
 use super::ts;
-use crate::domain::metrics::{median, per_week, rate, round, Assets, Csat, Measures, Week};
+use crate::domain::metrics::{
+    deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::{Row, SqliteConnection};
 
@@ -85,7 +87,9 @@ pub async fn measures(
                                                    WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
             EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
                     AND i.opened_at >= d.started_at
-                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused
+                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused,
+            EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id
+                    AND o.outcome = 'unsuccessful') AS unsuccessful
          {PROD_FINISHED}"
     ))
     .bind(&from)
@@ -100,6 +104,7 @@ pub async fn measures(
     for r in &deployments {
         let outcome: String = r.try_get("outcome")?;
         let caused: bool = r.try_get("caused")?;
+        let unsuccessful: bool = r.try_get("unsuccessful")?;
         if outcome == "verified" {
             verified += 1;
             verified_releases.insert(r.try_get::<i64, _>("release_id")?);
@@ -107,7 +112,7 @@ pub async fn measures(
                 lead.push(h);
             }
         }
-        if outcome == "backed-out" || caused {
+        if deployment_failed(&outcome, caused, unsuccessful) {
             failed += 1;
         }
     }
@@ -175,6 +180,21 @@ pub async fn measures(
         average: csat.try_get::<Option<f64>, _>("avg")?.map(round),
         responses: csat.try_get("n")?,
     };
+    let outcomes = sqlx::query(
+        "SELECT outcome, COUNT(*) AS n FROM release_outcomes
+         WHERE guild = ?3 AND closed_at >= ?1 AND closed_at < ?2 GROUP BY outcome",
+    )
+    .bind(&from)
+    .bind(&to)
+    .bind(guild)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in outcomes {
+        m.close_outcomes.insert(r.try_get("outcome")?, r.try_get("n")?);
+    }
+    m.reviews = count("SELECT COUNT(*) FROM release_reviews WHERE guild = ?4 AND at >= ?1 AND at < ?2")
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(m)
 }
 

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod console;
 pub mod deployments;
+pub mod governance;
 pub mod incidents;
 pub mod interactions;
 pub mod jobs;
@@ -58,6 +59,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "outbox_order",
         include_str!("../../migrations/0012_outbox_order.sql"),
+    ),
+    (
+        16,
+        "governance",
+        include_str!("../../migrations/0016_governance.sql"),
     ),
 ];
 

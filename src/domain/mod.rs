@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod deployment;
+pub mod governance;
 pub mod ids;
 pub mod incident;
 pub mod metrics;

@@ -135,6 +135,9 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         Some(format!("{} {}", opening.window, db::ts(opening.start))),
     );
     let conflicts = conflicts(&mut tx, ctx.guild, &release, &opening).await?;
+    // Both release managers hear of each conflict, in one message each however
+    // many conflicts and subscriptions lead to them (and not whoever scheduled).
+    let mut notes: Vec<(String, crate::chat::Outgoing)> = Vec::new();
     for (other, items) in &conflicts {
         let mut told = std::collections::BTreeSet::new();
         for (to, mine, theirs) in [
@@ -143,12 +146,19 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         ] {
             if told.insert(to.clone()) {
                 let note = render::calendar::conflict(mine, theirs, items, &opening, tz);
-                db::outbox::dm(&mut tx, ctx.guild, to, "notice", &note, ctx.now).await?;
+                match notes.iter_mut().find(|(u, _)| u == to) {
+                    Some((_, m)) => *m = render::calendar::joined(m, &note),
+                    None => notes.push((to.clone(), note)),
+                }
             }
         }
     }
     let reply = render::calendar::scheduled(&release, &opening, &skipped, &conflicts, tz);
-    notify(&mut tx, ctx, &release, &reply, Some(&who.channel)).await?;
+    let mut audience = super::Audience::by(&who.actor, Some(&who.channel));
+    for (to, note) in &notes {
+        audience = audience.also(to, note);
+    }
+    notify(&mut tx, ctx, &release, &reply, audience).await?;
     tx.commit().await?;
     Ok(Reply::Public(reply))
 }
@@ -412,7 +422,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                     ctx,
                     r,
                     &render::calendar::missed(r, &opening, tz),
-                    Some(&ctx.config.channels.announcements),
+                    super::Audience::system(Some(&ctx.config.channels.announcements)),
                 )
                 .await?;
             }

@@ -45,6 +45,10 @@ fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
 pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
+    if let Some(reply) = super::governance::preapprove(&mut tx, ctx, who, &mut release).await? {
+        tx.commit().await?;
+        return Ok(reply);
+    }
     release.submitter = Some(who.actor.id.clone());
     apply(
         &mut tx,
@@ -186,7 +190,9 @@ fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
         .chain(&t.reject)
         .chain(&t.abstain)
         .any(|u| u == user);
-    (counted, None)
+    // A veto by someone who is not a voter decides the poll without being a vote.
+    let veto = (!counted && t.veto.as_deref() == Some(user)).then(|| "veto".to_string());
+    (counted, veto)
 }
 
 /// A reaction on a bot message: a survey answer is recorded; a vote event on a poll goes to the ledger,
@@ -391,7 +397,12 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         ctx.now,
     )
     .await?;
-    notify(&mut tx, ctx, &release, &notice, Some(&poll.notify_channel)).await?;
+    let mut audience = super::Audience::system(Some(&poll.notify_channel));
+    for rfc in &rfcs {
+        let dm = render::requester_decision(&release, rfc, &outcome, poll.rules.emergency);
+        audience = audience.also(&rfc.requester, &dm);
+    }
+    notify(&mut tx, ctx, &release, &notice, audience).await?;
     if outcome == Outcome::Expired {
         let channel = if poll.rules.emergency {
             &ctx.config.channels.ecab
@@ -400,13 +411,6 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         };
         let note = render::expired_for_change_managers(&release, &final_tally, poll.rules.quorum);
         db::outbox::post(&mut tx, ctx.guild, channel, "notice", &note, ctx.now).await?;
-    }
-    let mut told = BTreeSet::new();
-    for rfc in &rfcs {
-        if told.insert(rfc.requester.clone()) {
-            let dm = render::requester_decision(&release, rfc, &outcome, poll.rules.emergency);
-            db::outbox::dm(&mut tx, ctx.guild, &rfc.requester, "notice", &dm, ctx.now).await?;
-        }
     }
     tx.commit().await?;
     Ok(())

@@ -267,6 +267,10 @@ pub async fn authorize(
 ) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
+    super::check(ctx, &release, &Event::Authorize { approved: approve })?;
+    if approve {
+        super::governance::segregation(&mut tx, ctx, who, &release).await?;
+    }
     let what = format!(
         "{}{}",
         if approve {
@@ -329,46 +333,8 @@ pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
     )))
 }
 
-/// `/release close`: after early life support of the last environment (or early, with a reason).
-pub async fn close(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    handover: String,
-    early: Option<String>,
-) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    release.handover = Some(handover.clone());
-    let what = match &early {
-        Some(reason) => format!("closed early ({reason}) with handover: {handover}"),
-        None => format!("closed with handover: {handover}"),
-    };
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Close {
-            early: early.is_some(),
-        },
-        Tell::Subscribers {
-            what: &what,
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Implemented).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
-}
-
 /// Moves the release's RFCs to `status` with audit entries.
-async fn settle_rfcs(
+pub(super) async fn settle_rfcs(
     tx: &mut Tx,
     ctx: Ctx<'_>,
     actor: &Actor,

@@ -237,6 +237,14 @@ pub fn missed(r: &Release, o: &Opening, tz: Tz) -> Outgoing {
     .accent("warn")
 }
 
+/// Two notices to one person as one message.
+pub fn joined(first: &Outgoing, second: &Outgoing) -> Outgoing {
+    Outgoing {
+        text: format!("{}\n{}", first.text, second.text),
+        ..first.clone()
+    }
+}
+
 /// `/calendar show`.
 pub fn show(
     days: u32,

@@ -276,7 +276,8 @@ pub fn els_ended(r: &Release, incidents: &[Incident], known: &[KnownError]) -> O
     for i in incidents {
         by_sev[(i.severity.clamp(1, 4) - 1) as usize] += 1;
     }
-    let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum();
+    // A float sum starts at -0.0, which would print as "-0 h" with no incidents.
+    let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum::<f64>() + 0.0;
     Outgoing::text(format!(
         "Early life support of {} {} has ended.\n  incidents: {} ({open} open) · by severity 1/2/3/4: {}/{}/{}/{} · effort {effort} h · known errors: {}\n  close it with /release close id:{} handover:\"…\"",
         r.rid(),
