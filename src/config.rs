@@ -133,6 +133,8 @@ pub struct Config {
     pub els_days: i64,
     /// Incidents within this many days of a deployment are attributed to it.
     pub attribution_days: i64,
+    /// How long before a poll's deadline its channel is reminded (zero: never).
+    pub remind_before: Duration,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +184,7 @@ struct RawCab {
     early_approval: u32,
     emergency_quorum: u32,
     emergency_deadline: String,
+    remind_before: String,
 }
 
 #[derive(Deserialize)]
@@ -573,6 +576,21 @@ impl Config {
             emergency_deadline: duration("cab.emergency_deadline", &c.emergency_deadline, &mut errs),
         };
 
+        let remind_before = match c.remind_before.trim() {
+            "0" => Duration::zero(),
+            text => {
+                let d = duration("cab.remind_before", text, &mut errs);
+                if d > Duration::days(30) {
+                    errs.push(one(
+                        "cab.remind_before",
+                        format!("{text:?}"),
+                        "\"0\" (no reminder) or a duration of at most 30d",
+                    ));
+                }
+                d
+            }
+        };
+
         let cal = raw.calendar;
         let timezone = Tz::from_str(&cal.timezone).unwrap_or_else(|_| {
             errs.push(one(
@@ -675,6 +693,23 @@ impl Config {
                 "environment names without repeats",
             ));
         }
+        // A window serving an environment no release can target would never be booked.
+        for (w, env) in crate::domain::workflow::unknown_window_environments(
+            windows
+                .iter()
+                .map(|w| (w.name.as_str(), w.environments.as_slice())),
+            &environments,
+        ) {
+            let i = windows.iter().position(|x| x.name == w).unwrap_or_default();
+            errs.push(one(
+                &format!("calendar.windows[{i}].environments"),
+                format!("{env:?}"),
+                format!(
+                    "environments that release.environments names ({})",
+                    environments.join(", ")
+                ),
+            ));
+        }
         let deployment_steps = raw.deployment.steps;
         if deployment_steps.is_empty() || deployment_steps.iter().any(|s| s.trim().is_empty()) {
             errs.push(one(
@@ -720,6 +755,7 @@ impl Config {
             deployment_steps,
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
+            remind_before,
         })
     }
 
@@ -895,7 +931,7 @@ days = -1
             messages("[cab]\nquorom = 3\n"),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`"
+              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `remind_before`"
             ]
         );
         assert_eq!(
@@ -936,7 +972,7 @@ days = -1
             ),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`",
+                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `remind_before`",
                 "cab.quorum: \"three\" — expected u32",
                 "roles.build_manager: \"build\" — expected a sequence",
                 "cab.deadline: \"soon\" — expected a positive duration such as 90m, 4h or 2d",

@@ -18,6 +18,7 @@ pub mod releases;
 pub mod rfcs;
 pub mod sequences;
 pub mod subscriptions;
+pub mod workflow;
 
 use crate::domain::records::AuditEntry;
 use anyhow::Context;
@@ -54,6 +55,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "outbox_order",
         include_str!("../../migrations/0012_outbox_order.sql"),
+    ),
+    (
+        17,
+        "cab_workflow",
+        include_str!("../../migrations/0017_cab_workflow.sql"),
     ),
 ];
 

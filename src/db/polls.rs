@@ -33,6 +33,23 @@ pub struct Poll {
     pub deadline: DateTime<Utc>,
     /// Closed, with outcome.
     pub closed: Option<(DateTime<Utc>, String)>,
+    /// After an expiry, a change manager's decision (`approved`, `rejected`).
+    pub decision: Option<String>,
+    /// Who recalled or decided the poll, and why.
+    pub settled: Option<Settled>,
+}
+
+/// A person's act that ended or decided a poll: a recall or a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    /// Their user id.
+    pub by: String,
+    /// Their name.
+    pub by_name: String,
+    /// The reason they gave.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// One ledger row.
@@ -46,7 +63,8 @@ pub struct VoteEvent {
     pub roles: Roles,
     /// Which vote.
     pub vote: Vote,
-    /// `add`, `remove`, or `count` (the final count from the platform).
+    /// `add`, `remove`, `count` (the final count from the platform) or
+    /// `command` (a vote given with `/release vote`).
     pub action: String,
     /// When.
     pub at: DateTime<Utc>,
@@ -54,6 +72,8 @@ pub struct VoteEvent {
     pub counted: bool,
     /// Why not.
     pub reason: Option<String>,
+    /// The voter's own reason (`/release vote … reason:`).
+    pub note: Option<String>,
 }
 
 fn roles_text(r: &Roles) -> String {
@@ -74,6 +94,19 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
     let deadline = parse_ts(r.try_get("deadline")?)?;
     let closed_at = parse_ts_opt(r.try_get("closed_at")?)?;
     let outcome: Option<String> = r.try_get("outcome")?;
+    let settled_by: Option<String> = r.try_get("settled_by")?;
+    let settled_at = parse_ts_opt(r.try_get("settled_at")?)?;
+    let settled = match (settled_by, settled_at) {
+        (Some(by), Some(at)) => Some(Settled {
+            by_name: r
+                .try_get::<Option<String>, _>("settled_by_name")?
+                .unwrap_or_else(|| by.clone()),
+            by,
+            reason: r.try_get("settled_reason")?,
+            at,
+        }),
+        _ => None,
+    };
     Ok(Poll {
         id: r.try_get("id")?,
         guild: r.try_get("guild")?,
@@ -97,12 +130,15 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
         opened_at,
         deadline,
         closed: closed_at.zip(outcome),
+        decision: r.try_get("decision")?,
+        settled,
     })
 }
 
 const COLUMNS: &str =
     "id, guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
-    submitter, notify_channel, opened_at, deadline, closed_at, outcome";
+    submitter, notify_channel, opened_at, deadline, closed_at, outcome, decision, settled_by, settled_by_name,
+    settled_reason, settled_at";
 
 /// What a new poll is made of.
 pub struct NewPoll<'a> {
@@ -180,6 +216,43 @@ pub async fn open_for_release(conn: &mut SqliteConnection, release_row: i64) -> 
     row.map(decode).transpose()
 }
 
+/// The latest poll of a release, open or closed.
+pub async fn latest_for_release(
+    conn: &mut SqliteConnection,
+    release_row: i64,
+) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE release_id = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(release_row)
+    .fetch_optional(conn)
+    .await?;
+    row.map(decode).transpose()
+}
+
+/// Records who recalled or decided a poll and why; `decision` for a
+/// change manager's decision after an expiry. False if it was settled before.
+pub async fn settle(
+    conn: &mut SqliteConnection,
+    id: i64,
+    decision: Option<&str>,
+    by: &Settled,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE polls SET decision = ?, settled_by = ?, settled_by_name = ?, settled_reason = ?, settled_at = ?
+         WHERE id = ? AND settled_by IS NULL",
+    )
+    .bind(decision)
+    .bind(&by.by)
+    .bind(&by.by_name)
+    .bind(&by.reason)
+    .bind(ts(by.at))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Every open poll (reconciled after a reconnect).
 pub async fn open_polls(conn: &mut SqliteConnection) -> anyhow::Result<Vec<Poll>> {
     let rows = sqlx::query(&format!(
@@ -208,7 +281,7 @@ pub async fn close(
 
 /// Appends to the vote ledger.
 pub async fn record_vote(conn: &mut SqliteConnection, poll: i64, e: &VoteEvent) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(poll)
         .bind(&e.user)
         .bind(&e.user_name)
@@ -218,6 +291,7 @@ pub async fn record_vote(conn: &mut SqliteConnection, poll: i64, e: &VoteEvent) 
         .bind(ts(e.at))
         .bind(e.counted)
         .bind(&e.reason)
+        .bind(&e.note)
         .execute(conn)
         .await?;
     Ok(())
@@ -225,7 +299,7 @@ pub async fn record_vote(conn: &mut SqliteConnection, poll: i64, e: &VoteEvent) 
 
 /// The ledger of a poll, oldest first.
 pub async fn ledger(conn: &mut SqliteConnection, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
-    let rows = sqlx::query("SELECT user, user_name, roles, vote, action, at, counted, reason FROM votes WHERE poll_id = ? ORDER BY id")
+    let rows = sqlx::query("SELECT user, user_name, roles, vote, action, at, counted, reason, note FROM votes WHERE poll_id = ? ORDER BY id")
         .bind(poll)
         .fetch_all(conn)
         .await?;
@@ -241,6 +315,7 @@ pub async fn ledger(conn: &mut SqliteConnection, poll: i64) -> anyhow::Result<Ve
                 at: parse_ts(r.try_get("at")?)?,
                 counted: r.try_get("counted")?,
                 reason: r.try_get("reason")?,
+                note: r.try_get("note")?,
             })
         })
         .collect()

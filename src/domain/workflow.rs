@@ -273,7 +273,11 @@ pub fn unfreeze_target(
         return Err(UnfreezeRefusal::FromConfig);
     }
     Err(UnfreezeRefusal::NotFound {
-        current: chat.iter().filter(|f| f.to > now).map(|f| f.name.clone()).collect(),
+        current: chat
+            .iter()
+            .filter(|f| f.to > now)
+            .map(|f| f.name.clone())
+            .collect(),
     })
 }
 
@@ -357,9 +361,16 @@ mod tests {
     fn emergency_and_other_rfcs_do_not_mix() {
         let (e, n, s) = (RecordId::rfc(1), RecordId::rfc(2), RecordId::rfc(3));
         assert_eq!(rfc_mix(&[(e, RfcType::Emergency)]), Ok(true));
-        assert_eq!(rfc_mix(&[(n, RfcType::Normal), (s, RfcType::Standard)]), Ok(false));
         assert_eq!(
-            rfc_mix(&[(n, RfcType::Normal), (e, RfcType::Emergency), (s, RfcType::Standard)]),
+            rfc_mix(&[(n, RfcType::Normal), (s, RfcType::Standard)]),
+            Ok(false)
+        );
+        assert_eq!(
+            rfc_mix(&[
+                (n, RfcType::Normal),
+                (e, RfcType::Emergency),
+                (s, RfcType::Standard)
+            ]),
             Err(ShapeRefusal::MixedEmergency {
                 emergency: vec![e],
                 other: vec![n, s]
@@ -437,7 +448,11 @@ mod tests {
     fn a_change_raises_the_revision_only_once_a_poll_has_seen_it() {
         assert_eq!(revision_after_change(1, None), 1);
         assert_eq!(revision_after_change(1, Some(1)), 2);
-        assert_eq!(revision_after_change(2, Some(1)), 2, "revision 2 is not voted on yet");
+        assert_eq!(
+            revision_after_change(2, Some(1)),
+            2,
+            "revision 2 is not voted on yet"
+        );
     }
 
     #[test]
@@ -465,7 +480,11 @@ mod tests {
     #[test]
     fn the_reminder_comes_before_the_deadline_or_not_at_all() {
         assert_eq!(reminder_at(t(0), t(48), Duration::hours(12)), Some(t(36)));
-        assert_eq!(reminder_at(t(0), t(4), Duration::hours(12)), None, "longer than the poll");
+        assert_eq!(
+            reminder_at(t(0), t(4), Duration::hours(12)),
+            None,
+            "longer than the poll"
+        );
         assert_eq!(reminder_at(t(0), t(48), Duration::zero()), None);
         assert_eq!(missing_for_quorum(1, 3), 2);
         assert_eq!(missing_for_quorum(4, 3), 0);
@@ -554,7 +573,10 @@ mod tests {
         ];
         let standing = standing_command_votes(&ledger);
         assert_eq!(
-            standing.iter().map(|(u, (v, _))| (u.as_str(), *v)).collect::<Vec<_>>(),
+            standing
+                .iter()
+                .map(|(u, (v, _))| (u.as_str(), *v))
+                .collect::<Vec<_>>(),
             vec![("a", Vote::Reject), ("c", Vote::Abstain)],
             "b reacted after the command; removing a reaction replaces nothing"
         );

@@ -5,7 +5,8 @@ use crate::db::{self, Tx};
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Actor, Plan, Release};
 use crate::domain::release::{Event, Lifecycle, ReleaseState};
-use crate::domain::rfc::{RfcStatus, RfcType};
+use crate::domain::rfc::RfcStatus;
+use crate::domain::workflow::{revision_after_change, rfc_mix, target_environments};
 use crate::render;
 use semver::Version;
 
@@ -34,15 +35,16 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
             Some(r) => rfcs.push(r),
         }
     }
+    let (emergency, environments) = shape(ctx, &rfcs, n.environments.as_deref())?;
     let number = db::sequences::next(&mut tx, ctx.guild, RecordKind::Release.sequence()).await?;
     let mut release = Release {
         row: 0,
         number,
         name: n.name,
         version: n.version.to_string(),
-        emergency: rfcs.iter().any(|r| r.rfc_type == RfcType::Emergency),
+        emergency,
         plan: Plan::default(),
-        environments: n.environments.unwrap_or_else(|| ctx.config.environments.clone()),
+        environments,
         lifecycle: Lifecycle {
             state: ReleaseState::Planning,
             revision: 1,
@@ -91,6 +93,35 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
     Ok(Reply::Public(render::release_created(&release, &rfcs)))
 }
 
+/// Whether RFCs make an emergency release, and its environments (as
+/// `release.environments` spells them; default all), or the refusal:
+/// emergency RFCs do not mix with others, and environments keep the
+/// promotion order.
+pub(super) fn shape(
+    ctx: Ctx<'_>,
+    rfcs: &[crate::domain::records::Rfc],
+    environments: Option<&[String]>,
+) -> Result<(bool, Vec<String>), super::Failure> {
+    let kinds: Vec<_> = rfcs.iter().map(|r| (r.rid(), r.rfc_type)).collect();
+    let emergency = rfc_mix(&kinds).map_err(|e| super::Failure::User(render::workflow::shape_refused(&e)))?;
+    let known = &ctx.config.environments;
+    let environments = match environments {
+        None => known.clone(),
+        Some(given) => target_environments(given, known)
+            .map_err(|e| super::Failure::User(render::workflow::shape_refused(&e)))?,
+    };
+    Ok((emergency, environments))
+}
+
+/// The revision a change of `release` starts: the next one once a poll has seen this one.
+pub(super) async fn next_revision(tx: &mut Tx, release: &Release) -> anyhow::Result<i64> {
+    let last = db::polls::latest_for_release(tx, release.row).await?;
+    Ok(revision_after_change(
+        release.lifecycle.revision,
+        last.map(|p| p.revision),
+    ))
+}
+
 fn plan_summary(p: &Plan) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
     format!(
@@ -114,6 +145,19 @@ pub async fn plan(
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::UpdatePlan)?;
     let before = plan_summary(&release.plan);
+    let revision = next_revision(&mut tx, &release).await?;
+    if revision != release.lifecycle.revision {
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            id,
+            "release.revision",
+            Some(release.lifecycle.revision.to_string()),
+            Some(revision.to_string()),
+        );
+        release.lifecycle.revision = revision;
+    }
     let mut changed = Vec::new();
     if let Some(s) = scope {
         release.plan.scope = Some(s);
