@@ -616,7 +616,7 @@ pub fn poll_outcome(r: &Release, o: &Outcome, tally: &Tally, quorum: u32, emerge
             next_line(&r.lifecycle.state)
         ),
         Outcome::Rejected { veto } => format!(
-            "{} returned to Planning: the {board} rejected revision {} of it{} — change the plan (/release plan) \
+            "{} returned to Planning: the {board} rejected revision {}{} — change the plan (/release plan) \
              or the release (/release edit) and submit again.",
             r.rid(),
             r.lifecycle.revision,

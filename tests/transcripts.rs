@@ -67,3 +67,8 @@ fn calendar() {
 fn deployments() {
     check("deployments");
 }
+
+#[test]
+fn cab_workflow() {
+    check("cab_workflow");
+}

@@ -205,6 +205,11 @@ pub async fn remind(ctx: Ctx<'_>, job_id: i64, poll_id: i64) -> anyhow::Result<(
     let (ballots, _) = ballots_from_ledger(&db::polls::ledger(&mut tx, poll.id).await?);
     let live = tally(&ballots, &poll.rules, &own(&poll, &rfcs));
     let missing = missing_for_quorum(live.cast(), poll.rules.quorum);
+    if missing == 0 {
+        // Quorum is there: nothing to remind anyone of.
+        tx.commit().await?;
+        return Ok(());
+    }
     let message = render::workflow::reminder(
         &release,
         poll.rules.emergency,

@@ -220,14 +220,10 @@ pub fn reminder(
     deadline: DateTime<Utc>,
     tz: Tz,
 ) -> Outgoing {
-    let need = if missing == 0 {
-        format!("quorum ({quorum}) is reached")
-    } else {
-        format!(
-            "{missing} more vote{} needed for quorum ({quorum})",
-            if missing == 1 { " is" } else { "s are" }
-        )
-    };
+    let need = format!(
+        "{missing} more vote{} needed for quorum ({quorum})",
+        if missing == 1 { " is" } else { "s are" }
+    );
     Outgoing::text(format!(
         "Reminder: the {} vote on {} {} closes {} — {need}.",
         board(emergency),
