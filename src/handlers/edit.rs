@@ -2,8 +2,7 @@
 //! `/release unschedule`, `/calendar unfreeze`, and `/audit log` to read
 //! the trail every change leaves.
 
-use super::release::{next_revision, shape};
-use super::{audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply};
+use super::{audit, check, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
 use crate::db;
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
@@ -11,9 +10,38 @@ use crate::domain::records::{Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::{RfcStatus, Risk};
 use crate::domain::roles::Role;
-use crate::domain::workflow::unfreeze_target;
+use crate::domain::workflow::{revision_after_change, rfc_mix, target_environments, unfreeze_target};
 use crate::render;
 use semver::Version;
+
+/// Whether RFCs make an emergency release, and its environments (as
+/// `release.environments` spells them; default all), or the refusal:
+/// emergency RFCs do not mix with others, and environments keep the
+/// promotion order.
+pub(super) fn shape(
+    ctx: Ctx<'_>,
+    rfcs: &[Rfc],
+    environments: Option<&[String]>,
+) -> Result<(bool, Vec<String>), Failure> {
+    let kinds: Vec<_> = rfcs.iter().map(|r| (r.rid(), r.rfc_type)).collect();
+    let emergency = rfc_mix(&kinds).map_err(|e| Failure::User(render::workflow::shape_refused(&e)))?;
+    let known = &ctx.config.environments;
+    let environments = match environments {
+        None => known.clone(),
+        Some(given) => target_environments(given, known)
+            .map_err(|e| Failure::User(render::workflow::shape_refused(&e)))?,
+    };
+    Ok((emergency, environments))
+}
+
+/// The revision a change of `release` starts: the next one once a poll has seen this one.
+pub(super) async fn next_revision(tx: &mut db::Tx, release: &Release) -> anyhow::Result<i64> {
+    let last = db::polls::latest_for_release(tx, release.row).await?;
+    Ok(revision_after_change(
+        release.lifecycle.revision,
+        last.map(|p| p.revision),
+    ))
+}
 
 /// What `/rfc edit` changes.
 pub struct RfcEdit {

@@ -1,12 +1,12 @@
 //! `/release`: the release record through its lifecycle.
 
+use super::edit::{next_revision, shape};
 use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::{self, Tx};
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Actor, Plan, Release};
 use crate::domain::release::{Event, Lifecycle, ReleaseState};
 use crate::domain::rfc::RfcStatus;
-use crate::domain::workflow::{revision_after_change, rfc_mix, target_environments};
 use crate::render;
 use semver::Version;
 
@@ -91,35 +91,6 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
     );
     tx.commit().await?;
     Ok(Reply::Public(render::release_created(&release, &rfcs)))
-}
-
-/// Whether RFCs make an emergency release, and its environments (as
-/// `release.environments` spells them; default all), or the refusal:
-/// emergency RFCs do not mix with others, and environments keep the
-/// promotion order.
-pub(super) fn shape(
-    ctx: Ctx<'_>,
-    rfcs: &[crate::domain::records::Rfc],
-    environments: Option<&[String]>,
-) -> Result<(bool, Vec<String>), super::Failure> {
-    let kinds: Vec<_> = rfcs.iter().map(|r| (r.rid(), r.rfc_type)).collect();
-    let emergency = rfc_mix(&kinds).map_err(|e| super::Failure::User(render::workflow::shape_refused(&e)))?;
-    let known = &ctx.config.environments;
-    let environments = match environments {
-        None => known.clone(),
-        Some(given) => target_environments(given, known)
-            .map_err(|e| super::Failure::User(render::workflow::shape_refused(&e)))?,
-    };
-    Ok((emergency, environments))
-}
-
-/// The revision a change of `release` starts: the next one once a poll has seen this one.
-pub(super) async fn next_revision(tx: &mut Tx, release: &Release) -> anyhow::Result<i64> {
-    let last = db::polls::latest_for_release(tx, release.row).await?;
-    Ok(revision_after_change(
-        release.lifecycle.revision,
-        last.map(|p| p.revision),
-    ))
 }
 
 fn plan_summary(p: &Plan) -> String {
