@@ -109,6 +109,11 @@ pub(super) fn parse(r: &Reader<'_>, path: &str) -> Result<Command, ParseError> {
             id: r.any_record("id")?,
             limit: r.inv.int("limit").map_or(50, |l| l.clamp(1, 200) as u32),
         },
-        other => unreachable!("{other} is not a workflow command"),
+        other => {
+            return Err(ParseError::UnknownCommand {
+                name: other.trim_start_matches('/').to_string(),
+                known: PATHS.iter().map(|p| p.to_string()).collect(),
+            })
+        }
     })
 }
