@@ -90,6 +90,7 @@ pub async fn vote(ctx: Ctx<'_>, who: &Invoker, id: RecordId, vote: Vote, reason:
         vote,
         counted,
         why_not.as_deref(),
+        poll.rules.emergency,
         poll_channel(ctx, poll.rules.emergency),
     )))
 }

@@ -77,21 +77,27 @@ pub fn no_open_poll(r: &Release) -> String {
     format!("{} has no open CAB vote (state {}).", r.rid(), r.lifecycle.state)
 }
 
-/// The answer to `/release vote`.
+/// The answer to `/release vote` on a CAB (or, `emergency`, ECAB) poll.
 pub fn vote_recorded(
     r: &Release,
     vote: Vote,
     counted: bool,
     why_not: Option<&str>,
+    emergency: bool,
     channel: &str,
 ) -> Outgoing {
     let status = if counted {
         "it counts".to_string()
     } else {
-        format!(
-            "it is recorded but does not count ({})",
-            why_not.map(vote_ignored).unwrap_or("not counted")
-        )
+        let why = match why_not {
+            Some("not-a-voter") if emergency => "you are not an ECAB member",
+            Some("not-a-voter") => "you are not a CAB member",
+            Some("own-release") => "you cannot approve your own release",
+            Some("conflicting") => "both ✅ and ❌",
+            Some(other) => other,
+            None => "not counted",
+        };
+        format!("it is recorded but does not count ({why})")
     };
     Outgoing::text(format!(
         "Your vote on {}: {} {} — {status}. The poll in #{channel} shows it; voting again replaces it.",
@@ -99,15 +105,6 @@ pub fn vote_recorded(
         vote.emoji(),
         vote.key()
     ))
-}
-
-fn vote_ignored(key: &str) -> &str {
-    match key {
-        "not-a-voter" => "you do not hold the voting role",
-        "own-release" => "you cannot approve your own release",
-        "conflicting" => "both ✅ and ❌",
-        other => other,
-    }
 }
 
 /// The reasons voters gave, as lines under the poll's tally.
