@@ -149,6 +149,8 @@ pub struct Config {
     /// Open incidents of this severity or worse block `/release close`
     /// (`els.block_close_severity`; 1 is the worst).
     pub block_close_severity: u8,
+    /// How long before a poll's deadline its channel is reminded (zero: never).
+    pub remind_before: Duration,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +208,7 @@ struct RawCab {
     emergency_quorum: u32,
     emergency_deadline: String,
     standard_preapproved: bool,
+    remind_before: String,
 }
 
 #[derive(Deserialize)]
@@ -614,6 +617,21 @@ impl Config {
             emergency_deadline: duration("cab.emergency_deadline", &c.emergency_deadline, &mut errs),
         };
 
+        let remind_before = match c.remind_before.trim() {
+            "0" => Duration::zero(),
+            text => {
+                let d = duration("cab.remind_before", text, &mut errs);
+                if d > Duration::days(30) {
+                    errs.push(one(
+                        "cab.remind_before",
+                        format!("{text:?}"),
+                        "\"0\" (no reminder) or a duration of at most 30d",
+                    ));
+                }
+                d
+            }
+        };
+
         let cal = raw.calendar;
         let timezone = Tz::from_str(&cal.timezone).unwrap_or_else(|_| {
             errs.push(one(
@@ -716,6 +734,23 @@ impl Config {
                 "environment names without repeats",
             ));
         }
+        // A window serving an environment no release can target would never be booked.
+        for (w, env) in crate::domain::workflow::unknown_window_environments(
+            windows
+                .iter()
+                .map(|w| (w.name.as_str(), w.environments.as_slice())),
+            &environments,
+        ) {
+            let i = windows.iter().position(|x| x.name == w).unwrap_or_default();
+            errs.push(one(
+                &format!("calendar.windows[{i}].environments"),
+                format!("{env:?}"),
+                format!(
+                    "environments that release.environments names ({})",
+                    environments.join(", ")
+                ),
+            ));
+        }
         let deployment_steps = raw.deployment.steps;
         if deployment_steps.is_empty() || deployment_steps.iter().any(|s| s.trim().is_empty()) {
             errs.push(one(
@@ -771,6 +806,7 @@ impl Config {
             standard_preapproved: c_standard_preapproved,
             segregation: raw.authorization.segregation,
             block_close_severity: raw.els.block_close_severity as u8,
+            remind_before,
         })
     }
 
@@ -966,7 +1002,7 @@ days = -1
             messages("[cab]\nquorom = 3\n"),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`"
+              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`, `remind_before`"
             ]
         );
         assert_eq!(
@@ -1030,7 +1066,7 @@ days = -1
             ),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`",
+                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`, `remind_before`",
                 "cab.quorum: \"three\" — expected u32",
                 "roles.build_manager: \"build\" — expected a sequence",
                 "cab.deadline: \"soon\" — expected a positive duration such as 90m, 4h or 2d",

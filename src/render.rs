@@ -640,15 +640,16 @@ pub fn poll_outcome(r: &Release, o: &Outcome, tally: &Tally, quorum: u32, emerge
             next_line(&r.lifecycle.state)
         ),
         Outcome::Rejected { veto } => format!(
-            "{} returned to Planning: the {board} rejected it{} — revise the plan (revision {}) and submit again.",
+            "{} returned to Planning: the {board} rejected revision {}{} — change the plan (/release plan) \
+             or the release (/release edit) and submit again.",
             r.rid(),
+            r.lifecycle.revision,
             veto.as_ref()
                 .map(|v| match tally.veto_role {
                     Some(role) => format!(" (vetoed by {v}, {})", role.title()),
                     None => format!(" (veto by {v})"),
                 })
                 .unwrap_or_default(),
-            r.lifecycle.revision
         ),
         Outcome::Expired => format!(
             "{} returned to Planning: the {board} vote expired without quorum ({} of {quorum}). Change managers notified.",
@@ -732,5 +733,6 @@ pub mod deploy;
 pub mod governance;
 pub mod refusal;
 pub mod report;
+pub mod workflow;
 
 pub use governance::direct;

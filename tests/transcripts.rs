@@ -72,3 +72,8 @@ fn deployments() {
 fn governance() {
     check("governance");
 }
+
+#[test]
+fn cab_workflow() {
+    check("cab_workflow");
+}

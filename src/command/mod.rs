@@ -3,6 +3,7 @@
 
 pub mod parse;
 pub mod spec;
+mod workflow;
 
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::incident::DefectType;
@@ -228,6 +229,46 @@ pub enum Command {
     ReportRelease {
         id: RecordId,
     },
+    // The CAB workflow (src/command/workflow.rs parses these).
+    RfcEdit {
+        id: RecordId,
+        title: Option<String>,
+        risk: Option<Risk>,
+        impact: Option<String>,
+        description: Option<String>,
+    },
+    ReleaseEdit {
+        id: RecordId,
+        name: Option<String>,
+        version: Option<Version>,
+        rfcs: Option<Vec<RecordId>>,
+        environments: Option<Vec<String>>,
+    },
+    ReleaseUnschedule {
+        id: RecordId,
+    },
+    ReleaseVote {
+        id: RecordId,
+        vote: crate::domain::tally::Vote,
+        reason: Option<String>,
+    },
+    ReleaseRecall {
+        id: RecordId,
+        reason: Option<String>,
+    },
+    ReleaseDecide {
+        id: RecordId,
+        approve: bool,
+        reason: String,
+    },
+    CalendarUnfreeze {
+        name: String,
+        reason: Option<String>,
+    },
+    AuditLog {
+        id: RecordId,
+        limit: u32,
+    },
 }
 
 /// Every command path, in definition order; a test proves it matches `commands/`.
@@ -236,10 +277,16 @@ pub const PATHS: &[&str] = &[
     "/rfc show",
     "/rfc list",
     "/rfc withdraw",
+    "/rfc edit",
     "/release new",
     "/release plan",
     "/release schedule",
+    "/release edit",
+    "/release unschedule",
     "/release submit",
+    "/release vote",
+    "/release recall",
+    "/release decide",
     "/release prepare",
     "/release build",
     "/release test",
@@ -265,8 +312,10 @@ pub const PATHS: &[&str] = &[
     "/incident list",
     "/known-error add",
     "/audit record",
+    "/audit log",
     "/calendar show",
     "/calendar freeze",
+    "/calendar unfreeze",
     "/calendar ics",
     "/subscribe",
     "/unsubscribe",
@@ -319,6 +368,14 @@ impl Command {
             Unsubscribe { .. } => "/unsubscribe",
             ReportMetrics { .. } => "/report metrics",
             ReportRelease { .. } => "/report release",
+            RfcEdit { .. } => "/rfc edit",
+            ReleaseEdit { .. } => "/release edit",
+            ReleaseUnschedule { .. } => "/release unschedule",
+            ReleaseVote { .. } => "/release vote",
+            ReleaseRecall { .. } => "/release recall",
+            ReleaseDecide { .. } => "/release decide",
+            CalendarUnfreeze { .. } => "/calendar unfreeze",
+            AuditLog { .. } => "/audit log",
         }
     }
 }
@@ -464,31 +521,12 @@ impl Command {
                 reason: r.opt("reason"),
             },
             "/release new" => {
-                let raw = r.text("rfcs")?;
-                let mut rfcs = Vec::new();
-                for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    let id = RecordId::parse_as(RecordKind::Rfc, part).ok_or_else(|| {
-                        r.bad("rfcs", part, "RFC ids separated by commas, e.g. RFC-1,RFC-2")
-                    })?;
-                    if !rfcs.contains(&id) {
-                        rfcs.push(id);
-                    }
-                }
-                if rfcs.is_empty() {
-                    return Err(r.bad("rfcs", &raw, "at least one RFC id, e.g. RFC-1"));
-                }
-                let environments = r.list("environments", ',')?;
-                if let Some(envs) = &environments {
-                    let mut seen = std::collections::BTreeSet::new();
-                    if let Some(dup) = envs.iter().find(|e| !seen.insert(e.to_lowercase())) {
-                        return Err(r.bad("environments", dup, "each environment once"));
-                    }
-                }
+                let rfcs = r.rfc_list()?.ok_or_else(|| r.missing("rfcs"))?;
                 C::ReleaseNew {
                     name: r.text("name")?,
                     version: r.version("version")?,
                     rfcs,
-                    environments,
+                    environments: r.environments()?,
                 }
             }
             "/release plan" => {
@@ -696,6 +734,7 @@ impl Command {
                 C::ReportMetrics { from, to }
             }
             "/report release" => C::ReportRelease { id: r.rid()? },
+            other if workflow::PATHS.contains(&other) => workflow::parse(&r, other)?,
             other => {
                 return Err(ParseError::UnknownCommand {
                     name: other.trim_start_matches('/').to_string(),

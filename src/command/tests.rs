@@ -20,6 +20,7 @@ fn sample(def: &OptionDef) -> String {
         (_, Some("rfc-list")) => "RFC-1,rfc-2".into(),
         (_, Some("release")) => "rel-1".into(),
         (_, Some("incident")) => "INC-1".into(),
+        (_, Some("record")) => "rfc-2".into(),
         (_, Some("version")) => "2.3.0".into(),
         (_, Some("time")) if def.name == "to" => "2026-12-04".into(),
         (_, Some("time")) => "2026-12-03T22:00:00Z".into(),

@@ -22,6 +22,7 @@ pub mod rfcs;
 mod scope;
 pub mod sequences;
 pub mod subscriptions;
+pub mod workflow;
 
 use crate::domain::records::AuditEntry;
 use anyhow::Context;
@@ -64,6 +65,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         16,
         "governance",
         include_str!("../../migrations/0016_governance.sql"),
+    ),
+    (
+        17,
+        "cab_workflow",
+        include_str!("../../migrations/0017_cab_workflow.sql"),
     ),
 ];
 

@@ -211,7 +211,7 @@ impl ReleaseState {
                 "/release submit",
                 "/release cancel",
             ],
-            ReleaseState::PlanReview => vec!["/release cancel"],
+            ReleaseState::PlanReview => vec!["/release vote", "/release recall", "/release cancel"],
             ReleaseState::Preparing => vec!["/release prepare", "/release cancel"],
             ReleaseState::Building => vec![
                 "/package add",
@@ -315,6 +315,15 @@ pub enum Event {
     CabRejected,
     /// The poll closed without quorum: revise the plan.
     CabExpired,
+    /// `/release edit`: name, version, RFCs or environments change (no state change).
+    Edit,
+    /// `/release recall`: the release manager withdraws the open poll.
+    Recall,
+    /// `/release decide`: a change manager decides a poll that expired without quorum.
+    Decide {
+        /// Approve (→ Preparing) or reject (stays in Planning).
+        approved: bool,
+    },
     /// `/release prepare`.
     Prepare,
     /// `/release build`.
@@ -379,6 +388,9 @@ impl Event {
             Event::UpdatePlan => "/release plan",
             Event::Submit => "/release submit",
             Event::CabApproved | Event::CabRejected | Event::CabExpired => "the CAB decision",
+            Event::Edit => "/release edit",
+            Event::Recall => "/release recall",
+            Event::Decide { .. } => "/release decide",
             Event::Prepare => "/release prepare",
             Event::Build => "/release build",
             Event::Test { .. } => "/release test",
@@ -401,7 +413,8 @@ impl Event {
 pub struct Lifecycle {
     /// The current state.
     pub state: ReleaseState,
-    /// Plan revision, from 1; grows when the CAB sends the plan back.
+    /// Plan revision, from 1; grows when a plan a poll has seen changes
+    /// (see [`crate::domain::workflow::revision_after_change`]).
     pub revision: i64,
     /// Test runs recorded; only grows.
     pub test_runs: i64,
@@ -511,10 +524,12 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
             S::PlanReview
         }
         (S::PlanReview, Event::CabApproved) => S::Preparing,
-        (S::PlanReview, Event::CabRejected | Event::CabExpired) => {
-            next.revision += 1;
-            S::Planning
-        }
+        // The revision stays: a rejected plan must change before it goes
+        // again, and that change starts the next revision.
+        (S::PlanReview, Event::CabRejected | Event::CabExpired | Event::Recall) => S::Planning,
+        (S::Planning, Event::Edit) => S::Planning,
+        (S::Planning, Event::Decide { approved: true }) => S::Preparing,
+        (S::Planning, Event::Decide { approved: false }) => S::Planning,
         (S::Preparing, Event::Prepare) => S::Building,
         (S::Building, Event::Build) => {
             if !facts.baselined {
@@ -738,13 +753,29 @@ mod tests {
     }
 
     #[test]
-    fn cab_rejection_and_expiry_return_to_planning_with_a_new_revision() {
+    fn cab_rejection_expiry_and_recall_return_to_planning_at_the_same_revision() {
         let envs = envs();
         let f = facts(&envs);
-        for e in [Event::CabRejected, Event::CabExpired] {
+        for e in [Event::CabRejected, Event::CabExpired, Event::Recall] {
             let l = step(&at(ReleaseState::PlanReview), e, &f);
-            assert_eq!((l.state, l.revision), (ReleaseState::Planning, 2));
+            assert_eq!((l.state, l.revision), (ReleaseState::Planning, 1));
         }
+    }
+
+    #[test]
+    fn a_change_managers_decision_moves_a_planning_release() {
+        let envs = envs();
+        let f = facts(&envs);
+        let l = step(&at(ReleaseState::Planning), Event::Decide { approved: true }, &f);
+        assert_eq!(l.state, ReleaseState::Preparing);
+        let l = step(&at(ReleaseState::Planning), Event::Decide { approved: false }, &f);
+        assert_eq!(l.state, ReleaseState::Planning);
+        let l = step(&at(ReleaseState::Planning), Event::Edit, &f);
+        assert_eq!(l.state, ReleaseState::Planning);
+        for e in [Event::Edit, Event::Recall, Event::Decide { approved: true }] {
+            assert!(transition(&at(ReleaseState::Preparing), &e, &f).is_err(), "{e:?}");
+        }
+        assert!(transition(&at(ReleaseState::Planning), &Event::Recall, &f).is_err());
     }
 
     #[test]

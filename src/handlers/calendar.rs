@@ -196,6 +196,10 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
         return refuse(render::calendar::error(&e, tz));
     }
     let mut tx = ctx.begin().await?;
+    let existing = load(&mut tx, ctx.config, ctx.guild, ctx.now).await?.freezes;
+    if let Err(e) = crate::domain::workflow::may_freeze(&f, &existing, ctx.now) {
+        return refuse(render::workflow::freeze_refused(&e, tz));
+    }
     db::calendar::add_freeze(&mut tx, ctx.guild, &f, &who.actor.id, ctx.now).await?;
     audit(
         &mut tx,

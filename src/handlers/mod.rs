@@ -5,6 +5,7 @@
 mod access;
 pub mod calendar;
 pub mod deploy;
+pub mod edit;
 pub mod governance;
 pub mod incident;
 mod notice;
@@ -15,6 +16,7 @@ pub mod report;
 pub mod rfc;
 pub mod subscribe;
 pub mod survey;
+pub mod workflow;
 
 use crate::chat::Outgoing;
 use crate::command::spec::Registry;
@@ -324,6 +326,43 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
         C::ReportRelease { id } => report::release(ctx, id).await,
         C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
         C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
+        // The CAB workflow.
+        C::RfcEdit {
+            id,
+            title,
+            risk,
+            impact,
+            description,
+        } => {
+            let e = edit::RfcEdit {
+                title,
+                risk,
+                impact,
+                description,
+            };
+            edit::rfc_edit(ctx, who, id, e).await
+        }
+        C::ReleaseEdit {
+            id,
+            name,
+            version,
+            rfcs,
+            environments,
+        } => {
+            let e = edit::ReleaseEdit {
+                name,
+                version,
+                rfcs,
+                environments,
+            };
+            edit::release_edit(ctx, who, id, e).await
+        }
+        C::ReleaseUnschedule { id } => edit::unschedule(ctx, who, id).await,
+        C::ReleaseVote { id, vote, reason } => workflow::vote(ctx, who, id, vote, reason).await,
+        C::ReleaseRecall { id, reason } => workflow::recall(ctx, who, id, reason).await,
+        C::ReleaseDecide { id, approve, reason } => workflow::decide(ctx, who, id, approve, reason).await,
+        C::CalendarUnfreeze { name, reason } => edit::unfreeze(ctx, who, name, reason).await,
+        C::AuditLog { id, limit } => edit::audit_log(ctx, id, limit).await,
     }
 }
 
@@ -472,6 +511,9 @@ fn action_name(e: &Event) -> &'static str {
         Event::CabApproved => "cab-approved",
         Event::CabRejected => "cab-rejected",
         Event::CabExpired => "cab-expired",
+        Event::Edit => "edit",
+        Event::Recall => "recall",
+        Event::Decide { .. } => "decide",
         Event::Prepare => "prepare",
         Event::Build => "build",
         Event::Test { .. } => "test",

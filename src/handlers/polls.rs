@@ -1,6 +1,6 @@
 //! CAB and ECAB polls: submission, reactions, and the decision.
 
-use super::{apply, audit, load_release, notify, system_actor, Ctx, Handled, Invoker, Reply, Tell};
+use super::{apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::polls::{Poll, VoteEvent};
 use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
@@ -9,8 +9,15 @@ use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
 use crate::domain::roles::Roles;
 use crate::domain::tally::{decide, tally, Ballot, Outcome, Tally, Vote};
+use crate::domain::workflow::{
+    closes_after_window_opens, may_submit, reminder_at, with_command_votes, LastPoll, PollEnd,
+};
 use crate::render;
+pub(super) use ledger::ballots_from_ledger;
+use ledger::{reaction_ballots, reasons, standing};
 use std::collections::{BTreeMap, BTreeSet};
+
+mod ledger;
 
 /// The job kind that decides a poll.
 pub const CLOSE_JOB: &str = "poll-close";
@@ -35,7 +42,7 @@ pub struct ReactionEvent {
 }
 
 /// People who may not approve: the submitter and the RFC requesters.
-fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
+pub(super) fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
     let mut s: BTreeSet<String> = rfcs.iter().map(|r| r.requester.clone()).collect();
     s.insert(poll.submitter.clone());
     s
@@ -45,6 +52,16 @@ fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
 pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
+    let last = db::polls::latest_for_release(&mut tx, ctx.guild, release.row).await?;
+    let last = last.map(|p| LastPoll {
+        end: PollEnd::of(p.closed.as_ref().map(|c| c.1.as_str()), p.decision.as_deref()),
+        revision: p.revision,
+    });
+    if release.lifecycle.state == ReleaseState::Planning {
+        if let Err(e) = may_submit(last, release.lifecycle.revision) {
+            return refuse(render::workflow::resubmit_refused(id, &e));
+        }
+    }
     if let Some(reply) = super::governance::preapprove(&mut tx, ctx, who, &mut release).await? {
         tx.commit().await?;
         return Ok(reply);
@@ -100,6 +117,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &Tally::default(),
         None,
         &BTreeMap::new(),
+        &[],
     );
     db::outbox::set_body(&mut tx, message_id, &body).await?;
     for v in Vote::ALL {
@@ -115,6 +133,17 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &payload,
     )
     .await?;
+    if let Some(at) = reminder_at(ctx.now, poll.deadline, ctx.config.remind_before) {
+        db::jobs::schedule(
+            &mut tx,
+            ctx.guild,
+            super::workflow::REMIND_JOB,
+            &format!("{}:{poll_id}", super::workflow::REMIND_JOB),
+            at,
+            &payload,
+        )
+        .await?;
+    }
     audit(
         &mut tx,
         ctx,
@@ -131,14 +160,25 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         )),
     );
     tx.commit().await?;
-    Ok(Reply::Public(render::submitted(
-        &release,
-        channel,
-        rules.emergency,
-    )))
+    let mut reply = render::submitted(&release, channel, rules.emergency);
+    if let Some(b) = release
+        .booking
+        .as_ref()
+        .filter(|b| closes_after_window_opens(poll.deadline, Some(b.start)))
+    {
+        reply.text.push_str(&render::workflow::poll_outlives_window(
+            poll.deadline,
+            &b.window,
+            b.start,
+            ctx.config.timezone,
+        ));
+    }
+    Ok(Reply::Public(reply))
 }
 
-fn poll_message(
+/// The poll message: the tally, then the reasons given with the votes that stand.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn poll_message(
     ctx: Ctx<'_>,
     release: &Release,
     rfcs: &[Rfc],
@@ -146,9 +186,14 @@ fn poll_message(
     t: &Tally,
     outcome: Option<&Outcome>,
     names: &BTreeMap<String, String>,
+    ledger: &[VoteEvent],
 ) -> crate::chat::Outgoing {
+    let mut names = names.clone();
+    for e in ledger {
+        names.entry(e.user.clone()).or_insert_with(|| e.user_name.clone());
+    }
     let lookup = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
-    render::poll(&render::PollView {
+    let mut out = render::poll(&render::PollView {
         release,
         rfcs,
         poll,
@@ -156,31 +201,13 @@ fn poll_message(
         outcome,
         names: &lookup,
         tz: ctx.config.timezone,
-    })
+    });
+    out.text
+        .push_str(&render::workflow::vote_reasons(&reasons(ledger)));
+    out
 }
 
-/// The ballots as the ledger's add and remove events leave them.
-fn ballots_from_ledger(ledger: &[VoteEvent]) -> (Vec<Ballot>, BTreeMap<String, String>) {
-    let mut by_user: BTreeMap<String, Ballot> = BTreeMap::new();
-    let mut names = BTreeMap::new();
-    for e in ledger.iter().filter(|e| e.action != "count") {
-        names.insert(e.user.clone(), e.user_name.clone());
-        let b = by_user.entry(e.user.clone()).or_insert_with(|| Ballot {
-            user: e.user.clone(),
-            roles: Roles::new(),
-            votes: BTreeSet::new(),
-        });
-        b.roles = e.roles.clone();
-        if e.action == "add" {
-            b.votes.insert(e.vote);
-        } else {
-            b.votes.remove(&e.vote);
-        }
-    }
-    (by_user.into_values().collect(), names)
-}
-
-fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
+pub(super) fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
     if let Some((_, why)) = t.ignored.iter().find(|(u, _)| u == user) {
         return (false, Some(why.key().to_string()));
     }
@@ -236,6 +263,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         at: ctx.now,
         counted: false,
         reason: None,
+        note: None,
     };
     ledger.push(event.clone());
     let (ballots, names) = ballots_from_ledger(&ledger);
@@ -244,7 +272,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
     event.counted = counted && ev.added;
     event.reason = if ev.added { reason } else { Some("removed".into()) };
     db::polls::record_vote(&mut tx, ctx.guild, poll.id, &event).await?;
-    let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names);
+    let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names, &ledger);
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     if decide(&live, &poll.rules, false).is_some() {
         let n = ledger.len();
@@ -289,15 +317,17 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     }
     let mut release = db::releases::by_row(&mut tx, ctx.guild, poll.release_row).await?;
     let rfcs = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
-    let final_tally = tally(&count.ballots, &poll.rules, &own(&poll, &rfcs));
+    // The platform's reactions, with the votes given as commands that still stand.
+    let ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
+    let ballots = with_command_votes(count.ballots.clone(), &standing(&ledger));
+    let final_tally = tally(&ballots, &poll.rules, &own(&poll, &rfcs));
     let deadline_passed = ctx.now >= poll.deadline;
     let Some(outcome) = decide(&final_tally, &poll.rules, deadline_passed) else {
         // Not decided (a recount after a reconnect, or an early decision the
         // platform's count no longer supports): stay open, and bring the
         // ledger to what the platform shows, so the votes cast while the bot
         // was away stay in the live tally and in later early decisions.
-        let ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
-        let (recorded, _) = ballots_from_ledger(&ledger);
+        let (recorded, _) = reaction_ballots(&ledger);
         // Who reacted while the platform was being read: the ledger is newer
         // than the count for them.
         let since = db::parse_ts(&db::ts(ctx.now))?;
@@ -311,12 +341,21 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                 db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
             }
         }
-        let body = poll_message(ctx, &release, &rfcs, &poll, &final_tally, None, &count.names);
+        let body = poll_message(
+            ctx,
+            &release,
+            &rfcs,
+            &poll,
+            &final_tally,
+            None,
+            &count.names,
+            &ledger,
+        );
         db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
         tx.commit().await?;
         return Ok(());
     };
-    for b in &count.ballots {
+    for b in &ballots {
         let (counted, reason) = status_of(&final_tally, &b.user);
         for v in &b.votes {
             let e = VoteEvent {
@@ -332,6 +371,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                 at: ctx.now,
                 counted,
                 reason: reason.clone(),
+                note: None,
             };
             db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
         }
@@ -379,6 +419,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         &final_tally,
         Some(&outcome),
         &count.names,
+        &ledger,
     );
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     let notice = render::poll_outcome(
@@ -464,7 +505,8 @@ pub async fn count_from_ledger(
     guild: &str,
     poll_id: i64,
 ) -> anyhow::Result<Count> {
-    let (ballots, names) = ballots_from_ledger(&db::polls::ledger(conn, guild, poll_id).await?);
+    // Reactions only: the close adds the standing command votes itself.
+    let (ballots, names) = reaction_ballots(&db::polls::ledger(conn, guild, poll_id).await?);
     Ok(Count { ballots, names })
 }
 
@@ -504,6 +546,7 @@ fn catch_up(
                 at: now,
                 counted,
                 reason: reason.clone(),
+                note: None,
             });
         }
     }
@@ -518,6 +561,7 @@ fn catch_up(
                 at: now,
                 counted: false,
                 reason: Some("removed".into()),
+                note: None,
             });
         }
     }

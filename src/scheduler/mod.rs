@@ -22,6 +22,8 @@ pub enum JobKind {
     ElsEnd,
     /// Recount a satisfaction survey from the platform (after a reconnect).
     SurveyCount,
+    /// Remind a poll's channel how many votes quorum still needs.
+    PollRemind,
 }
 
 impl JobKind {
@@ -31,6 +33,7 @@ impl JobKind {
         JobKind::Window,
         JobKind::ElsEnd,
         JobKind::SurveyCount,
+        JobKind::PollRemind,
     ];
 
     /// The stored name.
@@ -40,6 +43,7 @@ impl JobKind {
             JobKind::Window => handlers::calendar::WINDOW_JOB,
             JobKind::ElsEnd => handlers::deploy::ELS_JOB,
             JobKind::SurveyCount => handlers::survey::COUNT_JOB,
+            JobKind::PollRemind => handlers::workflow::REMIND_JOB,
         }
     }
 
@@ -167,6 +171,13 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
                 None => None,
             };
             handlers::survey::recount(ctx, job.id, &payload, reacted.as_ref()).await?;
+        }
+        Some(JobKind::PollRemind) => {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+            let poll_id = payload["poll"]
+                .as_i64()
+                .ok_or_else(|| anyhow::anyhow!("job {} without a poll", job.key))?;
+            handlers::workflow::remind(ctx, job.id, poll_id).await?;
         }
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
