@@ -32,6 +32,11 @@ pub struct Bot {
     pub log: PathBuf,
     /// When the process was spawned.
     pub spawned_at: std::time::Instant,
+    /// Fragments of the ERROR lines this test causes on purpose; any other
+    /// ERROR line fails the test when the bot is stopped or dropped.
+    pub expected_errors: Vec<String>,
+    /// This test sends an event serenity cannot read, on purpose.
+    pub expected_dropped_event: bool,
 }
 
 impl Bot {
@@ -154,7 +159,19 @@ els_staff = ["{ELS_STAFF}"]
             db,
             log,
             spawned_at,
+            expected_errors: vec![],
+            expected_dropped_event: false,
         }
+    }
+
+    /// Allows ERROR lines containing `fragment`: this test causes them.
+    pub fn expect_error(&mut self, fragment: &str) {
+        self.expected_errors.push(fragment.to_string());
+    }
+
+    /// Allows the warning that serenity dropped an event: this test sends one.
+    pub fn expect_dropped_event(&mut self) {
+        self.expected_dropped_event = true;
     }
 
     /// What the bot logged so far.
@@ -190,17 +207,37 @@ els_staff = ["{ELS_STAFF}"]
         let log = self.log();
         assert!(!log.contains(TOKEN), "the token appeared in the log");
         assert!(
-            !log.contains("not understood"),
+            self.expected_dropped_event || !log.contains("not understood"),
             "serenity dropped an event:\n{log}"
         );
         assert!(!log.contains("panicked"), "the bot panicked:\n{log}");
+        let unexpected = unexpected_errors(&log, &self.expected_errors);
+        assert!(
+            unexpected.is_empty(),
+            "the bot logged errors this test did not expect:\n{}\n\nfull log:\n{log}",
+            unexpected.join("\n")
+        );
         self.dir.take().expect("the bot's directory")
     }
+}
+
+/// The lines of `log` at level ERROR that contain none of `expected`.
+pub fn unexpected_errors<'a>(log: &'a str, expected: &[String]) -> Vec<&'a str> {
+    log.lines()
+        // tracing's format: timestamp, level, target, message.
+        .filter(|l| l.split_whitespace().nth(1) == Some("ERROR"))
+        .filter(|l| !expected.iter().any(|e| l.contains(e.as_str())))
+        .collect()
 }
 
 impl Drop for Bot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A test that never stopped its bot is held to the same checks,
+        // unless it is failing already (a second panic would abort).
+        if self.dir.is_some() && !std::thread::panicking() {
+            self.checked_dir();
+        }
     }
 }
