@@ -46,6 +46,19 @@ async fn a_duplicated_interaction_is_handled_once() {
     run(&fake, 7002, &rita, "rfc", Some("list"), &[]).await;
     fake.interaction(i);
     run(&fake, 7003, &rita, "rfc", Some("list"), &[]).await;
+    // Events are handled concurrently: wait for the bot to say it turned
+    // both copies away before asserting that they did nothing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while bot
+        .log()
+        .lines()
+        .filter(|l| l.contains("duplicate interaction ignored") && l.contains("interaction=7001"))
+        .count()
+        < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(
         fake.find("POST", "/interactions/7001/").len(),
         1,
@@ -100,13 +113,21 @@ async fn a_member_without_the_role_is_refused_privately_and_nothing_changes() {
     )
     .await;
     assert!(ephemeral(&cb), "{cb:#}");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Both answers came after their commands had finished: what they
+    // committed is in the database now, and only the outbox posts later.
     let db = db(&bot).await;
     let mut conn = db.pool.acquire().await.unwrap();
     let releases = release_desk::db::releases::list(&mut conn, &GUILD.to_string(), None)
         .await
         .unwrap();
     assert!(releases.is_empty());
+    for table in ["outbox", "audit", "jobs"] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "a refusal left rows in {table}");
+    }
     assert!(
         fake.messages().is_empty(),
         "nothing posted: {:?}",
@@ -296,7 +317,8 @@ async fn text_typed_by_users_never_pings() {
     fake.react(CAB, poll, cast.c1.id, "✅", true);
     fake.wait(15, "the poll closed", |f| last_text(f, poll).contains("CLOSED"))
         .await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The decision's posts and edits, every one delivered before they are checked.
+    bot.wait_delivered(15).await;
     let all = creates_and_edits(&fake);
     assert!(all.len() >= 25, "{all:#?}");
     for (what, am) in &all {

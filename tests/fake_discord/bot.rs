@@ -174,6 +174,36 @@ els_staff = ["{ELS_STAFF}"]
         self.expected_dropped_event = true;
     }
 
+    /// Outbox entries the bot has still to deliver (read-only, beside the running bot).
+    pub async fn pending_deliveries(&self) -> i64 {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.db)
+            .read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&opts).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the bot has delivered everything it queued: the positive
+    /// sign to wait for before asserting that something was never sent.
+    pub async fn wait_delivered(&self, secs: u64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let pending = self.pending_deliveries().await;
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pending} outbox entries still undelivered after {secs} s:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// What the bot logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
