@@ -415,3 +415,39 @@ async fn an_undeclared_error_of_the_bot_fails_the_test() {
     let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bot.stop()));
     assert!(stopped.is_err(), "an undeclared ERROR line passed");
 }
+
+/// A token Discord refuses stops the bot at once, with status 2 and a
+/// message naming the token, instead of retrying a gateway forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_stops_the_bot_with_status_2() {
+    let fake = Fake::start().await;
+    // Discord answers 401 to every request made with a bad token.
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        fake.fail(method, "/", 401, 1000);
+    }
+    let mut bot = Bot::start(&fake, "");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = bot.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after a 401:\n{}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let log = bot.log();
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(log.contains("Discord refused the bot's token"), "{log}");
+    assert!(log.contains("DISCORD_TOKEN"), "{log}");
+    assert_eq!(fake.connections(), 0, "no gateway tried: {:?}", fake.summary());
+    assert_eq!(
+        fake.requests().iter().filter(|r| r.status == 401).count(),
+        1,
+        "one refused request, not retries: {:?}",
+        fake.summary()
+    );
+    bot.stop();
+}

@@ -591,6 +591,7 @@ fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Re
     let none = || StatusCode::NO_CONTENT.into_response();
     let id = |s: &str| s.parse::<u64>().ok();
     match (method, segs.as_slice()) {
+        ("GET", ["users", "@me"]) => ok(fixtures::user(BOT_ID, "release-desk", true)),
         ("GET", ["gateway"]) => ok(json!({"url": fake.lock().ws_url.clone()})),
         ("GET", ["gateway", "bot"]) => ok(json!({
             "url": fake.lock().ws_url.clone(), "shards": 1,

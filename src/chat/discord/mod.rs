@@ -18,4 +18,4 @@ pub mod register;
 pub mod render;
 pub mod runner;
 
-pub use runner::run;
+pub use runner::{run, TokenRefused};

@@ -51,6 +51,12 @@ pub enum Work {
     Reconcile,
 }
 
+/// Discord refused the bot's token: no retry can help, so the bot stops
+/// (the binary exits with status 2, as for a configuration error).
+#[derive(Debug, thiserror::Error)]
+#[error("Discord refused the bot's token ({0}): check DISCORD_TOKEN (see README, \"Connecting to Discord\")")]
+pub struct TokenRefused(pub String);
+
 /// The gateway intents: guilds and their message reactions; none privileged.
 pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGE_REACTIONS
@@ -61,6 +67,9 @@ pub fn intents() -> GatewayIntents {
 pub async fn run(app: App, token: String) -> anyhow::Result<()> {
     let http = super::http::build(&token, app.config.discord.api_base.as_deref());
     drop(token);
+    // Serenity would take a refused token for a gateway it cannot reach and
+    // retry discord.com's every few seconds, forever.
+    check_token(&http).await?;
     let app = if app.config.discord.guild_id == 0 {
         with_home_guild(app, &http).await?
     } else {
@@ -90,6 +99,9 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
             tokio::select! {
                 r = gateway => match r {
                     Ok(Ok(())) => Ok(()),
+                    Ok(Err(serenity::Error::Gateway(serenity::all::GatewayError::InvalidAuthentication))) => {
+                        Err(TokenRefused("gateway close 4004".into()).into())
+                    }
                     Ok(Err(e)) => Err(anyhow::anyhow!("Discord gateway: {e}")),
                     Err(e) => Err(anyhow::anyhow!("Discord gateway task: {e}")),
                 },
@@ -106,6 +118,26 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         tracing::warn!(error = format!("{e:#}"), "final checkpoint failed");
     }
     result
+}
+
+/// Refuses to go on with a token Discord answers 401 to; any other failure
+/// is left to the gateway client's own retries.
+async fn check_token(http: &serenity::all::Http) -> anyhow::Result<()> {
+    match http.get_current_user().await {
+        Ok(me) => {
+            tracing::info!(user = %me.id, "token accepted");
+            Ok(())
+        }
+        Err(serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(r)))
+            if r.status_code.as_u16() == 401 =>
+        {
+            Err(TokenRefused(format!("HTTP 401 {}", r.error.message)).into())
+        }
+        Err(e) => {
+            tracing::warn!(error = %super::chat::classify(e), "cannot check the token now; connecting anyway");
+            Ok(())
+        }
+    }
 }
 
 /// Without `discord.guild_id` (commands registered globally), the server
