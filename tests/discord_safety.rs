@@ -152,7 +152,7 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
         vec![429, 429, 200],
         "retried after each 429, posted once"
     );
-    // Our own back-off: at least a second, growing (serenity's limiter is off behind a proxy).
+    // The longer of the wait asked (1 s) and the outbox's back-off, which grows.
     let gap1 = posts[1].at - posts[0].at;
     let gap2 = posts[2].at - posts[1].at;
     assert!(gap1 >= Duration::from_millis(900), "{gap1:?}");
@@ -161,6 +161,31 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
         "the back-off grows: {gap1:?} then {gap2:?}"
     );
     assert_eq!(fake.messages().values().filter(|m| m.channel == CAB).count(), 1);
+    assert!(fake.messages().contains_key(&poll));
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
+    bot.stop();
+}
+
+/// A 429 asking for longer than the outbox's own back-off is waited for:
+/// its `retry_after` is honoured behind `api_base` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_asking_for_5_seconds_is_retried_after_5_seconds_not_before() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    fake.set_retry_after(5.0);
+    fake.fail("POST", &format!("/channels/{CAB}/messages"), 429, 1);
+    let poll = submit_release(&fake, &cast, 7250, "Rate limited long", "Payments").await;
+    let posts = fake.find("POST", &format!("/channels/{CAB}/messages"));
+    let statuses: Vec<u16> = posts.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![429, 200], "retried once, posted once");
+    let gap = posts[1].at - posts[0].at;
+    assert!(
+        gap >= Duration::from_secs(5),
+        "retried {gap:?} after a 5 s retry_after"
+    );
+    assert!(gap < Duration::from_secs(9), "and not much later: {gap:?}");
     assert!(fake.messages().contains_key(&poll));
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();

@@ -77,6 +77,8 @@ struct Inner {
     reactions: BTreeMap<(u64, String), BTreeSet<u64>>,
     members: HashMap<u64, (String, Vec<u64>)>,
     fail: Vec<(String, String, u16, u32)>,
+    /// The wait an injected 429 asks for (seconds; default 0.25 in the body, 1 in Retry-After).
+    retry_after: Option<f64>,
     next_id: u64,
     gateway: Option<mpsc::UnboundedSender<Gw>>,
     connections: u32,
@@ -265,6 +267,12 @@ impl Fake {
     }
 
     /// The next `times` requests `METHOD path-prefix` answer `status`.
+    /// Injected 429s ask for `secs` from now on (body `retry_after`, and
+    /// rounded up in `Retry-After`).
+    pub fn set_retry_after(&self, secs: f64) {
+        self.lock().retry_after = Some(secs);
+    }
+
     pub fn fail(&self, method: &str, path_prefix: &str, status: u16, times: u32) {
         self.lock()
             .fail
@@ -563,11 +571,18 @@ async fn rest(
     };
     let resp = match injected {
         Some(429) => {
+            let asked = fake.lock().retry_after;
+            let (body, header) = match asked {
+                Some(secs) => (secs, secs.ceil()),
+                None => (0.25, 1.0),
+            };
+            // As Discord sends it: no `code`, the wait in the body and the header.
             let mut r = reply(
                 StatusCode::TOO_MANY_REQUESTS,
-                json!({"message": "You are being rate limited.", "retry_after": 0.25, "global": false, "code": 0}),
+                json!({"message": "You are being rate limited.", "retry_after": body, "global": false}),
             );
-            r.headers_mut().insert("retry-after", "1".parse().unwrap());
+            r.headers_mut()
+                .insert("retry-after", format!("{header}").parse().unwrap());
             r
         }
         Some(s) => reply(

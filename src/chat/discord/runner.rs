@@ -65,7 +65,7 @@ pub fn intents() -> GatewayIntents {
 /// Connects to Discord with `token` and runs until the gateway client
 /// stops or the process is told to (Ctrl-C, SIGTERM).
 pub async fn run(app: App, token: String) -> anyhow::Result<()> {
-    let http = super::http::build(&token, app.config.discord.api_base.as_deref());
+    let (http, rest) = super::http::build(&token, app.config.discord.api_base.as_deref());
     drop(token);
     // Serenity would take a refused token for a gateway it cannot reach and
     // retry discord.com's every few seconds, forever.
@@ -88,7 +88,7 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         .event_handler(handler)
         .raw_event_handler(Unknown)
         .await?;
-    let chat = Arc::new(DiscordChat::new(client.http.clone(), shared));
+    let chat = Arc::new(DiscordChat::new(client.http.clone(), rest, shared));
     let shards = client.shard_manager.clone();
     let gateway = tokio::spawn(async move { client.start().await });
     let db = app.db.clone();
