@@ -10,7 +10,7 @@ mod fake_discord;
 use fake_discord::bot::*;
 use fake_discord::fixtures::{slash, Person};
 use fake_discord::flow::*;
-use fake_discord::{Fake, GUILD};
+use fake_discord::{Fake, APP_ID, GUILD};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -470,6 +470,91 @@ async fn after_an_invalid_session_the_bot_identifies_again_and_recounts() {
     .await;
     // Commands are registered once per process, not on every READY.
     assert_eq!(fake.find("PUT", "/applications/").len(), 1);
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
+    bot.stop();
+}
+
+/// Killed (kill -9) after a command committed and before Discord took its
+/// answer, the bot sends that answer as a follow-up once restarted, while
+/// the interaction's token lasts, and once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_a_kill_kept_from_discord_is_sent_as_a_follow_up_after_the_restart() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    fake.hold_callbacks(true);
+    fake.interaction(slash(
+        7601,
+        GENERAL,
+        &rita,
+        "rfc",
+        Some("new"),
+        &[
+            ("title", json!("Survives a crash")),
+            ("type", json!("standard")),
+            ("risk", json!("low")),
+            ("impact", json!("none")),
+        ],
+    ));
+    // The callback on its way: the command has committed.
+    fake.wait(10, "the callback, held", |f| f.held() == 1).await;
+    let dir = bot.stop();
+    fake.hold_callbacks(false);
+    let bot = Bot::start_in(&fake, "", dir, GUILD);
+    fake.wait(15, "the restarted bot to identify", |f| f.identifies().len() == 2)
+        .await;
+    let path = format!("/webhooks/{APP_ID}/itoken-7601");
+    fake.wait(15, "the answer as a follow-up", |f| {
+        !f.find("POST", &path).is_empty()
+    })
+    .await;
+    let follow = &fake.find("POST", &path)[0].body;
+    assert!(
+        follow["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("RFC-1"),
+        "{follow:#}"
+    );
+    assert_eq!(
+        follow["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "a record change is shown to all: {follow:#}"
+    );
+    assert_eq!(follow["allowed_mentions"], SAFE());
+    assert!(callback(&fake, 7601).is_none(), "the held callback never arrived");
+    // Once: the token is forgotten when the follow-up went out.
+    let token = || async {
+        let db = db(&bot).await;
+        let t: Option<String> =
+            sqlx::query_scalar("SELECT token FROM discord_interactions WHERE id = '7601'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        t
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while token().await.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token is kept after the follow-up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dir = bot.terminate();
+    let bot = Bot::start_in(&fake, "", dir, GUILD);
+    fake.wait(15, "a third start", |f| f.identifies().len() == 3)
+        .await;
+    // A command answered by the third process shows its start is past.
+    run(&fake, 7602, &rita, "rfc", Some("list"), &[]).await;
+    assert_eq!(fake.find("POST", &path).len(), 1, "{:?}", fake.summary());
+    let db = db(&bot).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let rfcs = release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
+        .await
+        .unwrap();
+    assert_eq!(rfcs.len(), 1);
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox_order",
         include_str!("../../migrations/0012_outbox_order.sql"),
     ),
+    (
+        15,
+        "interaction_answers",
+        include_str!("../../migrations/0015_interaction_answers.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

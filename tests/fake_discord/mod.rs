@@ -79,6 +79,10 @@ struct Inner {
     fail: Vec<(String, String, u16, u32)>,
     /// The wait an injected 429 asks for (seconds; default 0.25 in the body, 1 in Retry-After).
     retry_after: Option<f64>,
+    /// Interaction callbacks are held unanswered (and unrecorded), as if lost.
+    hold_callbacks: bool,
+    /// How many callbacks were held.
+    held: u32,
     next_id: u64,
     gateway: Option<mpsc::UnboundedSender<Gw>>,
     connections: u32,
@@ -267,6 +271,17 @@ impl Fake {
     }
 
     /// The next `times` requests `METHOD path-prefix` answer `status`.
+    /// Holds interaction callbacks from now on (`true`) without answering
+    /// or recording them, or stops (`false`).
+    pub fn hold_callbacks(&self, hold: bool) {
+        self.lock().hold_callbacks = hold;
+    }
+
+    /// How many callbacks were held.
+    pub fn held(&self) -> u32 {
+        self.lock().held
+    }
+
     /// Injected 429s ask for `secs` from now on (body `retry_after`, and
     /// rounded up in `Retry-After`).
     pub fn set_retry_after(&self, secs: f64) {
@@ -558,6 +573,16 @@ async fn rest(
         at: Instant::now(),
         status: 0,
     };
+    let held = {
+        let mut i = fake.lock();
+        let hold = i.hold_callbacks && req.method == "POST" && path.starts_with("/interactions/");
+        i.held += u32::from(hold);
+        hold
+    };
+    if held {
+        // Never answered: the bot waits until it is killed.
+        std::future::pending::<()>().await;
+    }
     let injected = {
         let mut i = fake.lock();
         let hit = i

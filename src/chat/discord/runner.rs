@@ -33,6 +33,9 @@ pub enum Work {
         guild: String,
         /// The interaction id: the command's idempotency key.
         key: String,
+        /// The interaction's token, recorded with the answer so a crash
+        /// before Discord took it is made up for after the restart.
+        token: String,
         /// Who ran it, where.
         who: Invoker,
         /// What.
@@ -49,6 +52,11 @@ pub enum Work {
     },
     /// (Re)connected: recount the open polls and surveys from the platform.
     Reconcile,
+    /// Discord took the answer to interaction `key` (or the channel will).
+    Answered {
+        /// The interaction id.
+        key: String,
+    },
 }
 
 /// Discord refused the bot's token: no retry can help, so the bot stops
@@ -203,8 +211,14 @@ async fn shutdown_signal() {
 /// and the outbox/scheduler worker.
 pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedReceiver<Work>) {
     let wake = Rc::new(Notify::new());
-    tokio::task::spawn_local(worker(app.clone(), chat, wake.clone()));
+    let started = app.clock.now();
+    let mut made_up = false;
+    tokio::task::spawn_local(worker(app.clone(), chat.clone(), wake.clone()));
     while let Some(w) = rx.recv().await {
+        if matches!(w, Work::Reconcile) && !std::mem::replace(&mut made_up, true) {
+            // Connected, so the application id follow-ups need is known.
+            tokio::task::spawn_local(super::followup::make_up(app.clone(), chat.clone(), started));
+        }
         let app = app.clone();
         let wake = wake.clone();
         tokio::task::spawn_local(async move {
@@ -212,14 +226,24 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
                 Work::Command {
                     guild,
                     key,
+                    token,
                     who,
                     cmd,
                     reply,
                 } => {
                     let picked = std::time::Instant::now();
+                    let channel = who.channel.clone();
                     let r = app.command_once(&guild, &who, cmd, &key).await;
+                    if let Some(r) = &r {
+                        super::followup::record(&app, key, token, guild, channel, r).await;
+                    }
                     // The interaction may have gone; the record is saved either way.
                     let _ = reply.send((r, picked, picked.elapsed()));
+                }
+                Work::Answered { key } => {
+                    if let Err(e) = crate::db::interactions::answered(&app.db, &key).await {
+                        tracing::warn!(error = format!("{e:#}"), interaction = %key, "cannot note the answer as taken");
+                    }
                 }
                 Work::Reaction { guild, ev } => {
                     if let Err(e) = app.reaction(&guild, &ev).await {
