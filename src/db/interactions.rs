@@ -89,19 +89,21 @@ pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The answers claimed between `since` and `before` that were not seen to
-/// reach Discord, oldest first.
+/// The answers in `guild` claimed between `since` and `before` that were
+/// not seen to reach Discord, oldest first.
 pub async fn unanswered(
     db: &Db,
+    guild: &str,
     since: DateTime<Utc>,
     before: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Unanswered>> {
     let rows = sqlx::query(
         "SELECT id, token, guild, channel, answer FROM discord_interactions
-         WHERE token IS NOT NULL AND seen_at >= ?1 AND seen_at < ?2 ORDER BY seen_at, rowid",
+         WHERE token IS NOT NULL AND guild = ?3 AND seen_at >= ?1 AND seen_at < ?2 ORDER BY seen_at, rowid",
     )
     .bind(super::ts(since))
     .bind(super::ts(before))
+    .bind(guild)
     .fetch_all(&db.pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -1,4 +1,4 @@
-//! Answers a crash kept from Discord. A command's answer is recorded with
+//! Answers a crash kept from Discord. A record change's answer is recorded with
 //! its claim (the interaction id, in `discord_interactions`) and forgotten
 //! once Discord took it; a process killed in between leaves it recorded,
 //! and the next one sends it as a follow-up message while the interaction's
@@ -6,8 +6,8 @@
 
 use super::chat::DiscordChat;
 use crate::app::App;
+use crate::chat::Outgoing;
 use crate::db::interactions::{self, Unanswered};
-use crate::handlers::Reply;
 use chrono::{DateTime, Duration, Utc};
 use serenity::builder::Builder;
 use std::sync::Arc;
@@ -15,20 +15,25 @@ use std::sync::Arc;
 /// How long Discord takes follow-ups with an interaction's token.
 pub const TOKEN_LIFE: Duration = Duration::minutes(15);
 
-/// Records `reply`, the answer to interaction `key`, with `token`, before
-/// it is sent (nothing is recorded for a command that claimed nothing).
-pub async fn record(app: &App, key: String, token: String, guild: String, channel: String, reply: &Reply) {
-    let (public, message) = match reply {
-        Reply::Public(m) => (true, m.clone()),
-        Reply::Private(m) => (false, m.clone()),
-    };
+/// Records `message`, the public answer to interaction `key` (a record
+/// changed), with `token`, before it is sent. Private answers (refusals,
+/// errors, personal views) are not: recording them would make a refusal
+/// wait for the database, and nothing changed that a lost one would hide.
+pub async fn record(
+    app: &App,
+    key: String,
+    token: String,
+    guild: String,
+    channel: String,
+    message: &Outgoing,
+) {
     let answer = Unanswered {
         id: key,
         token,
         guild,
         channel,
-        public,
-        message,
+        public: true,
+        message: message.clone(),
     };
     if let Err(e) = interactions::record_answer(&app.db, &answer).await {
         // The answer still goes out now; only a crash before it would lose it.
@@ -41,7 +46,7 @@ pub async fn record(app: &App, key: String, token: String, guild: String, channe
 pub async fn make_up(app: App, chat: Arc<DiscordChat>, started: DateTime<Utc>) {
     // A minute's margin: a token about to run out may not last the request.
     let since = started - TOKEN_LIFE + Duration::minutes(1);
-    let owed = match interactions::unanswered(&app.db, since, started).await {
+    let owed = match interactions::unanswered(&app.db, &app.config.home_guild(), since, started).await {
         Ok(owed) => owed,
         Err(e) => {
             tracing::error!(

@@ -98,9 +98,11 @@ impl Handler {
             }
         }
         // Taken by Discord or queued for the channel: nothing owed after a restart.
-        self.send(Work::Answered {
-            key: ci.id.get().to_string(),
-        });
+        if matches!(reply, Reply::Public(_)) {
+            self.send(Work::Answered {
+                key: ci.id.get().to_string(),
+            });
+        }
         let micros = |d: Duration| d.as_micros() as u64;
         tracing::debug!(
             interaction = %ci.id,

@@ -234,8 +234,8 @@ pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedRece
                     let picked = std::time::Instant::now();
                     let channel = who.channel.clone();
                     let r = app.command_once(&guild, &who, cmd, &key).await;
-                    if let Some(r) = &r {
-                        super::followup::record(&app, key, token, guild, channel, r).await;
+                    if let Some(Reply::Public(m)) = &r {
+                        super::followup::record(&app, key, token, guild, channel, m).await;
                     }
                     // The interaction may have gone; the record is saved either way.
                     let _ = reply.send((r, picked, picked.elapsed()));
