@@ -143,6 +143,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<release_desk::chat::discord::TokenRefused>() => {
+            eprintln!("release-desk: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("release-desk: {e:#}");
             ExitCode::FAILURE

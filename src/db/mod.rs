@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0012_outbox_order.sql"),
     ),
     (
+        15,
+        "interaction_answers",
+        include_str!("../../migrations/0015_interaction_answers.sql"),
+    ),
+    (
         16,
         "governance",
         include_str!("../../migrations/0016_governance.sql"),

@@ -310,8 +310,56 @@ pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Out
     })
 }
 
+/// How often an open poll is recounted from the platform: a reaction
+/// event lost, or a stale one replayed, is corrected within this.
+pub const RECOUNT_EVERY: Duration = Duration::minutes(3);
+
+/// When an open poll is next recounted: the first multiple of `every`
+/// (counted from the epoch) after `now`, so recounts scheduled from
+/// different starts (submission, reconnects) fall on the same instants and
+/// one job each; None when the deadline's own count comes first.
+pub fn next_recount(
+    now: chrono::DateTime<chrono::Utc>,
+    deadline: chrono::DateTime<chrono::Utc>,
+    every: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let step = every.num_milliseconds();
+    if step <= 0 {
+        return None;
+    }
+    let slot = now.timestamp_millis().div_euclid(step).checked_add(1)?;
+    let due = chrono::DateTime::from_timestamp_millis(slot.checked_mul(step)?)?;
+    (due < deadline).then_some(due)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_next_recount_falls_on_the_grid_after_now_and_before_the_deadline() {
+        let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let deadline = t("2026-12-03T09:00:00Z");
+        let every = Duration::minutes(3);
+        assert_eq!(
+            next_recount(t("2026-12-01T09:00:00Z"), deadline, every),
+            Some(t("2026-12-01T09:03:00Z")),
+            "strictly after now, on the grid"
+        );
+        assert_eq!(
+            next_recount(t("2026-12-01T09:01:59Z"), deadline, every),
+            Some(t("2026-12-01T09:03:00Z")),
+            "two starts in one slot share a recount"
+        );
+        assert_eq!(next_recount(t("2026-12-03T08:57:00Z"), deadline, every), None);
+        assert_eq!(
+            next_recount(t("2026-12-03T08:56:59Z"), deadline, every),
+            Some(t("2026-12-03T08:57:00Z"))
+        );
+        assert_eq!(
+            next_recount(t("2026-12-01T09:00:00Z"), deadline, Duration::zero()),
+            None
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 

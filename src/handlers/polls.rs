@@ -8,7 +8,7 @@ use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
 use crate::domain::roles::Roles;
-use crate::domain::tally::{decide, tally, Ballot, Outcome, Tally, Vote};
+use crate::domain::tally::{decide, next_recount, tally, Ballot, Outcome, Tally, Vote, RECOUNT_EVERY};
 use crate::domain::workflow::{
     closes_after_window_opens, may_submit, reminder_at, with_command_votes, LastPoll, PollEnd,
 };
@@ -21,6 +21,8 @@ mod ledger;
 
 /// The job kind that decides a poll.
 pub const CLOSE_JOB: &str = "poll-close";
+/// The part of a `poll-close` job's key that marks a periodic recount.
+const RECOUNT_KEY: &str = "recount";
 
 /// A reaction added or removed on a bot message.
 #[derive(Debug, Clone)]
@@ -144,6 +146,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         )
         .await?;
     }
+    schedule_recount(&mut tx, ctx.guild, &poll, ctx.now).await?;
     audit(
         &mut tx,
         ctx,
@@ -336,22 +339,29 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
             .filter(|e| e.at >= since)
             .map(|e| e.user.as_str())
             .collect();
+        let mut caught_up = 0;
         for e in catch_up(&recorded, count, &final_tally, ctx.now) {
             if !busy.contains(e.user.as_str()) {
                 db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
+                caught_up += 1;
             }
         }
-        let body = poll_message(
-            ctx,
-            &release,
-            &rfcs,
-            &poll,
-            &final_tally,
-            None,
-            &count.names,
-            &ledger,
-        );
-        db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
+        // A recount that found the ledger right leaves the message alone: it
+        // shows that tally already, and edits cost rate limit.
+        if caught_up > 0 {
+            let body = poll_message(
+                ctx,
+                &release,
+                &rfcs,
+                &poll,
+                &final_tally,
+                None,
+                &count.names,
+                &ledger,
+            );
+            db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
+        }
+        schedule_recount(&mut tx, ctx.guild, &poll, ctx.now).await?;
         tx.commit().await?;
         return Ok(());
     };
@@ -472,6 +482,23 @@ pub async fn reconcile(
     }
     tx.commit().await?;
     Ok(open.len())
+}
+
+/// Queues the next periodic recount of an open poll (one job per poll and
+/// instant, whoever asks), unless its deadline comes first.
+async fn schedule_recount(
+    tx: &mut Tx,
+    guild: &str,
+    poll: &Poll,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let Some(due) = next_recount(now, poll.deadline, RECOUNT_EVERY) else {
+        return Ok(());
+    };
+    let payload = serde_json::json!({ "poll": poll.id }).to_string();
+    let key = format!("{CLOSE_JOB}:{}:{RECOUNT_KEY}:{}", poll.id, crate::db::ts(due));
+    db::jobs::schedule(tx, guild, CLOSE_JOB, &key, due, &payload).await?;
+    Ok(())
 }
 
 /// Closes the open poll of a cancelled release and shows it on the message.

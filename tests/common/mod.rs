@@ -147,7 +147,9 @@ pub async fn sql_count(db: &Db, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
 }
 
-/// Everything stored, as text, to prove a refused command changed nothing.
+/// Everything stored, as text, to prove a refused command changed nothing:
+/// every column of every row (`quote()` keeps types and blobs apart), the
+/// rows of a table in a stable order.
 pub async fn snapshot(db: &Db) -> String {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
@@ -158,13 +160,22 @@ pub async fn snapshot(db: &Db) -> String {
     .unwrap();
     let mut out = String::new();
     for t in tables {
-        let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT quote(json_array(*)) FROM (SELECT * FROM {t}) ORDER BY 1"
-        ))
-        .fetch_all(&db.pool)
-        .await
-        .unwrap_or_default();
-        out.push_str(&format!("{t}: {}\n", rows.join(" | ")));
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+            .bind(&t)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        assert!(!columns.is_empty(), "table {t} has no columns");
+        let row = columns
+            .iter()
+            .map(|c| format!("quote(\"{}\")", c.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} AS r FROM \"{t}\" ORDER BY r"))
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("snapshot of {t}: {e}"));
+        out.push_str(&format!("{t} ({}): {}\n", columns.join(","), rows.join(" | ")));
     }
     out
 }

@@ -99,6 +99,12 @@ impl Handler {
                 self.post_instead(&ci, m).await;
             }
         }
+        // Taken by Discord or queued for the channel: nothing owed after a restart.
+        if matches!(reply, Reply::Public(_)) {
+            self.send(Work::Answered {
+                key: ci.id.get().to_string(),
+            });
+        }
         let micros = |d: Duration| d.as_micros() as u64;
         tracing::debug!(
             interaction = %ci.id,
@@ -178,6 +184,7 @@ impl Handler {
         self.send(Work::Command {
             guild: guild.get().to_string(),
             key: ci.id.get().to_string(),
+            token: ci.token.clone(),
             who,
             cmd,
             reply: tx,

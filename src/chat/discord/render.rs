@@ -224,6 +224,11 @@ pub fn embed(message: &Outgoing) -> CreateEmbed {
     e
 }
 
+/// Whether `message` carries a file (an upload: multipart, not JSON).
+pub fn has_file(message: &Outgoing) -> bool {
+    message.attachment.is_some()
+}
+
 fn file(message: &Outgoing) -> Option<CreateAttachment> {
     message
         .attachment

@@ -35,6 +35,9 @@ pub enum Work {
         guild: String,
         /// The interaction id: the command's idempotency key.
         key: String,
+        /// The interaction's token, recorded with the answer so a crash
+        /// before Discord took it is made up for after the restart.
+        token: String,
         /// Who ran it, where.
         who: Invoker,
         /// What.
@@ -51,7 +54,18 @@ pub enum Work {
     },
     /// (Re)connected: recount the open polls and surveys from the platform.
     Reconcile,
+    /// Discord took the answer to interaction `key` (or the channel will).
+    Answered {
+        /// The interaction id.
+        key: String,
+    },
 }
+
+/// Discord refused the bot's token: no retry can help, so the bot stops
+/// (the binary exits with status 2, as for a configuration error).
+#[derive(Debug, thiserror::Error)]
+#[error("Discord refused the bot's token ({0}): check DISCORD_TOKEN (see README, \"Connecting to Discord\")")]
+pub struct TokenRefused(pub String);
 
 /// The gateway intents: guilds and their message reactions; none privileged.
 pub fn intents() -> GatewayIntents {
@@ -61,8 +75,11 @@ pub fn intents() -> GatewayIntents {
 /// Connects to Discord with `token` and runs until the gateway client
 /// stops or the process is told to (Ctrl-C, SIGTERM).
 pub async fn run(app: App, token: String) -> anyhow::Result<()> {
-    let http = super::http::build(&token, app.config.discord.api_base.as_deref());
+    let (http, rest) = super::http::build(&token, app.config.discord.api_base.as_deref());
     drop(token);
+    // Serenity would take a refused token for a gateway it cannot reach and
+    // retry discord.com's every few seconds, forever.
+    check_token(&http).await?;
     let mut app = if app.config.discord.guild_id == 0 {
         with_home_guild(app, &http).await?
     } else {
@@ -84,7 +101,7 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         .event_handler(handler)
         .raw_event_handler(Unknown)
         .await?;
-    let chat = Arc::new(DiscordChat::new(client.http.clone(), shared));
+    let chat = Arc::new(DiscordChat::new(client.http.clone(), rest, shared));
     let shards = client.shard_manager.clone();
     let gateway = tokio::spawn(async move { client.start().await });
     let db = app.db.clone();
@@ -99,6 +116,9 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
                 Err(e) = async { served.await.map_err(anyhow::Error::from).and_then(|r| r) } => Err(e),
                 r = gateway => match r {
                     Ok(Ok(())) => Ok(()),
+                    Ok(Err(serenity::Error::Gateway(serenity::all::GatewayError::InvalidAuthentication))) => {
+                        Err(TokenRefused("gateway close 4004".into()).into())
+                    }
                     Ok(Err(e)) => Err(anyhow::anyhow!("Discord gateway: {e}")),
                     Err(e) => Err(anyhow::anyhow!("Discord gateway task: {e}")),
                 },
@@ -115,6 +135,26 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         tracing::warn!(error = format!("{e:#}"), "final checkpoint failed");
     }
     result
+}
+
+/// Refuses to go on with a token Discord answers 401 to; any other failure
+/// is left to the gateway client's own retries.
+async fn check_token(http: &serenity::all::Http) -> anyhow::Result<()> {
+    match http.get_current_user().await {
+        Ok(me) => {
+            tracing::info!(user = %me.id, "token accepted");
+            Ok(())
+        }
+        Err(serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(r)))
+            if r.status_code.as_u16() == 401 =>
+        {
+            Err(TokenRefused(format!("HTTP 401 {}", r.error.message)).into())
+        }
+        Err(e) => {
+            tracing::warn!(error = %super::chat::classify(e), "cannot check the token now; connecting anyway");
+            Ok(())
+        }
+    }
 }
 
 /// Without `discord.guild_id` (commands registered globally), the server
@@ -185,7 +225,9 @@ pub async fn serve(
     mut rx: mpsc::UnboundedReceiver<Work>,
 ) -> anyhow::Result<()> {
     let wake = Rc::new(Notify::new());
-    let mut worker = tokio::task::spawn_local(worker(app.clone(), chat, wake.clone()));
+    let started = app.clock.now();
+    let mut made_up = false;
+    let mut worker = tokio::task::spawn_local(worker(app.clone(), chat.clone(), wake.clone()));
     loop {
         let w = tokio::select! {
             w = rx.recv() => w,
@@ -195,6 +237,10 @@ pub async fn serve(
             }),
         };
         let Some(w) = w else { return Ok(()) };
+        if matches!(w, Work::Reconcile) && !std::mem::replace(&mut made_up, true) {
+            // Connected, so the application id follow-ups need is known.
+            tokio::task::spawn_local(super::followup::make_up(app.clone(), chat.clone(), started));
+        }
         let app = app.clone();
         let wake = wake.clone();
         tokio::task::spawn_local(async move {
@@ -202,14 +248,24 @@ pub async fn serve(
                 Work::Command {
                     guild,
                     key,
+                    token,
                     who,
                     cmd,
                     reply,
                 } => {
                     let picked = std::time::Instant::now();
+                    let channel = who.channel.clone();
                     let r = app.command_once(&guild, &who, cmd, &key).await;
+                    if let Some(Reply::Public(m)) = &r {
+                        super::followup::record(&app, key, token, guild, channel, m).await;
+                    }
                     // The interaction may have gone; the record is saved either way.
                     let _ = reply.send((r, picked, picked.elapsed()));
+                }
+                Work::Answered { key } => {
+                    if let Err(e) = crate::db::interactions::answered(&app.db, &key).await {
+                        tracing::warn!(error = format!("{e:#}"), interaction = %key, "cannot note the answer as taken");
+                    }
                 }
                 Work::Reaction { guild, ev } => {
                     if let Err(e) = app.reaction(&guild, &ev).await {
