@@ -151,6 +151,11 @@ pub struct Config {
     pub block_close_severity: u8,
     /// How long before a poll's deadline its channel is reminded (zero: never).
     pub remind_before: Duration,
+    /// How often an open poll is recounted from the platform while open, to
+    /// correct a stale or lost reaction event. Not read from the file: the
+    /// adapter decides (None in the console, whose reactions are its own
+    /// records and cannot be missed).
+    pub recount_every: Option<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -807,6 +812,7 @@ impl Config {
             segregation: raw.authorization.segregation,
             block_close_severity: raw.els.block_close_severity as u8,
             remind_before,
+            recount_every: Some(crate::domain::tally::RECOUNT_EVERY),
         })
     }
 

@@ -154,7 +154,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>) -> anyhow::Result<()> {
+async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<String>) -> anyhow::Result<()> {
+    // The console's reactions are records of its own: no event can be lost.
+    config.recount_every = None;
     let start: DateTime<Utc> = match start {
         Some(s) => DateTime::parse_from_rfc3339(&s)
             .with_context(|| {

@@ -15,6 +15,7 @@ fn job_kind_keys_are_the_stored_names() {
         (JobKind::Window, "window"),
         (JobKind::ElsEnd, "els-end"),
         (JobKind::SurveyCount, "survey-count"),
+        (JobKind::PollRemind, "poll-remind"),
     ];
     assert_eq!(
         JobKind::ALL.len(),

@@ -8,7 +8,7 @@ use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
 use crate::domain::roles::Roles;
-use crate::domain::tally::{decide, next_recount, tally, Ballot, Outcome, Tally, Vote, RECOUNT_EVERY};
+use crate::domain::tally::{decide, next_recount, tally, Ballot, Outcome, Tally, Vote};
 use crate::domain::workflow::{
     closes_after_window_opens, may_submit, reminder_at, with_command_votes, LastPoll, PollEnd,
 };
@@ -146,7 +146,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         )
         .await?;
     }
-    schedule_recount(&mut tx, ctx.guild, &poll, ctx.now).await?;
+    schedule_recount(&mut tx, ctx, &poll).await?;
     audit(
         &mut tx,
         ctx,
@@ -361,7 +361,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
             );
             db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
         }
-        schedule_recount(&mut tx, ctx.guild, &poll, ctx.now).await?;
+        schedule_recount(&mut tx, ctx, &poll).await?;
         tx.commit().await?;
         return Ok(());
     };
@@ -486,13 +486,12 @@ pub async fn reconcile(
 
 /// Queues the next periodic recount of an open poll (one job per poll and
 /// instant, whoever asks), unless its deadline comes first.
-async fn schedule_recount(
-    tx: &mut Tx,
-    guild: &str,
-    poll: &Poll,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
-    let Some(due) = next_recount(now, poll.deadline, RECOUNT_EVERY) else {
+async fn schedule_recount(tx: &mut Tx, ctx: Ctx<'_>, poll: &Poll) -> anyhow::Result<()> {
+    let (guild, now) = (ctx.guild, ctx.now);
+    let Some(every) = ctx.config.recount_every else {
+        return Ok(());
+    };
+    let Some(due) = next_recount(now, poll.deadline, every) else {
         return Ok(());
     };
     let payload = serde_json::json!({ "poll": poll.id }).to_string();
