@@ -26,20 +26,21 @@ pub async fn add_review(
     release_row: i64,
     r: &Review,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    // Only a release of the same workspace can be reviewed.
+    let done = sqlx::query(
         "INSERT INTO release_reviews (guild, release_id, findings, actions, reviewer, reviewer_name, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         SELECT guild, id, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ?",
     )
-    .bind(guild)
-    .bind(release_row)
     .bind(&r.findings)
     .bind(&r.actions)
     .bind(&r.reviewer)
     .bind(&r.reviewer_name)
     .bind(ts(r.at))
+    .bind(release_row)
+    .bind(guild)
     .execute(conn)
     .await?;
-    Ok(())
+    super::scope::changed_one(done.rows_affected(), "release", release_row, guild)
 }
 
 /// How many reviews the release has.
@@ -61,14 +62,17 @@ pub async fn record_outcome(
     outcome: CloseOutcome,
     at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO release_outcomes (release_id, guild, outcome, closed_at) VALUES (?, ?, ?, ?)")
-        .bind(release_row)
-        .bind(guild)
-        .bind(outcome.key())
-        .bind(ts(at))
-        .execute(conn)
-        .await?;
-    Ok(())
+    let done = sqlx::query(
+        "INSERT INTO release_outcomes (release_id, guild, outcome, closed_at)
+         SELECT id, guild, ?, ? FROM releases WHERE id = ? AND guild = ?",
+    )
+    .bind(outcome.key())
+    .bind(ts(at))
+    .bind(release_row)
+    .bind(guild)
+    .execute(conn)
+    .await?;
+    super::scope::changed_one(done.rows_affected(), "release", release_row, guild)
 }
 
 /// How the release closed, if it was closed with `/release close`.

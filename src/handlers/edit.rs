@@ -117,7 +117,7 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
     if changed.is_empty() {
         return refuse(render::workflow::nothing_to_change(id));
     }
-    db::workflow::save_rfc_text(&mut tx, &rfc).await?;
+    db::workflow::save_rfc_text(&mut tx, ctx.guild, &rfc).await?;
     audit(
         &mut tx,
         ctx,
@@ -245,7 +245,7 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
     }
     let kept: Vec<RecordId> = rfcs.iter().map(Rfc::rid).collect();
     for r in current.iter().filter(|r| !kept.contains(&r.rid())) {
-        db::workflow::unlink_rfc(&mut tx, release.row, r.row).await?;
+        db::workflow::unlink_rfc(&mut tx, ctx.guild, release.row, r.row).await?;
         db::rfcs::set_status(&mut tx, ctx.guild, r.row, RfcStatus::Open).await?;
         let before = format!("in-release ({id})");
         audit(
@@ -259,7 +259,7 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
         );
     }
     release.updated_at = ctx.now;
-    db::workflow::save_release_identity(&mut tx, &release).await?;
+    db::workflow::save_release_identity(&mut tx, ctx.guild, &release).await?;
     db::releases::save(&mut tx, ctx.guild, &release).await?;
     let after = release_summary(&release, &kept);
     audit(
