@@ -1,15 +1,15 @@
 //! The gateway events: READY/RESUMED, interactions and reactions. Parsing
 //! and answering happen here; anything that reads or writes records goes
-//! to the application loop ([`super::runner`]) as [`Work`].
+//! to the service ([`crate::service`]) as [`Work`].
 
 use super::chat::Shared;
-use super::runner::Work;
 use super::{interaction, register};
 use crate::chat::Outgoing;
 use crate::command::spec::Registry;
 use crate::db;
 use crate::handlers::polls::ReactionEvent;
 use crate::handlers::Reply;
+use crate::service::Work;
 use serenity::all::{
     AutocompleteChoice, CommandInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
     Event, EventHandler, GuildId, Interaction, Reaction, ReactionType, Ready, ResumedEvent, UserId,
@@ -184,7 +184,7 @@ impl Handler {
         self.send(Work::Command {
             guild: guild.get().to_string(),
             key: ci.id.get().to_string(),
-            token: ci.token.clone(),
+            token: Some(ci.token.clone()),
             who,
             cmd,
             reply: tx,
