@@ -23,9 +23,9 @@ pub struct App {
     pub config: Arc<Config>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
-    /// The workspace whose outbox and jobs this process works: the served
-    /// Discord guild in the bot, [`crate::chat::console::GUILD`] in the
-    /// console. Two processes on one database never take each other's.
+    /// The workspace whose outbox and jobs this process works, chosen by
+    /// the binary (the served Discord guild in the bot, the console's own in
+    /// the console). Two processes on one database never take each other's.
     pub workspace: String,
 }
 

@@ -3,6 +3,7 @@
 //! They never talk to a chat platform.
 
 mod access;
+pub mod autocomplete;
 pub mod calendar;
 pub mod deploy;
 pub mod edit;

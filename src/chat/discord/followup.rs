@@ -18,7 +18,7 @@ pub const TOKEN_LIFE: Duration = Duration::minutes(15);
 pub async fn make_up(app: &App, chat: &DiscordChat, started: DateTime<Utc>) {
     // A minute's margin: a token about to run out may not last the request.
     let since = started - TOKEN_LIFE + Duration::minutes(1);
-    let owed = match interactions::unanswered(&app.db, &app.config.home_guild(), since, started).await {
+    let owed = match interactions::unanswered(&app.db, &app.workspace, since, started).await {
         Ok(owed) => owed,
         Err(e) => {
             tracing::error!(

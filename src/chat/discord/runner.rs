@@ -36,7 +36,9 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         app
     };
     // The served server's outbox and jobs, never the console's.
-    app.workspace = app.config.home_guild();
+    if let Some(guild) = app.config.discord_guild() {
+        app.workspace = guild;
+    }
     let shared = Arc::new(Shared::new(app.config.discord.guild_id));
     let (tx, rx) = mpsc::unbounded_channel();
     let handler = Handler {
