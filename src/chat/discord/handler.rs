@@ -217,7 +217,7 @@ impl Handler {
             &guild,
             &ci.data.name,
             sub.as_deref(),
-            &focused.name,
+            focused.name,
             focused.value,
         )
         .await;
