@@ -312,6 +312,7 @@ impl Chat for Racing<'_> {
         {
             let ev = release_desk::handlers::polls::ReactionEvent {
                 message: self.message.clone(),
+                channel: at.channel.clone(),
                 user: "c2".into(),
                 name: "c2".into(),
                 roles: self.h.app.config.itil_roles(["cab_member"]),
@@ -410,6 +411,7 @@ async fn an_open_poll_is_recounted_from_the_platform_every_few_minutes() {
         // A ✅ of c2's that the platform does not have.
         let ev = release_desk::handlers::polls::ReactionEvent {
             message: rel1.clone(),
+            channel: common::channel_of(&h.app.db, release_desk::chat::console::GUILD, &rel1).await,
             user: "c2".into(),
             name: "c2".into(),
             roles: h.app.config.itil_roles(["cab_member"]),

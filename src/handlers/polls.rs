@@ -29,6 +29,8 @@ const RECOUNT_KEY: &str = "recount";
 pub struct ReactionEvent {
     /// The platform's id of the message.
     pub message: String,
+    /// The message's channel (a message id alone may be unique only within it).
+    pub channel: String,
     /// Who reacted.
     pub user: String,
     /// Their name.
@@ -41,6 +43,16 @@ pub struct ReactionEvent {
     pub added: bool,
     /// The bot's own reaction.
     pub bot: bool,
+}
+
+impl ReactionEvent {
+    /// Where the reacted-to message lives.
+    pub fn at(&self) -> crate::chat::Posted {
+        crate::chat::Posted {
+            channel: self.channel.clone(),
+            id: self.message.clone(),
+        }
+    }
 }
 
 /// People who may not approve: the submitter and the RFC requesters.
@@ -232,8 +244,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut tx = ctx.begin().await?;
-    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, ctx.guild, &ev.message).await?
-    else {
+    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, ctx.guild, &ev.at()).await? else {
         return Ok(());
     };
     if let Some(release) = purpose

@@ -220,6 +220,7 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
     }
     let ev = ReactionEvent {
         message: id.to_string(),
+        channel,
         user: s.actor.id.clone(),
         name: s.actor.name.clone(),
         roles: s.actor.roles.clone(),

@@ -268,6 +268,7 @@ impl Handler {
         };
         let ev = ReactionEvent {
             message: r.message_id.get().to_string(),
+            channel: r.channel_id.get().to_string(),
             user: user.get().to_string(),
             name,
             roles: self.app.config.itil_roles(roles.iter().map(String::as_str)),
