@@ -9,7 +9,7 @@ use release_desk::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
 use release_desk::clock::ManualClock;
 use release_desk::command::Command;
 use release_desk::domain::records::Actor;
-use release_desk::handlers::polls::ReactionEvent;
+use release_desk::handlers::reaction::ReactionEvent;
 use release_desk::handlers::{Invoker, Reply};
 use release_desk::service::{self, Platform, Work};
 use std::sync::{Arc, Mutex};

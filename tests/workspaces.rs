@@ -190,8 +190,8 @@ async fn vote(
     guild: &str,
     message: &str,
     user: &str,
-) -> release_desk::handlers::polls::ReactionEvent {
-    release_desk::handlers::polls::ReactionEvent {
+) -> release_desk::handlers::reaction::ReactionEvent {
+    release_desk::handlers::reaction::ReactionEvent {
         message: message.into(),
         channel: common::channel_of(&app.db, guild, message).await,
         user: user.into(),

@@ -12,6 +12,7 @@ pub mod incident;
 mod notice;
 pub mod package;
 pub mod polls;
+pub mod reaction;
 pub mod release;
 pub mod report;
 pub mod rfc;

@@ -16,7 +16,7 @@ mod worker;
 use crate::app::App;
 use crate::chat::{Chat, Outgoing};
 use crate::command::Command;
-use crate::handlers::polls::ReactionEvent;
+use crate::handlers::reaction::ReactionEvent;
 use crate::handlers::{Invoker, Reply};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

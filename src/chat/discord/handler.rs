@@ -6,7 +6,7 @@ use super::chat::Shared;
 use super::{interaction, register};
 use crate::chat::Outgoing;
 use crate::handlers::autocomplete::Completions;
-use crate::handlers::polls::ReactionEvent;
+use crate::handlers::reaction::ReactionEvent;
 use crate::handlers::Reply;
 use crate::service::Work;
 use serenity::all::{
