@@ -853,13 +853,14 @@ impl Config {
         }
     }
 
-    /// The workspace the bot's own records (window announcements) belong to:
-    /// the configured Discord guild, the one learned at start, or the console's.
-    pub fn home_guild(&self) -> String {
+    /// The Discord server the bot's own records (window announcements)
+    /// belong to: the configured guild, or the one learned at start. None
+    /// when neither is known: the caller (the binary) picks the workspace it serves.
+    pub fn discord_guild(&self) -> Option<String> {
         match (self.discord.guild_id, self.discord.home) {
-            (0, Some(home)) => home.to_string(),
-            (0, None) => crate::chat::console::GUILD.to_string(),
-            (guild, _) => guild.to_string(),
+            (0, Some(home)) => Some(home.to_string()),
+            (0, None) => None,
+            (guild, _) => Some(guild.to_string()),
         }
     }
 

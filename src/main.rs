@@ -243,7 +243,9 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
     } = args;
     // One workspace per report: a report never mixes servers.
     let guild = match guild {
-        None => config.home_guild(),
+        None => config
+            .discord_guild()
+            .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         Some(g) if g == release_desk::chat::console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => g,
         Some(g) => anyhow::bail!(
             "--guild {g:?}: expected a Discord server id (a positive number) or {}",
@@ -325,7 +327,9 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
     let app = App {
         db,
         // The runner settles it once it knows the served server.
-        workspace: config.home_guild(),
+        workspace: config
+            .discord_guild()
+            .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
     };

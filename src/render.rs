@@ -728,6 +728,7 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
 }
 
 pub mod calendar;
+pub mod choices;
 pub mod console;
 pub mod deploy;
 pub mod governance;

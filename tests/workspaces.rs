@@ -185,9 +185,15 @@ async fn voters(db: &Db, guild: &str) -> Vec<String> {
     .unwrap()
 }
 
-fn vote(app: &App, message: &str, user: &str) -> release_desk::handlers::polls::ReactionEvent {
-    release_desk::handlers::polls::ReactionEvent {
+async fn vote(
+    app: &App,
+    guild: &str,
+    message: &str,
+    user: &str,
+) -> release_desk::handlers::reaction::ReactionEvent {
+    release_desk::handlers::reaction::ReactionEvent {
         message: message.into(),
+        channel: common::channel_of(&app.db, guild, message).await,
         user: user.into(),
         name: user.into(),
         roles: app.config.itil_roles(["cab_member"]),
@@ -274,10 +280,12 @@ async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
         "the bot has a message with the console poll's platform id too"
     );
     console
-        .reaction(CONSOLE, &vote(&console, &console_poll, "c1"))
+        .reaction(CONSOLE, &vote(&console, CONSOLE, &console_poll, "c1").await)
         .await
         .unwrap();
-    bot.reaction(BOT, &vote(&bot, &bot_poll, "c2")).await.unwrap();
+    bot.reaction(BOT, &vote(&bot, BOT, &bot_poll, "c2").await)
+        .await
+        .unwrap();
     assert_eq!(voters(&db, CONSOLE).await, ["c1"]);
     assert_eq!(voters(&db, BOT).await, ["c2"]);
     let bot_before = work_of(&db, BOT).await;

@@ -166,18 +166,6 @@ pub fn survey(r: &Release) -> Outgoing {
     ))
 }
 
-/// The reactions of the survey.
-pub const SURVEY_EMOJI: [&str; 5] = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"];
-
-/// The score a survey reaction stands for.
-pub fn survey_score(emoji: &str) -> Option<u8> {
-    let norm = |s: &str| s.replace('\u{fe0f}', "");
-    SURVEY_EMOJI
-        .iter()
-        .position(|s| norm(s) == norm(emoji))
-        .map(|i| i as u8 + 1)
-}
-
 /// `/deploy status`.
 pub fn status(r: &Release, deployments: &[Deployment], only: Option<&str>, tz: Tz) -> Outgoing {
     let mut s = format!("{} {} — state {}", r.rid(), r.name, r.lifecycle.state);

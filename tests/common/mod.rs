@@ -211,3 +211,14 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The channel of workspace `guild`'s bot message with platform id
+/// `message` (a reaction arrives with both).
+pub async fn channel_of(db: &Db, guild: &str, message: &str) -> String {
+    sqlx::query_scalar("SELECT channel FROM bot_messages WHERE guild = ? AND platform_id = ?")
+        .bind(guild)
+        .bind(message)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}

@@ -9,7 +9,7 @@ use crate::db;
 use crate::domain::records::Actor;
 use crate::domain::roles::{Role, Roles};
 use crate::domain::timefmt::parse_duration;
-use crate::handlers::polls::ReactionEvent;
+use crate::handlers::reaction::ReactionEvent;
 use crate::handlers::{Invoker, Reply};
 use chrono::Duration;
 use std::str::FromStr;
@@ -220,6 +220,7 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
     }
     let ev = ReactionEvent {
         message: id.to_string(),
+        channel,
         user: s.actor.id.clone(),
         name: s.actor.name.clone(),
         roles: s.actor.roles.clone(),
