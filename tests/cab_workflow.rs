@@ -63,7 +63,10 @@ async fn a_refused_workflow_command_changes_no_row() {
     h.settle().await;
     // The setup got where the refusals need it: REL-1 rejected, a freeze declared.
     let out = h.output();
-    assert!(out.contains("CLOSED: rejected (veto by carol)"), "{out}");
+    assert!(
+        out.contains("CLOSED: rejected (vetoed by carol, change manager)"),
+        "{out}"
+    );
     assert!(out.contains("Freeze audit declared"), "{out}");
 
     let refused: &[(&str, &str, &str, &str)] = &[

