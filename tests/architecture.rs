@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Layers, innermost first: a module may use its own layer and those before it.
 const LAYERS: &[&[&str]] = &[
-    &["domain", "clock", "chat"],
+    &["domain", "clock", "chat", "chat::message"],
     &["command", "config"],
     &["db"],
     &["render"],

@@ -48,7 +48,7 @@ impl Chat for Memory {
         let mut posts = self.posts.lock().unwrap();
         // Ids repeat across channels, as Slack's ts may.
         let id = format!("{}", posts.iter().filter(|p| p.0 == channel).count() + 1);
-        posts.push((channel.into(), id.clone(), m.text.clone()));
+        posts.push((channel.into(), id.clone(), m.plain()));
         Ok(Posted {
             channel: channel.into(),
             id,
@@ -59,7 +59,7 @@ impl Chat for Memory {
         let p = posts
             .iter_mut()
             .find(|(c, id, _)| *c == at.channel && *id == at.id);
-        p.map(|p| p.2 = m.text.clone())
+        p.map(|p| p.2 = m.plain())
             .ok_or(ChatError::Permanent("no such message".into()))
     }
     async fn react(&self, _at: &Posted, _emoji: &str) -> Result<(), ChatError> {
@@ -118,7 +118,7 @@ impl Adapter {
     async fn changes(&self, user: &str, role: &str, line: &str) {
         match self.command(user, role, line).await {
             Reply::Public(_) => {}
-            Reply::Private(m) => panic!("{line}: refused: {}", m.text),
+            Reply::Private(m) => panic!("{line}: refused: {}", m.plain()),
         }
     }
 
@@ -332,11 +332,11 @@ async fn a_release_runs_through_the_service() {
                 .await
             {
                 Reply::Public(m) => assert!(
-                    m.text.contains("REL-1 Payments — closed as successful"),
+                    m.plain().contains("REL-1 Payments — closed as successful"),
                     "{}",
-                    m.text
+                    m.plain()
                 ),
-                Reply::Private(m) => panic!("close refused: {}", m.text),
+                Reply::Private(m) => panic!("close refused: {}", m.plain()),
             }
         })
         .await;

@@ -34,7 +34,7 @@ impl Recorder {
     }
     fn record(&self, where_: &str, m: &Outgoing) -> Posted {
         let mut posts = self.posts.lock().unwrap();
-        posts.push(format!("{where_}: {}", m.text));
+        posts.push(format!("{where_}: {}", m.plain()));
         Posted {
             channel: where_.to_string(),
             id: posts.len().to_string(),
@@ -45,7 +45,7 @@ impl Recorder {
 #[async_trait]
 impl Chat for Recorder {
     async fn post(&self, channel: &str, m: &Outgoing, _nonce: &str) -> Result<Posted, ChatError> {
-        if let Some(needle) = self.panic_on_post.filter(|n| m.text.contains(n)) {
+        if let Some(needle) = self.panic_on_post.filter(|n| m.plain().contains(n)) {
             panic!("test platform panics on a post with {needle}");
         }
         Ok(self.record(channel, m))

@@ -76,7 +76,7 @@ impl ConsoleChat {
 
     /// The text, and for an attachment the file it was written to and its first lines.
     fn body(&self, message: &Outgoing) -> String {
-        let mut text = message.text.clone();
+        let mut text = message.plain();
         if let Some(a) = &message.attachment {
             // Only a file name of our own making, never a path from elsewhere.
             let name: String = a

@@ -151,7 +151,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         .as_ref()
         .filter(|b| closes_after_window_opens(poll.deadline, Some(b.start)))
     {
-        reply.text.push_str(&render::workflow::poll_outlives_window(
+        reply.push_str(&render::workflow::poll_outlives_window(
             poll.deadline,
             &b.window,
             b.start,
@@ -187,8 +187,7 @@ pub(super) fn poll_message(
         names: &lookup,
         tz: ctx.config.timezone,
     });
-    out.text
-        .push_str(&render::workflow::vote_reasons(&reasons(ledger)));
+    out.push_str(&render::workflow::vote_reasons(&reasons(ledger)));
     out
 }
 
