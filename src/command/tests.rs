@@ -25,6 +25,7 @@ fn sample(def: &OptionDef) -> String {
         (_, Some("time")) if def.name == "to" => "2026-12-04".into(),
         (_, Some("time")) => "2026-12-03T22:00:00Z".into(),
         (_, Some("date")) => "2026-12-03".into(),
+        (_, Some("effort")) => "1h30m".into(),
         (_, Some("list")) => "staging,prod".into(),
         (_, Some("steps")) => "one;two".into(),
         (_, Some("requires")) => "db>=4.2,<5".into(),
