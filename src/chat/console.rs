@@ -90,16 +90,7 @@ impl ConsoleChat {
                 name
             });
             match std::fs::write(&path, &a.content) {
-                Ok(()) => {
-                    text.push_str(&format!(
-                        "\n  attachment written to {} ({} bytes):",
-                        path.display(),
-                        a.content.len()
-                    ));
-                    for line in String::from_utf8_lossy(&a.content).lines().take(6) {
-                        text.push_str(&format!("\n    {line}"));
-                    }
-                }
+                Ok(()) => text.push_str(&crate::render::console::attachment(&path, &a.content)),
                 Err(e) => text.push_str(&format!(
                     "\n  attachment {} could not be written: {e}",
                     path.display()

@@ -12,7 +12,6 @@ use crate::domain::timefmt::parse_duration;
 use crate::handlers::polls::ReactionEvent;
 use crate::handlers::{Invoker, Reply};
 use chrono::Duration;
-use std::str::FromStr;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 /// Who is typing, and where.
@@ -95,37 +94,37 @@ async fn step(
     let rest = rest.trim();
     match word {
         ":as" => {
-            let mut parts = rest.split_whitespace();
-            let Some(user) = parts.next() else {
-                chat.note("usage: :as <user> [role,role…]");
+            let Some((user, words)) = split_as(rest) else {
+                chat.note(crate::render::console::AS_USAGE);
                 return Ok(());
             };
-            let words: Vec<String> = parts
-                .flat_map(|p| p.split(','))
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect();
-            let roles = app.config.itil_roles(words.iter().map(String::as_str));
-            let unknown: Vec<&String> = words
-                .iter()
-                .filter(|w| Role::from_str(w).is_err() && app.config.itil_roles([w.as_str()]).is_empty())
-                .collect();
+            let chat_names: Vec<String> = app.config.roles.values().flatten().cloned().collect();
+            let mut known = Vec::new();
+            let mut unknown = Vec::new();
+            for w in words {
+                match canonical_role(&w, &chat_names) {
+                    Some(r) => known.push(r),
+                    None => unknown.push(w),
+                }
+            }
+            // A typo would silently make someone a plain member: refuse, change nothing.
             if !unknown.is_empty() {
-                let known: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
-                chat.note(&format!(
-                    "unknown role(s) {} — use {} or a chat role from the config",
-                    unknown.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", "),
-                    known.join(", ")
+                let itil: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+                chat.note(&crate::render::console::unknown_roles(
+                    &unknown,
+                    &itil,
+                    &chat_names,
                 ));
+                return Ok(());
             }
             s.actor = Actor {
-                id: user.to_string(),
-                name: user.to_string(),
-                roles,
+                id: user.clone(),
+                name: user.clone(),
+                roles: app.config.itil_roles(known.iter().map(String::as_str)),
             };
-            s.chat_roles = words;
+            s.chat_roles = known;
             let mut conn = app.db.pool.acquire().await?;
-            db::console::set_user(&mut conn, user, &s.chat_roles).await?;
+            db::console::set_user(&mut conn, &user, &s.chat_roles).await?;
         }
         ":in" => {
             let channel = rest.trim_start_matches('#');
@@ -229,4 +228,65 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
     };
     app.reaction(GUILD, &ev).await?;
     app.settle(chat, Duration::zero()).await
+}
+
+/// `:as` arguments: a user (quoted when it has spaces) and roles, comma- or space-separated.
+fn split_as(rest: &str) -> Option<(String, Vec<String>)> {
+    let rest = rest.trim();
+    let (user, roles) = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let (user, after) = quoted.split_once('"')?;
+            (user.trim(), after)
+        }
+        None => rest.split_once(char::is_whitespace).unwrap_or((rest, "")),
+    };
+    if user.is_empty() {
+        return None;
+    }
+    let roles = roles
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    Some((user.to_string(), roles))
+}
+
+/// A role as typed, in any case: an ITIL role's key, or a chat role of the config as spelled there.
+fn canonical_role(word: &str, chat_roles: &[String]) -> Option<String> {
+    Role::ALL
+        .iter()
+        .map(|r| r.key().to_string())
+        .chain(chat_roles.iter().cloned())
+        .find(|k| k.eq_ignore_ascii_case(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_takes_a_quoted_user_and_roles_in_any_case() {
+        assert_eq!(
+            split_as(r#""bob smith" Release_Manager,cab_member"#),
+            Some((
+                "bob smith".into(),
+                vec!["Release_Manager".into(), "cab_member".into()]
+            ))
+        );
+        assert_eq!(split_as("alice"), Some(("alice".into(), vec![])));
+        assert_eq!(
+            split_as("alice a, b"),
+            Some(("alice".into(), vec!["a".into(), "b".into()]))
+        );
+        assert_eq!(split_as(""), None);
+        assert_eq!(split_as(r#""unclosed"#), None);
+        assert_eq!(split_as(r#""" cab_member"#), None);
+        let chat = vec!["CAB".to_string()];
+        assert_eq!(
+            canonical_role("RELEASE_MANAGER", &chat).as_deref(),
+            Some("release_manager")
+        );
+        assert_eq!(canonical_role("cab", &chat).as_deref(), Some("CAB"));
+        assert_eq!(canonical_role("release-manager", &chat), None);
+    }
 }
