@@ -199,16 +199,19 @@ async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<Stri
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| ".".into());
     let chat = ConsoleChat::new(db, out).with_files(files);
-    let stdin = std::io::stdin();
-    let echo = !stdin.is_terminal();
-    let ran = console::run(
-        &app,
-        &chat,
-        &clock,
-        tokio::io::BufReader::new(tokio::io::stdin()),
-        echo,
-    )
-    .await;
+    let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
+    } else {
+        let echo = !std::io::stdin().is_terminal();
+        console::run(
+            &app,
+            &chat,
+            &clock,
+            tokio::io::BufReader::new(tokio::io::stdin()),
+            echo,
+        )
+        .await
+    };
     // The .sqlite file alone is then a complete copy: nothing is left in the -wal beside it.
     app.db.checkpoint_truncate().await?;
     app.db.close().await;

@@ -731,6 +731,7 @@ pub mod calendar;
 pub mod console;
 pub mod deploy;
 pub mod governance;
+pub mod help;
 pub mod refusal;
 pub mod report;
 pub mod workflow;

@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+pub mod complete;
+mod interactive;
 mod lines;
+pub use interactive::run_terminal;
 pub use lines::run;
 
 /// The console's one workspace.
@@ -51,7 +54,7 @@ impl ConsoleChat {
         self
     }
 
-    fn write(&self, text: &str) {
+    pub(super) fn write(&self, text: &str) {
         self.flush_reacts();
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         // A console whose terminal went away has no one to tell.

@@ -382,3 +382,17 @@ fn close_takes_an_outcome_defaulting_to_successful() {
     );
     assert!(outcome("/release close id:REL-1 handover:ops outcome:great").is_err());
 }
+
+#[test]
+fn several_missing_options_are_named_at_once_with_their_choices() {
+    let reg = Registry::get();
+    let e = parse_line(reg, "/rfc new title:x").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "/rfc new needs 3 options: type (one of standard, normal, emergency), risk (one of low, medium, high), impact (Impact on the service)."
+    );
+    let one = parse_line(reg, "/rfc new title:x type:normal risk:low")
+        .unwrap_err()
+        .to_string();
+    assert!(one.starts_with("/rfc new needs impact: "), "{one}");
+}

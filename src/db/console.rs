@@ -149,3 +149,17 @@ pub async fn last_seen(conn: &mut SqliteConnection, guild: &str) -> anyhow::Resu
     .await?;
     super::parse_ts_opt(latest)
 }
+
+/// The record ids of `guild` for completion (`REL-3`, `RFC-7`, `INC-2`), newest first.
+pub async fn record_ids(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM (
+             SELECT 'REL-' || number AS id, created_at AS t FROM releases WHERE guild = ?1
+             UNION ALL SELECT 'RFC-' || number, created_at FROM rfcs WHERE guild = ?1
+             UNION ALL SELECT 'INC-' || number, opened_at FROM incidents WHERE guild = ?1)
+         ORDER BY t DESC LIMIT 500",
+    )
+    .bind(guild)
+    .fetch_all(conn)
+    .await?)
+}

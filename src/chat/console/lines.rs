@@ -15,10 +15,43 @@ use chrono::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 /// Who is typing, and where.
-struct Session {
-    actor: Actor,
-    chat_roles: Vec<String>,
-    channel: String,
+pub(super) struct Session {
+    pub(super) actor: Actor,
+    pub(super) chat_roles: Vec<String>,
+    pub(super) channel: String,
+}
+
+impl Session {
+    /// A plain member in `#general`, until `:as` and `:in` say otherwise.
+    pub(super) fn new() -> Session {
+        Session {
+            actor: Actor {
+                id: "you".into(),
+                name: "you".into(),
+                roles: Roles::new(),
+            },
+            chat_roles: vec![],
+            channel: "general".into(),
+        }
+    }
+}
+
+/// Runs one line typed or piped (already echoed if it is to be).
+pub(super) async fn one_line(
+    app: &App,
+    chat: &ConsoleChat,
+    clock: &crate::clock::ManualClock,
+    s: &mut Session,
+    line: &str,
+) {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return;
+    }
+    if let Err(e) = step(app, chat, clock, s, line).await {
+        chat.note(&format!("error: {e:#}"));
+    }
+    chat.flush_reacts();
 }
 
 /// Runs the console over `input` until it ends. `echo` prints each line as
@@ -33,15 +66,7 @@ pub async fn run(
     // Catch up on whatever fell due while the console was not running.
     app.settle(chat, Duration::zero()).await?;
     chat.flush_reacts();
-    let mut s = Session {
-        actor: Actor {
-            id: "you".into(),
-            name: "you".into(),
-            roles: Roles::new(),
-        },
-        chat_roles: vec![],
-        channel: "general".into(),
-    };
+    let mut s = Session::new();
     let mut input = input;
     let mut bytes = Vec::new();
     let mut number = 0u64;
@@ -71,14 +96,7 @@ pub async fn run(
         if echo {
             chat.write(&format!("> {line}"));
         }
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Err(e) = step(app, chat, clock, &mut s, line).await {
-            chat.note(&format!("error: {e:#}"));
-        }
-        chat.flush_reacts();
+        one_line(app, chat, clock, &mut s, line).await;
     }
     Ok(())
 }
@@ -158,6 +176,7 @@ async fn step(
             _ => chat.note("usage: :advance <duration>, e.g. :advance 90m (units s, m, h, d)"),
         },
         ":now" => chat.note(&format!("now {}", clock.now().to_rfc3339())),
+        ":help" if !rest.is_empty() => chat.note(&help_for(rest)),
         ":help" => {
             let paths: Vec<String> = crate::command::spec::Registry::get()
                 .leaves()
@@ -165,9 +184,13 @@ async fn step(
                 .map(|l| l.path())
                 .collect();
             chat.note(&format!(
-                "console lines: :as <user> [roles], :in <channel>, :react <msg|last:#channel> <emoji>, :unreact …, :advance <duration>, :now\n  commands: {}",
+                "console lines: :as <user> [roles], :in <channel>, :react <msg|last:#channel> <emoji>, :unreact …, :advance <duration>, :now, :help /command [subcommand]\n  commands: {}",
                 paths.join(", ")
             ));
+        }
+        _ if word.starts_with('/') && line.split_whitespace().last() == Some("help") => {
+            let typed = line.trim_end().trim_end_matches("help");
+            chat.note(&help_for(typed));
         }
         _ if word.starts_with('/') => {
             let who = Invoker {
@@ -228,6 +251,23 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
     };
     app.reaction(GUILD, &ev).await?;
     app.settle(chat, Duration::zero()).await
+}
+
+/// The help of `/release submit` or of `/release` (then its subcommands).
+fn help_for(typed: &str) -> String {
+    let reg = crate::command::spec::Registry::get();
+    let mut words = typed.trim().trim_start_matches('/').split_whitespace();
+    let name = words.next().unwrap_or("");
+    let Some(def) = reg.command(name) else {
+        let known: Vec<String> = reg.commands.iter().map(|c| format!("/{}", c.name)).collect();
+        return format!("no command /{name} — commands: {}", known.join(", "));
+    };
+    let sub = words.next();
+    match crate::command::parse::resolve(reg, name, sub) {
+        Ok(leaf) => crate::render::help::leaf(&leaf),
+        Err(_) if !def.sub.is_empty() && sub.is_none() => crate::render::help::command(def),
+        Err(e) => e.to_string(),
+    }
 }
 
 /// `:as` arguments: a user (quoted when it has spaces) and roles, comma- or space-separated.
