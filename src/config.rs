@@ -129,6 +129,8 @@ pub struct Config {
     pub timezone: Tz,
     /// When windows are announced ahead of opening.
     pub announce_before: Vec<Duration>,
+    /// Whether windows with nothing booked are announced too.
+    pub announce_empty: bool,
     /// Release windows.
     pub windows: Vec<WindowConfig>,
     /// Freezes from config.
@@ -221,6 +223,8 @@ struct RawCab {
 struct RawCalendar {
     timezone: String,
     announce_before: Vec<String>,
+    #[serde(default)]
+    announce_empty: bool,
     #[serde(default)]
     windows: Vec<RawWindow>,
     #[serde(default)]
@@ -802,6 +806,7 @@ impl Config {
             cab,
             timezone,
             announce_before,
+            announce_empty: cal.announce_empty,
             windows,
             freezes,
             environments,

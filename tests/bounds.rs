@@ -159,7 +159,7 @@ fn a_configuration_at_every_bound_runs_a_cab_vote_and_a_year_of_the_scheduler() 
         &config,
         format!(
             "[cab]\nquorum = 1000\nquorum_high = 1000\nemergency_quorum = 1000\nearly_approval = 1000\n\
-             deadline = \"366d\"\nemergency_deadline = \"366d\"\n[calendar]\nannounce_before = [\"366d\", \"1h\"]\n\
+             deadline = \"366d\"\nemergency_deadline = \"366d\"\n[calendar]\nannounce_before = [\"366d\", \"1h\"]\nannounce_empty = true\n\
              [els]\ndays = 365\nattribution_days = 3650\n{}",
             window("366d")
         ),

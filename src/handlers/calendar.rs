@@ -433,6 +433,11 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
             missed.push(r.clone());
         }
     }
+    // An empty window is on /calendar show; announcing it only trains people to mute the channel.
+    if listed.is_empty() && missed.is_empty() && !ctx.config.announce_empty {
+        tx.commit().await?;
+        return Ok(());
+    }
     let freeze = cal
         .freezes
         .iter()

@@ -77,6 +77,7 @@ pub mod choices;
 pub mod console;
 pub mod deploy;
 pub mod governance;
+pub mod help;
 pub mod refusal;
 pub mod report;
 pub mod workflow;
