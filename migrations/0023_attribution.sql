@@ -69,3 +69,6 @@ CREATE INDEX incidents_opened_attributed ON incidents
     (guild, opened_at, attributed_gap, defect, severity, attributed_start);
 CREATE INDEX incidents_resolved_attributed ON incidents
     (guild, resolved_at, attributed_gap, opened_at, effort_hours, attributed_start);
+-- A production deployment's change failure looks for a severity 1-2
+-- incident of its release opened after it started: found in the index.
+CREATE INDEX incidents_caused ON incidents (release_id, severity, opened_at, env);
