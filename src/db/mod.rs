@@ -81,6 +81,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "platform_neutral",
         include_str!("../../migrations/0020_platform_neutral.sql"),
     ),
+    (
+        23,
+        "attribution",
+        include_str!("../../migrations/0023_attribution.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.
