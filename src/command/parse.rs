@@ -442,10 +442,7 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
         many => {
             return Err(ParseError::MissingOptions {
                 path,
-                missing: many
-                    .iter()
-                    .map(|d| crate::render::help::missing_option(d))
-                    .collect(),
+                missing: many.iter().map(|d| d.missing_summary()).collect(),
             })
         }
     }

@@ -63,15 +63,6 @@ pub fn example_value(def: &OptionDef) -> String {
     }
 }
 
-/// One missing option, for a refusal: `type (one of normal, standard, emergency)`.
-pub fn missing_option(def: &OptionDef) -> String {
-    if def.choices.is_empty() {
-        format!("{} ({})", def.name, def.description)
-    } else {
-        format!("{} (one of {})", def.name, def.choices.join(", "))
-    }
-}
-
 fn who(leaf: &Leaf<'_>) -> String {
     match leaf.access() {
         Some(Access::Everyone) => "anyone".into(),
