@@ -18,8 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 
 const WS: &str = "T1";
 /// The announcements' channel sorts before the CAB's, so a lookup that
-/// ignored the channel would find the announcement with the poll's id first.
-const CONFIG: &str = "[channels]\nannouncements = \"a-releases\"\n";
+/// ignored the channel would find the announcement with the poll's id first;
+/// the calendar is empty when the worker first runs, so empty windows are
+/// announced.
+const CONFIG: &str = "[channels]\nannouncements = \"a-releases\"\n[calendar]\nannounce_empty = true\n";
 
 /// The platform: posted messages (channel, id, text) and reactions on them.
 #[derive(Default)]
