@@ -87,6 +87,18 @@ pub struct FreezeConfig {
     pub reason: Option<String>,
 }
 
+impl FreezeConfig {
+    /// The freeze as the calendar's rules see it.
+    pub fn freeze(&self) -> crate::domain::calendar::Freeze {
+        crate::domain::calendar::Freeze {
+            name: self.name.clone(),
+            from: self.from,
+            to: self.to,
+            reason: self.reason.clone(),
+        }
+    }
+}
+
 /// Where the bot posts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channels {

@@ -6,24 +6,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn release_desk(config: &Path, args: &[&std::ffi::OsStr], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .env_remove("RELEASE_DESK_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    let mut all = args.to_vec();
+    all.extend(["--config".as_ref(), config.as_os_str()]);
+    common::release_desk(&all, stdin)
 }
 
 /// A weekly window whose duration is `duration`.

@@ -312,17 +312,7 @@ pub async fn unschedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
 pub async fn unfreeze(ctx: Ctx<'_>, who: &Invoker, name: String, reason: Option<String>) -> Handled {
     let mut tx = ctx.begin().await?;
     let chat = db::calendar::freezes(&mut tx, ctx.guild, ctx.now).await?;
-    let config: Vec<Freeze> = ctx
-        .config
-        .freezes
-        .iter()
-        .map(|f| Freeze {
-            name: f.name.clone(),
-            from: f.from,
-            to: f.to,
-            reason: f.reason.clone(),
-        })
-        .collect();
+    let config: Vec<Freeze> = ctx.config.freezes.iter().map(|f| f.freeze()).collect();
     let f = match unfreeze_target(&name, &chat, &config, ctx.now) {
         Ok(i) => chat[i].clone(),
         Err(e) => return refuse(render::workflow::unfreeze_refused(&name, &e)),

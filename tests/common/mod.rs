@@ -222,3 +222,20 @@ pub async fn channel_of(db: &Db, guild: &str, message: &str) -> String {
         .await
         .unwrap()
 }
+
+/// Runs the real binary with `args` and `stdin` piped in, with no chat
+/// token, database URL or config file taken from the environment.
+pub fn release_desk(args: &[&std::ffi::OsStr], stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args(args)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("RELEASE_DESK_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
