@@ -5,6 +5,8 @@
 //! (`tests/reference/correlated.rs`); the two reports must be identical.
 //! The control is a plain scan of the incidents table on the same
 //! connection, and the CPU time the hypervisor stole is printed beside them.
+mod common;
+use common::cpu_stolen;
 
 #[path = "../tests/reference/correlated.rs"]
 mod correlated;
@@ -200,18 +202,4 @@ async fn main() {
                 .trim()
         );
     }
-}
-
-/// (stolen, total) CPU time in ticks since boot, from /proc/stat.
-fn cpu_stolen() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let ticks: Vec<u64> = stat
-        .lines()
-        .next()?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is inside user)
-    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
 }

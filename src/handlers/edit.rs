@@ -166,6 +166,34 @@ pub struct ReleaseEdit {
     pub environments: Option<Vec<String>>,
 }
 
+/// An RFC taken into (`InRelease`) or out of (`Open`) release `id`, with
+/// its audit entry.
+async fn set_rfc_status(
+    tx: &mut db::Tx,
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    r: &Rfc,
+    status: RfcStatus,
+) -> anyhow::Result<()> {
+    db::rfcs::set_status(tx, ctx.guild, r.row, status).await?;
+    let in_release = format!("in-release ({id})");
+    let (before, after) = match status {
+        RfcStatus::InRelease => ("open".to_string(), in_release),
+        _ => (in_release, "open".to_string()),
+    };
+    audit(
+        tx,
+        ctx,
+        &who.actor,
+        r.rid(),
+        "rfc.status",
+        Some(before),
+        Some(after),
+    );
+    Ok(())
+}
+
 fn release_summary(r: &Release, rfcs: &[RecordId]) -> String {
     format!(
         "{} {} · RFCs {} · environments {}{}",
@@ -231,32 +259,12 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
     }
     for r in rfcs.iter().filter(|r| !current_ids.contains(&r.rid())) {
         db::releases::link_rfc(&mut tx, ctx.guild, release.row, r.row).await?;
-        db::rfcs::set_status(&mut tx, ctx.guild, r.row, RfcStatus::InRelease).await?;
-        let after = format!("in-release ({id})");
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            r.rid(),
-            "rfc.status",
-            Some("open".into()),
-            Some(after),
-        );
+        set_rfc_status(&mut tx, ctx, who, id, r, RfcStatus::InRelease).await?;
     }
     let kept: Vec<RecordId> = rfcs.iter().map(Rfc::rid).collect();
     for r in current.iter().filter(|r| !kept.contains(&r.rid())) {
         db::workflow::unlink_rfc(&mut tx, ctx.guild, release.row, r.row).await?;
-        db::rfcs::set_status(&mut tx, ctx.guild, r.row, RfcStatus::Open).await?;
-        let before = format!("in-release ({id})");
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            r.rid(),
-            "rfc.status",
-            Some(before),
-            Some("open".into()),
-        );
+        set_rfc_status(&mut tx, ctx, who, id, r, RfcStatus::Open).await?;
     }
     release.updated_at = ctx.now;
     db::workflow::save_release_identity(&mut tx, ctx.guild, &release).await?;
