@@ -7,7 +7,7 @@ use crate::domain::ids::RecordId;
 pub use crate::domain::ledger::Count;
 pub(super) use crate::domain::ledger::{ballots_from_ledger, own, status_of};
 use crate::domain::ledger::{catch_up, reaction_ballots, reasons, standing};
-use crate::domain::poll::{Poll, VoteEvent};
+use crate::domain::poll::{Poll, VoteAction, VoteEvent};
 use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
@@ -212,7 +212,11 @@ pub(super) async fn vote(
         user_name: ev.name.clone(),
         roles: ev.roles.clone(),
         vote,
-        action: if ev.added { "add" } else { "remove" }.into(),
+        action: if ev.added {
+            VoteAction::Add
+        } else {
+            VoteAction::Remove
+        },
         at: ctx.now,
         counted: false,
         reason: None,
