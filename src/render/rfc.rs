@@ -1,6 +1,7 @@
 //! Requests for change, and subscriptions to them and to releases.
 
 use crate::chat::{Outgoing, StateClass};
+use crate::domain::governance::Via;
 use crate::domain::ids::RecordId;
 use crate::domain::records::Rfc;
 use crate::domain::timefmt::show_time;
@@ -77,8 +78,8 @@ pub fn rfc_withdrawn(r: &Rfc, by: &str, reason: Option<&str>) -> Outgoing {
 }
 
 /// Subscribed.
-pub fn subscribed(target: &str, via: &str, new: bool) -> Outgoing {
-    let where_ = if via == "dm" {
+pub fn subscribed(target: &str, via: Via, new: bool) -> Outgoing {
+    let where_ = if via == Via::Dm {
         "by direct message"
     } else {
         "in this channel"
@@ -91,8 +92,8 @@ pub fn subscribed(target: &str, via: &str, new: bool) -> Outgoing {
 }
 
 /// Unsubscribed.
-pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
-    let where_ = if via == "dm" {
+pub fn unsubscribed(target: &str, via: Via, existed: bool) -> Outgoing {
+    let where_ = if via == Via::Dm {
         "by direct message"
     } else {
         "in a channel"
