@@ -12,6 +12,7 @@ use crate::domain::rfc::{RfcStatus, Risk};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{revision_after_change, rfc_mix, target_environments, unfreeze_target};
 use crate::render;
+use crate::render::workflow::NotEditable;
 use semver::Version;
 
 /// Whether RFCs make an emergency release, and its environments (as
@@ -90,11 +91,13 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
                 .as_ref()
                 .filter(|r| r.lifecycle.state != ReleaseState::Planning)
             {
-                let why = format!("its release {} is in state {}", r.rid(), r.lifecycle.state);
-                return refuse(render::workflow::rfc_not_editable(id, &why));
+                return refuse(render::workflow::rfc_not_editable(
+                    id,
+                    NotEditable::ReleaseMoved(r),
+                ));
             }
         }
-        other => return refuse(render::workflow::rfc_not_editable(id, &format!("it is {other}"))),
+        other => return refuse(render::workflow::rfc_not_editable(id, NotEditable::Status(other))),
     }
     let before = rfc_summary(&rfc);
     let mut changed = Vec::new();

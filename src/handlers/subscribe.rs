@@ -6,12 +6,13 @@ use crate::db;
 use crate::db::subscriptions::Subscription;
 use crate::render;
 
+/// The stored target key, and the target as render words it.
 fn keys(target: Target) -> (String, String) {
-    let (key, shown) = match target {
-        Target::All => ("all".to_string(), "all releases".to_string()),
-        Target::Release(id) => (id.n.to_string(), id.to_string()),
+    let key = match target {
+        Target::All => "all".to_string(),
+        Target::Release(id) => id.n.to_string(),
     };
-    (key, shown)
+    (key, render::subscription_target(target))
 }
 
 /// `/subscribe`.

@@ -1,6 +1,7 @@
 //! Requests for change, and subscriptions to them and to releases.
 
 use crate::chat::{Outgoing, StateClass};
+use crate::command::Target;
 use crate::domain::governance::Via;
 use crate::domain::ids::RecordId;
 use crate::domain::records::Rfc;
@@ -75,6 +76,14 @@ pub fn rfc_withdrawn(r: &Rfc, by: &str, reason: Option<&str>) -> Outgoing {
     Outgoing::text(format!("{} withdrawn by {by}{why}", r.rid()))
         .class(StateClass::Closed)
         .about([r.rid()])
+}
+
+/// What a subscription follows, in words (`all releases`, `R-3`).
+pub fn subscription_target(target: Target) -> String {
+    match target {
+        Target::All => "all releases".to_string(),
+        Target::Release(id) => id.to_string(),
+    }
 }
 
 /// Subscribed.
