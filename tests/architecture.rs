@@ -194,6 +194,37 @@ fn domain_io(files: &[(String, String)]) -> Vec<String> {
     errs
 }
 
+/// Where stored words must arrive as enums: the modules that act on records.
+const TYPED: &[&str] = &["src/handlers/", "src/service/", "src/scheduler/", "src/app.rs"];
+
+/// Lines of those modules (before their tests, outside comments) that
+/// compare with a string literal or match on a string: a state, outcome or
+/// action compared as text rather than as its enum.
+fn string_comparisons(files: &[(String, String)]) -> Vec<String> {
+    let mut errs = vec![];
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| TYPED.iter().any(|t| p.starts_with(t)))
+    {
+        for (n, line) in text
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .enumerate()
+        {
+            let code = line.split("//").next().unwrap_or("").replace(' ', "");
+            if code.contains("==\"")
+                || code.contains("!=\"")
+                || code.contains("\"==")
+                || code.contains("\"!=")
+                || code.contains(".as_str(){")
+            {
+                errs.push(format!("{path}:{}: compares a string: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    errs
+}
+
 fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -268,12 +299,16 @@ fn the_check_finds_outward_imports_adapters_and_cycles() {
 }
 
 #[test]
-fn no_module_is_over_the_limit_and_the_domain_does_no_io() {
+fn no_module_is_over_the_limit_the_domain_does_no_io_and_handlers_compare_no_strings() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![];
     sources(&root.join("src"), root, &mut files);
     assert!(files.len() > 50, "the sources were read: {}", files.len());
-    let errs: Vec<String> = oversized(&files).into_iter().chain(domain_io(&files)).collect();
+    let errs: Vec<String> = oversized(&files)
+        .into_iter()
+        .chain(domain_io(&files))
+        .chain(string_comparisons(&files))
+        .collect();
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
@@ -311,4 +346,28 @@ fn the_size_and_domain_checks_find_what_they_forbid() {
             "src/domain/b.rs: the domain names tokio".to_string()
         ]
     );
+}
+
+/// The string check can fail: a comparison with a literal, either way round,
+/// and a match on `as_str()` are found in a handler; not in render, a
+/// comment or a handler's tests.
+#[test]
+fn the_string_check_finds_comparisons_with_literals() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let errs = string_comparisons(&[
+        f(
+            "src/handlers/a.rs",
+            "if s.via == \"dm\" {}\nif \"add\" != e.action {}\nmatch p.as_str() {\n",
+        ),
+        f("src/scheduler/b.rs", "let ok = state != \"closed\";"),
+        f("src/render/c.rs", "if via == \"dm\" {}"),
+        f(
+            "src/handlers/d.rs",
+            "// if via == \"dm\"\n#[cfg(test)]\nmod tests { fn t() { assert!(x == \"y\") } }",
+        ),
+    ]);
+    assert_eq!(errs.len(), 4, "{errs:?}");
+    assert!(errs[0].starts_with("src/handlers/a.rs:1:"), "{errs:?}");
+    assert!(errs[2].starts_with("src/handlers/a.rs:3:"), "{errs:?}");
+    assert!(errs[3].starts_with("src/scheduler/b.rs:1:"), "{errs:?}");
 }
