@@ -3,10 +3,10 @@
 //! the trail every change leaves.
 
 use super::{audit, check, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
-use crate::db;
+use crate::db::{self, Tx};
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
-use crate::domain::records::{Release, Rfc};
+use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::{RfcStatus, Risk};
 use crate::domain::roles::Role;
@@ -364,4 +364,29 @@ pub async fn audit_log(ctx: Ctx<'_>, id: RecordId, limit: u32) -> Handled {
         all.len(),
         ctx.config.timezone,
     )))
+}
+
+/// Moves the release's RFCs to `status` with audit entries.
+pub(super) async fn settle_rfcs(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &Release,
+    status: RfcStatus,
+) -> anyhow::Result<()> {
+    for rfc in db::rfcs::for_release(tx, ctx.guild, release.row).await? {
+        if rfc.status == RfcStatus::InRelease {
+            db::rfcs::set_status(tx, ctx.guild, rfc.row, status).await?;
+            audit(
+                tx,
+                ctx,
+                actor,
+                rfc.rid(),
+                "rfc.status",
+                Some(rfc.status.to_string()),
+                Some(format!("{status} ({})", release.rid())),
+            );
+        }
+    }
+    Ok(())
 }

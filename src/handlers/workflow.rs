@@ -11,8 +11,8 @@ use crate::domain::tally::{decide as decides, tally, Vote};
 use crate::domain::workflow::{may_decide, missing_for_quorum};
 use crate::render;
 
-/// The job kind that reminds a poll's channel before its deadline.
-pub const REMIND_JOB: &str = "poll-remind";
+/// The job kind that reminds a poll's channel before its deadline (defined beside the poll it reminds of).
+pub use super::polls::REMIND_JOB;
 
 fn settled(ctx: Ctx<'_>, who: &Invoker, reason: Option<String>) -> Settled {
     Settled {

@@ -1,7 +1,9 @@
 //! CAB and ECAB polls: submission, reactions, and the decision.
 
-use super::reaction::ReactionEvent;
-use super::{apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, Reply, Tell};
+use super::{
+    apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, ReactionEvent, Reply,
+    Tell,
+};
 use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
 pub use crate::domain::ledger::Count;
@@ -23,6 +25,8 @@ mod close;
 
 pub use close::close;
 
+/// The job kind that reminds a poll's channel before its deadline.
+pub const REMIND_JOB: &str = "poll-remind";
 /// The job kind that decides a poll.
 pub const CLOSE_JOB: &str = "poll-close";
 /// The part of a `poll-close` job's key that marks a periodic recount.
@@ -117,8 +121,8 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         db::jobs::schedule(
             &mut tx,
             ctx.guild,
-            super::workflow::REMIND_JOB,
-            &format!("{}:{poll_id}", super::workflow::REMIND_JOB),
+            REMIND_JOB,
+            &format!("{}:{poll_id}", REMIND_JOB),
             at,
             &payload,
         )
