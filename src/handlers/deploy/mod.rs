@@ -12,7 +12,7 @@ use super::{
 };
 use crate::db::{self, Tx};
 use crate::domain::calendar::Gate;
-use crate::domain::deployment::{self, Step, StepOutcome};
+use crate::domain::deployment::{self, DeployOutcome, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
 use crate::domain::records::{Actor, Deployment, Release};
@@ -315,7 +315,7 @@ async fn back_out(
         Tell::Nobody,
     )
     .await?;
-    d.outcome = Some("backed-out".into());
+    d.outcome = Some(DeployOutcome::BackedOut);
     d.finished_at = Some(ctx.now);
     d.notes = Some(reason.to_string());
     db::deployments::unlock(tx, ctx.guild, d.row).await?;
