@@ -119,6 +119,8 @@ pub struct Config {
     pub database_url: String,
     /// Discord settings.
     pub discord: DiscordConfig,
+    /// Slack settings (`[slack]`).
+    pub slack: crate::chat::slack::config::SlackConfig,
     /// Channels.
     pub channels: Channels,
     /// ITIL role → chat roles.
@@ -163,6 +165,8 @@ pub struct Config {
 struct Raw {
     database: RawDatabase,
     discord: RawDiscord,
+    #[serde(default)]
+    slack: crate::chat::slack::config::RawSlack,
     channels: RawChannels,
     roles: BTreeMap<String, Vec<String>>,
     cab: RawCab,
@@ -547,6 +551,7 @@ impl Config {
                 "an http:// or https:// URL, or \"\"",
             ));
         }
+        let slack = crate::chat::slack::config::SlackConfig::validate(raw.slack, &mut errs);
         let ch = raw.channels;
         for (k, v) in [
             ("channels.announcements", &ch.announcements),
@@ -792,6 +797,7 @@ impl Config {
                 guild_id: raw.discord.guild_id,
                 home: None,
             },
+            slack,
             channels: Channels {
                 announcements: ch.announcements,
                 cab: ch.cab,

@@ -29,7 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// The chat bot (Discord; token from DISCORD_TOKEN, database from DATABASE_URL or config).
+    /// The chat bot: Discord (DISCORD_TOKEN), or Slack (SLACK_BOT_TOKEN and
+    /// SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) when only Slack's are set;
+    /// database from DATABASE_URL or config.
     Run,
     /// The local console: slash commands typed (or piped) one line at a time.
     Console {
@@ -67,6 +69,16 @@ enum Cmd {
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
+    /// Prints the Slack app manifest (JSON) generated from the command definitions.
+    SlackManifest {
+        /// HTTP mode: the public base URL Slack delivers to (`{URL}/slack/events`);
+        /// without it, the manifest enables Socket Mode.
+        #[arg(long, value_name = "URL")]
+        request_url: Option<String>,
+        /// The app's and bot user's name.
+        #[arg(long, default_value = "release-desk")]
+        name: String,
+    },
     /// A consistent copy of the database (also of a running bot's) in a new file.
     Backup {
         /// The new file to write; an existing file is refused.
@@ -117,6 +129,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Some(Cmd::CheckConfig) => check_config(&config),
+            Some(Cmd::SlackManifest { request_url, name }) => slack_manifest(request_url.as_deref(), &name),
             Some(Cmd::Backup { to, db }) => run_backup(&config, db, &to).await,
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
             Some(Cmd::Run) => run_bot(config).await,
@@ -129,7 +142,8 @@ fn main() -> ExitCode {
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
             None => {
-                if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+                let set = |k: &str| std::env::var(k).is_ok_and(|t| !t.trim().is_empty());
+                if set("DISCORD_TOKEN") || set("SLACK_BOT_TOKEN") {
                     run_bot(config).await
                 } else {
                     eprintln!(
@@ -212,6 +226,19 @@ fn check_config(config: &Config) -> anyhow::Result<()> {
         }
     }
     print_out(&out)
+}
+
+/// `slack-manifest`: the app manifest for Slack's "create from manifest".
+fn slack_manifest(request_url: Option<&str>, name: &str) -> anyhow::Result<()> {
+    if let Some(u) = request_url {
+        anyhow::ensure!(
+            u.starts_with("https://") || u.starts_with("http://"),
+            "--request-url {u:?}: expected the public base URL, such as https://desk.example.com"
+        );
+    }
+    let registry = release_desk::command::spec::Registry::get();
+    let m = release_desk::chat::slack::manifest::manifest(registry, name, request_url);
+    print_out(&serde_json::to_string_pretty(&m)?)
 }
 
 /// Prints `text` and a newline. A reader that stops early (`| head`) is no
@@ -305,17 +332,43 @@ async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) 
     Ok(())
 }
 
+/// `run`: Slack when its bot token is set and Discord's is not, else Discord.
 async fn run_bot(config: Config) -> anyhow::Result<()> {
-    let token = std::env::var("DISCORD_TOKEN")
+    let discord = std::env::var("DISCORD_TOKEN")
         .ok()
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .context("DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\")")?;
-    if let Err(e) = config.check_discord_ids() {
-        anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+        .filter(|t| !t.is_empty());
+    let slack = release_desk::chat::slack::config::Tokens::from_env(|k| std::env::var(k).ok());
+    match (discord, slack) {
+        (None, Some(tokens)) => {
+            if let Err(e) = release_desk::chat::slack::config::check_ids(&config) {
+                anyhow::bail!(
+                    "{e}(see README, \"Connecting to Slack\", for finding channel and user-group ids)"
+                );
+            }
+            let (_lock, app) = open_bot(config).await?;
+            release_desk::chat::slack::runner::run(app, tokens).await
+        }
+        (discord, slack) => {
+            if slack.is_some() {
+                tracing::warn!("DISCORD_TOKEN and SLACK_BOT_TOKEN are both set: running Discord (one platform per process)");
+            }
+            let token = discord.context(
+                "DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\"; for Slack, SLACK_BOT_TOKEN)",
+            )?;
+            if let Err(e) = config.check_discord_ids() {
+                anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+            }
+            let (_lock, app) = open_bot(config).await?;
+            release_desk::chat::discord::run(app, token).await
+        }
     }
-    // Held until the process ends: no console and no second bot works on this database meanwhile.
-    let _lock = match lock::db_file(&config.database_url) {
+}
+
+/// The bot's database, locked until the returned guard is dropped (no
+/// console and no second bot works on it meanwhile), and the application on it.
+async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
+    let held = match lock::db_file(&config.database_url) {
         Some(file) => Some(lock::hold(&file).map_err(|e| locked(e, "the bot"))?),
         None => None,
     };
@@ -324,10 +377,10 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
-        // The runner settles it once it knows the served server.
+        // The runner settles it once it knows the served workspace.
         workspace: config.home_guild(),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
     };
-    release_desk::chat::discord::run(app, token).await
+    Ok((held, app))
 }

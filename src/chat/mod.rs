@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod discord;
+pub mod slack;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

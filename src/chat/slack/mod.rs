@@ -1,0 +1,25 @@
+//! The Slack adapter on slack-morphism 2: slash commands, interactions and
+//! events in (Socket Mode, or signed HTTP deliveries), outbox messages out
+//! over the Web API. One small file per job:
+//!
+//! - [`config`]: `[slack]` and the three secrets from the environment;
+//! - [`blocks`]: `Outgoing` → mrkdwn-escaped sections within Slack's limits;
+//! - [`chat`]: the [`crate::chat::Chat`] port over the Web API;
+//! - [`roles`]: chat roles from user groups, cached;
+//! - [`inbound`]: slash commands → the console grammar, and deduplication;
+//! - [`signature`]: `X-Slack-Signature` checks for HTTP mode;
+//! - [`manifest`]: the app manifest from `commands/*.toml`;
+//! - [`socket`]: Socket Mode; [`http`]: HTTP mode (`[slack] listen`);
+//! - [`runner`]: the loop that drives the application until the
+//!   platform-neutral service replaces it.
+
+pub mod blocks;
+pub mod chat;
+pub mod config;
+pub mod http;
+pub mod inbound;
+pub mod manifest;
+pub mod roles;
+pub mod runner;
+pub mod signature;
+pub mod socket;

@@ -1,0 +1,83 @@
+//! Chat roles of a Slack user: their own id and the user groups (`S…`)
+//! named in `[roles]` that they are in. Group members are read with
+//! `usergroups.users.list`, kept for [`REFRESH`], and read again sooner
+//! after a `subteam_members_changed` event.
+
+use super::chat::{classify, Connector};
+use crate::chat::ChatError;
+use crate::clock::Clock;
+use chrono::{DateTime, Utc};
+use slack_morphism::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// How long group members are trusted without an event saying they changed.
+pub const REFRESH: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Each mapped group's members, and when they were read.
+type Members = Option<(DateTime<Utc>, BTreeMap<String, BTreeSet<String>>)>;
+
+/// The user-group cache.
+pub struct Roles {
+    groups: BTreeSet<String>,
+    clock: Arc<dyn Clock>,
+    members: tokio::sync::Mutex<Members>,
+}
+
+impl Roles {
+    /// The user groups among `config`'s role mappings.
+    pub fn new(config: &crate::config::Config, clock: Arc<dyn Clock>) -> Self {
+        let groups = config
+            .roles
+            .values()
+            .flatten()
+            .filter(|v| super::config::is_id(v, 'S'))
+            .cloned()
+            .collect();
+        Roles {
+            groups,
+            clock,
+            members: Default::default(),
+        }
+    }
+
+    /// Forgets the members (a group changed): the next look-up reads them again.
+    pub async fn changed(&self) {
+        *self.members.lock().await = None;
+    }
+
+    /// `user`'s chat roles: their id and every mapped group they are in.
+    pub async fn of(
+        &self,
+        s: &SlackClientSession<'_, Connector>,
+        user: &str,
+    ) -> Result<Vec<String>, ChatError> {
+        let mut out = vec![user.to_string()];
+        if self.groups.is_empty() {
+            return Ok(out);
+        }
+        let now = self.clock.now();
+        let mut held = self.members.lock().await;
+        let fresh = held.as_ref().is_some_and(|(at, _)| now - *at < REFRESH);
+        if !fresh {
+            let mut members = BTreeMap::new();
+            for g in &self.groups {
+                let req = SlackApiUserGroupsUsersListRequest::new(g.clone().into());
+                let r = s.usergroups_users_list(&req).await.map_err(classify)?;
+                members.insert(
+                    g.clone(),
+                    r.users.into_iter().map(|u| u.value().clone()).collect(),
+                );
+            }
+            *held = Some((now, members));
+        }
+        let (_, members) = held.as_ref().expect("filled above");
+        out.extend(
+            members
+                .iter()
+                .filter(|(_, m)| m.contains(user))
+                .map(|(g, _)| g.clone()),
+        );
+        Ok(out)
+    }
+}
