@@ -334,3 +334,47 @@ async fn a_signed_http_command_is_accepted_and_a_bad_or_stale_one_refused() {
     assert_eq!(answers(&bot, "h3").len(), 1);
     assert_eq!(rfc_count(&bot).await, 2);
 }
+
+#[tokio::test]
+async fn a_user_group_change_event_refreshes_the_roles_once_per_event_id() {
+    let bot = start(None).await;
+    bot.fake.connected(1).await;
+    bot.fake
+        .envelope("e8", "slash_commands", command(&bot, "t8", "U0ANN", "list"));
+    bot.fake.wait_calls("respond/t8", 1).await;
+    bot.fake
+        .envelope("e9", "slash_commands", command(&bot, "t9", "U0ANN", "list"));
+    bot.fake.wait_calls("respond/t9", 1).await;
+    assert_eq!(
+        bot.fake.calls("usergroups.users.list").len(),
+        1,
+        "members are cached"
+    );
+    let event = json!({
+        "token": "legacy", "team_id": TEAM, "api_app_id": "A0DESK", "type": "event_callback",
+        "event_id": "Ev1", "event_time": 1800000000,
+        "event": {"type": "subteam_members_changed", "subteam_id": "S0REL", "team_id": TEAM,
+                  "added_users": ["U0BOB"], "removed_users": [], "event_ts": "1800000000.000100"},
+    });
+    bot.fake.envelope("e10", "events_api", event.clone());
+    bot.fake.wait_acks(3).await;
+    bot.fake
+        .envelope("e11", "slash_commands", command(&bot, "t11", "U0ANN", "list"));
+    bot.fake.wait_calls("respond/t11", 1).await;
+    assert_eq!(
+        bot.fake.calls("usergroups.users.list").len(),
+        2,
+        "read again after the event"
+    );
+    // Slack redelivers the same event (same event_id, new envelope): acked, not acted on.
+    bot.fake.envelope("e10b", "events_api", event);
+    bot.fake.wait_acks(5).await;
+    bot.fake
+        .envelope("e12", "slash_commands", command(&bot, "t12", "U0ANN", "list"));
+    bot.fake.wait_calls("respond/t12", 1).await;
+    assert_eq!(
+        bot.fake.calls("usergroups.users.list").len(),
+        2,
+        "the redelivered event changed nothing more"
+    );
+}
