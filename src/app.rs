@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::Db;
-use crate::handlers::{self, polls::ReactionEvent, Ctx, Invoker, Reply};
+use crate::handlers::{self, reaction::ReactionEvent, Ctx, Invoker, Reply};
 use crate::scheduler::{self, delivery};
 use chrono::Duration;
 use futures_util::FutureExt;
@@ -23,9 +23,9 @@ pub struct App {
     pub config: Arc<Config>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
-    /// The workspace whose outbox and jobs this process works: the served
-    /// Discord guild in the bot, [`crate::chat::console::GUILD`] in the
-    /// console. Two processes on one database never take each other's.
+    /// The workspace whose outbox and jobs this process works, chosen by
+    /// the binary (the served Discord guild in the bot, the console's own in
+    /// the console). Two processes on one database never take each other's.
     pub workspace: String,
 }
 
@@ -68,7 +68,7 @@ impl App {
 
     /// Takes a reaction added to or removed from a bot message.
     pub async fn reaction(&self, guild: &str, ev: &ReactionEvent) -> anyhow::Result<()> {
-        handlers::polls::reaction(self.ctx(guild), ev).await
+        handlers::reaction::reaction(self.ctx(guild), ev).await
     }
 
     /// Queues `message` for `channel` through the outbox (delivered and

@@ -3,6 +3,9 @@
 //! Every key is validated; a bad one is reported with its value and what was
 //! expected, never a panic.
 
+/// `[slack]`.
+pub mod slack;
+
 use crate::domain::roles::Role;
 use crate::domain::tally::{CabPolicy, Rule};
 use crate::domain::timefmt::parse_duration;
@@ -87,6 +90,18 @@ pub struct FreezeConfig {
     pub reason: Option<String>,
 }
 
+impl FreezeConfig {
+    /// The freeze as the calendar's rules see it.
+    pub fn freeze(&self) -> crate::domain::calendar::Freeze {
+        crate::domain::calendar::Freeze {
+            name: self.name.clone(),
+            from: self.from,
+            to: self.to,
+            reason: self.reason.clone(),
+        }
+    }
+}
+
 /// Where the bot posts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channels {
@@ -120,7 +135,7 @@ pub struct Config {
     /// Discord settings.
     pub discord: DiscordConfig,
     /// Slack settings (`[slack]`).
-    pub slack: crate::chat::slack::config::SlackConfig,
+    pub slack: slack::SlackConfig,
     /// Channels.
     pub channels: Channels,
     /// ITIL role → chat roles.
@@ -131,6 +146,8 @@ pub struct Config {
     pub timezone: Tz,
     /// When windows are announced ahead of opening.
     pub announce_before: Vec<Duration>,
+    /// Whether windows with nothing booked are announced too.
+    pub announce_empty: bool,
     /// Release windows.
     pub windows: Vec<WindowConfig>,
     /// Freezes from config.
@@ -166,7 +183,7 @@ struct Raw {
     database: RawDatabase,
     discord: RawDiscord,
     #[serde(default)]
-    slack: crate::chat::slack::config::RawSlack,
+    slack: slack::RawSlack,
     channels: RawChannels,
     roles: BTreeMap<String, Vec<String>>,
     cab: RawCab,
@@ -225,6 +242,8 @@ struct RawCab {
 struct RawCalendar {
     timezone: String,
     announce_before: Vec<String>,
+    #[serde(default)]
+    announce_empty: bool,
     #[serde(default)]
     windows: Vec<RawWindow>,
     #[serde(default)]
@@ -551,7 +570,7 @@ impl Config {
                 "an http:// or https:// URL, or \"\"",
             ));
         }
-        let slack = crate::chat::slack::config::SlackConfig::validate(raw.slack, &mut errs);
+        let slack = slack::SlackConfig::validate(raw.slack, &mut errs);
         let ch = raw.channels;
         for (k, v) in [
             ("channels.announcements", &ch.announcements),
@@ -808,6 +827,7 @@ impl Config {
             cab,
             timezone,
             announce_before,
+            announce_empty: cal.announce_empty,
             windows,
             freezes,
             environments,
@@ -859,13 +879,14 @@ impl Config {
         }
     }
 
-    /// The workspace the bot's own records (window announcements) belong to:
-    /// the configured Discord guild, the one learned at start, or the console's.
-    pub fn home_guild(&self) -> String {
+    /// The Discord server the bot's own records (window announcements)
+    /// belong to: the configured guild, or the one learned at start. None
+    /// when neither is known: the caller (the binary) picks the workspace it serves.
+    pub fn discord_guild(&self) -> Option<String> {
         match (self.discord.guild_id, self.discord.home) {
-            (0, Some(home)) => home.to_string(),
-            (0, None) => crate::chat::console::GUILD.to_string(),
-            (guild, _) => guild.to_string(),
+            (0, Some(home)) => Some(home.to_string()),
+            (0, None) => None,
+            (guild, _) => Some(guild.to_string()),
         }
     }
 

@@ -14,3 +14,4 @@ pub mod domain;
 pub mod handlers;
 pub mod render;
 pub mod scheduler;
+pub mod service;

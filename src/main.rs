@@ -171,19 +171,34 @@ fn main() -> ExitCode {
 async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<String>) -> anyhow::Result<()> {
     // The console's reactions are records of its own: no event can be lost.
     config.recount_every = None;
-    let start: DateTime<Utc> = match start {
-        Some(s) => DateTime::parse_from_rfc3339(&s)
-            .with_context(|| {
-                format!("--start {s:?}: expected an RFC 3339 time such as 2026-12-01T09:00:00Z")
-            })?
-            .with_timezone(&Utc),
-        None => Utc::now(),
+    let start: Option<DateTime<Utc>> = match start {
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(&s)
+                .with_context(|| {
+                    format!("--start {s:?}: expected an RFC 3339 time such as 2026-12-01T09:00:00Z")
+                })?
+                .with_timezone(&Utc),
+        ),
+        None => None,
     };
-    let path = db
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "release-desk.sqlite".to_string());
+    // Like `run`: --db, else DATABASE_URL or [database] url when it names a file.
+    let path = match db {
+        Some(p) => p.display().to_string(),
+        None => lock::db_file(&config.database_url)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "release-desk.sqlite".to_string()),
+    };
     lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
     let db = Db::open(&path).await?;
+    let start = match start {
+        Some(t) => t,
+        // A wall clock behind the records would run jobs twice and date records before their past.
+        None => {
+            let mut conn = db.pool.acquire().await?;
+            let seen = release_desk::db::console::last_seen(&mut conn, console::GUILD).await?;
+            seen.map_or_else(Utc::now, |t| t.max(Utc::now()))
+        }
+    };
     let clock = ManualClock::new(start);
     let app = App {
         db: db.clone(),
@@ -198,16 +213,23 @@ async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<Stri
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| ".".into());
     let chat = ConsoleChat::new(db, out).with_files(files);
-    let stdin = std::io::stdin();
-    let echo = !stdin.is_terminal();
-    console::run(
-        &app,
-        &chat,
-        &clock,
-        tokio::io::BufReader::new(tokio::io::stdin()),
-        echo,
-    )
-    .await
+    let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
+    } else {
+        let echo = !std::io::stdin().is_terminal();
+        console::run(
+            &app,
+            &chat,
+            &clock,
+            tokio::io::BufReader::new(tokio::io::stdin()),
+            echo,
+        )
+        .await
+    };
+    // The .sqlite file alone is then a complete copy: nothing is left in the -wal beside it.
+    app.db.checkpoint_truncate().await?;
+    app.db.close().await;
+    ran
 }
 
 /// `check-config`: the summary, and what Discord would still refuse.
@@ -270,7 +292,9 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
     } = args;
     // One workspace per report: a report never mixes servers.
     let guild = match guild {
-        None => config.home_guild(),
+        None => config
+            .discord_guild()
+            .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         Some(g) if g == release_desk::chat::console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => g,
         Some(g) => anyhow::bail!(
             "--guild {g:?}: expected a Discord server id (a positive number) or {}",
@@ -377,8 +401,10 @@ async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
-        // The runner settles it once it knows the served workspace.
-        workspace: config.home_guild(),
+        // The runner settles it once it knows the served server.
+        workspace: config
+            .discord_guild()
+            .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
     };

@@ -6,24 +6,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 fn release_desk(config: &Path, args: &[&std::ffi::OsStr], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .env_remove("RELEASE_DESK_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    let mut all = args.to_vec();
+    all.extend(["--config".as_ref(), config.as_os_str()]);
+    common::release_desk(&all, stdin)
 }
 
 /// A weekly window whose duration is `duration`.
@@ -159,7 +147,7 @@ fn a_configuration_at_every_bound_runs_a_cab_vote_and_a_year_of_the_scheduler() 
         &config,
         format!(
             "[cab]\nquorum = 1000\nquorum_high = 1000\nemergency_quorum = 1000\nearly_approval = 1000\n\
-             deadline = \"366d\"\nemergency_deadline = \"366d\"\n[calendar]\nannounce_before = [\"366d\", \"1h\"]\n\
+             deadline = \"366d\"\nemergency_deadline = \"366d\"\n[calendar]\nannounce_before = [\"366d\", \"1h\"]\nannounce_empty = true\n\
              [els]\ndays = 365\nattribution_days = 3650\n{}",
             window("366d")
         ),

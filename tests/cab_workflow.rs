@@ -176,7 +176,7 @@ async fn a_refused_workflow_command_changes_no_row() {
     for (user, roles, line, says) in refused {
         let before = dump(&h.app.db).await;
         match h.command_only(user, roles, line).await {
-            Reply::Private(m) => assert!(m.text.contains(says), "{line}: {}", m.text),
+            Reply::Private(m) => assert!(m.plain().contains(says), "{line}: {}", m.plain()),
             other => panic!("{line} was not refused: {other:?}"),
         }
         assert_eq!(dump(&h.app.db).await, before, "{line} changed a row");
@@ -242,7 +242,7 @@ async fn accepted_edits_write_their_audit_entries_in_the_same_commit() {
         .command_only("rm", "release-manager", "/release submit id:REL-1")
         .await
     {
-        Reply::Public(m) => assert!(m.text.contains("submitted to the CAB"), "{}", m.text),
+        Reply::Public(m) => assert!(m.plain().contains("submitted to the CAB"), "{}", m.plain()),
         other => panic!("{other:?}"),
     }
     let revision = common::sql_count(&h.app.db, "SELECT revision FROM polls ORDER BY id DESC LIMIT 1").await;

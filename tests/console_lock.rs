@@ -3,6 +3,7 @@
 //! `backup` takes that copy from the live database; once the bot has
 //! stopped, the console opens the database again.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;
@@ -11,22 +12,10 @@ use fake_discord::flow::*;
 use fake_discord::Fake;
 use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn release_desk(args: &[&std::ffi::OsStr], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
-        .args(args)
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("DATABASE_URL")
-        .env_remove("RELEASE_DESK_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    common::release_desk(args, stdin)
 }
 
 fn console(db: &Path) -> Output {

@@ -79,7 +79,7 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
     assert!(owed("2026-12-01T09:05:00Z", "2026-12-01T09:20:00Z", "1000")
         .await
         .is_empty());
-    let token: Option<String> = sqlx::query_scalar("SELECT token FROM discord_interactions WHERE id = '2'")
+    let token: Option<String> = sqlx::query_scalar("SELECT token FROM interactions WHERE id = '2'")
         .fetch_one(&db.pool)
         .await
         .unwrap();

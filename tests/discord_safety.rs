@@ -527,11 +527,10 @@ async fn an_answer_a_kill_kept_from_discord_is_sent_as_a_follow_up_after_the_res
     // Once: the token is forgotten when the follow-up went out.
     let token = || async {
         let db = db(&bot).await;
-        let t: Option<String> =
-            sqlx::query_scalar("SELECT token FROM discord_interactions WHERE id = '7601'")
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
+        let t: Option<String> = sqlx::query_scalar("SELECT token FROM interactions WHERE id = '7601'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         t
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

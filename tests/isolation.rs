@@ -228,6 +228,19 @@ async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
     );
     put(
         &mut out,
+        "metrics::figures",
+        db::metrics::figures(
+            c,
+            g,
+            p,
+            p.from - chrono::Duration::days(30),
+            p.from.date_naive(),
+            14,
+        )
+        .await,
+    );
+    put(
+        &mut out,
         "audit::for_record",
         db::audit::for_record(c, g, "REL-1").await,
     );

@@ -310,8 +310,9 @@ impl Chat for Racing<'_> {
             && emoji == "✅"
             && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
-            let ev = release_desk::handlers::polls::ReactionEvent {
+            let ev = release_desk::handlers::reaction::ReactionEvent {
                 message: self.message.clone(),
+                channel: at.channel.clone(),
                 user: "c2".into(),
                 name: "c2".into(),
                 roles: self.h.app.config.itil_roles(["cab_member"]),
@@ -408,8 +409,9 @@ async fn an_open_poll_is_recounted_from_the_platform_every_few_minutes() {
         || async { common::sql_count(&h.app.db, "SELECT COUNT(*) FROM outbox WHERE kind = 'edit'").await };
     for round in 0..2 {
         // A ✅ of c2's that the platform does not have.
-        let ev = release_desk::handlers::polls::ReactionEvent {
+        let ev = release_desk::handlers::reaction::ReactionEvent {
             message: rel1.clone(),
+            channel: common::channel_of(&h.app.db, release_desk::chat::console::GUILD, &rel1).await,
             user: "c2".into(),
             name: "c2".into(),
             roles: h.app.config.itil_roles(["cab_member"]),

@@ -28,7 +28,7 @@ impl Chat for Recorder {
         self.edits
             .lock()
             .unwrap()
-            .push((self.clock.now(), at.id.clone(), m.text.clone()));
+            .push((self.clock.now(), at.id.clone(), m.plain()));
         Ok(())
     }
     async fn react(&self, _at: &Posted, _emoji: &str) -> Result<(), ChatError> {
@@ -136,12 +136,12 @@ struct Flaky {
 impl Chat for Flaky {
     async fn post(&self, channel: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         if let Some((text, e, times)) = self.failing.lock().unwrap().as_mut() {
-            if *text == m.text && *times > 0 {
+            if *text == m.plain() && *times > 0 {
                 *times -= 1;
                 return Err(e.clone());
             }
         }
-        self.posted.lock().unwrap().push(m.text.clone());
+        self.posted.lock().unwrap().push(m.plain());
         Ok(Posted {
             channel: channel.into(),
             id: format!("p{nonce}"),
@@ -258,4 +258,41 @@ async fn a_direct_message_waiting_for_its_retry_holds_back_the_next_to_that_user
     h.clock.set(t0 + Duration::seconds(2));
     h.app.deliver(&chat, Duration::zero()).await.unwrap();
     assert_eq!(*chat.posted.lock().unwrap(), ["elsewhere", "first", "second"]);
+}
+
+#[tokio::test]
+async fn a_message_queued_before_the_message_model_still_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::open(&dir.path().join("old-rows.sqlite")).await;
+    let t0 = h.clock_now();
+    let mut tx = h.app.db.begin().await.unwrap();
+    release_desk::db::outbox::post(
+        &mut tx,
+        release_desk::chat::console::GUILD,
+        "ops",
+        "notice",
+        &Outgoing::text("placeholder"),
+        t0,
+    )
+    .await
+    .unwrap();
+    // The body as a database from before the model holds it: text and accent.
+    let old = r#"{"text":"REL-1 Search — state Planning\n  next: /release plan","mentions":[],"accent":"planning","attachment":null}"#;
+    let changed = sqlx::query("UPDATE outbox SET body = ?1 WHERE kind = 'post'")
+        .bind(old)
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1);
+    tx.commit().await.unwrap();
+    let chat = Flaky {
+        failing: Mutex::new(None),
+        posted: Mutex::new(vec![]),
+    };
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    assert_eq!(
+        *chat.posted.lock().unwrap(),
+        ["REL-1 Search — state Planning\n  next: /release plan"]
+    );
 }

@@ -125,9 +125,10 @@ async fn a_mention_injection_corpus_never_reaches_slack_unescaped() {
     ];
     for (i, text) in corpus.iter().enumerate() {
         let m = Outgoing {
-            text: format!("RFC-{i} {text}\nrationale: {text}"),
             mentions: vec!["U0MEANT".into(), text.to_string(), "S0CAB".into()],
-            ..Default::default()
+            ..Outgoing::text(format!("RFC-{i} {text}\nrationale: {text}"))
+                .facts([(*text, *text)])
+                .about([*text])
         };
         let at = s.chat.post("C0CAB", &m, &format!("n{i}")).await.unwrap();
         s.chat.edit(&at, &m).await.unwrap();
@@ -136,14 +137,8 @@ async fn a_mention_injection_corpus_never_reaches_slack_unescaped() {
     assert_eq!(s.fake.calls("chat.postMessage").len(), corpus.len() * 2);
     assert_eq!(s.fake.calls("chat.update").len(), corpus.len());
     let first = &s.fake.calls("chat.postMessage")[0].params;
-    assert_eq!(
-        first["blocks"][0]["text"]["text"]
-            .as_str()
-            .unwrap()
-            .lines()
-            .next(),
-        Some("<@U0MEANT>")
-    );
+    // The header, then the one mention the bot means.
+    assert_eq!(first["blocks"][1]["text"]["text"], "<@U0MEANT>");
     assert_inert(&s.fake, &["U0MEANT"]);
     assert!(s.fake.unknown().is_empty(), "{:?}", s.fake.unknown());
 }
@@ -275,7 +270,7 @@ async fn reactors_get_roles_from_user_groups_cached_until_changed() {
 async fn a_file_goes_up_by_the_external_upload_never_files_upload() {
     let s = setup().await;
     let m = Outgoing {
-        text: "Calendar".into(),
+        title: "Calendar".into(),
         attachment: Some(Attachment {
             name: "windows.ics".into(),
             content: b"BEGIN:VCALENDAR".to_vec(),
@@ -287,6 +282,7 @@ async fn a_file_goes_up_by_the_external_upload_never_files_upload() {
     assert_eq!(
         methods,
         [
+            "conversations.history",
             "chat.postMessage",
             "files.getUploadURLExternal",
             "upload/F2",

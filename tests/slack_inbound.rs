@@ -6,70 +6,31 @@
 
 mod fake_slack;
 
+use fake_slack::bot::{self, SECRET};
 use fake_slack::{FakeSlack, TEAM};
-use release_desk::app::App;
-use release_desk::chat::slack::config::Tokens;
 use release_desk::chat::slack::signature::sign;
 use release_desk::clock::{Clock, ManualClock};
-use release_desk::config::Config;
-use release_desk::db::Db;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
-
-const SECRET: &str = "signing-secret-for-tests";
 
 struct Bot {
     fake: FakeSlack,
-    app: App,
+    bot: bot::Bot,
     clock: ManualClock,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
 }
 
 async fn start(listen: Option<std::net::SocketAddr>) -> Bot {
     let fake = FakeSlack::start().await;
     fake.group("S0REL", &["U0ANN"]);
     let dir = tempfile::tempdir().unwrap();
-    let listen = listen.map(|a| a.to_string()).unwrap_or_default();
-    let toml = format!(
-        "[slack]\napi_base = \"{}\"\nlisten = \"{listen}\"\n[roles]\nrelease_manager = [\"S0REL\"]\n",
-        fake.api_base()
-    );
-    let config = Config::from_layers(Some(&toml)).unwrap();
-    let db = Db::open(dir.path().join("desk.sqlite").to_str().unwrap())
-        .await
-        .unwrap();
     let clock = ManualClock::new(chrono::Utc::now());
-    let app = App {
-        db,
-        config: Arc::new(config),
-        clock: Arc::new(clock.clone()),
-        workspace: "unset".into(),
-    };
-    let tokens = Tokens::from_env(|k| {
-        Some(match k {
-            "SLACK_BOT_TOKEN" => "xoxb-bot".to_string(),
-            "SLACK_APP_TOKEN" => "xapp-app".to_string(),
-            _ => SECRET.to_string(),
-        })
-    })
-    .unwrap();
-    let task = tokio::spawn(release_desk::chat::slack::runner::run(app.clone(), tokens));
+    let extra = "[roles]\nrelease_manager = [\"S0REL\"]\n";
+    let bot = bot::start(&fake, dir.path(), &clock, extra, listen);
     Bot {
         fake,
-        app: App {
-            workspace: TEAM.into(),
-            ..app
-        },
+        bot,
         clock,
-        task,
         _dir: dir,
     }
 }
@@ -98,19 +59,7 @@ async fn rfc_count(bot: &Bot) -> usize {
 
 /// How often `pattern` appears in the answer to `line` (records listed).
 async fn count(bot: &Bot, line: &str, pattern: &str) -> usize {
-    let who = release_desk::handlers::Invoker {
-        actor: release_desk::domain::records::Actor {
-            id: "U0ANN".into(),
-            name: "ann".into(),
-            roles: Default::default(),
-        },
-        channel: "C0GEN".into(),
-    };
-    let reply = bot.app.command_line(TEAM, &who, line).await;
-    let text = match reply {
-        release_desk::handlers::Reply::Public(m) | release_desk::handlers::Reply::Private(m) => m.text,
-    };
-    text.matches(pattern).count()
+    bot.bot.ask(line).await.matches(pattern).count()
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ impl Recorder {
     }
     fn record(&self, where_: &str, m: &Outgoing) -> Posted {
         let mut posts = self.posts.lock().unwrap();
-        posts.push(format!("{where_}: {}", m.text));
+        posts.push(format!("{where_}: {}", m.plain()));
         Posted {
             channel: where_.to_string(),
             id: posts.len().to_string(),
@@ -45,7 +45,7 @@ impl Recorder {
 #[async_trait]
 impl Chat for Recorder {
     async fn post(&self, channel: &str, m: &Outgoing, _nonce: &str) -> Result<Posted, ChatError> {
-        if let Some(needle) = self.panic_on_post.filter(|n| m.text.contains(n)) {
+        if let Some(needle) = self.panic_on_post.filter(|n| m.plain().contains(n)) {
             panic!("test platform panics on a post with {needle}");
         }
         Ok(self.record(channel, m))
@@ -185,9 +185,15 @@ async fn voters(db: &Db, guild: &str) -> Vec<String> {
     .unwrap()
 }
 
-fn vote(app: &App, message: &str, user: &str) -> release_desk::handlers::polls::ReactionEvent {
-    release_desk::handlers::polls::ReactionEvent {
+async fn vote(
+    app: &App,
+    guild: &str,
+    message: &str,
+    user: &str,
+) -> release_desk::handlers::reaction::ReactionEvent {
+    release_desk::handlers::reaction::ReactionEvent {
         message: message.into(),
+        channel: common::channel_of(&app.db, guild, message).await,
         user: user.into(),
         name: user.into(),
         roles: app.config.itil_roles(["cab_member"]),
@@ -274,10 +280,12 @@ async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
         "the bot has a message with the console poll's platform id too"
     );
     console
-        .reaction(CONSOLE, &vote(&console, &console_poll, "c1"))
+        .reaction(CONSOLE, &vote(&console, CONSOLE, &console_poll, "c1").await)
         .await
         .unwrap();
-    bot.reaction(BOT, &vote(&bot, &bot_poll, "c2")).await.unwrap();
+    bot.reaction(BOT, &vote(&bot, BOT, &bot_poll, "c2").await)
+        .await
+        .unwrap();
     assert_eq!(voters(&db, CONSOLE).await, ["c1"]);
     assert_eq!(voters(&db, BOT).await, ["c2"]);
     let bot_before = work_of(&db, BOT).await;
@@ -448,11 +456,9 @@ async fn window_jobs_that_cannot_be_scheduled_do_not_keep_the_due_jobs_from_runn
         .await
         .unwrap();
     h.clock.set(h.clock.now() + chrono::Duration::days(3));
-    assert_eq!(
-        h.app.run_due(&recorder).await.unwrap(),
-        1,
-        "the poll's deadline job ran"
-    );
+    // Its deadline, reminder and recount jobs: the outcome shows the deadline's ran.
+    let ran = h.app.run_due(&recorder).await.unwrap();
+    assert!(ran >= 1, "the poll's jobs ran: {ran}");
     assert_eq!(poll_outcome(&h.app.db, CONSOLE).await.as_deref(), Some("expired"));
     assert_eq!(
         count(

@@ -9,7 +9,10 @@ use async_trait::async_trait;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+pub mod complete;
+mod interactive;
 mod lines;
+pub use interactive::run_terminal;
 pub use lines::run;
 
 /// The console's one workspace.
@@ -51,7 +54,7 @@ impl ConsoleChat {
         self
     }
 
-    fn write(&self, text: &str) {
+    pub(super) fn write(&self, text: &str) {
         self.flush_reacts();
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         // A console whose terminal went away has no one to tell.
@@ -76,7 +79,7 @@ impl ConsoleChat {
 
     /// The text, and for an attachment the file it was written to and its first lines.
     fn body(&self, message: &Outgoing) -> String {
-        let mut text = message.text.clone();
+        let mut text = message.plain();
         if let Some(a) = &message.attachment {
             // Only a file name of our own making, never a path from elsewhere.
             let name: String = a
@@ -90,16 +93,7 @@ impl ConsoleChat {
                 name
             });
             match std::fs::write(&path, &a.content) {
-                Ok(()) => {
-                    text.push_str(&format!(
-                        "\n  attachment written to {} ({} bytes):",
-                        path.display(),
-                        a.content.len()
-                    ));
-                    for line in String::from_utf8_lossy(&a.content).lines().take(6) {
-                        text.push_str(&format!("\n    {line}"));
-                    }
-                }
+                Ok(()) => text.push_str(&crate::render::console::attachment(&path, &a.content)),
                 Err(e) => text.push_str(&format!(
                     "\n  attachment {} could not be written: {e}",
                     path.display()

@@ -9,7 +9,7 @@ use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::incident::DefectType;
 use crate::domain::package::{parse_found, parse_requirements, parse_version, Change, ItemKind, Requirement};
 use crate::domain::rfc::{RfcStatus, RfcType, Risk};
-use crate::domain::timefmt::{parse_date, parse_time};
+use crate::domain::timefmt::{parse_date, parse_effort, parse_time};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use parse::{Invocation, ParseError};
@@ -452,6 +452,11 @@ impl Reader<'_> {
         }
     }
 
+    fn effort(&self, name: &str) -> Result<f64, ParseError> {
+        let t = self.text(name)?;
+        parse_effort(&t).map_err(|e| self.bad(name, &t, e))
+    }
+
     fn date(&self, name: &str) -> Result<Option<NaiveDate>, ParseError> {
         match self.inv.text(name) {
             None => Ok(None),
@@ -668,7 +673,7 @@ impl Command {
             },
             "/incident resolve" => C::IncidentResolve {
                 id: r.id("id", RecordKind::Incident)?,
-                effort: inv.num("effort").ok_or_else(|| r.missing("effort"))?,
+                effort: r.effort("effort")?,
                 notes: r.opt("notes"),
             },
             "/incident list" => C::IncidentList {

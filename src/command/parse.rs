@@ -2,7 +2,7 @@
 //! [`Invocation`]: every option known, present when required, of its type,
 //! among its choices and within its limits.
 
-use super::spec::{Leaf, OptionType, Registry};
+use super::spec::{Leaf, OptionDef, OptionType, Registry};
 use std::fmt;
 
 /// An option value of the type its definition declares.
@@ -159,6 +159,14 @@ pub enum ParseError {
         name: String,
         /// What it is.
         description: String,
+    },
+    /// Several required options are missing, each with what it takes.
+    #[error("{path} needs {} options: {}.", .missing.len(), .missing.join(", "))]
+    MissingOptions {
+        /// The command.
+        path: String,
+        /// Each missing option and what it takes.
+        missing: Vec<String>,
     },
     /// Not one of the choices.
     #[error("{option}: {value:?} is not a choice. Choose one of: {}.", .choices.join(", "))]
@@ -413,15 +421,30 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
         };
         options.push((name, typed));
     }
-    if let Some(missing) = defs
+    let missing: Vec<&OptionDef> = defs
         .iter()
-        .find(|d| d.required && !options.iter().any(|(n, _)| *n == d.name))
-    {
-        return Err(ParseError::MissingOption {
-            path,
-            name: missing.name.clone(),
-            description: missing.description.clone(),
-        });
+        .filter(|d| d.required && !options.iter().any(|(n, _)| *n == d.name))
+        .collect();
+    // All at once: a refusal per missing option would take as many tries.
+    match missing.as_slice() {
+        [] => {}
+        [one] => {
+            return Err(ParseError::MissingOption {
+                path,
+                name: one.name.clone(),
+                description: if one.choices.is_empty() {
+                    one.description.clone()
+                } else {
+                    format!("{} — one of {}", one.description, one.choices.join(", "))
+                },
+            })
+        }
+        many => {
+            return Err(ParseError::MissingOptions {
+                path,
+                missing: many.iter().map(|d| d.missing_summary()).collect(),
+            })
+        }
     }
     Ok(Invocation {
         command: leaf.command.name.clone(),

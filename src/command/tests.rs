@@ -25,6 +25,7 @@ fn sample(def: &OptionDef) -> String {
         (_, Some("time")) if def.name == "to" => "2026-12-04".into(),
         (_, Some("time")) => "2026-12-03T22:00:00Z".into(),
         (_, Some("date")) => "2026-12-03".into(),
+        (_, Some("effort")) => "1h30m".into(),
         (_, Some("list")) => "staging,prod".into(),
         (_, Some("steps")) => "one;two".into(),
         (_, Some("requires")) => "db>=4.2,<5".into(),
@@ -380,4 +381,18 @@ fn close_takes_an_outcome_defaulting_to_successful() {
         Ok(CloseOutcome::Unsuccessful)
     );
     assert!(outcome("/release close id:REL-1 handover:ops outcome:great").is_err());
+}
+
+#[test]
+fn several_missing_options_are_named_at_once_with_their_choices() {
+    let reg = Registry::get();
+    let e = parse_line(reg, "/rfc new title:x").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "/rfc new needs 3 options: type (one of standard, normal, emergency), risk (one of low, medium, high), impact (Impact on the service)."
+    );
+    let one = parse_line(reg, "/rfc new title:x type:normal risk:low")
+        .unwrap_err()
+        .to_string();
+    assert!(one.starts_with("/rfc new needs impact: "), "{one}");
 }

@@ -25,7 +25,7 @@ pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Re
     bind(&mut args, super::ts(now))?;
     let (mut tx, inserted) = db
         .begin_with(
-            "INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",
+            "INSERT OR IGNORE INTO interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",
             args,
         )
         .await?;
@@ -34,7 +34,7 @@ pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Re
         return Err(Duplicate(id.to_string()).into());
     };
     if row.try_get::<i64, _>(0)? % PRUNE_EVERY == 0 {
-        sqlx::query("DELETE FROM discord_interactions WHERE seen_at < ?1")
+        sqlx::query("DELETE FROM interactions WHERE seen_at < ?1")
             .bind(super::ts(now - Duration::days(1)))
             .execute(&mut *tx)
             .await?;
@@ -65,7 +65,7 @@ pub struct Unanswered {
 pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool> {
     let json = serde_json::json!({ "public": answer.public, "message": answer.message }).to_string();
     let done = sqlx::query(
-        "UPDATE discord_interactions SET token = ?2, guild = ?3, channel = ?4, answer = ?5 WHERE id = ?1",
+        "UPDATE interactions SET token = ?2, guild = ?3, channel = ?4, answer = ?5 WHERE id = ?1",
     )
     .bind(&answer.id)
     .bind(&answer.token)
@@ -80,12 +80,10 @@ pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool>
 /// Discord took the answer of `id` (or it went another way): the token is
 /// forgotten.
 pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE discord_interactions SET token = NULL, answer = NULL WHERE id = ?1 AND token IS NOT NULL",
-    )
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
+    sqlx::query("UPDATE interactions SET token = NULL, answer = NULL WHERE id = ?1 AND token IS NOT NULL")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 
@@ -98,7 +96,7 @@ pub async fn unanswered(
     before: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Unanswered>> {
     let rows = sqlx::query(
-        "SELECT id, token, guild, channel, answer FROM discord_interactions
+        "SELECT id, token, guild, channel, answer FROM interactions
          WHERE token IS NOT NULL AND guild = ?3 AND seen_at >= ?1 AND seen_at < ?2 ORDER BY seen_at, rowid",
     )
     .bind(super::ts(since))

@@ -76,6 +76,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cab_workflow",
         include_str!("../../migrations/0017_cab_workflow.sql"),
     ),
+    (
+        20,
+        "platform_neutral",
+        include_str!("../../migrations/0020_platform_neutral.sql"),
+    ),
+    (
+        23,
+        "attribution",
+        include_str!("../../migrations/0023_attribution.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

@@ -308,18 +308,22 @@ pub async fn next_attempt(conn: &mut SqliteConnection, guild: &str) -> anyhow::R
     t.as_deref().map(parse_ts).transpose()
 }
 
-/// The bot message of workspace `guild` a platform message id belongs to,
+/// The bot message of workspace `guild` posted at `at` (channel and the
+/// platform's message id: a Slack ts is unique only within its channel),
 /// with its purpose (console message 5 is not Discord message 5).
 pub async fn by_platform_id(
     conn: &mut SqliteConnection,
     guild: &str,
-    platform_id: &str,
+    at: &Posted,
 ) -> anyhow::Result<Option<(i64, String)>> {
-    let row = sqlx::query("SELECT id, purpose FROM bot_messages WHERE guild = ? AND platform_id = ?")
-        .bind(guild)
-        .bind(platform_id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, purpose FROM bot_messages WHERE guild = ? AND channel = ? AND platform_id = ?",
+    )
+    .bind(guild)
+    .bind(&at.channel)
+    .bind(&at.id)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("purpose")?)))
         .transpose()
 }

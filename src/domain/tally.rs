@@ -30,12 +30,11 @@ impl Vote {
         }
     }
 
-    /// The vote a reaction stands for, if any (variation selectors ignored).
+    /// The vote a reaction stands for, if any: skin tones, gender signs and
+    /// variation selectors are how people pick an emoji, not another vote.
     pub fn from_emoji(emoji: &str) -> Option<Vote> {
-        let e = emoji.trim_end_matches('\u{fe0f}');
-        Vote::ALL
-            .into_iter()
-            .find(|v| v.emoji().trim_end_matches('\u{fe0f}') == e)
+        let e = base_emoji(emoji);
+        Vote::ALL.into_iter().find(|v| base_emoji(v.emoji()) == e)
     }
 
     /// Stored form.
@@ -51,6 +50,24 @@ impl Vote {
     pub fn from_key(key: &str) -> Option<Vote> {
         Vote::ALL.into_iter().find(|v| v.key() == key)
     }
+}
+
+/// An emoji without its presentation: variation selectors, skin-tone
+/// modifiers and the zero-width-joined gender signs that make 🤷🏽 or 🤷‍♂️.
+/// Look-alikes such as ✔️ or ☑️ stay themselves.
+pub fn base_emoji(emoji: &str) -> String {
+    let mut out = String::with_capacity(emoji.len());
+    let mut chars = emoji.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}' => {}
+            '\u{200d}' if matches!(chars.peek(), Some('\u{2640}' | '\u{2642}')) => {
+                chars.next();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// How approvals and rejections are weighed at the deadline.
@@ -615,6 +632,27 @@ mod tests {
         }
         assert_eq!(Vote::from_emoji("✅\u{fe0f}"), Some(Vote::Approve));
         assert_eq!(Vote::from_emoji("👍"), None);
+    }
+
+    #[test]
+    fn skin_tones_and_genders_are_the_base_vote_and_look_alikes_are_none() {
+        for shrug in [
+            "🤷🏽",
+            "🤷🏻",
+            "🤷🏿",
+            "🤷\u{200d}\u{2642}\u{fe0f}",
+            "🤷🏾\u{200d}\u{2640}\u{fe0f}",
+            "🤷\u{200d}\u{2640}",
+        ] {
+            assert_eq!(Vote::from_emoji(shrug), Some(Vote::Abstain), "{shrug:?}");
+        }
+        for not_a_vote in ["✔️", "✔", "☑️", "☑", "👍🏽", "🙆\u{200d}\u{2642}\u{fe0f}", "❎", ""]
+        {
+            assert_eq!(Vote::from_emoji(not_a_vote), None, "{not_a_vote:?}");
+        }
+        // Other joined sequences are not folded into their first emoji.
+        assert_eq!(base_emoji("🤷\u{200d}🔥"), "🤷\u{200d}🔥");
+        assert_eq!(Vote::from_emoji("🤷\u{200d}🔥"), None);
     }
 
     proptest! {

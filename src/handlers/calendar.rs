@@ -37,16 +37,7 @@ pub async fn load(
             environments: w.environments.clone(),
         })
         .collect();
-    let mut freezes: Vec<Freeze> = config
-        .freezes
-        .iter()
-        .map(|f| Freeze {
-            name: f.name.clone(),
-            from: f.from,
-            to: f.to,
-            reason: f.reason.clone(),
-        })
-        .collect();
+    let mut freezes: Vec<Freeze> = config.freezes.iter().map(|f| f.freeze()).collect();
     // Freezes that ended a year ago no longer matter to any opening we look at.
     freezes.extend(db::calendar::freezes(conn, guild, now - Duration::days(366)).await?);
     Ok(Calendar {
@@ -432,6 +423,11 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
             }
             missed.push(r.clone());
         }
+    }
+    // An empty window is on /calendar show; announcing it only trains people to mute the channel.
+    if listed.is_empty() && missed.is_empty() && !ctx.config.announce_empty {
+        tx.commit().await?;
+        return Ok(());
     }
     let freeze = cal
         .freezes

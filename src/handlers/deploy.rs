@@ -470,12 +470,12 @@ pub async fn verify(
             &mut tx,
             ctx.guild,
             &ctx.config.channels.announcements,
-            &format!("survey:{}", release.row),
+            &crate::domain::survey::Purpose::Survey(release.row).key(),
             &words::survey(&release),
             ctx.now,
         )
         .await?;
-        for e in words::SURVEY_EMOJI {
+        for e in crate::domain::survey::EMOJI {
             db::outbox::react(&mut tx, ctx.guild, survey, e, ctx.now).await?;
         }
         let payload = serde_json::json!({ "release": release.row }).to_string();

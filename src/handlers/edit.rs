@@ -166,6 +166,34 @@ pub struct ReleaseEdit {
     pub environments: Option<Vec<String>>,
 }
 
+/// An RFC taken into (`InRelease`) or out of (`Open`) release `id`, with
+/// its audit entry.
+async fn set_rfc_status(
+    tx: &mut db::Tx,
+    ctx: Ctx<'_>,
+    who: &Invoker,
+    id: RecordId,
+    r: &Rfc,
+    status: RfcStatus,
+) -> anyhow::Result<()> {
+    db::rfcs::set_status(tx, ctx.guild, r.row, status).await?;
+    let in_release = format!("in-release ({id})");
+    let (before, after) = match status {
+        RfcStatus::InRelease => ("open".to_string(), in_release),
+        _ => (in_release, "open".to_string()),
+    };
+    audit(
+        tx,
+        ctx,
+        &who.actor,
+        r.rid(),
+        "rfc.status",
+        Some(before),
+        Some(after),
+    );
+    Ok(())
+}
+
 fn release_summary(r: &Release, rfcs: &[RecordId]) -> String {
     format!(
         "{} {} · RFCs {} · environments {}{}",
@@ -231,32 +259,12 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
     }
     for r in rfcs.iter().filter(|r| !current_ids.contains(&r.rid())) {
         db::releases::link_rfc(&mut tx, ctx.guild, release.row, r.row).await?;
-        db::rfcs::set_status(&mut tx, ctx.guild, r.row, RfcStatus::InRelease).await?;
-        let after = format!("in-release ({id})");
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            r.rid(),
-            "rfc.status",
-            Some("open".into()),
-            Some(after),
-        );
+        set_rfc_status(&mut tx, ctx, who, id, r, RfcStatus::InRelease).await?;
     }
     let kept: Vec<RecordId> = rfcs.iter().map(Rfc::rid).collect();
     for r in current.iter().filter(|r| !kept.contains(&r.rid())) {
         db::workflow::unlink_rfc(&mut tx, ctx.guild, release.row, r.row).await?;
-        db::rfcs::set_status(&mut tx, ctx.guild, r.row, RfcStatus::Open).await?;
-        let before = format!("in-release ({id})");
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            r.rid(),
-            "rfc.status",
-            Some(before),
-            Some("open".into()),
-        );
+        set_rfc_status(&mut tx, ctx, who, id, r, RfcStatus::Open).await?;
     }
     release.updated_at = ctx.now;
     db::workflow::save_release_identity(&mut tx, ctx.guild, &release).await?;
@@ -312,17 +320,7 @@ pub async fn unschedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
 pub async fn unfreeze(ctx: Ctx<'_>, who: &Invoker, name: String, reason: Option<String>) -> Handled {
     let mut tx = ctx.begin().await?;
     let chat = db::calendar::freezes(&mut tx, ctx.guild, ctx.now).await?;
-    let config: Vec<Freeze> = ctx
-        .config
-        .freezes
-        .iter()
-        .map(|f| Freeze {
-            name: f.name.clone(),
-            from: f.from,
-            to: f.to,
-            reason: f.reason.clone(),
-        })
-        .collect();
+    let config: Vec<Freeze> = ctx.config.freezes.iter().map(|f| f.freeze()).collect();
     let f = match unfreeze_target(&name, &chat, &config, ctx.now) {
         Ok(i) => chat[i].clone(),
         Err(e) => return refuse(render::workflow::unfreeze_refused(&name, &e)),

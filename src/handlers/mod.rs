@@ -3,6 +3,7 @@
 //! They never talk to a chat platform.
 
 mod access;
+pub mod autocomplete;
 pub mod calendar;
 pub mod deploy;
 pub mod edit;
@@ -11,6 +12,7 @@ pub mod incident;
 mod notice;
 pub mod package;
 pub mod polls;
+pub mod reaction;
 pub mod release;
 pub mod report;
 pub mod rfc;

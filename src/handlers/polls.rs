@@ -1,5 +1,6 @@
 //! CAB and ECAB polls: submission, reactions, and the decision.
 
+use super::reaction::ReactionEvent;
 use super::{apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::polls::{Poll, VoteEvent};
 use crate::db::{self, Tx};
@@ -23,25 +24,6 @@ mod ledger;
 pub const CLOSE_JOB: &str = "poll-close";
 /// The part of a `poll-close` job's key that marks a periodic recount.
 const RECOUNT_KEY: &str = "recount";
-
-/// A reaction added or removed on a bot message.
-#[derive(Debug, Clone)]
-pub struct ReactionEvent {
-    /// The platform's id of the message.
-    pub message: String,
-    /// Who reacted.
-    pub user: String,
-    /// Their name.
-    pub name: String,
-    /// Their ITIL roles now.
-    pub roles: Roles,
-    /// The emoji.
-    pub emoji: String,
-    /// Added (true) or removed.
-    pub added: bool,
-    /// The bot's own reaction.
-    pub bot: bool,
-}
 
 /// People who may not approve: the submitter and the RFC requesters.
 pub(super) fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
@@ -93,7 +75,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &mut tx,
         ctx.guild,
         channel,
-        "poll",
+        &crate::domain::survey::Purpose::Poll.key(),
         &crate::chat::Outgoing::default(),
         ctx.now,
     )
@@ -169,7 +151,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         .as_ref()
         .filter(|b| closes_after_window_opens(poll.deadline, Some(b.start)))
     {
-        reply.text.push_str(&render::workflow::poll_outlives_window(
+        reply.push_str(&render::workflow::poll_outlives_window(
             poll.deadline,
             &b.window,
             b.start,
@@ -205,8 +187,7 @@ pub(super) fn poll_message(
         names: &lookup,
         tz: ctx.config.timezone,
     });
-    out.text
-        .push_str(&render::workflow::vote_reasons(&reasons(ledger)));
+    out.push_str(&render::workflow::vote_reasons(&reasons(ledger)));
     out
 }
 
@@ -225,29 +206,17 @@ pub(super) fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
     (counted, veto)
 }
 
-/// A reaction on a bot message: a survey answer is recorded; a vote event on a poll goes to the ledger,
-/// the live tally is shown, and a decisive event asks for an early count.
-pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
-    if ev.bot {
-        return Ok(());
-    }
-    let mut tx = ctx.begin().await?;
-    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, ctx.guild, &ev.message).await?
-    else {
-        return Ok(());
-    };
-    if let Some(release) = purpose
-        .strip_prefix("survey:")
-        .and_then(|r| r.parse::<i64>().ok())
-    {
-        return super::survey::answer(tx, ctx, message_id, release, ev).await;
-    }
+/// A reaction on a poll: a vote event goes to the ledger, the live tally
+/// is shown, and a decisive event asks for an early count.
+pub(super) async fn vote(
+    mut tx: Tx,
+    ctx: Ctx<'_>,
+    message_id: i64,
+    ev: &ReactionEvent,
+) -> anyhow::Result<()> {
     let Some(vote) = Vote::from_emoji(&ev.emoji) else {
         return Ok(());
     };
-    if purpose != "poll" {
-        return Ok(());
-    }
     let Some(poll) = db::polls::by_message(&mut tx, ctx.guild, message_id).await? else {
         return Ok(());
     };

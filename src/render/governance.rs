@@ -1,7 +1,7 @@
 //! Governance wording: pre-approval, segregation of duties, reviews, close
 //! outcomes and the refusals that guard a close.
 
-use crate::chat::Outgoing;
+use crate::chat::{Line, Outgoing};
 use crate::db::governance::Review;
 use crate::domain::governance::Conflict;
 use crate::domain::ids::RecordId;
@@ -23,21 +23,30 @@ const HINTS: [&str; 6] = [
 /// A message as it goes out directly to a person: the same news without
 /// its command hints.
 pub fn direct(m: &Outgoing) -> Outgoing {
-    let mut lines = Vec::new();
-    for line in m.text.lines() {
-        let cut = HINTS.iter().filter_map(|h| line.find(h)).min();
-        match cut {
-            None => lines.push(line.to_string()),
+    let mut all: Vec<Line> = std::iter::once(Line::Text(m.title.clone()))
+        .chain(m.lines.iter().cloned())
+        .collect();
+    if all.len() > 1 && all.last() == Some(&Line::Text(String::new())) {
+        // A final empty line was never shown as a line of its own.
+        all.pop();
+    }
+    let mut kept = Vec::new();
+    for line in all {
+        let plain = line.plain();
+        match HINTS.iter().filter_map(|h| plain.find(h)).min() {
+            None => kept.push(line),
             Some(at) => {
-                let kept = line[..at].trim_end();
-                if !kept.trim().is_empty() {
-                    lines.push(kept.to_string());
+                let rest = plain[..at].trim_end();
+                if !rest.trim().is_empty() {
+                    kept.push(Line::Text(rest.to_string()));
                 }
             }
         }
     }
+    let mut kept = kept.into_iter();
     Outgoing {
-        text: lines.join("\n"),
+        title: kept.next().map(|l| l.plain()).unwrap_or_default(),
+        lines: kept.collect(),
         ..m.clone()
     }
 }
@@ -79,7 +88,8 @@ pub fn reviewed(r: &Release, review: &Review) -> Outgoing {
         r.lifecycle.state,
         review_summary(&review.findings, review.actions.as_deref())
     ))
-    .accent(r.lifecycle.state.key())
+    .class(super::class_of(&r.lifecycle.state))
+    .about([r.rid()])
 }
 
 /// What a close did.
@@ -137,13 +147,13 @@ mod tests {
              the prod lock is released; re-plan with /deploy plan release:REL-1 env:prod\n  next: /deploy plan",
         );
         assert_eq!(
-            direct(&m).text,
+            direct(&m).plain(),
             "REL-1 X — backed out by dan — state Backed out (prod)\n  reason: pager storm\n  the prod lock is released"
         );
         let els = Outgoing::text(
             "Early life support has ended.\n  close it with /release close id:REL-1 handover:\"…\"",
         );
-        assert_eq!(direct(&els).text, "Early life support has ended.");
+        assert_eq!(direct(&els).plain(), "Early life support has ended.");
         let plain = Outgoing::text("The CAB approved REL-1 (your RFC-1).");
         assert_eq!(direct(&plain), plain);
     }

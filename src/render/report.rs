@@ -311,9 +311,8 @@ pub fn metrics(r: &Report) -> Outgoing {
         }
     };
     Outgoing {
-        text: text(r),
         attachment,
-        ..Default::default()
+        ..Outgoing::text(text(r))
     }
 }
 

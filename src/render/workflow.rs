@@ -1,7 +1,7 @@
 //! The CAB workflow's words: votes given as commands, recalls, decisions
 //! after an expiry, reminders, edits, unfreezes and the raw audit log.
 
-use crate::chat::Outgoing;
+use crate::chat::{Outgoing, StateClass};
 use crate::db::polls::Settled;
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
@@ -126,7 +126,8 @@ pub fn poll_recalled(r: &Release, emergency: bool, s: &Settled) -> Outgoing {
         s.by_name,
         s.reason.as_ref().map(|w| format!(" ({w})")).unwrap_or_default()
     ))
-    .accent("closed")
+    .class(StateClass::Closed)
+    .about([r.rid()])
 }
 
 /// The answer (and notice) to `/release recall`.
@@ -140,7 +141,8 @@ pub fn recalled(r: &Release, emergency: bool, s: &Settled) -> Outgoing {
         s.reason.as_ref().map(|w| format!(" ({w})")).unwrap_or_default(),
         r.lifecycle.state
     ))
-    .accent(r.lifecycle.state.key())
+    .class(super::class_of(&r.lifecycle.state))
+    .about([r.rid()])
 }
 
 /// `/release decide` when it does not apply.
@@ -186,7 +188,12 @@ pub fn poll_decided(r: &Release, emergency: bool, approved: bool, s: &Settled, t
         show_time(s.at, tz),
         s.reason.as_deref().unwrap_or("")
     ))
-    .accent(if approved { "ok" } else { "fail" })
+    .class(if approved {
+        StateClass::Success
+    } else {
+        StateClass::Failure
+    })
+    .about([r.rid()])
 }
 
 /// The announcement of a decision after an expiry.
@@ -205,7 +212,8 @@ pub fn decided(r: &Release, approved: bool, s: &Settled) -> Outgoing {
         s.reason.as_deref().unwrap_or(""),
         r.lifecycle.state
     ))
-    .accent(r.lifecycle.state.key())
+    .class(super::class_of(&r.lifecycle.state))
+    .about([r.rid()])
 }
 
 /// The reminder on the poll's channel before its deadline (no pings).
@@ -228,7 +236,7 @@ pub fn reminder(
         r.name,
         show_time(deadline, tz)
     ))
-    .accent("warn")
+    .class(StateClass::Waiting)
 }
 
 /// `/rfc edit`: what changed.
@@ -240,6 +248,7 @@ pub fn rfc_edited(rfc: &Rfc, changed: &[&str]) -> Outgoing {
         changed.join(", "),
         rfc.risk
     ))
+    .about([rfc.rid()])
 }
 
 /// `/rfc edit` when the RFC or its release is past the point of editing.
@@ -268,7 +277,8 @@ pub fn release_edited(r: &Release, changed: &[&str]) -> Outgoing {
         r.lifecycle.revision,
         r.environments.join(" → ")
     ))
-    .accent(r.lifecycle.state.key())
+    .class(super::class_of(&r.lifecycle.state))
+    .about([r.rid()])
 }
 
 /// `/release unschedule`: the window given up.
@@ -279,6 +289,7 @@ pub fn unscheduled(r: &Release, window: &str, start: DateTime<Utc>, tz: Tz) -> O
         r.name,
         show_time(start, tz)
     ))
+    .about([r.rid()])
 }
 
 /// `/release edit` changing the last environment of a booked release.

@@ -165,7 +165,7 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
             drop(conn);
             // Unreadable, the answers stay as recorded.
             let reacted = match &at {
-                Some(at) => read_reactions(chat, at, &crate::render::deploy::SURVEY_EMOJI)
+                Some(at) => read_reactions(chat, at, &crate::domain::survey::EMOJI)
                     .await?
                     .map(|read| handlers::survey::reacted(&read)),
                 None => None,

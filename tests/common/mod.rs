@@ -211,3 +211,31 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The channel of workspace `guild`'s bot message with platform id
+/// `message` (a reaction arrives with both).
+pub async fn channel_of(db: &Db, guild: &str, message: &str) -> String {
+    sqlx::query_scalar("SELECT channel FROM bot_messages WHERE guild = ? AND platform_id = ?")
+        .bind(guild)
+        .bind(message)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// Runs the real binary with `args` and `stdin` piped in, with no chat
+/// token, database URL or config file taken from the environment.
+pub fn release_desk(args: &[&std::ffi::OsStr], stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args(args)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("RELEASE_DESK_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}

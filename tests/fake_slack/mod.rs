@@ -9,6 +9,8 @@
 //! with their arrival time, `disconnect` (refresh_requested) and dropped sockets.
 #![allow(dead_code)]
 
+pub mod bot;
+
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -367,6 +369,26 @@ impl FakeSlack {
                     json!({"type": "message", "channel": channel, "message": {"type": "message", "ts": ts, "text": "", "reactions": reactions}}),
                 )
             }
+            "conversations.history" => {
+                let channel = s(p, "channel");
+                let limit = s(p, "limit").parse().unwrap_or(100);
+                let mut found: Vec<Value> = g
+                    .messages
+                    .iter()
+                    .filter(|(_, (c, _))| *c == channel)
+                    .map(|(ts, (_, m))| {
+                        let mut v = json!({"type": "message", "ts": ts, "text": s(m, "text"), "user": BOT});
+                        if m.get("metadata").is_some() && s(p, "include_all_metadata") == "true" {
+                            v["metadata"] = m["metadata"].clone();
+                        }
+                        v
+                    })
+                    .collect();
+                found.reverse();
+                found.truncate(limit);
+                ok(json!({"messages": found, "has_more": false}))
+            }
+            "views.open" => ok(json!({"view": {"id": "V0FORM"}})),
             "conversations.open" => {
                 let user = p["users"]
                     .as_array()

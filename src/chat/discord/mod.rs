@@ -8,8 +8,8 @@
 //! - [`chat`]: the [`crate::chat::Chat`] port over REST;
 //! - [`handler`]: the gateway events, of the [`served`] server only;
 //! - [`followup`]: answers a crash kept from Discord, sent after the restart;
-//! - [`runner`]: the loop that owns the application (commands, reactions,
-//!   outbox delivery and due jobs) and the gateway client.
+//! - [`runner`]: connects the gateway client and runs [`crate::service`]
+//!   (which owns commands, reactions, outbox delivery and due jobs).
 
 pub mod chat;
 pub mod followup;

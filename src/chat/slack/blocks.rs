@@ -1,16 +1,33 @@
-//! `Outgoing` → Slack's message content: mrkdwn-escaped text in section
-//! blocks within Slack's limits, and the bot's own mentions. The structured
-//! model's Block Kit mapping replaces the body once the core has one.
+//! The message model → Block Kit: a header for the title (with a marker for
+//! its state class), sections for prose, section fields for labelled facts,
+//! a context footer with the record ids, and vote buttons for a poll's
+//! choices. Every text users may have typed is mrkdwn-escaped, Slack's
+//! limits (50 blocks, 3,000 characters a section) are kept, and what they
+//! leave out is counted in an "and N more" line.
 
-use crate::chat::Outgoing;
+use crate::chat::{Line, Outgoing};
+use crate::domain::ids::{RecordId, RecordKind};
+use crate::domain::tally::Vote;
+use crate::render::form;
 use serde_json::{json, Value};
 
 /// Slack's most blocks in one message.
 pub const MAX_BLOCKS: usize = 50;
 /// Slack's most characters in a section's text.
 pub const MAX_SECTION: usize = 3000;
+/// Slack's most characters in a header.
+const MAX_HEADER: usize = 150;
+/// Slack's most fields in a section, and characters in one.
+const MAX_FIELDS: usize = 10;
+const MAX_FIELD: usize = 2000;
 /// The notification text's length (Slack cuts longer fallbacks).
 const MAX_FALLBACK: usize = 3000;
+/// The action id of a vote button (its value: `REL-3 approve`).
+pub const VOTE_ACTION: &str = "vote";
+/// The action id of "Reject with reason…" (its value: `REL-3`).
+pub const REASON_ACTION: &str = "vote_reason";
+/// The callback id of the reason form.
+pub const REASON_VIEW: &str = "reject_reason";
 
 /// Escapes text for mrkdwn, so nothing in it is a mention, a link or a
 /// channel-wide ping: `<!everyone>`, `<!here>`, `<!channel>`,
@@ -38,61 +55,95 @@ pub fn mention_ids(message: &Outgoing) -> Vec<&str> {
         .collect()
 }
 
-/// The message's sections' texts: the mentions first, then the escaped
-/// lines, packed into at most [`MAX_BLOCKS`] sections of at most
-/// [`MAX_SECTION`] characters, ending "… and N more" when lines were left out.
-pub fn sections(message: &Outgoing) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let pings: Vec<String> = mention_ids(message).iter().map(|u| format!("<@{u}>")).collect();
-    if !pings.is_empty() {
-        lines.push(pings.join(" "));
-    }
-    lines.extend(message.text.lines().map(|l| cut(&escape(l), MAX_SECTION)));
-    let mut out: Vec<String> = Vec::new();
-    let mut used = 0;
-    for (i, line) in lines.iter().enumerate() {
-        let fits = out
-            .last()
-            .is_some_and(|s: &String| s.chars().count() + 1 + line.chars().count() <= MAX_SECTION);
-        if fits {
-            let last = out.last_mut().expect("checked");
-            last.push('\n');
-            last.push_str(line);
-        } else if out.len() < MAX_BLOCKS {
-            out.push(line.clone());
-        } else {
-            break;
-        }
-        used = i + 1;
-    }
-    let left = lines.len() - used;
-    if left > 0 {
-        // The last section gives up lines until the note fits.
-        let last = out
-            .last_mut()
-            .expect("lines are left out only once the sections are full");
-        let mut left = left;
-        loop {
-            let note = format!("… and {left} more");
-            if last.chars().count() + 1 + note.chars().count() <= MAX_SECTION {
-                last.push('\n');
-                last.push_str(&note);
-                break;
-            }
-            match last.rfind('\n') {
-                Some(at) => {
-                    last.truncate(at);
-                    left += 1;
+fn pings(message: &Outgoing) -> Option<String> {
+    let p: Vec<String> = mention_ids(message).iter().map(|u| format!("<@{u}>")).collect();
+    (!p.is_empty()).then(|| p.join(" "))
+}
+
+/// One body block before it is laid out: prose lines, or facts.
+enum Part {
+    Prose(Vec<String>),
+    Fields(Vec<String>),
+}
+
+fn parts(message: &Outgoing) -> Vec<Part> {
+    let mut out: Vec<Part> = Vec::new();
+    for line in &message.lines {
+        match line {
+            Line::Text(t) => {
+                let t = cut(&escape(t), MAX_SECTION);
+                match out.last_mut() {
+                    Some(Part::Prose(lines)) => lines.push(t),
+                    _ => out.push(Part::Prose(vec![t])),
                 }
-                None => {
-                    *last = format!("… and {} more", left + 1);
-                    break;
+            }
+            Line::Facts(facts) => {
+                for chunk in facts.chunks(MAX_FIELDS) {
+                    let fields = chunk
+                        .iter()
+                        .map(|f| {
+                            cut(
+                                &format!("*{}*\n{}", escape(&f.label), escape(&f.value)),
+                                MAX_FIELD,
+                            )
+                        })
+                        .collect();
+                    out.push(Part::Fields(fields));
                 }
             }
         }
     }
-    out.retain(|s| !s.trim().is_empty());
     out
+}
+
+/// Body blocks: prose packed into sections of at most [`MAX_SECTION`]
+/// characters, facts as fields, at most `budget` blocks, the last ending
+/// "… and N more" (N the lines left out) when they do not all fit.
+fn body(message: &Outgoing, budget: usize) -> Vec<Value> {
+    // Each section as lines, so a cut can give lines back.
+    let mut sections: Vec<(bool, Vec<String>)> = Vec::new();
+    for part in parts(message) {
+        match part {
+            Part::Fields(f) => sections.push((true, f)),
+            Part::Prose(lines) => {
+                let mut cur: Vec<String> = Vec::new();
+                let mut len = 0;
+                for l in lines {
+                    let n = l.chars().count();
+                    if !cur.is_empty() && len + 1 + n > MAX_SECTION {
+                        sections.push((false, std::mem::take(&mut cur)));
+                        len = 0;
+                    }
+                    len += n + usize::from(!cur.is_empty());
+                    cur.push(l);
+                }
+                if !cur.is_empty() {
+                    sections.push((false, cur));
+                }
+            }
+        }
+    }
+    let count = |s: &(bool, Vec<String>)| if s.0 { 1 } else { s.1.len() };
+    if sections.len() > budget {
+        let left: usize = sections[budget.max(1) - 1..].iter().map(count).sum();
+        sections.truncate(budget.max(1) - 1);
+        sections.push((false, vec![form::and_more(left)]));
+    }
+    sections
+        .into_iter()
+        .filter(|(_, lines)| lines.iter().any(|l| !l.trim().is_empty()))
+        .map(|(fields, lines)| {
+            if fields {
+                let fields: Vec<Value> = lines
+                    .into_iter()
+                    .map(|t| json!({"type": "mrkdwn", "text": t}))
+                    .collect();
+                json!({"type": "section", "fields": fields})
+            } else {
+                json!({"type": "section", "text": {"type": "mrkdwn", "text": lines.join("\n")}})
+            }
+        })
+        .collect()
 }
 
 fn cut(text: &str, max: usize) -> String {
@@ -112,25 +163,101 @@ fn cut(text: &str, max: usize) -> String {
 
 /// The notification text: the escaped headline, with the bot's mentions.
 pub fn fallback(message: &Outgoing) -> String {
-    let head = message.text.lines().next().unwrap_or("");
-    let pings: Vec<String> = mention_ids(message).iter().map(|u| format!("<@{u}>")).collect();
-    let text = escape(head);
-    let text = if pings.is_empty() {
-        text
-    } else {
-        format!("{} {text}", pings.join(" "))
+    let text = escape(&message.title);
+    let text = match pings(message) {
+        Some(p) => format!("{p} {text}"),
+        None => text,
     };
     cut(&text, MAX_FALLBACK)
 }
 
-/// The `blocks` of `chat.postMessage` and `chat.update`.
+/// The release a poll's message is about, when its choices are votes.
+fn poll_release(message: &Outgoing) -> Option<RecordId> {
+    let votes =
+        !message.choices.is_empty() && message.choices.iter().all(|c| Vote::from_key(&c.label).is_some());
+    if !votes {
+        return None;
+    }
+    message
+        .ids
+        .iter()
+        .find_map(|id| RecordId::parse_as(RecordKind::Release, id))
+}
+
+fn buttons(message: &Outgoing) -> Option<Value> {
+    let release = poll_release(message)?;
+    let mut elements: Vec<Value> = message
+        .choices
+        .iter()
+        .filter_map(|c| Vote::from_key(&c.label))
+        .map(|v| {
+            let mut b = json!({
+                "type": "button",
+                "action_id": format!("{VOTE_ACTION}_{}", v.key()),
+                "text": {"type": "plain_text", "text": form::vote_button(v), "emoji": true},
+                "value": format!("{release} {}", v.key()),
+            });
+            match v {
+                Vote::Approve => b["style"] = json!("primary"),
+                Vote::Reject => b["style"] = json!("danger"),
+                Vote::Abstain => {}
+            }
+            b
+        })
+        .collect();
+    elements.push(json!({
+        "type": "button",
+        "action_id": REASON_ACTION,
+        "text": {"type": "plain_text", "text": form::reject_with_reason_button(), "emoji": true},
+        "value": release.to_string(),
+    }));
+    Some(json!({"type": "actions", "block_id": "votes", "elements": elements}))
+}
+
+/// The `blocks` of `chat.postMessage`, `chat.update` and `response_url` answers.
 pub fn blocks(message: &Outgoing) -> Value {
-    Value::Array(
-        sections(message)
-            .into_iter()
-            .map(|text| json!({"type": "section", "text": {"type": "mrkdwn", "text": text}}))
-            .collect(),
-    )
+    let mut head: Vec<Value> = Vec::new();
+    if !message.title.trim().is_empty() {
+        let marker = message.class.map(form::class_marker);
+        let title = match marker {
+            Some(m) => format!("{m} {}", escape(&message.title)),
+            None => escape(&message.title),
+        };
+        head.push(json!({"type": "header", "text": {"type": "plain_text", "text": cut(&title, MAX_HEADER), "emoji": true}}));
+    }
+    if let Some(p) = pings(message) {
+        head.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": p}}));
+    }
+    let mut tail: Vec<Value> = Vec::new();
+    if !message.ids.is_empty() {
+        let ids: Vec<String> = message.ids.iter().map(|i| escape(i)).collect();
+        tail.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": ids.join(" · ")}]}));
+    }
+    tail.extend(buttons(message));
+    let budget = MAX_BLOCKS - head.len() - tail.len();
+    let mut all = head;
+    all.extend(body(message, budget));
+    all.extend(tail);
+    Value::Array(all)
+}
+
+/// The reason form `views.open` shows for "Reject with reason…";
+/// `private_metadata` carries the release and the poll's channel.
+pub fn reason_view(release: RecordId, channel: &str) -> Value {
+    let (title, label, submit) = form::reject_reason_form(release);
+    json!({
+        "type": "modal",
+        "callback_id": REASON_VIEW,
+        "private_metadata": format!("{release} {channel}"),
+        "title": {"type": "plain_text", "text": cut(&title, 24)},
+        "submit": {"type": "plain_text", "text": submit},
+        "blocks": [{
+            "type": "input",
+            "block_id": "reason",
+            "label": {"type": "plain_text", "text": label},
+            "element": {"type": "plain_text_input", "action_id": "reason", "multiline": true, "max_length": 300},
+        }],
+    })
 }
 
 /// Slack's name for an emoji the bot uses (votes and survey scores); other
@@ -170,94 +297,5 @@ pub fn emoji_from_name(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// No `<` from user text survives, so no `<!…>` or `<@…>` can form.
-    fn assert_inert(out: &str, bot_mentions: &[&str]) {
-        let mut rest = out.to_string();
-        for m in bot_mentions {
-            rest = rest.replace(&format!("<@{m}>"), "");
-        }
-        assert!(
-            !rest.contains('<') && !rest.contains('>'),
-            "unescaped bracket in {out:?}"
-        );
-    }
-
-    #[test]
-    fn the_checker_catches_an_injection() {
-        let caught = std::panic::catch_unwind(|| assert_inert("hi <!everyone>", &[]));
-        assert!(caught.is_err());
-    }
-
-    #[test]
-    fn user_text_cannot_mention_anyone() {
-        let corpus = [
-            "<!everyone>",
-            "<!here>",
-            "<!channel>",
-            "<!subteam^S0123|cab>",
-            "<@U0123ABC>",
-            "<#C0123|general>",
-            "<https://evil.example|click>",
-            "&lt;!everyone&gt;",
-            "<<!here>>",
-            "a > b < c & d",
-        ];
-        for text in corpus {
-            let m = Outgoing {
-                text: format!("RFC-1 {text}\nrationale {text}"),
-                mentions: vec!["U0BOTMEANS".into(), "<!everyone>".into(), "S0GROUP".into()],
-                ..Default::default()
-            };
-            for s in sections(&m) {
-                assert_inert(&s, &["U0BOTMEANS"]);
-            }
-            assert_inert(&fallback(&m), &["U0BOTMEANS"]);
-            assert!(sections(&m)[0].starts_with("<@U0BOTMEANS>"));
-        }
-        assert_eq!(escape("&lt;"), "&amp;lt;");
-    }
-
-    #[test]
-    fn long_messages_stay_within_the_limits_and_say_how_many_are_left() {
-        let text = (0..5000)
-            .map(|i| format!("line {i} {}", "x".repeat(40)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let s = sections(&Outgoing::text(text));
-        assert_eq!(s.len(), MAX_BLOCKS);
-        assert!(s.iter().all(|x| x.chars().count() <= MAX_SECTION));
-        let last = s.last().unwrap().lines().last().unwrap();
-        let shown: usize = s.iter().map(|x| x.lines().count()).sum::<usize>() - 1;
-        assert_eq!(last, format!("… and {} more", 5000 - shown));
-    }
-
-    #[test]
-    fn one_long_line_is_cut_whole_entities_only() {
-        let s = sections(&Outgoing::text("&".repeat(4000)));
-        assert_eq!(s.len(), 1);
-        assert!(s[0].chars().count() <= MAX_SECTION);
-        assert!(
-            s[0].trim_end_matches('…').ends_with("&amp;"),
-            "{}",
-            &s[0][s[0].len() - 10..]
-        );
-    }
-
-    #[test]
-    fn short_messages_are_one_section() {
-        let s = sections(&Outgoing::text("RFC-1 created\nrisk: low"));
-        assert_eq!(s, ["RFC-1 created\nrisk: low"]);
-    }
-
-    #[test]
-    fn vote_and_survey_emoji_have_slack_names_both_ways() {
-        for e in ["✅", "❌", "🤷", "1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"] {
-            assert_eq!(emoji_from_name(&emoji_name(e)), e);
-        }
-        assert_eq!(emoji_from_name("shrug::skin-tone-3"), "🤷");
-        assert_eq!(emoji_name(":tada:"), "tada");
-    }
-}
+#[path = "blocks_tests.rs"]
+mod tests;

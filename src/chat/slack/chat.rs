@@ -7,6 +7,7 @@ use crate::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
 use async_trait::async_trait;
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The hyper connector: https, and plain http for a test double or a local proxy.
@@ -74,7 +75,16 @@ pub struct SlackChat {
     roles: Arc<Roles>,
     /// The bot's own user id (its reactions never vote).
     bot: String,
+    /// Per channel read this process: the outbox markers (nonces) of the
+    /// bot's recent messages there, so a post a crash left unrecorded is
+    /// found instead of posted again.
+    marked: tokio::sync::Mutex<HashMap<String, HashMap<String, String>>>,
 }
+
+/// The metadata event type that marks an outbox post.
+const MARKER: &str = "release_desk_outbox";
+/// How many of a channel's newest messages are searched for markers.
+const MARKER_DEPTH: u16 = 50;
 
 impl SlackChat {
     /// Slack through `client` with the bot `token`; `bot` is the bot's user id (from `auth.test`).
@@ -85,7 +95,75 @@ impl SlackChat {
             http: reqwest::Client::new(),
             roles,
             bot,
+            marked: Default::default(),
         }
+    }
+
+    /// The message posted earlier with outbox marker `nonce` in `channel`,
+    /// if one of its newest messages has it. The channel's history is read
+    /// once per process, at its first post: a post a crash left unrecorded
+    /// can only come from before this process.
+    async fn earlier(&self, channel: &str, nonce: &str) -> Result<Option<Posted>, ChatError> {
+        let mut marked = self.marked.lock().await;
+        if !marked.contains_key(channel) {
+            let req = SlackApiConversationsHistoryRequest::new()
+                .with_channel(channel.to_string().into())
+                .with_limit(MARKER_DEPTH)
+                .with_include_all_metadata(true);
+            let found = match self.session().conversations_history(&req).await {
+                Ok(r) => r
+                    .messages
+                    .into_iter()
+                    .filter_map(|m| {
+                        let meta = m.content.metadata?;
+                        if meta.event_type != MARKER {
+                            return None;
+                        }
+                        let n = meta.event_payload?.get("nonce")?.clone();
+                        Some((n, m.origin.ts.value().clone()))
+                    })
+                    .collect(),
+                // A channel the bot cannot read (a DM not opened yet) has no
+                // earlier post of the bot's.
+                Err(SlackClientError::ApiError(a))
+                    if a.code == "channel_not_found" || a.code == "not_in_channel" =>
+                {
+                    HashMap::new()
+                }
+                Err(e) => return Err(classify(e)),
+            };
+            marked.insert(channel.to_string(), found);
+        }
+        Ok(marked[channel].get(nonce).map(|ts| Posted {
+            channel: channel.to_string(),
+            id: ts.clone(),
+        }))
+    }
+
+    /// Shows `message` to `user` alone in `channel`.
+    pub async fn ephemeral(&self, channel: &str, user: &str, message: &Outgoing) -> Result<(), ChatError> {
+        let req = SlackApiChatPostEphemeralRequest::new(
+            channel.to_string().into(),
+            user.to_string().into(),
+            Self::content(message, None)?,
+        );
+        self.session()
+            .chat_post_ephemeral(&req)
+            .await
+            .map_err(classify)
+            .map(|_| ())
+    }
+
+    /// Opens the form `view` (Block Kit JSON) for the interaction `trigger`.
+    pub async fn open_view(&self, trigger: &str, view: &serde_json::Value) -> Result<(), ChatError> {
+        let view: SlackView =
+            serde_json::from_value(view.clone()).map_err(|e| ChatError::Permanent(format!("view: {e}")))?;
+        let req = SlackApiViewsOpenRequest::new(trigger.to_string().into(), view);
+        self.session()
+            .views_open(&req)
+            .await
+            .map_err(classify)
+            .map(|_| ())
     }
 
     /// The bot's user id.
@@ -107,7 +185,7 @@ impl SlackChat {
         if let Some(nonce) = nonce {
             // The marker a post after a crash is looked up by.
             content = content.with_metadata(SlackMessageMetadata {
-                event_type: "release_desk_outbox".into(),
+                event_type: MARKER.into(),
                 event_payload: Some([("nonce".to_string(), nonce.to_string())].into()),
             });
         }
@@ -158,6 +236,10 @@ fn ts(at: &Posted) -> (SlackChannelId, SlackTs) {
 #[async_trait]
 impl Chat for SlackChat {
     async fn post(&self, channel: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        if let Some(posted) = self.earlier(channel, nonce).await? {
+            tracing::info!(channel, ts = %posted.id, "posted before a restart; not posted again");
+            return Ok(posted);
+        }
         let req = SlackApiChatPostMessageRequest::new(
             channel.to_string().into(),
             Self::content(message, Some(nonce))?,
@@ -239,3 +321,6 @@ impl Chat for SlackChat {
         self.post(open.channel.id.value(), message, nonce).await
     }
 }
+
+#[async_trait]
+impl crate::service::Platform for SlackChat {}

@@ -86,8 +86,14 @@ async fn deliver(State(e): State<Endpoint>, headers: HeaderMap, body: Bytes) -> 
     let Ok(form) = serde_urlencoded::from_bytes::<HashMap<String, String>>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    if form.contains_key("payload") {
-        // Interactions: the vote buttons come with the structured messages (issue 19).
+    if let Some(payload) = form.get("payload") {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
+            return StatusCode::BAD_REQUEST.into_response();
+        };
+        if let Some((id, d)) = super::interact::interaction(&v) {
+            e.inbox.take(&id, d);
+        }
+        // An empty 200 also closes a submitted form.
         return StatusCode::OK.into_response();
     }
     let Ok(value) = serde_json::to_value(&form) else {

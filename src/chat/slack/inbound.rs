@@ -74,6 +74,14 @@ pub fn served(served: &str, team: &str) -> bool {
     !served.is_empty() && served == team
 }
 
+/// Whether a command typed in a channel named `name` comes from a kind of
+/// channel the desk serves: not a group DM (`mpdm-…`), whose members are
+/// whoever its starter picked, so a record change announced there would
+/// reach people outside the workspace's channels.
+pub fn channel_served(name: &str) -> bool {
+    !name.starts_with("mpdm-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,7 +123,18 @@ mod tests {
         assert!(served("T1", "T1"));
         assert!(!served("T1", "T2"));
         assert!(!served("", ""));
+        assert!(channel_served("general") && channel_served("directmessage"));
+        assert!(!channel_served("mpdm-ann--bob-1"));
     }
+}
+
+/// How a vote's answer reaches the voter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The button's `response_url`, ephemeral.
+    ResponseUrl(String),
+    /// `chat.postEphemeral` in the poll's channel (a form has no `response_url`).
+    Ephemeral,
 }
 
 /// One thing Slack delivered, for the application.
@@ -129,10 +148,50 @@ pub enum Delivery {
         team: String,
         /// Where it was typed.
         channel: String,
+        /// The channel's name as Slack sends it (`mpdm-…` for a group DM).
+        channel_name: String,
         /// Who typed it.
         user: String,
         /// The console line (`/release submit id:REL-1`).
         line: String,
+        /// Where the answer goes.
+        response_url: String,
+    },
+    /// A vote by button (or by the reason form): `/release vote` for the voter.
+    Vote {
+        /// The interaction's id: the vote's idempotency key.
+        key: String,
+        /// The workspace.
+        team: String,
+        /// The poll's channel.
+        channel: String,
+        /// The voter.
+        user: String,
+        /// The release the poll is for.
+        release: crate::domain::ids::RecordId,
+        /// The vote.
+        vote: crate::domain::tally::Vote,
+        /// The reason typed in the form.
+        reason: Option<String>,
+        /// Where the answer goes.
+        answer: Answer,
+    },
+    /// "Reject with reason…": the form is opened with `trigger`.
+    AskReason {
+        /// The workspace.
+        team: String,
+        /// The poll's channel.
+        channel: String,
+        /// The release.
+        release: crate::domain::ids::RecordId,
+        /// The trigger id `views.open` needs (valid for 3 s).
+        trigger: String,
+    },
+    /// A control the desk cannot read (an old message's button): the
+    /// person is told nothing was recorded.
+    Stale {
+        /// The workspace.
+        team: String,
         /// Where the answer goes.
         response_url: String,
     },
@@ -153,6 +212,8 @@ pub enum Delivery {
     },
     /// A user group's members changed: roles are read again.
     GroupsChanged,
+    /// (Re)connected: open polls and surveys are recounted.
+    Connected,
 }
 
 /// Where the inbound side hands deliveries over, once each.
@@ -173,11 +234,20 @@ impl Inbox {
     /// Hands `d` over unless `id` was handed over before (a redelivery);
     /// returns whether it was.
     pub fn take(&self, id: &str, d: Delivery) -> bool {
+        if id.is_empty() {
+            // Nothing to tell a redelivery by: such a delivery is not taken.
+            return false;
+        }
         if !self.seen.first(id) {
             tracing::debug!(id, "redelivered; acknowledged, not handled again");
             return false;
         }
         self.tx.send(d).is_ok()
+    }
+
+    /// Says the connection is (re)established: every `hello` counts.
+    pub fn connected(&self) {
+        let _ = self.tx.send(Delivery::Connected);
     }
 }
 
@@ -188,6 +258,7 @@ pub fn command(ev: &slack_morphism::prelude::SlackCommandEvent) -> Delivery {
         key: ev.trigger_id.value().clone(),
         team: ev.team_id.value().clone(),
         channel: ev.channel_id.value().clone(),
+        channel_name: ev.channel_name.clone().unwrap_or_default(),
         user: ev.user_id.value().clone(),
         line: command_line(ev.command.value(), ev.text.as_deref().unwrap_or("")),
         response_url: ev.response_url.value().to_string(),

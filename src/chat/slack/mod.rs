@@ -3,21 +3,24 @@
 //! over the Web API. One small file per job:
 //!
 //! - [`config`]: `[slack]` and the three secrets from the environment;
-//! - [`blocks`]: `Outgoing` → mrkdwn-escaped sections within Slack's limits;
+//! - [`blocks`]: the message model → Block Kit within Slack's limits, vote buttons;
 //! - [`chat`]: the [`crate::chat::Chat`] port over the Web API;
 //! - [`roles`]: chat roles from user groups, cached;
 //! - [`inbound`]: slash commands → the console grammar, and deduplication;
+//! - [`interact`]: vote buttons and the reason form;
+//! - [`dispatch`]: deliveries → the service's work, answers back;
 //! - [`signature`]: `X-Slack-Signature` checks for HTTP mode;
 //! - [`manifest`]: the app manifest from `commands/*.toml`;
 //! - [`socket`]: Socket Mode; [`http`]: HTTP mode (`[slack] listen`);
-//! - [`runner`]: the loop that drives the application until the
-//!   platform-neutral service replaces it.
+//! - [`runner`]: connects and runs the platform-neutral service.
 
 pub mod blocks;
 pub mod chat;
 pub mod config;
+pub mod dispatch;
 pub mod http;
 pub mod inbound;
+pub mod interact;
 pub mod manifest;
 pub mod roles;
 pub mod runner;

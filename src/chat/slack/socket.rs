@@ -1,7 +1,8 @@
 //! Socket Mode on slack-morphism: the WebSocket URL comes from
 //! `apps.connections.open` (app-level token). Every envelope is handed to
 //! the [`Inbox`] and acknowledged at once (slack-morphism sends the ack
-//! when a callback returns, so the callbacks never wait for the application).
+//! when a callback returns, so the callbacks never wait for the application);
+//! each `hello` (a connection, first or again) asks for a recount.
 
 use super::chat::Connector;
 use super::inbound::{self, Inbox};
@@ -38,12 +39,26 @@ async fn on_push(
 }
 
 async fn on_interaction(
-    _ev: SlackInteractionEvent,
+    ev: SlackInteractionEvent,
     _client: Arc<SlackClient<Connector>>,
-    _state: State,
+    state: State,
 ) -> UserCallbackResult<()> {
-    // Vote buttons and the reason modal come with the structured messages (issue 19).
+    // Read as the JSON Slack sent, as HTTP mode reads it; an empty ack
+    // also closes a submitted form.
+    let taken = serde_json::to_value(&ev)
+        .ok()
+        .and_then(|v| super::interact::interaction(&v));
+    if let (Some(inbox), Some((id, d))) = (inbox(&state).await, taken) {
+        inbox.take(&id, d);
+    }
     Ok(())
+}
+
+async fn on_hello(state: State) {
+    tracing::info!("Slack Socket Mode connected");
+    if let Some(inbox) = inbox(&state).await {
+        inbox.connected();
+    }
 }
 
 fn on_error(
@@ -63,6 +78,7 @@ pub async fn listen(
     inbox: Arc<Inbox>,
 ) -> anyhow::Result<SlackClientSocketModeListener<Connector>> {
     let callbacks = SlackSocketModeListenerCallbacks::new()
+        .with_hello_events(|_hello, _client, state| on_hello(state))
         .with_command_events(on_command)
         .with_push_events(on_push)
         .with_interaction_events(on_interaction);
