@@ -298,3 +298,27 @@ async fn a_file_goes_up_by_the_external_upload_never_files_upload() {
     assert_eq!(done["channel_id"], "C0CAB");
     assert!(s.fake.unknown().is_empty());
 }
+
+#[tokio::test]
+async fn a_post_a_crash_left_unrecorded_is_found_by_its_marker_not_posted_again() {
+    let s = setup().await;
+    let m = Outgoing::text("REL-1 window opens");
+    let first = s.chat.post("C0CAB", &m, "outbox-7").await.unwrap();
+    // A new process (a new client) is asked for the same outbox entry.
+    let again = SlackChat::new(
+        client(&s.app.config.slack.api_base).unwrap(),
+        "xoxb-test-token",
+        s.roles.clone(),
+        BOT.into(),
+    );
+    let found = again.post("C0CAB", &m, "outbox-7").await.unwrap();
+    assert_eq!(found, first);
+    assert_eq!(s.fake.calls("chat.postMessage").len(), 1, "posted twice");
+    // Another entry is posted, and the channel's history is not read again.
+    let other = again.post("C0CAB", &m, "outbox-8").await.unwrap();
+    assert_ne!(other, first);
+    assert_eq!(s.fake.calls("chat.postMessage").len(), 2);
+    let history = s.fake.calls("conversations.history");
+    assert_eq!(history.len(), 2, "once per client and channel");
+    assert_eq!(history[1].params["include_all_metadata"], "true");
+}

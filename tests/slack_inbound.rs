@@ -282,6 +282,34 @@ async fn a_signed_http_command_is_accepted_and_a_bad_or_stale_one_refused() {
     assert!(answers(&bot, "h1").is_empty() && answers(&bot, "h2").is_empty());
     assert_eq!(answers(&bot, "h3").len(), 1);
     assert_eq!(rfc_count(&bot).await, 2);
+
+    // A signed interaction (a button of a message no poll has) is read and
+    // answered; the same press badly signed is refused and answers nothing.
+    let press = |trigger: &str| {
+        let payload = json!({
+            "type": "block_actions", "team": {"id": TEAM, "domain": "desk"},
+            "user": {"id": "U0ANN", "team_id": TEAM}, "api_app_id": "A0DESK",
+            "container": {"type": "message", "message_ts": "1.000001", "channel_id": "C0CAB", "is_ephemeral": false},
+            "trigger_id": trigger, "channel": {"id": "C0CAB", "name": "cab"},
+            "response_url": bot.fake.response_url(trigger),
+            "actions": [{"type": "button", "action_id": "vote_approve", "block_id": "votes", "value": "REL-9 maybe"}],
+        });
+        serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+    };
+    let forged = press("i1");
+    let sig = sign("wrong-secret", &now.to_string(), forged.as_bytes());
+    assert_eq!(post(addr, now, Some(sig), &forged).await, 401);
+    let signed = press("i2");
+    let sig = sign(SECRET, &now.to_string(), signed.as_bytes());
+    assert_eq!(post(addr, now, Some(sig), &signed).await, 200);
+    bot.fake.wait_calls("respond/i2", 1).await;
+    let said = &answers(&bot, "i2")[0];
+    assert_eq!(said["response_type"], "ephemeral");
+    assert!(
+        said["text"].as_str().unwrap().contains("nothing was recorded"),
+        "{said}"
+    );
+    assert!(answers(&bot, "i1").is_empty());
 }
 
 #[tokio::test]
