@@ -412,4 +412,23 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
     ];
     assert_inert(&all, &meant);
     assert!(d.fake.unknown().is_empty(), "{:?}", d.fake.unknown());
+    // Every Web API method the bot token called is one the manifest asks a scope for.
+    let scoped = release_desk::chat::slack::manifest::METHOD_SCOPES;
+    let checked = d
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.token.as_deref() == Some("xoxb-bot"))
+        .count();
+    assert!(checked > 50, "only {checked} requests with the bot token");
+    for r in d.fake.requests() {
+        let ours = r.token.as_deref() == Some("xoxb-bot");
+        if ours && !r.method.starts_with("respond/") && !r.method.starts_with("upload/") {
+            assert!(
+                scoped.iter().any(|(m, _)| *m == r.method),
+                "{} has no scope in the manifest",
+                r.method
+            );
+        }
+    }
 }

@@ -8,14 +8,38 @@ use serde_json::{json, Value};
 
 /// The bot token's scopes, one per Web API family the adapter calls.
 pub const SCOPES: &[&str] = &[
-    "chat:write",      // chat.postMessage, chat.update, chat.postEphemeral
-    "commands",        // the slash commands
-    "files:write",     // files.getUploadURLExternal, files.completeUploadExternal
-    "im:write",        // conversations.open for direct messages
-    "reactions:read",  // reactions.get, reaction_added / reaction_removed
-    "reactions:write", // reactions.add (the vote emoji)
-    "usergroups:read", // usergroups.users.list, subteam_members_changed
-    "users:read",      // users.info
+    "chat:write",       // chat.postMessage, chat.update, chat.postEphemeral
+    "commands",         // the slash commands, views.open for the reason form
+    "files:write",      // files.getUploadURLExternal, files.completeUploadExternal
+    "im:write",         // conversations.open for direct messages
+    "channels:history", // conversations.history: a post's outbox marker after a crash
+    "groups:history",   // … in private channels
+    "im:history",       // … in direct messages
+    "reactions:read",   // reactions.get, reaction_added / reaction_removed
+    "reactions:write",  // reactions.add (the vote emoji)
+    "usergroups:read",  // usergroups.users.list, subteam_members_changed
+    "users:read",       // users.info
+];
+
+/// The Web API methods the bot token calls, with the scope each needs
+/// (any one of several, for conversations.history).
+pub const METHOD_SCOPES: &[(&str, &[&str])] = &[
+    ("auth.test", &[]),
+    ("chat.postMessage", &["chat:write"]),
+    ("chat.update", &["chat:write"]),
+    ("chat.postEphemeral", &["chat:write"]),
+    ("views.open", &["commands"]),
+    ("files.getUploadURLExternal", &["files:write"]),
+    ("files.completeUploadExternal", &["files:write"]),
+    ("conversations.open", &["im:write"]),
+    (
+        "conversations.history",
+        &["channels:history", "groups:history", "im:history"],
+    ),
+    ("reactions.get", &["reactions:read"]),
+    ("reactions.add", &["reactions:write"]),
+    ("usergroups.users.list", &["usergroups:read"]),
+    ("users.info", &["users:read"]),
 ];
 
 /// The events the bot subscribes to.
@@ -153,6 +177,11 @@ mod tests {
             "im:write",
         ] {
             assert!(scopes.iter().any(|x| x == s), "{s}");
+        }
+        for (method, needs) in METHOD_SCOPES {
+            for s in *needs {
+                assert!(scopes.iter().any(|x| x == s), "{method} needs {s}");
+            }
         }
         let events = m["settings"]["event_subscriptions"]["bot_events"]
             .as_array()
