@@ -290,6 +290,10 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
     let ev = d.reaction_event("EvR1", "U0CAB2", &poll, "white_check_mark");
     d.fake.envelope("envR1", "events_api", ev.clone());
     d.fake.envelope("envR1b", "events_api", ev);
+    // Someone outside the CAB whose display name tries a ping reacts too.
+    d.fake.react("C0CAB", &poll, "white_check_mark", "U0MALLORY");
+    let ev = d.reaction_event("EvR2", "U0MALLORY", &poll, "white_check_mark");
+    d.fake.envelope("envR2", "events_api", ev);
 
     let t = d.press("U0CAB3", &poll, "vote_reason", "REL-1");
     let open = d.fake.wait_calls("views.open", 1).await;
@@ -346,6 +350,13 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
         (s.contains("✅ 3") && s.contains("🤷 1")).then_some(())
     })
     .await;
+    // People by their display names, the ping in one of them inert.
+    let shown = d.shown(&poll);
+    assert!(shown.contains("(cab1, cab2, cab4)"), "{shown}");
+    assert!(
+        shown.contains("&lt;!channel&gt; mallory (not a CAB member)"),
+        "{shown}"
+    );
 
     d.clock.advance(chrono::Duration::days(2));
     d.until("the CAB's decision", |_| {

@@ -402,7 +402,18 @@ impl FakeSlack {
                 Some(users) => ok(json!({"users": users})),
                 None => json!({"ok": false, "error": "no_such_subteam"}),
             },
-            "users.info" => ok(json!({"user": {"id": s(p, "user"), "name": s(p, "user"), "team_id": TEAM}})),
+            "users.info" => {
+                let id = s(p, "user");
+                // Display names as people choose them: lower case, and one with pings in it.
+                let display = match id.as_str() {
+                    "U0MALLORY" => "<!channel> mallory".to_string(),
+                    other => other.trim_start_matches("U0").to_lowercase(),
+                };
+                ok(
+                    json!({"user": {"id": id, "name": id.to_lowercase(), "team_id": TEAM,
+                                   "profile": {"display_name": display, "real_name": ""}}}),
+                )
+            }
             "files.getUploadURLExternal" => {
                 g.next += 1;
                 let id = format!("F{}", g.next);

@@ -300,13 +300,14 @@ impl Chat for SlackChat {
         let mut out = Vec::with_capacity(users.len());
         for user in users {
             let bot = user == self.bot;
-            let chat_roles = if bot {
-                vec![]
+            let (name, chat_roles) = if bot {
+                (user.clone(), vec![])
             } else {
-                self.roles.of(&self.session(), &user).await?
+                let s = self.session();
+                (self.roles.name(&s, &user).await, self.roles.of(&s, &user).await?)
             };
             out.push(Reactor {
-                name: user.clone(),
+                name,
                 user,
                 chat_roles,
                 bot,

@@ -65,9 +65,10 @@ impl Ctx {
             .of(&self.chat.session(), user)
             .await
             .map_err(|e| anyhow::anyhow!("reading {user}'s user groups: {e}"))?;
+        let name = self.roles.name(&self.chat.session(), user).await;
         Ok(Actor {
             id: user.to_string(),
-            name: user.to_string(),
+            name,
             roles: self.app.config.itil_roles(chat_roles.iter().map(String::as_str)),
         })
     }
@@ -225,15 +226,16 @@ async fn handle(ctx: &Ctx, d: Delivery) -> anyhow::Result<()> {
                 return Ok(());
             }
             let bot = user == ctx.chat.bot();
-            let roles = if bot {
-                Default::default()
+            let (name, roles) = if bot {
+                (user.clone(), Default::default())
             } else {
-                ctx.actor(&user).await?.roles
+                let a = ctx.actor(&user).await?;
+                (a.name, a.roles)
             };
             let ev = ReactionEvent {
                 message: ts,
                 channel,
-                name: user.clone(),
+                name,
                 user,
                 roles,
                 emoji,

@@ -22,6 +22,8 @@ pub struct Roles {
     groups: BTreeSet<String>,
     clock: Arc<dyn Clock>,
     members: tokio::sync::Mutex<Members>,
+    /// Display names read with `users.info`, kept for the process.
+    names: tokio::sync::Mutex<BTreeMap<String, String>>,
 }
 
 impl Roles {
@@ -38,7 +40,39 @@ impl Roles {
             groups,
             clock,
             members: Default::default(),
+            names: Default::default(),
         }
+    }
+
+    /// How `user` is shown: their display name, else their real name, else
+    /// their user name; their id when Slack cannot say (a name is never
+    /// worth refusing a vote or a command over).
+    pub async fn name(&self, s: &SlackClientSession<'_, Connector>, user: &str) -> String {
+        if let Some(n) = self.names.lock().await.get(user) {
+            return n.clone();
+        }
+        let req = SlackApiUsersInfoRequest::new(user.to_string().into());
+        let found = match s.users_info(&req).await {
+            Ok(r) => {
+                let u = r.user;
+                let (display, real) = u
+                    .profile
+                    .map(|p| (p.display_name, p.real_name))
+                    .unwrap_or_default();
+                [display, real, u.name]
+                    .into_iter()
+                    .flatten()
+                    .map(|n| n.trim().to_string())
+                    .find(|n| !n.is_empty())
+            }
+            Err(e) => {
+                tracing::debug!(user, error = %classify(e), "users.info failed; shown by id");
+                return user.to_string();
+            }
+        };
+        let name = found.unwrap_or_else(|| user.to_string());
+        self.names.lock().await.insert(user.to_string(), name.clone());
+        name
     }
 
     /// Forgets the members (a group changed): the next look-up reads them again.
