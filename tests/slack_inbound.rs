@@ -355,3 +355,55 @@ async fn a_user_group_change_event_refreshes_the_roles_once_per_event_id() {
         "the redelivered event changed nothing more"
     );
 }
+
+#[tokio::test]
+async fn an_answer_slack_did_not_take_before_a_crash_is_sent_after_the_restart() {
+    let fake = FakeSlack::start().await;
+    fake.group("S0REL", &["U0ANN"]);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(chrono::Utc::now());
+    let extra = "[roles]\nrelease_manager = [\"S0REL\"]\n";
+    let mut first = bot::start(&fake, dir.path(), &clock, extra, None);
+    fake.connected(1).await;
+    fake.rate_limit("respond/m1", 1, 1);
+    let c = json!({
+        "token": "legacy", "team_id": TEAM, "team_domain": "desk", "channel_id": "C0GEN",
+        "channel_name": "general", "user_id": "U0ANN", "user_name": "ann", "command": "/rfc",
+        "text": r#"new title:"Owed" type:normal risk:low impact:"None""#, "api_app_id": "A0DESK",
+        "is_enterprise_install": "false", "response_url": fake.response_url("m1"), "trigger_id": "m1",
+    });
+    fake.envelope("em1", "slash_commands", c);
+    let refused = fake.wait_calls("respond/m1", 1).await;
+    assert_eq!(refused[0].status, 429);
+    first.crash().unwrap();
+    clock.advance(chrono::Duration::seconds(5));
+    let again = bot::start(&fake, dir.path(), &clock, extra, None);
+    fake.connected(2).await;
+    let sent = fake.wait_calls("respond/m1", 2).await;
+    assert_eq!(sent[1].status, 200);
+    assert_eq!(sent[1].params["response_type"], "in_channel");
+    assert!(sent[1].params.to_string().contains("RFC-1"), "{}", sent[1].params);
+    assert_eq!(
+        again.ask("/rfc list").await.matches("RFC-").count(),
+        1,
+        "run once"
+    );
+    // Taken now: a third start owes nothing.
+    let mut again = again;
+    again.crash().unwrap();
+    let third = bot::start(&fake, dir.path(), &clock, extra, None);
+    fake.connected(3).await;
+    fake.envelope(
+        "em2",
+        "slash_commands",
+        json!({
+            "token": "legacy", "team_id": TEAM, "team_domain": "desk", "channel_id": "C0GEN",
+            "channel_name": "general", "user_id": "U0ANN", "user_name": "ann", "command": "/rfc",
+            "text": "list", "api_app_id": "A0DESK", "is_enterprise_install": "false",
+            "response_url": fake.response_url("m2"), "trigger_id": "m2",
+        }),
+    );
+    fake.wait_calls("respond/m2", 1).await;
+    assert_eq!(fake.calls("respond/m1").len(), 2, "sent again after being taken");
+    drop(third);
+}

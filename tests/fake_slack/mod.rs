@@ -165,7 +165,8 @@ impl FakeSlack {
         format!("http://{}/respond/{id}", self.addr)
     }
 
-    /// The next `times` calls of `method` are answered 429 with `Retry-After: secs`.
+    /// The next `times` calls of `method` (a Web API method, or a
+    /// `respond/…` URL) are answered 429 with `Retry-After: secs`.
     pub fn rate_limit(&self, method: &str, times: u32, secs: u64) {
         self.inner
             .lock()
@@ -445,10 +446,6 @@ async fn handle(State(fake): State<FakeSlack>, uri: Uri, headers: HeaderMap, bod
         at: Instant::now(),
         status: 200,
     };
-    if path.starts_with("/upload/") || path.starts_with("/respond/") {
-        fake.inner.lock().unwrap().requests.push(req);
-        return (StatusCode::OK, "OK").into_response();
-    }
     let limited = {
         let mut g = fake.inner.lock().unwrap();
         match g.limit.get_mut(&req.method) {
@@ -468,6 +465,10 @@ async fn handle(State(fake): State<FakeSlack>, uri: Uri, headers: HeaderMap, bod
             Json(json!({"ok": false, "error": "ratelimited"})),
         )
             .into_response();
+    }
+    if path.starts_with("/upload/") || path.starts_with("/respond/") {
+        fake.inner.lock().unwrap().requests.push(req);
+        return (StatusCode::OK, "OK").into_response();
     }
     match fake.answer(&req.method, &p) {
         Some(v) => {

@@ -140,6 +140,25 @@ impl SlackChat {
         }))
     }
 
+    /// Posts `body` to a `response_url` (Slack's answer to a command or an
+    /// interaction).
+    pub async fn respond(&self, url: &str, body: &serde_json::Value) -> anyhow::Result<()> {
+        let r = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(body)?)
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("response_url: {}", e.without_url()))?;
+        anyhow::ensure!(
+            r.status().is_success(),
+            "response_url: HTTP {}",
+            r.status().as_u16()
+        );
+        Ok(())
+    }
+
     /// Shows `message` to `user` alone in `channel`.
     pub async fn ephemeral(&self, channel: &str, user: &str, message: &Outgoing) -> Result<(), ChatError> {
         let req = SlackApiChatPostEphemeralRequest::new(
@@ -322,6 +341,3 @@ impl Chat for SlackChat {
         self.post(open.channel.id.value(), message, nonce).await
     }
 }
-
-#[async_trait]
-impl crate::service::Platform for SlackChat {}

@@ -23,7 +23,6 @@ struct Ctx {
     chat: Arc<SlackChat>,
     roles: Arc<Roles>,
     work: mpsc::UnboundedSender<Work>,
-    http: reqwest::Client,
 }
 
 /// Hands each delivery on as its own task until the inbound side is gone
@@ -40,7 +39,6 @@ pub async fn dispatch(
         chat,
         roles,
         work,
-        http: reqwest::Client::new(),
     });
     while let Some(d) = deliveries.recv().await {
         anyhow::ensure!(!ctx.work.is_closed(), "the service stopped");
@@ -74,18 +72,21 @@ impl Ctx {
     }
 
     /// Runs `cmd` once per `key` through the service; None for a repeat.
+    /// With `response_url`, a public answer is recorded with it first, to be
+    /// made up for after a restart until [`Ctx::answered`] says Slack took it.
     async fn run(
         &self,
         team: &str,
         key: String,
         who: Invoker,
         cmd: Command,
+        response_url: Option<&str>,
     ) -> anyhow::Result<Option<Reply>> {
         let (reply, answer) = oneshot::channel();
         let work = Work::Command {
             guild: team.to_string(),
             key,
-            token: None,
+            token: response_url.map(str::to_string),
             who,
             cmd,
             reply,
@@ -103,20 +104,14 @@ impl Ctx {
         }
         // A button's answer is a message of its own, the poll stays.
         body["replace_original"] = false.into();
-        let r = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body)?)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("response_url: {}", e.without_url()))?;
-        anyhow::ensure!(
-            r.status().is_success(),
-            "response_url: HTTP {}",
-            r.status().as_u16()
-        );
-        Ok(())
+        self.chat.respond(url, &body).await
+    }
+}
+
+impl Ctx {
+    /// Slack took the answer to `key`.
+    fn answered(&self, key: String) {
+        let _ = self.work.send(Work::Answered { key });
     }
 }
 
@@ -147,15 +142,17 @@ async fn handle(ctx: &Ctx, d: Delivery) -> anyhow::Result<()> {
                             actor: ctx.actor(&user).await?,
                             channel,
                         };
-                        ctx.run(&team, key, who, cmd).await?
+                        ctx.run(&team, key.clone(), who, cmd, Some(&response_url)).await?
                     }
                 }
             };
             // None: a command with this trigger id ran before; it was answered then.
-            match reply {
-                Some(reply) => ctx.respond(&response_url, &reply, false).await,
-                None => Ok(()),
+            let Some(reply) = reply else { return Ok(()) };
+            ctx.respond(&response_url, &reply, false).await?;
+            if matches!(reply, Reply::Public(_)) {
+                ctx.answered(key);
             }
+            Ok(())
         }
         Delivery::Vote {
             key,
@@ -179,7 +176,7 @@ async fn handle(ctx: &Ctx, d: Delivery) -> anyhow::Result<()> {
                     vote,
                     reason,
                 };
-                ctx.run(&team, key, who, cmd).await?
+                ctx.run(&team, key, who, cmd, None).await?
             };
             let Some(reply) = reply else { return Ok(()) };
             match answer {

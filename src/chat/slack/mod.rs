@@ -9,6 +9,7 @@
 //! - [`inbound`]: slash commands → the console grammar, and deduplication;
 //! - [`interact`]: vote buttons and the reason form;
 //! - [`dispatch`]: deliveries → the service's work, answers back;
+//! - [`followup`]: answers owed from before a restart;
 //! - [`signature`]: `X-Slack-Signature` checks for HTTP mode;
 //! - [`manifest`]: the app manifest from `commands/*.toml`;
 //! - [`socket`]: Socket Mode; [`http`]: HTTP mode (`[slack] listen`);
@@ -18,6 +19,7 @@ pub mod blocks;
 pub mod chat;
 pub mod config;
 pub mod dispatch;
+pub mod followup;
 pub mod http;
 pub mod inbound;
 pub mod interact;
