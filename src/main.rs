@@ -29,9 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// The chat bot: Discord (DISCORD_TOKEN), or Slack (SLACK_BOT_TOKEN and
-    /// SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) when only Slack's are set;
-    /// database from DATABASE_URL or config.
+    /// The chat bot: Discord (DISCORD_TOKEN), or Slack when only SLACK_BOT_TOKEN is set (see README).
     Run,
     /// The local console: slash commands typed (or piped) one line at a time.
     Console {
@@ -252,15 +250,8 @@ fn check_config(config: &Config) -> anyhow::Result<()> {
 
 /// `slack-manifest`: the app manifest for Slack's "create from manifest".
 fn slack_manifest(request_url: Option<&str>, name: &str) -> anyhow::Result<()> {
-    if let Some(u) = request_url {
-        anyhow::ensure!(
-            u.starts_with("https://") || u.starts_with("http://"),
-            "--request-url {u:?}: expected the public base URL, such as https://desk.example.com"
-        );
-    }
-    let registry = release_desk::command::spec::Registry::get();
-    let m = release_desk::chat::slack::manifest::manifest(registry, name, request_url);
-    print_out(&serde_json::to_string_pretty(&m)?)
+    let m = release_desk::chat::slack::manifest::printed(name, request_url).map_err(anyhow::Error::msg)?;
+    print_out(&m)
 }
 
 /// Prints `text` and a newline. A reader that stops early (`| head`) is no
@@ -365,11 +356,8 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
     let slack = release_desk::chat::slack::config::Tokens::from_env(|k| std::env::var(k).ok());
     match (discord, slack) {
         (None, Some(tokens)) => {
-            if let Err(e) = release_desk::chat::slack::config::check_ids(&config) {
-                anyhow::bail!(
-                    "{e}(see README, \"Connecting to Slack\", for finding channel and user-group ids)"
-                );
-            }
+            let ids = release_desk::chat::slack::config::check_ids(&config);
+            ids.map_err(|e| anyhow::anyhow!("{e}(see README, \"Connecting to Slack\", for finding ids)"))?;
             let (_lock, app) = open_bot(config).await?;
             release_desk::chat::slack::runner::run(app, tokens).await
         }

@@ -6,6 +6,18 @@
 use crate::command::spec::{CommandDef, Registry};
 use serde_json::{json, Value};
 
+/// The manifest as `release-desk slack-manifest` prints it (pretty JSON),
+/// or why `request_url` is not a base URL.
+pub fn printed(name: &str, request_url: Option<&str>) -> Result<String, String> {
+    if let Some(u) = request_url.filter(|u| !(u.starts_with("https://") || u.starts_with("http://"))) {
+        return Err(format!(
+            "--request-url {u:?}: expected the public base URL, such as https://desk.example.com"
+        ));
+    }
+    let m = manifest(Registry::get(), name, request_url);
+    serde_json::to_string_pretty(&m).map_err(|e| e.to_string())
+}
+
 /// The bot token's scopes, one per Web API family the adapter calls.
 pub const SCOPES: &[&str] = &[
     "chat:write",       // chat.postMessage, chat.update, chat.postEphemeral
