@@ -310,6 +310,48 @@ async fn a_signed_http_command_is_accepted_and_a_bad_or_stale_one_refused() {
         "{said}"
     );
     assert!(answers(&bot, "i1").is_empty());
+
+    // A signed Events API delivery is acted on (the user groups are read
+    // again at the next command); the same event stale is refused.
+    let read = bot.fake.calls("usergroups.users.list").len();
+    let event = json!({
+        "token": "legacy", "team_id": TEAM, "api_app_id": "A0DESK", "type": "event_callback",
+        "event_id": "EvH1", "event_time": 1800000000,
+        "event": {"type": "subteam_members_changed", "subteam_id": "S0REL", "team_id": TEAM,
+                  "added_users": ["U0BOB"], "removed_users": [], "event_ts": "1800000000.000100"},
+    })
+    .to_string();
+    let send_json = |ts: i64, secret: &str| {
+        reqwest::Client::new()
+            .post(format!("http://{addr}/slack/events"))
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header(
+                "x-slack-signature",
+                sign(secret, &ts.to_string(), event.as_bytes()),
+            )
+            .body(event.clone())
+            .send()
+    };
+    assert_eq!(send_json(now - 400, SECRET).await.unwrap().status().as_u16(), 401);
+    assert_eq!(send_json(now, SECRET).await.unwrap().status().as_u16(), 200);
+    let after = command(&bot, "h6", "U0ANN", "list");
+    let after = serde_urlencoded::to_string(
+        after
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let sig = sign(SECRET, &now.to_string(), after.as_bytes());
+    assert_eq!(post(addr, now, Some(sig), &after).await, 200);
+    bot.fake.wait_calls("respond/h6", 1).await;
+    assert!(
+        bot.fake.calls("usergroups.users.list").len() > read,
+        "the signed event was not acted on"
+    );
 }
 
 #[tokio::test]
