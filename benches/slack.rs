@@ -47,6 +47,9 @@ async fn main() {
     let rate = env_num("BENCH_RATE", 100).max(1);
     let secs = env_num("BENCH_SECS", 30).max(1);
     let fake = FakeSlack::start().await;
+    for g in ["S0CAB", "S0ECAB", "S0BLD", "S0DEP", "S0ELS"] {
+        fake.group(g, &[]);
+    }
     fake.group("S0REL", &["U0ANN"]);
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("desk.toml");

@@ -322,3 +322,25 @@ async fn a_post_a_crash_left_unrecorded_is_found_by_its_marker_not_posted_again(
     assert_eq!(history.len(), 2, "once per client and channel");
     assert_eq!(history[1].params["include_all_metadata"], "true");
 }
+
+#[tokio::test]
+async fn a_user_group_slack_does_not_know_grants_nothing_and_stops_nobody() {
+    let s = setup().await;
+    // [roles] names S0CAB; the workspace has no such group.
+    let at = s.chat.post("C0CAB", &Outgoing::text("poll"), "n").await.unwrap();
+    s.fake.react(&at.channel, &at.id, "white_check_mark", "U0ANN");
+    let yes = s.chat.reactions(&at, "✅").await.unwrap();
+    assert_eq!(yes.len(), 1);
+    assert_eq!(yes[0].chat_roles, ["U0ANN"]);
+    assert_eq!(
+        s.fake.calls("usergroups.users.list")[0].params["usergroup"],
+        "S0CAB"
+    );
+    // A temporary failure is no answer: it is not taken for an empty group.
+    s.fake.rate_limit("usergroups.users.list", 1, 1);
+    s.roles.changed().await;
+    assert!(matches!(
+        s.chat.reactions(&at, "✅").await,
+        Err(ChatError::Retry { .. })
+    ));
+}

@@ -97,11 +97,17 @@ impl Roles {
             let mut members = BTreeMap::new();
             for g in &self.groups {
                 let req = SlackApiUserGroupsUsersListRequest::new(g.clone().into());
-                let r = s.usergroups_users_list(&req).await.map_err(classify)?;
-                members.insert(
-                    g.clone(),
-                    r.users.into_iter().map(|u| u.value().clone()).collect(),
-                );
+                let users = match s.usergroups_users_list(&req).await.map_err(classify) {
+                    Ok(r) => r.users.into_iter().map(|u| u.value().clone()).collect(),
+                    // A group deleted or mistyped in [roles] grants nothing;
+                    // it must not stop everyone else's commands.
+                    Err(ChatError::Permanent(why)) => {
+                        tracing::warn!(group = %g, error = %why, "a user group in [roles] cannot be read; it grants no role");
+                        BTreeSet::new()
+                    }
+                    Err(e) => return Err(e),
+                };
+                members.insert(g.clone(), users);
             }
             *held = Some((now, members));
         }
