@@ -91,11 +91,15 @@ impl Desk {
     }
 
     fn reaction_event(&self, event_id: &str, user: &str, ts: &str, name: &str) -> Value {
+        self.reaction_in("C0CAB", event_id, user, ts, name)
+    }
+
+    fn reaction_in(&self, channel: &str, event_id: &str, user: &str, ts: &str, name: &str) -> Value {
         json!({
             "token": "legacy", "team_id": TEAM, "api_app_id": "A0DESK", "type": "event_callback",
             "event_id": event_id, "event_time": 1800000000,
             "event": {"type": "reaction_added", "user": user, "reaction": name, "item_user": fake_slack::BOT,
-                      "item": {"type": "message", "channel": "C0CAB", "ts": ts}, "event_ts": "1800000000.000200"},
+                      "item": {"type": "message", "channel": channel, "ts": ts}, "event_ts": "1800000000.000200"},
         })
     }
 
@@ -400,6 +404,33 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
         ] {
             d.changes("U0DAN", &line).await;
         }
+    }
+    // The satisfaction survey is answered with a number emoji.
+    let survey = d
+        .until("the survey", |f| {
+            f.messages().into_iter().find_map(|(ts, (c, m))| {
+                (c == "C0REL" && m["text"].as_str()?.contains("How satisfied")).then_some(ts)
+            })
+        })
+        .await;
+    d.fake.react("C0REL", &survey, "four", "U0RITA");
+    let ev = d.reaction_in("C0REL", "EvS1", "U0RITA", &survey, "four");
+    d.fake.envelope("envS1", "events_api", ev);
+    let db = release_desk::db::Db::open(d.bot.db.to_str().unwrap())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let score: Option<i64> = sqlx::query_scalar("SELECT score FROM survey_answers WHERE user = 'U0RITA'")
+            .fetch_optional(&db.pool)
+            .await
+            .unwrap();
+        if let Some(score) = score {
+            assert_eq!(score, 4);
+            break;
+        }
+        assert!(Instant::now() < deadline, "the survey answer was never recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     d.changes(
         "U0DAN",
