@@ -6,6 +6,7 @@ pub mod ids;
 pub mod incident;
 pub mod metrics;
 pub mod package;
+pub mod readiness;
 pub mod records;
 pub mod release;
 pub mod rfc;

@@ -2,10 +2,11 @@
 
 use super::{apply, audit, check, load_release, notify, refuse, Ctx, Failure, Handled, Invoker, Reply, Tell};
 use crate::db::{self, Tx};
-use crate::domain::calendar::{Gate, GateReason};
+use crate::domain::calendar::{CalendarError, Gate, GateReason};
 use crate::domain::deployment::{self, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
+use crate::domain::readiness::StateBlock;
 use crate::domain::records::{Actor, Deployment, Release};
 use crate::domain::release::{Event, Refusal, ReleaseState};
 use crate::render::{self, deploy as words};
@@ -109,15 +110,18 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
-    let planned = db::deployments::latest(&mut tx, ctx.guild, release.row, &env)
-        .await?
-        .filter(|d| d.started_at.is_none());
-    let Some(mut d) = planned else {
-        check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
+    // The same readiness the API reports; refusals keep the order they always had.
+    let assessed = super::readiness::assess(&mut tx, ctx, &release, &env).await?;
+    let r = assessed.readiness;
+    match &r.state {
+        Ok(()) => {}
+        Err(StateBlock::Refused(refusal)) => return refuse(render::refusal(id, refusal)),
+        Err(StateBlock::NotATarget) => return refuse(render::refusal::not_a_target(&release, &env)),
+    }
+    let Some(mut d) = assessed.planned else {
         return refuse(render::refusal(id, &Refusal::DeploymentNotPlanned { env }));
     };
-    check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
-    match super::calendar::gate(&mut tx, ctx, &env, release.emergency).await? {
+    match r.gate {
         Gate::Open { .. } => {}
         Gate::Emergency {
             outside_window,
@@ -133,19 +137,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             d.bypass = Some(format!("started {}", what.join(" and ")));
         }
         Gate::Closed { reason } => {
-            let e = match reason {
-                GateReason::OutsideWindow { next } => crate::domain::calendar::CalendarError::NotInWindow {
-                    env: env.clone(),
-                    at: ctx.now,
-                    next,
-                },
-                GateReason::InFreeze { freeze, next } => {
-                    crate::domain::calendar::CalendarError::InFreeze { freeze, next }
-                }
-                GateReason::NoWindowFor { env } => {
-                    crate::domain::calendar::CalendarError::NoWindowFor { env }
-                }
-            };
+            let e = gate_error(reason, &env, ctx.now);
             return refuse(render::refusal::gate_closed(
                 id,
                 &env,
@@ -153,10 +145,12 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             ));
         }
     }
+    if let Some(holder) = r.lock_holder {
+        return refuse(locked(&mut tx, ctx, &env, holder).await?);
+    }
+    // Taken in this transaction; a holder here means one started since the check.
     if let Some(holder) = db::deployments::lock(&mut tx, ctx.guild, &env, d.row, ctx.now).await? {
-        let other = db::deployments::by_row(&mut tx, ctx.guild, holder).await?;
-        let other_release = db::releases::by_row(&mut tx, ctx.guild, other.release_row).await?;
-        return refuse(render::refusal::env_locked(&env, &other_release, &other, tz));
+        return refuse(locked(&mut tx, ctx, &env, holder).await?);
     }
     d.started_by = Some(who.actor.name.clone());
     d.started_at = Some(ctx.now);
@@ -219,6 +213,36 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         ),
         &who.actor.name,
     )))
+}
+
+/// The calendar's reason as the error `/release schedule` and `/deploy start` word.
+pub fn gate_error(reason: GateReason, env: &str, now: chrono::DateTime<chrono::Utc>) -> CalendarError {
+    match reason {
+        GateReason::OutsideWindow { next } => CalendarError::NotInWindow {
+            env: env.to_string(),
+            at: now,
+            next,
+        },
+        GateReason::InFreeze { freeze, next } => CalendarError::InFreeze { freeze, next },
+        GateReason::NoWindowFor { env } => CalendarError::NoWindowFor { env },
+    }
+}
+
+/// What the refusal says about the deployment holding `env`.
+pub async fn locked(
+    tx: &mut sqlx::SqliteConnection,
+    ctx: Ctx<'_>,
+    env: &str,
+    holder: i64,
+) -> anyhow::Result<String> {
+    let other = db::deployments::by_row(tx, ctx.guild, holder).await?;
+    let other_release = db::releases::by_row(tx, ctx.guild, other.release_row).await?;
+    Ok(render::refusal::env_locked(
+        env,
+        &other_release,
+        &other,
+        ctx.config.timezone,
+    ))
 }
 
 async fn running(tx: &mut Tx, guild: &str, release: &Release, env: &str) -> Result<Deployment, Failure> {

@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod incident;
 pub mod package;
 pub mod polls;
+pub mod readiness;
 pub mod release;
 pub mod report;
 pub mod rfc;
