@@ -133,6 +133,8 @@ pub struct Config {
     pub els_days: i64,
     /// Incidents within this many days of a deployment are attributed to it.
     pub attribution_days: i64,
+    /// Where the HTTP server listens (`[http] listen`); None: no server.
+    pub http_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +149,13 @@ struct Raw {
     release: RawRelease,
     deployment: RawDeployment,
     els: RawEls,
+    http: RawHttp,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: String,
 }
 
 #[derive(Deserialize)]
@@ -694,6 +703,20 @@ impl Config {
             ));
         }
 
+        let listen = raw.http.listen.trim();
+        let http_listen = match listen.parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) if listen.is_empty() => None,
+            Err(_) => {
+                errs.push(one(
+                    "http.listen",
+                    format!("{listen:?}"),
+                    "an address and port such as \"127.0.0.1:8080\", or \"\" for no HTTP server",
+                ));
+                None
+            }
+        };
+
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
         }
@@ -720,6 +743,7 @@ impl Config {
             deployment_steps,
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
+            http_listen,
         })
     }
 
@@ -951,5 +975,16 @@ days = -1
         let r = c.itil_roles(["release-manager", "cab", "other"]);
         assert_eq!(r, [Role::ReleaseManager, Role::CabMember].into());
         assert_eq!(c.itil_roles(["build_manager"]), [Role::BuildManager].into());
+    }
+
+    #[test]
+    fn http_listen_is_an_address_or_nothing() {
+        assert_eq!(Config::from_layers(None).unwrap().http_listen, None);
+        let c = Config::from_layers(Some("[http]\nlisten = \"127.0.0.1:8080\"\n")).unwrap();
+        assert_eq!(c.http_listen, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(
+            messages("[http]\nlisten = \"localhost\"\n"),
+            ["http.listen: \"localhost\" — expected an address and port such as \"127.0.0.1:8080\", or \"\" for no HTTP server"]
+        );
     }
 }

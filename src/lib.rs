@@ -12,5 +12,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod http;
 pub mod render;
 pub mod scheduler;

@@ -39,6 +39,9 @@ enum Cmd {
         /// The clock's start time, RFC 3339 (default now), for repeatable runs.
         #[arg(long)]
         start: Option<String>,
+        /// Also serve the HTTP API there (e.g. 127.0.0.1:8080) until the console ends.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
     },
     /// Metrics of the process over a period.
     Report {
@@ -67,6 +70,37 @@ enum Cmd {
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
+    /// API tokens for the HTTP API (readiness, pipeline results, deployments).
+    Token {
+        #[command(subcommand)]
+        what: TokenWhat,
+        /// The SQLite file (default: DATABASE_URL, else database.url).
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+        /// The server whose tokens these are (as for `report --guild`).
+        #[arg(long, global = true, value_name = "ID")]
+        guild: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenWhat {
+    /// Makes a token and prints it once, as the last line; only its hash is kept.
+    Create {
+        /// Its name: the actor of everything done with it.
+        #[arg(long)]
+        name: String,
+        /// What it may do: readiness, results, deploy (comma-separated).
+        #[arg(long)]
+        scopes: String,
+    },
+    /// The tokens, never their values.
+    List,
+    /// Stops accepting a token.
+    Revoke {
+        /// Its name.
+        name: String,
+    },
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
@@ -108,7 +142,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Some(Cmd::CheckConfig) => check_config(&config),
-            Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
+            Some(Cmd::Console { db, start, http }) => run_console(config, db, start, http).await,
             Some(Cmd::Run) => run_bot(config).await,
             Some(Cmd::Report {
                 db,
@@ -118,6 +152,7 @@ fn main() -> ExitCode {
                 chart,
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
+            Some(Cmd::Token { what, db, guild }) => run_token(config, what, db, guild).await,
             None => {
                 if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
                     run_bot(config).await
@@ -126,7 +161,7 @@ fn main() -> ExitCode {
                         "No DISCORD_TOKEN set: starting the local console on ./release-desk.sqlite.\n\
                          Set DISCORD_TOKEN (see README, \"Connecting to Discord\") to run the Discord bot instead. Type :help for help."
                     );
-                    run_console(config, None, None).await
+                    run_console(config, None, None, None).await
                 }
             }
         }
@@ -140,7 +175,12 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>) -> anyhow::Result<()> {
+async fn run_console(
+    config: Config,
+    db: Option<PathBuf>,
+    start: Option<String>,
+    http: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
     let start: DateTime<Utc> = match start {
         Some(s) => DateTime::parse_from_rfc3339(&s)
             .with_context(|| {
@@ -168,14 +208,70 @@ async fn run_console(config: Config, db: Option<PathBuf>, start: Option<String>)
     let chat = ConsoleChat::new(db, out).with_files(files);
     let stdin = std::io::stdin();
     let echo = !stdin.is_terminal();
-    console::run(
+    let server = match http.or(app.config.http_listen) {
+        Some(addr) => Some(start_http(&app, console::GUILD.to_string(), addr, true).await?),
+        None => None,
+    };
+    let result = console::run(
         &app,
         &chat,
         &clock,
         tokio::io::BufReader::new(tokio::io::stdin()),
         echo,
     )
-    .await
+    .await;
+    if let Some((stop, task)) = server {
+        let _ = stop.send(());
+        task.await??;
+    }
+    result
+}
+
+type Server = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+);
+
+/// Starts the HTTP server for `guild` on `addr`; it stops when the sender is used or dropped.
+async fn start_http(
+    app: &App,
+    guild: String,
+    addr: std::net::SocketAddr,
+    chat: bool,
+) -> anyhow::Result<Server> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("the HTTP server cannot listen on {addr}"))?;
+    eprintln!("HTTP API on http://{}", listener.local_addr()?);
+    let served = release_desk::http::Served::new(app.clone(), guild, chat);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(release_desk::http::serve(listener, served, async move {
+        let _ = stopped.await;
+    }));
+    Ok((stop, task))
+}
+
+/// `token create|list|revoke`.
+async fn run_token(
+    config: Config,
+    what: TokenWhat,
+    db: Option<PathBuf>,
+    guild: Option<String>,
+) -> anyhow::Result<()> {
+    use release_desk::clock::Clock;
+    use release_desk::http::tokens::{self, TokenCmd};
+    let guild = tokens::guild_for(&config, guild)?;
+    let db = match db {
+        Some(p) => Db::open(&p.display().to_string()).await?,
+        None => Db::open(&config.database_url).await?,
+    };
+    let cmd = match what {
+        TokenWhat::Create { name, scopes } => TokenCmd::Create { name, scopes },
+        TokenWhat::List => TokenCmd::List,
+        TokenWhat::Revoke { name } => TokenCmd::Revoke { name },
+    };
+    let out = tokens::command(&db, &guild, cmd, SystemClock.now(), config.timezone).await?;
+    print_out(&out)
 }
 
 /// `check-config`: the summary, and what Discord would still refuse.
@@ -269,6 +365,11 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
         db,
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
+    };
+    // The workspace as `report` picks it: discord.guild_id, else the console's.
+    let _server = match app.config.http_listen {
+        Some(addr) => Some(start_http(&app, app.config.home_guild(), addr, true).await?),
+        None => None,
     };
     release_desk::chat::discord::run(app, token).await
 }

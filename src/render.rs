@@ -709,5 +709,6 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
 
 pub mod calendar;
 pub mod deploy;
+pub mod readiness;
 pub mod refusal;
 pub mod report;

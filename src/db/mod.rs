@@ -19,6 +19,7 @@ pub mod rfcs;
 mod scope;
 pub mod sequences;
 pub mod subscriptions;
+pub mod tokens;
 
 use crate::domain::records::AuditEntry;
 use anyhow::Context;
@@ -57,6 +58,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox_order",
         include_str!("../../migrations/0012_outbox_order.sql"),
     ),
+    (18, "api", include_str!("../../migrations/0018_api.sql")),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

@@ -14,3 +14,4 @@ pub mod roles;
 pub mod survey;
 pub mod tally;
 pub mod timefmt;
+pub mod token;

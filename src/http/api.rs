@@ -1,0 +1,437 @@
+//! The readiness API and pipeline results: the same handlers as the chat
+//! commands, with a token's name as the actor.
+
+use super::auth::authorize;
+use super::{ApiError, Served, St};
+use crate::db;
+use crate::domain::ids::{RecordId, RecordKind};
+use crate::domain::records::{Actor, Release};
+use crate::domain::token::Scope;
+use crate::handlers::{self, Ctx, Failure, Invoker, Reply};
+use crate::render::readiness as words;
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Longest accepted notes, reasons and URLs: what a chat option allows.
+const MAX_TEXT: usize = 1000;
+/// Longest accepted Idempotency-Key.
+const MAX_KEY: usize = 200;
+
+fn release_id(text: &str) -> Result<RecordId, ApiError> {
+    RecordId::parse_as(RecordKind::Release, text)
+        .ok_or_else(|| ApiError::bad_request(words::bad_request("release", "a release id such as REL-1")))
+}
+
+async fn release(served: &Served, id: RecordId) -> Result<Release, ApiError> {
+    let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
+    db::releases::get(&mut conn, &served.guild, id.n)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                words::no_release(&id.to_string()),
+            )
+        })
+}
+
+/// `GET /api/v1/readiness?release=REL-n&env=prod`.
+pub async fn readiness(
+    state: St,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&state, &headers, Scope::Readiness).await?;
+    let id = release_id(q.get("release").map(String::as_str).unwrap_or(""))?;
+    let env = q
+        .get("env")
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty() && e.len() <= 100)
+        .ok_or_else(|| ApiError::bad_request(words::bad_request("env", "an environment such as prod")))?;
+    let served: &Served = &state;
+    Ok(Json(assess(served, id, env).await?))
+}
+
+/// The readiness document of `id` for `env`, as `/deploy start` would decide now.
+pub async fn assess(served: &Served, id: RecordId, env: &str) -> Result<serde_json::Value, ApiError> {
+    let release = release(served, id).await?;
+    let ctx = served.app.ctx(&served.guild);
+    let tz = ctx.config.timezone;
+    // The release's own spelling of the environment, as /deploy start uses.
+    let env = release
+        .environments
+        .iter()
+        .find(|e| e.eq_ignore_ascii_case(env))
+        .cloned()
+        .unwrap_or_else(|| env.to_string());
+    let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
+    let r = handlers::readiness::assess(&mut conn, ctx, &release, &env)
+        .await?
+        .readiness;
+    let calendar = match &r.gate {
+        crate::domain::calendar::Gate::Closed { reason } => {
+            Some(handlers::deploy::gate_error(reason.clone(), &env, ctx.now))
+        }
+        _ => None,
+    };
+    let lock = match r.lock_holder {
+        Some(h) => Some(handlers::deploy::locked(&mut conn, ctx, &env, h).await?),
+        None => None,
+    };
+    let checks: Vec<serde_json::Value> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::json!({
+                "check": c.kind.key(),
+                "ok": c.ok,
+                "detail": words::detail(c.kind, &r, &release, &env, calendar.as_ref(), lock.as_deref(), tz),
+            });
+            if let Some(u) = c.until {
+                v["until"] = words::api_time(u).into();
+            }
+            v
+        })
+        .collect();
+    let mut doc = serde_json::json!({
+        "ready": r.ready(),
+        "release": id.to_string(),
+        "env": env,
+        "state": release.lifecycle.state.key(),
+        "checks": checks,
+    });
+    if let Some(o) = r.next_opening() {
+        doc["next_opening"] = words::api_time(o.start).into();
+    }
+    Ok(doc)
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("the JSON body: {e}")))
+}
+
+fn text(what: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
+    match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > MAX_TEXT || s.chars().any(char::is_control) => {
+            Err(ApiError::bad_request(words::bad_request(
+                what,
+                &format!("one line of at most {MAX_TEXT} characters"),
+            )))
+        }
+        other => Ok(other),
+    }
+}
+
+fn with_url(notes: Option<String>, url: Option<String>) -> Result<Option<String>, ApiError> {
+    let url = text("url", url)?;
+    if let Some(u) = &url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(char::is_whitespace) {
+            return Err(ApiError::bad_request(words::bad_request(
+                "url",
+                "an http:// or https:// URL",
+            )));
+        }
+    }
+    Ok(match (notes, url) {
+        (Some(n), Some(u)) => Some(format!("{n} ({u})")),
+        (n, u) => n.or(u),
+    })
+}
+
+/// What a handler call needs from the request, once authorized.
+struct Call<'a> {
+    served: &'a Served,
+    token: String,
+    key: Option<String>,
+    id: RecordId,
+}
+
+impl Call<'_> {
+    /// Runs `run` as the token, once per Idempotency-Key: the first answer
+    /// is kept and returned to every retry.
+    async fn run(self, action: Action) -> Result<Response, ApiError> {
+        let served = self.served;
+        let guild = served.guild.as_str();
+        let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
+        if let Some(key) = &self.key {
+            if let Some(kept) = db::tokens::answer(&mut conn, guild, &self.token, key).await? {
+                return Ok(kept_response(kept));
+            }
+        }
+        drop(conn);
+        release(served, self.id).await?;
+        let claim = self
+            .key
+            .as_ref()
+            .map(|k| format!("api:{guild}:{}:{k}", self.token));
+        let ctx = Ctx {
+            key: claim.as_deref(),
+            ..served.app.ctx(guild)
+        };
+        let who = Invoker {
+            actor: Actor {
+                id: format!("token:{}", self.token),
+                name: self.token.clone(),
+                roles: Default::default(),
+            },
+            channel: served.app.config.channels.deployments.clone(),
+        };
+        let (status, doc) = match action.run(ctx, &who, self.id).await {
+            Ok(reply) => {
+                let (Reply::Public(out) | Reply::Private(out)) = &reply;
+                if let Reply::Public(out) = &reply {
+                    // Said where the chat command would have said it: the deployments channel.
+                    served
+                        .app
+                        .post(guild, &served.app.config.channels.deployments, out)
+                        .await?;
+                }
+                let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
+                let after = db::releases::get(&mut conn, guild, self.id.n).await?;
+                (
+                    StatusCode::OK,
+                    serde_json::json!({
+                        "ok": true,
+                        "release": self.id.to_string(),
+                        "state": after.map(|r| r.lifecycle.state.key()),
+                        "message": out.text,
+                    }),
+                )
+            }
+            Err(Failure::User(msg)) => {
+                let e = ApiError::new(StatusCode::CONFLICT, "refused", msg);
+                (e.status(), e.body())
+            }
+            Err(Failure::Internal(e)) => return Err(ApiError::internal(e)),
+            Err(Failure::Duplicate) => {
+                let key = self.key.clone().unwrap_or_default();
+                let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
+                return match db::tokens::answer(&mut conn, guild, &self.token, &key).await? {
+                    Some(kept) => Ok(kept_response(kept)),
+                    None => Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "in_progress",
+                        words::in_progress(&key),
+                    )),
+                };
+            }
+        };
+        let body = doc.to_string();
+        if let Some(key) = &self.key {
+            db::tokens::keep_answer(
+                &served.app.db,
+                guild,
+                &self.token,
+                key,
+                status.as_u16(),
+                &body,
+                served.app.clock.now(),
+            )
+            .await?;
+        }
+        Ok((status, Json(doc)).into_response())
+    }
+}
+
+/// What a POST asks the handlers to do.
+enum Action {
+    Build(Option<String>),
+    Test(bool, Option<String>),
+    Start(String),
+    Step(String, u32, bool, Option<String>),
+    Verify(String, bool, Option<String>),
+    Backout(String, String),
+}
+
+impl Action {
+    async fn run(self, ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> handlers::Handled {
+        use handlers::{deploy, release};
+        match self {
+            Action::Build(notes) => release::build(ctx, who, id, notes).await,
+            Action::Test(passed, notes) => release::test(ctx, who, id, passed, notes).await,
+            Action::Start(env) => deploy::start(ctx, who, id, env).await,
+            Action::Step(env, n, failed, note) => deploy::step(ctx, who, id, env, n, failed, note).await,
+            Action::Verify(env, confirmed, notes) => {
+                deploy::verify(ctx, who, id, env, confirmed, notes).await
+            }
+            Action::Backout(env, reason) => deploy::backout(ctx, who, id, env, reason).await,
+        }
+    }
+}
+
+fn kept_response((status, body): (u16, String)) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+    (status, Json(doc)).into_response()
+}
+
+async fn call<'a>(
+    served: &'a Served,
+    headers: &HeaderMap,
+    scope: Scope,
+    id: &str,
+) -> Result<Call<'a>, ApiError> {
+    let token = authorize(served, headers, scope).await?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= MAX_KEY)
+                .ok_or_else(|| {
+                    ApiError::bad_request(words::bad_request(
+                        "Idempotency-Key",
+                        &format!("1 to {MAX_KEY} visible ASCII characters"),
+                    ))
+                })?
+                .to_string(),
+        ),
+    };
+    Ok(Call {
+        served,
+        token: token.name,
+        key,
+        id: release_id(id)?,
+    })
+}
+
+/// `{ "notes", "url"? }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildBody {
+    notes: Option<String>,
+    url: Option<String>,
+}
+
+/// `POST /api/v1/releases/{id}/builds`: what `/release build` records.
+pub async fn builds(
+    state: St,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let c = call(&state, &headers, Scope::Results, &id).await?;
+    let b: BuildBody = body(&raw)?;
+    let notes = with_url(text("notes", b.notes)?, b.url)?;
+    c.run(Action::Build(notes)).await
+}
+
+/// `{ "result": "pass" | "fail", "notes", "url"? }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestBody {
+    result: String,
+    notes: Option<String>,
+    url: Option<String>,
+}
+
+/// `POST /api/v1/releases/{id}/tests`: what `/release test` records.
+pub async fn tests(
+    state: St,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let c = call(&state, &headers, Scope::Results, &id).await?;
+    let b: TestBody = body(&raw)?;
+    let passed = match b.result.as_str() {
+        "pass" => true,
+        "fail" => false,
+        _ => {
+            return Err(ApiError::bad_request(words::bad_request(
+                "result",
+                "\"pass\" or \"fail\"",
+            )))
+        }
+    };
+    let notes = with_url(text("notes", b.notes)?, b.url)?;
+    c.run(Action::Test(passed, notes)).await
+}
+
+/// `POST …/deployments/{env}/start`: `/deploy start`, the same gate.
+pub async fn start(
+    state: St,
+    Path((id, env)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let c = call(&state, &headers, Scope::Deploy, &id).await?;
+    c.run(Action::Start(env)).await
+}
+
+/// `{ "failed"?: bool, "note"? }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    #[serde(default)]
+    failed: bool,
+    note: Option<String>,
+}
+
+/// `POST …/deployments/{env}/steps/{n}`: `/deploy step`.
+pub async fn step(
+    state: St,
+    Path((id, env, n)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let c = call(&state, &headers, Scope::Deploy, &id).await?;
+    let n: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::bad_request(words::bad_request("step", "a step number from 1")))?;
+    let b: StepBody = body(&raw)?;
+    let note = text("note", b.note)?;
+    c.run(Action::Step(env, n, b.failed, note)).await
+}
+
+/// `{ "confirmed": bool, "notes"? }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    confirmed: bool,
+    notes: Option<String>,
+}
+
+/// `POST …/deployments/{env}/verify`: `/deploy verify`.
+pub async fn verify(
+    state: St,
+    Path((id, env)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let c = call(&state, &headers, Scope::Deploy, &id).await?;
+    let b: VerifyBody = body(&raw)?;
+    let notes = text("notes", b.notes)?;
+    c.run(Action::Verify(env, b.confirmed, notes)).await
+}
+
+/// `{ "reason" }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackoutBody {
+    reason: Option<String>,
+}
+
+/// `POST …/deployments/{env}/backout`: `/deploy backout`.
+pub async fn backout(
+    state: St,
+    Path((id, env)): Path<(String, String)>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let c = call(&state, &headers, Scope::Deploy, &id).await?;
+    let b: BackoutBody = body(&raw)?;
+    let reason = text("reason", b.reason)?.ok_or_else(|| {
+        ApiError::bad_request(words::bad_request("reason", "why the deployment is backed out"))
+    })?;
+    c.run(Action::Backout(env, reason)).await
+}

@@ -1,0 +1,198 @@
+//! The HTTP server: the readiness API, pipeline results and the operations
+//! endpoints. It serves one workspace and calls the same handlers as chat.
+
+mod api;
+mod auth;
+mod ops;
+pub mod tokens;
+
+use crate::app::App;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// Bodies larger than this are refused (413) before they are read.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// A request still running after this is abandoned (503).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What the server works with.
+pub struct Served {
+    /// The application: database, configuration, clock.
+    pub app: App,
+    /// The workspace whose records the API reads and changes.
+    pub guild: String,
+    /// Whether the chat is connected (the console always is).
+    pub chat_connected: AtomicBool,
+}
+
+impl Served {
+    /// The server's state for `guild`, chat connected or not.
+    pub fn new(app: App, guild: String, chat_connected: bool) -> Arc<Served> {
+        Arc::new(Served {
+            app,
+            guild,
+            chat_connected: AtomicBool::new(chat_connected),
+        })
+    }
+
+    /// Says the chat connected or disconnected (for `/readyz`).
+    pub fn set_chat_connected(&self, connected: bool) {
+        self.chat_connected.store(connected, Ordering::Relaxed);
+    }
+}
+
+/// An error as the API answers it: `{ "error": { "code", "message" } }`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with its status, stable code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(message: String) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    fn internal(e: anyhow::Error) -> ApiError {
+        tracing::error!(error = format!("{e:#}"), "api request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            crate::render::readiness::internal(),
+        )
+    }
+
+    /// The JSON body of the error.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": { "code": self.code, "message": self.message } })
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}
+
+/// The routes, with the body limit, the timeout and a span per request.
+pub fn router(served: Arc<Served>) -> Router {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/api/v1/readiness", get(api::readiness))
+        .route("/api/v1/releases/{id}/builds", post(api::builds))
+        .route("/api/v1/releases/{id}/tests", post(api::tests))
+        .route("/api/v1/releases/{id}/deployments/{env}/start", post(api::start))
+        .route(
+            "/api/v1/releases/{id}/deployments/{env}/steps/{n}",
+            post(api::step),
+        )
+        .route(
+            "/api/v1/releases/{id}/deployments/{env}/verify",
+            post(api::verify),
+        )
+        .route(
+            "/api/v1/releases/{id}/deployments/{env}/backout",
+            post(api::backout),
+        )
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(limits))
+        .with_state(served)
+}
+
+async fn no_route(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        crate::render::readiness::no_route(req.uri().path()),
+    )
+}
+
+async fn wrong_method(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+}
+
+/// One span per request (method, path, status; never the token), the
+/// timeout, and JSON for the errors axum answers by itself (a body too large).
+async fn limits(req: Request, next: Next) -> Response {
+    let span = tracing::info_span!("http", method = %req.method(), path = req.uri().path(), status = tracing::field::Empty);
+    let started = std::time::Instant::now();
+    async move {
+        let response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                crate::render::readiness::timed_out(),
+            )
+            .into_response(),
+        };
+        let response = if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than {BODY_LIMIT} bytes"),
+            )
+            .into_response()
+        } else {
+            response
+        };
+        tracing::Span::current().record("status", response.status().as_u16());
+        tracing::info!(ms = started.elapsed().as_millis() as u64, "request");
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+/// Serves on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    served: Arc<Served>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, guild = %served.guild, "http server listening");
+    axum::serve(listener, router(served))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+type St = State<Arc<Served>>;
