@@ -19,3 +19,13 @@ CREATE TABLE api_answers (
     at         TEXT NOT NULL,
     PRIMARY KEY (guild, token, key)
 );
+
+-- Webhook deliveries already taken (GitHub's X-GitHub-Delivery; GitLab's
+-- event UUID): a redelivery is ignored.
+CREATE TABLE webhook_deliveries (
+    guild      TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    delivery   TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    PRIMARY KEY (guild, source, delivery)
+);

@@ -135,6 +135,12 @@ pub struct Config {
     pub attribution_days: i64,
     /// Where the HTTP server listens (`[http] listen`); None: no server.
     pub http_listen: Option<std::net::SocketAddr>,
+    /// The GitHub API (`[github] api_base`, no trailing slash).
+    pub github_api_base: String,
+    /// How a GitHub deployment's ref names a release's version (`[github] release_ref`).
+    pub github_release_ref: String,
+    /// The GitLab instance (`[gitlab] url`); None: GitLab gating off.
+    pub gitlab_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +156,21 @@ struct Raw {
     deployment: RawDeployment,
     els: RawEls,
     http: RawHttp,
+    github: RawGithub,
+    gitlab: RawGitlab,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGithub {
+    api_base: String,
+    release_ref: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGitlab {
+    url: String,
 }
 
 #[derive(Deserialize)]
@@ -717,6 +738,24 @@ impl Config {
             }
         };
 
+        let url_or_empty = |key: &str, v: &str, errs: &mut Vec<ConfigError>| {
+            let v = v.trim().trim_end_matches('/').to_string();
+            if !(v.is_empty() || v.starts_with("http://") || v.starts_with("https://")) {
+                errs.push(one(key, format!("{v:?}"), "an http:// or https:// URL, or \"\""));
+            }
+            v
+        };
+        let github_api_base = url_or_empty("github.api_base", &raw.github.api_base, &mut errs);
+        let gitlab_url = url_or_empty("gitlab.url", &raw.gitlab.url, &mut errs);
+        let release_ref = raw.github.release_ref.trim().to_string();
+        if release_ref.matches("{version}").count() != 1 {
+            errs.push(one(
+                "github.release_ref",
+                format!("{release_ref:?}"),
+                "a pattern with {version} once, such as \"v{version}\"",
+            ));
+        }
+
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
         }
@@ -744,6 +783,13 @@ impl Config {
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
             http_listen,
+            github_api_base: if github_api_base.is_empty() {
+                "https://api.github.com".to_string()
+            } else {
+                github_api_base
+            },
+            github_release_ref: release_ref,
+            gitlab_url: (!gitlab_url.is_empty()).then_some(gitlab_url),
         })
     }
 

@@ -243,7 +243,7 @@ async fn start_http(
         .await
         .with_context(|| format!("the HTTP server cannot listen on {addr}"))?;
     eprintln!("HTTP API on http://{}", listener.local_addr()?);
-    let served = release_desk::http::Served::new(app.clone(), guild, chat);
+    let served = release_desk::http::Served::from_env(app.clone(), guild, chat)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(release_desk::http::serve(listener, served, async move {
         let _ = stopped.await;

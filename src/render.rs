@@ -709,6 +709,7 @@ pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
 
 pub mod calendar;
 pub mod deploy;
+pub mod gate;
 pub mod readiness;
 pub mod refusal;
 pub mod report;

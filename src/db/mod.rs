@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod console;
 pub mod deployments;
+pub mod gate;
 pub mod incidents;
 pub mod interactions;
 pub mod jobs;

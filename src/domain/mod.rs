@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod deployment;
+pub mod gate;
 pub mod ids;
 pub mod incident;
 pub mod metrics;

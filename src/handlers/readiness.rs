@@ -3,8 +3,10 @@
 
 use super::{facts, Ctx};
 use crate::db;
+use crate::domain::calendar::Gate;
 use crate::domain::readiness::{self, Readiness, Situation};
 use crate::domain::records::{Deployment, Release};
+use crate::render;
 use sqlx::SqliteConnection;
 
 /// A release's readiness for an environment, with the plan waiting to start.
@@ -40,4 +42,70 @@ pub async fn assess(
         now: ctx.now,
     });
     Ok(Assessed { readiness, planned })
+}
+
+/// A readiness with each check's detail in words, in the order of the checks.
+pub struct Explained {
+    /// The checks.
+    pub readiness: Readiness,
+    /// One detail per check.
+    pub details: Vec<String>,
+}
+
+impl Explained {
+    /// `check: detail` of each failing check.
+    pub fn failing(&self) -> Vec<String> {
+        self.readiness
+            .checks
+            .iter()
+            .zip(&self.details)
+            .filter(|(c, _)| !c.ok)
+            .map(|(c, d)| format!("{}: {d}", c.kind.key()))
+            .collect()
+    }
+}
+
+/// [`assess`], with the words of every check: the gate's and the lock's
+/// refusals exactly as `/deploy start` gives them.
+pub async fn explain(
+    conn: &mut SqliteConnection,
+    ctx: Ctx<'_>,
+    release: &Release,
+    env: &str,
+) -> anyhow::Result<Explained> {
+    let readiness = assess(conn, ctx, release, env).await?.readiness;
+    let calendar = match &readiness.gate {
+        Gate::Closed { reason } => Some(super::deploy::gate_error(reason.clone(), env, ctx.now)),
+        _ => None,
+    };
+    let lock = match readiness.lock_holder {
+        Some(h) => Some(super::deploy::locked(conn, ctx, env, h).await?),
+        None => None,
+    };
+    let details = readiness
+        .checks
+        .iter()
+        .map(|c| {
+            render::readiness::detail(
+                c.kind,
+                &readiness,
+                release,
+                env,
+                calendar.as_ref(),
+                lock.as_deref(),
+                ctx.config.timezone,
+            )
+        })
+        .collect();
+    Ok(Explained { readiness, details })
+}
+
+/// The release's own spelling of `env` when it targets it, else `env` as asked.
+pub fn env_name(release: &Release, env: &str) -> String {
+    release
+        .environments
+        .iter()
+        .find(|e| e.eq_ignore_ascii_case(env))
+        .cloned()
+        .unwrap_or_else(|| env.trim().to_string())
 }

@@ -62,37 +62,16 @@ pub async fn readiness(
 pub async fn assess(served: &Served, id: RecordId, env: &str) -> Result<serde_json::Value, ApiError> {
     let release = release(served, id).await?;
     let ctx = served.app.ctx(&served.guild);
-    let tz = ctx.config.timezone;
-    // The release's own spelling of the environment, as /deploy start uses.
-    let env = release
-        .environments
-        .iter()
-        .find(|e| e.eq_ignore_ascii_case(env))
-        .cloned()
-        .unwrap_or_else(|| env.to_string());
+    let env = handlers::readiness::env_name(&release, env);
     let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
-    let r = handlers::readiness::assess(&mut conn, ctx, &release, &env)
-        .await?
-        .readiness;
-    let calendar = match &r.gate {
-        crate::domain::calendar::Gate::Closed { reason } => {
-            Some(handlers::deploy::gate_error(reason.clone(), &env, ctx.now))
-        }
-        _ => None,
-    };
-    let lock = match r.lock_holder {
-        Some(h) => Some(handlers::deploy::locked(&mut conn, ctx, &env, h).await?),
-        None => None,
-    };
+    let explained = handlers::readiness::explain(&mut conn, ctx, &release, &env).await?;
+    let r = &explained.readiness;
     let checks: Vec<serde_json::Value> = r
         .checks
         .iter()
-        .map(|c| {
-            let mut v = serde_json::json!({
-                "check": c.kind.key(),
-                "ok": c.ok,
-                "detail": words::detail(c.kind, &r, &release, &env, calendar.as_ref(), lock.as_deref(), tz),
-            });
+        .zip(&explained.details)
+        .map(|(c, detail)| {
+            let mut v = serde_json::json!({ "check": c.kind.key(), "ok": c.ok, "detail": detail });
             if let Some(u) = c.until {
                 v["until"] = words::api_time(u).into();
             }

@@ -3,6 +3,9 @@
 
 mod api;
 mod auth;
+pub mod gate;
+mod github;
+mod gitlab;
 mod ops;
 pub mod tokens;
 
@@ -32,6 +35,8 @@ pub struct Served {
     pub guild: String,
     /// Whether the chat is connected (the console always is).
     pub chat_connected: AtomicBool,
+    /// The GitHub App, when gating GitHub deployments.
+    pub github: Option<github::Credentials>,
 }
 
 impl Served {
@@ -41,7 +46,19 @@ impl Served {
             app,
             guild,
             chat_connected: AtomicBool::new(chat_connected),
+            github: None,
         })
+    }
+
+    /// The server's state with the GitHub App read from the environment
+    /// (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET).
+    pub fn from_env(app: App, guild: String, chat_connected: bool) -> anyhow::Result<Arc<Served>> {
+        Ok(Arc::new(Served {
+            app,
+            guild,
+            chat_connected: AtomicBool::new(chat_connected),
+            github: github::Credentials::from_env()?,
+        }))
     }
 
     /// Says the chat connected or disconnected (for `/readyz`).
@@ -125,6 +142,8 @@ pub fn router(served: Arc<Served>) -> Router {
             "/api/v1/releases/{id}/deployments/{env}/backout",
             post(api::backout),
         )
+        .route("/webhooks/github", post(github::webhook))
+        .route("/webhooks/gitlab", post(gitlab::webhook))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -196,3 +215,11 @@ pub async fn serve(
 }
 
 type St = State<Arc<Served>>;
+
+/// The client for answers to GitHub and GitLab (rustls, the one TLS stack).
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent("release-desk")
+        .build()?)
+}

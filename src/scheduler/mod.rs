@@ -20,6 +20,10 @@ pub enum JobKind {
     ElsEnd,
     /// Recount a satisfaction survey from the platform (after a reconnect).
     SurveyCount,
+    /// Send an answer to a gated pipeline (GitHub, GitLab).
+    GateAnswer,
+    /// Decide a gated pipeline again when its window opens.
+    GateOpening,
 }
 
 impl JobKind {
@@ -29,6 +33,8 @@ impl JobKind {
         JobKind::Window,
         JobKind::ElsEnd,
         JobKind::SurveyCount,
+        JobKind::GateAnswer,
+        JobKind::GateOpening,
     ];
 
     /// The stored name.
@@ -38,6 +44,8 @@ impl JobKind {
             JobKind::Window => handlers::calendar::WINDOW_JOB,
             JobKind::ElsEnd => handlers::deploy::ELS_JOB,
             JobKind::SurveyCount => handlers::survey::COUNT_JOB,
+            JobKind::GateAnswer => crate::http::gate::ANSWER_JOB,
+            JobKind::GateOpening => crate::http::gate::OPENING_JOB,
         }
     }
 
@@ -145,6 +153,7 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
             };
             handlers::survey::recount(ctx, job.id, &payload, reacted.as_ref()).await?;
         }
+        Some(JobKind::GateAnswer | JobKind::GateOpening) => crate::http::gate::run_job(ctx, job).await?,
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
             let mut conn = db.pool.acquire().await?;
