@@ -30,6 +30,8 @@ fn app_env() {
         std::env::set_var("GITHUB_APP_ID", APP_ID);
         std::env::set_var("GITHUB_APP_PRIVATE_KEY", key);
         std::env::set_var("GITHUB_WEBHOOK_SECRET", SECRET);
+        std::env::set_var("GITLAB_WEBHOOK_TOKEN", "gl-webhook");
+        std::env::set_var("GITLAB_TOKEN", "glpat-test");
     });
 }
 
@@ -328,4 +330,96 @@ async fn a_bad_signature_is_refused_and_changes_nothing() {
     // The delivery was not taken by the refused tries: signed, it goes through.
     let (s, doc) = deliver(&desk, &body, &sign(&body, SECRET), "d-5").await;
     assert_eq!((s, doc), (200, json!({ "decision": "approved" })));
+}
+
+/// GitLab: the same decisions through the approval API, the webhook token checked.
+mod gitlab {
+    use super::*;
+
+    async fn approvals(
+        State(seen): State<Fake>,
+        Path((project, deployment)): Path<(i64, i64)>,
+        headers: HeaderMap,
+        Json(body): Json<Value>,
+    ) -> StatusCode {
+        if headers["private-token"].to_str().unwrap() != "glpat-test" {
+            return StatusCode::UNAUTHORIZED;
+        }
+        seen.lock()
+            .unwrap()
+            .callbacks
+            .push(json!({ "project": project, "deployment": deployment, "body": body }));
+        StatusCode::CREATED
+    }
+
+    fn event(deployment: i64, git_ref: &str) -> String {
+        json!({
+            "object_kind": "deployment",
+            "status": "blocked",
+            "deployment_id": deployment,
+            "environment": "staging",
+            "ref": git_ref,
+            "project": { "id": 5 }
+        })
+        .to_string()
+    }
+
+    #[tokio::test]
+    async fn a_blocked_deployment_is_approved_or_rejected_and_a_wrong_token_refused() {
+        app_env();
+        let seen = Fake::default();
+        let app = Router::new()
+            .route(
+                "/api/v4/projects/{project}/deployments/{deployment}/approval",
+                post(approvals),
+            )
+            .with_state(seen.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gitlab = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_layers(Some(&format!(
+            "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nannounce_before = []\n[gitlab]\nurl = \"{gitlab}\"\n"
+        )))
+        .unwrap();
+        let h = Harness::with_config(&dir.path().join("t.sqlite"), config).await;
+        h.run(&script(true)).await;
+        h.run(":advance 2h").await;
+        let desk = desk(&h).await;
+        let send = |body: String, token: &'static str| {
+            let url = format!("{}/webhooks/gitlab", desk.base);
+            async move {
+                let r = reqwest::Client::new()
+                    .post(url)
+                    .header("X-Gitlab-Token", token)
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            }
+        };
+        let before = rows::contents(&h.app.db.pool).await;
+        let (s, doc) = send(event(31, "v2.0.0"), "wrong").await;
+        assert_eq!((s, doc["error"]["code"].clone()), (401, json!("bad_signature")));
+        assert_eq!(rows::diff(&before, &rows::contents(&h.app.db.pool).await), "");
+        assert_eq!(
+            send(event(31, "v2.0.0"), "gl-webhook").await,
+            (200, json!({ "decision": "approved" }))
+        );
+        assert_eq!(
+            send(event(31, "v2.0.0"), "gl-webhook").await,
+            (200, json!({ "ignored": "repeated delivery" }))
+        );
+        assert_eq!(
+            send(event(32, "v7.0.0"), "gl-webhook").await,
+            (200, json!({ "decision": "rejected" }))
+        );
+        let calls = seen.lock().unwrap().callbacks.clone();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        assert_eq!(calls[0]["deployment"], json!(31));
+        assert_eq!(calls[0]["body"]["status"], json!("approved"));
+        assert_eq!(calls[1]["body"]["status"], json!("rejected"));
+    }
 }

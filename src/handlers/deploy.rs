@@ -2,7 +2,7 @@
 
 use super::{apply, audit, check, load_release, notify, refuse, Ctx, Failure, Handled, Invoker, Reply, Tell};
 use crate::db::{self, Tx};
-use crate::domain::calendar::{CalendarError, Gate, GateReason};
+use crate::domain::calendar::Gate;
 use crate::domain::deployment::{self, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
@@ -137,7 +137,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             d.bypass = Some(format!("started {}", what.join(" and ")));
         }
         Gate::Closed { reason } => {
-            let e = gate_error(reason, &env, ctx.now);
+            let e = super::readiness::gate_error(reason, &env, ctx.now);
             return refuse(render::refusal::gate_closed(
                 id,
                 &env,
@@ -146,11 +146,11 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         }
     }
     if let Some(holder) = r.lock_holder {
-        return refuse(locked(&mut tx, ctx, &env, holder).await?);
+        return refuse(super::readiness::locked(&mut tx, ctx, &env, holder).await?);
     }
     // Taken in this transaction; a holder here means one started since the check.
     if let Some(holder) = db::deployments::lock(&mut tx, ctx.guild, &env, d.row, ctx.now).await? {
-        return refuse(locked(&mut tx, ctx, &env, holder).await?);
+        return refuse(super::readiness::locked(&mut tx, ctx, &env, holder).await?);
     }
     d.started_by = Some(who.actor.name.clone());
     d.started_at = Some(ctx.now);
@@ -213,36 +213,6 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         ),
         &who.actor.name,
     )))
-}
-
-/// The calendar's reason as the error `/release schedule` and `/deploy start` word.
-pub fn gate_error(reason: GateReason, env: &str, now: chrono::DateTime<chrono::Utc>) -> CalendarError {
-    match reason {
-        GateReason::OutsideWindow { next } => CalendarError::NotInWindow {
-            env: env.to_string(),
-            at: now,
-            next,
-        },
-        GateReason::InFreeze { freeze, next } => CalendarError::InFreeze { freeze, next },
-        GateReason::NoWindowFor { env } => CalendarError::NoWindowFor { env },
-    }
-}
-
-/// What the refusal says about the deployment holding `env`.
-pub async fn locked(
-    tx: &mut sqlx::SqliteConnection,
-    ctx: Ctx<'_>,
-    env: &str,
-    holder: i64,
-) -> anyhow::Result<String> {
-    let other = db::deployments::by_row(tx, ctx.guild, holder).await?;
-    let other_release = db::releases::by_row(tx, ctx.guild, other.release_row).await?;
-    Ok(render::refusal::env_locked(
-        env,
-        &other_release,
-        &other,
-        ctx.config.timezone,
-    ))
 }
 
 async fn running(tx: &mut Tx, guild: &str, release: &Release, env: &str) -> Result<Deployment, Failure> {

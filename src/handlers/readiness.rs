@@ -3,7 +3,7 @@
 
 use super::{facts, Ctx};
 use crate::db;
-use crate::domain::calendar::Gate;
+use crate::domain::calendar::{CalendarError, Gate, GateReason};
 use crate::domain::readiness::{self, Readiness, Situation};
 use crate::domain::records::{Deployment, Release};
 use crate::render;
@@ -75,11 +75,11 @@ pub async fn explain(
 ) -> anyhow::Result<Explained> {
     let readiness = assess(conn, ctx, release, env).await?.readiness;
     let calendar = match &readiness.gate {
-        Gate::Closed { reason } => Some(super::deploy::gate_error(reason.clone(), env, ctx.now)),
+        Gate::Closed { reason } => Some(gate_error(reason.clone(), env, ctx.now)),
         _ => None,
     };
     let lock = match readiness.lock_holder {
-        Some(h) => Some(super::deploy::locked(conn, ctx, env, h).await?),
+        Some(h) => Some(locked(conn, ctx, env, h).await?),
         None => None,
     };
     let details = readiness
@@ -108,4 +108,34 @@ pub fn env_name(release: &Release, env: &str) -> String {
         .find(|e| e.eq_ignore_ascii_case(env))
         .cloned()
         .unwrap_or_else(|| env.trim().to_string())
+}
+
+/// The calendar's reason as the error `/release schedule` and `/deploy start` word.
+pub fn gate_error(reason: GateReason, env: &str, now: chrono::DateTime<chrono::Utc>) -> CalendarError {
+    match reason {
+        GateReason::OutsideWindow { next } => CalendarError::NotInWindow {
+            env: env.to_string(),
+            at: now,
+            next,
+        },
+        GateReason::InFreeze { freeze, next } => CalendarError::InFreeze { freeze, next },
+        GateReason::NoWindowFor { env } => CalendarError::NoWindowFor { env },
+    }
+}
+
+/// What the refusal says about the deployment holding `env`.
+pub async fn locked(
+    tx: &mut sqlx::SqliteConnection,
+    ctx: Ctx<'_>,
+    env: &str,
+    holder: i64,
+) -> anyhow::Result<String> {
+    let other = db::deployments::by_row(tx, ctx.guild, holder).await?;
+    let other_release = db::releases::by_row(tx, ctx.guild, other.release_row).await?;
+    Ok(render::refusal::env_locked(
+        env,
+        &other_release,
+        &other,
+        ctx.config.timezone,
+    ))
 }

@@ -7,6 +7,7 @@ pub mod gate;
 mod github;
 mod gitlab;
 mod ops;
+mod readiness;
 pub mod tokens;
 
 use crate::app::App;
@@ -126,7 +127,7 @@ pub fn router(served: Arc<Served>) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/api/v1/readiness", get(api::readiness))
+        .route("/api/v1/readiness", get(readiness::readiness))
         .route("/api/v1/releases/{id}/builds", post(api::builds))
         .route("/api/v1/releases/{id}/tests", post(api::tests))
         .route("/api/v1/releases/{id}/deployments/{env}/start", post(api::start))
