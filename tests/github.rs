@@ -260,6 +260,16 @@ async fn a_release_whose_window_opens_later_is_approved_at_the_opening_after_a_r
     h.run(":advance 1h").await;
     let callbacks = seen.lock().unwrap().callbacks.clone();
     assert_eq!(callbacks.len(), 2, "approved once: {callbacks:?}");
+    let mut conn = h.app.db.pool.acquire().await.unwrap();
+    let kinds = release_desk::db::jobs::kinds(&mut conn).await.unwrap();
+    drop(conn);
+    for kind in ["gate-answer", "gate-opening"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} stored: {kinds:?}");
+        assert!(
+            release_desk::scheduler::JobKind::from_key(kind).is_some(),
+            "{kind} has a handler"
+        );
+    }
     assert_eq!(callbacks[1]["state"], json!("approved"));
     assert_eq!(
         audit_actions(&h).await,
