@@ -12,6 +12,8 @@
 //! `BENCH_BREAKDOWN=1` for the bot's own timings, `BENCH_DUMP=file.csv`
 //! for every interaction's, `BENCH_EXE` to run another bot, such as the
 //! control of `examples/bare_bot.rs`).
+mod common;
+use common::cpu_stolen;
 
 #[path = "../tests/fake_discord/mod.rs"]
 mod fake_discord;
@@ -186,20 +188,6 @@ fn cpu_time(pid: u32) -> Option<Duration> {
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // USER_HZ is 100 on Linux.
     Some(Duration::from_millis(ticks * 10))
-}
-
-/// (stolen, total) CPU time in ticks since boot, from /proc/stat.
-fn cpu_stolen() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let ticks: Vec<u64> = stat
-        .lines()
-        .next()?
-        .split_whitespace()
-        .skip(1)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    // user nice system idle iowait irq softirq steal (guest time is inside user)
-    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
 }
 
 /// The process's resident memory split into anonymous (heap, stacks,

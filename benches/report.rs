@@ -1,5 +1,15 @@
 //! The metrics report over a large history: 10,000 releases and 100,000
 //! incidents. Run: `cargo bench --bench report` (prints its figures).
+//! Each period is built both ways, alternately: as the report does it
+//! (stored attribution, both periods per pass) and as it did before
+//! (`tests/reference/correlated.rs`); the two reports must be identical.
+//! The control is a plain scan of the incidents table on the same
+//! connection, and the CPU time the hypervisor stole is printed beside them.
+mod common;
+use common::cpu_stolen;
+
+#[path = "../tests/reference/correlated.rs"]
+mod correlated;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use release_desk::config::Config;
@@ -121,6 +131,24 @@ async fn main() {
     );
     sqlx::query("ANALYZE").execute(&db.pool).await.unwrap();
     let config = Config::defaults();
+    let stolen_at_start = cpu_stolen();
+    let median_ms = |mut v: Vec<std::time::Duration>| {
+        v.sort();
+        (v[v.len() / 2].as_secs_f64() * 1000.0, v[0].as_secs_f64() * 1000.0)
+    };
+    let mut scans = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let (n, effort): (i64, f64) =
+            sqlx::query_as("SELECT COUNT(*), TOTAL(effort_hours) FROM incidents WHERE opened_at >= ''")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        scans.push(t.elapsed());
+        assert_eq!(n, incidents, "{effort}");
+    }
+    let (scan, scan_best) = median_ms(scans);
+    println!("control: a scan of all {incidents} incidents (count and sum, SQLite alone): median {scan:.1} ms, best {scan_best:.1} ms");
     for (label, from, to) in [
         (
             "a year",
@@ -133,23 +161,24 @@ async fn main() {
             NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
         ),
     ] {
-        let mut times = Vec::new();
+        let (mut times, mut before) = (Vec::new(), Vec::new());
         let mut last = None;
         for _ in 0..5 {
             let t = Instant::now();
-            last = Some(
-                release_desk::handlers::report::build(&db, &config, "g", from, to)
-                    .await
-                    .unwrap(),
-            );
+            let old = correlated::build(&db, &config, "g", from, to).await.unwrap();
+            before.push(t.elapsed());
+            let t = Instant::now();
+            let new = release_desk::handlers::report::build(&db, &config, "g", from, to)
+                .await
+                .unwrap();
             times.push(t.elapsed());
+            assert_eq!(new, old, "the report's figures changed");
+            last = Some(new);
         }
-        times.sort();
         let r = last.unwrap();
+        let ((median, best), (old_median, old_best)) = (median_ms(times), median_ms(before));
         println!(
-            "report over {label} ({from} – {to}): median {:.1} ms, best {:.1} ms (with the previous period for trends); {} incidents, {} verified, lead time {:?} h",
-            times[2].as_secs_f64() * 1000.0,
-            times[0].as_secs_f64() * 1000.0,
+            "report over {label} ({from} – {to}): median {median:.1} ms, best {best:.1} ms (before: correlated, median {old_median:.1} ms, best {old_best:.1} ms), both with the previous period for trends, figures identical; {} incidents, {} verified, lead time {:?} h",
             r.measures.incidents_by_defect.values().sum::<i64>(),
             r.measures.actual,
             r.measures.lead_time_hours
@@ -160,6 +189,17 @@ async fn main() {
             "chart for {label}: {:.1} ms, {} bytes",
             t.elapsed().as_secs_f64() * 1000.0,
             png.len()
+        );
+    }
+    if let (Some((s0, t0)), Some((s1, t1))) = (stolen_at_start, cpu_stolen()) {
+        println!(
+            "CPU time stolen by the hypervisor while measuring: {:.1}% ({} of {} ticks); load average {}",
+            100.0 * (s1 - s0) as f64 / (t1 - t0).max(1) as f64,
+            s1 - s0,
+            t1 - t0,
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
         );
     }
 }

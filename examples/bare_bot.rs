@@ -51,7 +51,7 @@ fn main() -> anyhow::Result<()> {
         g => g,
     };
     let token = std::env::var("DISCORD_TOKEN").map_err(|_| anyhow::anyhow!("DISCORD_TOKEN is needed"))?;
-    let http = release_desk::chat::discord::http::build(&token, base);
+    let (http, _) = release_desk::chat::discord::http::build(&token, base);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?

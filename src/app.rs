@@ -7,9 +7,11 @@ use crate::clock::Clock;
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::Db;
-use crate::handlers::{self, polls::ReactionEvent, Ctx, Invoker, Reply};
+use crate::handlers::{self, reaction::ReactionEvent, Ctx, Invoker, Reply};
 use crate::scheduler::{self, delivery};
 use chrono::Duration;
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 /// Everything the bot runs on.
@@ -21,6 +23,10 @@ pub struct App {
     pub config: Arc<Config>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// The workspace whose outbox and jobs this process works, chosen by
+    /// the binary (the served Discord guild in the bot, the console's own in
+    /// the console). Two processes on one database never take each other's.
+    pub workspace: String,
 }
 
 impl App {
@@ -62,7 +68,7 @@ impl App {
 
     /// Takes a reaction added to or removed from a bot message.
     pub async fn reaction(&self, guild: &str, ev: &ReactionEvent) -> anyhow::Result<()> {
-        handlers::polls::reaction(self.ctx(guild), ev).await
+        handlers::reaction::reaction(self.ctx(guild), ev).await
     }
 
     /// Queues `message` for `channel` through the outbox (delivered and
@@ -79,41 +85,45 @@ impl App {
         Ok(())
     }
 
-    /// Runs every job due now, in due order; returns how many ran.
+    /// Runs every job of this workspace due now, in due order; returns how many ran.
     pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
-        handlers::calendar::materialise(
-            &self.db,
-            &self.config,
-            &self.config.home_guild(),
-            self.clock.now(),
-        )
-        .await?;
+        // Window jobs that cannot be made now must not keep the others from running.
+        let made = handlers::calendar::materialise(&self.db, &self.config, &self.workspace, self.clock.now());
+        match AssertUnwindSafe(made).catch_unwind().await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(
+                error = format!("{e:#}"),
+                "window announcements not scheduled; retried on the next pass"
+            ),
+            Err(panic) => tracing::error!(
+                error = scheduler::panic_message(&*panic),
+                "scheduling window announcements panicked; retried on the next pass"
+            ),
+        }
         let mut n = 0;
-        while scheduler::run_one(&self.db, &self.config, chat, &*self.clock).await? {
+        while scheduler::run_one(&self.db, &self.config, &self.workspace, chat, &*self.clock).await? {
             n += 1;
         }
         Ok(n)
     }
 
-    /// Delivers the outbox once.
+    /// Delivers this workspace's outbox once.
     pub async fn deliver(
         &self,
         chat: &dyn Chat,
         edit_interval: Duration,
     ) -> anyhow::Result<delivery::Report> {
-        delivery::deliver(&self.db, chat, self.clock.now(), edit_interval).await
+        delivery::deliver(&self.db, &self.workspace, chat, self.clock.now(), edit_interval).await
     }
 
-    /// Recounts every open poll and every survey of a release in early life
-    /// support of the served workspace from the platform's reactions (after
-    /// a reconnect, what people did while the bot was away counts): each
-    /// gets an immediate count, which decides a poll only if it is decisive.
-    /// Returns how many.
+    /// Recounts every open poll and every survey of this workspace of a release in early life
+    /// support from the platform's reactions (after a reconnect, what people
+    /// did while the bot was away counts): each gets an immediate count,
+    /// which decides a poll only if it is decisive. Returns how many.
     pub async fn recount_reactions(&self) -> anyhow::Result<usize> {
         let now = self.clock.now();
-        let guild = self.config.home_guild();
-        Ok(handlers::polls::reconcile(&self.db, &guild, now).await?
-            + handlers::survey::reconcile(&self.db, &guild, now).await?)
+        Ok(handlers::polls::reconcile(&self.db, &self.workspace, now).await?
+            + handlers::survey::reconcile(&self.db, &self.workspace, now).await?)
     }
 
     /// Delivers and runs jobs until nothing more is due now (jobs can queue

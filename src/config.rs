@@ -18,6 +18,14 @@ use std::str::FromStr;
 /// The shipped defaults.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// The longest duration a key may give (`cab.deadline`, windows,
+/// announcements): a year and a day, so date arithmetic on it never comes
+/// near chrono's limits.
+pub const MAX_DURATION_DAYS: i64 = 366;
+/// The largest count a key may give (quorums, early approval): no CAB
+/// reaches a thousand voters.
+pub const MAX_COUNT: u32 = 1000;
+
 /// One problem with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -79,6 +87,18 @@ pub struct FreezeConfig {
     pub reason: Option<String>,
 }
 
+impl FreezeConfig {
+    /// The freeze as the calendar's rules see it.
+    pub fn freeze(&self) -> crate::domain::calendar::Freeze {
+        crate::domain::calendar::Freeze {
+            name: self.name.clone(),
+            from: self.from,
+            to: self.to,
+            reason: self.reason.clone(),
+        }
+    }
+}
+
 /// Where the bot posts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channels {
@@ -121,6 +141,8 @@ pub struct Config {
     pub timezone: Tz,
     /// When windows are announced ahead of opening.
     pub announce_before: Vec<Duration>,
+    /// Whether windows with nothing booked are announced too.
+    pub announce_empty: bool,
     /// Release windows.
     pub windows: Vec<WindowConfig>,
     /// Freezes from config.
@@ -133,6 +155,21 @@ pub struct Config {
     pub els_days: i64,
     /// Incidents within this many days of a deployment are attributed to it.
     pub attribution_days: i64,
+    /// A release of standard RFCs only skips the CAB (`cab.standard_preapproved`).
+    pub standard_preapproved: bool,
+    /// The authorizer may not be the release manager nor an RFC requester
+    /// (`authorization.segregation`).
+    pub segregation: bool,
+    /// Open incidents of this severity or worse block `/release close`
+    /// (`els.block_close_severity`; 1 is the worst).
+    pub block_close_severity: u8,
+    /// How long before a poll's deadline its channel is reminded (zero: never).
+    pub remind_before: Duration,
+    /// How often an open poll is recounted from the platform while open, to
+    /// correct a stale or lost reaction event. Not read from the file: the
+    /// adapter decides (None in the console, whose reactions are its own
+    /// records and cannot be missed).
+    pub recount_every: Option<Duration>,
     /// Where the HTTP server listens (`[http] listen`); None: no server.
     pub http_listen: Option<std::net::SocketAddr>,
     /// The GitHub API (`[github] api_base`, no trailing slash).
@@ -155,9 +192,16 @@ struct Raw {
     release: RawRelease,
     deployment: RawDeployment,
     els: RawEls,
+    authorization: RawAuthorization,
     http: RawHttp,
     github: RawGithub,
     gitlab: RawGitlab,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthorization {
+    segregation: bool,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +256,8 @@ struct RawCab {
     early_approval: u32,
     emergency_quorum: u32,
     emergency_deadline: String,
+    standard_preapproved: bool,
+    remind_before: String,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +265,8 @@ struct RawCab {
 struct RawCalendar {
     timezone: String,
     announce_before: Vec<String>,
+    #[serde(default)]
+    announce_empty: bool,
     #[serde(default)]
     windows: Vec<RawWindow>,
     #[serde(default)]
@@ -261,6 +309,7 @@ struct RawDeployment {
 struct RawEls {
     days: i64,
     attribution_days: i64,
+    block_close_severity: i64,
 }
 
 /// Overlays `top` on `base`: tables merge key by key, anything else replaces.
@@ -505,7 +554,15 @@ impl Config {
     fn validate(raw: Raw) -> Result<Config, ConfigErrors> {
         let mut errs = Vec::new();
         let duration = |key: &str, text: &str, errs: &mut Vec<ConfigError>| match parse_duration(text) {
-            Ok(d) if d > Duration::zero() => d,
+            Ok(d) if d > Duration::zero() && d <= Duration::days(MAX_DURATION_DAYS) => d,
+            Ok(d) if d > Duration::zero() => {
+                errs.push(one(
+                    key,
+                    format!("{text:?}"),
+                    format!("a duration from 1s to {MAX_DURATION_DAYS}d"),
+                ));
+                Duration::zero()
+            }
             _ => {
                 errs.push(one(
                     key,
@@ -581,9 +638,16 @@ impl Config {
             ("cab.quorum_high", c.quorum_high),
             ("cab.emergency_quorum", c.emergency_quorum),
         ] {
-            if v == 0 {
-                errs.push(one(k, v, "at least 1"));
+            if !(1..=MAX_COUNT).contains(&v) {
+                errs.push(one(k, v, format!("a number of votes from 1 to {MAX_COUNT}")));
             }
+        }
+        if c.early_approval > MAX_COUNT {
+            errs.push(one(
+                "cab.early_approval",
+                c.early_approval,
+                format!("0 (wait for the deadline) or a number of approvals from 1 to {MAX_COUNT}"),
+            ));
         }
         let mut veto_roles = Vec::new();
         for v in &c.veto_roles {
@@ -592,6 +656,7 @@ impl Config {
                 Err(expected) => errs.push(one("cab.veto_roles", format!("{v:?}"), expected)),
             }
         }
+        let c_standard_preapproved = c.standard_preapproved;
         let cab = CabPolicy {
             quorum: c.quorum,
             quorum_high: c.quorum_high,
@@ -601,6 +666,21 @@ impl Config {
             early_approval: c.early_approval,
             emergency_quorum: c.emergency_quorum,
             emergency_deadline: duration("cab.emergency_deadline", &c.emergency_deadline, &mut errs),
+        };
+
+        let remind_before = match c.remind_before.trim() {
+            "0" => Duration::zero(),
+            text => {
+                let d = duration("cab.remind_before", text, &mut errs);
+                if d > Duration::days(30) {
+                    errs.push(one(
+                        "cab.remind_before",
+                        format!("{text:?}"),
+                        "\"0\" (no reminder) or a duration of at most 30d",
+                    ));
+                }
+                d
+            }
         };
 
         let cal = raw.calendar;
@@ -705,6 +785,23 @@ impl Config {
                 "environment names without repeats",
             ));
         }
+        // A window serving an environment no release can target would never be booked.
+        for (w, env) in crate::domain::workflow::unknown_window_environments(
+            windows
+                .iter()
+                .map(|w| (w.name.as_str(), w.environments.as_slice())),
+            &environments,
+        ) {
+            let i = windows.iter().position(|x| x.name == w).unwrap_or_default();
+            errs.push(one(
+                &format!("calendar.windows[{i}].environments"),
+                format!("{env:?}"),
+                format!(
+                    "environments that release.environments names ({})",
+                    environments.join(", ")
+                ),
+            ));
+        }
         let deployment_steps = raw.deployment.steps;
         if deployment_steps.is_empty() || deployment_steps.iter().any(|s| s.trim().is_empty()) {
             errs.push(one(
@@ -721,6 +818,13 @@ impl Config {
                 "els.attribution_days",
                 raw.els.attribution_days,
                 "a number of days from 1 to 3650",
+            ));
+        }
+        if !(1..=4).contains(&raw.els.block_close_severity) {
+            errs.push(one(
+                "els.block_close_severity",
+                raw.els.block_close_severity,
+                "a severity from 1 (worst) to 4",
             ));
         }
 
@@ -776,12 +880,18 @@ impl Config {
             cab,
             timezone,
             announce_before,
+            announce_empty: cal.announce_empty,
             windows,
             freezes,
             environments,
             deployment_steps,
             els_days: raw.els.days,
             attribution_days: raw.els.attribution_days,
+            standard_preapproved: c_standard_preapproved,
+            segregation: raw.authorization.segregation,
+            block_close_severity: raw.els.block_close_severity as u8,
+            remind_before,
+            recount_every: Some(crate::domain::tally::RECOUNT_EVERY),
             http_listen,
             github_api_base: if github_api_base.is_empty() {
                 "https://api.github.com".to_string()
@@ -830,13 +940,14 @@ impl Config {
         }
     }
 
-    /// The workspace the bot's own records (window announcements) belong to:
-    /// the configured Discord guild, the one learned at start, or the console's.
-    pub fn home_guild(&self) -> String {
+    /// The Discord server the bot's own records (window announcements)
+    /// belong to: the configured guild, or the one learned at start. None
+    /// when neither is known: the caller (the binary) picks the workspace it serves.
+    pub fn discord_guild(&self) -> Option<String> {
         match (self.discord.guild_id, self.discord.home) {
-            (0, Some(home)) => home.to_string(),
-            (0, None) => crate::chat::console::GUILD.to_string(),
-            (guild, _) => guild.to_string(),
+            (0, Some(home)) => Some(home.to_string()),
+            (0, None) => None,
+            (guild, _) => Some(guild.to_string()),
         }
     }
 
@@ -960,12 +1071,32 @@ days = -1
     }
 
     #[test]
+    fn durations_and_counts_are_bounded() {
+        let c = Config::from_layers(Some(
+            "[cab]\ndeadline = \"366d\"\nquorum = 1000\nearly_approval = 1000\n[calendar]\nannounce_before = [\"52w2d\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(c.cab.deadline, Duration::days(MAX_DURATION_DAYS));
+        assert_eq!(c.announce_before, [Duration::days(366)]);
+        assert_eq!((c.cab.quorum, c.cab.early_approval), (MAX_COUNT, MAX_COUNT));
+        assert_eq!(
+            messages("[cab]\ndeadline = \"100000w\"\nquorum = 4000000000\nquorum_high = 0\nearly_approval = 1001\n"),
+            [
+                "cab.quorum: 4000000000 — expected a number of votes from 1 to 1000",
+                "cab.quorum_high: 0 — expected a number of votes from 1 to 1000",
+                "cab.early_approval: 1001 — expected 0 (wait for the deadline) or a number of approvals from 1 to 1000",
+                "cab.deadline: \"100000w\" — expected a duration from 1s to 366d",
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_keys_and_wrong_types_are_refused() {
         assert_eq!(
             messages("[cab]\nquorom = 3\n"),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`"
+              `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`, `remind_before`"
             ]
         );
         assert_eq!(
@@ -983,6 +1114,29 @@ days = -1
         assert_eq!(
             messages("[discord]\nguild_id = -1\n"),
             ["discord.guild_id: -1 — expected u64"]
+        );
+    }
+
+    #[test]
+    fn governance_keys_have_defaults_and_ranges() {
+        let c = Config::defaults();
+        assert!(c.standard_preapproved && c.segregation);
+        assert_eq!(c.block_close_severity, 2);
+        for bad in ["0", "5"] {
+            assert_eq!(
+                messages(&format!("[els]\nblock_close_severity = {bad}\n")),
+                [format!(
+                    "els.block_close_severity: {bad} — expected a severity from 1 (worst) to 4"
+                )]
+            );
+        }
+        let c = Config::from_layers(Some(
+            "[els]\nblock_close_severity = 1\n[authorization]\nsegregation = false\n[cab]\nstandard_preapproved = false\n",
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.block_close_severity, c.segregation, c.standard_preapproved),
+            (1, false, false)
         );
     }
 
@@ -1006,7 +1160,7 @@ days = -1
             ),
             [
                 "cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, \
-                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`",
+                 `deadline`, `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`, `remind_before`",
                 "cab.quorum: \"three\" — expected u32",
                 "roles.build_manager: \"build\" — expected a sequence",
                 "cab.deadline: \"soon\" — expected a positive duration such as 90m, 4h or 2d",

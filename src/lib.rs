@@ -15,3 +15,4 @@ pub mod handlers;
 pub mod http;
 pub mod render;
 pub mod scheduler;
+pub mod service;

@@ -7,7 +7,7 @@ use release_desk::app::App;
 use release_desk::chat::console::{self, ConsoleChat};
 use release_desk::clock::{ManualClock, SystemClock};
 use release_desk::config::Config;
-use release_desk::db::Db;
+use release_desk::db::{lock, Db};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +70,15 @@ enum Cmd {
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
+    /// A consistent copy of the database (also of a running bot's) in a new file.
+    Backup {
+        /// The new file to write; an existing file is refused.
+        #[arg(long)]
+        to: PathBuf,
+        /// The SQLite file (default: the configured database, DATABASE_URL or database.url).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
     /// API tokens for the HTTP API (readiness, pipeline results, deployments).
     Token {
         #[command(subcommand)]
@@ -147,6 +156,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Some(Cmd::CheckConfig) => check_config(&config),
+            Some(Cmd::Backup { to, db }) => run_backup(&config, db, &to).await,
             Some(Cmd::Console { db, start, http }) => run_console(config, db, start, http).await,
             Some(Cmd::Run) => run_bot(config).await,
             Some(Cmd::Report {
@@ -173,6 +183,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<release_desk::chat::discord::TokenRefused>() => {
+            eprintln!("release-desk: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("release-desk: {e:#}");
             ExitCode::FAILURE
@@ -181,28 +195,47 @@ fn main() -> ExitCode {
 }
 
 async fn run_console(
-    config: Config,
+    mut config: Config,
     db: Option<PathBuf>,
     start: Option<String>,
     http: Option<std::net::SocketAddr>,
 ) -> anyhow::Result<()> {
-    let start: DateTime<Utc> = match start {
-        Some(s) => DateTime::parse_from_rfc3339(&s)
-            .with_context(|| {
-                format!("--start {s:?}: expected an RFC 3339 time such as 2026-12-01T09:00:00Z")
-            })?
-            .with_timezone(&Utc),
-        None => Utc::now(),
+    // The console's reactions are records of its own: no event can be lost.
+    config.recount_every = None;
+    let start: Option<DateTime<Utc>> = match start {
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(&s)
+                .with_context(|| {
+                    format!("--start {s:?}: expected an RFC 3339 time such as 2026-12-01T09:00:00Z")
+                })?
+                .with_timezone(&Utc),
+        ),
+        None => None,
     };
-    let path = db
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "release-desk.sqlite".to_string());
+    // Like `run`: --db, else DATABASE_URL or [database] url when it names a file.
+    let path = match db {
+        Some(p) => p.display().to_string(),
+        None => lock::db_file(&config.database_url)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "release-desk.sqlite".to_string()),
+    };
+    lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
     let db = Db::open(&path).await?;
+    let start = match start {
+        Some(t) => t,
+        // A wall clock behind the records would run jobs twice and date records before their past.
+        None => {
+            let mut conn = db.pool.acquire().await?;
+            let seen = release_desk::db::console::last_seen(&mut conn, console::GUILD).await?;
+            seen.map_or_else(Utc::now, |t| t.max(Utc::now()))
+        }
+    };
     let clock = ManualClock::new(start);
     let app = App {
         db: db.clone(),
         config: Arc::new(config),
         clock: Arc::new(clock.clone()),
+        workspace: console::GUILD.to_string(),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = std::path::Path::new(&path)
@@ -211,25 +244,31 @@ async fn run_console(
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| ".".into());
     let chat = ConsoleChat::new(db, out).with_files(files);
-    let stdin = std::io::stdin();
-    let echo = !stdin.is_terminal();
     let server = match http.or(app.config.http_listen) {
         Some(addr) => Some(start_http(&app, console::GUILD.to_string(), addr, true).await?),
         None => None,
     };
-    let result = console::run(
-        &app,
-        &chat,
-        &clock,
-        tokio::io::BufReader::new(tokio::io::stdin()),
-        echo,
-    )
-    .await;
+    let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
+    } else {
+        let echo = !std::io::stdin().is_terminal();
+        console::run(
+            &app,
+            &chat,
+            &clock,
+            tokio::io::BufReader::new(tokio::io::stdin()),
+            echo,
+        )
+        .await
+    };
     if let Some((stop, task)) = server {
         let _ = stop.send(());
         task.await??;
     }
-    result
+    // The .sqlite file alone is then a complete copy: nothing is left in the -wal beside it.
+    app.db.checkpoint_truncate().await?;
+    app.db.close().await;
+    ran
 }
 
 type Server = (
@@ -265,7 +304,7 @@ async fn run_token(
 ) -> anyhow::Result<()> {
     use release_desk::clock::Clock;
     use release_desk::http::tokens::{self, TokenCmd};
-    let guild = tokens::guild_for(&config, guild)?;
+    let guild = workspace_for(&config, guild)?;
     let db = match db {
         Some(p) => Db::open(&p.display().to_string()).await?,
         None => Db::open(&config.database_url).await?,
@@ -306,6 +345,21 @@ fn print_out(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The workspace a CLI command serves: `--guild` when given (a Discord
+/// server id or `console`), else discord.guild_id, else the console's.
+fn workspace_for(config: &Config, given: Option<String>) -> anyhow::Result<String> {
+    match given {
+        None => Ok(config
+            .discord_guild()
+            .unwrap_or_else(|| console::GUILD.to_string())),
+        Some(g) if g == console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => Ok(g),
+        Some(g) => anyhow::bail!(
+            "--guild {g:?}: expected a Discord server id (a positive number) or {}",
+            console::GUILD
+        ),
+    }
+}
+
 /// What `report` was asked for, beside the database.
 struct ReportArgs {
     from: String,
@@ -325,14 +379,7 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
         guild,
     } = args;
     // One workspace per report: a report never mixes servers.
-    let guild = match guild {
-        None => config.home_guild(),
-        Some(g) if g == release_desk::chat::console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => g,
-        Some(g) => anyhow::bail!(
-            "--guild {g:?}: expected a Discord server id (a positive number) or {}",
-            release_desk::chat::console::GUILD
-        ),
-    };
+    let guild = workspace_for(&config, guild)?;
     let from = parse_date(&from).map_err(|e| anyhow::anyhow!("--from {from:?}: expected {e}"))?;
     let to = parse_date(&to).map_err(|e| anyhow::anyhow!("--to {to:?}: expected {e}"))?;
     let render = match format.as_str() {
@@ -354,6 +401,40 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
     Ok(())
 }
 
+/// What to say when the database's lock is held: whose it is, and how to
+/// look at the data anyway.
+fn locked(e: lock::LockError, who: &str) -> anyhow::Error {
+    match e {
+        lock::LockError::Held { db, lock, pid } => {
+            let holder = pid.map_or_else(|| "another process".to_string(), |p| format!("process {p}"));
+            anyhow::anyhow!(
+                "{} is in use by a running release-desk bot ({holder}, holding {}): {who} cannot work on it. \
+                 Stop that bot, or take a copy with `release-desk backup --db {} --to COPY.sqlite` and open the copy.",
+                db.display(),
+                lock.display(),
+                db.display()
+            )
+        }
+        lock::LockError::Io(path, e) => anyhow::anyhow!("cannot lock {}: {e}", path.display()),
+    }
+}
+
+/// `backup`: the given database, or the configured one, copied to `to`.
+async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) -> anyhow::Result<()> {
+    let db = match db {
+        Some(db) => db,
+        None => lock::db_file(&config.database_url).with_context(|| {
+            format!(
+                "database.url {:?} is not a database file: give --db",
+                config.database_url
+            )
+        })?,
+    };
+    release_desk::db::backup::backup(&db, to).await?;
+    eprintln!("{} copied to {}", db.display(), to.display());
+    Ok(())
+}
+
 async fn run_bot(config: Config) -> anyhow::Result<()> {
     let token = std::env::var("DISCORD_TOKEN")
         .ok()
@@ -363,17 +444,26 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
     if let Err(e) = config.check_discord_ids() {
         anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
     }
+    // Held until the process ends: no console and no second bot works on this database meanwhile.
+    let _lock = match lock::db_file(&config.database_url) {
+        Some(file) => Some(lock::hold(&file).map_err(|e| locked(e, "the bot"))?),
+        None => None,
+    };
     let opening = std::time::Instant::now();
     let db = Db::open_service(&config.database_url).await?;
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
+        // The runner settles it once it knows the served server.
+        workspace: config
+            .discord_guild()
+            .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
     };
     // The workspace as `report` picks it: discord.guild_id, else the console's.
     let _server = match app.config.http_listen {
-        Some(addr) => Some(start_http(&app, app.config.home_guild(), addr, true).await?),
+        Some(addr) => Some(start_http(&app, app.workspace.clone(), addr, true).await?),
         None => None,
     };
     release_desk::chat::discord::run(app, token).await

@@ -152,3 +152,51 @@ async fn the_ics_file_parses_back() {
         "{summaries:?}"
     );
 }
+
+/// The calendar of `calendar.toml` with `announce_empty` set as given.
+fn config_with_announce_empty(dir: &std::path::Path, on: bool) -> PathBuf {
+    let text = std::fs::read_to_string(config())
+        .unwrap()
+        .replace("announce_empty = true\n", &format!("announce_empty = {on}\n"));
+    assert!(text.contains(&format!("announce_empty = {on}\n")));
+    let path = dir.join(format!("announce-empty-{on}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Four weeks of an empty calendar, a day at a time.
+fn four_empty_weeks(on: bool) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_announce_empty(dir.path(), on);
+    common::console_run_with(
+        &":advance 1d\n".repeat(28),
+        &dir.path().join("empty.sqlite"),
+        Some(&config),
+        "2026-11-30T08:00:00Z",
+    )
+}
+
+#[test]
+fn an_empty_calendar_is_quiet_by_default_and_announced_four_times_a_window_when_asked() {
+    let quiet = four_empty_weeks(false);
+    assert!(
+        !quiet.contains("Release window"),
+        "an empty window was announced:\n{quiet}"
+    );
+    let loud = announcements(&four_empty_weeks(true));
+    // Openings whose four announcements all fall in the 28 days (30 Nov 08:00 – 28 Dec 08:00):
+    // weekly-prod Thu 3, 10, 17, 24 Dec 22:00; staging-weekly Mon 7, 14, 21 Dec 10:00.
+    let full = [
+        "weekly-prod Thu 3 Dec 2026 22:00",
+        "weekly-prod Thu 10 Dec 2026 22:00",
+        "weekly-prod Thu 17 Dec 2026 22:00",
+        "weekly-prod Thu 24 Dec 2026 22:00",
+        "staging-weekly Mon 7 Dec 2026 10:00",
+        "staging-weekly Mon 14 Dec 2026 10:00",
+        "staging-weekly Mon 21 Dec 2026 10:00",
+    ];
+    for opening in full {
+        assert_eq!(loud.get(opening).map(Vec::len), Some(4), "{opening}: {loud:?}");
+    }
+    assert!(loud.values().all(|p| p.len() <= 4), "{loud:?}");
+}

@@ -86,7 +86,7 @@ fn check_config_names_every_bad_key_with_its_value_and_expectation() {
         text(&out.stderr),
         "configuration has 3 problem(s):\n  \
          cab.quorom: (unknown key) — expected one of `quorum`, `quorum_high`, `rule`, `veto_roles`, `deadline`, \
-         `early_approval`, `emergency_quorum`, `emergency_deadline`\n  \
+         `early_approval`, `emergency_quorum`, `emergency_deadline`, `standard_preapproved`, `remind_before`\n  \
          cab.quorum: \"three\" — expected u32\n  \
          calendar.timezone: \"Mars/Olympus\" — expected an IANA time zone such as Europe/London\n"
     );

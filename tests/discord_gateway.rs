@@ -178,7 +178,8 @@ async fn ids_are_offered_as_completions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_serenity_cannot_read_is_logged() {
     let fake = Fake::start().await;
-    let bot = Bot::start(&fake, "");
+    let mut bot = Bot::start(&fake, "");
+    bot.expect_dropped_event();
     fake.ready().await;
     // A reaction event without its channel_id: serenity turns it into Event::Unknown.
     fake.dispatch(
@@ -195,6 +196,7 @@ async fn an_event_serenity_cannot_read_is_logged() {
     }
     assert!(logged, "{}", bot.log());
     assert!(bot.log().contains("MESSAGE_REACTION_ADD"));
+    bot.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,7 +347,8 @@ async fn bare_release_desk_with_a_token_runs_the_bot() {
 async fn a_failed_registration_is_retried_when_the_session_resumes() {
     let fake = Fake::start().await;
     fake.fail("PUT", &format!("/applications/{APP_ID}/"), 500, 1);
-    let bot = Bot::start(&fake, "");
+    let mut bot = Bot::start(&fake, "");
+    bot.expect_error("command registration failed");
     fake.ready().await;
     let before = fake.connections();
     fake.drop_socket();
@@ -363,5 +366,88 @@ async fn a_failed_registration_is_retried_when_the_session_resumes() {
     assert_eq!(statuses, [500, 200], "{:?}", fake.summary());
     assert_eq!(fake.identifies().len(), 1, "resumed, not identified again");
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
+    let log = bot.log();
+    assert_eq!(
+        error_lines(&log),
+        1,
+        "the one failed registration is logged as an error:\n{log}"
+    );
+    bot.stop();
+}
+
+/// The ERROR lines of a log.
+fn error_lines(log: &str) -> usize {
+    fake_discord::bot::unexpected_errors(log, &[]).len()
+}
+
+/// The harness's error check can fail: it finds an ERROR line among
+/// others, skips one a test declared, and does not take "ERROR" in a
+/// message for the level.
+#[test]
+fn the_error_check_sees_error_lines_only() {
+    let log = "2026-12-01T09:00:00.000001Z  INFO release_desk: ERROR in a title\n\
+               2026-12-01T09:00:00.000002Z ERROR release_desk::chat::discord::runner: reaction not recorded error=x\n\
+               2026-12-01T09:00:00.000003Z ERROR release_desk::chat::discord::handler: command registration failed\n";
+    assert_eq!(
+        fake_discord::bot::unexpected_errors(log, &["command registration failed".to_string()]),
+        vec!["2026-12-01T09:00:00.000002Z ERROR release_desk::chat::discord::runner: reaction not recorded error=x"]
+    );
+    assert_eq!(fake_discord::bot::unexpected_errors(log, &[]).len(), 2);
+}
+
+/// And on the real bot: an ERROR line the test did not declare fails it
+/// when the bot is stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeclared_error_of_the_bot_fails_the_test() {
+    let fake = Fake::start().await;
+    fake.fail("PUT", &format!("/applications/{APP_ID}/"), 500, 1);
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let mut logged = false;
+    for _ in 0..200 {
+        if bot.log().contains("command registration failed") {
+            logged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(logged, "{}", bot.log());
+    let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bot.stop()));
+    assert!(stopped.is_err(), "an undeclared ERROR line passed");
+}
+
+/// A token Discord refuses stops the bot at once, with status 2 and a
+/// message naming the token, instead of retrying a gateway forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_stops_the_bot_with_status_2() {
+    let fake = Fake::start().await;
+    // Discord answers 401 to every request made with a bad token.
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+        fake.fail(method, "/", 401, 1000);
+    }
+    let mut bot = Bot::start(&fake, "");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = bot.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after a 401:\n{}",
+            bot.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let log = bot.log();
+    assert_eq!(status.code(), Some(2), "{log}");
+    assert!(log.contains("Discord refused the bot's token"), "{log}");
+    assert!(log.contains("DISCORD_TOKEN"), "{log}");
+    assert_eq!(fake.connections(), 0, "no gateway tried: {:?}", fake.summary());
+    assert_eq!(
+        fake.requests().iter().filter(|r| r.status == 401).count(),
+        1,
+        "one refused request, not retries: {:?}",
+        fake.summary()
+    );
     bot.stop();
 }

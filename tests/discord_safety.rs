@@ -10,7 +10,7 @@ mod fake_discord;
 use fake_discord::bot::*;
 use fake_discord::fixtures::{slash, Person};
 use fake_discord::flow::*;
-use fake_discord::{Fake, GUILD};
+use fake_discord::{Fake, APP_ID, GUILD};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -46,6 +46,19 @@ async fn a_duplicated_interaction_is_handled_once() {
     run(&fake, 7002, &rita, "rfc", Some("list"), &[]).await;
     fake.interaction(i);
     run(&fake, 7003, &rita, "rfc", Some("list"), &[]).await;
+    // Events are handled concurrently: wait for the bot to say it turned
+    // both copies away before asserting that they did nothing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while bot
+        .log()
+        .lines()
+        .filter(|l| l.contains("duplicate interaction ignored") && l.contains("interaction=7001"))
+        .count()
+        < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(
         fake.find("POST", "/interactions/7001/").len(),
         1,
@@ -100,13 +113,21 @@ async fn a_member_without_the_role_is_refused_privately_and_nothing_changes() {
     )
     .await;
     assert!(ephemeral(&cb), "{cb:#}");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Both answers came after their commands had finished: what they
+    // committed is in the database now, and only the outbox posts later.
     let db = db(&bot).await;
     let mut conn = db.pool.acquire().await.unwrap();
     let releases = release_desk::db::releases::list(&mut conn, &GUILD.to_string(), None)
         .await
         .unwrap();
     assert!(releases.is_empty());
+    for table in ["outbox", "audit", "jobs"] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "a refusal left rows in {table}");
+    }
     assert!(
         fake.messages().is_empty(),
         "nothing posted: {:?}",
@@ -131,7 +152,7 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
         vec![429, 429, 200],
         "retried after each 429, posted once"
     );
-    // Our own back-off: at least a second, growing (serenity's limiter is off behind a proxy).
+    // The longer of the wait asked (1 s) and the outbox's back-off, which grows.
     let gap1 = posts[1].at - posts[0].at;
     let gap2 = posts[2].at - posts[1].at;
     assert!(gap1 >= Duration::from_millis(900), "{gap1:?}");
@@ -140,6 +161,31 @@ async fn a_429_on_a_post_is_retried_and_the_message_posted_once() {
         "the back-off grows: {gap1:?} then {gap2:?}"
     );
     assert_eq!(fake.messages().values().filter(|m| m.channel == CAB).count(), 1);
+    assert!(fake.messages().contains_key(&poll));
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
+    bot.stop();
+}
+
+/// A 429 asking for longer than the outbox's own back-off is waited for:
+/// its `retry_after` is honoured behind `api_base` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_asking_for_5_seconds_is_retried_after_5_seconds_not_before() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let cast = Cast::new(&fake);
+    fake.set_retry_after(5.0);
+    fake.fail("POST", &format!("/channels/{CAB}/messages"), 429, 1);
+    let poll = submit_release(&fake, &cast, 7250, "Rate limited long", "Payments").await;
+    let posts = fake.find("POST", &format!("/channels/{CAB}/messages"));
+    let statuses: Vec<u16> = posts.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![429, 200], "retried once, posted once");
+    let gap = posts[1].at - posts[0].at;
+    assert!(
+        gap >= Duration::from_secs(5),
+        "retried {gap:?} after a 5 s retry_after"
+    );
+    assert!(gap < Duration::from_secs(9), "and not much later: {gap:?}");
     assert!(fake.messages().contains_key(&poll));
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
@@ -296,7 +342,8 @@ async fn text_typed_by_users_never_pings() {
     fake.react(CAB, poll, cast.c1.id, "✅", true);
     fake.wait(15, "the poll closed", |f| last_text(f, poll).contains("CLOSED"))
         .await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // The decision's posts and edits, every one delivered before they are checked.
+    bot.wait_delivered(15).await;
     let all = creates_and_edits(&fake);
     assert!(all.len() >= 25, "{all:#?}");
     for (what, am) in &all {
@@ -423,6 +470,90 @@ async fn after_an_invalid_session_the_bot_identifies_again_and_recounts() {
     .await;
     // Commands are registered once per process, not on every READY.
     assert_eq!(fake.find("PUT", "/applications/").len(), 1);
+    assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
+    bot.stop();
+}
+
+/// Killed (kill -9) after a command committed and before Discord took its
+/// answer, the bot sends that answer as a follow-up once restarted, while
+/// the interaction's token lasts, and once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_a_kill_kept_from_discord_is_sent_as_a_follow_up_after_the_restart() {
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let rita = Person::new(111, "rita", &[]);
+    fake.hold_callbacks(true);
+    fake.interaction(slash(
+        7601,
+        GENERAL,
+        &rita,
+        "rfc",
+        Some("new"),
+        &[
+            ("title", json!("Survives a crash")),
+            ("type", json!("standard")),
+            ("risk", json!("low")),
+            ("impact", json!("none")),
+        ],
+    ));
+    // The callback on its way: the command has committed.
+    fake.wait(10, "the callback, held", |f| f.held() == 1).await;
+    let dir = bot.stop();
+    fake.hold_callbacks(false);
+    let bot = Bot::start_in(&fake, "", dir, GUILD);
+    fake.wait(15, "the restarted bot to identify", |f| f.identifies().len() == 2)
+        .await;
+    let path = format!("/webhooks/{APP_ID}/itoken-7601");
+    fake.wait(15, "the answer as a follow-up", |f| {
+        !f.find("POST", &path).is_empty()
+    })
+    .await;
+    let follow = &fake.find("POST", &path)[0].body;
+    assert!(
+        follow["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or("")
+            .contains("RFC-1"),
+        "{follow:#}"
+    );
+    assert_eq!(
+        follow["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "a record change is shown to all: {follow:#}"
+    );
+    assert_eq!(follow["allowed_mentions"], SAFE());
+    assert!(callback(&fake, 7601).is_none(), "the held callback never arrived");
+    // Once: the token is forgotten when the follow-up went out.
+    let token = || async {
+        let db = db(&bot).await;
+        let t: Option<String> = sqlx::query_scalar("SELECT token FROM interactions WHERE id = '7601'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        t
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while token().await.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the token is kept after the follow-up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dir = bot.terminate();
+    let bot = Bot::start_in(&fake, "", dir, GUILD);
+    fake.wait(15, "a third start", |f| f.identifies().len() == 3)
+        .await;
+    // A command answered by the third process shows its start is past.
+    run(&fake, 7602, &rita, "rfc", Some("list"), &[]).await;
+    assert_eq!(fake.find("POST", &path).len(), 1, "{:?}", fake.summary());
+    let db = db(&bot).await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let rfcs = release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
+        .await
+        .unwrap();
+    assert_eq!(rfcs.len(), 1);
     assert!(fake.unknown().is_empty(), "unknown routes: {:?}", fake.unknown());
     bot.stop();
 }

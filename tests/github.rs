@@ -130,7 +130,7 @@ fn script(planned: bool) -> String {
     );
     if planned {
         s.push_str(
-            "/release authorize id:REL-1 decision:approve\n:as dan deployment_staff\n\
+            ":as carol change_manager\n/release authorize id:REL-1 decision:approve\n:as dan deployment_staff\n\
              /deploy plan release:REL-1 env:staging steps:\"Index;Switch alias\"\n",
         );
     }

@@ -135,7 +135,7 @@ fn script(stage: Stage) -> String {
     );
     if stage != Stage::Tested {
         s.push_str(
-            "/release authorize id:REL-1 decision:approve\n/release authorize id:REL-2 decision:approve\n",
+            ":as carol change_manager\n/release authorize id:REL-1 decision:approve\n/release authorize id:REL-2 decision:approve\n",
         );
     }
     if stage == Stage::Planned {
@@ -314,7 +314,7 @@ async fn readiness_agrees_with_deploy_start() {
             // The refusal is one of the failing checks' details, word for word.
             let text = match &reply {
                 release_desk::handlers::Reply::Private(o) | release_desk::handlers::Reply::Public(o) => {
-                    o.text.clone()
+                    o.plain()
                 }
             };
             let details: Vec<&str> = doc["checks"]
@@ -512,7 +512,7 @@ async fn a_pipeline_moves_the_release_as_the_chat_commands_do() {
     let release_desk::handlers::Reply::Private(words) = chat_says else {
         panic!("{chat_says:?}")
     };
-    assert_eq!(doc["error"]["message"], json!(words.text));
+    assert_eq!(doc["error"]["message"], json!(words.plain()));
     assert_eq!(before, rows::contents(&api.app.db.pool).await);
 
     for n in [1, 2] {

@@ -186,3 +186,26 @@ proptest! {
         })?;
     }
 }
+
+/// The snapshot sees contents, not only counts: one column of one row
+/// changed, with the row count the same, changes it.
+#[tokio::test]
+async fn the_snapshot_sees_one_changed_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::open(&dir.path().join("snapshot.sqlite")).await;
+    h.run(SETUP).await;
+    h.settle().await;
+    let before = snapshot(&h.app.db).await;
+    assert!(
+        before.contains("'A'"),
+        "row contents are in the snapshot:\n{before}"
+    );
+    assert_eq!(snapshot(&h.app.db).await, before, "the snapshot is stable");
+    sqlx::query("UPDATE rfcs SET impact = 'j' WHERE number = 2")
+        .execute(&h.app.db.pool)
+        .await
+        .unwrap();
+    let after = snapshot(&h.app.db).await;
+    assert_ne!(after, before, "a changed column went unseen");
+    assert_eq!(after.lines().count(), before.lines().count());
+}

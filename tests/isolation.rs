@@ -72,6 +72,10 @@ INSERT INTO subscriptions (guild, user, user_name, target, via, channel, created
 INSERT INTO audit (guild, at, actor, actor_name, record, action, before, after)
   VALUES ('{g}', '2026-12-01T09:00:00.000Z', 'm-{g}', 'm', 'REL-1', 'create', NULL, 'Release of {g}');
 INSERT INTO calendar_state (guild, materialised_to) VALUES ('{g}', '2026-12-31T00:00:00.000Z');
+INSERT INTO release_reviews (guild, release_id, findings, actions, reviewer, reviewer_name, at)
+  VALUES ('{g}', {r}, 'Findings of {g}', NULL, 'm-{g}', 'm', '2026-12-06T00:00:00.000Z');
+INSERT INTO release_outcomes (release_id, guild, outcome, closed_at)
+  VALUES ({r}, '{g}', 'successful-with-issues', '2026-12-06T00:00:00.000Z');
 "#
     )
 }
@@ -158,6 +162,23 @@ async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
     );
     put(&mut out, "polls::open_polls", db::polls::open_polls(c, g).await);
     put(&mut out, "polls::ledger", db::polls::ledger(c, g, r).await);
+    put(
+        &mut out,
+        "polls::latest_for_release",
+        db::polls::latest_for_release(c, g, m).await,
+    );
+    put(
+        &mut out,
+        "governance::reviews",
+        db::governance::reviews(c, g, r)
+            .await
+            .map(|n| (n > 0).then_some(n)),
+    );
+    put(
+        &mut out,
+        "governance::outcome",
+        db::governance::outcome(c, g, r).await,
+    );
     put(&mut out, "incidents::get", db::incidents::get(c, g, 1).await);
     put(&mut out, "incidents::list", db::incidents::list(c, g, None).await);
     put(
@@ -204,6 +225,19 @@ async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
         &mut out,
         "metrics::weeks",
         db::metrics::weeks(c, g, p, p.from.date_naive(), 14).await,
+    );
+    put(
+        &mut out,
+        "metrics::figures",
+        db::metrics::figures(
+            c,
+            g,
+            p,
+            p.from - chrono::Duration::days(30),
+            p.from.date_naive(),
+            14,
+        )
+        .await,
     );
     put(
         &mut out,
@@ -260,6 +294,9 @@ async fn reads_for_one_server_never_see_the_other() {
         "polls::by_message",
         "polls::open_for_release",
         "polls::ledger",
+        "polls::latest_for_release",
+        "governance::reviews",
+        "governance::outcome",
         "incidents::list of one",
         "incidents::known_errors",
         "incidents::survey_answers",
@@ -398,6 +435,50 @@ async fn writes_for_one_server_never_touch_the_other() {
     );
     let withdrawn = db::incidents::withdraw_answer(c, A, 102, "rita-b", 4).await;
     let missed = db::calendar::record_missed(c, A, 101, "weekly", t("2026-12-10T22:00:00Z"), now).await;
+    let review = db::governance::Review {
+        findings: "x".into(),
+        actions: None,
+        reviewer: "x".into(),
+        reviewer_name: "x".into(),
+        at: now,
+    };
+    put(
+        &mut out,
+        "governance::add_review",
+        db::governance::add_review(c, A, 101, &review).await,
+    );
+    put(
+        &mut out,
+        "governance::record_outcome",
+        db::governance::record_outcome(
+            c,
+            A,
+            102,
+            release_desk::domain::release::CloseOutcome::Unsuccessful,
+            now,
+        )
+        .await,
+    );
+    let rfc = db::rfcs::get(c, B, 1).await.unwrap().unwrap();
+    put(
+        &mut out,
+        "workflow::save_rfc_text",
+        db::workflow::save_rfc_text(c, A, &rfc).await,
+    );
+    put(
+        &mut out,
+        "workflow::save_release_identity",
+        db::workflow::save_release_identity(c, A, &release).await,
+    );
+    let unlinked = db::workflow::unlink_rfc(c, A, 101, 101).await;
+    let lifted = db::workflow::remove_freeze(c, A, "freeze of b", now).await;
+    let settler = db::polls::Settled {
+        by: "x".into(),
+        by_name: "x".into(),
+        reason: None,
+        at: now,
+    };
+    let settled = db::polls::settle(c, A, 101, None, &settler).await;
 
     for line in &out {
         assert!(
@@ -410,6 +491,9 @@ async fn writes_for_one_server_never_touch_the_other() {
         ("polls::close", closed),
         ("incidents::withdraw_answer", withdrawn),
         ("calendar::record_missed", missed),
+        ("workflow::unlink_rfc", unlinked),
+        ("workflow::remove_freeze", lifted),
+        ("polls::settle", settled),
     ] {
         assert!(!r.unwrap(), "{what} for A changed B's row");
     }
@@ -455,5 +539,76 @@ async fn the_contents_see_one_changed_value() {
     assert!(
         diff.contains("'Incident of a'") && diff.contains(", 1.5, NULL") && diff.contains(", 1.75, NULL"),
         "{diff}"
+    );
+}
+
+/// Functions of `db/` that only stamp the workspace they are given on a new
+/// row, or do not read records at all: nothing of another workspace can be
+/// reached through them.
+const NOT_RECORD_READS: &[&str] = &[
+    "audit::append",
+    "backup::backup",
+    "calendar::add_freeze",
+    "calendar::set_materialised_to",
+    "checkpoint::open",
+    "checkpoint::tick",
+    "interactions::begin_claiming",
+    "interactions::record_answer",
+    "interactions::answered",
+    "interactions::unanswered",
+    "releases::insert",
+    "rfcs::insert",
+    "sequences::next",
+    "subscriptions::add",
+    "subscriptions::remove",
+];
+
+/// The `module::function` names of every `pub async fn` in the files of
+/// `src/db/`, but for the outbox, the jobs and the console's platform
+/// (tests/workspaces.rs covers those by workspace).
+fn db_functions() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let module = path.file_stem().unwrap().to_str().unwrap().to_string();
+        if ["mod", "scope", "outbox", "jobs", "console"].contains(&module.as_str()) {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let Some(rest) = line
+                .strip_prefix("pub async fn ")
+                .or(line.strip_prefix("    pub async fn "))
+            else {
+                continue;
+            };
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            names.push(format!("{module}::{name}"));
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn every_db_function_is_called_by_these_tests() {
+    let source = include_str!("isolation.rs");
+    let missing: Vec<String> = db_functions()
+        .into_iter()
+        .filter(|f| !NOT_RECORD_READS.contains(&f.as_str()))
+        .filter(|f| !source.contains(&format!("db::{f}(")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "db functions no isolation test calls (call them in reads/writes, or list them in NOT_RECORD_READS with why): {missing:?}"
+    );
+    // The scan finds the functions it must: it cannot pass by finding none.
+    let all = db_functions();
+    assert!(
+        all.contains(&"polls::ledger".to_string()) && all.len() > 40,
+        "{all:?}"
     );
 }

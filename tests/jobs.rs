@@ -8,14 +8,26 @@ use release_desk::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
 use release_desk::scheduler::JobKind;
 
 #[test]
-fn job_kind_names_are_unique_and_round_trip() {
-    let mut names: Vec<&str> = JobKind::ALL.iter().map(|k| k.key()).collect();
-    for k in JobKind::ALL {
-        assert_eq!(JobKind::from_key(k.key()), Some(*k));
+fn job_kind_keys_are_the_stored_names() {
+    // The names databases already hold: changing one orphans their jobs.
+    let expected = [
+        (JobKind::PollClose, "poll-close"),
+        (JobKind::Window, "window"),
+        (JobKind::ElsEnd, "els-end"),
+        (JobKind::SurveyCount, "survey-count"),
+        (JobKind::PollRemind, "poll-remind"),
+    ];
+    assert_eq!(
+        JobKind::ALL.len(),
+        expected.len(),
+        "a kind without an expected name"
+    );
+    for (kind, key) in expected {
+        assert_eq!(kind.key(), key);
+        assert_eq!(JobKind::from_key(key), Some(kind));
     }
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), JobKind::ALL.len());
+    assert_eq!(JobKind::from_key("poll"), None);
+    assert_eq!(JobKind::from_key(""), None);
 }
 
 /// A harness with the default config (release windows included) and the
@@ -303,8 +315,9 @@ impl Chat for Racing<'_> {
             && emoji == "✅"
             && !self.fired.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
-            let ev = release_desk::handlers::polls::ReactionEvent {
+            let ev = release_desk::handlers::reaction::ReactionEvent {
                 message: self.message.clone(),
+                channel: at.channel.clone(),
                 user: "c2".into(),
                 name: "c2".into(),
                 roles: self.h.app.config.itil_roles(["cab_member"]),
@@ -360,4 +373,93 @@ async fn a_vote_cast_while_a_recount_reads_the_platform_is_not_undone_by_it() {
         .map(|b| b.user.as_str())
         .collect();
     assert_eq!(voters, ["c1", "c2"], "c2's live ✅ stays: {count:?}");
+}
+
+/// A stale reaction event (replayed after the user took the vote back, or
+/// never on the platform) is corrected by the periodic recount while the
+/// poll is open, not only after a reconnect.
+#[tokio::test]
+async fn an_open_poll_is_recounted_from_the_platform_every_few_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Quorum 3: c1 and a phantom c2 do not decide, so the poll stays open.
+    let config =
+        release_desk::config::Config::from_layers(Some("[cab]\nquorum = 3\n[calendar]\nwindows = []\n"))
+            .unwrap();
+    let h = common::Harness::with_config(&dir.path().join("periodic.sqlite"), config).await;
+    let rel1 = two_polls(&h).await;
+    h.settle().await;
+    let poll: i64 = sqlx::query_scalar(
+        "SELECT p.id FROM polls p JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
+    )
+    .fetch_one(&h.app.db.pool)
+    .await
+    .unwrap();
+    let voters = || async {
+        let mut conn = h.app.db.pool.acquire().await.unwrap();
+        let count = release_desk::handlers::polls::count_from_ledger(
+            &mut conn,
+            release_desk::chat::console::GUILD,
+            poll,
+        )
+        .await
+        .unwrap();
+        count
+            .ballots
+            .iter()
+            .filter(|b| !b.votes.is_empty())
+            .map(|b| b.user.clone())
+            .collect::<Vec<_>>()
+    };
+    let edits =
+        || async { common::sql_count(&h.app.db, "SELECT COUNT(*) FROM outbox WHERE kind = 'edit'").await };
+    for round in 0..2 {
+        // A ✅ of c2's that the platform does not have.
+        let ev = release_desk::handlers::reaction::ReactionEvent {
+            message: rel1.clone(),
+            channel: common::channel_of(&h.app.db, release_desk::chat::console::GUILD, &rel1).await,
+            user: "c2".into(),
+            name: "c2".into(),
+            roles: h.app.config.itil_roles(["cab_member"]),
+            emoji: "✅".into(),
+            added: true,
+            bot: false,
+        };
+        h.app
+            .reaction(release_desk::chat::console::GUILD, &ev)
+            .await
+            .unwrap();
+        h.settle().await;
+        assert_eq!(
+            voters().await,
+            ["c1", "c2"],
+            "round {round}: the stale event counts live"
+        );
+        let before = edits().await;
+        h.run(":advance 3m").await;
+        h.settle().await;
+        assert_eq!(
+            voters().await,
+            ["c1"],
+            "round {round}: the recount took c2's phantom ✅ back"
+        );
+        assert_eq!(
+            edits().await,
+            before + 1,
+            "round {round}: the corrected tally is shown"
+        );
+        assert_eq!(state_of(&h, 1).await, "plan-review", "the poll is still open");
+    }
+    // A recount that finds nothing to correct does not edit the message.
+    let before = edits().await;
+    h.run(":advance 3m").await;
+    h.settle().await;
+    assert_eq!(edits().await, before);
+    let pending: i64 = common::sql_count(
+        &h.app.db,
+        &format!(
+            "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND key LIKE 'poll-close:{poll}:recount:%'"
+        ),
+    )
+    .await;
+    assert_eq!(pending, 1, "one next recount queued, not one per start");
 }

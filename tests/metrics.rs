@@ -168,9 +168,55 @@ async fn an_empty_period_has_nulls_not_zeros_for_medians() {
         "config_defects",
         "csat",
         "deployment_frequency",
+        "close_outcomes",
+        "reviews",
     ] {
         assert!(json.get(key).is_some(), "{key} missing");
     }
+    assert_eq!(json["reviews"], 0);
+    assert_eq!(json["close_outcomes"], serde_json::json!({}));
+}
+
+#[tokio::test]
+async fn close_outcomes_and_reviews_are_counted_and_unsuccessful_closes_are_failures() {
+    let (_dir, db) = dataset().await;
+    // R2 closed as unsuccessful on 10 Dec; R5 closed as successful on 2 Dec; a review of R2 in
+    // the period and one of R5 in November.
+    exec(
+        &db,
+        r#"
+        INSERT INTO release_outcomes (release_id, guild, outcome, closed_at) VALUES
+          (2, 'g', 'unsuccessful', '2026-12-10T10:00:00.000Z'),
+          (5, 'g', 'successful', '2026-12-02T10:00:00.000Z');
+        INSERT INTO release_reviews (guild, release_id, findings, reviewer, reviewer_name, at) VALUES
+          ('g', 2, 'f', 'm', 'm', '2026-12-09T10:00:00.000Z'),
+          ('g', 5, 'f', 'm', 'm', '2026-11-25T10:00:00.000Z')
+    "#,
+    )
+    .await;
+    let r = build(&db, &Config::defaults(), "g", d("2026-12-01"), d("2026-12-14"))
+        .await
+        .unwrap();
+    let m = &r.measures;
+    // Closed in the period: R5 successful (2 Dec), R2 unsuccessful (10 Dec).
+    assert_eq!(
+        m.close_outcomes,
+        [("successful".to_string(), 1), ("unsuccessful".to_string(), 1)].into()
+    );
+    // Reviews in the period: R2's only.
+    assert_eq!(m.reviews, 1);
+    // Production deployments finished in the period: R1#1 backed out, R1#2 caused INC-1, and now
+    // R2#1, whose release closed as unsuccessful → 3 of 3.
+    assert_eq!(m.change_failure_rate, Some(1.0));
+    // R5's deployment (20 Nov) is outside the period, so its successful close changes no rate.
+    let json: serde_json::Value = serde_json::from_str(&release_desk::render::report::json(&r)).unwrap();
+    assert_eq!(json["close_outcomes"]["unsuccessful"], 1);
+    assert_eq!(json["reviews"], 1);
+    let csv = release_desk::render::report::csv(&r);
+    assert!(csv.contains("close_outcomes.successful,1\n"), "{csv}");
+    assert!(csv.contains("reviews,1\n"), "{csv}");
+    let text = release_desk::render::report::text(&r);
+    assert!(text.contains("successful 1, unsuccessful 1"), "{text}");
 }
 
 #[tokio::test]

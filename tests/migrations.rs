@@ -16,9 +16,15 @@ fn the_embedded_list_is_the_folder() {
         .map(|(v, name, _)| format!("{v:04}_{name}.sql"))
         .collect();
     assert_eq!(files, listed);
-    let mut versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.0).collect();
-    versions.dedup();
-    assert_eq!(versions.len(), MIGRATIONS.len(), "versions are unique");
+    let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.0).collect();
+    let mut unique = versions.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), versions.len(), "versions are unique");
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]),
+        "versions ascend: {versions:?}"
+    );
 }
 
 #[tokio::test]

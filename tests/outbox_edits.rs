@@ -28,7 +28,7 @@ impl Chat for Recorder {
         self.edits
             .lock()
             .unwrap()
-            .push((self.clock.now(), at.id.clone(), m.text.clone()));
+            .push((self.clock.now(), at.id.clone(), m.plain()));
         Ok(())
     }
     async fn react(&self, _at: &Posted, _emoji: &str) -> Result<(), ChatError> {
@@ -60,8 +60,9 @@ async fn twenty_steps_in_a_second_edit_at_most_once_a_second_and_end_on_the_fina
          /release new name:N version:1.0.0 rfcs:RFC-1\n/release plan id:REL-1 backout:b acceptance:a\n/release submit id:REL-1\n\
          :as c1 cab_member\n:react last:#cab ✅\n:as boss release_manager,build_manager,change_manager,deployment_staff\n\
          /release prepare id:REL-1 validation:v\n/package add release:REL-1 item:x version:1.0.0\n/package baseline release:REL-1\n\
-         /release build id:REL-1\n/release test id:REL-1 result:pass\n/release authorize id:REL-1 decision:approve\n\
-         /deploy plan release:REL-1 env:staging steps:\"{}\"\n/deploy start release:REL-1 env:staging\n",
+         /release build id:REL-1\n/release test id:REL-1 result:pass\n\
+         :as carol change_manager\n/release authorize id:REL-1 decision:approve\n\
+         :as boss release_manager,build_manager,change_manager,deployment_staff\n/deploy plan release:REL-1 env:staging steps:\"{}\"\n/deploy start release:REL-1 env:staging\n",
         steps.join(";")
     ))
     .await;
@@ -117,7 +118,9 @@ async fn twenty_steps_in_a_second_edit_at_most_once_a_second_and_end_on_the_fina
     );
     let mut conn = h.app.db.pool.acquire().await.unwrap();
     assert_eq!(
-        release_desk::db::outbox::next_attempt(&mut conn).await.unwrap(),
+        release_desk::db::outbox::next_attempt(&mut conn, release_desk::chat::console::GUILD)
+            .await
+            .unwrap(),
         None,
         "nothing left undelivered"
     );
@@ -133,12 +136,12 @@ struct Flaky {
 impl Chat for Flaky {
     async fn post(&self, channel: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         if let Some((text, e, times)) = self.failing.lock().unwrap().as_mut() {
-            if *text == m.text && *times > 0 {
+            if *text == m.plain() && *times > 0 {
                 *times -= 1;
                 return Err(e.clone());
             }
         }
-        self.posted.lock().unwrap().push(m.text.clone());
+        self.posted.lock().unwrap().push(m.plain());
         Ok(Posted {
             channel: channel.into(),
             id: format!("p{nonce}"),
@@ -169,9 +172,16 @@ async fn posts_after_a_failure(
     let t0 = h.clock_now();
     let mut tx = h.app.db.begin().await.unwrap();
     for (channel, text) in [("ops", "first"), ("ops", "second"), ("dev", "elsewhere")] {
-        release_desk::db::outbox::post(&mut tx, "g", channel, "notice", &Outgoing::text(text), t0)
-            .await
-            .unwrap();
+        release_desk::db::outbox::post(
+            &mut tx,
+            release_desk::chat::console::GUILD,
+            channel,
+            "notice",
+            &Outgoing::text(text),
+            t0,
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let chat = Flaky {
@@ -216,9 +226,16 @@ async fn a_direct_message_waiting_for_its_retry_holds_back_the_next_to_that_user
     let t0 = h.clock_now();
     let mut tx = h.app.db.begin().await.unwrap();
     for (user, text) in [("rm", "first"), ("rm", "second"), ("rita", "elsewhere")] {
-        release_desk::db::outbox::dm(&mut tx, "g", user, "notice", &Outgoing::text(text), t0)
-            .await
-            .unwrap();
+        release_desk::db::outbox::dm(
+            &mut tx,
+            release_desk::chat::console::GUILD,
+            user,
+            "notice",
+            &Outgoing::text(text),
+            t0,
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let chat = Flaky {
@@ -241,4 +258,41 @@ async fn a_direct_message_waiting_for_its_retry_holds_back_the_next_to_that_user
     h.clock.set(t0 + Duration::seconds(2));
     h.app.deliver(&chat, Duration::zero()).await.unwrap();
     assert_eq!(*chat.posted.lock().unwrap(), ["elsewhere", "first", "second"]);
+}
+
+#[tokio::test]
+async fn a_message_queued_before_the_message_model_still_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = common::Harness::open(&dir.path().join("old-rows.sqlite")).await;
+    let t0 = h.clock_now();
+    let mut tx = h.app.db.begin().await.unwrap();
+    release_desk::db::outbox::post(
+        &mut tx,
+        release_desk::chat::console::GUILD,
+        "ops",
+        "notice",
+        &Outgoing::text("placeholder"),
+        t0,
+    )
+    .await
+    .unwrap();
+    // The body as a database from before the model holds it: text and accent.
+    let old = r#"{"text":"REL-1 Search — state Planning\n  next: /release plan","mentions":[],"accent":"planning","attachment":null}"#;
+    let changed = sqlx::query("UPDATE outbox SET body = ?1 WHERE kind = 'post'")
+        .bind(old)
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1);
+    tx.commit().await.unwrap();
+    let chat = Flaky {
+        failing: Mutex::new(None),
+        posted: Mutex::new(vec![]),
+    };
+    h.app.deliver(&chat, Duration::zero()).await.unwrap();
+    assert_eq!(
+        *chat.posted.lock().unwrap(),
+        ["REL-1 Search — state Planning\n  next: /release plan"]
+    );
 }

@@ -162,11 +162,7 @@ async fn a_keyed_command_changes_records_once_across_a_restart() {
     assert!(matches!(other, Some(Reply::Public(_))), "{other:?}");
     assert_eq!(sql_count(&h.app.db, "SELECT COUNT(*) FROM rfcs").await, 2);
     assert_eq!(
-        sql_count(
-            &h.app.db,
-            "SELECT COUNT(*) FROM discord_interactions WHERE id = '9002'"
-        )
-        .await,
+        sql_count(&h.app.db, "SELECT COUNT(*) FROM interactions WHERE id = '9002'").await,
         0,
         "a refusal claims nothing"
     );
@@ -186,13 +182,11 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
         let db = db.clone();
         async move {
             let mut tx = db.begin().await.unwrap();
-            sqlx::query(
-                "INSERT INTO discord_interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')",
-            )
-            .bind(n.to_string())
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+            sqlx::query("INSERT INTO interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')")
+                .bind(n.to_string())
+                .execute(&mut *tx)
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }
     };
@@ -211,7 +205,7 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
     write(101).await;
     let mut reader = db.pool.acquire().await.unwrap();
     sqlx::query("BEGIN").execute(&mut *reader).await.unwrap();
-    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM discord_interactions")
+    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM interactions")
         .fetch_one(&mut *reader)
         .await
         .unwrap();
@@ -238,7 +232,7 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
     );
     assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
     assert_eq!(
-        sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
+        sql_count(&db, "SELECT COUNT(*) FROM interactions").await,
         53,
         "nothing lost"
     );
@@ -305,12 +299,9 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
     };
     claim_all(0, 600, day0).await;
     claim_all(600, 1200, day0 + chrono::Duration::hours(30)).await;
-    let old = "SELECT COUNT(*) FROM discord_interactions WHERE seen_at < '2026-12-02'";
+    let old = "SELECT COUNT(*) FROM interactions WHERE seen_at < '2026-12-02'";
     assert_eq!(sql_count(&db, old).await, 0, "a day later the first ids are gone");
-    assert_eq!(
-        sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
-        600
-    );
+    assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM interactions").await, 600);
     let again = begin_claiming(&db, "1100", day0 + chrono::Duration::hours(31)).await;
     assert!(
         again.is_err_and(|e| e.downcast_ref::<Duplicate>().is_some()),
@@ -322,8 +313,7 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
 async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_goes_on() {
     let (_dir, db) = fresh_db().await;
     let insert = |id: &'static str| {
-        sqlx::query("INSERT INTO discord_interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')")
-            .bind(id)
+        sqlx::query("INSERT INTO interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')").bind(id)
     };
     {
         let mut tx = db.begin().await.unwrap();
@@ -331,7 +321,7 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_
     }
     // The next writer waits for the rollback, then sees nothing of it.
     let mut tx = db.begin().await.unwrap();
-    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM discord_interactions")
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM interactions")
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -347,7 +337,7 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_
     let mut tx = db.begin().await.unwrap();
     insert("d").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM discord_interactions ORDER BY id")
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM interactions ORDER BY id")
         .fetch_all(&db.pool)
         .await
         .unwrap();
@@ -360,19 +350,13 @@ async fn a_first_statement_that_fails_with_its_begin_leaves_no_transaction_open(
     let (_dir, db) = fresh_db().await;
     let args = sqlx::sqlite::SqliteArguments::default();
     let failed = db
-        .begin_with(
-            "INSERT INTO discord_interactions (id, seen_at) VALUES ('a', NULL)",
-            args,
-        )
+        .begin_with("INSERT INTO interactions (id, seen_at) VALUES ('a', NULL)", args)
         .await;
     assert!(failed.is_err(), "seen_at is NOT NULL");
     // Had the BEGIN stayed open, this one would fail ("within a transaction").
     let tx = db.begin().await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(
-        sql_count(&db, "SELECT COUNT(*) FROM discord_interactions").await,
-        0
-    );
+    assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM interactions").await, 0);
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ fn config(db: &std::path::Path) -> std::path::PathBuf {
     let path = db.with_file_name("config.toml");
     std::fs::write(
         &path,
-        "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nannounce_before = [\"1h\"]\n\
+        "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nannounce_before = [\"1h\"]\nannounce_empty = true\n\
          [[calendar.windows]]\nname = \"half-daily\"\ncron = \"0 0 */12 * * *\"\nduration = \"2h\"\nenvironments = [\"prod\"]\n",
     )
     .unwrap();

@@ -67,3 +67,13 @@ fn calendar() {
 fn deployments() {
     check("deployments");
 }
+
+#[test]
+fn governance() {
+    check("governance");
+}
+
+#[test]
+fn cab_workflow() {
+    check("cab_workflow");
+}

@@ -4,25 +4,25 @@
 //! each runs to completion, with every message it causes, before the next.
 
 use super::{Chat, ChatError, Outgoing, Posted, Reactor};
-use crate::app::App;
-use crate::clock::Clock;
 use crate::db::{self, Db};
-use crate::domain::records::Actor;
-use crate::domain::roles::{Role, Roles};
-use crate::domain::timefmt::parse_duration;
-use crate::handlers::polls::ReactionEvent;
-use crate::handlers::{Invoker, Reply};
 use async_trait::async_trait;
-use chrono::Duration;
 use std::io::Write;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+pub mod complete;
+mod interactive;
+mod lines;
+pub use interactive::run_terminal;
+pub use lines::run;
 
 /// The console's one workspace.
 pub const GUILD: &str = "console";
 /// The bot's user on the console platform.
 pub const BOT: &str = "release-desk";
+
+/// The furthest one `:advance` moves the clock: every job on the way runs,
+/// so a longer jump would take minutes, and dates would near chrono's end.
+pub const MAX_ADVANCE_DAYS: i64 = 366;
 
 /// Where console output goes (stdout, or a buffer in tests).
 pub type Out = Arc<Mutex<Box<dyn Write + Send>>>;
@@ -54,7 +54,7 @@ impl ConsoleChat {
         self
     }
 
-    fn write(&self, text: &str) {
+    pub(super) fn write(&self, text: &str) {
         self.flush_reacts();
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         // A console whose terminal went away has no one to tell.
@@ -79,7 +79,7 @@ impl ConsoleChat {
 
     /// The text, and for an attachment the file it was written to and its first lines.
     fn body(&self, message: &Outgoing) -> String {
-        let mut text = message.text.clone();
+        let mut text = message.plain();
         if let Some(a) = &message.attachment {
             // Only a file name of our own making, never a path from elsewhere.
             let name: String = a
@@ -93,16 +93,7 @@ impl ConsoleChat {
                 name
             });
             match std::fs::write(&path, &a.content) {
-                Ok(()) => {
-                    text.push_str(&format!(
-                        "\n  attachment written to {} ({} bytes):",
-                        path.display(),
-                        a.content.len()
-                    ));
-                    for line in String::from_utf8_lossy(&a.content).lines().take(6) {
-                        text.push_str(&format!("\n    {line}"));
-                    }
-                }
+                Ok(()) => text.push_str(&crate::render::console::attachment(&path, &a.content)),
                 Err(e) => text.push_str(&format!(
                     "\n  attachment {} could not be written: {e}",
                     path.display()
@@ -242,190 +233,4 @@ impl Chat for ConsoleChat {
             id: id.to_string(),
         })
     }
-}
-
-/// Who is typing, and where.
-struct Session {
-    actor: Actor,
-    chat_roles: Vec<String>,
-    channel: String,
-}
-
-/// Runs the console over `input` until it ends. `echo` prints each line as
-/// `> line` first (when input is not a terminal).
-pub async fn run(
-    app: &App,
-    chat: &ConsoleChat,
-    clock: &crate::clock::ManualClock,
-    input: impl AsyncBufRead + Unpin,
-    echo: bool,
-) -> anyhow::Result<()> {
-    // Catch up on whatever fell due while the console was not running.
-    app.settle(chat, Duration::zero()).await?;
-    chat.flush_reacts();
-    let mut s = Session {
-        actor: Actor {
-            id: "you".into(),
-            name: "you".into(),
-            roles: Roles::new(),
-        },
-        chat_roles: vec![],
-        channel: "general".into(),
-    };
-    let mut lines = input.lines();
-    while let Some(line) = lines.next_line().await? {
-        if echo {
-            chat.write(&format!("> {line}"));
-        }
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Err(e) = step(app, chat, clock, &mut s, line).await {
-            chat.note(&format!("error: {e:#}"));
-        }
-        chat.flush_reacts();
-    }
-    Ok(())
-}
-
-async fn step(
-    app: &App,
-    chat: &ConsoleChat,
-    clock: &crate::clock::ManualClock,
-    s: &mut Session,
-    line: &str,
-) -> anyhow::Result<()> {
-    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    let rest = rest.trim();
-    match word {
-        ":as" => {
-            let mut parts = rest.split_whitespace();
-            let Some(user) = parts.next() else {
-                chat.note("usage: :as <user> [role,role…]");
-                return Ok(());
-            };
-            let words: Vec<String> = parts
-                .flat_map(|p| p.split(','))
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect();
-            let roles = app.config.itil_roles(words.iter().map(String::as_str));
-            let unknown: Vec<&String> = words
-                .iter()
-                .filter(|w| Role::from_str(w).is_err() && app.config.itil_roles([w.as_str()]).is_empty())
-                .collect();
-            if !unknown.is_empty() {
-                let known: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
-                chat.note(&format!(
-                    "unknown role(s) {} — use {} or a chat role from the config",
-                    unknown.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", "),
-                    known.join(", ")
-                ));
-            }
-            s.actor = Actor {
-                id: user.to_string(),
-                name: user.to_string(),
-                roles,
-            };
-            s.chat_roles = words;
-            let mut conn = app.db.pool.acquire().await?;
-            db::console::set_user(&mut conn, user, &s.chat_roles).await?;
-        }
-        ":in" => {
-            let channel = rest.trim_start_matches('#');
-            if channel.is_empty() || channel.starts_with("dm:") {
-                chat.note("usage: :in <channel>");
-            } else {
-                s.channel = channel.to_string();
-            }
-        }
-        ":react" | ":unreact" => react(app, chat, s, rest, word == ":react").await?,
-        ":advance" => match parse_duration(rest) {
-            Ok(d) if d > Duration::zero() => {
-                let target = clock.now() + d;
-                // Each job runs at its own time, so what it records and says is dated right.
-                while let Some(due) = crate::scheduler::next_due(&app.db)
-                    .await?
-                    .filter(|t| *t <= target)
-                {
-                    clock.set(due);
-                    app.settle(chat, Duration::zero()).await?;
-                }
-                clock.set(target);
-                app.settle(chat, Duration::zero()).await?;
-            }
-            _ => chat.note("usage: :advance <duration>, e.g. :advance 90m (units s, m, h, d)"),
-        },
-        ":now" => chat.note(&format!("now {}", clock.now().to_rfc3339())),
-        ":help" => {
-            let paths: Vec<String> = crate::command::spec::Registry::get()
-                .leaves()
-                .iter()
-                .map(|l| l.path())
-                .collect();
-            chat.note(&format!(
-                "console lines: :as <user> [roles], :in <channel>, :react <msg|last:#channel> <emoji>, :unreact …, :advance <duration>, :now\n  commands: {}",
-                paths.join(", ")
-            ));
-        }
-        _ if word.starts_with('/') => {
-            let who = Invoker {
-                actor: s.actor.clone(),
-                channel: s.channel.clone(),
-            };
-            let reply = app.command_line(GUILD, &who, line).await;
-            app.settle(chat, Duration::zero()).await?;
-            chat.flush_reacts();
-            match reply {
-                Reply::Public(m) => chat.post_reply(&s.channel, &m).await?,
-                Reply::Private(m) => chat.ephemeral(&s.actor.name, &m),
-            }
-        }
-        _ => chat.note(&format!(
-            "{word:?} is not a command: commands start with /, console lines with : (try :help)"
-        )),
-    }
-    Ok(())
-}
-
-async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool) -> anyhow::Result<()> {
-    let mut parts = rest.split_whitespace();
-    let (Some(target), Some(emoji), None) = (parts.next(), parts.next(), parts.next()) else {
-        chat.note("usage: :react <msg|last:#channel> <emoji>");
-        return Ok(());
-    };
-    let mut conn = app.db.pool.acquire().await?;
-    let id = match target.strip_prefix("last:") {
-        Some(ch) => db::console::last_in(&mut conn, ch.trim_start_matches('#')).await?,
-        None => target.trim_start_matches("msg:").parse::<i64>().ok(),
-    };
-    let Some(id) = id else {
-        chat.note(&format!("no message {target}"));
-        return Ok(());
-    };
-    let Some(channel) = db::console::channel_of(&mut conn, id).await? else {
-        chat.note(&format!("no message {id}"));
-        return Ok(());
-    };
-    let changed = if add {
-        db::console::add_reaction(&mut conn, id, &s.actor.id, emoji).await?
-    } else {
-        db::console::remove_reaction(&mut conn, id, &s.actor.id, emoji).await?
-    };
-    drop(conn);
-    if !changed || channel.starts_with("dm:") {
-        return Ok(());
-    }
-    let ev = ReactionEvent {
-        message: id.to_string(),
-        user: s.actor.id.clone(),
-        name: s.actor.name.clone(),
-        roles: s.actor.roles.clone(),
-        emoji: emoji.to_string(),
-        added: add,
-        bot: false,
-    };
-    app.reaction(GUILD, &ev).await?;
-    app.settle(chat, Duration::zero()).await
 }

@@ -4,53 +4,12 @@
 
 pub mod console;
 pub mod discord;
+pub mod message;
+
+pub use message::{Attachment, Choice, Fact, Line, Message, Outgoing, StateClass};
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
-
-/// A file sent with a message (charts, calendars, notes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attachment {
-    /// File name.
-    pub name: String,
-    /// Contents.
-    pub content: Vec<u8>,
-}
-
-/// A message the bot sends. User-typed text inside it is never allowed to
-/// ping anyone: only the user ids in `mentions` may be notified, and never
-/// `@everyone`, `@here` or a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Outgoing {
-    /// The text, first line a headline.
-    pub text: String,
-    /// Users the bot itself means to ping.
-    #[serde(default)]
-    pub mentions: Vec<String>,
-    /// What the message is about (a state key, `ok`, `warn`, `fail`), for colour.
-    #[serde(default)]
-    pub accent: Option<String>,
-    /// A file to attach.
-    #[serde(default)]
-    pub attachment: Option<Attachment>,
-}
-
-impl Outgoing {
-    /// Plain text with no pings.
-    pub fn text(text: impl Into<String>) -> Self {
-        Outgoing {
-            text: text.into(),
-            ..Default::default()
-        }
-    }
-
-    /// Sets the accent.
-    pub fn accent(mut self, accent: &str) -> Self {
-        self.accent = Some(accent.to_string());
-        self
-    }
-}
 
 /// Somebody who reacted to a message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,12 +3,13 @@
 
 pub mod parse;
 pub mod spec;
+mod workflow;
 
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::incident::DefectType;
 use crate::domain::package::{parse_found, parse_requirements, parse_version, Change, ItemKind, Requirement};
 use crate::domain::rfc::{RfcStatus, RfcType, Risk};
-use crate::domain::timefmt::{parse_date, parse_time};
+use crate::domain::timefmt::{parse_date, parse_effort, parse_time};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use parse::{Invocation, ParseError};
@@ -109,6 +110,13 @@ pub enum Command {
         id: RecordId,
         handover: String,
         early: Option<String>,
+        outcome: crate::domain::release::CloseOutcome,
+    },
+    // Governance (helper D).
+    ReleaseReview {
+        id: RecordId,
+        findings: String,
+        actions: Option<String>,
     },
     ReleaseShow {
         id: RecordId,
@@ -221,6 +229,46 @@ pub enum Command {
     ReportRelease {
         id: RecordId,
     },
+    // The CAB workflow (src/command/workflow.rs parses these).
+    RfcEdit {
+        id: RecordId,
+        title: Option<String>,
+        risk: Option<Risk>,
+        impact: Option<String>,
+        description: Option<String>,
+    },
+    ReleaseEdit {
+        id: RecordId,
+        name: Option<String>,
+        version: Option<Version>,
+        rfcs: Option<Vec<RecordId>>,
+        environments: Option<Vec<String>>,
+    },
+    ReleaseUnschedule {
+        id: RecordId,
+    },
+    ReleaseVote {
+        id: RecordId,
+        vote: crate::domain::tally::Vote,
+        reason: Option<String>,
+    },
+    ReleaseRecall {
+        id: RecordId,
+        reason: Option<String>,
+    },
+    ReleaseDecide {
+        id: RecordId,
+        approve: bool,
+        reason: String,
+    },
+    CalendarUnfreeze {
+        name: String,
+        reason: Option<String>,
+    },
+    AuditLog {
+        id: RecordId,
+        limit: u32,
+    },
 }
 
 /// Every command path, in definition order; a test proves it matches `commands/`.
@@ -229,16 +277,23 @@ pub const PATHS: &[&str] = &[
     "/rfc show",
     "/rfc list",
     "/rfc withdraw",
+    "/rfc edit",
     "/release new",
     "/release plan",
     "/release schedule",
+    "/release edit",
+    "/release unschedule",
     "/release submit",
+    "/release vote",
+    "/release recall",
+    "/release decide",
     "/release prepare",
     "/release build",
     "/release test",
     "/release authorize",
     "/release cancel",
     "/release close",
+    "/release review",
     "/release show",
     "/release list",
     "/release notes",
@@ -257,8 +312,10 @@ pub const PATHS: &[&str] = &[
     "/incident list",
     "/known-error add",
     "/audit record",
+    "/audit log",
     "/calendar show",
     "/calendar freeze",
+    "/calendar unfreeze",
     "/calendar ics",
     "/subscribe",
     "/unsubscribe",
@@ -285,6 +342,7 @@ impl Command {
             ReleaseAuthorize { .. } => "/release authorize",
             ReleaseCancel { .. } => "/release cancel",
             ReleaseClose { .. } => "/release close",
+            ReleaseReview { .. } => "/release review",
             ReleaseShow { .. } => "/release show",
             ReleaseList { .. } => "/release list",
             ReleaseNotes { .. } => "/release notes",
@@ -310,6 +368,14 @@ impl Command {
             Unsubscribe { .. } => "/unsubscribe",
             ReportMetrics { .. } => "/report metrics",
             ReportRelease { .. } => "/report release",
+            RfcEdit { .. } => "/rfc edit",
+            ReleaseEdit { .. } => "/release edit",
+            ReleaseUnschedule { .. } => "/release unschedule",
+            ReleaseVote { .. } => "/release vote",
+            ReleaseRecall { .. } => "/release recall",
+            ReleaseDecide { .. } => "/release decide",
+            CalendarUnfreeze { .. } => "/calendar unfreeze",
+            AuditLog { .. } => "/audit log",
         }
     }
 }
@@ -386,6 +452,11 @@ impl Reader<'_> {
         }
     }
 
+    fn effort(&self, name: &str) -> Result<f64, ParseError> {
+        let t = self.text(name)?;
+        parse_effort(&t).map_err(|e| self.bad(name, &t, e))
+    }
+
     fn date(&self, name: &str) -> Result<Option<NaiveDate>, ParseError> {
         match self.inv.text(name) {
             None => Ok(None),
@@ -455,31 +526,12 @@ impl Command {
                 reason: r.opt("reason"),
             },
             "/release new" => {
-                let raw = r.text("rfcs")?;
-                let mut rfcs = Vec::new();
-                for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    let id = RecordId::parse_as(RecordKind::Rfc, part).ok_or_else(|| {
-                        r.bad("rfcs", part, "RFC ids separated by commas, e.g. RFC-1,RFC-2")
-                    })?;
-                    if !rfcs.contains(&id) {
-                        rfcs.push(id);
-                    }
-                }
-                if rfcs.is_empty() {
-                    return Err(r.bad("rfcs", &raw, "at least one RFC id, e.g. RFC-1"));
-                }
-                let environments = r.list("environments", ',')?;
-                if let Some(envs) = &environments {
-                    let mut seen = std::collections::BTreeSet::new();
-                    if let Some(dup) = envs.iter().find(|e| !seen.insert(e.to_lowercase())) {
-                        return Err(r.bad("environments", dup, "each environment once"));
-                    }
-                }
+                let rfcs = r.rfc_list()?.ok_or_else(|| r.missing("rfcs"))?;
                 C::ReleaseNew {
                     name: r.text("name")?,
                     version: r.version("version")?,
                     rfcs,
-                    environments,
+                    environments: r.environments()?,
                 }
             }
             "/release plan" => {
@@ -502,6 +554,13 @@ impl Command {
                     match (r.opt("window"), r.time("at")?) {
                         (Some(w), None) => ScheduleAt::Window(w),
                         (None, Some(t)) => ScheduleAt::At(t),
+                        (None, None) => {
+                            return Err(ParseError::Conflict {
+                                path,
+                                message: "give one of window (a window name) or at (a time inside a window)."
+                                    .into(),
+                            })
+                        }
                         _ => return Err(ParseError::Conflict {
                             path,
                             message:
@@ -539,6 +598,14 @@ impl Command {
                 id: r.rid()?,
                 handover: r.text("handover")?,
                 early: r.opt("early"),
+                outcome: r
+                    .choice("outcome")?
+                    .unwrap_or(crate::domain::release::CloseOutcome::Successful),
+            },
+            "/release review" => C::ReleaseReview {
+                id: r.rid()?,
+                findings: r.text("findings")?,
+                actions: r.opt("actions"),
             },
             "/release show" => C::ReleaseShow { id: r.rid()? },
             "/release list" => C::ReleaseList {
@@ -606,7 +673,7 @@ impl Command {
             },
             "/incident resolve" => C::IncidentResolve {
                 id: r.id("id", RecordKind::Incident)?,
-                effort: inv.num("effort").ok_or_else(|| r.missing("effort"))?,
+                effort: r.effort("effort")?,
                 notes: r.opt("notes"),
             },
             "/incident list" => C::IncidentList {
@@ -672,6 +739,7 @@ impl Command {
                 C::ReportMetrics { from, to }
             }
             "/report release" => C::ReportRelease { id: r.rid()? },
+            other if workflow::PATHS.contains(&other) => workflow::parse(&r, other)?,
             other => {
                 return Err(ParseError::UnknownCommand {
                     name: other.trim_start_matches('/').to_string(),

@@ -2,7 +2,7 @@
 //! [`Invocation`]: every option known, present when required, of its type,
 //! among its choices and within its limits.
 
-use super::spec::{Leaf, OptionType, Registry};
+use super::spec::{Leaf, OptionDef, OptionType, Registry};
 use std::fmt;
 
 /// An option value of the type its definition declares.
@@ -160,6 +160,14 @@ pub enum ParseError {
         /// What it is.
         description: String,
     },
+    /// Several required options are missing, each with what it takes.
+    #[error("{path} needs {} options: {}.", .missing.len(), .missing.join(", "))]
+    MissingOptions {
+        /// The command.
+        path: String,
+        /// Each missing option and what it takes.
+        missing: Vec<String>,
+    },
     /// Not one of the choices.
     #[error("{option}: {value:?} is not a choice. Choose one of: {}.", .choices.join(", "))]
     BadChoice {
@@ -179,6 +187,17 @@ pub enum ParseError {
         value: String,
         /// What it takes.
         expected: String,
+    },
+    /// A control character (NUL, escape, …) in a value: never stored, it
+    /// would garble every message and export that shows it.
+    #[error("{option} contains a control character ({code} at character {at}): type plain text.")]
+    ControlCharacter {
+        /// The option.
+        option: String,
+        /// The character, as U+XXXX.
+        code: String,
+        /// Its position, from 1.
+        at: usize,
     },
     /// Text over the limit.
     #[error("{option} is too long: {len} characters, at most {max}.")]
@@ -332,6 +351,13 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
                 name,
             });
         }
+        if let Some((i, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+            return Err(ParseError::ControlCharacter {
+                option: name,
+                code: format!("U+{:04X}", c as u32),
+                at: i + 1,
+            });
+        }
         let len = value.chars().count();
         if len > def.max_len() {
             return Err(ParseError::TooLong {
@@ -395,15 +421,30 @@ pub fn check_options(leaf: Leaf<'_>, raw: Vec<(String, String)>) -> Result<Invoc
         };
         options.push((name, typed));
     }
-    if let Some(missing) = defs
+    let missing: Vec<&OptionDef> = defs
         .iter()
-        .find(|d| d.required && !options.iter().any(|(n, _)| *n == d.name))
-    {
-        return Err(ParseError::MissingOption {
-            path,
-            name: missing.name.clone(),
-            description: missing.description.clone(),
-        });
+        .filter(|d| d.required && !options.iter().any(|(n, _)| *n == d.name))
+        .collect();
+    // All at once: a refusal per missing option would take as many tries.
+    match missing.as_slice() {
+        [] => {}
+        [one] => {
+            return Err(ParseError::MissingOption {
+                path,
+                name: one.name.clone(),
+                description: if one.choices.is_empty() {
+                    one.description.clone()
+                } else {
+                    format!("{} — one of {}", one.description, one.choices.join(", "))
+                },
+            })
+        }
+        many => {
+            return Err(ParseError::MissingOptions {
+                path,
+                missing: many.iter().map(|d| d.missing_summary()).collect(),
+            })
+        }
     }
     Ok(Invocation {
         command: leaf.command.name.clone(),

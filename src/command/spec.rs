@@ -70,6 +70,16 @@ pub struct OptionDef {
 pub const DEFAULT_MAX_LENGTH: usize = 1000;
 
 impl OptionDef {
+    /// How a refusal names this option when it is missing: its name with
+    /// its choices, or its description when it has none.
+    pub fn missing_summary(&self) -> String {
+        if self.choices.is_empty() {
+            format!("{} ({})", self.name, self.description)
+        } else {
+            format!("{} (one of {})", self.name, self.choices.join(", "))
+        }
+    }
+
     /// The longest text accepted.
     pub fn max_len(&self) -> usize {
         self.max_length.unwrap_or(DEFAULT_MAX_LENGTH)

@@ -20,10 +20,12 @@ fn sample(def: &OptionDef) -> String {
         (_, Some("rfc-list")) => "RFC-1,rfc-2".into(),
         (_, Some("release")) => "rel-1".into(),
         (_, Some("incident")) => "INC-1".into(),
+        (_, Some("record")) => "rfc-2".into(),
         (_, Some("version")) => "2.3.0".into(),
         (_, Some("time")) if def.name == "to" => "2026-12-04".into(),
         (_, Some("time")) => "2026-12-03T22:00:00Z".into(),
         (_, Some("date")) => "2026-12-03".into(),
+        (_, Some("effort")) => "1h30m".into(),
         (_, Some("list")) => "staging,prod".into(),
         (_, Some("steps")) => "one;two".into(),
         (_, Some("requires")) => "db>=4.2,<5".into(),
@@ -228,6 +230,22 @@ fn errors_are_specific() {
         err(&format!("/rfc new title:{long} type:normal risk:low impact:i")),
         ParseError::TooLong { max: 100, .. }
     ));
+    for (typed, code, at) in [
+        ("A\u{0}B", "U+0000", 2),
+        ("\"x\u{1b}[2J\"", "U+001B", 2),
+        ("\"a\tb\"", "U+0009", 2),
+        ("ok\u{7f}", "U+007F", 3),
+    ] {
+        assert_eq!(
+            err(&format!("/rfc new title:{typed} type:normal risk:low impact:i")),
+            ParseError::ControlCharacter {
+                option: "title".into(),
+                code: code.into(),
+                at
+            },
+            "{typed:?}"
+        );
+    }
     assert!(matches!(
         err("/release schedule id:REL-1"),
         ParseError::Conflict { .. }
@@ -326,4 +344,55 @@ fn choices_still_refuse_other_words() {
         err("/release test id:REL-1 result:-"),
         ParseError::BadChoice { .. }
     ));
+}
+
+#[test]
+fn schedule_needs_one_of_window_or_at() {
+    let neither = Command::parse("/release schedule id:REL-1", tz())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        neither.contains("give one of window") && !neither.contains("not both"),
+        "{neither}"
+    );
+    let both = Command::parse(
+        "/release schedule id:REL-1 window:weekly-prod at:2026-12-03T22:00:00Z",
+        tz(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(both.contains("not both"), "{both}");
+}
+
+#[test]
+fn close_takes_an_outcome_defaulting_to_successful() {
+    use crate::domain::release::CloseOutcome;
+    let outcome = |line: &str| match Command::parse(line, tz()) {
+        Ok(Command::ReleaseClose { outcome, .. }) => Ok(outcome),
+        Ok(other) => panic!("{line}: parsed as {}", other.path()),
+        Err(e) => Err(e.to_string()),
+    };
+    assert_eq!(
+        outcome("/release close id:REL-1 handover:ops"),
+        Ok(CloseOutcome::Successful)
+    );
+    assert_eq!(
+        outcome("/release close id:REL-1 handover:ops outcome:unsuccessful"),
+        Ok(CloseOutcome::Unsuccessful)
+    );
+    assert!(outcome("/release close id:REL-1 handover:ops outcome:great").is_err());
+}
+
+#[test]
+fn several_missing_options_are_named_at_once_with_their_choices() {
+    let reg = Registry::get();
+    let e = parse_line(reg, "/rfc new title:x").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "/rfc new needs 3 options: type (one of standard, normal, emergency), risk (one of low, medium, high), impact (Impact on the service)."
+    );
+    let one = parse_line(reg, "/rfc new title:x type:normal risk:low")
+        .unwrap_err()
+        .to_string();
+    assert!(one.starts_with("/rfc new needs impact: "), "{one}");
 }

@@ -1,5 +1,6 @@
 //! The console's own chat platform: its messages, reactions and users.
 
+use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
 /// Posts a message unless one with this nonce exists; returns (id, newly posted).
@@ -130,4 +131,35 @@ pub async fn set_user(conn: &mut SqliteConnection, user: &str, roles: &[String])
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The latest time `guild` recorded anything (an audit entry, a message
+/// queued, a job run): a console started without `--start` never sets its
+/// clock before it.
+pub async fn last_seen(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    // Every time is stored by `ts` (UTC, fixed width), so text order is time order.
+    let latest: Option<String> = sqlx::query_scalar(
+        "SELECT MAX(t) FROM (
+             SELECT MAX(at) AS t FROM audit WHERE guild = ?1
+             UNION ALL SELECT MAX(created_at) FROM outbox WHERE guild = ?1
+             UNION ALL SELECT MAX(done_at) FROM jobs WHERE guild = ?1)",
+    )
+    .bind(guild)
+    .fetch_one(conn)
+    .await?;
+    super::parse_ts_opt(latest)
+}
+
+/// The record ids of `guild` for completion (`REL-3`, `RFC-7`, `INC-2`), newest first.
+pub async fn record_ids(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM (
+             SELECT 'REL-' || number AS id, created_at AS t FROM releases WHERE guild = ?1
+             UNION ALL SELECT 'RFC-' || number, created_at FROM rfcs WHERE guild = ?1
+             UNION ALL SELECT 'INC-' || number, opened_at FROM incidents WHERE guild = ?1)
+         ORDER BY t DESC LIMIT 500",
+    )
+    .bind(guild)
+    .fetch_all(conn)
+    .await?)
 }

@@ -1,4 +1,5 @@
-//! Discord interaction ids already taken: the idempotency key of a command.
+//! Discord interaction ids already taken: the idempotency key of a command,
+//! and the answer owed to it until Discord took it.
 
 use super::{bind, Db, Tx};
 use chrono::{DateTime, Duration, Utc};
@@ -24,7 +25,7 @@ pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Re
     bind(&mut args, super::ts(now))?;
     let (mut tx, inserted) = db
         .begin_with(
-            "INSERT OR IGNORE INTO discord_interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",
+            "INSERT OR IGNORE INTO interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",
             args,
         )
         .await?;
@@ -33,10 +34,87 @@ pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Re
         return Err(Duplicate(id.to_string()).into());
     };
     if row.try_get::<i64, _>(0)? % PRUNE_EVERY == 0 {
-        sqlx::query("DELETE FROM discord_interactions WHERE seen_at < ?1")
+        sqlx::query("DELETE FROM interactions WHERE seen_at < ?1")
             .bind(super::ts(now - Duration::days(1)))
             .execute(&mut *tx)
             .await?;
     }
     Ok(tx)
+}
+
+/// An answer recorded with its claim that Discord was not seen to take.
+#[derive(Debug, Clone)]
+pub struct Unanswered {
+    /// The interaction id.
+    pub id: String,
+    /// Its token: what a follow-up is sent with.
+    pub token: String,
+    /// The guild and channel it came from (for the channel fallback).
+    pub guild: String,
+    /// The channel.
+    pub channel: String,
+    /// Shown in the channel (a record changed) or only to the person.
+    pub public: bool,
+    /// The answer.
+    pub message: crate::chat::Outgoing,
+}
+
+/// Records the answer of the command that claimed `id`, with the token to
+/// send it by after a crash. Nothing when `id` claimed nothing (a refusal,
+/// an error or a read: nothing changed, so nothing is owed after a restart).
+pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool> {
+    let json = serde_json::json!({ "public": answer.public, "message": answer.message }).to_string();
+    let done = sqlx::query(
+        "UPDATE interactions SET token = ?2, guild = ?3, channel = ?4, answer = ?5 WHERE id = ?1",
+    )
+    .bind(&answer.id)
+    .bind(&answer.token)
+    .bind(&answer.guild)
+    .bind(&answer.channel)
+    .bind(json)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Discord took the answer of `id` (or it went another way): the token is
+/// forgotten.
+pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE interactions SET token = NULL, answer = NULL WHERE id = ?1 AND token IS NOT NULL")
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The answers in `guild` claimed between `since` and `before` that were
+/// not seen to reach Discord, oldest first.
+pub async fn unanswered(
+    db: &Db,
+    guild: &str,
+    since: DateTime<Utc>,
+    before: DateTime<Utc>,
+) -> anyhow::Result<Vec<Unanswered>> {
+    let rows = sqlx::query(
+        "SELECT id, token, guild, channel, answer FROM interactions
+         WHERE token IS NOT NULL AND guild = ?3 AND seen_at >= ?1 AND seen_at < ?2 ORDER BY seen_at, rowid",
+    )
+    .bind(super::ts(since))
+    .bind(super::ts(before))
+    .bind(guild)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let answer: serde_json::Value = serde_json::from_str(&r.try_get::<String, _>("answer")?)?;
+        out.push(Unanswered {
+            id: r.try_get("id")?,
+            token: r.try_get("token")?,
+            guild: r.try_get("guild")?,
+            channel: r.try_get("channel")?,
+            public: answer["public"].as_bool().unwrap_or(false),
+            message: serde_json::from_value(answer["message"].clone())?,
+        });
+    }
+    Ok(out)
 }

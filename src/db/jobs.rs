@@ -43,15 +43,21 @@ pub async fn schedule(
     Ok(done.rows_affected() > 0)
 }
 
-/// The earliest job due at or before `now` that has not run and is not
-/// waiting to be retried.
-pub async fn next_due(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
+/// The earliest job of workspace `guild` due at or before `now` that has
+/// not run and is not waiting to be retried. Only the process serving that
+/// workspace runs its jobs: they read and post on its platform.
+pub async fn next_due(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Job>> {
     let row = sqlx::query(
         "SELECT id, guild, kind, key, due_at, payload, attempts FROM jobs
-         WHERE done_at IS NULL AND due_at <= ?1 AND (not_before IS NULL OR not_before <= ?1)
+         WHERE guild = ?2 AND done_at IS NULL AND due_at <= ?1 AND (not_before IS NULL OR not_before <= ?1)
          ORDER BY due_at, id LIMIT 1",
     )
     .bind(ts(now))
+    .bind(guild)
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
@@ -68,11 +74,12 @@ pub async fn next_due(conn: &mut SqliteConnection, now: DateTime<Utc>) -> anyhow
     .transpose()
 }
 
-/// When the next job not yet run falls due (or may be retried).
-pub async fn next_time(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
+/// When the next job of workspace `guild` not yet run falls due (or may be retried).
+pub async fn next_time(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let t: Option<String> = sqlx::query_scalar(
-        "SELECT MIN(max(due_at, COALESCE(not_before, due_at))) FROM jobs WHERE done_at IS NULL",
+        "SELECT MIN(max(due_at, COALESCE(not_before, due_at))) FROM jobs WHERE guild = ? AND done_at IS NULL",
     )
+    .bind(guild)
     .fetch_one(conn)
     .await?;
     t.as_deref().map(parse_ts).transpose()

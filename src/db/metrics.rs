@@ -1,11 +1,16 @@
-//! The metrics' SQL: counts, sums and weekly buckets over a period, using
-//! the indexes of migration 0006. Medians are taken from the values fetched.
-//! Every query binds the same four parameters: `?1` from, `?2` to, `?3` the
-//! attribution days and `?4` the workspace, whose records alone count.
+//! The metrics' SQL: both periods of a report (the current one and the one
+//! before it, for trends) in one pass per measure, using the indexes of
+//! migrations 0006 and 0023. Every query binds the same five parameters:
+//! `?1` the previous period's start, `?2` the current period's end, `?3` the
+//! attribution days, `?4` the workspace, whose records alone count, and `?5`
+//! the current period's start, which splits the rows between the periods.
 
 use super::ts;
-use crate::domain::metrics::{median, per_week, rate, round, Assets, Csat, Measures, Week};
+use crate::domain::metrics::{
+    deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
 use sqlx::{Row, SqliteConnection};
 
 /// A half-open period `[from, to)`.
@@ -17,20 +22,52 @@ pub struct Period {
     pub to: DateTime<Utc>,
 }
 
-/// An incident counts for a release when it was opened within
-/// `attribution_days` of one of the release's deployments starting.
-const ATTRIBUTABLE: &str =
-    "i.guild = ?4 AND EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
-    AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3)";
+/// What a report shows: both periods' measures and the current one's weeks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figures {
+    /// The period asked for.
+    pub current: Measures,
+    /// The period just before it (trends).
+    pub previous: Measures,
+    /// The current period's weekly series.
+    pub weeks: Vec<Week>,
+}
 
-/// Deployments to a release's last (production) environment that finished in the period.
+/// An incident counts for its release when opened within `?3` days of one of
+/// the release's deployments starting; migration 0023 stores the gap to the
+/// latest start at or before the opening. The gap, a difference of two
+/// julian days, is within a few ulps of the definition's comparison
+/// (`julianday(opened) < julianday(start) + days`), so a gap a microday or
+/// more from the boundary decides alone, and the rare one nearer it is
+/// decided by the definition's own expression, which keeps every figure
+/// identical to the correlated definition's.
+pub const ATTRIBUTED: &str = "(i.attributed_gap < ?3 - 1e-6 OR (i.attributed_gap < ?3 + 1e-6
+    AND julianday(i.opened_at) < julianday(i.attributed_start) + ?3))";
+
+/// Deployments to a release's last (production) environment that finished in either period.
 const PROD_FINISHED: &str = "FROM deployments d JOIN releases r ON r.id = d.release_id
     WHERE r.guild = ?4 AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL
       AND d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE";
 
-/// Survey answers in the period, of the workspace's releases.
-const CSAT_OF_GUILD: &str = "WHERE answered_at >= ?1 AND answered_at < ?2
-    AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
+/// The five parameters every query here binds.
+struct Binds {
+    from: String,
+    to: String,
+    days: i64,
+    guild: String,
+    current: String,
+}
+
+impl Binds {
+    fn query<'q>(&self, sql: &'q str) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
+        sqlx::query(sql)
+            .bind(self.from.clone())
+            .bind(self.to.clone())
+            .bind(self.days)
+            .bind(self.guild.clone())
+            .bind(self.current.clone())
+    }
+}
 
 /// Every measure over one period.
 pub async fn measures(
@@ -39,143 +76,8 @@ pub async fn measures(
     p: Period,
     attribution_days: i64,
 ) -> anyhow::Result<Measures> {
-    let (from, to) = (ts(p.from), ts(p.to));
-    let mut m = Measures::default();
-
-    let rows = sqlx::query(&format!(
-        "SELECT i.defect, i.severity, COUNT(*) AS n FROM incidents i
-         WHERE i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTABLE} GROUP BY i.defect, i.severity"
-    ))
-    .bind(&from)
-    .bind(&to)
-    .bind(attribution_days)
-    .bind(guild)
-    .fetch_all(&mut *conn)
-    .await?;
-    for r in rows {
-        let n: i64 = r.try_get("n")?;
-        *m.incidents_by_defect.entry(r.try_get("defect")?).or_default() += n;
-        *m.incidents_by_severity
-            .entry(r.try_get::<i64, _>("severity")?.to_string())
-            .or_default() += n;
-    }
-
-    let resolved = sqlx::query(&format!(
-        "SELECT i.effort_hours, (julianday(i.resolved_at) - julianday(i.opened_at)) * 24 AS hours FROM incidents i
-         WHERE i.resolved_at >= ?1 AND i.resolved_at < ?2 AND {ATTRIBUTABLE}"
-    ))
-    .bind(&from)
-    .bind(&to)
-    .bind(attribution_days)
-    .bind(guild)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut restore = Vec::with_capacity(resolved.len());
-    let mut effort = 0.0;
-    for r in resolved {
-        effort += r.try_get::<Option<f64>, _>("effort_hours")?.unwrap_or(0.0);
-        restore.push(r.try_get::<f64, _>("hours")?);
-    }
-    m.effort_hours = round(effort);
-    m.time_to_restore_hours = median(restore).map(round);
-
-    let deployments = sqlx::query(&format!(
-        "SELECT d.release_id, d.outcome,
-            (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f JOIN release_rfcs l ON l.rfc_id = f.id
-                                                   WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
-            EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
-                    AND i.opened_at >= d.started_at
-                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused
-         {PROD_FINISHED}"
-    ))
-    .bind(&from)
-    .bind(&to)
-    .bind(attribution_days)
-    .bind(guild)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut verified_releases = std::collections::BTreeSet::new();
-    let (mut verified, mut failed) = (0i64, 0i64);
-    let mut lead = Vec::new();
-    for r in &deployments {
-        let outcome: String = r.try_get("outcome")?;
-        let caused: bool = r.try_get("caused")?;
-        if outcome == "verified" {
-            verified += 1;
-            verified_releases.insert(r.try_get::<i64, _>("release_id")?);
-            if let Some(h) = r.try_get::<Option<f64>, _>("lead_hours")? {
-                lead.push(h);
-            }
-        }
-        if outcome == "backed-out" || caused {
-            failed += 1;
-        }
-    }
-    m.actual = verified_releases.len() as i64;
-    m.deployment_frequency = per_week(verified, (p.to - p.from).num_days());
-    m.lead_time_hours = median(lead).map(round);
-    m.change_failure_rate = rate(failed, deployments.len() as i64);
-
-    let assets = sqlx::query(&format!(
-        "SELECT p.change, COUNT(*) AS n FROM package_items p
-         WHERE p.release_id IN (SELECT d.release_id {PROD_FINISHED} AND d.outcome = 'verified') GROUP BY p.change"
-    ))
-    .bind(&from)
-    .bind(&to)
-    .bind(attribution_days)
-    .bind(guild)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut a = Assets::default();
-    for r in assets {
-        let n: i64 = r.try_get("n")?;
-        match r.try_get::<String, _>("change")?.as_str() {
-            "new" => a.new = n,
-            "changed" => a.changed = n,
-            _ => a.retired = n,
-        }
-    }
-    m.assets_introduced = a;
-
-    let count = |sql: &'static str| {
-        sqlx::query_scalar::<_, i64>(sql)
-            .bind(from.clone())
-            .bind(to.clone())
-            .bind(attribution_days)
-            .bind(guild)
-    };
-    m.planned = count(
-        "SELECT COUNT(*) FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
-           AND NOT (state = 'closed' AND closure = 'cancelled')",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    m.missed_windows = count(
-        "SELECT COUNT(*) FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2
-                 AND release_id IN (SELECT id FROM releases WHERE guild = ?4)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    m.config_defects = count(
-        "SELECT COUNT(*) FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2
-                 AND release_id IN (SELECT id FROM releases WHERE guild = ?4)",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let csat = sqlx::query(&format!(
-        "SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers {CSAT_OF_GUILD}"
-    ))
-    .bind(&from)
-    .bind(&to)
-    .bind(attribution_days)
-    .bind(guild)
-    .fetch_one(&mut *conn)
-    .await?;
-    m.csat = Csat {
-        average: csat.try_get::<Option<f64>, _>("avg")?.map(round),
-        responses: csat.try_get("n")?,
-    };
-    Ok(m)
+    let f = figures(conn, guild, p, p.from, p.from.date_naive(), attribution_days).await?;
+    Ok(f.current)
 }
 
 /// Weekly series for the chart, weeks counted from `p.from`.
@@ -186,86 +88,293 @@ pub async fn weeks(
     first_day: NaiveDate,
     attribution_days: i64,
 ) -> anyhow::Result<Vec<Week>> {
-    let (from, to) = (ts(p.from), ts(p.to));
-    let n = ((p.to - p.from).num_days() + 6) / 7;
+    Ok(figures(conn, guild, p, p.from, first_day, attribution_days)
+        .await?
+        .weeks)
+}
+
+/// The measures of `current` and of `[previous_from, current.from)`, and the
+/// weeks of `current` counted from `current.from` (whose local date is `first_day`).
+pub async fn figures(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    current: Period,
+    previous_from: DateTime<Utc>,
+    first_day: NaiveDate,
+    attribution_days: i64,
+) -> anyhow::Result<Figures> {
+    let b = Binds {
+        from: ts(previous_from),
+        to: ts(current.to),
+        days: attribution_days,
+        guild: guild.to_string(),
+        current: ts(current.from),
+    };
+    let n = ((current.to - current.from).num_days() + 6) / 7;
     let mut weeks: Vec<Week> = (0..n.max(1))
         .map(|k| Week {
             start: first_day + Duration::days(7 * k),
             ..Default::default()
         })
         .collect();
-    let week = |col: &str| format!("CAST((julianday({col}) - julianday(?1)) / 7 AS INTEGER)");
-    let slot = |k: i64, weeks: &mut Vec<Week>| -> Option<usize> {
-        usize::try_from(k).ok().filter(|k| *k < weeks.len())
-    };
+    let mut m = [Measures::default(), Measures::default()];
 
-    let rows = sqlx::query(&format!(
-        "SELECT {} AS w, i.defect, COUNT(*) AS n FROM incidents i WHERE i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTABLE}
-         GROUP BY w, i.defect",
-        week("i.opened_at")
-    ))
-    .bind(&from)
-    .bind(&to)
-    .bind(attribution_days)
-    .bind(guild)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = b
+        .query(&format!(
+            "SELECT i.opened_at >= ?5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
+             WHERE i.guild = ?4 AND i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTED}
+             GROUP BY cur, w, i.defect, i.severity",
+            week("i.opened_at")
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
     for r in rows {
-        if let Some(k) = slot(r.try_get("w")?, &mut weeks) {
-            weeks[k]
-                .incidents_by_defect
-                .insert(r.try_get("defect")?, r.try_get("n")?);
+        let (n, defect): (i64, String) = (r.try_get("n")?, r.try_get("defect")?);
+        let x = &mut m[usize::from(r.try_get::<bool, _>("cur")?)];
+        *x.incidents_by_defect.entry(defect.clone()).or_default() += n;
+        *x.incidents_by_severity
+            .entry(r.try_get::<i64, _>("severity")?.to_string())
+            .or_default() += n;
+        if let Some(k) = week_slot(&r, weeks.len())? {
+            *weeks[k].incidents_by_defect.entry(defect).or_default() += n;
         }
     }
+
+    let resolved = b
+        .query(&format!(
+            "SELECT i.resolved_at >= ?5 AS cur, COUNT(*) AS n, TOTAL(i.effort_hours) AS effort FROM incidents i
+             WHERE i.guild = ?4 AND i.resolved_at >= ?1 AND i.resolved_at < ?2 AND {ATTRIBUTED} GROUP BY cur"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in resolved {
+        let cur: bool = r.try_get("cur")?;
+        let n: i64 = r.try_get("n")?;
+        let x = &mut m[usize::from(cur)];
+        x.effort_hours = round(r.try_get("effort")?);
+        // The median is the middle one or two of the sorted values.
+        let range = if cur {
+            "?5 AND i.resolved_at < ?2"
+        } else {
+            "?1 AND i.resolved_at < ?5"
+        };
+        let middle: Vec<f64> = b
+            .query(&format!(
+                "SELECT (julianday(i.resolved_at) - julianday(i.opened_at)) * 24 AS hours FROM incidents i
+                 WHERE i.guild = ?4 AND i.resolved_at >= {range} AND {ATTRIBUTED} ORDER BY hours LIMIT ?6 OFFSET ?7"
+            ))
+            .bind(2 - n % 2)
+            .bind((n - 1) / 2)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("hours"))
+            .collect::<Result<_, _>>()?;
+        x.time_to_restore_hours = median(middle).map(round);
+    }
+
+    let days = [
+        (current.from - previous_from).num_days(),
+        (current.to - current.from).num_days(),
+    ];
+    deployments(conn, &b, &mut m, days).await?;
+    counts(conn, &b, &mut m).await?;
+    series(conn, &b, &mut weeks).await?;
+    let [previous, current] = m;
+    Ok(Figures {
+        current,
+        previous,
+        weeks,
+    })
+}
+
+/// Production deployments of both periods (`m[0]` the previous, `m[1]` the
+/// current, `days` their lengths): frequency, lead time, failures, assets.
+async fn deployments(
+    conn: &mut SqliteConnection,
+    b: &Binds,
+    m: &mut [Measures; 2],
+    days: [i64; 2],
+) -> anyhow::Result<()> {
+    let rows = b
+        .query(&format!(
+            "SELECT d.finished_at >= ?5 AS cur, d.release_id, d.outcome,
+                (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f JOIN release_rfcs l ON l.rfc_id = f.id
+                                                       WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
+                EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
+                        AND i.opened_at >= d.started_at
+                        AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused,
+                EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id
+                        AND o.outcome = 'unsuccessful') AS unsuccessful
+             {PROD_FINISHED}"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut verified_releases: [std::collections::BTreeSet<i64>; 2] = Default::default();
+    let (mut verified, mut failed, mut all) = ([0i64; 2], [0i64; 2], [0i64; 2]);
+    let mut lead: [Vec<f64>; 2] = Default::default();
+    for r in &rows {
+        let k = usize::from(r.try_get::<bool, _>("cur")?);
+        let outcome: String = r.try_get("outcome")?;
+        all[k] += 1;
+        if outcome == "verified" {
+            verified[k] += 1;
+            verified_releases[k].insert(r.try_get::<i64, _>("release_id")?);
+            if let Some(h) = r.try_get::<Option<f64>, _>("lead_hours")? {
+                lead[k].push(h);
+            }
+        }
+        if deployment_failed(&outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
+            failed[k] += 1;
+        }
+    }
+    for (k, x) in m.iter_mut().enumerate() {
+        x.actual = verified_releases[k].len() as i64;
+        x.deployment_frequency = per_week(verified[k], days[k]);
+        x.lead_time_hours = median(std::mem::take(&mut lead[k])).map(round);
+        x.change_failure_rate = rate(failed[k], all[k]);
+    }
+
+    // A release verified in both periods counts in both.
+    let assets = b
+        .query(&format!(
+            "SELECT s.cur, p.change, COUNT(*) AS n
+             FROM (SELECT DISTINCT d.release_id, d.finished_at >= ?5 AS cur {PROD_FINISHED} AND d.outcome = 'verified') s
+             JOIN package_items p ON p.release_id = s.release_id GROUP BY s.cur, p.change"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in assets {
+        let a: &mut Assets = &mut m[usize::from(r.try_get::<bool, _>("cur")?)].assets_introduced;
+        let n: i64 = r.try_get("n")?;
+        match r.try_get::<String, _>("change")?.as_str() {
+            "new" => a.new = n,
+            "changed" => a.changed = n,
+            _ => a.retired = n,
+        }
+    }
+    Ok(())
+}
+
+/// The counted measures of both periods, the survey and the close outcomes.
+async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -> anyhow::Result<()> {
+    let both = |col: &str, rest: &str| {
+        format!(
+            "(SELECT COUNT(*) FILTER (WHERE {col} < ?5) {rest}), (SELECT COUNT(*) FILTER (WHERE {col} >= ?5) {rest})"
+        )
+    };
+    let of_guild = "AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
+    let sql = format!(
+        "SELECT {}, {}, {}, {}",
+        both(
+            "window_start",
+            "FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+               AND NOT (state = 'closed' AND closure = 'cancelled')"
+        ),
+        both(
+            "window_start",
+            &format!("FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2 {of_guild}")
+        ),
+        both(
+            "recorded_at",
+            &format!("FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2 {of_guild}")
+        ),
+        both(
+            "at",
+            "FROM release_reviews WHERE guild = ?4 AND at >= ?1 AND at < ?2"
+        ),
+    );
+    let r = b.query(&sql).fetch_one(&mut *conn).await?;
+    for (k, x) in m.iter_mut().enumerate() {
+        x.planned = r.try_get(k)?;
+        x.missed_windows = r.try_get(2 + k)?;
+        x.config_defects = r.try_get(4 + k)?;
+        x.reviews = r.try_get(6 + k)?;
+    }
+
+    let csat = b
+        .query(&format!(
+            "SELECT AVG(score) FILTER (WHERE answered_at < ?5), COUNT(*) FILTER (WHERE answered_at < ?5),
+                    AVG(score) FILTER (WHERE answered_at >= ?5), COUNT(*) FILTER (WHERE answered_at >= ?5)
+             FROM survey_answers WHERE answered_at >= ?1 AND answered_at < ?2 {of_guild}"
+        ))
+        .fetch_one(&mut *conn)
+        .await?;
+    for (k, x) in m.iter_mut().enumerate() {
+        x.csat = Csat {
+            average: csat.try_get::<Option<f64>, _>(2 * k)?.map(round),
+            responses: csat.try_get(2 * k + 1)?,
+        };
+    }
+
+    let outcomes = b
+        .query(
+            "SELECT closed_at >= ?5 AS cur, outcome, COUNT(*) AS n FROM release_outcomes
+             WHERE guild = ?4 AND closed_at >= ?1 AND closed_at < ?2 GROUP BY cur, outcome",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in outcomes {
+        m[usize::from(r.try_get::<bool, _>("cur")?)]
+            .close_outcomes
+            .insert(r.try_get("outcome")?, r.try_get("n")?);
+    }
+    Ok(())
+}
+
+/// The current period's weekly planned, actual and survey series (the
+/// incidents' come with their counts).
+async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
     let planned = format!(
-        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = ?4 AND window_start >= ?5 AND window_start < ?2
            AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY w",
         week("window_start")
     );
-    for (k, r) in by_week(conn, &planned, (&from, &to, attribution_days, guild), weeks.len()).await? {
+    for (k, r) in by_week(conn, b, &planned, weeks.len()).await? {
         weeks[k].planned = r.try_get("n")?;
     }
     let actual = format!(
-        "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.outcome = 'verified' GROUP BY w",
+        "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.finished_at >= ?5 AND d.outcome = 'verified' GROUP BY w",
         week("d.finished_at")
     );
-    for (k, r) in by_week(conn, &actual, (&from, &to, attribution_days, guild), weeks.len()).await? {
+    for (k, r) in by_week(conn, b, &actual, weeks.len()).await? {
         weeks[k].actual = r.try_get("n")?;
     }
     let csat = format!(
-        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers {CSAT_OF_GUILD} GROUP BY w",
+        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= ?5 AND answered_at < ?2
+           AND release_id IN (SELECT id FROM releases WHERE guild = ?4) GROUP BY w",
         week("answered_at")
     );
-    for (k, r) in by_week(conn, &csat, (&from, &to, attribution_days, guild), weeks.len()).await? {
+    for (k, r) in by_week(conn, b, &csat, weeks.len()).await? {
         weeks[k].csat = r.try_get::<Option<f64>, _>("avg")?.map(round);
     }
-    Ok(weeks)
+    Ok(())
 }
 
-/// The rows of a per-week query over `[?1, ?2)` (with `?3`, `?4` as in
-/// every query here), each with the index of its week (column `w`) among
-/// `len` weeks; rows outside them are dropped.
+/// The rows of a per-week query, each with the index of its week (column
+/// `w`) among `len` weeks; rows outside them are dropped.
 async fn by_week(
     conn: &mut SqliteConnection,
+    b: &Binds,
     sql: &str,
-    (from, to, attribution_days, guild): (&str, &str, i64, &str),
     len: usize,
-) -> anyhow::Result<Vec<(usize, sqlx::sqlite::SqliteRow)>> {
-    let rows = sqlx::query(sql)
-        .bind(from)
-        .bind(to)
-        .bind(attribution_days)
-        .bind(guild)
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        if let Some(k) = usize::try_from(r.try_get::<i64, _>("w")?)
-            .ok()
-            .filter(|k| *k < len)
-        {
+) -> anyhow::Result<Vec<(usize, SqliteRow)>> {
+    let mut out = Vec::new();
+    for r in b.query(sql).fetch_all(&mut *conn).await? {
+        if let Some(k) = week_slot(&r, len)? {
             out.push((k, r));
         }
     }
     Ok(out)
+}
+
+/// The index of a row's week (column `w`) among `len` weeks, if it is one of them.
+fn week_slot(r: &SqliteRow, len: usize) -> anyhow::Result<Option<usize>> {
+    let w: Option<i64> = r.try_get("w")?;
+    Ok(w.and_then(|k| usize::try_from(k).ok()).filter(|k| *k < len))
+}
+
+/// The week (0, 1, …) of a time column in the current period, counted from `?5`; NULL before it.
+fn week(col: &str) -> String {
+    format!("CASE WHEN {col} >= ?5 THEN CAST((julianday({col}) - julianday(?5)) / 7 AS INTEGER) END")
 }

@@ -3,14 +3,17 @@
 //! transaction, so a read-then-write can never fail on a stale snapshot.
 
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod checkpoint;
 pub mod console;
 pub mod deployments;
 pub mod gate;
+pub mod governance;
 pub mod incidents;
 pub mod interactions;
 pub mod jobs;
+pub mod lock;
 pub mod metrics;
 pub mod outbox;
 pub mod packages;
@@ -21,6 +24,7 @@ mod scope;
 pub mod sequences;
 pub mod subscriptions;
 pub mod tokens;
+pub mod workflow;
 
 use crate::domain::records::AuditEntry;
 use anyhow::Context;
@@ -59,7 +63,32 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "outbox_order",
         include_str!("../../migrations/0012_outbox_order.sql"),
     ),
+    (
+        15,
+        "interaction_answers",
+        include_str!("../../migrations/0015_interaction_answers.sql"),
+    ),
+    (
+        16,
+        "governance",
+        include_str!("../../migrations/0016_governance.sql"),
+    ),
+    (
+        17,
+        "cab_workflow",
+        include_str!("../../migrations/0017_cab_workflow.sql"),
+    ),
     (18, "api", include_str!("../../migrations/0018_api.sql")),
+    (
+        20,
+        "platform_neutral",
+        include_str!("../../migrations/0020_platform_neutral.sql"),
+    ),
+    (
+        23,
+        "attribution",
+        include_str!("../../migrations/0023_attribution.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

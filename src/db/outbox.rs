@@ -161,26 +161,30 @@ pub async fn react(
     enqueue(conn, guild, "react", message_id, None, Some(emoji), now).await
 }
 
-/// Entries due for delivery, in order; a post or DM waits while an earlier
-/// one to the same place waits for its retry.
+/// Entries of workspace `guild` due for delivery, in order; a post or DM
+/// waits while an earlier one to the same place waits for its retry. Only
+/// the process serving that workspace delivers them: another platform's
+/// message ids mean nothing to it.
 pub async fn pending(
     conn: &mut SqliteConnection,
+    guild: &str,
     now: DateTime<Utc>,
     limit: i64,
 ) -> anyhow::Result<Vec<Entry>> {
     let rows = sqlx::query(
         "SELECT o.id, o.kind, o.message_id, o.body, o.emoji, o.attempts, m.channel, m.dm_user, m.platform_id
          FROM outbox o JOIN bot_messages m ON m.id = o.message_id
-         WHERE o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= ?1
+         WHERE o.guild = ?3 AND o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= ?1
            AND NOT (o.kind IN ('post', 'dm') AND EXISTS (
                SELECT 1 FROM outbox p JOIN bot_messages pm ON pm.id = p.message_id
-               WHERE p.id < o.id AND p.kind = o.kind AND p.delivered_at IS NULL AND p.superseded = 0
+               WHERE p.id < o.id AND p.guild = o.guild AND p.kind = o.kind AND p.delivered_at IS NULL AND p.superseded = 0
                  AND p.attempts > 0 AND p.retryable = 1 AND p.not_before > ?1
                  AND pm.channel IS m.channel AND pm.dm_user IS m.dm_user))
          ORDER BY o.id LIMIT ?2",
     )
     .bind(ts(now))
     .bind(limit)
+    .bind(guild)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
@@ -293,25 +297,33 @@ pub async fn postpone(conn: &mut SqliteConnection, id: i64, at: DateTime<Utc>) -
     Ok(())
 }
 
-/// The earliest time an undelivered entry may be tried.
-pub async fn next_attempt(conn: &mut SqliteConnection) -> anyhow::Result<Option<DateTime<Utc>>> {
+/// The earliest time an undelivered entry of workspace `guild` may be tried.
+pub async fn next_attempt(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let t: Option<String> = sqlx::query_scalar(
-        "SELECT MIN(not_before) FROM outbox WHERE delivered_at IS NULL AND superseded = 0",
+        "SELECT MIN(not_before) FROM outbox WHERE guild = ? AND delivered_at IS NULL AND superseded = 0",
     )
+    .bind(guild)
     .fetch_one(conn)
     .await?;
     t.as_deref().map(parse_ts).transpose()
 }
 
-/// The bot message a platform message id belongs to, with its purpose.
+/// The bot message of workspace `guild` posted at `at` (channel and the
+/// platform's message id: a Slack ts is unique only within its channel),
+/// with its purpose (console message 5 is not Discord message 5).
 pub async fn by_platform_id(
     conn: &mut SqliteConnection,
-    platform_id: &str,
+    guild: &str,
+    at: &Posted,
 ) -> anyhow::Result<Option<(i64, String)>> {
-    let row = sqlx::query("SELECT id, purpose FROM bot_messages WHERE platform_id = ?")
-        .bind(platform_id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, purpose FROM bot_messages WHERE guild = ? AND channel = ? AND platform_id = ?",
+    )
+    .bind(guild)
+    .bind(&at.channel)
+    .bind(&at.id)
+    .fetch_optional(conn)
+    .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("purpose")?)))
         .transpose()
 }

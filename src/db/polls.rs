@@ -33,6 +33,23 @@ pub struct Poll {
     pub deadline: DateTime<Utc>,
     /// Closed, with outcome.
     pub closed: Option<(DateTime<Utc>, String)>,
+    /// After an expiry, a change manager's decision (`approved`, `rejected`).
+    pub decision: Option<String>,
+    /// Who recalled or decided the poll, and why.
+    pub settled: Option<Settled>,
+}
+
+/// A person's act that ended or decided a poll: a recall or a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    /// Their user id.
+    pub by: String,
+    /// Their name.
+    pub by_name: String,
+    /// The reason they gave.
+    pub reason: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 /// One ledger row.
@@ -46,7 +63,8 @@ pub struct VoteEvent {
     pub roles: Roles,
     /// Which vote.
     pub vote: Vote,
-    /// `add`, `remove`, or `count` (the final count from the platform).
+    /// `add`, `remove`, `count` (the final count from the platform) or
+    /// `command` (a vote given with `/release vote`).
     pub action: String,
     /// When.
     pub at: DateTime<Utc>,
@@ -54,6 +72,8 @@ pub struct VoteEvent {
     pub counted: bool,
     /// Why not.
     pub reason: Option<String>,
+    /// The voter's own reason (`/release vote … reason:`).
+    pub note: Option<String>,
 }
 
 fn roles_text(r: &Roles) -> String {
@@ -74,6 +94,19 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
     let deadline = parse_ts(r.try_get("deadline")?)?;
     let closed_at = parse_ts_opt(r.try_get("closed_at")?)?;
     let outcome: Option<String> = r.try_get("outcome")?;
+    let settled_by: Option<String> = r.try_get("settled_by")?;
+    let settled_at = parse_ts_opt(r.try_get("settled_at")?)?;
+    let settled = match (settled_by, settled_at) {
+        (Some(by), Some(at)) => Some(Settled {
+            by_name: r
+                .try_get::<Option<String>, _>("settled_by_name")?
+                .unwrap_or_else(|| by.clone()),
+            by,
+            reason: r.try_get("settled_reason")?,
+            at,
+        }),
+        _ => None,
+    };
     Ok(Poll {
         id: r.try_get("id")?,
         guild: r.try_get("guild")?,
@@ -97,12 +130,15 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
         opened_at,
         deadline,
         closed: closed_at.zip(outcome),
+        decision: r.try_get("decision")?,
+        settled,
     })
 }
 
 const COLUMNS: &str =
     "id, guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles, early_approval,
-    submitter, notify_channel, opened_at, deadline, closed_at, outcome";
+    submitter, notify_channel, opened_at, deadline, closed_at, outcome, decision, settled_by, settled_by_name,
+    settled_reason, settled_at";
 
 /// What a new poll is made of.
 pub struct NewPoll<'a> {
@@ -144,7 +180,9 @@ pub async fn open(
     .bind(p.submitter)
     .bind(p.notify_channel)
     .bind(ts(now))
-    .bind(ts(now + p.rules.deadline))
+    .bind(ts(now
+        .checked_add_signed(p.rules.deadline)
+        .ok_or_else(|| anyhow::anyhow!("a poll deadline past the calendar's end"))?))
     .bind(p.release_row)
     .bind(guild)
     .fetch_optional(conn)
@@ -177,6 +215,47 @@ pub async fn by_message(
     .fetch_optional(conn)
     .await?;
     row.map(decode).transpose()
+}
+
+/// The latest poll of a release of `guild`, open or closed.
+pub async fn latest_for_release(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    release_row: i64,
+) -> anyhow::Result<Option<Poll>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE release_id = ? AND guild = ? ORDER BY id DESC LIMIT 1"
+    ))
+    .bind(release_row)
+    .bind(guild)
+    .fetch_optional(conn)
+    .await?;
+    row.map(decode).transpose()
+}
+
+/// Records who recalled or decided a poll of `guild` and why; `decision` for a
+/// change manager's decision after an expiry. False if it was settled before.
+pub async fn settle(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    id: i64,
+    decision: Option<&str>,
+    by: &Settled,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE polls SET decision = ?, settled_by = ?, settled_by_name = ?, settled_reason = ?, settled_at = ?
+         WHERE id = ? AND guild = ? AND settled_by IS NULL",
+    )
+    .bind(decision)
+    .bind(&by.by)
+    .bind(&by.by_name)
+    .bind(&by.reason)
+    .bind(ts(by.at))
+    .bind(id)
+    .bind(guild)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The open poll of a release of `guild`, if any.
@@ -234,8 +313,8 @@ pub async fn record_vote(
     e: &VoteEvent,
 ) -> anyhow::Result<()> {
     let done = sqlx::query(
-        "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason)
-         SELECT id, ?, ?, ?, ?, ?, ?, ?, ? FROM polls WHERE id = ? AND guild = ?",
+        "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason, note)
+         SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM polls WHERE id = ? AND guild = ?",
     )
     .bind(&e.user)
     .bind(&e.user_name)
@@ -245,6 +324,7 @@ pub async fn record_vote(
     .bind(ts(e.at))
     .bind(e.counted)
     .bind(&e.reason)
+    .bind(&e.note)
     .bind(poll)
     .bind(guild)
     .execute(conn)
@@ -255,7 +335,7 @@ pub async fn record_vote(
 /// The ledger of a poll of `guild`, oldest first.
 pub async fn ledger(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
     let rows = sqlx::query(
-        "SELECT user, user_name, roles, vote, action, at, counted, reason FROM votes
+        "SELECT user, user_name, roles, vote, action, at, counted, reason, note FROM votes
          WHERE poll_id = ? AND poll_id IN (SELECT id FROM polls WHERE guild = ?) ORDER BY id",
     )
     .bind(poll)
@@ -274,6 +354,7 @@ pub async fn ledger(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyh
                 at: parse_ts(r.try_get("at")?)?,
                 counted: r.try_get("counted")?,
                 reason: r.try_get("reason")?,
+                note: r.try_get("note")?,
             })
         })
         .collect()

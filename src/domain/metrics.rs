@@ -54,6 +54,17 @@ pub struct Measures {
     pub change_failure_rate: Option<f64>,
     /// Median hours from incident opened to resolved.
     pub time_to_restore_hours: Option<f64>,
+    /// Releases closed in the period, by close outcome.
+    pub close_outcomes: BTreeMap<String, i64>,
+    /// Post-implementation reviews recorded in the period.
+    pub reviews: i64,
+}
+
+/// Whether a production deployment counts as a change failure: it was
+/// backed out, it caused a severity 1–2 incident, or its release was
+/// closed as unsuccessful.
+pub fn deployment_failed(outcome: &str, caused_incident: bool, release_unsuccessful: bool) -> bool {
+    outcome == "backed-out" || caused_incident || release_unsuccessful
 }
 
 /// One week of the chart's series.
@@ -169,6 +180,14 @@ pub fn trends(current: &Measures, previous: &Measures) -> BTreeMap<String, Trend
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_change_fails_by_back_out_incident_or_unsuccessful_close() {
+        assert!(!deployment_failed("verified", false, false));
+        assert!(deployment_failed("backed-out", false, false));
+        assert!(deployment_failed("verified", true, false));
+        assert!(deployment_failed("verified", false, true));
+    }
 
     #[test]
     fn medians_rates_and_weeks() {

@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod deployment;
 pub mod gate;
+pub mod governance;
 pub mod ids;
 pub mod incident;
 pub mod metrics;
@@ -16,3 +17,4 @@ pub mod survey;
 pub mod tally;
 pub mod timefmt;
 pub mod token;
+pub mod workflow;

@@ -280,6 +280,9 @@ mod tests {
             deployment_planned: planned,
             now,
             els: Duration::days(7),
+            emergency: r.emergency,
+            reviewed: false,
+            blocking_incidents: vec![],
         };
         evaluate(&Situation {
             release: r,

@@ -12,6 +12,50 @@ pub enum Closure {
     Rejected,
     /// Withdrawn before deployment.
     Cancelled,
+    /// Closed with the outcome `unsuccessful` (after a back-out, or a failed early life).
+    Unsuccessful,
+}
+
+/// What a close records about the change (PRODUCT §2), counted in the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CloseOutcome {
+    /// The change did what it was meant to.
+    Successful,
+    /// It did, with issues worth recording.
+    SuccessfulWithIssues,
+    /// It failed: a post-implementation review is required first.
+    Unsuccessful,
+}
+
+impl CloseOutcome {
+    /// The three outcomes, in the order `/release close` offers them.
+    pub const ALL: [CloseOutcome; 3] = [
+        CloseOutcome::Successful,
+        CloseOutcome::SuccessfulWithIssues,
+        CloseOutcome::Unsuccessful,
+    ];
+
+    /// The option value and stored form.
+    pub fn key(self) -> &'static str {
+        match self {
+            CloseOutcome::Successful => "successful",
+            CloseOutcome::SuccessfulWithIssues => "successful-with-issues",
+            CloseOutcome::Unsuccessful => "unsuccessful",
+        }
+    }
+
+    /// Parses the option value or stored form.
+    pub fn from_key(key: &str) -> Option<Self> {
+        CloseOutcome::ALL.into_iter().find(|o| o.key() == key)
+    }
+}
+
+impl std::str::FromStr for CloseOutcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CloseOutcome::from_key(&s.to_ascii_lowercase())
+            .ok_or_else(|| "successful, successful-with-issues or unsuccessful".to_string())
+    }
 }
 
 /// Where a release stands; each variant carries what only that state has.
@@ -141,6 +185,7 @@ impl ReleaseState {
                 Some("completed") => Closure::Completed,
                 Some("rejected") => Closure::Rejected,
                 Some("cancelled") => Closure::Cancelled,
+                Some("unsuccessful") => Closure::Unsuccessful,
                 other => return Err(format!("closed with unknown closure {other:?}")),
             }),
             other => return Err(format!("unknown release state {other:?}")),
@@ -153,6 +198,7 @@ impl ReleaseState {
             Closure::Completed => "completed",
             Closure::Rejected => "rejected",
             Closure::Cancelled => "cancelled",
+            Closure::Unsuccessful => "unsuccessful",
         })
     }
 
@@ -165,7 +211,7 @@ impl ReleaseState {
                 "/release submit",
                 "/release cancel",
             ],
-            ReleaseState::PlanReview => vec!["/release cancel"],
+            ReleaseState::PlanReview => vec!["/release vote", "/release recall", "/release cancel"],
             ReleaseState::Preparing => vec!["/release prepare", "/release cancel"],
             ReleaseState::Building => vec![
                 "/package add",
@@ -180,10 +226,19 @@ impl ReleaseState {
             }
             ReleaseState::Deploying { .. } => vec!["/deploy step", "/deploy backout"],
             ReleaseState::Verifying { .. } => vec!["/deploy verify", "/deploy backout"],
-            ReleaseState::BackedOut { .. } => vec!["/deploy plan", "/release cancel"],
-            ReleaseState::EarlyLifeSupport { .. } => {
-                vec!["/incident new", "/known-error add", "/release close"]
-            }
+            ReleaseState::BackedOut { .. } => vec![
+                "/deploy plan",
+                "/release review",
+                "/release close outcome:unsuccessful",
+                "/release cancel",
+            ],
+            ReleaseState::EarlyLifeSupport { .. } => vec![
+                "/incident new",
+                "/known-error add",
+                "/deploy backout",
+                "/release review",
+                "/release close",
+            ],
             ReleaseState::Closed(_) => vec![],
         }
     }
@@ -242,6 +297,7 @@ impl fmt::Display for ReleaseState {
             ReleaseState::Closed(Closure::Completed) => f.write_str("Closed (completed)"),
             ReleaseState::Closed(Closure::Rejected) => f.write_str("Closed (rejected)"),
             ReleaseState::Closed(Closure::Cancelled) => f.write_str("Closed (cancelled)"),
+            ReleaseState::Closed(Closure::Unsuccessful) => f.write_str("Closed (unsuccessful)"),
         }
     }
 }
@@ -259,6 +315,15 @@ pub enum Event {
     CabRejected,
     /// The poll closed without quorum: revise the plan.
     CabExpired,
+    /// `/release edit`: name, version, RFCs or environments change (no state change).
+    Edit,
+    /// `/release recall`: the release manager withdraws the open poll.
+    Recall,
+    /// `/release decide`: a change manager decides a poll that expired without quorum.
+    Decide {
+        /// Approve (→ Preparing) or reject (stays in Planning).
+        approved: bool,
+    },
     /// `/release prepare`.
     Prepare,
     /// `/release build`.
@@ -306,7 +371,14 @@ pub enum Event {
     Close {
         /// Closing before early life support ends (with a reason).
         early: bool,
+        /// What the close records about the change.
+        outcome: CloseOutcome,
     },
+    // Governance (helper D): standard changes and reviews.
+    /// `/release submit` of a release whose RFCs are all standard: pre-approved, no CAB.
+    PreApprove,
+    /// `/release review`: a post-implementation review (no state change).
+    Review,
 }
 
 impl Event {
@@ -316,6 +388,9 @@ impl Event {
             Event::UpdatePlan => "/release plan",
             Event::Submit => "/release submit",
             Event::CabApproved | Event::CabRejected | Event::CabExpired => "the CAB decision",
+            Event::Edit => "/release edit",
+            Event::Recall => "/release recall",
+            Event::Decide { .. } => "/release decide",
             Event::Prepare => "/release prepare",
             Event::Build => "/release build",
             Event::Test { .. } => "/release test",
@@ -327,6 +402,8 @@ impl Event {
             Event::BackOut { .. } => "/deploy backout",
             Event::Verify { .. } => "/deploy verify",
             Event::Close { .. } => "/release close",
+            Event::PreApprove => "/release submit",
+            Event::Review => "/release review",
         }
     }
 }
@@ -336,7 +413,8 @@ impl Event {
 pub struct Lifecycle {
     /// The current state.
     pub state: ReleaseState,
-    /// Plan revision, from 1; grows when the CAB sends the plan back.
+    /// Plan revision, from 1; grows when a plan a poll has seen changes
+    /// (see [`crate::domain::workflow::revision_after_change`]).
     pub revision: i64,
     /// Test runs recorded; only grows.
     pub test_runs: i64,
@@ -357,6 +435,12 @@ pub struct Facts<'a> {
     pub now: DateTime<Utc>,
     /// How long early life support lasts.
     pub els: Duration,
+    /// Whether the release is an emergency (closing needs a review).
+    pub emergency: bool,
+    /// Whether a post-implementation review has been recorded.
+    pub reviewed: bool,
+    /// Open incidents at the blocking severity or worse (their ids), which block a close.
+    pub blocking_incidents: Vec<String>,
 }
 
 /// Why a lifecycle event was refused. Nothing changes on a refusal.
@@ -393,6 +477,21 @@ pub enum Refusal {
         /// When it ends.
         until: DateTime<Utc>,
     },
+    /// Open incidents at the blocking severity or worse: the service is not fit to hand over.
+    IncidentsOpen {
+        /// Their ids.
+        incidents: Vec<String>,
+    },
+    /// An emergency release, or one closed as unsuccessful, needs a review first.
+    ReviewNeeded {
+        /// Because it is an emergency (else: because the outcome is unsuccessful).
+        emergency: bool,
+    },
+    /// A backed-out release can only be closed as unsuccessful.
+    BackedOutNotSuccessful {
+        /// The environment backed out of.
+        env: String,
+    },
 }
 
 /// Applies one lifecycle event, or says why not.
@@ -425,10 +524,12 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
             S::PlanReview
         }
         (S::PlanReview, Event::CabApproved) => S::Preparing,
-        (S::PlanReview, Event::CabRejected | Event::CabExpired) => {
-            next.revision += 1;
-            S::Planning
-        }
+        // The revision stays: a rejected plan must change before it goes
+        // again, and that change starts the next revision.
+        (S::PlanReview, Event::CabRejected | Event::CabExpired | Event::Recall) => S::Planning,
+        (S::Planning, Event::Edit) => S::Planning,
+        (S::Planning, Event::Decide { approved: true }) => S::Preparing,
+        (S::Planning, Event::Decide { approved: false }) => S::Planning,
         (S::Preparing, Event::Prepare) => S::Building,
         (S::Building, Event::Build) => {
             if !facts.baselined {
@@ -496,15 +597,61 @@ pub fn transition(current: &Lifecycle, event: &Event, facts: &Facts) -> Result<L
                 }
             }
         }
-        (S::EarlyLifeSupport { until }, Event::Close { early }) => {
+        (S::Planning, Event::PreApprove) => {
+            if !facts.missing_plan.is_empty() {
+                return Err(Refusal::PlanIncomplete {
+                    missing: facts.missing_plan.clone(),
+                });
+            }
+            S::Preparing
+        }
+        (S::EarlyLifeSupport { .. }, Event::BackOut { env }) => {
+            // Early life support follows the last environment only: that is the one to back out.
+            let last = facts.environments.last().cloned().unwrap_or_default();
+            same_env(env, &last)?;
+            S::BackedOut { env: last }
+        }
+        (S::EarlyLifeSupport { .. } | S::BackedOut { .. }, Event::Review) => current.state.clone(),
+        (S::EarlyLifeSupport { until }, Event::Close { early, outcome }) => {
+            close_checks(facts, *outcome)?;
             if facts.now < *until && !early {
                 return Err(Refusal::ElsNotOver { until: *until });
             }
-            S::Closed(Closure::Completed)
+            closed(*outcome)
+        }
+        (S::BackedOut { env }, Event::Close { outcome, .. }) => {
+            if *outcome != CloseOutcome::Unsuccessful {
+                return Err(Refusal::BackedOutNotSuccessful { env: env.clone() });
+            }
+            close_checks(facts, *outcome)?;
+            closed(*outcome)
         }
         _ => return Err(not_now()),
     };
     Ok(next)
+}
+
+/// What every close checks first: the service (no blocking incident open),
+/// then the review an emergency or an unsuccessful change needs.
+fn close_checks(facts: &Facts, outcome: CloseOutcome) -> Result<(), Refusal> {
+    if !facts.blocking_incidents.is_empty() {
+        return Err(Refusal::IncidentsOpen {
+            incidents: facts.blocking_incidents.clone(),
+        });
+    }
+    if !facts.reviewed && (facts.emergency || outcome == CloseOutcome::Unsuccessful) {
+        return Err(Refusal::ReviewNeeded {
+            emergency: facts.emergency,
+        });
+    }
+    Ok(())
+}
+
+fn closed(outcome: CloseOutcome) -> ReleaseState {
+    ReleaseState::Closed(match outcome {
+        CloseOutcome::Unsuccessful => Closure::Unsuccessful,
+        _ => Closure::Completed,
+    })
 }
 
 #[cfg(test)]
@@ -525,6 +672,9 @@ mod tests {
             deployment_planned: true,
             now: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
             els: Duration::days(14),
+            emergency: false,
+            reviewed: false,
+            blocking_incidents: vec![],
         }
     }
 
@@ -591,18 +741,41 @@ mod tests {
             now: f.now + Duration::days(14),
             ..f.clone()
         };
-        l = step(&l, Event::Close { early: false }, &later);
+        l = step(
+            &l,
+            Event::Close {
+                early: false,
+                outcome: CloseOutcome::Successful,
+            },
+            &later,
+        );
         assert_eq!(l.state, ReleaseState::Closed(Closure::Completed));
     }
 
     #[test]
-    fn cab_rejection_and_expiry_return_to_planning_with_a_new_revision() {
+    fn cab_rejection_expiry_and_recall_return_to_planning_at_the_same_revision() {
         let envs = envs();
         let f = facts(&envs);
-        for e in [Event::CabRejected, Event::CabExpired] {
+        for e in [Event::CabRejected, Event::CabExpired, Event::Recall] {
             let l = step(&at(ReleaseState::PlanReview), e, &f);
-            assert_eq!((l.state, l.revision), (ReleaseState::Planning, 2));
+            assert_eq!((l.state, l.revision), (ReleaseState::Planning, 1));
         }
+    }
+
+    #[test]
+    fn a_change_managers_decision_moves_a_planning_release() {
+        let envs = envs();
+        let f = facts(&envs);
+        let l = step(&at(ReleaseState::Planning), Event::Decide { approved: true }, &f);
+        assert_eq!(l.state, ReleaseState::Preparing);
+        let l = step(&at(ReleaseState::Planning), Event::Decide { approved: false }, &f);
+        assert_eq!(l.state, ReleaseState::Planning);
+        let l = step(&at(ReleaseState::Planning), Event::Edit, &f);
+        assert_eq!(l.state, ReleaseState::Planning);
+        for e in [Event::Edit, Event::Recall, Event::Decide { approved: true }] {
+            assert!(transition(&at(ReleaseState::Preparing), &e, &f).is_err(), "{e:?}");
+        }
+        assert!(transition(&at(ReleaseState::Planning), &Event::Recall, &f).is_err());
     }
 
     #[test]
@@ -758,13 +931,28 @@ mod tests {
             until: f.now + Duration::days(1),
         });
         assert_eq!(
-            transition(&els, &Event::Close { early: false }, &f),
+            transition(
+                &els,
+                &Event::Close {
+                    early: false,
+                    outcome: CloseOutcome::Successful
+                },
+                &f
+            ),
             Err(Refusal::ElsNotOver {
                 until: f.now + Duration::days(1)
             })
         );
         assert_eq!(
-            step(&els, Event::Close { early: true }, &f).state,
+            step(
+                &els,
+                Event::Close {
+                    early: true,
+                    outcome: CloseOutcome::Successful
+                },
+                &f
+            )
+            .state,
             ReleaseState::Closed(Closure::Completed)
         );
         assert_eq!(
@@ -774,6 +962,132 @@ mod tests {
                 attempted: "/release build"
             })
         );
+    }
+
+    #[test]
+    fn standard_changes_skip_the_cab_but_not_the_plan() {
+        let envs = envs();
+        let f = facts(&envs);
+        assert_eq!(
+            step(&at(ReleaseState::Planning), Event::PreApprove, &f).state,
+            ReleaseState::Preparing
+        );
+        let missing = Facts {
+            missing_plan: vec!["back-out plan"],
+            ..f.clone()
+        };
+        assert!(matches!(
+            transition(&at(ReleaseState::Planning), &Event::PreApprove, &missing),
+            Err(Refusal::PlanIncomplete { .. })
+        ));
+        assert!(matches!(
+            transition(&at(ReleaseState::PlanReview), &Event::PreApprove, &f),
+            Err(Refusal::NotNow { .. })
+        ));
+    }
+
+    #[test]
+    fn production_can_be_backed_out_during_early_life_support() {
+        let envs = envs();
+        let f = facts(&envs);
+        let els = at(ReleaseState::EarlyLifeSupport {
+            until: f.now + Duration::days(3),
+        });
+        let l = step(&els, Event::BackOut { env: "PROD".into() }, &f);
+        assert_eq!(l.state, ReleaseState::BackedOut { env: "prod".into() });
+        assert_eq!(
+            transition(
+                &els,
+                &Event::BackOut {
+                    env: "staging".into()
+                },
+                &f
+            ),
+            Err(Refusal::WrongEnvironment {
+                asked: "staging".into(),
+                current: "prod".into()
+            })
+        );
+        // Re-planned and deployed again, or closed as unsuccessful after a review.
+        assert_eq!(
+            step(&l, Event::PlanDeployment { env: "prod".into() }, &f).state,
+            ReleaseState::DeploymentPlanning { env: "prod".into() }
+        );
+        let close = |outcome| Event::Close {
+            early: false,
+            outcome,
+        };
+        assert_eq!(
+            transition(&l, &close(CloseOutcome::Successful), &f),
+            Err(Refusal::BackedOutNotSuccessful { env: "prod".into() })
+        );
+        assert_eq!(
+            transition(&l, &close(CloseOutcome::Unsuccessful), &f),
+            Err(Refusal::ReviewNeeded { emergency: false })
+        );
+        let reviewed = Facts {
+            reviewed: true,
+            ..f.clone()
+        };
+        assert_eq!(step(&l, Event::Review, &f).state, l.state);
+        assert_eq!(
+            step(&l, close(CloseOutcome::Unsuccessful), &reviewed).state,
+            ReleaseState::Closed(Closure::Unsuccessful)
+        );
+    }
+
+    #[test]
+    fn closing_checks_incidents_then_the_review() {
+        let envs = envs();
+        let f = facts(&envs);
+        let els = at(ReleaseState::EarlyLifeSupport { until: f.now });
+        let close = |early, outcome| Event::Close { early, outcome };
+        let blocked = Facts {
+            blocking_incidents: vec!["INC-1".into(), "INC-3".into()],
+            reviewed: true,
+            ..f.clone()
+        };
+        for early in [false, true] {
+            assert_eq!(
+                transition(&els, &close(early, CloseOutcome::Successful), &blocked),
+                Err(Refusal::IncidentsOpen {
+                    incidents: vec!["INC-1".into(), "INC-3".into()]
+                })
+            );
+        }
+        let emergency = Facts {
+            emergency: true,
+            ..f.clone()
+        };
+        assert_eq!(
+            transition(&els, &close(false, CloseOutcome::Successful), &emergency),
+            Err(Refusal::ReviewNeeded { emergency: true })
+        );
+        assert_eq!(
+            transition(&els, &close(false, CloseOutcome::Unsuccessful), &f),
+            Err(Refusal::ReviewNeeded { emergency: false })
+        );
+        assert_eq!(
+            step(&els, close(false, CloseOutcome::SuccessfulWithIssues), &f).state,
+            ReleaseState::Closed(Closure::Completed)
+        );
+        let reviewed = Facts {
+            emergency: true,
+            reviewed: true,
+            ..f.clone()
+        };
+        assert_eq!(
+            step(&els, close(false, CloseOutcome::Unsuccessful), &reviewed).state,
+            ReleaseState::Closed(Closure::Unsuccessful)
+        );
+        // A review fits early life support and a back-out only.
+        assert!(matches!(
+            transition(&at(ReleaseState::Testing), &Event::Review, &f),
+            Err(Refusal::NotNow { .. })
+        ));
+        for o in CloseOutcome::ALL {
+            assert_eq!(CloseOutcome::from_key(o.key()), Some(o));
+        }
     }
 
     #[test]
@@ -802,6 +1116,7 @@ mod tests {
             ReleaseState::Closed(Closure::Completed),
             ReleaseState::Closed(Closure::Rejected),
             ReleaseState::Closed(Closure::Cancelled),
+            ReleaseState::Closed(Closure::Unsuccessful),
         ] {
             let until = match &s {
                 ReleaseState::EarlyLifeSupport { until } => Some(*until),
@@ -835,11 +1150,37 @@ mod tests {
             env.clone().prop_map(|env| Event::StepsDone { env }),
             env.clone().prop_map(|env| Event::BackOut { env }),
             (env, any::<bool>()).prop_map(|(env, confirmed)| Event::Verify { env, confirmed }),
-            any::<bool>().prop_map(|early| Event::Close { early }),
+            (any::<bool>(), 0usize..3).prop_map(|(early, o)| Event::Close {
+                early,
+                outcome: CloseOutcome::ALL[o]
+            }),
+            Just(Event::PreApprove),
+            Just(Event::Review),
         ]
     }
 
     proptest! {
+        #[test]
+        fn no_release_closes_over_a_blocking_incident(events in proptest::collection::vec(any_event(), 0..80), emergency: bool, reviewed: bool) {
+            let envs = envs();
+            let f = Facts {
+                blocking_incidents: vec!["INC-1".into()],
+                emergency,
+                reviewed,
+                ..facts(&envs)
+            };
+            let mut l = at(ReleaseState::Planning);
+            for e in &events {
+                if let Ok(next) = transition(&l, e, &f) {
+                    prop_assert!(
+                        !matches!(next.state, ReleaseState::Closed(Closure::Completed | Closure::Unsuccessful)),
+                        "{:?} closed over a blocking incident", e
+                    );
+                    l = next;
+                }
+            }
+        }
+
         #[test]
         fn random_sequences_keep_the_invariants(events in proptest::collection::vec(any_event(), 0..80)) {
             let envs = envs();

@@ -30,12 +30,11 @@ impl Vote {
         }
     }
 
-    /// The vote a reaction stands for, if any (variation selectors ignored).
+    /// The vote a reaction stands for, if any: skin tones, gender signs and
+    /// variation selectors are how people pick an emoji, not another vote.
     pub fn from_emoji(emoji: &str) -> Option<Vote> {
-        let e = emoji.trim_end_matches('\u{fe0f}');
-        Vote::ALL
-            .into_iter()
-            .find(|v| v.emoji().trim_end_matches('\u{fe0f}') == e)
+        let e = base_emoji(emoji);
+        Vote::ALL.into_iter().find(|v| base_emoji(v.emoji()) == e)
     }
 
     /// Stored form.
@@ -51,6 +50,24 @@ impl Vote {
     pub fn from_key(key: &str) -> Option<Vote> {
         Vote::ALL.into_iter().find(|v| v.key() == key)
     }
+}
+
+/// An emoji without its presentation: variation selectors, skin-tone
+/// modifiers and the zero-width-joined gender signs that make 🤷🏽 or 🤷‍♂️.
+/// Look-alikes such as ✔️ or ☑️ stay themselves.
+pub fn base_emoji(emoji: &str) -> String {
+    let mut out = String::with_capacity(emoji.len());
+    let mut chars = emoji.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}' => {}
+            '\u{200d}' if matches!(chars.peek(), Some('\u{2640}' | '\u{2642}')) => {
+                chars.next();
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// How approvals and rejections are weighed at the deadline.
@@ -128,9 +145,20 @@ impl CabPolicy {
             quorum,
             rule: self.rule,
             veto_roles: self.veto_roles.clone(),
-            early_approval: self.early_approval,
+            early_approval: early_threshold(self.early_approval, quorum),
             deadline,
         }
+    }
+}
+
+/// The approvals that close a poll early: never fewer than the quorum that
+/// applies, or a low `early_approval` would walk around `quorum_high` and
+/// `emergency_quorum` (0 stays 0: never early).
+pub fn early_threshold(early_approval: u32, quorum: u32) -> u32 {
+    if early_approval == 0 {
+        0
+    } else {
+        early_approval.max(quorum)
     }
 }
 
@@ -143,6 +171,8 @@ pub enum Ignored {
     OwnRelease,
     /// ✅ and ❌ from the same person: neither counts until one goes.
     Conflicting,
+    /// A member of a veto role who is not a voter: a ❌ vetoes, a ✅ or 🤷 is no vote.
+    VetoOnly,
 }
 
 impl Ignored {
@@ -152,6 +182,7 @@ impl Ignored {
             Ignored::NotAVoter => "not-a-voter",
             Ignored::OwnRelease => "own-release",
             Ignored::Conflicting => "both-approve-and-reject",
+            Ignored::VetoOnly => "veto-only",
         }
     }
 }
@@ -180,6 +211,8 @@ pub struct Tally {
     pub ignored: Vec<(String, Ignored)>,
     /// A veto-role member who rejected.
     pub veto: Option<String>,
+    /// The veto role they rejected as (shown: "vetoed by carol, change manager").
+    pub veto_role: Option<Role>,
 }
 
 impl Tally {
@@ -202,17 +235,26 @@ pub fn tally(ballots: &[Ballot], rules: &PollRules, own: &BTreeSet<String>) -> T
             continue;
         }
         let voter = b.roles.contains(&rules.voting_role);
-        let vetoer = rules.veto_roles.iter().any(|r| b.roles.contains(r));
+        let veto_role = rules.veto_roles.iter().copied().find(|r| b.roles.contains(r));
         let user = user.to_string();
         if b.votes.contains(&Vote::Approve) && b.votes.contains(&Vote::Reject) {
             t.ignored.push((user, Ignored::Conflicting));
-        } else if b.votes.contains(&Vote::Reject) && (voter || vetoer) {
-            if vetoer && t.veto.is_none() {
+        } else if b.votes.contains(&Vote::Reject) && (voter || veto_role.is_some()) {
+            if let (Some(role), None) = (veto_role, &t.veto) {
                 t.veto = Some(user.clone());
+                t.veto_role = Some(role);
             }
-            t.reject.push(user);
+            // A veto is not a CAB vote: only a voter's ❌ is in the count.
+            if voter {
+                t.reject.push(user);
+            }
         } else if !voter {
-            t.ignored.push((user, Ignored::NotAVoter));
+            let why = if veto_role.is_some() {
+                Ignored::VetoOnly
+            } else {
+                Ignored::NotAVoter
+            };
+            t.ignored.push((user, why));
         } else if b.votes.contains(&Vote::Approve) {
             if own.contains(&user) {
                 t.ignored.push((user, Ignored::OwnRelease));
@@ -261,7 +303,9 @@ pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Out
             veto: Some(v.clone()),
         });
     }
-    if rules.early_approval > 0 && t.approve.len() as u32 >= rules.early_approval && t.reject.is_empty() {
+    // Polls stored before the threshold was clamped are held to it too.
+    let early = early_threshold(rules.early_approval, rules.quorum);
+    if early > 0 && t.approve.len() as u32 >= early && t.reject.is_empty() {
         return Some(Outcome::Approved {
             early: !deadline_passed,
         });
@@ -283,8 +327,56 @@ pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Out
     })
 }
 
+/// How often an open poll is recounted from the platform: a reaction
+/// event lost, or a stale one replayed, is corrected within this.
+pub const RECOUNT_EVERY: Duration = Duration::minutes(3);
+
+/// When an open poll is next recounted: the first multiple of `every`
+/// (counted from the epoch) after `now`, so recounts scheduled from
+/// different starts (submission, reconnects) fall on the same instants and
+/// one job each; None when the deadline's own count comes first.
+pub fn next_recount(
+    now: chrono::DateTime<chrono::Utc>,
+    deadline: chrono::DateTime<chrono::Utc>,
+    every: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let step = every.num_milliseconds();
+    if step <= 0 {
+        return None;
+    }
+    let slot = now.timestamp_millis().div_euclid(step).checked_add(1)?;
+    let due = chrono::DateTime::from_timestamp_millis(slot.checked_mul(step)?)?;
+    (due < deadline).then_some(due)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_next_recount_falls_on_the_grid_after_now_and_before_the_deadline() {
+        let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        let deadline = t("2026-12-03T09:00:00Z");
+        let every = Duration::minutes(3);
+        assert_eq!(
+            next_recount(t("2026-12-01T09:00:00Z"), deadline, every),
+            Some(t("2026-12-01T09:03:00Z")),
+            "strictly after now, on the grid"
+        );
+        assert_eq!(
+            next_recount(t("2026-12-01T09:01:59Z"), deadline, every),
+            Some(t("2026-12-01T09:03:00Z")),
+            "two starts in one slot share a recount"
+        );
+        assert_eq!(next_recount(t("2026-12-03T08:57:00Z"), deadline, every), None);
+        assert_eq!(
+            next_recount(t("2026-12-03T08:56:59Z"), deadline, every),
+            Some(t("2026-12-03T08:57:00Z"))
+        );
+        assert_eq!(
+            next_recount(t("2026-12-01T09:00:00Z"), deadline, Duration::zero()),
+            None
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 
@@ -420,15 +512,78 @@ mod tests {
     #[test]
     fn early_approval_needs_no_rejection() {
         let mut r = policy().rules_for(false, false);
-        r.early_approval = 2;
-        let t = tally(&[cab("a", &[Y]), cab("b", &[Y])], &r, &BTreeSet::new());
+        r.early_approval = 3;
+        let t = tally(
+            &[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[Y])],
+            &r,
+            &BTreeSet::new(),
+        );
         assert_eq!(decide(&t, &r, false), Some(Outcome::Approved { early: true }));
         let t = tally(
-            &[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[N])],
+            &[cab("a", &[Y]), cab("b", &[Y]), cab("c", &[Y]), cab("d", &[N])],
             &r,
             &BTreeSet::new(),
         );
         assert_eq!(decide(&t, &r, false), None);
+    }
+
+    #[test]
+    fn early_approval_never_goes_below_the_quorum_that_applies() {
+        let mut p = policy();
+        p.early_approval = 1;
+        let high = p.rules_for(false, true);
+        assert_eq!(high.early_approval, 5);
+        let four: Vec<Ballot> = (0..4).map(|i| cab(&format!("c{i}"), &[Y])).collect();
+        assert_eq!(decide(&tally(&four, &high, &BTreeSet::new()), &high, false), None);
+        let five: Vec<Ballot> = (0..5).map(|i| cab(&format!("c{i}"), &[Y])).collect();
+        assert_eq!(
+            decide(&tally(&five, &high, &BTreeSet::new()), &high, false),
+            Some(Outcome::Approved { early: true })
+        );
+        let emergency = p.rules_for(true, true);
+        assert_eq!(emergency.early_approval, 2);
+        assert_eq!(p.rules_for(false, false).early_approval, 3);
+        // A higher setting stays as it is; 0 stays "never early".
+        p.early_approval = 7;
+        assert_eq!(p.rules_for(false, true).early_approval, 7);
+        p.early_approval = 0;
+        assert_eq!(p.rules_for(false, true).early_approval, 0);
+        // Rules stored with a low threshold are held to the quorum as well.
+        let mut stored = high.clone();
+        stored.early_approval = 1;
+        let one = [cab("a", &[Y])];
+        assert_eq!(
+            decide(&tally(&one, &stored, &BTreeSet::new()), &stored, false),
+            None
+        );
+    }
+
+    #[test]
+    fn a_veto_by_a_non_voter_is_a_veto_not_a_cab_vote() {
+        let r = policy().rules_for(false, false);
+        let carol = ballot("carol", &[Role::ChangeManager], &[N]);
+        let t = tally(&[cab("a", &[Y]), carol], &r, &BTreeSet::new());
+        assert_eq!(t.reject, Vec::<String>::new());
+        assert_eq!(
+            (t.veto.as_deref(), t.veto_role),
+            (Some("carol"), Some(Role::ChangeManager))
+        );
+        assert_eq!(t.cast(), 1);
+        // Her ✅ or 🤷 is no vote, and says why.
+        for v in [Y, A] {
+            let t = tally(
+                &[ballot("carol", &[Role::ChangeManager], &[v])],
+                &r,
+                &BTreeSet::new(),
+            );
+            assert_eq!(t.ignored, vec![("carol".to_string(), Ignored::VetoOnly)]);
+            assert_eq!(t.cast(), 0);
+        }
+        // A change manager who is also on the CAB: her ❌ counts and vetoes.
+        let both = ballot("dora", &[Role::ChangeManager, Role::CabMember], &[N]);
+        let t = tally(&[both], &r, &BTreeSet::new());
+        assert_eq!(t.reject, vec!["dora".to_string()]);
+        assert_eq!(t.veto.as_deref(), Some("dora"));
     }
 
     #[test]
@@ -479,6 +634,27 @@ mod tests {
         assert_eq!(Vote::from_emoji("👍"), None);
     }
 
+    #[test]
+    fn skin_tones_and_genders_are_the_base_vote_and_look_alikes_are_none() {
+        for shrug in [
+            "🤷🏽",
+            "🤷🏻",
+            "🤷🏿",
+            "🤷\u{200d}\u{2642}\u{fe0f}",
+            "🤷🏾\u{200d}\u{2640}\u{fe0f}",
+            "🤷\u{200d}\u{2640}",
+        ] {
+            assert_eq!(Vote::from_emoji(shrug), Some(Vote::Abstain), "{shrug:?}");
+        }
+        for not_a_vote in ["✔️", "✔", "☑️", "☑", "👍🏽", "🙆\u{200d}\u{2642}\u{fe0f}", "❎", ""]
+        {
+            assert_eq!(Vote::from_emoji(not_a_vote), None, "{not_a_vote:?}");
+        }
+        // Other joined sequences are not folded into their first emoji.
+        assert_eq!(base_emoji("🤷\u{200d}🔥"), "🤷\u{200d}🔥");
+        assert_eq!(Vote::from_emoji("🤷\u{200d}🔥"), None);
+    }
+
     proptest! {
         #[test]
         fn each_person_counts_at_most_once(votes in proptest::collection::vec((0u8..6, proptest::collection::btree_set(0u8..3, 0..3), any::<bool>()), 0..20)) {
@@ -489,11 +665,35 @@ mod tests {
                 &vs.iter().map(|v| Vote::ALL[*v as usize]).collect::<Vec<_>>(),
             )).collect();
             let t = tally(&ballots, &r, &BTreeSet::new());
+            prop_assert!(t.veto.is_none() || t.veto_role.is_some());
             let mut seen = BTreeSet::new();
             for u in t.approve.iter().chain(&t.reject).chain(&t.abstain).chain(t.ignored.iter().map(|(u, _)| u)) {
                 prop_assert!(seen.insert(u.clone()), "{} counted twice", u);
             }
             prop_assert!(t.cast() <= 6);
+        }
+
+        #[test]
+        fn no_poll_is_approved_below_its_quorum(
+            votes in proptest::collection::vec((0u8..8, 0u8..3, 0u8..4), 0..24),
+            early in 0u32..8,
+            emergency: bool,
+            high: bool,
+            passed: bool,
+        ) {
+            let mut p = policy();
+            p.early_approval = early;
+            let r = p.rules_for(emergency, high);
+            let role_sets: [&[Role]; 4] = [&[Role::CabMember], &[Role::EcabMember], &[Role::ChangeManager], &[]];
+            let ballots: Vec<Ballot> = votes.iter().map(|(u, v, roles)| ballot(
+                &format!("u{u}"), role_sets[*roles as usize], &[Vote::ALL[*v as usize]],
+            )).collect();
+            let t = tally(&ballots, &r, &BTreeSet::new());
+            match decide(&t, &r, passed) {
+                Some(Outcome::Approved { early: true }) => prop_assert!(t.approve.len() as u32 >= r.quorum),
+                Some(Outcome::Approved { early: false }) => prop_assert!(t.cast() >= r.quorum),
+                _ => {}
+            }
         }
     }
 }

@@ -37,16 +37,7 @@ pub async fn load(
             environments: w.environments.clone(),
         })
         .collect();
-    let mut freezes: Vec<Freeze> = config
-        .freezes
-        .iter()
-        .map(|f| Freeze {
-            name: f.name.clone(),
-            from: f.from,
-            to: f.to,
-            reason: f.reason.clone(),
-        })
-        .collect();
+    let mut freezes: Vec<Freeze> = config.freezes.iter().map(|f| f.freeze()).collect();
     // Freezes that ended a year ago no longer matter to any opening we look at.
     freezes.extend(db::calendar::freezes(conn, guild, now - Duration::days(366)).await?);
     Ok(Calendar {
@@ -135,6 +126,9 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         Some(format!("{} {}", opening.window, db::ts(opening.start))),
     );
     let conflicts = conflicts(&mut tx, ctx.guild, &release, &opening).await?;
+    // Both release managers hear of each conflict, in one message each however
+    // many conflicts and subscriptions lead to them (and not whoever scheduled).
+    let mut notes: Vec<(String, crate::chat::Outgoing)> = Vec::new();
     for (other, items) in &conflicts {
         let mut told = std::collections::BTreeSet::new();
         for (to, mine, theirs) in [
@@ -143,12 +137,19 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         ] {
             if told.insert(to.clone()) {
                 let note = render::calendar::conflict(mine, theirs, items, &opening, tz);
-                db::outbox::dm(&mut tx, ctx.guild, to, "notice", &note, ctx.now).await?;
+                match notes.iter_mut().find(|(u, _)| u == to) {
+                    Some((_, m)) => *m = render::calendar::joined(m, &note),
+                    None => notes.push((to.clone(), note)),
+                }
             }
         }
     }
     let reply = render::calendar::scheduled(&release, &opening, &skipped, &conflicts, tz);
-    notify(&mut tx, ctx, &release, &reply, Some(&who.channel)).await?;
+    let mut audience = super::Audience::by(&who.actor, Some(&who.channel));
+    for (to, note) in &notes {
+        audience = audience.also(to, note);
+    }
+    notify(&mut tx, ctx, &release, &reply, audience).await?;
     tx.commit().await?;
     Ok(Reply::Public(reply))
 }
@@ -186,6 +187,10 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
         return refuse(render::calendar::error(&e, tz));
     }
     let mut tx = ctx.begin().await?;
+    let existing = load(&mut tx, ctx.config, ctx.guild, ctx.now).await?.freezes;
+    if let Err(e) = crate::domain::workflow::may_freeze(&f, &existing, ctx.now) {
+        return refuse(render::workflow::freeze_refused(&e, tz));
+    }
     db::calendar::add_freeze(&mut tx, ctx.guild, &f, &who.actor.id, ctx.now).await?;
     audit(
         &mut tx,
@@ -309,12 +314,14 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
         let mut phases: Vec<(String, DateTime<Utc>, i64)> = config
             .announce_before
             .iter()
-            .map(|d| {
-                (
+            // Validation bounds these; an announcement before the first
+            // representable time could never be due anyway.
+            .filter_map(|d| {
+                Some((
                     format!("before-{}", crate::domain::timefmt::format_duration(*d)),
-                    o.start - *d,
+                    o.start.checked_sub_signed(*d)?,
                     d.num_seconds(),
-                )
+                ))
             })
             .collect();
         phases.push(("open".into(), o.start, 0));
@@ -323,7 +330,8 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
             if due < now {
                 continue;
             }
-            let key = format!("{WINDOW_JOB}:{}:{}:{phase}", o.window, db::ts(o.start));
+            // Keys are unique across workspaces: two serving the same windows each get theirs.
+            let key = format!("{WINDOW_JOB}:{guild}:{}:{}:{phase}", o.window, db::ts(o.start));
             let job = WindowJob {
                 window: o.window.clone(),
                 start: o.start,
@@ -409,12 +417,17 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                     ctx,
                     r,
                     &render::calendar::missed(r, &opening, tz),
-                    Some(&ctx.config.channels.announcements),
+                    super::Audience::system(Some(&ctx.config.channels.announcements)),
                 )
                 .await?;
             }
             missed.push(r.clone());
         }
+    }
+    // An empty window is on /calendar show; announcing it only trains people to mute the channel.
+    if listed.is_empty() && missed.is_empty() && !ctx.config.announce_empty {
+        tx.commit().await?;
+        return Ok(());
     }
     let freeze = cal
         .freezes

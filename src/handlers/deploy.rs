@@ -1,6 +1,8 @@
 //! `/deploy`: plan, start, step, back out, verify; and `/audit record`.
 
-use super::{apply, audit, check, load_release, notify, refuse, Ctx, Failure, Handled, Invoker, Reply, Tell};
+use super::{
+    apply, audit, check, load_release, notify, refuse, Audience, Ctx, Failure, Handled, Invoker, Reply, Tell,
+};
 use crate::db::{self, Tx};
 use crate::domain::calendar::Gate;
 use crate::domain::deployment::{self, Step, StepOutcome};
@@ -338,10 +340,9 @@ async fn back_out(
         ctx.now,
     )
     .await?;
-    notify(tx, ctx, release, &notice, Some(&ctx.config.channels.deployments)).await?;
-    if release.manager != actor.id {
-        db::outbox::dm(tx, ctx.guild, &release.manager, "notice", &notice, ctx.now).await?;
-    }
+    let audience =
+        Audience::by(actor, Some(&ctx.config.channels.deployments)).also(&release.manager, &notice);
+    notify(tx, ctx, release, &notice, audience).await?;
     audit(
         tx,
         ctx,
@@ -360,7 +361,15 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
     check(ctx, &release, &Event::BackOut { env: env.clone() })?;
-    let mut d = running(&mut tx, ctx.guild, &release, &env).await?;
+    let mut d = if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { .. }) {
+        // Production verified, then failed in early life: its verified deployment is what is backed out.
+        match db::deployments::latest(&mut tx, ctx.guild, release.row, &env).await? {
+            Some(d) if d.started_at.is_some() => d,
+            _ => return refuse(render::refusal::nothing_running(&release, &env)),
+        }
+    } else {
+        running(&mut tx, ctx.guild, &release, &env).await?
+    };
     back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
@@ -455,12 +464,12 @@ pub async fn verify(
             &mut tx,
             ctx.guild,
             &ctx.config.channels.announcements,
-            &format!("survey:{}", release.row),
+            &crate::domain::survey::Purpose::Survey(release.row).key(),
             &words::survey(&release),
             ctx.now,
         )
         .await?;
-        for e in words::SURVEY_EMOJI {
+        for e in crate::domain::survey::EMOJI {
             db::outbox::react(&mut tx, ctx.guild, survey, e, ctx.now).await?;
         }
         let payload = serde_json::json!({ "release": release.row }).to_string();
@@ -468,7 +477,9 @@ pub async fn verify(
             &mut tx,
             ctx.guild,
             ELS_JOB,
-            &format!("{ELS_JOB}:{}", release.row),
+            // Keyed by its end too: after a back-out in early life support a
+            // new deployment starts a new early life support, with its own end.
+            &format!("{ELS_JOB}:{}:{}", release.row, db::ts(until)),
             until,
             &payload,
         )
@@ -504,7 +515,8 @@ pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<
         return Ok(());
     }
     let release = db::releases::by_row(&mut tx, ctx.guild, job.release).await?;
-    if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { .. }) {
+    // The end of an earlier early life support (backed out since) is not this one's.
+    if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { until } if until <= ctx.now) {
         let incidents = db::incidents::list(&mut tx, ctx.guild, Some(release.row)).await?;
         let known = db::incidents::known_errors(&mut tx, ctx.guild, release.row).await?;
         let note = words::els_ended(&release, &incidents, &known);
@@ -517,15 +529,9 @@ pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<
             ctx.now,
         )
         .await?;
-        db::outbox::dm(&mut tx, ctx.guild, &release.manager, "notice", &note, ctx.now).await?;
-        notify(
-            &mut tx,
-            ctx,
-            &release,
-            &note,
-            Some(&ctx.config.channels.announcements),
-        )
-        .await?;
+        let audience =
+            Audience::system(Some(&ctx.config.channels.announcements)).also(&release.manager, &note);
+        notify(&mut tx, ctx, &release, &note, audience).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -544,6 +550,10 @@ pub async fn audit_record(
     let env = env_of(&release, &env)?.clone();
     if release.baseline_hash.is_none() {
         return refuse(render::refusal::no_baseline_to_audit(id));
+    }
+    let deployments = db::deployments::for_release(&mut tx, ctx.guild, release.row).await?;
+    if !crate::domain::governance::deployed_to(&deployments, &env) {
+        return refuse(render::governance::not_deployed(id, &env));
     }
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     let discrepancies = package::audit(&items, &found);

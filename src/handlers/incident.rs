@@ -75,7 +75,14 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
         )),
     );
     let message = words::incident_opened(&i, &release);
-    notify(&mut tx, ctx, &release, &message, Some(&who.channel)).await?;
+    notify(
+        &mut tx,
+        ctx,
+        &release,
+        &message,
+        super::Audience::by(&who.actor, Some(&who.channel)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Reply::Public(message))
 }
@@ -174,7 +181,14 @@ pub async fn known_error(
         )),
     );
     let message = words::known_error_added(&k, &release);
-    notify(&mut tx, ctx, &release, &message, Some(&who.channel)).await?;
+    notify(
+        &mut tx,
+        ctx,
+        &release,
+        &message,
+        super::Audience::by(&who.actor, Some(&who.channel)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Reply::Public(message))
 }

@@ -3,17 +3,23 @@
 //! They never talk to a chat platform.
 
 mod access;
+pub mod autocomplete;
 pub mod calendar;
 pub mod deploy;
+pub mod edit;
+pub mod governance;
 pub mod incident;
+mod notice;
 pub mod package;
 pub mod polls;
+pub mod reaction;
 pub mod readiness;
 pub mod release;
 pub mod report;
 pub mod rfc;
 pub mod subscribe;
 pub mod survey;
+pub mod workflow;
 
 use crate::chat::Outgoing;
 use crate::command::spec::Registry;
@@ -25,6 +31,7 @@ use crate::domain::records::{Actor, AuditEntry, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
 use crate::render;
 use chrono::{DateTime, Duration, Utc};
+pub use notice::{notify, Audience};
 
 /// What every handler works with.
 #[derive(Clone, Copy)]
@@ -202,7 +209,24 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
             release::authorize(ctx, who, id, approve, reason).await
         }
         C::ReleaseCancel { id, reason } => release::cancel(ctx, who, id, reason).await,
-        C::ReleaseClose { id, handover, early } => release::close(ctx, who, id, handover, early).await,
+        C::ReleaseClose {
+            id,
+            handover,
+            early,
+            outcome,
+        } => {
+            let args = governance::CloseArgs {
+                handover,
+                early,
+                outcome,
+            };
+            governance::close(ctx, who, id, args).await
+        }
+        C::ReleaseReview {
+            id,
+            findings,
+            actions,
+        } => governance::review(ctx, who, id, findings, actions).await,
         C::ReleaseShow { id } => release::show(ctx, id).await,
         C::ReleaseList { state } => release::list(ctx, state).await,
         C::ReleaseNotes { id } => release::notes(ctx, id).await,
@@ -305,6 +329,43 @@ async fn route(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Handled {
         C::ReportRelease { id } => report::release(ctx, id).await,
         C::Subscribe { target, via } => subscribe::subscribe(ctx, who, target, via).await,
         C::Unsubscribe { target, via } => subscribe::unsubscribe(ctx, who, target, via).await,
+        // The CAB workflow.
+        C::RfcEdit {
+            id,
+            title,
+            risk,
+            impact,
+            description,
+        } => {
+            let e = edit::RfcEdit {
+                title,
+                risk,
+                impact,
+                description,
+            };
+            edit::rfc_edit(ctx, who, id, e).await
+        }
+        C::ReleaseEdit {
+            id,
+            name,
+            version,
+            rfcs,
+            environments,
+        } => {
+            let e = edit::ReleaseEdit {
+                name,
+                version,
+                rfcs,
+                environments,
+            };
+            edit::release_edit(ctx, who, id, e).await
+        }
+        C::ReleaseUnschedule { id } => edit::unschedule(ctx, who, id).await,
+        C::ReleaseVote { id, vote, reason } => workflow::vote(ctx, who, id, vote, reason).await,
+        C::ReleaseRecall { id, reason } => workflow::recall(ctx, who, id, reason).await,
+        C::ReleaseDecide { id, approve, reason } => workflow::decide(ctx, who, id, approve, reason).await,
+        C::CalendarUnfreeze { name, reason } => edit::unfreeze(ctx, who, name, reason).await,
+        C::AuditLog { id, limit } => edit::audit_log(ctx, id, limit).await,
     }
 }
 
@@ -357,6 +418,9 @@ pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release, planned: bool) -> Facts<'r>
         deployment_planned: planned,
         now: ctx.now,
         els: Duration::days(ctx.config.els_days),
+        emergency: release.emergency,
+        reviewed: false,
+        blocking_incidents: vec![],
     }
 }
 
@@ -389,14 +453,42 @@ pub async fn apply(
     event: Event,
     tell: Tell<'_>,
 ) -> Result<(), Failure> {
-    let next = transition(&release.lifecycle, &event, &facts(ctx, release, true))
+    let f = facts(ctx, release, true);
+    let next = transition(&release.lifecycle, &event, &f)
         .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+    save_transition(tx, ctx, actor, release, next, &event, tell).await
+}
+
+/// As [`apply`], with facts the caller gathered (a close needs the incidents and reviews).
+pub async fn apply_with(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    event: Event,
+    tell: Tell<'_>,
+    f: &Facts<'_>,
+) -> Result<(), Failure> {
+    let next = transition(&release.lifecycle, &event, f)
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+    save_transition(tx, ctx, actor, release, next, &event, tell).await
+}
+
+async fn save_transition(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &mut Release,
+    next: Lifecycle,
+    event: &Event,
+    tell: Tell<'_>,
+) -> Result<(), Failure> {
     let before = release.lifecycle.state.to_string();
     release.lifecycle = next;
     release.updated_at = ctx.now;
     db::releases::save(tx, ctx.guild, release).await?;
     let after = release.lifecycle.state.to_string();
-    let action = format!("release.{}", action_name(&event));
+    let action = format!("release.{}", action_name(event));
     audit(
         tx,
         ctx,
@@ -409,7 +501,7 @@ pub async fn apply(
     if let Tell::Subscribers { what, said_in } = tell {
         if before != after {
             let message = render::state_changed(release, what, &actor.name);
-            notify(tx, ctx, release, &message, said_in).await?;
+            notify(tx, ctx, release, &message, Audience::by(actor, said_in)).await?;
         }
     }
     Ok(())
@@ -422,6 +514,9 @@ fn action_name(e: &Event) -> &'static str {
         Event::CabApproved => "cab-approved",
         Event::CabRejected => "cab-rejected",
         Event::CabExpired => "cab-expired",
+        Event::Edit => "edit",
+        Event::Recall => "recall",
+        Event::Decide { .. } => "decide",
         Event::Prepare => "prepare",
         Event::Build => "build",
         Event::Test { .. } => "test",
@@ -433,29 +528,7 @@ fn action_name(e: &Event) -> &'static str {
         Event::BackOut { .. } => "deploy-backout",
         Event::Verify { .. } => "deploy-verify",
         Event::Close { .. } => "close",
+        Event::PreApprove => "pre-approved",
+        Event::Review => "review",
     }
-}
-
-/// Queues a message to every subscriber of the release (one per channel, one
-/// per DM), except in `said_in`, where the same news is already being said.
-pub async fn notify(
-    tx: &mut Tx,
-    ctx: Ctx<'_>,
-    release: &Release,
-    message: &Outgoing,
-    said_in: Option<&str>,
-) -> anyhow::Result<()> {
-    let subs = db::subscriptions::for_release(tx, ctx.guild, release.number).await?;
-    let mut channels: std::collections::BTreeSet<String> = said_in.map(str::to_string).into_iter().collect();
-    let mut users = std::collections::BTreeSet::new();
-    for s in subs {
-        if s.via == "dm" {
-            if users.insert(s.user.clone()) {
-                db::outbox::dm(tx, ctx.guild, &s.user, "notice", message, ctx.now).await?;
-            }
-        } else if channels.insert(s.channel.clone()) {
-            db::outbox::post(tx, ctx.guild, &s.channel, "notice", message, ctx.now).await?;
-        }
-    }
-    Ok(())
 }

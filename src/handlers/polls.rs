@@ -1,6 +1,7 @@
 //! CAB and ECAB polls: submission, reactions, and the decision.
 
-use super::{apply, audit, load_release, notify, system_actor, Ctx, Handled, Invoker, Reply, Tell};
+use super::reaction::ReactionEvent;
+use super::{apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::polls::{Poll, VoteEvent};
 use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
@@ -8,34 +9,24 @@ use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
 use crate::domain::roles::Roles;
-use crate::domain::tally::{decide, tally, Ballot, Outcome, Tally, Vote};
+use crate::domain::tally::{decide, next_recount, tally, Ballot, Outcome, Tally, Vote};
+use crate::domain::workflow::{
+    closes_after_window_opens, may_submit, reminder_at, with_command_votes, LastPoll, PollEnd,
+};
 use crate::render;
+pub(super) use ledger::ballots_from_ledger;
+use ledger::{reaction_ballots, reasons, standing};
 use std::collections::{BTreeMap, BTreeSet};
+
+mod ledger;
 
 /// The job kind that decides a poll.
 pub const CLOSE_JOB: &str = "poll-close";
-
-/// A reaction added or removed on a bot message.
-#[derive(Debug, Clone)]
-pub struct ReactionEvent {
-    /// The platform's id of the message.
-    pub message: String,
-    /// Who reacted.
-    pub user: String,
-    /// Their name.
-    pub name: String,
-    /// Their ITIL roles now.
-    pub roles: Roles,
-    /// The emoji.
-    pub emoji: String,
-    /// Added (true) or removed.
-    pub added: bool,
-    /// The bot's own reaction.
-    pub bot: bool,
-}
+/// The part of a `poll-close` job's key that marks a periodic recount.
+const RECOUNT_KEY: &str = "recount";
 
 /// People who may not approve: the submitter and the RFC requesters.
-fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
+pub(super) fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
     let mut s: BTreeSet<String> = rfcs.iter().map(|r| r.requester.clone()).collect();
     s.insert(poll.submitter.clone());
     s
@@ -45,6 +36,20 @@ fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
 pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
+    let last = db::polls::latest_for_release(&mut tx, ctx.guild, release.row).await?;
+    let last = last.map(|p| LastPoll {
+        end: PollEnd::of(p.closed.as_ref().map(|c| c.1.as_str()), p.decision.as_deref()),
+        revision: p.revision,
+    });
+    if release.lifecycle.state == ReleaseState::Planning {
+        if let Err(e) = may_submit(last, release.lifecycle.revision) {
+            return refuse(render::workflow::resubmit_refused(id, &e));
+        }
+    }
+    if let Some(reply) = super::governance::preapprove(&mut tx, ctx, who, &mut release).await? {
+        tx.commit().await?;
+        return Ok(reply);
+    }
     release.submitter = Some(who.actor.id.clone());
     apply(
         &mut tx,
@@ -70,7 +75,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &mut tx,
         ctx.guild,
         channel,
-        "poll",
+        &crate::domain::survey::Purpose::Poll.key(),
         &crate::chat::Outgoing::default(),
         ctx.now,
     )
@@ -96,6 +101,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &Tally::default(),
         None,
         &BTreeMap::new(),
+        &[],
     );
     db::outbox::set_body(&mut tx, message_id, &body).await?;
     for v in Vote::ALL {
@@ -111,6 +117,18 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &payload,
     )
     .await?;
+    if let Some(at) = reminder_at(ctx.now, poll.deadline, ctx.config.remind_before) {
+        db::jobs::schedule(
+            &mut tx,
+            ctx.guild,
+            super::workflow::REMIND_JOB,
+            &format!("{}:{poll_id}", super::workflow::REMIND_JOB),
+            at,
+            &payload,
+        )
+        .await?;
+    }
+    schedule_recount(&mut tx, ctx, &poll).await?;
     audit(
         &mut tx,
         ctx,
@@ -127,14 +145,25 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         )),
     );
     tx.commit().await?;
-    Ok(Reply::Public(render::submitted(
-        &release,
-        channel,
-        rules.emergency,
-    )))
+    let mut reply = render::submitted(&release, channel, rules.emergency);
+    if let Some(b) = release
+        .booking
+        .as_ref()
+        .filter(|b| closes_after_window_opens(poll.deadline, Some(b.start)))
+    {
+        reply.push_str(&render::workflow::poll_outlives_window(
+            poll.deadline,
+            &b.window,
+            b.start,
+            ctx.config.timezone,
+        ));
+    }
+    Ok(Reply::Public(reply))
 }
 
-fn poll_message(
+/// The poll message: the tally, then the reasons given with the votes that stand.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn poll_message(
     ctx: Ctx<'_>,
     release: &Release,
     rfcs: &[Rfc],
@@ -142,9 +171,14 @@ fn poll_message(
     t: &Tally,
     outcome: Option<&Outcome>,
     names: &BTreeMap<String, String>,
+    ledger: &[VoteEvent],
 ) -> crate::chat::Outgoing {
+    let mut names = names.clone();
+    for e in ledger {
+        names.entry(e.user.clone()).or_insert_with(|| e.user_name.clone());
+    }
     let lookup = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
-    render::poll(&render::PollView {
+    let mut out = render::poll(&render::PollView {
         release,
         rfcs,
         poll,
@@ -152,31 +186,12 @@ fn poll_message(
         outcome,
         names: &lookup,
         tz: ctx.config.timezone,
-    })
+    });
+    out.push_str(&render::workflow::vote_reasons(&reasons(ledger)));
+    out
 }
 
-/// The ballots as the ledger's add and remove events leave them.
-fn ballots_from_ledger(ledger: &[VoteEvent]) -> (Vec<Ballot>, BTreeMap<String, String>) {
-    let mut by_user: BTreeMap<String, Ballot> = BTreeMap::new();
-    let mut names = BTreeMap::new();
-    for e in ledger.iter().filter(|e| e.action != "count") {
-        names.insert(e.user.clone(), e.user_name.clone());
-        let b = by_user.entry(e.user.clone()).or_insert_with(|| Ballot {
-            user: e.user.clone(),
-            roles: Roles::new(),
-            votes: BTreeSet::new(),
-        });
-        b.roles = e.roles.clone();
-        if e.action == "add" {
-            b.votes.insert(e.vote);
-        } else {
-            b.votes.remove(&e.vote);
-        }
-    }
-    (by_user.into_values().collect(), names)
-}
-
-fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
+pub(super) fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
     if let Some((_, why)) = t.ignored.iter().find(|(u, _)| u == user) {
         return (false, Some(why.key().to_string()));
     }
@@ -186,31 +201,22 @@ fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
         .chain(&t.reject)
         .chain(&t.abstain)
         .any(|u| u == user);
-    (counted, None)
+    // A veto by someone who is not a voter decides the poll without being a vote.
+    let veto = (!counted && t.veto.as_deref() == Some(user)).then(|| "veto".to_string());
+    (counted, veto)
 }
 
-/// A reaction on a bot message: a survey answer is recorded; a vote event on a poll goes to the ledger,
-/// the live tally is shown, and a decisive event asks for an early count.
-pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
-    if ev.bot {
-        return Ok(());
-    }
-    let mut tx = ctx.begin().await?;
-    let Some((message_id, purpose)) = db::outbox::by_platform_id(&mut tx, &ev.message).await? else {
-        return Ok(());
-    };
-    if let Some(release) = purpose
-        .strip_prefix("survey:")
-        .and_then(|r| r.parse::<i64>().ok())
-    {
-        return super::survey::answer(tx, ctx, message_id, release, ev).await;
-    }
+/// A reaction on a poll: a vote event goes to the ledger, the live tally
+/// is shown, and a decisive event asks for an early count.
+pub(super) async fn vote(
+    mut tx: Tx,
+    ctx: Ctx<'_>,
+    message_id: i64,
+    ev: &ReactionEvent,
+) -> anyhow::Result<()> {
     let Some(vote) = Vote::from_emoji(&ev.emoji) else {
         return Ok(());
     };
-    if purpose != "poll" {
-        return Ok(());
-    }
     let Some(poll) = db::polls::by_message(&mut tx, ctx.guild, message_id).await? else {
         return Ok(());
     };
@@ -229,6 +235,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
         at: ctx.now,
         counted: false,
         reason: None,
+        note: None,
     };
     ledger.push(event.clone());
     let (ballots, names) = ballots_from_ledger(&ledger);
@@ -237,7 +244,7 @@ pub async fn reaction(ctx: Ctx<'_>, ev: &ReactionEvent) -> anyhow::Result<()> {
     event.counted = counted && ev.added;
     event.reason = if ev.added { reason } else { Some("removed".into()) };
     db::polls::record_vote(&mut tx, ctx.guild, poll.id, &event).await?;
-    let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names);
+    let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names, &ledger);
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     if decide(&live, &poll.rules, false).is_some() {
         let n = ledger.len();
@@ -282,15 +289,17 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
     }
     let mut release = db::releases::by_row(&mut tx, ctx.guild, poll.release_row).await?;
     let rfcs = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
-    let final_tally = tally(&count.ballots, &poll.rules, &own(&poll, &rfcs));
+    // The platform's reactions, with the votes given as commands that still stand.
+    let ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
+    let ballots = with_command_votes(count.ballots.clone(), &standing(&ledger));
+    let final_tally = tally(&ballots, &poll.rules, &own(&poll, &rfcs));
     let deadline_passed = ctx.now >= poll.deadline;
     let Some(outcome) = decide(&final_tally, &poll.rules, deadline_passed) else {
         // Not decided (a recount after a reconnect, or an early decision the
         // platform's count no longer supports): stay open, and bring the
         // ledger to what the platform shows, so the votes cast while the bot
         // was away stay in the live tally and in later early decisions.
-        let ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
-        let (recorded, _) = ballots_from_ledger(&ledger);
+        let (recorded, _) = reaction_ballots(&ledger);
         // Who reacted while the platform was being read: the ledger is newer
         // than the count for them.
         let since = db::parse_ts(&db::ts(ctx.now))?;
@@ -299,17 +308,33 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
             .filter(|e| e.at >= since)
             .map(|e| e.user.as_str())
             .collect();
+        let mut caught_up = 0;
         for e in catch_up(&recorded, count, &final_tally, ctx.now) {
             if !busy.contains(e.user.as_str()) {
                 db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
+                caught_up += 1;
             }
         }
-        let body = poll_message(ctx, &release, &rfcs, &poll, &final_tally, None, &count.names);
-        db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
+        // A recount that found the ledger right leaves the message alone: it
+        // shows that tally already, and edits cost rate limit.
+        if caught_up > 0 {
+            let body = poll_message(
+                ctx,
+                &release,
+                &rfcs,
+                &poll,
+                &final_tally,
+                None,
+                &count.names,
+                &ledger,
+            );
+            db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
+        }
+        schedule_recount(&mut tx, ctx, &poll).await?;
         tx.commit().await?;
         return Ok(());
     };
-    for b in &count.ballots {
+    for b in &ballots {
         let (counted, reason) = status_of(&final_tally, &b.user);
         for v in &b.votes {
             let e = VoteEvent {
@@ -325,6 +350,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                 at: ctx.now,
                 counted,
                 reason: reason.clone(),
+                note: None,
             };
             db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
         }
@@ -372,6 +398,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         &final_tally,
         Some(&outcome),
         &count.names,
+        &ledger,
     );
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     let notice = render::poll_outcome(
@@ -390,7 +417,12 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         ctx.now,
     )
     .await?;
-    notify(&mut tx, ctx, &release, &notice, Some(&poll.notify_channel)).await?;
+    let mut audience = super::Audience::system(Some(&poll.notify_channel));
+    for rfc in &rfcs {
+        let dm = render::requester_decision(&release, rfc, &outcome, poll.rules.emergency);
+        audience = audience.also(&rfc.requester, &dm);
+    }
+    notify(&mut tx, ctx, &release, &notice, audience).await?;
     if outcome == Outcome::Expired {
         let channel = if poll.rules.emergency {
             &ctx.config.channels.ecab
@@ -400,18 +432,11 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         let note = render::expired_for_change_managers(&release, &final_tally, poll.rules.quorum);
         db::outbox::post(&mut tx, ctx.guild, channel, "notice", &note, ctx.now).await?;
     }
-    let mut told = BTreeSet::new();
-    for rfc in &rfcs {
-        if told.insert(rfc.requester.clone()) {
-            let dm = render::requester_decision(&release, rfc, &outcome, poll.rules.emergency);
-            db::outbox::dm(&mut tx, ctx.guild, &rfc.requester, "notice", &dm, ctx.now).await?;
-        }
-    }
     tx.commit().await?;
     Ok(())
 }
 
-/// Queues an immediate count of every open poll; returns how many.
+/// Queues an immediate count of every open poll of workspace `guild`; returns how many.
 pub async fn reconcile(
     db: &crate::db::Db,
     guild: &str,
@@ -426,6 +451,22 @@ pub async fn reconcile(
     }
     tx.commit().await?;
     Ok(open.len())
+}
+
+/// Queues the next periodic recount of an open poll (one job per poll and
+/// instant, whoever asks), unless its deadline comes first.
+async fn schedule_recount(tx: &mut Tx, ctx: Ctx<'_>, poll: &Poll) -> anyhow::Result<()> {
+    let (guild, now) = (ctx.guild, ctx.now);
+    let Some(every) = ctx.config.recount_every else {
+        return Ok(());
+    };
+    let Some(due) = next_recount(now, poll.deadline, every) else {
+        return Ok(());
+    };
+    let payload = serde_json::json!({ "poll": poll.id }).to_string();
+    let key = format!("{CLOSE_JOB}:{}:{RECOUNT_KEY}:{}", poll.id, crate::db::ts(due));
+    db::jobs::schedule(tx, guild, CLOSE_JOB, &key, due, &payload).await?;
+    Ok(())
 }
 
 /// Closes the open poll of a cancelled release and shows it on the message.
@@ -459,7 +500,8 @@ pub async fn count_from_ledger(
     guild: &str,
     poll_id: i64,
 ) -> anyhow::Result<Count> {
-    let (ballots, names) = ballots_from_ledger(&db::polls::ledger(conn, guild, poll_id).await?);
+    // Reactions only: the close adds the standing command votes itself.
+    let (ballots, names) = reaction_ballots(&db::polls::ledger(conn, guild, poll_id).await?);
     Ok(Count { ballots, names })
 }
 
@@ -499,6 +541,7 @@ fn catch_up(
                 at: now,
                 counted,
                 reason: reason.clone(),
+                note: None,
             });
         }
     }
@@ -513,6 +556,7 @@ fn catch_up(
                 at: now,
                 counted: false,
                 reason: Some("removed".into()),
+                note: None,
             });
         }
     }

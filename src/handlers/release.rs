@@ -1,11 +1,12 @@
 //! `/release`: the release record through its lifecycle.
 
+use super::edit::{next_revision, shape};
 use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::{self, Tx};
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Actor, Plan, Release};
 use crate::domain::release::{Event, Lifecycle, ReleaseState};
-use crate::domain::rfc::{RfcStatus, RfcType};
+use crate::domain::rfc::RfcStatus;
 use crate::render;
 use semver::Version;
 
@@ -34,15 +35,16 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
             Some(r) => rfcs.push(r),
         }
     }
+    let (emergency, environments) = shape(ctx, &rfcs, n.environments.as_deref())?;
     let number = db::sequences::next(&mut tx, ctx.guild, RecordKind::Release.sequence()).await?;
     let mut release = Release {
         row: 0,
         number,
         name: n.name,
         version: n.version.to_string(),
-        emergency: rfcs.iter().any(|r| r.rfc_type == RfcType::Emergency),
+        emergency,
         plan: Plan::default(),
-        environments: n.environments.unwrap_or_else(|| ctx.config.environments.clone()),
+        environments,
         lifecycle: Lifecycle {
             state: ReleaseState::Planning,
             revision: 1,
@@ -114,6 +116,19 @@ pub async fn plan(
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::UpdatePlan)?;
     let before = plan_summary(&release.plan);
+    let revision = next_revision(&mut tx, ctx.guild, &release).await?;
+    if revision != release.lifecycle.revision {
+        audit(
+            &mut tx,
+            ctx,
+            &who.actor,
+            id,
+            "release.revision",
+            Some(release.lifecycle.revision.to_string()),
+            Some(revision.to_string()),
+        );
+        release.lifecycle.revision = revision;
+    }
     let mut changed = Vec::new();
     if let Some(s) = scope {
         release.plan.scope = Some(s);
@@ -267,6 +282,10 @@ pub async fn authorize(
 ) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
+    super::check(ctx, &release, &Event::Authorize { approved: approve })?;
+    if approve {
+        super::governance::segregation(&mut tx, ctx, who, &release).await?;
+    }
     let what = format!(
         "{}{}",
         if approve {
@@ -329,46 +348,8 @@ pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
     )))
 }
 
-/// `/release close`: after early life support of the last environment (or early, with a reason).
-pub async fn close(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    handover: String,
-    early: Option<String>,
-) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    release.handover = Some(handover.clone());
-    let what = match &early {
-        Some(reason) => format!("closed early ({reason}) with handover: {handover}"),
-        None => format!("closed with handover: {handover}"),
-    };
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Close {
-            early: early.is_some(),
-        },
-        Tell::Subscribers {
-            what: &what,
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Implemented).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
-}
-
 /// Moves the release's RFCs to `status` with audit entries.
-async fn settle_rfcs(
+pub(super) async fn settle_rfcs(
     tx: &mut Tx,
     ctx: Ctx<'_>,
     actor: &Actor,

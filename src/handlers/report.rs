@@ -30,24 +30,21 @@ pub async fn build(
     let before_start = local_midnight(from - Duration::days(days), tz).map_err(anyhow::Error::msg)?;
     let mut conn = db.pool.acquire().await?;
     let period = Period { from: start, to: end };
-    let measures = db::metrics::measures(&mut conn, guild, period, config.attribution_days).await?;
-    let previous = db::metrics::measures(
+    let f = db::metrics::figures(
         &mut conn,
         guild,
-        Period {
-            from: before_start,
-            to: start,
-        },
+        period,
+        before_start,
+        from,
         config.attribution_days,
     )
     .await?;
-    let weeks = db::metrics::weeks(&mut conn, guild, period, from, config.attribution_days).await?;
     Ok(Report {
         from,
         to,
-        trends: trends(&measures, &previous),
-        measures,
-        weeks,
+        trends: trends(&f.current, &f.previous),
+        measures: f.current,
+        weeks: f.weeks,
     })
 }
 

@@ -5,7 +5,6 @@
 use super::{audit, Ctx};
 use crate::db::{self, Tx};
 use crate::domain::records::{Actor, Release};
-use crate::render::deploy as words;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,9 +27,9 @@ pub async fn answer(
     ctx: Ctx<'_>,
     message_id: i64,
     release_row: i64,
-    ev: &super::polls::ReactionEvent,
+    ev: &super::reaction::ReactionEvent,
 ) -> anyhow::Result<()> {
-    let Some(score) = words::survey_score(&ev.emoji) else {
+    let Some(score) = crate::domain::survey::score(&ev.emoji) else {
         return Ok(());
     };
     let release = db::releases::by_row(&mut tx, ctx.guild, release_row).await?;
@@ -48,7 +47,7 @@ pub async fn answer(
     Ok(())
 }
 
-/// Queues a recount of every survey of a release in early life support
+/// Queues a recount of every survey of workspace `guild` of a release in early life support
 /// (after a reconnect: answers given while the bot was away count).
 pub async fn reconcile(
     db: &crate::db::Db,

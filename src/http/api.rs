@@ -129,7 +129,7 @@ impl Call<'_> {
                         "ok": true,
                         "release": self.id.to_string(),
                         "state": after.map(|r| r.lifecycle.state.key()),
-                        "message": out.text,
+                        "message": out.plain(),
                     }),
                 )
             }

@@ -67,17 +67,3 @@ pub async fn command(
         }
     }
 }
-
-/// The workspace a command serves: `--guild` when given (a Discord server
-/// id or `console`), else discord.guild_id, else the console's — the rule
-/// `report --guild` follows.
-pub fn guild_for(config: &crate::config::Config, given: Option<String>) -> anyhow::Result<String> {
-    match given {
-        None => Ok(config.home_guild()),
-        Some(g) if g == crate::chat::console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => Ok(g),
-        Some(g) => anyhow::bail!(
-            "--guild {g:?}: expected a Discord server id (a positive number) or {}",
-            crate::chat::console::GUILD
-        ),
-    }
-}

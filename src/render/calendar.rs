@@ -1,7 +1,7 @@
 //! Wording of the calendar: bookings, freezes, window announcements, the
 //! calendar view and its iCalendar file.
 
-use crate::chat::{Attachment, Outgoing};
+use crate::chat::{Attachment, Outgoing, StateClass};
 use crate::domain::calendar::{CalendarError, Freeze, Opening};
 use crate::domain::records::Release;
 use crate::domain::timefmt::show_time;
@@ -116,7 +116,7 @@ pub fn conflict(mine: &Release, other: &Release, items: &[String], o: &Opening, 
         other.name,
         items.join(", ")
     ))
-    .accent("warn")
+    .class(StateClass::Waiting)
 }
 
 /// A freeze declared.
@@ -137,7 +137,7 @@ pub fn freeze_declared(f: &Freeze, by: &str, booked: &[Release], tz: Tz) -> Outg
         ));
     }
     s.push_str("\n  no deployment starts inside it except emergency releases");
-    Outgoing::text(s).accent("warn")
+    Outgoing::text(s).class(StateClass::Waiting)
 }
 
 /// Whether a release is ready for its window, in words.
@@ -222,7 +222,7 @@ pub fn announcement(
             r.lifecycle.state
         ));
     }
-    Outgoing::text(s).accent(if missed.is_empty() { "open" } else { "warn" })
+    Outgoing::text(s).class(StateClass::Waiting)
 }
 
 /// The missed-window notice for subscribers.
@@ -234,7 +234,15 @@ pub fn missed(r: &Release, o: &Opening, tz: Tz) -> Outgoing {
         span(o, tz),
         r.lifecycle.state
     ))
-    .accent("warn")
+    .class(StateClass::Waiting)
+    .about([r.rid()])
+}
+
+/// Two notices to one person as one message.
+pub fn joined(first: &Outgoing, second: &Outgoing) -> Outgoing {
+    let mut both = first.clone();
+    both.append(second);
+    both
 }
 
 /// `/calendar show`.
@@ -344,14 +352,13 @@ pub fn ics(
     let text = cal.done().to_string();
     let events = openings.len() + openings.iter().map(|o| o.2.len()).sum::<usize>() + freezes.len();
     Outgoing {
-        text: format!(
-            "Release calendar for the next {days} days: {events} event(s) in release-desk.ics ({})",
-            tz.name()
-        ),
         attachment: Some(Attachment {
             name: "release-desk.ics".into(),
             content: text.into_bytes(),
         }),
-        ..Default::default()
+        ..Outgoing::text(format!(
+            "Release calendar for the next {days} days: {events} event(s) in release-desk.ics ({})",
+            tz.name()
+        ))
     }
 }

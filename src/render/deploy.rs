@@ -1,6 +1,6 @@
 //! Wording of deployments and early life support.
 
-use crate::chat::Outgoing;
+use crate::chat::{Outgoing, StateClass};
 use crate::domain::deployment::{bar, Step, StepError, StepStatus};
 use crate::domain::package::Discrepancy;
 use crate::domain::records::{Deployment, Incident, KnownError, Release};
@@ -39,19 +39,20 @@ pub fn planned(r: &Release, d: &Deployment) -> Outgoing {
         r.rid(),
         d.env
     ))
+    .about([r.rid()])
 }
 
 /// The live progress message, edited in place at every step.
 pub fn progress(r: &Release, d: &Deployment, now: DateTime<Utc>, tz: Tz) -> Outgoing {
     let started = d.started_at.unwrap_or(now);
     let end = d.finished_at.unwrap_or(now);
-    let (status, accent) = match d.outcome.as_deref() {
-        Some("verified") => ("verified".to_string(), "ok"),
-        Some("backed-out") => ("BACKED OUT".to_string(), "fail"),
+    let (status, class) = match d.outcome.as_deref() {
+        Some("verified") => ("verified".to_string(), StateClass::Success),
+        Some("backed-out") => ("BACKED OUT".to_string(), StateClass::Failure),
         _ if d.steps.iter().all(|s| s.status == StepStatus::Done) => {
-            ("all steps done — verifying".to_string(), "verifying")
+            ("all steps done — verifying".to_string(), StateClass::Waiting)
         }
-        _ => ("deploying".to_string(), "deploying"),
+        _ => ("deploying".to_string(), StateClass::Deploying),
     };
     let mut s = format!(
         "Deployment — {} {} ({}) → {} · {status}\n  started by {} {} · elapsed {}\n  {}",
@@ -79,7 +80,7 @@ pub fn progress(r: &Release, d: &Deployment, now: DateTime<Utc>, tz: Tz) -> Outg
     if let Some(n) = &d.notes {
         s.push_str(&format!("\n  notes: {n}"));
     }
-    Outgoing::text(s).accent(accent)
+    Outgoing::text(s).class(class).about([r.rid()])
 }
 
 fn status_word(s: StepStatus) -> &'static str {
@@ -121,6 +122,7 @@ pub fn step_recorded(r: &Release, d: &Deployment, n: u32) -> Outgoing {
         status_word(step.status),
         bar(&d.steps, 10)
     ))
+    .about([r.rid()])
 }
 
 /// Posted where deployments are followed when a deployment is backed out.
@@ -133,7 +135,8 @@ pub fn backed_out(r: &Release, env: &str, reason: &str, by: &str) -> Outgoing {
         r.plan.backout.as_deref().unwrap_or("— (none recorded)"),
         r.rid()
     ))
-    .accent("fail")
+    .class(StateClass::Failure)
+    .about([r.rid()])
 }
 
 /// What a verification found, as the notes say.
@@ -153,7 +156,8 @@ pub fn emergency(r: &Release, env: &str, bypassed: &str) -> Outgoing {
         r.rid(),
         r.name
     ))
-    .accent("warn")
+    .class(StateClass::Waiting)
+    .about([r.rid()])
 }
 
 /// The customer-satisfaction survey.
@@ -164,18 +168,8 @@ pub fn survey(r: &Release) -> Outgoing {
         r.name,
         r.version
     ))
-}
-
-/// The reactions of the survey.
-pub const SURVEY_EMOJI: [&str; 5] = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"];
-
-/// The score a survey reaction stands for.
-pub fn survey_score(emoji: &str) -> Option<u8> {
-    let norm = |s: &str| s.replace('\u{fe0f}', "");
-    SURVEY_EMOJI
-        .iter()
-        .position(|s| norm(s) == norm(emoji))
-        .map(|i| i as u8 + 1)
+    .about([r.rid()])
+    .offers(crate::domain::survey::EMOJI.iter().zip(["1", "2", "3", "4", "5"]).map(|(e, n)| (*e, n)))
 }
 
 /// `/deploy status`.
@@ -209,7 +203,7 @@ pub fn status(r: &Release, deployments: &[Deployment], only: Option<&str>, tz: T
             }
         }
     }
-    Outgoing::text(s)
+    Outgoing::text(s).about([r.rid()])
 }
 
 /// An incident opened.
@@ -224,7 +218,11 @@ pub fn incident_opened(i: &Incident, r: &Release) -> Outgoing {
         i.defect,
         i.title
     ))
-    .accent(if i.severity <= 2 { "fail" } else { "warn" })
+    .class(if i.severity <= 2 {
+        StateClass::Failure
+    } else {
+        StateClass::Waiting
+    })
 }
 
 /// An incident resolved.
@@ -233,7 +231,7 @@ pub fn incident_resolved(i: &Incident, by: &str, effort: f64) -> Outgoing {
         "INC-{} resolved by {by} — {effort} h of effort · {}",
         i.number, i.title
     ))
-    .accent("ok")
+    .class(StateClass::Success)
 }
 
 /// `/incident list`.
@@ -267,6 +265,7 @@ pub fn known_error_added(k: &KnownError, r: &Release) -> Outgoing {
         k.description,
         k.workaround
     ))
+    .about([r.rid()])
 }
 
 /// The reminder when early life support ends.
@@ -276,7 +275,8 @@ pub fn els_ended(r: &Release, incidents: &[Incident], known: &[KnownError]) -> O
     for i in incidents {
         by_sev[(i.severity.clamp(1, 4) - 1) as usize] += 1;
     }
-    let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum();
+    // A float sum starts at -0.0, which would print as "-0 h" with no incidents.
+    let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum::<f64>() + 0.0;
     Outgoing::text(format!(
         "Early life support of {} {} has ended.\n  incidents: {} ({open} open) · by severity 1/2/3/4: {}/{}/{}/{} · effort {effort} h · known errors: {}\n  close it with /release close id:{} handover:\"…\"",
         r.rid(),
@@ -289,13 +289,15 @@ pub fn els_ended(r: &Release, incidents: &[Incident], known: &[KnownError]) -> O
         known.len(),
         r.rid()
     ))
-    .accent("early-life-support")
+    .class(StateClass::Success)
+    .about([r.rid()])
 }
 
 /// An audit's result.
 pub fn audit_result(r: &Release, env: &str, found: &[Discrepancy]) -> Outgoing {
     if found.is_empty() {
-        return Outgoing::text(format!("Audit of {} in {env}: matches the baseline.", r.rid())).accent("ok");
+        return Outgoing::text(format!("Audit of {} in {env}: matches the baseline.", r.rid()))
+            .class(StateClass::Success);
     }
     let lines: Vec<String> = found
         .iter()
@@ -315,5 +317,6 @@ pub fn audit_result(r: &Release, env: &str, found: &[Discrepancy]) -> Outgoing {
         found.len(),
         lines.join("\n")
     ))
-    .accent("warn")
+    .class(StateClass::Waiting)
+    .about([r.rid()])
 }

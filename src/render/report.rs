@@ -93,6 +93,8 @@ pub fn text(r: &Report) -> String {
         ("lead time (median)", opt(m.lead_time_hours, " h")),
         ("change failure rate", opt(m.change_failure_rate, "")),
         ("time to restore (median)", opt(m.time_to_restore_hours, " h")),
+        ("close outcomes", counts(&m.close_outcomes)),
+        ("reviews", m.reviews.to_string()),
     ];
     let mut s = format!("Release metrics {} – {}\n", r.from, r.to);
     for (k, v) in rows {
@@ -145,6 +147,10 @@ pub fn csv(r: &Report) -> String {
         ("change_failure_rate".into(), num(m.change_failure_rate)),
         ("time_to_restore_hours".into(), num(m.time_to_restore_hours)),
     ]);
+    for (k, v) in &m.close_outcomes {
+        rows.push((format!("close_outcomes.{k}"), v.to_string()));
+    }
+    rows.push(("reviews".into(), m.reviews.to_string()));
     for (k, t) in &r.trends {
         rows.push((format!("previous.{k}"), t.previous.to_string()));
     }
@@ -305,9 +311,8 @@ pub fn metrics(r: &Report) -> Outgoing {
         }
     };
     Outgoing {
-        text: text(r),
         attachment,
-        ..Default::default()
+        ..Outgoing::text(text(r))
     }
 }
 

@@ -6,7 +6,9 @@ use crate::chat::{Chat, ChatError, Posted};
 use crate::db::outbox::{Action, Entry};
 use crate::db::{self, Db};
 use chrono::{DateTime, Duration, Utc};
+use futures_util::FutureExt;
 use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 
 /// Entries read per pass.
 const BATCH: i64 = 100;
@@ -21,14 +23,19 @@ pub struct Report {
 }
 
 /// How long to wait before attempt `attempts + 1`: at least a second,
-/// doubling, at most ten minutes, or what the platform asked for if longer.
+/// doubling, at most ten minutes, or what the platform asked for if longer
+/// — up to [`MAX_ASKED`]: a wait read off the wire must not push a retry
+/// past the end of the calendar.
 pub fn backoff(attempts: i64, asked: Option<std::time::Duration>) -> Duration {
     let ours = Duration::seconds(1i64 << attempts.clamp(0, 9)).min(Duration::minutes(10));
     let theirs = asked
-        .and_then(|d| Duration::from_std(d).ok())
+        .map(|d| Duration::from_std(d).unwrap_or(MAX_ASKED).min(MAX_ASKED))
         .unwrap_or_else(Duration::zero);
     ours.max(theirs)
 }
+
+/// The longest wait a platform may ask for before a retry.
+pub const MAX_ASKED: Duration = Duration::hours(1);
 
 async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError> {
     let nonce = format!("rd{}", e.id);
@@ -44,11 +51,12 @@ async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError
     }
 }
 
-/// Delivers everything due at `now`. Entries of a message (or channel) wait
+/// Delivers everything of `workspace` due at `now`. Entries of a message (or channel) wait
 /// behind an earlier one of the same that failed, so order is kept; edits of
 /// one message are spaced by `edit_interval`.
 pub async fn deliver(
     db: &Db,
+    workspace: &str,
     chat: &dyn Chat,
     now: DateTime<Utc>,
     edit_interval: Duration,
@@ -56,7 +64,7 @@ pub async fn deliver(
     let mut report = Report::default();
     loop {
         let mut conn = db.pool.acquire().await?;
-        let batch = db::outbox::pending(&mut conn, now, BATCH).await?;
+        let batch = db::outbox::pending(&mut conn, workspace, now, BATCH).await?;
         drop(conn);
         if batch.is_empty() {
             return Ok(report);
@@ -97,7 +105,15 @@ pub async fn deliver(
                     }
                 }
             }
-            match attempt(chat, e).await {
+            // A delivery that panics fails like one the platform refused.
+            let tried = AssertUnwindSafe(attempt(chat, e)).catch_unwind().await;
+            let tried = tried.unwrap_or_else(|panic| {
+                Err(ChatError::Permanent(format!(
+                    "delivery panicked: {}",
+                    super::panic_message(&*panic)
+                )))
+            });
+            match tried {
                 Ok(posted) => {
                     let mut tx = db.begin().await?;
                     db::outbox::delivered(&mut tx, e, posted.as_ref(), now).await?;
@@ -136,5 +152,22 @@ pub async fn deliver(
         if !progressed || (batch.len() < BATCH as usize && !waiting) {
             return Ok(report);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_ten_minutes_and_honours_a_platform_wait_up_to_an_hour() {
+        assert_eq!(backoff(0, None), Duration::seconds(1));
+        assert_eq!(backoff(3, None), Duration::seconds(8));
+        assert_eq!(backoff(50, None), Duration::seconds(512));
+        let asked = |s: u64| Some(std::time::Duration::from_secs(s));
+        assert_eq!(backoff(0, asked(5)), Duration::seconds(5));
+        assert_eq!(backoff(0, asked(86_400)), MAX_ASKED);
+        // Past what a Duration holds: no panic, the longest wait.
+        assert_eq!(backoff(0, Some(std::time::Duration::MAX)), MAX_ASKED);
     }
 }

@@ -8,6 +8,8 @@ use crate::db::{self, Db};
 use crate::domain::tally::Vote;
 use crate::handlers::{self, Ctx};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
 
 /// Every kind of job, with a handler each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +22,8 @@ pub enum JobKind {
     ElsEnd,
     /// Recount a satisfaction survey from the platform (after a reconnect).
     SurveyCount,
+    /// Remind a poll's channel how many votes quorum still needs.
+    PollRemind,
     /// Send an answer to a gated pipeline (GitHub, GitLab).
     GateAnswer,
     /// Decide a gated pipeline again when its window opens.
@@ -33,6 +37,7 @@ impl JobKind {
         JobKind::Window,
         JobKind::ElsEnd,
         JobKind::SurveyCount,
+        JobKind::PollRemind,
         JobKind::GateAnswer,
         JobKind::GateOpening,
     ];
@@ -44,6 +49,7 @@ impl JobKind {
             JobKind::Window => handlers::calendar::WINDOW_JOB,
             JobKind::ElsEnd => handlers::deploy::ELS_JOB,
             JobKind::SurveyCount => handlers::survey::COUNT_JOB,
+            JobKind::PollRemind => handlers::workflow::REMIND_JOB,
             JobKind::GateAnswer => crate::http::gate::ANSWER_JOB,
             JobKind::GateOpening => crate::http::gate::OPENING_JOB,
         }
@@ -62,16 +68,17 @@ pub enum Stop {
     Platform(crate::chat::ChatError),
 }
 
-/// Runs one due job, if any is due now. Returns false when none was.
+/// Runs one due job of `workspace`, if any is due now. Returns false when none was.
 pub async fn run_one(
     db: &Db,
     config: &crate::config::Config,
+    workspace: &str,
     chat: &dyn Chat,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<bool> {
     let now = clock.now();
     let mut conn = db.pool.acquire().await?;
-    let Some(job) = db::jobs::next_due(&mut conn, now).await? else {
+    let Some(job) = db::jobs::next_due(&mut conn, workspace, now).await? else {
         return Ok(false);
     };
     drop(conn);
@@ -84,16 +91,36 @@ pub async fn run_one(
     };
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
-    if let Err(e) = run_job(ctx, chat, &job).instrument(span).await {
-        // Its effects rolled back with its transaction; it waits and the
-        // jobs due after it run meanwhile. Counted from the failure: a slow
-        // one must not be due again at once.
-        let retry_at = clock.now() + delivery::backoff(job.attempts, None);
-        tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, error = format!("{e:#}"), "job failed; it will be retried");
-        let mut conn = db.pool.acquire().await?;
-        db::jobs::failed(&mut conn, job.id, &format!("{e:#}"), retry_at).await?;
-    }
+    // A job that panics is a failed job like any other: the scheduler goes on.
+    let ran = AssertUnwindSafe(run_job(ctx, chat, &job).instrument(span))
+        .catch_unwind()
+        .await;
+    let error = match ran {
+        Ok(Ok(())) => return Ok(true),
+        Ok(Err(e)) => format!("{e:#}"),
+        Err(panic) => {
+            let error = format!("panicked: {}", panic_message(&*panic));
+            tracing::error!(kind = %job.kind, key = %job.key, %error, "job panicked; it will be retried");
+            error
+        }
+    };
+    // Its effects rolled back with its transaction; it waits and the jobs
+    // due after it run meanwhile. Counted from the failure: a slow one must
+    // not be due again at once.
+    let retry_at = clock.now() + delivery::backoff(job.attempts, None);
+    tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, %error, "job failed; it will be retried");
+    let mut conn = db.pool.acquire().await?;
+    db::jobs::failed(&mut conn, job.id, &error, retry_at).await?;
     Ok(true)
+}
+
+/// The message a panic carried (`panic!` gives a `&str` or a `String`).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::Result<()> {
@@ -146,12 +173,19 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
             drop(conn);
             // Unreadable, the answers stay as recorded.
             let reacted = match &at {
-                Some(at) => read_reactions(chat, at, &crate::render::deploy::SURVEY_EMOJI)
+                Some(at) => read_reactions(chat, at, &crate::domain::survey::EMOJI)
                     .await?
                     .map(|read| handlers::survey::reacted(&read)),
                 None => None,
             };
             handlers::survey::recount(ctx, job.id, &payload, reacted.as_ref()).await?;
+        }
+        Some(JobKind::PollRemind) => {
+            let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+            let poll_id = payload["poll"]
+                .as_i64()
+                .ok_or_else(|| anyhow::anyhow!("job {} without a poll", job.key))?;
+            handlers::workflow::remind(ctx, job.id, poll_id).await?;
         }
         Some(JobKind::GateAnswer | JobKind::GateOpening) => crate::http::gate::run_job(ctx, job).await?,
         None => {
@@ -185,8 +219,8 @@ async fn read_reactions(
     Ok(Some(read))
 }
 
-/// When the next job falls due.
-pub async fn next_due(db: &Db) -> anyhow::Result<Option<DateTime<Utc>>> {
+/// When the next job of `workspace` falls due.
+pub async fn next_due(db: &Db, workspace: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let mut conn = db.pool.acquire().await?;
-    db::jobs::next_time(&mut conn).await
+    db::jobs::next_time(&mut conn, workspace).await
 }

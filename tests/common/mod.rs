@@ -48,6 +48,7 @@ impl Harness {
             db: db.clone(),
             config: Arc::new(config),
             clock: Arc::new(clock.clone()),
+            workspace: console::GUILD.to_string(),
         };
         let out = Buffer::default();
         let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));
@@ -99,7 +100,7 @@ impl Harness {
     /// crash right after the platform accepted it would leave things.
     pub async fn post_without_recording(&self, channel: &str) {
         let mut conn = self.app.db.pool.acquire().await.unwrap();
-        let entries = release_desk::db::outbox::pending(&mut conn, self.clock_now(), 100)
+        let entries = release_desk::db::outbox::pending(&mut conn, console::GUILD, self.clock_now(), 100)
             .await
             .unwrap();
         let (id, body) = entries
@@ -146,7 +147,9 @@ pub async fn sql_count(db: &Db, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
 }
 
-/// Everything stored, as text, to prove a refused command changed nothing.
+/// Everything stored, as text, to prove a refused command changed nothing:
+/// every column of every row (`quote()` keeps types and blobs apart), the
+/// rows of a table in a stable order.
 pub async fn snapshot(db: &Db) -> String {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
@@ -157,13 +160,22 @@ pub async fn snapshot(db: &Db) -> String {
     .unwrap();
     let mut out = String::new();
     for t in tables {
-        let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT quote(json_array(*)) FROM (SELECT * FROM {t}) ORDER BY 1"
-        ))
-        .fetch_all(&db.pool)
-        .await
-        .unwrap_or_default();
-        out.push_str(&format!("{t}: {}\n", rows.join(" | ")));
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+            .bind(&t)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        assert!(!columns.is_empty(), "table {t} has no columns");
+        let row = columns
+            .iter()
+            .map(|c| format!("quote(\"{}\")", c.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ");
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} AS r FROM \"{t}\" ORDER BY r"))
+            .fetch_all(&db.pool)
+            .await
+            .unwrap_or_else(|e| panic!("snapshot of {t}: {e}"));
+        out.push_str(&format!("{t} ({}): {}\n", columns.join(","), rows.join(" | ")));
     }
     out
 }
@@ -198,4 +210,32 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The channel of workspace `guild`'s bot message with platform id
+/// `message` (a reaction arrives with both).
+pub async fn channel_of(db: &Db, guild: &str, message: &str) -> String {
+    sqlx::query_scalar("SELECT channel FROM bot_messages WHERE guild = ? AND platform_id = ?")
+        .bind(guild)
+        .bind(message)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// Runs the real binary with `args` and `stdin` piped in, with no chat
+/// token, database URL or config file taken from the environment.
+pub fn release_desk(args: &[&std::ffi::OsStr], stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_release-desk"))
+        .args(args)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("RELEASE_DESK_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
 }

@@ -32,6 +32,11 @@ pub struct Bot {
     pub log: PathBuf,
     /// When the process was spawned.
     pub spawned_at: std::time::Instant,
+    /// Fragments of the ERROR lines this test causes on purpose; any other
+    /// ERROR line fails the test when the bot is stopped or dropped.
+    pub expected_errors: Vec<String>,
+    /// This test sends an event serenity cannot read, on purpose.
+    pub expected_dropped_event: bool,
 }
 
 impl Bot {
@@ -154,6 +159,48 @@ els_staff = ["{ELS_STAFF}"]
             db,
             log,
             spawned_at,
+            expected_errors: vec![],
+            expected_dropped_event: false,
+        }
+    }
+
+    /// Allows ERROR lines containing `fragment`: this test causes them.
+    pub fn expect_error(&mut self, fragment: &str) {
+        self.expected_errors.push(fragment.to_string());
+    }
+
+    /// Allows the warning that serenity dropped an event: this test sends one.
+    pub fn expect_dropped_event(&mut self) {
+        self.expected_dropped_event = true;
+    }
+
+    /// Outbox entries the bot has still to deliver (read-only, beside the running bot).
+    pub async fn pending_deliveries(&self) -> i64 {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&self.db)
+            .read_only(true);
+        let mut conn = sqlx::ConnectOptions::connect(&opts).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the bot has delivered everything it queued: the positive
+    /// sign to wait for before asserting that something was never sent.
+    pub async fn wait_delivered(&self, secs: u64) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let pending = self.pending_deliveries().await;
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{pending} outbox entries still undelivered after {secs} s:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
 
@@ -190,17 +237,37 @@ els_staff = ["{ELS_STAFF}"]
         let log = self.log();
         assert!(!log.contains(TOKEN), "the token appeared in the log");
         assert!(
-            !log.contains("not understood"),
+            self.expected_dropped_event || !log.contains("not understood"),
             "serenity dropped an event:\n{log}"
         );
         assert!(!log.contains("panicked"), "the bot panicked:\n{log}");
+        let unexpected = unexpected_errors(&log, &self.expected_errors);
+        assert!(
+            unexpected.is_empty(),
+            "the bot logged errors this test did not expect:\n{}\n\nfull log:\n{log}",
+            unexpected.join("\n")
+        );
         self.dir.take().expect("the bot's directory")
     }
+}
+
+/// The lines of `log` at level ERROR that contain none of `expected`.
+pub fn unexpected_errors<'a>(log: &'a str, expected: &[String]) -> Vec<&'a str> {
+    log.lines()
+        // tracing's format: timestamp, level, target, message.
+        .filter(|l| l.split_whitespace().nth(1) == Some("ERROR"))
+        .filter(|l| !expected.iter().any(|e| l.contains(e.as_str())))
+        .collect()
 }
 
 impl Drop for Bot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A test that never stopped its bot is held to the same checks,
+        // unless it is failing already (a second panic would abort).
+        if self.dir.is_some() && !std::thread::panicking() {
+            self.checked_dir();
+        }
     }
 }

@@ -77,6 +77,12 @@ struct Inner {
     reactions: BTreeMap<(u64, String), BTreeSet<u64>>,
     members: HashMap<u64, (String, Vec<u64>)>,
     fail: Vec<(String, String, u16, u32)>,
+    /// The wait an injected 429 asks for (seconds; default 0.25 in the body, 1 in Retry-After).
+    retry_after: Option<f64>,
+    /// Interaction callbacks are held unanswered (and unrecorded), as if lost.
+    hold_callbacks: bool,
+    /// How many callbacks were held.
+    held: u32,
     next_id: u64,
     gateway: Option<mpsc::UnboundedSender<Gw>>,
     connections: u32,
@@ -265,6 +271,23 @@ impl Fake {
     }
 
     /// The next `times` requests `METHOD path-prefix` answer `status`.
+    /// Holds interaction callbacks from now on (`true`) without answering
+    /// or recording them, or stops (`false`).
+    pub fn hold_callbacks(&self, hold: bool) {
+        self.lock().hold_callbacks = hold;
+    }
+
+    /// How many callbacks were held.
+    pub fn held(&self) -> u32 {
+        self.lock().held
+    }
+
+    /// Injected 429s ask for `secs` from now on (body `retry_after`, and
+    /// rounded up in `Retry-After`).
+    pub fn set_retry_after(&self, secs: f64) {
+        self.lock().retry_after = Some(secs);
+    }
+
     pub fn fail(&self, method: &str, path_prefix: &str, status: u16, times: u32) {
         self.lock()
             .fail
@@ -550,6 +573,16 @@ async fn rest(
         at: Instant::now(),
         status: 0,
     };
+    let held = {
+        let mut i = fake.lock();
+        let hold = i.hold_callbacks && req.method == "POST" && path.starts_with("/interactions/");
+        i.held += u32::from(hold);
+        hold
+    };
+    if held {
+        // Never answered: the bot waits until it is killed.
+        std::future::pending::<()>().await;
+    }
     let injected = {
         let mut i = fake.lock();
         let hit = i
@@ -563,11 +596,18 @@ async fn rest(
     };
     let resp = match injected {
         Some(429) => {
+            let asked = fake.lock().retry_after;
+            let (body, header) = match asked {
+                Some(secs) => (secs, secs.ceil()),
+                None => (0.25, 1.0),
+            };
+            // As Discord sends it: no `code`, the wait in the body and the header.
             let mut r = reply(
                 StatusCode::TOO_MANY_REQUESTS,
-                json!({"message": "You are being rate limited.", "retry_after": 0.25, "global": false, "code": 0}),
+                json!({"message": "You are being rate limited.", "retry_after": body, "global": false}),
             );
-            r.headers_mut().insert("retry-after", "1".parse().unwrap());
+            r.headers_mut()
+                .insert("retry-after", format!("{header}").parse().unwrap());
             r
         }
         Some(s) => reply(
@@ -591,6 +631,7 @@ fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Re
     let none = || StatusCode::NO_CONTENT.into_response();
     let id = |s: &str| s.parse::<u64>().ok();
     match (method, segs.as_slice()) {
+        ("GET", ["users", "@me"]) => ok(fixtures::user(BOT_ID, "release-desk", true)),
         ("GET", ["gateway"]) => ok(json!({"url": fake.lock().ws_url.clone()})),
         ("GET", ["gateway", "bot"]) => ok(json!({
             "url": fake.lock().ws_url.clone(), "shards": 1,

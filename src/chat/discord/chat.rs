@@ -3,7 +3,8 @@
 use super::render;
 use crate::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
 use async_trait::async_trait;
-use serenity::all::{ChannelId, GuildId, Http, HttpError, MessageId, ReactionType, UserId};
+use serenity::all::{ChannelId, GuildId, Http, HttpError, Message, MessageId, ReactionType, UserId};
+use serenity::http::{LightMethod, Request, Route};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -62,12 +63,15 @@ impl Shared {
 /// Discord as a [`Chat`].
 pub struct DiscordChat {
     http: Arc<Http>,
+    /// `http`'s connection pool, for the requests made through [`super::http::send`].
+    client: reqwest::Client,
     shared: Arc<Shared>,
 }
 
-/// How a failed request should be handled: 429, 5xx and network errors
-/// are retried (with the outbox's back-off: with the rate limiter off the
-/// platform's `retry_after` does not reach us), other 4xx never work.
+/// How a failed serenity request should be handled: 429, 5xx and network
+/// errors are retried, other 4xx never work. Serenity's error holds no
+/// `retry_after`, so the outbox's own requests go through
+/// [`super::http::send`] instead, which keeps it.
 pub fn classify(e: serenity::Error) -> ChatError {
     match &e {
         serenity::Error::Http(HttpError::UnsuccessfulRequest(r)) => {
@@ -99,7 +103,7 @@ pub fn classify(e: serenity::Error) -> ChatError {
 }
 
 /// The request's path for logs, cut before any interaction or webhook token.
-fn route(url: &str) -> String {
+pub(super) fn route(url: &str) -> String {
     let path = url.split_once("/api/v10").map_or(url, |(_, p)| p);
     let path = path.split('?').next().unwrap_or("");
     let segs: Vec<&str> = path.split('/').collect();
@@ -135,9 +139,15 @@ pub fn reaction_type(emoji: &str) -> ReactionType {
 }
 
 impl DiscordChat {
-    /// Discord over `http`.
-    pub fn new(http: Arc<Http>, shared: Arc<Shared>) -> Self {
-        DiscordChat { http, shared }
+    /// Discord over `http` and its connection pool `client`.
+    pub fn new(http: Arc<Http>, client: reqwest::Client, shared: Arc<Shared>) -> Self {
+        DiscordChat { http, client, shared }
+    }
+
+    /// `req` with a JSON body, keeping a refusal's wait (see [`super::http`]).
+    async fn send(&self, req: Request<'_>, body: &impl serde::Serialize) -> Result<Vec<u8>, ChatError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ChatError::Permanent(e.to_string()))?;
+        super::http::send(&self.http, &self.client, req.body(Some(bytes))).await
     }
 
     /// The REST client.
@@ -178,10 +188,20 @@ fn at_ids(at: &Posted) -> Result<(ChannelId, MessageId), ChatError> {
 impl Chat for DiscordChat {
     async fn post(&self, channel: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         let ch = ChannelId::new(snowflake("channel", channel)?);
-        let m = ch
-            .send_message(&*self.http, render::create_message(message, nonce))
-            .await
-            .map_err(classify)?;
+        let builder = render::create_message(message, nonce);
+        let m: Message = if render::has_file(message) {
+            // An upload goes through serenity (multipart); its 429 waits the outbox's back-off.
+            ch.send_message(&*self.http, builder).await.map_err(classify)?
+        } else {
+            let body = self
+                .send(
+                    Request::new(Route::ChannelMessages { channel_id: ch }, LightMethod::Post),
+                    &builder,
+                )
+                .await?;
+            serde_json::from_slice(&body)
+                .map_err(|e| ChatError::Permanent(format!("the posted message: {e}")))?
+        };
         Ok(Posted {
             channel: m.channel_id.get().to_string(),
             id: m.id.get().to_string(),
@@ -190,18 +210,29 @@ impl Chat for DiscordChat {
 
     async fn edit(&self, at: &Posted, message: &Outgoing) -> Result<(), ChatError> {
         let (ch, id) = at_ids(at)?;
-        ch.edit_message(&*self.http, id, render::edit_message(message))
-            .await
-            .map_err(classify)?;
-        Ok(())
+        let route = Route::ChannelMessage {
+            channel_id: ch,
+            message_id: id,
+        };
+        self.send(
+            Request::new(route, LightMethod::Patch),
+            &render::edit_message(message),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn react(&self, at: &Posted, emoji: &str) -> Result<(), ChatError> {
         let (ch, id) = at_ids(at)?;
-        self.http
-            .create_reaction(ch, id, &reaction_type(emoji))
+        let reaction = reaction_type(emoji).as_data();
+        let route = Route::ChannelMessageReactionMe {
+            channel_id: ch,
+            message_id: id,
+            reaction: &reaction,
+        };
+        super::http::send(&self.http, &self.client, Request::new(route, LightMethod::Put))
             .await
-            .map_err(classify)
+            .map(|_| ())
     }
 
     async fn reactions(&self, at: &Posted, emoji: &str) -> Result<Vec<Reactor>, ChatError> {

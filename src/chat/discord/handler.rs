@@ -1,15 +1,14 @@
 //! The gateway events: READY/RESUMED, interactions and reactions. Parsing
 //! and answering happen here; anything that reads or writes records goes
-//! to the application loop ([`super::runner`]) as [`Work`].
+//! to the service ([`crate::service`]) as [`Work`].
 
 use super::chat::Shared;
-use super::runner::Work;
 use super::{interaction, register};
 use crate::chat::Outgoing;
-use crate::command::spec::Registry;
-use crate::db;
-use crate::handlers::polls::ReactionEvent;
+use crate::handlers::autocomplete::Completions;
+use crate::handlers::reaction::ReactionEvent;
 use crate::handlers::Reply;
+use crate::service::Work;
 use serenity::all::{
     AutocompleteChoice, CommandInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
     Event, EventHandler, GuildId, Interaction, Reaction, ReactionType, Ready, ResumedEvent, UserId,
@@ -99,6 +98,12 @@ impl Handler {
                 self.post_instead(&ci, m).await;
             }
         }
+        // Taken by Discord or queued for the channel: nothing owed after a restart.
+        if matches!(reply, Reply::Public(_)) {
+            self.send(Work::Answered {
+                key: ci.id.get().to_string(),
+            });
+        }
         let micros = |d: Duration| d.as_micros() as u64;
         tracing::debug!(
             interaction = %ci.id,
@@ -178,6 +183,7 @@ impl Handler {
         self.send(Work::Command {
             guild: guild.get().to_string(),
             key: ci.id.get().to_string(),
+            token: Some(ci.token.clone()),
             who,
             cmd,
             reply: tx,
@@ -205,36 +211,24 @@ impl Handler {
             return;
         }
         let (sub, _) = interaction::raw_options(&ci.data);
-        let format = crate::command::parse::resolve(Registry::get(), &ci.data.name, sub.as_deref())
-            .ok()
-            .and_then(|leaf| leaf.options().iter().find(|o| o.name == focused.name))
-            .and_then(|o| o.format.clone());
         let guild = ci.guild_id.map(|g| g.get().to_string()).unwrap_or_default();
-        // A list (`RFC-1,RFC-2`) completes its last item, keeping the ones before.
-        let (before, typed) = match format.as_deref() {
-            Some("rfc-list") => match focused.value.rsplit_once(',') {
-                Some((head, last)) => (format!("{head},"), last.trim().to_lowercase()),
-                None => (String::new(), focused.value.trim().to_lowercase()),
-            },
-            _ => (String::new(), focused.value.trim().to_lowercase()),
-        };
-        let ids = match ids_for(&self.app, &guild, format.as_deref()).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = format!("{e:#}"), "completions failed");
-                vec![]
-            }
-        };
-        let choices: Vec<AutocompleteChoice> = ids
+        let completions = crate::handlers::autocomplete::complete(
+            &self.app.db,
+            &guild,
+            &ci.data.name,
+            sub.as_deref(),
+            focused.name,
+            focused.value,
+        )
+        .await;
+        let Completions { before, items } = completions.unwrap_or_else(|e| {
+            tracing::warn!(error = format!("{e:#}"), "completions failed");
+            Completions::default()
+        });
+        let choices: Vec<AutocompleteChoice> = items
             .into_iter()
-            .filter(|(id, label)| {
-                typed.is_empty()
-                    || id.to_lowercase().contains(&typed)
-                    || label.to_lowercase().contains(&typed)
-            })
             // Discord refuses the whole answer if one value is over its limit.
             .filter(|(id, _)| before.chars().count() + id.chars().count() <= CHOICE_MAX)
-            .rev()
             .take(25)
             .map(|(id, label)| {
                 let mut name = format!("{before}{id} {label}");
@@ -274,6 +268,7 @@ impl Handler {
         };
         let ev = ReactionEvent {
             message: r.message_id.get().to_string(),
+            channel: r.channel_id.get().to_string(),
             user: user.get().to_string(),
             name,
             roles: self.app.config.itil_roles(roles.iter().map(String::as_str)),
@@ -315,44 +310,6 @@ async fn member(ctx: &Context, guild: GuildId, user: UserId, r: &Reaction) -> (S
             (user.get().to_string(), vec![])
         }
     }
-}
-
-/// Ids to offer for an option of `format` (`rfc`, `rfc-list`, `release`, `target`,
-/// `incident`), oldest first, with a label.
-async fn ids_for(
-    app: &crate::app::App,
-    guild: &str,
-    format: Option<&str>,
-) -> anyhow::Result<Vec<(String, String)>> {
-    let mut conn = app.db.pool.acquire().await?;
-    Ok(match format {
-        Some("rfc" | "rfc-list") => db::rfcs::list(&mut conn, guild, None)
-            .await?
-            .into_iter()
-            .map(|r| (r.rid().to_string(), r.title.clone()))
-            .collect(),
-        Some("release") => db::releases::list(&mut conn, guild, None)
-            .await?
-            .into_iter()
-            .map(|r| (r.rid().to_string(), format!("{} {}", r.name, r.version)))
-            .collect(),
-        Some("target") => {
-            let mut ids: Vec<(String, String)> = db::releases::list(&mut conn, guild, None)
-                .await?
-                .into_iter()
-                .map(|r| (r.rid().to_string(), format!("{} {}", r.name, r.version)))
-                .collect();
-            // Offered first (the list is shown newest first).
-            ids.push(("all".to_string(), "every release".to_string()));
-            ids
-        }
-        Some("incident") => db::incidents::list(&mut conn, guild, None)
-            .await?
-            .into_iter()
-            .map(|i| (format!("INC-{}", i.number), i.title.clone()))
-            .collect(),
-        _ => vec![],
-    })
 }
 
 #[async_trait]

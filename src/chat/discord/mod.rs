@@ -7,10 +7,12 @@
 //! - [`render`]: `Outgoing` → embeds, always with a safe `allowed_mentions`;
 //! - [`chat`]: the [`crate::chat::Chat`] port over REST;
 //! - [`handler`]: the gateway events, of the [`served`] server only;
-//! - [`runner`]: the loop that owns the application (commands, reactions,
-//!   outbox delivery and due jobs) and the gateway client.
+//! - [`followup`]: answers a crash kept from Discord, sent after the restart;
+//! - [`runner`]: connects the gateway client and runs [`crate::service`]
+//!   (which owns commands, reactions, outbox delivery and due jobs).
 
 pub mod chat;
+pub mod followup;
 pub mod handler;
 pub mod http;
 pub mod interaction;
@@ -19,4 +21,4 @@ pub mod render;
 pub mod runner;
 pub mod served;
 
-pub use runner::run;
+pub use runner::{run, TokenRefused};

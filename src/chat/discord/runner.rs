@@ -1,55 +1,21 @@
-//! The bot's loop. The gateway client runs as runtime tasks; the
-//! application (commands, reactions, outbox delivery, due jobs) runs in a
-//! local task set on the calling task, fed by [`Work`] messages (the
-//! binary's runtime has one thread, but the adapter does not rely on it). The
-//! outbox and the scheduler tick every second and whenever a piece of work
-//! committed something for them ([`crate::db::Db::take_queued`]); edits of
-//! one message are spaced by [`EDIT_INTERVAL`].
+//! The Discord side of the service: connects the gateway client and hands
+//! its events to [`crate::service`], which owns the application (commands,
+//! reactions, outbox delivery, due jobs, checkpoints and shutdown).
 
 use super::chat::{DiscordChat, Shared};
 use super::handler::{Handler, Unknown};
 use crate::app::App;
-use crate::command::Command;
-use crate::handlers::polls::ReactionEvent;
-use crate::handlers::{Invoker, Reply};
 use serenity::all::{ClientBuilder, GatewayIntents};
-use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::mpsc;
 
-/// The least time between two edits of one message.
-pub const EDIT_INTERVAL: chrono::Duration = chrono::Duration::seconds(1);
-/// How often the outbox and the scheduler look for work unprompted.
-pub const TICK: Duration = Duration::from_secs(1);
-
-/// What the gateway side asks of the application.
-pub enum Work {
-    /// Run a command once per interaction; the answer (None for a
-    /// duplicate) goes back on `reply`.
-    Command {
-        /// The guild id.
-        guild: String,
-        /// The interaction id: the command's idempotency key.
-        key: String,
-        /// Who ran it, where.
-        who: Invoker,
-        /// What.
-        cmd: Command,
-        /// Where the answer goes, with when the command was picked up and how long it ran.
-        reply: oneshot::Sender<(Option<Reply>, std::time::Instant, Duration)>,
-    },
-    /// A reaction added or removed.
-    Reaction {
-        /// The guild id.
-        guild: String,
-        /// The reaction.
-        ev: ReactionEvent,
-    },
-    /// (Re)connected: recount the open polls and surveys from the platform.
-    Reconcile,
-}
+/// Discord refused the bot's token: no retry can help, so the bot stops
+/// (the binary exits with status 2, as for a configuration error).
+#[derive(Debug, thiserror::Error)]
+#[error("Discord refused the bot's token ({0}): check DISCORD_TOKEN (see README, \"Connecting to Discord\")")]
+pub struct TokenRefused(pub String);
 
 /// The gateway intents: guilds and their message reactions; none privileged.
 pub fn intents() -> GatewayIntents {
@@ -59,13 +25,20 @@ pub fn intents() -> GatewayIntents {
 /// Connects to Discord with `token` and runs until the gateway client
 /// stops or the process is told to (Ctrl-C, SIGTERM).
 pub async fn run(app: App, token: String) -> anyhow::Result<()> {
-    let http = super::http::build(&token, app.config.discord.api_base.as_deref());
+    let (http, rest) = super::http::build(&token, app.config.discord.api_base.as_deref());
     drop(token);
-    let app = if app.config.discord.guild_id == 0 {
+    // Serenity would take a refused token for a gateway it cannot reach and
+    // retry discord.com's every few seconds, forever.
+    check_token(&http).await?;
+    let mut app = if app.config.discord.guild_id == 0 {
         with_home_guild(app, &http).await?
     } else {
         app
     };
+    // The served server's outbox and jobs, never the console's.
+    if let Some(guild) = app.config.discord_guild() {
+        app.workspace = guild;
+    }
     let shared = Arc::new(Shared::new(app.config.discord.guild_id));
     let (tx, rx) = mpsc::unbounded_channel();
     let handler = Handler {
@@ -80,33 +53,40 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
         .event_handler(handler)
         .raw_event_handler(Unknown)
         .await?;
-    let chat = Arc::new(DiscordChat::new(client.http.clone(), shared));
+    let chat = Arc::new(DiscordChat::new(client.http.clone(), rest, shared));
     let shards = client.shard_manager.clone();
     let gateway = tokio::spawn(async move { client.start().await });
-    let db = app.db.clone();
-    let local = tokio::task::LocalSet::new();
-    let result = local
-        .run_until(async move {
-            tokio::task::spawn_local(serve(app, chat, rx));
-            tokio::select! {
-                r = gateway => match r {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(anyhow::anyhow!("Discord gateway: {e}")),
-                    Err(e) => Err(anyhow::anyhow!("Discord gateway task: {e}")),
-                },
-                _ = shutdown_signal() => {
-                    tracing::info!("shutting down");
-                    shards.shutdown_all().await;
-                    Ok(())
-                }
+    let gateway = async move {
+        match gateway.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(serenity::Error::Gateway(serenity::all::GatewayError::InvalidAuthentication))) => {
+                Err(TokenRefused("gateway close 4004".into()).into())
             }
-        })
-        .await;
-    // Leave an empty write-ahead log, so the next start need not read it.
-    if let Err(e) = db.checkpoint_truncate().await {
-        tracing::warn!(error = format!("{e:#}"), "final checkpoint failed");
+            Ok(Err(e)) => Err(anyhow::anyhow!("Discord gateway: {e}")),
+            Err(e) => Err(anyhow::anyhow!("Discord gateway task: {e}")),
+        }
+    };
+    crate::service::run(app, chat, rx, gateway, async move { shards.shutdown_all().await }).await
+}
+
+/// Refuses to go on with a token Discord answers 401 to; any other failure
+/// is left to the gateway client's own retries.
+async fn check_token(http: &serenity::all::Http) -> anyhow::Result<()> {
+    match http.get_current_user().await {
+        Ok(me) => {
+            tracing::info!(user = %me.id, "token accepted");
+            Ok(())
+        }
+        Err(serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(r)))
+            if r.status_code.as_u16() == 401 =>
+        {
+            Err(TokenRefused(format!("HTTP 401 {}", r.error.message)).into())
+        }
+        Err(e) => {
+            tracing::warn!(error = %super::chat::classify(e), "cannot check the token now; connecting anyway");
+            Ok(())
+        }
     }
-    result
 }
 
 /// Without `discord.guild_id` (commands registered globally), the server
@@ -144,106 +124,4 @@ async fn with_home_guild(mut app: App, http: &serenity::all::Http) -> anyhow::Re
         "commands global; the bot's own records go to the announcements channel's server"
     );
     Ok(app)
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Runs the application side: each piece of work as its own local task,
-/// and the outbox/scheduler worker.
-pub async fn serve(app: App, chat: Arc<DiscordChat>, mut rx: mpsc::UnboundedReceiver<Work>) {
-    let wake = Rc::new(Notify::new());
-    tokio::task::spawn_local(worker(app.clone(), chat, wake.clone()));
-    while let Some(w) = rx.recv().await {
-        let app = app.clone();
-        let wake = wake.clone();
-        tokio::task::spawn_local(async move {
-            match w {
-                Work::Command {
-                    guild,
-                    key,
-                    who,
-                    cmd,
-                    reply,
-                } => {
-                    let picked = std::time::Instant::now();
-                    let r = app.command_once(&guild, &who, cmd, &key).await;
-                    // The interaction may have gone; the record is saved either way.
-                    let _ = reply.send((r, picked, picked.elapsed()));
-                }
-                Work::Reaction { guild, ev } => {
-                    if let Err(e) = app.reaction(&guild, &ev).await {
-                        tracing::error!(error = format!("{e:#}"), "reaction not recorded");
-                    }
-                }
-                Work::Reconcile => match app.recount_reactions().await {
-                    Ok(n) => tracing::info!(messages = n, "open polls and surveys queued for a recount"),
-                    Err(e) => tracing::error!(
-                        error = format!("{e:#}"),
-                        "cannot recount the open polls and surveys"
-                    ),
-                },
-            }
-            // Most commands queue nothing to deliver; the worker's pass (three
-            // queries) would only compete with the answer being sent.
-            if app.db.take_queued() {
-                wake.notify_one();
-            }
-        });
-    }
-}
-
-/// Delivers the outbox and runs due jobs, every [`TICK`] and when woken
-/// (a command, reaction or recount queued a message or a job);
-/// checkpoints the write-ahead log every [`TICK`].
-async fn worker(app: App, chat: Arc<DiscordChat>, wake: Rc<Notify>) {
-    let mut checkpointer = match crate::db::checkpoint::Checkpointer::open(&app.db).await {
-        Ok(c) => Some(c),
-        Err(e) => {
-            // The log then grows until the final checkpoint at shutdown.
-            tracing::error!(error = format!("{e:#}"), "cannot open the checkpoint connection");
-            None
-        }
-    };
-    let mut checkpointed = std::time::Instant::now();
-    loop {
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(TICK) => {}
-        }
-        if let Some(c) = checkpointer.as_mut().filter(|_| checkpointed.elapsed() >= TICK) {
-            checkpointed = std::time::Instant::now();
-            if let Err(e) = c.tick(&app.db).await {
-                tracing::warn!(
-                    error = format!("{e:#}"),
-                    "checkpoint failed; retried on the next tick"
-                );
-            }
-        }
-        if let Err(e) = app.settle(&*chat, EDIT_INTERVAL).await {
-            tracing::warn!(
-                error = format!("{e:#}"),
-                "outbox or scheduler pass failed; retried on the next tick"
-            );
-        }
-    }
 }

@@ -1,0 +1,15 @@
+//! What the benchmarks share: the machine's noise, read from /proc.
+
+/// (stolen, total) CPU time in ticks since boot, from /proc/stat.
+pub fn cpu_stolen() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user)
+    Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
+}

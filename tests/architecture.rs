@@ -1,0 +1,212 @@
+//! The import graph points inward: adapters → service → app → scheduler →
+//! handlers → render → db → domain; nothing outside an adapter names it;
+//! no cycle between modules. Checked from the source (`crate::…` paths in
+//! `src/`), so a new outward import fails here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Layers, innermost first: a module may use its own layer and those before it.
+const LAYERS: &[&[&str]] = &[
+    &["domain", "clock", "chat", "chat::message"],
+    &["command", "config"],
+    &["db"],
+    &["render"],
+    &["handlers"],
+    &["scheduler"],
+    &["app"],
+    &["service"],
+    // `http` (the HTTP API, another branch) drives the app like an adapter.
+    &["chat::console", "chat::discord", "http"],
+];
+
+/// The adapters: named only inside themselves (and by the binary, `main.rs`,
+/// which wires them and uses the library's public paths, not `crate::`).
+const ADAPTERS: &[&str] = &["chat::console", "chat::discord"];
+
+/// The module a source file belongs to (`src/chat/discord/x.rs` → `chat::discord`).
+fn module_of(path: &str) -> Option<String> {
+    let rel = path.strip_prefix("src/")?.trim_end_matches(".rs");
+    let parts: Vec<&str> = rel.split('/').collect();
+    match parts.as_slice() {
+        ["lib" | "main"] => None,
+        ["chat", "mod"] => Some("chat".into()),
+        ["chat", adapter, ..] => Some(format!("chat::{adapter}")),
+        [top, ..] => Some(top.to_string()),
+        [] => None,
+    }
+}
+
+/// The module a `crate::…` path names (`crate::chat::Outgoing` → `chat`).
+fn module_named(path: &str) -> String {
+    let parts: Vec<&str> = path.split("::").collect();
+    match parts.as_slice() {
+        ["chat", adapter, ..] if ADAPTERS.contains(&format!("chat::{adapter}").as_str()) => {
+            format!("chat::{adapter}")
+        }
+        [top, ..] => top.to_string(),
+        [] => String::new(),
+    }
+}
+
+fn layer(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// Every `crate::a::b` path in `text`, comments included (a doc link to an
+/// outer module is a dependency of the reader, too).
+fn crate_paths(text: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::") {
+        let after = &rest[i + "crate::".len()..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(after.len());
+        let before_ok =
+            i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric() && rest.as_bytes()[i - 1] != b'_';
+        if before_ok {
+            out.push(after[..end].trim_end_matches(':').to_string());
+        }
+        rest = &after[end..];
+    }
+    out
+}
+
+/// What is wrong with the import graph of `files` (path, text).
+fn violations(files: &[(String, String)]) -> Vec<String> {
+    let mut errs = vec![];
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in files {
+        let Some(from) = module_of(path) else { continue };
+        let Some(from_layer) = layer(&from) else {
+            errs.push(format!("{path}: module {from} is in no layer"));
+            continue;
+        };
+        for named in crate_paths(text) {
+            let to = module_named(&named);
+            if to == from {
+                continue;
+            }
+            edges.entry(from.clone()).or_default().insert(to.clone());
+            if ADAPTERS.contains(&to.as_str()) {
+                errs.push(format!("{path}: names the adapter {to} (crate::{named})"));
+                continue;
+            }
+            match layer(&to) {
+                Some(l) if l > from_layer => {
+                    errs.push(format!("{path}: {from} uses the outer {to} (crate::{named})"))
+                }
+                Some(_) => {}
+                None => errs.push(format!("{path}: crate::{named} is in no layer")),
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(&edges) {
+        errs.push(format!("module cycle: {}", cycle.join(" → ")));
+    }
+    errs
+}
+
+/// A cycle in `edges`, if any, as the modules along it.
+fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == node) {
+            let mut cycle = path[i..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges.keys().find_map(|n| visit(n, edges, &mut vec![], &mut done))
+}
+
+fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, root, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .display()
+                .to_string()
+                .replace('\\', "/");
+            out.push((rel, std::fs::read_to_string(&path).unwrap()));
+        }
+    }
+}
+
+#[test]
+fn the_import_graph_points_inward() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![];
+    sources(&root.join("src"), root, &mut files);
+    assert!(files.len() > 50, "the sources were read: {}", files.len());
+    let errs = violations(&files);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+/// The check can fail: an outward import, an adapter named from the
+/// service, an unknown module and a cycle are each found.
+#[test]
+fn the_check_finds_outward_imports_adapters_and_cycles() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let outward = violations(&[f("src/domain/x.rs", "use crate::db::outbox;")]);
+    assert_eq!(outward.len(), 1, "{outward:?}");
+    assert!(outward[0].contains("domain uses the outer db"), "{outward:?}");
+
+    let adapter = violations(&[f("src/service/x.rs", "let g = crate::chat::console::GUILD;")]);
+    assert!(
+        adapter
+            .iter()
+            .any(|e| e.contains("names the adapter chat::console")),
+        "{adapter:?}"
+    );
+    // An adapter naming itself, or the port, is fine.
+    assert!(violations(&[f(
+        "src/chat/discord/a.rs",
+        "use crate::chat::discord::x; use crate::chat::Outgoing;"
+    )])
+    .is_empty());
+
+    let unknown = violations(&[f("src/gizmo/x.rs", "use crate::domain::ids;")]);
+    assert!(
+        unknown.iter().any(|e| e.contains("module gizmo is in no layer")),
+        "{unknown:?}"
+    );
+
+    let cycle = violations(&[
+        f("src/render.rs", "use crate::handlers::Reply;"),
+        f("src/handlers/mod.rs", "use crate::render;"),
+    ]);
+    assert!(cycle.iter().any(|e| e.starts_with("module cycle:")), "{cycle:?}");
+    assert!(
+        cycle.iter().any(|e| e.contains("render uses the outer handlers")),
+        "{cycle:?}"
+    );
+
+    // `mycrate::x` is not `crate::x`.
+    assert_eq!(
+        crate_paths("use mycrate::db; crate::a::b::C"),
+        vec!["a::b::C".to_string()]
+    );
+}

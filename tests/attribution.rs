@@ -1,0 +1,221 @@
+//! The stored attribution (migration 0023, kept by triggers) against the
+//! correlated definition it replaced, on a generated dataset: incidents
+//! opened before, inside and after the window, on and a millisecond either
+//! side of its end, several deployments per release, a re-deployment after
+//! a back-out started after incidents were already open, incidents moved.
+
+#[path = "reference/correlated.rs"]
+mod correlated;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use release_desk::config::Config;
+use release_desk::db::metrics::ATTRIBUTED;
+use release_desk::db::{ts, Db};
+
+/// A small deterministic generator.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+async fn exec(db: &Db, sql: &str) {
+    sqlx::query(sql)
+        .execute(&db.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+const DAYS: i64 = 14;
+
+/// Incidents of release `r` (row ids from `*next`) at these times.
+async fn incidents(db: &Db, rng: &mut Lcg, g: &str, r: i64, next: &mut i64, at: &[DateTime<Utc>]) {
+    for o in at {
+        *next += 1;
+        let env = ["staging", "prod", "PROD"][rng.next(3) as usize];
+        let resolved =
+            (rng.next(4) > 0).then(|| format!("'{}'", ts(*o + Duration::minutes(20 + rng.next(900) as i64))));
+        exec(db, &format!(
+            "INSERT INTO incidents (id, guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by, resolved_at, effort_hours)
+             VALUES ({n}, '{g}', {n}, {r}, '{env}', {sev}, '{defect}', 't', 'e', '{o}', 'e', {res}, {eff})",
+            n = *next,
+            sev = 1 + rng.next(4),
+            defect = ["code", "data", "process"][rng.next(3) as usize],
+            o = ts(*o),
+            res = resolved.unwrap_or_else(|| "NULL".into()),
+            eff = rng.next(50) as f64 / 10.0,
+        ))
+        .await;
+    }
+}
+
+/// Releases in workspaces `g` (many) and `h` (a few, to be left out).
+async fn dataset() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path().join("a.sqlite").to_str().unwrap())
+        .await
+        .unwrap();
+    let mut rng = Lcg(7);
+    let mut next = 0;
+    let base = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+    for r in 1..=70i64 {
+        let g = if r % 10 == 0 { "h" } else { "g" };
+        let created = base + Duration::days(4 * r) + Duration::minutes(rng.next(1440) as i64);
+        exec(&db, &format!(
+            "INSERT INTO rfcs (id, guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at)
+             VALUES ({r}, '{g}', {r}, 't', 'normal', 'low', 'i', 'u', 'u', 'implemented', '{}')", ts(created)
+        )).await;
+        exec(&db, &format!(
+            "INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, closure, manager, manager_name,
+               window_name, window_start, window_end, created_at, updated_at)
+             VALUES ({r}, '{g}', {r}, 'R', '1.0.0', 0, '[\"staging\",\"prod\"]', 'closed', 'completed', 'm', 'm', 'weekly', '{}', '{}', '{c}', '{c}')",
+            ts(created + Duration::days(2)), ts(created + Duration::days(2) + Duration::hours(4)), c = ts(created)
+        )).await;
+        exec(
+            &db,
+            &format!("INSERT INTO release_rfcs (release_id, rfc_id) VALUES ({r}, {r})"),
+        )
+        .await;
+        exec(&db, &format!("INSERT INTO package_items (release_id, name, kind, version, change) VALUES ({r}, 'api', 'software', '1.0.0', 'changed')")).await;
+        if r % 7 == 0 {
+            exec(&db, &format!("INSERT INTO release_outcomes (release_id, guild, outcome, closed_at) VALUES ({r}, '{g}', 'unsuccessful', '{}')", ts(created + Duration::days(9)))).await;
+        }
+        // Opened before anything started: attributable to nothing.
+        let early: Vec<_> = (0..2)
+            .map(|_| created + Duration::minutes(rng.next(2000) as i64))
+            .collect();
+        incidents(&db, &mut rng, g, r, &mut next, &early).await;
+        let staging = created + Duration::days(2) + Duration::minutes(rng.next(600) as i64);
+        let prod1 = staging + Duration::hours(6 + rng.next(30) as i64);
+        let backed_out = r % 3 != 0;
+        exec(&db, &format!(
+            "INSERT INTO deployments (release_id, env, attempt, steps, planned_by, planned_at, started_by, started_at, finished_at, outcome)
+             VALUES ({r}, 'staging', 1, '[]', 'd', '{p}', 'd', '{s}', '{f}', 'verified'),
+                    ({r}, 'prod', 1, '[]', 'd', '{p}', 'd', '{s1}', '{f1}', '{o1}')",
+            p = ts(created), s = ts(staging), f = ts(staging + Duration::hours(1)),
+            s1 = ts(prod1), f1 = ts(prod1 + Duration::hours(2)),
+            o1 = if backed_out { "backed-out" } else { "verified" },
+        )).await;
+        // Inside, after, and on the window's end (and a millisecond either side).
+        let mut at: Vec<_> = (0..8)
+            .map(|_| staging + Duration::minutes(rng.next(60 * 24 * 40) as i64))
+            .collect();
+        for ms in [-1, 0, 1] {
+            at.push(prod1 + Duration::days(DAYS) + Duration::milliseconds(ms));
+        }
+        incidents(&db, &mut rng, g, r, &mut next, &at).await;
+        if backed_out {
+            // The re-deployment: planned, then started after incidents were opened.
+            let prod2 =
+                prod1 + Duration::days(1 + rng.next(10) as i64) + Duration::minutes(rng.next(600) as i64);
+            exec(&db, &format!(
+                "INSERT INTO deployments (release_id, env, attempt, steps, planned_by, planned_at) VALUES ({r}, 'prod', 2, '[]', 'd', '{}')",
+                ts(prod2 - Duration::hours(1))
+            )).await;
+            let late: Vec<_> = (0..3)
+                .map(|_| prod2 + Duration::minutes(rng.next(60 * 24 * 20) as i64))
+                .collect();
+            incidents(&db, &mut rng, g, r, &mut next, &late).await;
+            exec(&db, &format!(
+                "UPDATE deployments SET started_by = 'd', started_at = '{}', finished_at = '{}', outcome = 'verified'
+                 WHERE release_id = {r} AND attempt = 2",
+                ts(prod2), ts(prod2 + Duration::hours(1))
+            )).await;
+            incidents(&db, &mut rng, g, r, &mut next, &[prod2 + Duration::days(DAYS)]).await;
+        }
+    }
+    // Some incidents moved (opened earlier than first recorded).
+    exec(&db, "UPDATE incidents SET opened_at = strftime('%Y-%m-%dT%H:%M:%fZ', opened_at, '-3 days') WHERE id % 17 = 0").await;
+    (dir, db)
+}
+
+#[tokio::test]
+async fn the_stored_attribution_is_the_correlated_definition() {
+    let (_dir, db) = dataset().await;
+    for days in [DAYS, 3, 30] {
+        let rows: Vec<(i64, bool, bool)> = sqlx::query_as(&format!(
+            "SELECT i.id, EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
+                AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3),
+                COALESCE({ATTRIBUTED}, 0)
+             FROM incidents i ORDER BY i.id"
+        ))
+        .bind(0)
+        .bind(0)
+        .bind(days)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        let differ: Vec<_> = rows.iter().filter(|(_, a, b)| a != b).collect();
+        assert!(
+            differ.is_empty(),
+            "attribution differs over {days} days: {differ:?}"
+        );
+        let yes = rows.iter().filter(|r| r.1).count();
+        assert!(
+            yes > 100 && rows.len() - yes > 100,
+            "{days} days: {yes} of {} attributable",
+            rows.len()
+        );
+    }
+    // The boundary is in the data: an incident on the window's end is out,
+    // a millisecond before it is in.
+    let on_end: Vec<(String, Option<String>, bool)> = sqlx::query_as(&format!(
+        "SELECT opened_at, attributed_start, COALESCE({ATTRIBUTED}, 0) FROM incidents i
+         WHERE attributed_start IS NOT NULL AND abs(julianday(opened_at) - julianday(attributed_start) - ?3) < 1e-7"
+    ))
+    .bind(0)
+    .bind(0)
+    .bind(DAYS)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        on_end.len() >= 60,
+        "{} incidents at the window's end",
+        on_end.len()
+    );
+    assert!(
+        on_end.iter().any(|r| r.2) && on_end.iter().any(|r| !r.2),
+        "{on_end:?}"
+    );
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[tokio::test]
+async fn every_figure_equals_the_correlated_computation() {
+    let (_dir, db) = dataset().await;
+    let mut config = Config::defaults();
+    for days in [DAYS, 3, 30] {
+        config.attribution_days = days;
+        for (from, to) in [
+            (d(2026, 2, 1), d(2026, 12, 31)),
+            (d(2026, 4, 1), d(2026, 4, 30)),
+            (d(2026, 6, 10), d(2026, 6, 16)),
+        ] {
+            let new = release_desk::handlers::report::build(&db, &config, "g", from, to)
+                .await
+                .unwrap();
+            let old = correlated::build(&db, &config, "g", from, to).await.unwrap();
+            assert_eq!(new, old, "{from} – {to}, {days} days");
+            let incidents: i64 = new.measures.incidents_by_defect.values().sum();
+            assert!(
+                incidents > 0 && new.measures.actual > 0,
+                "{from} – {to}: nothing to compare"
+            );
+        }
+    }
+    // The previous period is compared too, not only empty.
+    config.attribution_days = DAYS;
+    let r = release_desk::handlers::report::build(&db, &config, "g", d(2026, 6, 1), d(2026, 8, 31))
+        .await
+        .unwrap();
+    assert!(r.trends["incidents"].previous > 0.0 && r.trends["time_to_restore_hours"].previous > 0.0);
+}
