@@ -16,3 +16,4 @@ pub mod http;
 pub mod render;
 pub mod scheduler;
 pub mod service;
+pub mod telemetry;

@@ -236,7 +236,11 @@ async fn run_console(
         config: Arc::new(config),
         clock: Arc::new(clock.clone()),
         workspace: console::GUILD.to_string(),
+        pipelines: Some(Arc::new(release_desk::http::Answers)),
+        telemetry: Default::default(),
     };
+    // The console is its own chat platform: connected from the start.
+    app.telemetry.set_connected(true);
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = std::path::Path::new(&path)
         .parent()
@@ -245,7 +249,7 @@ async fn run_console(
         .unwrap_or_else(|| ".".into());
     let chat = ConsoleChat::new(db, out).with_files(files);
     let server = match http.or(app.config.http_listen) {
-        Some(addr) => Some(start_http(&app, console::GUILD.to_string(), addr, true).await?),
+        Some(addr) => Some(start_http(&app, console::GUILD.to_string(), addr).await?),
         None => None,
     };
     let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
@@ -277,17 +281,12 @@ type Server = (
 );
 
 /// Starts the HTTP server for `guild` on `addr`; it stops when the sender is used or dropped.
-async fn start_http(
-    app: &App,
-    guild: String,
-    addr: std::net::SocketAddr,
-    chat: bool,
-) -> anyhow::Result<Server> {
+async fn start_http(app: &App, guild: String, addr: std::net::SocketAddr) -> anyhow::Result<Server> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("the HTTP server cannot listen on {addr}"))?;
     eprintln!("HTTP API on http://{}", listener.local_addr()?);
-    let served = release_desk::http::Served::from_env(app.clone(), guild, chat)?;
+    let served = release_desk::http::Served::from_env(app.clone(), guild)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(release_desk::http::serve(listener, served, async move {
         let _ = stopped.await;
@@ -460,10 +459,12 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
             .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
+        pipelines: Some(Arc::new(release_desk::http::Answers)),
+        telemetry: Default::default(),
     };
     // The workspace as `report` picks it: discord.guild_id, else the console's.
     let _server = match app.config.http_listen {
-        Some(addr) => Some(start_http(&app, app.workspace.clone(), addr, true).await?),
+        Some(addr) => Some(start_http(&app, app.workspace.clone(), addr).await?),
         None => None,
     };
     release_desk::chat::discord::run(app, token).await

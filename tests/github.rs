@@ -137,6 +137,12 @@ fn script(planned: bool) -> String {
     s
 }
 
+/// The harness with the HTTP adapter's client for answers, as the binary wires it.
+fn gated(mut h: Harness) -> Harness {
+    h.app.pipelines = Some(Arc::new(release_desk::http::Answers));
+    h
+}
+
 struct Desk {
     base: String,
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -146,7 +152,8 @@ async fn desk(h: &Harness) -> Desk {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = Served::from_env(h.app.clone(), GUILD.to_string(), true).unwrap();
+    h.app.telemetry.set_connected(true);
+    let served = Served::from_env(h.app.clone(), GUILD.to_string()).unwrap();
     tokio::spawn(release_desk::http::serve(listener, served, async move {
         let _ = stopped.await;
     }));
@@ -202,7 +209,7 @@ async fn a_ready_release_is_approved_once_and_a_redelivery_ignored() {
     app_env();
     let (github, seen) = fake_github().await;
     let dir = tempfile::tempdir().unwrap();
-    let h = Harness::with_config(&dir.path().join("t.sqlite"), config(&github)).await;
+    let h = gated(Harness::with_config(&dir.path().join("t.sqlite"), config(&github)).await);
     h.run(&script(true)).await;
     h.run(":advance 2h").await; // 11:00, inside daily-staging
     let desk = desk(&h).await;
@@ -240,7 +247,7 @@ async fn a_release_whose_window_opens_later_is_approved_at_the_opening_after_a_r
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sqlite");
     {
-        let h = Harness::with_config(&path, config(&github)).await;
+        let h = gated(Harness::with_config(&path, config(&github)).await);
         h.run(&script(true)).await; // 09:00 Tue: daily-staging opens at 10:00
         let desk = desk(&h).await;
         let body = event(&github, "v2.0.0", 2);
@@ -253,7 +260,7 @@ async fn a_release_whose_window_opens_later_is_approved_at_the_opening_after_a_r
             ]
         );
     } // the desk stops here
-    let h = Harness::with_config(&path, config(&github)).await;
+    let h = gated(Harness::with_config(&path, config(&github)).await);
     h.run(":advance 30m").await; // 09:30: not open yet
     assert_eq!(seen.lock().unwrap().callbacks.len(), 1);
     h.run(":advance 1h").await; // 10:30: the opening's job ran on the restarted desk
@@ -285,7 +292,7 @@ async fn an_unready_release_is_rejected_with_its_reasons() {
     app_env();
     let (github, seen) = fake_github().await;
     let dir = tempfile::tempdir().unwrap();
-    let h = Harness::with_config(&dir.path().join("t.sqlite"), config(&github)).await;
+    let h = gated(Harness::with_config(&dir.path().join("t.sqlite"), config(&github)).await);
     h.run(&script(false)).await;
     h.run(":advance 2h").await;
     let desk = desk(&h).await;
@@ -316,7 +323,7 @@ async fn a_bad_signature_is_refused_and_changes_nothing() {
     app_env();
     let (github, seen) = fake_github().await;
     let dir = tempfile::tempdir().unwrap();
-    let h = Harness::with_config(&dir.path().join("t.sqlite"), config(&github)).await;
+    let h = gated(Harness::with_config(&dir.path().join("t.sqlite"), config(&github)).await);
     h.run(&script(true)).await;
     h.run(":advance 2h").await;
     let desk = desk(&h).await;
@@ -392,7 +399,7 @@ mod gitlab {
             "[cab]\nquorum = 1\nearly_approval = 1\n[calendar]\nannounce_before = []\n[gitlab]\nurl = \"{gitlab}\"\n"
         )))
         .unwrap();
-        let h = Harness::with_config(&dir.path().join("t.sqlite"), config).await;
+        let h = super::gated(Harness::with_config(&dir.path().join("t.sqlite"), config).await);
         h.run(&script(true)).await;
         h.run(":advance 2h").await;
         let desk = desk(&h).await;

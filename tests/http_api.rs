@@ -24,7 +24,8 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = Served::new(h.app.clone(), GUILD.to_string(), true);
+        h.app.telemetry.set_connected(true);
+        let served = Served::new(h.app.clone(), GUILD.to_string());
         tokio::spawn(release_desk::http::serve(listener, served, async move {
             let _ = stopped.await;
         }));

@@ -16,6 +16,8 @@ fn job_kind_keys_are_the_stored_names() {
         (JobKind::ElsEnd, "els-end"),
         (JobKind::SurveyCount, "survey-count"),
         (JobKind::PollRemind, "poll-remind"),
+        (JobKind::GateAnswer, "gate-answer"),
+        (JobKind::GateOpening, "gate-opening"),
     ];
     assert_eq!(
         JobKind::ALL.len(),

@@ -48,12 +48,13 @@ pub async fn open_job(conn: &mut SqliteConnection, guild: &str, key: &str) -> an
 }
 
 /// Gives back a job taken to run whose effect did not happen (an answer
-/// that did not go): it runs again.
-pub async fn reopen(conn: &mut SqliteConnection, guild: &str, id: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE jobs SET done_at = NULL WHERE id = ? AND guild = ?")
-        .bind(id)
-        .bind(guild)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// that did not go): it runs again. False when `guild` has no such job done.
+pub async fn reopen(conn: &mut SqliteConnection, guild: &str, id: i64) -> anyhow::Result<bool> {
+    let done =
+        sqlx::query("UPDATE jobs SET done_at = NULL WHERE id = ? AND guild = ? AND done_at IS NOT NULL")
+            .bind(id)
+            .bind(guild)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
 }

@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod console;
 pub mod deployments;
 pub mod gate;
+pub mod gauges;
 pub mod governance;
 pub mod incidents;
 pub mod interactions;

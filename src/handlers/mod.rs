@@ -7,6 +7,7 @@ pub mod autocomplete;
 pub mod calendar;
 pub mod deploy;
 pub mod edit;
+pub mod gate;
 pub mod governance;
 pub mod incident;
 mod notice;

@@ -3,9 +3,9 @@
 //! ignored, and the answer goes to `deployment_callback_url` with an
 //! installation token made from the App's JWT (RS256).
 
-use super::gate::{self, Answer, Asked, Target};
 use super::{ApiError, St};
 use crate::db;
+use crate::handlers::gate::{self, Answer, Asked, Target};
 use crate::handlers::Ctx;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -168,7 +168,7 @@ pub async fn webhook(
     };
     let (decision, key) = gate::decide(&mut tx, ctx, &asked).await?;
     tx.commit().await?;
-    gate::answer_now(ctx, &key).await;
+    gate::answer_now(ctx, &key, &super::gate::Answers).await;
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "decision": crate::render::gate::decision_key(&decision) })),

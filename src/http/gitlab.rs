@@ -2,9 +2,9 @@
 //! The webhook carries GITLAB_WEBHOOK_TOKEN in X-Gitlab-Token; the answer is
 //! `POST /projects/:id/deployments/:deployment_id/approval` as GITLAB_TOKEN.
 
-use super::gate::{self, Answer, Asked, Target};
 use super::{ApiError, St};
 use crate::db;
+use crate::handlers::gate::{self, Answer, Asked, Target};
 use crate::handlers::Ctx;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -97,7 +97,7 @@ pub async fn webhook(
     };
     let (decision, key) = gate::decide(&mut tx, ctx, &asked).await?;
     tx.commit().await?;
-    gate::answer_now(ctx, &key).await;
+    gate::answer_now(ctx, &key, &super::gate::Answers).await;
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "decision": crate::render::gate::decision_key(&decision) })),

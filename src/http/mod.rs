@@ -3,12 +3,14 @@
 
 mod api;
 mod auth;
-pub mod gate;
+mod gate;
 mod github;
 mod gitlab;
 mod ops;
 mod readiness;
 pub mod tokens;
+
+pub use gate::Answers;
 
 use crate::app::App;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -17,7 +19,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
@@ -34,37 +35,29 @@ pub struct Served {
     pub app: App,
     /// The workspace whose records the API reads and changes.
     pub guild: String,
-    /// Whether the chat is connected (the console always is).
-    pub chat_connected: AtomicBool,
     /// The GitHub App, when gating GitHub deployments.
     pub github: Option<github::Credentials>,
 }
 
 impl Served {
-    /// The server's state for `guild`, chat connected or not.
-    pub fn new(app: App, guild: String, chat_connected: bool) -> Arc<Served> {
+    /// The server's state for `guild`, without GitHub gating. Whether the
+    /// chat is connected is the app's telemetry's to say.
+    pub fn new(app: App, guild: String) -> Arc<Served> {
         Arc::new(Served {
             app,
             guild,
-            chat_connected: AtomicBool::new(chat_connected),
             github: None,
         })
     }
 
     /// The server's state with the GitHub App read from the environment
     /// (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_WEBHOOK_SECRET).
-    pub fn from_env(app: App, guild: String, chat_connected: bool) -> anyhow::Result<Arc<Served>> {
+    pub fn from_env(app: App, guild: String) -> anyhow::Result<Arc<Served>> {
         Ok(Arc::new(Served {
             app,
             guild,
-            chat_connected: AtomicBool::new(chat_connected),
             github: github::Credentials::from_env()?,
         }))
-    }
-
-    /// Says the chat connected or disconnected (for `/readyz`).
-    pub fn set_chat_connected(&self, connected: bool) {
-        self.chat_connected.store(connected, Ordering::Relaxed);
     }
 }
 

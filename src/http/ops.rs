@@ -3,7 +3,6 @@
 use super::St;
 use axum::http::StatusCode;
 use axum::Json;
-use std::sync::atomic::Ordering;
 
 /// `GET /healthz`: the process answers.
 pub async fn healthz() -> Json<serde_json::Value> {
@@ -23,7 +22,7 @@ pub async fn readyz(state: St) -> (StatusCode, Json<serde_json::Value>) {
             false
         }
     };
-    let chat = state.chat_connected.load(Ordering::Relaxed);
+    let chat = state.app.telemetry.connected();
     let status = if database && chat {
         StatusCode::OK
     } else {
