@@ -1,8 +1,9 @@
-//! The readiness API and pipeline results: the same handlers as the chat
-//! commands, with a token's name as the actor.
+//! What the API's writes share: a token's call of the same handlers as the
+//! chat commands, with the token's name as the actor, once per
+//! Idempotency-Key.
 
 use super::auth::authorize;
-use super::{ApiError, Served, St};
+use super::{ApiError, Served};
 use crate::db;
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Actor, Release};
@@ -10,12 +11,10 @@ use crate::domain::token::Scope;
 use crate::handlers::{self, Ctx, Failure, Invoker, Reply};
 use crate::render::readiness as words;
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 /// Longest accepted notes, reasons and URLs: what a chat option allows.
 const MAX_TEXT: usize = 1000;
@@ -40,12 +39,12 @@ pub(super) async fn release(served: &Served, id: RecordId) -> Result<Release, Ap
         })
 }
 
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+pub(super) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { bytes };
     serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("the JSON body: {e}")))
 }
 
-fn text(what: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
+pub(super) fn text(what: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
     match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
         Some(s) if s.chars().count() > MAX_TEXT || s.chars().any(char::is_control) => {
             Err(ApiError::bad_request(words::bad_request(
@@ -57,7 +56,7 @@ fn text(what: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn with_url(notes: Option<String>, url: Option<String>) -> Result<Option<String>, ApiError> {
+pub(super) fn with_url(notes: Option<String>, url: Option<String>) -> Result<Option<String>, ApiError> {
     let url = text("url", url)?;
     if let Some(u) = &url {
         if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(char::is_whitespace) {
@@ -74,7 +73,7 @@ fn with_url(notes: Option<String>, url: Option<String>) -> Result<Option<String>
 }
 
 /// What a handler call needs from the request, once authorized.
-struct Call<'a> {
+pub(super) struct Call<'a> {
     served: &'a Served,
     token: String,
     key: Option<String>,
@@ -84,7 +83,7 @@ struct Call<'a> {
 impl Call<'_> {
     /// Runs `run` as the token, once per Idempotency-Key: the first answer
     /// is kept and returned to every retry.
-    async fn run(self, action: Action) -> Result<Response, ApiError> {
+    pub(super) async fn run(self, action: Action) -> Result<Response, ApiError> {
         let served = self.served;
         let guild = served.guild.as_str();
         let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
@@ -123,14 +122,15 @@ impl Call<'_> {
                 }
                 let mut conn = served.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
                 let after = db::releases::get(&mut conn, guild, self.id.n).await?;
+                let doc = super::openapi::ResultDoc {
+                    ok: true,
+                    release: self.id.to_string(),
+                    state: after.map(|r| r.lifecycle.state.key().to_string()),
+                    message: out.plain(),
+                };
                 (
                     StatusCode::OK,
-                    serde_json::json!({
-                        "ok": true,
-                        "release": self.id.to_string(),
-                        "state": after.map(|r| r.lifecycle.state.key()),
-                        "message": out.plain(),
-                    }),
+                    serde_json::to_value(doc).map_err(anyhow::Error::from)?,
                 )
             }
             Err(Failure::User(msg)) => {
@@ -169,7 +169,7 @@ impl Call<'_> {
 }
 
 /// What a POST asks the handlers to do.
-enum Action {
+pub(super) enum Action {
     Build(Option<String>),
     Test(bool, Option<String>),
     Start(String),
@@ -200,7 +200,7 @@ fn kept_response((status, body): (u16, String)) -> Response {
     (status, Json(doc)).into_response()
 }
 
-async fn call<'a>(
+pub(super) async fn call<'a>(
     served: &'a Served,
     headers: &HeaderMap,
     scope: Scope,
@@ -229,137 +229,4 @@ async fn call<'a>(
         key,
         id: release_id(id)?,
     })
-}
-
-/// `{ "notes", "url"? }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BuildBody {
-    notes: Option<String>,
-    url: Option<String>,
-}
-
-/// `POST /api/v1/releases/{id}/builds`: what `/release build` records.
-pub async fn builds(
-    state: St,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Result<Response, ApiError> {
-    let c = call(&state, &headers, Scope::Results, &id).await?;
-    let b: BuildBody = body(&raw)?;
-    let notes = with_url(text("notes", b.notes)?, b.url)?;
-    c.run(Action::Build(notes)).await
-}
-
-/// `{ "result": "pass" | "fail", "notes", "url"? }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TestBody {
-    result: String,
-    notes: Option<String>,
-    url: Option<String>,
-}
-
-/// `POST /api/v1/releases/{id}/tests`: what `/release test` records.
-pub async fn tests(
-    state: St,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Result<Response, ApiError> {
-    let c = call(&state, &headers, Scope::Results, &id).await?;
-    let b: TestBody = body(&raw)?;
-    let passed = match b.result.as_str() {
-        "pass" => true,
-        "fail" => false,
-        _ => {
-            return Err(ApiError::bad_request(words::bad_request(
-                "result",
-                "\"pass\" or \"fail\"",
-            )))
-        }
-    };
-    let notes = with_url(text("notes", b.notes)?, b.url)?;
-    c.run(Action::Test(passed, notes)).await
-}
-
-/// `POST …/deployments/{env}/start`: `/deploy start`, the same gate.
-pub async fn start(
-    state: St,
-    Path((id, env)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let c = call(&state, &headers, Scope::Deploy, &id).await?;
-    c.run(Action::Start(env)).await
-}
-
-/// `{ "failed"?: bool, "note"? }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StepBody {
-    #[serde(default)]
-    failed: bool,
-    note: Option<String>,
-}
-
-/// `POST …/deployments/{env}/steps/{n}`: `/deploy step`.
-pub async fn step(
-    state: St,
-    Path((id, env, n)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Result<Response, ApiError> {
-    let c = call(&state, &headers, Scope::Deploy, &id).await?;
-    let n: u32 = n
-        .parse()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::bad_request(words::bad_request("step", "a step number from 1")))?;
-    let b: StepBody = body(&raw)?;
-    let note = text("note", b.note)?;
-    c.run(Action::Step(env, n, b.failed, note)).await
-}
-
-/// `{ "confirmed": bool, "notes"? }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyBody {
-    confirmed: bool,
-    notes: Option<String>,
-}
-
-/// `POST …/deployments/{env}/verify`: `/deploy verify`.
-pub async fn verify(
-    state: St,
-    Path((id, env)): Path<(String, String)>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Result<Response, ApiError> {
-    let c = call(&state, &headers, Scope::Deploy, &id).await?;
-    let b: VerifyBody = body(&raw)?;
-    let notes = text("notes", b.notes)?;
-    c.run(Action::Verify(env, b.confirmed, notes)).await
-}
-
-/// `{ "reason" }`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BackoutBody {
-    reason: Option<String>,
-}
-
-/// `POST …/deployments/{env}/backout`: `/deploy backout`.
-pub async fn backout(
-    state: St,
-    Path((id, env)): Path<(String, String)>,
-    headers: HeaderMap,
-    raw: Bytes,
-) -> Result<Response, ApiError> {
-    let c = call(&state, &headers, Scope::Deploy, &id).await?;
-    let b: BackoutBody = body(&raw)?;
-    let reason = text("reason", b.reason)?.ok_or_else(|| {
-        ApiError::bad_request(words::bad_request("reason", "why the deployment is backed out"))
-    })?;
-    c.run(Action::Backout(env, reason)).await
 }

@@ -3,6 +3,7 @@
 //! ignored, and the answer goes to `deployment_callback_url` with an
 //! installation token made from the App's JWT (RS256).
 
+use super::openapi::ErrorDoc;
 use super::{ApiError, St};
 use crate::db;
 use crate::handlers::gate::{self, Answer, Asked, Target};
@@ -91,6 +92,24 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 /// `POST /webhooks/github`.
+#[utoipa::path(
+    post,
+    path = "/webhooks/github",
+    tag = "webhooks",
+    request_body(content = Object, description = "A GitHub App webhook event (deployment_protection_rule)"),
+    params(
+        ("X-Hub-Signature-256" = String, Header, description = "sha256=HMAC of the body"),
+        ("X-GitHub-Event" = String, Header, description = "deployment_protection_rule or ping"),
+        ("X-GitHub-Delivery" = String, Header, description = "Taken once")
+    ),
+    responses(
+        (status = 200, description = "Decided (`{ decision }`: approved, rejected, waiting) or a redelivery ignored", body = Object),
+        (status = 202, description = "Another event or action, ignored", body = Object),
+        (status = 400, description = "Not such an event", body = ErrorDoc),
+        (status = 401, description = "A bad X-Hub-Signature-256", body = ErrorDoc),
+        (status = 404, description = "github gating is not configured", body = ErrorDoc)
+    )
+)]
 pub async fn webhook(
     state: St,
     headers: HeaderMap,

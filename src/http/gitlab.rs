@@ -2,6 +2,7 @@
 //! The webhook carries GITLAB_WEBHOOK_TOKEN in X-Gitlab-Token; the answer is
 //! `POST /projects/:id/deployments/:deployment_id/approval` as GITLAB_TOKEN.
 
+use super::openapi::ErrorDoc;
 use super::{ApiError, St};
 use crate::db;
 use crate::handlers::gate::{self, Answer, Asked, Target};
@@ -30,6 +31,22 @@ struct Project {
 
 /// `POST /webhooks/gitlab`: a deployment event whose status is `blocked`
 /// (waiting for approval) is decided and answered.
+#[utoipa::path(
+    post,
+    path = "/webhooks/gitlab",
+    tag = "webhooks",
+    request_body(content = Object, description = "A GitLab deployment event"),
+    params(
+        ("X-Gitlab-Token" = String, Header, description = "GITLAB_WEBHOOK_TOKEN")
+    ),
+    responses(
+        (status = 200, description = "Decided (`{ decision }`: approved, rejected, waiting) or a redelivery ignored", body = Object),
+        (status = 202, description = "Another event or action, ignored", body = Object),
+        (status = 400, description = "Not such an event", body = ErrorDoc),
+        (status = 401, description = "A wrong X-Gitlab-Token", body = ErrorDoc),
+        (status = 404, description = "gitlab gating is not configured", body = ErrorDoc)
+    )
+)]
 pub async fn webhook(
     state: St,
     headers: HeaderMap,

@@ -3,11 +3,14 @@
 
 mod api;
 mod auth;
+mod deploy;
 mod gate;
 mod github;
 mod gitlab;
+mod openapi;
 mod ops;
 mod readiness;
+mod results;
 pub mod tokens;
 
 pub use gate::Answers;
@@ -94,7 +97,13 @@ impl ApiError {
 
     /// The JSON body of the error.
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "code": self.code, "message": self.message } })
+        let doc = openapi::ErrorDoc {
+            error: openapi::ErrorDetail {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
+        };
+        serde_json::to_value(doc).unwrap_or_default()
     }
 
     /// The status.
@@ -120,21 +129,26 @@ pub fn router(served: Arc<Served>) -> Router {
     Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/api/v1/openapi.json", get(openapi::openapi))
         .route("/api/v1/readiness", get(readiness::readiness))
-        .route("/api/v1/releases/{id}/builds", post(api::builds))
-        .route("/api/v1/releases/{id}/tests", post(api::tests))
-        .route("/api/v1/releases/{id}/deployments/{env}/start", post(api::start))
+        .route("/api/v1/releases/{id}/builds", post(results::builds))
+        .route("/api/v1/releases/{id}/tests", post(results::tests))
+        .route(
+            "/api/v1/releases/{id}/deployments/{env}/start",
+            post(deploy::start),
+        )
         .route(
             "/api/v1/releases/{id}/deployments/{env}/steps/{n}",
-            post(api::step),
+            post(deploy::step),
         )
         .route(
             "/api/v1/releases/{id}/deployments/{env}/verify",
-            post(api::verify),
+            post(deploy::verify),
         )
         .route(
             "/api/v1/releases/{id}/deployments/{env}/backout",
-            post(api::backout),
+            post(deploy::backout),
         )
         .route("/webhooks/github", post(github::webhook))
         .route("/webhooks/gitlab", post(gitlab::webhook))
