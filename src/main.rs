@@ -80,36 +80,7 @@ enum Cmd {
         db: Option<PathBuf>,
     },
     /// API tokens for the HTTP API (readiness, pipeline results, deployments).
-    Token {
-        #[command(subcommand)]
-        what: TokenWhat,
-        /// The SQLite file (default: DATABASE_URL, else database.url).
-        #[arg(long, global = true)]
-        db: Option<PathBuf>,
-        /// The server whose tokens these are (as for `report --guild`).
-        #[arg(long, global = true, value_name = "ID")]
-        guild: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum TokenWhat {
-    /// Makes a token and prints it once, as the last line; only its hash is kept.
-    Create {
-        /// Its name: the actor of everything done with it.
-        #[arg(long)]
-        name: String,
-        /// What it may do: readiness, results, deploy (comma-separated).
-        #[arg(long)]
-        scopes: String,
-    },
-    /// The tokens, never their values.
-    List,
-    /// Stops accepting a token.
-    Revoke {
-        /// Its name.
-        name: String,
-    },
+    Token(release_desk::http::tokens::TokenArgs),
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
@@ -167,7 +138,10 @@ fn main() -> ExitCode {
                 chart,
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
-            Some(Cmd::Token { what, db, guild }) => run_token(config, what, db, guild).await,
+            Some(Cmd::Token(args)) => {
+                let guild = config.workspace_for(args.guild.clone(), console::GUILD)?;
+                print_out(&release_desk::http::tokens::run(&config, args, &guild).await?)
+            }
             None => {
                 if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
                     run_bot(config).await
@@ -248,10 +222,7 @@ async fn run_console(
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| ".".into());
     let chat = ConsoleChat::new(db, out).with_files(files);
-    let server = match http.or(app.config.http_listen) {
-        Some(addr) => Some(start_http(&app, console::GUILD.to_string(), addr).await?),
-        None => None,
-    };
+    let server = release_desk::http::start(&app, console::GUILD, http.or(app.config.http_listen)).await?;
     let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
     } else {
@@ -265,56 +236,13 @@ async fn run_console(
         )
         .await
     };
-    if let Some((stop, task)) = server {
-        let _ = stop.send(());
-        task.await??;
+    if let Some(server) = server {
+        server.stop().await?;
     }
     // The .sqlite file alone is then a complete copy: nothing is left in the -wal beside it.
     app.db.checkpoint_truncate().await?;
     app.db.close().await;
     ran
-}
-
-type Server = (
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<anyhow::Result<()>>,
-);
-
-/// Starts the HTTP server for `guild` on `addr`; it stops when the sender is used or dropped.
-async fn start_http(app: &App, guild: String, addr: std::net::SocketAddr) -> anyhow::Result<Server> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("the HTTP server cannot listen on {addr}"))?;
-    eprintln!("HTTP API on http://{}", listener.local_addr()?);
-    let served = release_desk::http::Served::from_env(app.clone(), guild)?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(release_desk::http::serve(listener, served, async move {
-        let _ = stopped.await;
-    }));
-    Ok((stop, task))
-}
-
-/// `token create|list|revoke`.
-async fn run_token(
-    config: Config,
-    what: TokenWhat,
-    db: Option<PathBuf>,
-    guild: Option<String>,
-) -> anyhow::Result<()> {
-    use release_desk::clock::Clock;
-    use release_desk::http::tokens::{self, TokenCmd};
-    let guild = workspace_for(&config, guild)?;
-    let db = match db {
-        Some(p) => Db::open(&p.display().to_string()).await?,
-        None => Db::open(&config.database_url).await?,
-    };
-    let cmd = match what {
-        TokenWhat::Create { name, scopes } => TokenCmd::Create { name, scopes },
-        TokenWhat::List => TokenCmd::List,
-        TokenWhat::Revoke { name } => TokenCmd::Revoke { name },
-    };
-    let out = tokens::command(&db, &guild, cmd, SystemClock.now(), config.timezone).await?;
-    print_out(&out)
 }
 
 /// `check-config`: the summary, and what Discord would still refuse.
@@ -344,21 +272,6 @@ fn print_out(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The workspace a CLI command serves: `--guild` when given (a Discord
-/// server id or `console`), else discord.guild_id, else the console's.
-fn workspace_for(config: &Config, given: Option<String>) -> anyhow::Result<String> {
-    match given {
-        None => Ok(config
-            .discord_guild()
-            .unwrap_or_else(|| console::GUILD.to_string())),
-        Some(g) if g == console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => Ok(g),
-        Some(g) => anyhow::bail!(
-            "--guild {g:?}: expected a Discord server id (a positive number) or {}",
-            console::GUILD
-        ),
-    }
-}
-
 /// What `report` was asked for, beside the database.
 struct ReportArgs {
     from: String,
@@ -378,7 +291,7 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
         guild,
     } = args;
     // One workspace per report: a report never mixes servers.
-    let guild = workspace_for(&config, guild)?;
+    let guild = config.workspace_for(guild, console::GUILD)?;
     let from = parse_date(&from).map_err(|e| anyhow::anyhow!("--from {from:?}: expected {e}"))?;
     let to = parse_date(&to).map_err(|e| anyhow::anyhow!("--to {to:?}: expected {e}"))?;
     let render = match format.as_str() {
@@ -463,9 +376,6 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
         telemetry: Default::default(),
     };
     // The workspace as `report` picks it: discord.guild_id, else the console's.
-    let _server = match app.config.http_listen {
-        Some(addr) => Some(start_http(&app, app.workspace.clone(), addr).await?),
-        None => None,
-    };
+    let _server = release_desk::http::start(&app, &app.workspace, app.config.http_listen).await?;
     release_desk::chat::discord::run(app, token).await
 }

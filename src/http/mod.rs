@@ -222,6 +222,41 @@ pub async fn serve(
     Ok(())
 }
 
+/// A server started by [`start`].
+pub struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops the server, letting requests in flight finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await?
+    }
+}
+
+/// Starts the HTTP server of `app` for `guild` on `addr`, if given (GitHub's
+/// App from the environment); it also stops when the [`Running`] is dropped.
+pub async fn start(
+    app: &App,
+    guild: &str,
+    addr: Option<std::net::SocketAddr>,
+) -> anyhow::Result<Option<Running>> {
+    use anyhow::Context;
+    let Some(addr) = addr else { return Ok(None) };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("the HTTP server cannot listen on {addr}"))?;
+    eprintln!("HTTP API on http://{}", listener.local_addr()?);
+    let served = Served::from_env(app.clone(), guild.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, served, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Some(Running { stop, task }))
+}
+
 type St = State<Arc<Served>>;
 
 /// The client for answers to GitHub and GitLab (rustls, the one TLS stack).

@@ -6,23 +6,50 @@ use crate::render::readiness as words;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-/// What `token` was asked to do.
-#[derive(Debug, Clone)]
+/// What `token` was asked to do (the command line's subcommands).
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum TokenCmd {
-    /// A new token with these scopes (`readiness,results,deploy`).
+    /// Makes a token and prints it once, as the last line; only its hash is kept.
     Create {
-        /// Its name: the actor of everything it does.
+        /// Its name: the actor of everything done with it.
+        #[arg(long)]
         name: String,
-        /// Comma-separated scopes.
+        /// What it may do: readiness, results, deploy (comma-separated).
+        #[arg(long)]
         scopes: String,
     },
-    /// Every token, never their values.
+    /// The tokens, never their values.
     List,
-    /// Stop accepting the token called this.
+    /// Stops accepting a token.
     Revoke {
         /// Its name.
         name: String,
     },
+}
+
+/// `release-desk token`: the subcommand, and where.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TokenArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub what: TokenCmd,
+    /// The SQLite file (default: DATABASE_URL, else database.url).
+    #[arg(long, global = true)]
+    pub db: Option<std::path::PathBuf>,
+    /// The server whose tokens these are (as for `report --guild`).
+    #[arg(long, global = true, value_name = "ID")]
+    pub guild: Option<String>,
+}
+
+/// Runs `release-desk token` on `guild`'s tokens, now; what to print.
+pub async fn run(config: &crate::config::Config, args: TokenArgs, guild: &str) -> anyhow::Result<String> {
+    use crate::clock::Clock;
+    let db = match &args.db {
+        Some(p) => Db::open(&p.display().to_string()).await?,
+        None => Db::open(&config.database_url).await?,
+    };
+    let now = crate::clock::SystemClock.now();
+    command(&db, guild, args.what, now, config.timezone).await
 }
 
 /// Runs `cmd` on `guild`'s tokens; what to print (for `Create`, the token is its last line).
