@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::handlers::{self, reaction::ReactionEvent, Ctx, Invoker, Reply};
 use crate::scheduler::{self, delivery, Ports};
-use crate::telemetry::{Outcome, Telemetry};
+use crate::telemetry::Telemetry;
 use chrono::Duration;
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -58,19 +58,10 @@ impl App {
     /// Runs one typed command.
     pub async fn command(&self, guild: &str, who: &Invoker, cmd: Command) -> Reply {
         let (started, path) = (std::time::Instant::now(), cmd.path());
-        let reply = handlers::handle(self.ctx(guild), who, cmd).await;
-        self.count(path, reply.as_ref(), started);
+        let (reply, outcome) = handlers::handle_counted(self.ctx(guild), who, cmd).await;
+        self.telemetry.command(path, outcome, started.elapsed());
         // Only a keyed command can be a duplicate.
         reply.unwrap_or_else(|| Reply::Private(crate::chat::Outgoing::text(crate::render::internal_error())))
-    }
-
-    fn count(&self, path: &str, reply: Option<&Reply>, started: std::time::Instant) {
-        let outcome = match reply {
-            Some(Reply::Public(_)) => Outcome::Changed,
-            Some(Reply::Private(_)) => Outcome::Answered,
-            None => Outcome::Duplicate,
-        };
-        self.telemetry.command(path, outcome, started.elapsed());
     }
 
     /// Runs one typed command once per `key` (a Discord interaction id): None
@@ -81,8 +72,8 @@ impl App {
             ..self.ctx(guild)
         };
         let (started, path) = (std::time::Instant::now(), cmd.path());
-        let reply = handlers::handle(ctx, who, cmd).await;
-        self.count(path, reply.as_ref(), started);
+        let (reply, outcome) = handlers::handle_counted(ctx, who, cmd).await;
+        self.telemetry.command(path, outcome, started.elapsed());
         reply
     }
 

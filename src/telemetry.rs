@@ -22,8 +22,14 @@ pub const LATE: Duration = Duration::minutes(1);
 pub enum Outcome {
     /// Records changed; the answer is public.
     Changed,
-    /// Answered privately: a view, a refusal or an error.
+    /// Answered privately without a change: a view, a list, help.
     Answered,
+    /// Refused by a rule (the state, a missing plan, bad input): nothing changed.
+    Refused,
+    /// Refused for the person's roles: nothing changed.
+    Denied,
+    /// An internal error: nothing changed, the person got a generic answer.
+    Failed,
     /// A repeated delivery of a command already run: nothing happened.
     Duplicate,
 }
@@ -34,6 +40,9 @@ impl Outcome {
         match self {
             Outcome::Changed => "changed",
             Outcome::Answered => "answered",
+            Outcome::Refused => "refused",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
             Outcome::Duplicate => "duplicate",
         }
     }

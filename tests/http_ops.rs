@@ -112,7 +112,9 @@ async fn metrics_parse_and_move_with_commands_jobs_polls_and_releases() {
     h.run(
         r#":as rita
 /rfc new title:"Search v2" type:normal risk:low impact:"none"
+/rfc show id:RFC-1
 /rfc show id:RFC-9
+/release new name:"Search" version:2.0.0 rfcs:RFC-1
 :as rm release_manager,build_manager,change_manager
 /release new name:"Search" version:2.0.0 rfcs:RFC-1
 /release plan id:REL-1 backout:"switch the alias back" acceptance:"queries answer"
@@ -122,15 +124,20 @@ async fn metrics_parse_and_move_with_commands_jobs_polls_and_releases() {
     .await;
     let after = scrape(&server).await;
     assert_eq!(value(&after, "release_desk_commands_total", &new_rfc), 1.0);
-    assert_eq!(
-        value(
-            &after,
-            "release_desk_commands_total",
-            &[("command", "/rfc show"), ("outcome", "answered")]
-        ),
-        1.0
-    );
-    assert_eq!(value(&after, "release_desk_answer_seconds_count", &[]), 5.0);
+    for (command, outcome) in [
+        ("/rfc show", "answered"),
+        ("/rfc show", "refused"),
+        ("/release new", "denied"),
+        ("/release new", "changed"),
+    ] {
+        let labels = [("command", command), ("outcome", outcome)];
+        assert_eq!(
+            value(&after, "release_desk_commands_total", &labels),
+            1.0,
+            "{labels:?}"
+        );
+    }
+    assert_eq!(value(&after, "release_desk_answer_seconds_count", &[]), 7.0);
     assert_eq!(
         value(&after, "release_desk_releases", &[("state", "plan-review")]),
         1.0
