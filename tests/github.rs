@@ -288,6 +288,57 @@ async fn a_release_whose_window_opens_later_is_approved_at_the_opening_after_a_r
 }
 
 #[tokio::test]
+async fn an_answer_waits_for_a_process_that_can_send_it() {
+    app_env();
+    let (github, seen) = fake_github().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sqlite");
+    {
+        let h = gated(Harness::with_config(&path, config(&github)).await);
+        h.run(&script(true)).await;
+        let desk = desk(&h).await;
+        let body = event(&github, "v2.0.0", 5);
+        let (s, _) = deliver(&desk, &body, &sign(&body, SECRET), "d-5").await;
+        assert_eq!(s, 200);
+    }
+    let open_answers = |h: &Harness| {
+        let pool = h.app.db.pool.clone();
+        async move {
+            sqlx::query_as::<_, (Option<String>,)>(
+                "SELECT last_error FROM jobs WHERE kind = 'gate-answer' AND done_at IS NULL",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    {
+        // A process that was given no client for the providers: the opening
+        // decides, the answer waits.
+        let h = Harness::with_config(&path, config(&github)).await;
+        h.run(":advance 1h30m").await;
+        let waiting = open_answers(&h).await;
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert!(
+            waiting[0]
+                .0
+                .as_deref()
+                .unwrap_or("")
+                .contains("sends no answers to pipelines"),
+            "{waiting:?}"
+        );
+        assert_eq!(seen.lock().unwrap().callbacks.len(), 1);
+    }
+    let h = gated(Harness::with_config(&path, config(&github)).await);
+    h.run(":advance 1h31m").await;
+    h.run(":advance 1h").await;
+    let callbacks = seen.lock().unwrap().callbacks.clone();
+    assert_eq!(callbacks.len(), 2, "{callbacks:?}");
+    assert_eq!(callbacks[1]["state"], json!("approved"));
+    assert_eq!(open_answers(&h).await, vec![]);
+}
+
+#[tokio::test]
 async fn an_unready_release_is_rejected_with_its_reasons() {
     app_env();
     let (github, seen) = fake_github().await;
