@@ -29,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// The chat bot (Discord; token from DISCORD_TOKEN, database from DATABASE_URL or config).
+    /// The chat bot: Discord (DISCORD_TOKEN), or Slack when only SLACK_BOT_TOKEN is set (see README).
     Run,
     /// The local console: slash commands typed (or piped) one line at a time.
     Console {
@@ -70,6 +70,16 @@ enum Cmd {
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
+    /// Prints the Slack app manifest (JSON) generated from the command definitions.
+    SlackManifest {
+        /// HTTP mode: the public base URL Slack delivers to (`{URL}/slack/events`);
+        /// without it, the manifest enables Socket Mode.
+        #[arg(long, value_name = "URL")]
+        request_url: Option<String>,
+        /// The app's and bot user's name.
+        #[arg(long, default_value = "release-desk")]
+        name: String,
+    },
     /// A consistent copy of the database (also of a running bot's) in a new file.
     Backup {
         /// The new file to write; an existing file is refused.
@@ -97,17 +107,7 @@ fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
 }
 
 fn main() -> ExitCode {
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RELEASE_DESK_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr);
-    // One JSON object a line, with the spans (command, http request), for log collectors.
-    if std::env::var("RELEASE_DESK_LOG_FORMAT").is_ok_and(|f| f.trim() == "json") {
-        logs.json().with_current_span(true).init();
-    } else {
-        logs.init();
-    }
+    release_desk::telemetry::init_logs();
     let cli = Cli::parse();
     let config = match load_config(cli.config.as_deref()) {
         Ok(c) => c,
@@ -126,7 +126,8 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Some(Cmd::CheckConfig) => check_config(&config),
+            Some(Cmd::CheckConfig) => print_out(&release_desk::render::config::summary(&config)),
+            Some(Cmd::SlackManifest { request_url, name }) => slack_manifest(request_url.as_deref(), &name),
             Some(Cmd::Backup { to, db }) => run_backup(&config, db, &to).await,
             Some(Cmd::Console { db, start, http }) => run_console(config, db, start, http).await,
             Some(Cmd::Run) => run_bot(config).await,
@@ -143,7 +144,8 @@ fn main() -> ExitCode {
                 print_out(&release_desk::http::tokens::run(&config, args, &guild).await?)
             }
             None => {
-                if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+                let set = |k: &str| std::env::var(k).is_ok_and(|t| !t.trim().is_empty());
+                if set("DISCORD_TOKEN") || set("SLACK_BOT_TOKEN") {
                     run_bot(config).await
                 } else {
                     eprintln!(
@@ -211,10 +213,9 @@ async fn run_console(
         clock: Arc::new(clock.clone()),
         workspace: console::GUILD.to_string(),
         pipelines: Some(Arc::new(release_desk::http::Answers)),
-        telemetry: Default::default(),
+        // The console is its own chat platform: connected from the start.
+        telemetry: Arc::new(release_desk::telemetry::Telemetry::already_connected()),
     };
-    // The console is its own chat platform: connected from the start.
-    app.telemetry.set_connected(true);
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = std::path::Path::new(&path)
         .parent()
@@ -236,31 +237,17 @@ async fn run_console(
         )
         .await
     };
-    if let Some(server) = server {
-        server.stop().await?;
-    }
+    server.stop().await?;
     // The .sqlite file alone is then a complete copy: nothing is left in the -wal beside it.
     app.db.checkpoint_truncate().await?;
     app.db.close().await;
     ran
 }
 
-/// `check-config`: the summary, and what Discord would still refuse.
-fn check_config(config: &Config) -> anyhow::Result<()> {
-    let mut out = format!(
-        "configuration is valid: {} window(s), {} freeze(s), time zone {}, environments {}",
-        config.windows.len(),
-        config.freezes.len(),
-        config.timezone,
-        config.environments.join(" → ")
-    );
-    if let Err(e) = config.check_discord_ids() {
-        out.push_str("\nfor the console only: the Discord bot (`run`) needs ids instead of names:");
-        for problem in &e.0 {
-            out.push_str(&format!("\n  {problem}"));
-        }
-    }
-    print_out(&out)
+/// `slack-manifest`: the app manifest for Slack's "create from manifest".
+fn slack_manifest(request_url: Option<&str>, name: &str) -> anyhow::Result<()> {
+    let m = release_desk::chat::slack::manifest::printed(name, request_url).map_err(anyhow::Error::msg)?;
+    print_out(&m)
 }
 
 /// Prints `text` and a newline. A reader that stops early (`| head`) is no
@@ -347,17 +334,45 @@ async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) 
     Ok(())
 }
 
+/// `run`: Slack when its bot token is set and Discord's is not, else Discord.
 async fn run_bot(config: Config) -> anyhow::Result<()> {
-    let token = std::env::var("DISCORD_TOKEN")
+    let discord = std::env::var("DISCORD_TOKEN")
         .ok()
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .context("DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\")")?;
-    if let Err(e) = config.check_discord_ids() {
-        anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+        .filter(|t| !t.is_empty());
+    let slack = release_desk::chat::slack::config::Tokens::from_env(|k| std::env::var(k).ok());
+    match (discord, slack) {
+        (None, Some(tokens)) => {
+            let ids = release_desk::chat::slack::config::check_ids(&config);
+            ids.map_err(|e| anyhow::anyhow!("{e}(see README, \"Connecting to Slack\", for finding ids)"))?;
+            let (_lock, app) = open_bot(config).await?;
+            if app.config.http_listen.is_some() {
+                tracing::warn!("[http] listen is set but the HTTP API serves Discord or the console, not Slack yet: not started");
+            }
+            release_desk::chat::slack::runner::run(app, tokens).await
+        }
+        (discord, slack) => {
+            if slack.is_some() {
+                tracing::warn!("DISCORD_TOKEN and SLACK_BOT_TOKEN are both set: running Discord (one platform per process)");
+            }
+            let token = discord.context(
+                "DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\"; for Slack, SLACK_BOT_TOKEN)",
+            )?;
+            if let Err(e) = config.check_discord_ids() {
+                anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+            }
+            let (_lock, app) = open_bot(config).await?;
+            // The workspace as `report` picks it: discord.guild_id, else the console's.
+            let _server = release_desk::http::start(&app, &app.workspace, app.config.http_listen).await?;
+            release_desk::chat::discord::run(app, token).await
+        }
     }
-    // Held until the process ends: no console and no second bot works on this database meanwhile.
-    let _lock = match lock::db_file(&config.database_url) {
+}
+
+/// The bot's database, locked until the returned guard is dropped (no
+/// console and no second bot works on it meanwhile), and the application on it.
+async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
+    let held = match lock::db_file(&config.database_url) {
         Some(file) => Some(lock::hold(&file).map_err(|e| locked(e, "the bot"))?),
         None => None,
     };
@@ -375,7 +390,5 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
         pipelines: Some(Arc::new(release_desk::http::Answers)),
         telemetry: Default::default(),
     };
-    // The workspace as `report` picks it: discord.guild_id, else the console's.
-    let _server = release_desk::http::start(&app, &app.workspace, app.config.http_listen).await?;
-    release_desk::chat::discord::run(app, token).await
+    Ok((held, app))
 }

@@ -104,7 +104,30 @@ impl Default for Telemetry {
     }
 }
 
+/// Logs to stderr, filtered by RELEASE_DESK_LOG (default `warn`); with
+/// RELEASE_DESK_LOG_FORMAT=json one JSON object a line, with the spans
+/// (command, http request), for log collectors.
+pub fn init_logs() {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELEASE_DESK_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr);
+    if std::env::var("RELEASE_DESK_LOG_FORMAT").is_ok_and(|f| f.trim() == "json") {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
+}
+
 impl Telemetry {
+    /// The measures of a chat platform that is connected from the start (the console).
+    pub fn already_connected() -> Telemetry {
+        let t = Telemetry::new();
+        t.set_connected(true);
+        t
+    }
+
     /// Every measure at zero, the chat not connected.
     pub fn new() -> Telemetry {
         let mut registry = Registry::with_prefix("release_desk");

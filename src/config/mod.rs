@@ -6,6 +6,8 @@
 mod discord;
 mod http;
 mod raw;
+/// `[slack]`.
+pub mod slack;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -127,6 +129,8 @@ pub struct Config {
     pub database_url: String,
     /// Discord settings.
     pub discord: DiscordConfig,
+    /// Slack settings (`[slack]`).
+    pub slack: slack::SlackConfig,
     /// Channels.
     pub channels: Channels,
     /// ITIL role → chat roles.

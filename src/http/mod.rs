@@ -222,29 +222,30 @@ pub async fn serve(
     Ok(())
 }
 
-/// A server started by [`start`].
-pub struct Running {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
+/// A server started by [`start`] (none when no address was given).
+pub struct Running(
+    Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    )>,
+);
 
 impl Running {
     /// Stops the server, letting requests in flight finish.
     pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.task.await?
+        let Some((stop, task)) = self.0 else { return Ok(()) };
+        let _ = stop.send(());
+        task.await?
     }
 }
 
 /// Starts the HTTP server of `app` for `guild` on `addr`, if given (GitHub's
 /// App from the environment); it also stops when the [`Running`] is dropped.
-pub async fn start(
-    app: &App,
-    guild: &str,
-    addr: Option<std::net::SocketAddr>,
-) -> anyhow::Result<Option<Running>> {
+pub async fn start(app: &App, guild: &str, addr: Option<std::net::SocketAddr>) -> anyhow::Result<Running> {
     use anyhow::Context;
-    let Some(addr) = addr else { return Ok(None) };
+    let Some(addr) = addr else {
+        return Ok(Running(None));
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("the HTTP server cannot listen on {addr}"))?;
@@ -254,7 +255,7 @@ pub async fn start(
     let task = tokio::spawn(serve(listener, served, async move {
         let _ = stopped.await;
     }));
-    Ok(Some(Running { stop, task }))
+    Ok(Running(Some((stop, task))))
 }
 
 type St = State<Arc<Served>>;

@@ -74,8 +74,10 @@ pub use rfc::*;
 
 pub mod calendar;
 pub mod choices;
+pub mod config;
 pub mod console;
 pub mod deploy;
+pub mod form;
 pub mod gate;
 pub mod governance;
 pub mod help;
