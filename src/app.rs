@@ -8,7 +8,8 @@ use crate::command::Command;
 use crate::config::Config;
 use crate::db::Db;
 use crate::handlers::{self, reaction::ReactionEvent, Ctx, Invoker, Reply};
-use crate::scheduler::{self, delivery};
+use crate::scheduler::{self, delivery, Ports};
+use crate::telemetry::Telemetry;
 use chrono::Duration;
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -27,6 +28,11 @@ pub struct App {
     /// the binary (the served Discord guild in the bot, the console's own in
     /// the console). Two processes on one database never take each other's.
     pub workspace: String,
+    /// Where answers to gated pipelines go (GitHub, GitLab), set by the
+    /// binary; None: those answers wait, retried, for a process that has it.
+    pub pipelines: Option<Arc<dyn handlers::gate::Pipelines>>,
+    /// The process's measures (`/metrics`) and the chat's connection.
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl App {
@@ -51,7 +57,9 @@ impl App {
 
     /// Runs one typed command.
     pub async fn command(&self, guild: &str, who: &Invoker, cmd: Command) -> Reply {
-        let reply = handlers::handle(self.ctx(guild), who, cmd).await;
+        let (started, path) = (std::time::Instant::now(), cmd.path());
+        let (reply, outcome) = handlers::handle_counted(self.ctx(guild), who, cmd).await;
+        self.telemetry.command(path, outcome, started.elapsed());
         // Only a keyed command can be a duplicate.
         reply.unwrap_or_else(|| Reply::Private(crate::chat::Outgoing::text(crate::render::internal_error())))
     }
@@ -63,7 +71,10 @@ impl App {
             key: Some(key),
             ..self.ctx(guild)
         };
-        handlers::handle(ctx, who, cmd).await
+        let (started, path) = (std::time::Instant::now(), cmd.path());
+        let (reply, outcome) = handlers::handle_counted(ctx, who, cmd).await;
+        self.telemetry.command(path, outcome, started.elapsed());
+        reply
     }
 
     /// Takes a reaction added to or removed from a bot message.
@@ -100,8 +111,15 @@ impl App {
                 "scheduling window announcements panicked; retried on the next pass"
             ),
         }
+        let ports = Ports {
+            chat,
+            pipelines: self.pipelines.as_deref(),
+        };
         let mut n = 0;
-        while scheduler::run_one(&self.db, &self.config, &self.workspace, chat, &*self.clock).await? {
+        while let Some(ran) =
+            scheduler::run_one(&self.db, &self.config, &self.workspace, ports, &*self.clock).await?
+        {
+            self.telemetry.job(&ran.kind, ran.due_at, ran.started_at);
             n += 1;
         }
         Ok(n)
@@ -113,7 +131,10 @@ impl App {
         chat: &dyn Chat,
         edit_interval: Duration,
     ) -> anyhow::Result<delivery::Report> {
-        delivery::deliver(&self.db, &self.workspace, chat, self.clock.now(), edit_interval).await
+        let report =
+            delivery::deliver(&self.db, &self.workspace, chat, self.clock.now(), edit_interval).await?;
+        self.telemetry.delivery_failures(report.failed);
+        Ok(report)
     }
 
     /// Recounts every open poll and every survey of this workspace of a release in early life

@@ -12,6 +12,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod handlers;
+pub mod http;
 pub mod render;
 pub mod scheduler;
 pub mod service;
+pub mod telemetry;

@@ -39,6 +39,9 @@ enum Cmd {
         /// The clock's start time, RFC 3339 (default now), for repeatable runs.
         #[arg(long)]
         start: Option<String>,
+        /// Also serve the HTTP API there (e.g. 127.0.0.1:8080) until the console ends.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
     },
     /// Metrics of the process over a period.
     Report {
@@ -86,6 +89,8 @@ enum Cmd {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// API tokens for the HTTP API (readiness, pipeline results, deployments).
+    Token(release_desk::http::tokens::TokenArgs),
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
@@ -102,12 +107,7 @@ fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RELEASE_DESK_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    release_desk::telemetry::init_logs();
     let cli = Cli::parse();
     let config = match load_config(cli.config.as_deref()) {
         Ok(c) => c,
@@ -126,10 +126,10 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Some(Cmd::CheckConfig) => check_config(&config),
+            Some(Cmd::CheckConfig) => print_out(&release_desk::render::config::summary(&config)),
             Some(Cmd::SlackManifest { request_url, name }) => slack_manifest(request_url.as_deref(), &name),
             Some(Cmd::Backup { to, db }) => run_backup(&config, db, &to).await,
-            Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
+            Some(Cmd::Console { db, start, http }) => run_console(config, db, start, http).await,
             Some(Cmd::Run) => run_bot(config).await,
             Some(Cmd::Report {
                 db,
@@ -139,6 +139,10 @@ fn main() -> ExitCode {
                 chart,
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
+            Some(Cmd::Token(args)) => {
+                let guild = config.workspace_for(args.guild.clone(), console::GUILD)?;
+                print_out(&release_desk::http::tokens::run(&config, args, &guild).await?)
+            }
             None => {
                 let set = |k: &str| std::env::var(k).is_ok_and(|t| !t.trim().is_empty());
                 if set("DISCORD_TOKEN") || set("SLACK_BOT_TOKEN") {
@@ -148,7 +152,7 @@ fn main() -> ExitCode {
                         "No DISCORD_TOKEN set: starting the local console on ./release-desk.sqlite.\n\
                          Set DISCORD_TOKEN (see README, \"Connecting to Discord\") to run the Discord bot instead. Type :help for help."
                     );
-                    run_console(config, None, None).await
+                    run_console(config, None, None, None).await
                 }
             }
         }
@@ -166,7 +170,12 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<String>) -> anyhow::Result<()> {
+async fn run_console(
+    mut config: Config,
+    db: Option<PathBuf>,
+    start: Option<String>,
+    http: Option<std::net::SocketAddr>,
+) -> anyhow::Result<()> {
     // The console's reactions are records of its own: no event can be lost.
     config.recount_every = None;
     let start: Option<DateTime<Utc>> = match start {
@@ -203,6 +212,9 @@ async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<Stri
         config: Arc::new(config),
         clock: Arc::new(clock.clone()),
         workspace: console::GUILD.to_string(),
+        pipelines: Some(Arc::new(release_desk::http::Answers)),
+        // The console is its own chat platform: connected from the start.
+        telemetry: Arc::new(release_desk::telemetry::Telemetry::already_connected()),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = std::path::Path::new(&path)
@@ -211,6 +223,7 @@ async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<Stri
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| ".".into());
     let chat = ConsoleChat::new(db, out).with_files(files);
+    let server = release_desk::http::start(&app, console::GUILD, http.or(app.config.http_listen)).await?;
     let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
     } else {
@@ -224,28 +237,11 @@ async fn run_console(mut config: Config, db: Option<PathBuf>, start: Option<Stri
         )
         .await
     };
+    server.stop().await?;
     // The .sqlite file alone is then a complete copy: nothing is left in the -wal beside it.
     app.db.checkpoint_truncate().await?;
     app.db.close().await;
     ran
-}
-
-/// `check-config`: the summary, and what Discord would still refuse.
-fn check_config(config: &Config) -> anyhow::Result<()> {
-    let mut out = format!(
-        "configuration is valid: {} window(s), {} freeze(s), time zone {}, environments {}",
-        config.windows.len(),
-        config.freezes.len(),
-        config.timezone,
-        config.environments.join(" → ")
-    );
-    if let Err(e) = config.check_discord_ids() {
-        out.push_str("\nfor the console only: the Discord bot (`run`) needs ids instead of names:");
-        for problem in &e.0 {
-            out.push_str(&format!("\n  {problem}"));
-        }
-    }
-    print_out(&out)
 }
 
 /// `slack-manifest`: the app manifest for Slack's "create from manifest".
@@ -282,16 +278,7 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
         guild,
     } = args;
     // One workspace per report: a report never mixes servers.
-    let guild = match guild {
-        None => config
-            .discord_guild()
-            .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
-        Some(g) if g == release_desk::chat::console::GUILD || g.parse::<u64>().is_ok_and(|n| n > 0) => g,
-        Some(g) => anyhow::bail!(
-            "--guild {g:?}: expected a Discord server id (a positive number) or {}",
-            release_desk::chat::console::GUILD
-        ),
-    };
+    let guild = config.workspace_for(guild, console::GUILD)?;
     let from = parse_date(&from).map_err(|e| anyhow::anyhow!("--from {from:?}: expected {e}"))?;
     let to = parse_date(&to).map_err(|e| anyhow::anyhow!("--to {to:?}: expected {e}"))?;
     let render = match format.as_str() {
@@ -359,6 +346,9 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
             let ids = release_desk::chat::slack::config::check_ids(&config);
             ids.map_err(|e| anyhow::anyhow!("{e}(see README, \"Connecting to Slack\", for finding ids)"))?;
             let (_lock, app) = open_bot(config).await?;
+            if app.config.http_listen.is_some() {
+                tracing::warn!("[http] listen is set but the HTTP API serves Discord or the console, not Slack yet: not started");
+            }
             release_desk::chat::slack::runner::run(app, tokens).await
         }
         (discord, slack) => {
@@ -372,6 +362,8 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
                 anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
             }
             let (_lock, app) = open_bot(config).await?;
+            // The workspace as `report` picks it: discord.guild_id, else the console's.
+            let _server = release_desk::http::start(&app, &app.workspace, app.config.http_listen).await?;
             release_desk::chat::discord::run(app, token).await
         }
     }
@@ -395,6 +387,8 @@ async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
             .unwrap_or_else(|| release_desk::chat::console::GUILD.to_string()),
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
+        pipelines: Some(Arc::new(release_desk::http::Answers)),
+        telemetry: Default::default(),
     };
     Ok((held, app))
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 /// Layers, innermost first: a module may use its own layer and those before it.
 const LAYERS: &[&[&str]] = &[
-    &["domain", "clock", "chat", "chat::message"],
+    &["domain", "clock", "chat", "chat::message", "telemetry"],
     &["command", "config"],
     &["db"],
     &["render"],

@@ -24,6 +24,7 @@ fn t(s: &str) -> DateTime<Utc> {
 /// audit entry and the calendar's horizon.
 fn seed(g: &str, o: i64) -> String {
     let (r, m) = (o + 1, o + 2);
+    let digest = hex::encode(digest(o));
     format!(
         r#"
 INSERT INTO rfcs (id, guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at)
@@ -76,8 +77,20 @@ INSERT INTO release_reviews (guild, release_id, findings, actions, reviewer, rev
   VALUES ('{g}', {r}, 'Findings of {g}', NULL, 'm-{g}', 'm', '2026-12-06T00:00:00.000Z');
 INSERT INTO release_outcomes (release_id, guild, outcome, closed_at)
   VALUES ({r}, '{g}', 'successful-with-issues', '2026-12-06T00:00:00.000Z');
+INSERT INTO jobs (id, guild, kind, key, due_at, payload, done_at) VALUES
+  ({r}, '{g}', 'gate-answer', 'gate-answer:{r}', '2026-12-03T22:00:00.000Z', '{{"release":{r}}}', NULL),
+  ({m}, '{g}', 'gate-answer', 'gate-answer:{m}', '2026-12-03T22:00:00.000Z', '{{"release":{m}}}', '2026-12-03T22:00:01.000Z');
+INSERT INTO api_tokens (guild, name, hash, scopes, created_at)
+  VALUES ('{g}', 'ci{r}', '{digest}', 'readiness', '2026-12-01T00:00:00.000Z');
+INSERT INTO api_answers (guild, token, key, status, body, at)
+  VALUES ('{g}', 'ci{r}', 'k{r}', 201, '{{"release":{r}}}', '2026-12-01T00:00:00.000Z');
 "#
     )
+}
+
+/// The digest of the API token seeded with offset `o`.
+fn digest(o: i64) -> [u8; 32] {
+    [o as u8 + 1; 32]
 }
 
 async fn database(dir: &std::path::Path, name: &str, guilds: &[(&str, i64)]) -> Db {
@@ -250,6 +263,29 @@ async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
         "subscriptions::for_release",
         db::subscriptions::for_release(c, g, 1).await,
     );
+    put(
+        &mut out,
+        "deployments::lock_holder",
+        db::deployments::lock_holder(c, g, "staging").await,
+    );
+    put(
+        &mut out,
+        "releases::by_version",
+        db::releases::by_version(c, g, "1.0.0").await,
+    );
+    put(
+        &mut out,
+        "gate::open_job",
+        db::gate::open_job(c, g, &format!("gate-answer:{r}")).await,
+    );
+    put(&mut out, "tokens::list", db::tokens::list(c, g).await);
+    put(&mut out, "tokens::find", db::tokens::find(c, g, &digest(o)).await);
+    put(
+        &mut out,
+        "tokens::answer",
+        db::tokens::answer(c, g, &format!("ci{r}"), &format!("k{r}")).await,
+    );
+    put(&mut out, "gauges::counts", db::gauges::counts(c, g).await);
     out
 }
 
@@ -301,6 +337,9 @@ async fn reads_for_one_server_never_see_the_other() {
         "incidents::known_errors",
         "incidents::survey_answers",
         "incidents::csat_for_release",
+        "gate::open_job",
+        "tokens::find",
+        "tokens::answer",
     ]
     .iter()
     .map(|w| {
@@ -479,6 +518,8 @@ async fn writes_for_one_server_never_touch_the_other() {
         at: now,
     };
     let settled = db::polls::settle(c, A, 101, None, &settler).await;
+    let reopened = db::gate::reopen(c, A, 102).await;
+    let revoked = db::tokens::revoke(&db, A, "ci101", now).await;
 
     for line in &out {
         assert!(
@@ -494,6 +535,8 @@ async fn writes_for_one_server_never_touch_the_other() {
         ("workflow::unlink_rfc", unlinked),
         ("workflow::remove_freeze", lifted),
         ("polls::settle", settled),
+        ("gate::reopen", reopened),
+        ("tokens::revoke", revoked),
     ] {
         assert!(!r.unwrap(), "{what} for A changed B's row");
     }
@@ -518,6 +561,8 @@ async fn writes_for_one_server_never_touch_the_other() {
     db::rfcs::set_status(c, B, 101, release_desk::domain::rfc::RfcStatus::Withdrawn)
         .await
         .unwrap();
+    assert!(db::gate::reopen(c, B, 102).await.unwrap());
+    assert!(db::tokens::revoke(&db, B, "ci101", now).await.unwrap());
     assert_ne!(rows::contents(&db.pool).await, before);
 }
 
@@ -561,6 +606,12 @@ const NOT_RECORD_READS: &[&str] = &[
     "sequences::next",
     "subscriptions::add",
     "subscriptions::remove",
+    // New rows stamped with the given workspace, whose conflict keys
+    // include the workspace: another's delivery, token name or idempotency
+    // key is not this one's (tests/http_api.rs and tests/github.rs use them).
+    "gate::take_delivery",
+    "tokens::create",
+    "tokens::keep_answer",
 ];
 
 /// The `module::function` names of every `pub async fn` in the files of

@@ -176,6 +176,8 @@ async fn a_release_runs_through_the_service() {
         config: Arc::new(config),
         clock: Arc::new(clock.clone()),
         workspace: WS.into(),
+        pipelines: None,
+        telemetry: Default::default(),
     };
     let chat = Arc::new(Memory::default());
     let (tx, rx) = mpsc::unbounded_channel();

@@ -47,6 +47,8 @@ async fn setup() -> Setup {
         config: Arc::new(config),
         clock: Arc::new(clock.clone()),
         workspace: TEAM.into(),
+        pipelines: None,
+        telemetry: Default::default(),
     };
     Setup {
         fake,

@@ -79,6 +79,8 @@ fn app(db: &Db, clock: &ManualClock, workspace: &str) -> App {
         config: Arc::new(config()),
         clock: Arc::new(clock.clone()),
         workspace: workspace.to_string(),
+        pipelines: None,
+        telemetry: Default::default(),
     }
 }
 

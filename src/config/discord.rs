@@ -61,4 +61,16 @@ impl Config {
             (guild, _) => Some(guild.to_string()),
         }
     }
+
+    /// The workspace a command-line tool serves: `given` (a Discord server
+    /// id, or `local`, the console's), else [`Config::discord_guild`], else `local`.
+    pub fn workspace_for(&self, given: Option<String>, local: &str) -> anyhow::Result<String> {
+        match given {
+            None => Ok(self.discord_guild().unwrap_or_else(|| local.to_string())),
+            Some(g) if g == local || g.parse::<u64>().is_ok_and(|n| n > 0) => Ok(g),
+            Some(g) => {
+                anyhow::bail!("--guild {g:?}: expected a Discord server id (a positive number) or {local}")
+            }
+        }
+    }
 }

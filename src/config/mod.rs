@@ -4,6 +4,7 @@
 //! expected, never a panic.
 
 mod discord;
+mod http;
 mod raw;
 /// `[slack]`.
 pub mod slack;
@@ -169,6 +170,14 @@ pub struct Config {
     /// adapter decides (None in the console, whose reactions are its own
     /// records and cannot be missed).
     pub recount_every: Option<Duration>,
+    /// Where the HTTP server listens (`[http] listen`); None: no server.
+    pub http_listen: Option<std::net::SocketAddr>,
+    /// The GitHub API (`[github] api_base`, no trailing slash).
+    pub github_api_base: String,
+    /// How a GitHub deployment's ref names a release's version (`[github] release_ref`).
+    pub github_release_ref: String,
+    /// The GitLab instance (`[gitlab] url`); None: GitLab gating off.
+    pub gitlab_url: Option<String>,
 }
 
 fn one(key: &str, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {

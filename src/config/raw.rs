@@ -22,6 +22,9 @@ pub(super) struct Raw {
     pub(super) deployment: RawDeployment,
     pub(super) els: RawEls,
     pub(super) authorization: RawAuthorization,
+    pub(super) http: super::http::RawHttp,
+    pub(super) github: super::http::RawGithub,
+    pub(super) gitlab: super::http::RawGitlab,
 }
 
 #[derive(Deserialize)]

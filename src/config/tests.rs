@@ -202,3 +202,14 @@ fn chat_roles_map_to_itil_roles() {
     assert_eq!(r, [Role::ReleaseManager, Role::CabMember].into());
     assert_eq!(c.itil_roles(["build_manager"]), [Role::BuildManager].into());
 }
+
+#[test]
+fn http_listen_is_an_address_or_nothing() {
+    assert_eq!(Config::from_layers(None).unwrap().http_listen, None);
+    let c = Config::from_layers(Some("[http]\nlisten = \"127.0.0.1:8080\"\n")).unwrap();
+    assert_eq!(c.http_listen, Some("127.0.0.1:8080".parse().unwrap()));
+    assert_eq!(
+        messages("[http]\nlisten = \"localhost\"\n"),
+        ["http.listen: \"localhost\" — expected an address and port such as \"127.0.0.1:8080\", or \"\" for no HTTP server"]
+    );
+}

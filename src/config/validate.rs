@@ -283,6 +283,7 @@ impl Config {
                 "a severity from 1 (worst) to 4",
             ));
         }
+        let http = super::http::validate(&raw.http, &raw.github, &raw.gitlab, &mut errs);
 
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
@@ -317,6 +318,10 @@ impl Config {
             block_close_severity: raw.els.block_close_severity as u8,
             remind_before,
             recount_every: Some(crate::domain::tally::RECOUNT_EVERY),
+            http_listen: http.listen,
+            github_api_base: http.github_api_base,
+            github_release_ref: http.github_release_ref,
+            gitlab_url: http.gitlab_url,
         })
     }
 }

@@ -115,6 +115,17 @@ pub async fn for_release(
     rows.into_iter().map(decode).collect()
 }
 
+/// The deployment holding the environment's lock, if any (reading only).
+pub async fn lock_holder(conn: &mut SqliteConnection, guild: &str, env: &str) -> anyhow::Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT deployment_id FROM env_locks WHERE guild = ? AND env = ?")
+            .bind(guild)
+            .bind(env)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Takes the environment's lock; returns the deployment holding it if another does.
 pub async fn lock(
     conn: &mut SqliteConnection,

@@ -8,6 +8,8 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod console;
 pub mod deployments;
+pub mod gate;
+pub mod gauges;
 pub mod governance;
 pub mod incidents;
 pub mod interactions;
@@ -22,6 +24,7 @@ pub mod rfcs;
 mod scope;
 pub mod sequences;
 pub mod subscriptions;
+pub mod tokens;
 mod tx;
 pub mod workflow;
 
@@ -79,6 +82,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cab_workflow",
         include_str!("../../migrations/0017_cab_workflow.sql"),
     ),
+    (18, "api", include_str!("../../migrations/0018_api.sql")),
     (
         20,
         "platform_neutral",

@@ -140,6 +140,23 @@ pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyho
     row.map(decode).transpose()
 }
 
+/// The newest release of `guild` with this version that is not closed
+/// (a deployment names a version; a closed release deploys nothing).
+pub async fn by_version(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    version: &str,
+) -> anyhow::Result<Option<Release>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND version = ? AND state <> 'closed' ORDER BY number DESC LIMIT 1"
+    ))
+    .bind(guild)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?;
+    row.map(decode).transpose()
+}
+
 /// One release of `guild` by row id.
 pub async fn by_row(conn: &mut SqliteConnection, guild: &str, row: i64) -> anyhow::Result<Release> {
     let row = sqlx::query(&format!(

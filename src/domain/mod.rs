@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod deployment;
+pub mod gate;
 pub mod governance;
 pub mod ids;
 pub mod incident;
@@ -9,6 +10,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod package;
 pub mod poll;
+pub mod readiness;
 pub mod records;
 pub mod release;
 pub mod rfc;
@@ -16,4 +18,5 @@ pub mod roles;
 pub mod survey;
 pub mod tally;
 pub mod timefmt;
+pub mod token;
 pub mod workflow;

@@ -7,12 +7,14 @@ pub mod autocomplete;
 pub mod calendar;
 pub mod deploy;
 pub mod edit;
+pub mod gate;
 pub mod governance;
 pub mod incident;
 mod notice;
 pub mod package;
 pub mod polls;
 pub mod reaction;
+pub mod readiness;
 pub mod release;
 pub mod report;
 pub mod rfc;
@@ -30,6 +32,7 @@ use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, AuditEntry, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
 use crate::render;
+use crate::telemetry::Outcome;
 use chrono::{DateTime, Duration, Utc};
 pub use notice::{notify, Audience};
 
@@ -147,12 +150,17 @@ pub fn refuse<T>(msg: impl Into<String>) -> Result<T, Failure> {
 /// Runs one command for one person: permission first (default deny), then
 /// its handler. None when the context's key was claimed before (a duplicate).
 pub async fn handle(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
+    handle_counted(ctx, who, cmd).await.0
+}
+
+/// [`handle`], with how it ended (for the process's measures).
+pub async fn handle_counted(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> (Option<Reply>, Outcome) {
     use tracing::Instrument;
     let span = tracing::info_span!("command", command = cmd.path(), actor = %who.actor.id, guild = ctx.guild);
     checked(ctx, who, cmd).instrument(span).await
 }
 
-async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
+async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> (Option<Reply>, Outcome) {
     let path = cmd.path();
     let access = Registry::get()
         .leaves()
@@ -160,21 +168,24 @@ async fn checked(ctx: Ctx<'_>, who: &Invoker, cmd: Command) -> Option<Reply> {
         .find(|l| l.path() == path)
         .and_then(|l| l.access());
     if let Some(refusal) = access::refusal(path, access.as_ref(), &who.actor.roles) {
-        return Some(Reply::Private(Outgoing::text(refusal)));
+        return (Some(Reply::Private(Outgoing::text(refusal))), Outcome::Denied);
     }
     let result = route::route(ctx, who, cmd).await;
-    Some(match result {
-        Ok(reply) => reply,
-        Err(Failure::User(msg)) => Reply::Private(Outgoing::text(msg)),
+    let (reply, outcome) = match result {
+        Ok(reply @ Reply::Public(_)) => (reply, Outcome::Changed),
+        Ok(reply) => (reply, Outcome::Answered),
+        Err(Failure::User(msg)) => (Reply::Private(Outgoing::text(msg)), Outcome::Refused),
         Err(Failure::Internal(e)) => {
             tracing::error!(error = format!("{e:#}"), "command failed");
-            Reply::Private(Outgoing::text(render::internal_error()))
+            let words = Outgoing::text(render::internal_error());
+            (Reply::Private(words), Outcome::Failed)
         }
         Err(Failure::Duplicate) => {
             tracing::info!(key = ctx.key, "duplicate command ignored");
-            return None;
+            return (None, Outcome::Duplicate);
         }
-    })
+    };
+    (Some(reply), outcome)
 }
 
 /// Loads a release or says there is none.

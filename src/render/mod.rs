@@ -74,11 +74,14 @@ pub use rfc::*;
 
 pub mod calendar;
 pub mod choices;
+pub mod config;
 pub mod console;
 pub mod deploy;
 pub mod form;
+pub mod gate;
 pub mod governance;
 pub mod help;
+pub mod readiness;
 pub mod refusal;
 pub mod report;
 pub mod workflow;

@@ -24,6 +24,10 @@ pub enum JobKind {
     SurveyCount,
     /// Remind a poll's channel how many votes quorum still needs.
     PollRemind,
+    /// Send an answer to a gated pipeline (GitHub, GitLab).
+    GateAnswer,
+    /// Decide a gated pipeline again when its window opens.
+    GateOpening,
 }
 
 impl JobKind {
@@ -34,6 +38,8 @@ impl JobKind {
         JobKind::ElsEnd,
         JobKind::SurveyCount,
         JobKind::PollRemind,
+        JobKind::GateAnswer,
+        JobKind::GateOpening,
     ];
 
     /// The stored name.
@@ -44,6 +50,8 @@ impl JobKind {
             JobKind::ElsEnd => handlers::deploy::ELS_JOB,
             JobKind::SurveyCount => handlers::survey::COUNT_JOB,
             JobKind::PollRemind => handlers::workflow::REMIND_JOB,
+            JobKind::GateAnswer => handlers::gate::ANSWER_JOB,
+            JobKind::GateOpening => handlers::gate::OPENING_JOB,
         }
     }
 
@@ -60,18 +68,47 @@ pub enum Stop {
     Platform(crate::chat::ChatError),
 }
 
-/// Runs one due job of `workspace`, if any is due now. Returns false when none was.
+/// A job that ran (or failed and waits for its retry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    /// Its stored kind.
+    pub kind: String,
+    /// When it was due.
+    pub due_at: DateTime<Utc>,
+    /// When it was taken.
+    pub started_at: DateTime<Utc>,
+    /// Whether it succeeded.
+    pub ok: bool,
+}
+
+/// What a job may need beside the database: the chat platform, and where
+/// answers to gated pipelines go (None: those jobs wait, retried).
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    /// The chat platform.
+    pub chat: &'a dyn Chat,
+    /// The providers' APIs for gate answers.
+    pub pipelines: Option<&'a dyn handlers::gate::Pipelines>,
+}
+
+/// Runs one due job of `workspace`, if any is due now. Returns None when none was.
 pub async fn run_one(
     db: &Db,
     config: &crate::config::Config,
     workspace: &str,
-    chat: &dyn Chat,
+    ports: Ports<'_>,
     clock: &dyn crate::clock::Clock,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<Ran>> {
     let now = clock.now();
     let mut conn = db.pool.acquire().await?;
     let Some(job) = db::jobs::next_due(&mut conn, workspace, now).await? else {
-        return Ok(false);
+        return Ok(None);
+    };
+    let mut ran = Ran {
+        kind: job.kind.clone(),
+        due_at: job.due_at,
+        started_at: now,
+        ok: true,
     };
     drop(conn);
     let ctx = Ctx {
@@ -84,11 +121,11 @@ pub async fn run_one(
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);
     // A job that panics is a failed job like any other: the scheduler goes on.
-    let ran = AssertUnwindSafe(run_job(ctx, chat, &job).instrument(span))
+    let result = AssertUnwindSafe(run_job(ctx, ports, &job).instrument(span))
         .catch_unwind()
         .await;
-    let error = match ran {
-        Ok(Ok(())) => return Ok(true),
+    let error = match result {
+        Ok(Ok(())) => return Ok(Some(ran)),
         Ok(Err(e)) => format!("{e:#}"),
         Err(panic) => {
             let error = format!("panicked: {}", panic_message(&*panic));
@@ -103,7 +140,8 @@ pub async fn run_one(
     tracing::warn!(kind = %job.kind, key = %job.key, attempts = job.attempts + 1, %retry_at, %error, "job failed; it will be retried");
     let mut conn = db.pool.acquire().await?;
     db::jobs::failed(&mut conn, job.id, &error, retry_at).await?;
-    Ok(true)
+    ran.ok = false;
+    Ok(Some(ran))
 }
 
 /// The message a panic carried (`panic!` gives a `&str` or a `String`).
@@ -115,8 +153,9 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "(no message)".into())
 }
 
-async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::Result<()> {
+async fn run_job(ctx: Ctx<'_>, ports: Ports<'_>, job: &db::jobs::Job) -> anyhow::Result<()> {
     let (db, config, now) = (ctx.db, ctx.config, ctx.now);
+    let Ports { chat, pipelines } = ports;
     match JobKind::from_key(&job.kind) {
         Some(JobKind::PollClose) => {
             let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
@@ -179,6 +218,8 @@ async fn run_job(ctx: Ctx<'_>, chat: &dyn Chat, job: &db::jobs::Job) -> anyhow::
                 .ok_or_else(|| anyhow::anyhow!("job {} without a poll", job.key))?;
             handlers::workflow::remind(ctx, job.id, poll_id).await?;
         }
+        Some(JobKind::GateAnswer) => handlers::gate::answer(ctx, job, pipelines).await?,
+        Some(JobKind::GateOpening) => handlers::gate::opening(ctx, job).await?,
         None => {
             tracing::error!(kind = %job.kind, "no handler for this job kind; marking it done so it cannot block the queue");
             let mut conn = db.pool.acquire().await?;

@@ -188,13 +188,17 @@ async fn work(app: &App, w: Work) {
                 tracing::error!(error = format!("{e:#}"), "reaction not recorded");
             }
         }
-        Work::Reconcile => match app.recount_reactions().await {
-            Ok(n) => tracing::info!(messages = n, "open polls and surveys queued for a recount"),
-            Err(e) => tracing::error!(
-                error = format!("{e:#}"),
-                "cannot recount the open polls and surveys"
-            ),
-        },
+        Work::Reconcile => {
+            // (Re)connected, whatever the platform: /readyz says so.
+            app.telemetry.set_connected(true);
+            match app.recount_reactions().await {
+                Ok(n) => tracing::info!(messages = n, "open polls and surveys queued for a recount"),
+                Err(e) => tracing::error!(
+                    error = format!("{e:#}"),
+                    "cannot recount the open polls and surveys"
+                ),
+            }
+        }
     }
 }
 

@@ -49,6 +49,8 @@ impl Harness {
             config: Arc::new(config),
             clock: Arc::new(clock.clone()),
             workspace: console::GUILD.to_string(),
+            pipelines: None,
+            telemetry: Default::default(),
         };
         let out = Buffer::default();
         let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));

@@ -56,6 +56,8 @@ pub fn start(
                 config: cfg,
                 clock: Arc::new(c),
                 workspace: "unset".into(),
+                pipelines: None,
+                telemetry: Default::default(),
             };
             let tokens = Tokens::from_env(|k| {
                 Some(match k {
@@ -107,6 +109,8 @@ impl Bot {
             config: self.config.clone(),
             clock: Arc::new(self.clock.clone()),
             workspace: TEAM.into(),
+            pipelines: None,
+            telemetry: Default::default(),
         };
         let who = Invoker {
             actor: release_desk::domain::records::Actor {

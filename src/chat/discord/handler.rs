@@ -318,11 +318,20 @@ impl EventHandler for Handler {
         self.shared.set_bot(ready.user.id);
         tracing::info!(user = %ready.user.id, guilds = ready.guilds.len(), "connected to Discord");
         self.register_once(&ctx).await;
+        self.app.telemetry.set_connected(true);
         self.send(Work::Reconcile);
+    }
+
+    async fn shard_stage_update(&self, _ctx: Context, ev: serenity::all::ShardStageUpdateEvent) {
+        // For /readyz: a shard that left the connected stage is reconnecting.
+        if ev.new != serenity::all::ConnectionStage::Connected {
+            self.app.telemetry.set_connected(false);
+        }
     }
 
     async fn resume(&self, ctx: Context, _ev: ResumedEvent) {
         tracing::info!("session resumed");
+        self.app.telemetry.set_connected(true);
         // A session that only ever resumes would otherwise keep a failed registration.
         self.register_once(&ctx).await;
         self.send(Work::Reconcile);

@@ -15,6 +15,7 @@ use crate::domain::calendar::Gate;
 use crate::domain::deployment::{self, DeployOutcome, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
+use crate::domain::readiness::StateBlock;
 use crate::domain::records::{Actor, Deployment, Release};
 use crate::domain::release::{Event, Refusal, ReleaseState};
 use crate::render::{self, deploy as words};
@@ -107,15 +108,18 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let env = env_of(&release, &env)?.clone();
-    let planned = db::deployments::latest(&mut tx, ctx.guild, release.row, &env)
-        .await?
-        .filter(|d| d.started_at.is_none());
-    let Some(mut d) = planned else {
-        check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
+    // The same readiness the API reports; refusals keep the order they always had.
+    let assessed = super::readiness::assess(&mut tx, ctx, &release, &env).await?;
+    let r = assessed.readiness;
+    match &r.state {
+        Ok(()) => {}
+        Err(StateBlock::Refused(refusal)) => return refuse(render::refusal(id, refusal)),
+        Err(StateBlock::NotATarget) => return refuse(render::refusal::not_a_target(&release, &env)),
+    }
+    let Some(mut d) = assessed.planned else {
         return refuse(render::refusal(id, &Refusal::DeploymentNotPlanned { env }));
     };
-    check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
-    match super::calendar::gate(&mut tx, ctx, &env, release.emergency).await? {
+    match r.gate {
         Gate::Open { .. } => {}
         Gate::Emergency {
             outside_window,
@@ -138,10 +142,12 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             ));
         }
     }
+    if let Some(holder) = r.lock_holder {
+        return refuse(super::readiness::locked(&mut tx, ctx, &env, holder).await?);
+    }
+    // Taken in this transaction; a holder here means one started since the check.
     if let Some(holder) = db::deployments::lock(&mut tx, ctx.guild, &env, d.row, ctx.now).await? {
-        let other = db::deployments::by_row(&mut tx, ctx.guild, holder).await?;
-        let other_release = db::releases::by_row(&mut tx, ctx.guild, other.release_row).await?;
-        return refuse(render::refusal::env_locked(&env, &other_release, &other, tz));
+        return refuse(super::readiness::locked(&mut tx, ctx, &env, holder).await?);
     }
     d.started_by = Some(who.actor.name.clone());
     d.started_at = Some(ctx.now);

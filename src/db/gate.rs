@@ -1,0 +1,60 @@
+//! The gate's webhook deliveries, and its answer jobs taken and given back.
+
+use super::{jobs::Job, parse_ts, ts};
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+/// Takes a webhook delivery; false when it was taken before (a redelivery).
+pub async fn take_delivery(
+    conn: &mut SqliteConnection,
+    guild: &str,
+    source: &str,
+    delivery: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO webhook_deliveries (guild, source, delivery, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(guild)
+    .bind(source)
+    .bind(delivery)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The job of `guild` with this key, if it has not run.
+pub async fn open_job(conn: &mut SqliteConnection, guild: &str, key: &str) -> anyhow::Result<Option<Job>> {
+    let row = sqlx::query(
+        "SELECT id, guild, kind, key, due_at, payload, attempts FROM jobs WHERE key = ? AND guild = ? AND done_at IS NULL",
+    )
+    .bind(key)
+    .bind(guild)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(Job {
+            id: r.try_get("id")?,
+            guild: r.try_get("guild")?,
+            kind: r.try_get("kind")?,
+            key: r.try_get("key")?,
+            due_at: parse_ts(r.try_get("due_at")?)?,
+            payload: r.try_get("payload")?,
+            attempts: r.try_get("attempts")?,
+        })
+    })
+    .transpose()
+}
+
+/// Gives back a job taken to run whose effect did not happen (an answer
+/// that did not go): it runs again. False when `guild` has no such job done.
+pub async fn reopen(conn: &mut SqliteConnection, guild: &str, id: i64) -> anyhow::Result<bool> {
+    let done =
+        sqlx::query("UPDATE jobs SET done_at = NULL WHERE id = ? AND guild = ? AND done_at IS NOT NULL")
+            .bind(id)
+            .bind(guild)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
