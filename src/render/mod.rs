@@ -63,12 +63,14 @@ pub(crate) fn rfc_brief(rfcs: &[Rfc]) -> String {
 mod access;
 mod package;
 mod poll;
+mod record;
 mod release;
 mod rfc;
 
 pub use access::*;
 pub use package::*;
 pub use poll::*;
+pub use record::*;
 pub use release::*;
 pub use rfc::*;
 
@@ -78,8 +80,10 @@ pub mod console;
 pub mod deploy;
 pub mod governance;
 pub mod help;
+pub mod human;
 pub mod refusal;
 pub mod report;
+pub mod story;
 pub mod workflow;
 
 pub use governance::direct;
