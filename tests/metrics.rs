@@ -267,10 +267,10 @@ async fn the_chart_renders_with_the_embedded_font() {
     let png = release_desk::render::report::chart(&r).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let img = image::load_from_memory(&png).unwrap().to_rgb8();
-    assert_eq!(img.dimensions(), (900, 900));
+    assert_eq!(img.dimensions(), (1200, 800));
     // Text was drawn: dark pixels in the title band at the top.
-    let dark = (0..900)
-        .flat_map(|x| (5..25).map(move |y| (x, y)))
+    let dark = (0..1200)
+        .flat_map(|x| (15..55).map(move |y| (x, y)))
         .filter(|(x, y)| img.get_pixel(*x, *y)[0] < 100)
         .count();
     assert!(dark > 200, "no title text drawn ({dark} dark pixels)");

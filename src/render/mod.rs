@@ -75,6 +75,7 @@ pub use release::*;
 pub use rfc::*;
 
 pub mod calendar;
+pub mod chart;
 pub mod choices;
 pub mod console;
 pub mod deploy;

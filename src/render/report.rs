@@ -2,10 +2,8 @@
 
 use super::human;
 use crate::chat::{Attachment, Outgoing};
-use crate::domain::metrics::{Report, Week};
+use crate::domain::metrics::Report;
 use crate::domain::records::Release;
-use plotters::prelude::*;
-use std::sync::Once;
 
 /// `▲ 2`, `▼ 2 h 30 min`, `=`: how a measure moved, in its own unit.
 fn moved(change: f64, unit: fn(f64) -> String) -> String {
@@ -40,20 +38,32 @@ pub fn period(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
     format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
 }
 
+/// The change failure rate and what it counts: (`33 %`, `1 of 3 production deployments`).
+pub fn failure_rate_parts(m: &crate::domain::metrics::Measures) -> (String, String) {
+    match m.change_failure_rate {
+        Some(rate) => (
+            human::percent(rate),
+            format!(
+                "{} of {}",
+                m.change_failures,
+                human::count(
+                    m.production_deployments,
+                    "production deployment",
+                    "production deployments"
+                )
+            ),
+        ),
+        None => ("—".into(), "no production deployment".into()),
+    }
+}
+
 /// The change failure rate with what it counts: `33 % — 1 of 3 production deployments`.
 pub fn failure_rate(m: &crate::domain::metrics::Measures) -> String {
-    match m.change_failure_rate {
-        Some(rate) => format!(
-            "{} — {} of {}",
-            human::percent(rate),
-            m.change_failures,
-            human::count(
-                m.production_deployments,
-                "production deployment",
-                "production deployments"
-            )
-        ),
-        None => "— (no production deployment)".into(),
+    let (rate, of) = failure_rate_parts(m);
+    if m.change_failure_rate.is_some() {
+        format!("{rate} — {of}")
+    } else {
+        format!("— ({of})")
     }
 }
 
@@ -204,142 +214,7 @@ pub fn csv(r: &Report) -> String {
     out
 }
 
-/// The font every chart uses, shipped with the binary: no system fonts needed.
-const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
-
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
-            tracing::error!("the embedded chart font could not be loaded");
-        }
-    });
-}
-
-/// The chart: incidents by defect type per week, planned vs actual, CSAT. PNG bytes.
-pub fn chart(r: &Report) -> anyhow::Result<Vec<u8>> {
-    register_font();
-    let (w, h) = (900u32, 900u32);
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let panels = root.split_evenly((3, 1));
-        let weeks: &[Week] = &r.weeks;
-        let n = weeks.len().max(1) as f64;
-        let label = |i: &f64| {
-            weeks
-                .get(*i as usize)
-                .map(|w| w.start.format("%d %b").to_string())
-                .unwrap_or_default()
-        };
-        let defects: std::collections::BTreeSet<&String> =
-            weeks.iter().flat_map(|w| w.incidents_by_defect.keys()).collect();
-        let max_inc = weeks
-            .iter()
-            .flat_map(|w| w.incidents_by_defect.values())
-            .copied()
-            .max()
-            .unwrap_or(0)
-            .max(1) as f64;
-        let mut c = ChartBuilder::on(&panels[0])
-            .caption(
-                format!("Incidents by defect type per week, {} – {}", r.from, r.to),
-                ("sans-serif", 18),
-            )
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(0f64..n, 0f64..max_inc * 1.15)?;
-        c.configure_mesh()
-            .x_label_formatter(&label)
-            .x_labels(weeks.len().clamp(2, 12))
-            .draw()?;
-        for (k, d) in defects.iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let pts: Vec<(f64, f64)> = weeks
-                .iter()
-                .enumerate()
-                .map(|(i, w)| {
-                    (
-                        i as f64 + 0.5,
-                        *w.incidents_by_defect.get(*d).unwrap_or(&0) as f64,
-                    )
-                })
-                .collect();
-            c.draw_series(LineSeries::new(pts, color.stroke_width(2)))?
-                .label(d.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
-        }
-        if !defects.is_empty() {
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()?;
-        }
-        let max_pa = weeks
-            .iter()
-            .map(|w| w.planned.max(w.actual))
-            .max()
-            .unwrap_or(0)
-            .max(1) as f64;
-        let mut c = ChartBuilder::on(&panels[1])
-            .caption(
-                "Planned vs actual (verified in production) per week",
-                ("sans-serif", 18),
-            )
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(0f64..n, 0f64..max_pa * 1.15)?;
-        c.configure_mesh()
-            .x_label_formatter(&label)
-            .x_labels(weeks.len().clamp(2, 12))
-            .draw()?;
-        let planned: Vec<(f64, f64)> = weeks
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i as f64 + 0.5, w.planned as f64))
-            .collect();
-        let actual: Vec<(f64, f64)> = weeks
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (i as f64 + 0.5, w.actual as f64))
-            .collect();
-        c.draw_series(LineSeries::new(planned, BLUE.stroke_width(2)))?
-            .label("planned")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
-        c.draw_series(LineSeries::new(actual, GREEN.stroke_width(2)))?
-            .label("actual")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN.stroke_width(2)));
-        c.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        let mut c = ChartBuilder::on(&panels[2])
-            .caption("Customer satisfaction (1–5) per week", ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(40)
-            .build_cartesian_2d(0f64..n, 0f64..5.5f64)?;
-        c.configure_mesh()
-            .x_label_formatter(&label)
-            .x_labels(weeks.len().clamp(2, 12))
-            .draw()?;
-        let csat: Vec<(f64, f64)> = weeks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, w)| w.csat.map(|s| (i as f64 + 0.5, s)))
-            .collect();
-        c.draw_series(LineSeries::new(csat.clone(), RED.stroke_width(2)))?;
-        c.draw_series(csat.into_iter().map(|p| Circle::new(p, 4, RED.filled())))?;
-        root.present()?;
-    }
-    let img = image::RgbImage::from_raw(w, h, buf).ok_or_else(|| anyhow::anyhow!("chart buffer size"))?;
-    let mut png = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut png, image::ImageOutputFormat::Png)?;
-    Ok(png.into_inner())
-}
+pub use super::chart::chart;
 
 /// `/report metrics`: the table, with the chart attached.
 pub fn metrics(r: &Report) -> Outgoing {
