@@ -80,24 +80,35 @@ fn reads(action: &str, board: &str) -> Reads {
     }
 }
 
-/// A stored value made readable: times in `tz`, hashes to 12 characters,
-/// no `(ignored 0)`, nouns agreeing with their counts.
-pub fn humanise(value: &str, tz: Tz) -> String {
-    let words: Vec<String> = value
+/// A stored value with its RFC 3339 times shown in `tz`; hashes `short`ened when asked.
+fn rewrite_words(value: &str, tz: Tz, shorten: bool) -> String {
+    value
         .split(' ')
         .map(|w| {
             let core = w.trim_end_matches([',', ';', ')', '.']);
             let tail = &w[core.len()..];
             if let Ok(t) = DateTime::parse_from_rfc3339(core) {
                 format!("{}{tail}", show_time(t.with_timezone(&Utc), tz))
-            } else if let Some(h) = core.strip_prefix("sha256:").filter(|h| h.len() > 12) {
+            } else if let Some(h) = core.strip_prefix("sha256:").filter(|h| shorten && h.len() > 12) {
                 format!("{}{tail}", super::short(h))
             } else {
                 w.to_string()
             }
         })
-        .collect();
-    let mut s = words.join(" ").replace(" (ignored 0)", "");
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A stored value with its times in the calendar's zone, otherwise as
+/// stored (the raw trail of `/audit log`).
+pub fn local_times(value: &str, tz: Tz) -> String {
+    rewrite_words(value, tz, false)
+}
+
+/// A stored value made readable: times in `tz`, hashes to 12 characters,
+/// no `(ignored 0)`, nouns agreeing with their counts.
+pub fn humanise(value: &str, tz: Tz) -> String {
+    let mut s = rewrite_words(value, tz, true).replace(" (ignored 0)", "");
     if let Some(i) = s.find("(ignored ") {
         s.replace_range(i..i + "(ignored ".len(), "(");
         if let Some(j) = s[i..].find(')') {
@@ -326,6 +337,12 @@ mod tests {
             "staging attempt 1: 1 step"
         );
         assert_eq!(humanise("prod: 2 defect(s)", tz), "prod: 2 defects");
+        let hash = format!("sha256:{} (3 items)", "ab".repeat(32));
+        assert_eq!(local_times(&hash, tz), hash);
+        assert_eq!(
+            local_times("weekly-prod 2026-12-03T22:00:00.000Z", tz),
+            "weekly-prod Thu 3 Dec 2026 22:00"
+        );
     }
 
     #[test]
