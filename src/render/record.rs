@@ -10,6 +10,9 @@ use crate::domain::release::ReleaseState;
 use crate::domain::timefmt::show_time;
 use chrono_tz::Tz;
 
+/// How many of the latest story lines `/release show` tells.
+const STORY_LINES: usize = 30;
+
 /// Everything a release's record shows besides the release itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Record<'a> {
@@ -181,10 +184,110 @@ pub fn release_show(r: &Release, rec: Record<'_>) -> Outgoing {
         m = m.line(format!("  early life support until {}", show_time(*until, tz)));
     }
     m = m.line("  story:");
-    for l in story::lines(rec.history, board(r), rec.bot, tz) {
+    let lines = story::lines(rec.history, board(r), rec.bot, tz);
+    // A long-lived release keeps its latest chapters here; all of it is in /audit log.
+    let skip = lines.len().saturating_sub(STORY_LINES);
+    if skip > 0 {
+        m = m.line(format!(
+            "    … {} before these",
+            human::count(skip as i64, "earlier event", "earlier events")
+        ));
+    }
+    for l in &lines[skip..] {
         m = m.line(format!("    {l}"));
     }
     m.facts([("full trail", format!("/audit log id:{}", r.rid()))])
         .class(class_of(&r.lifecycle.state))
         .about([r.rid()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::release::Lifecycle;
+    use chrono::{TimeZone, Utc};
+
+    fn release() -> Release {
+        let at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        Release {
+            row: 1,
+            number: 1,
+            name: "Payments".into(),
+            version: "2.3.0".into(),
+            emergency: false,
+            plan: Default::default(),
+            environments: vec!["staging".into(), "prod".into()],
+            lifecycle: Lifecycle {
+                state: ReleaseState::Building,
+                revision: 2,
+                test_runs: 3,
+            },
+            manager: "rm".into(),
+            manager_name: "rm".into(),
+            submitter: None,
+            validation: None,
+            training: None,
+            builds: 1,
+            baseline_hash: Some("ab".repeat(32)),
+            booking: None,
+            handover: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn entry(minute: u32, action: &str, before: &str, after: &str) -> AuditEntry {
+        AuditEntry {
+            at: Utc.with_ymd_and_hms(2026, 12, 1, 9, minute, 0).unwrap(),
+            actor: "bob".into(),
+            actor_name: "bob".into(),
+            record: "REL-1".into(),
+            action: action.into(),
+            before: Some(before.into()),
+            after: Some(after.into()),
+        }
+    }
+
+    fn show(history: &[AuditEntry]) -> String {
+        release_show(
+            &release(),
+            Record {
+                rfcs: &[],
+                history,
+                deployments: &[],
+                incidents: &[],
+                bot: "release-desk",
+                tz: chrono_tz::Europe::London,
+            },
+        )
+        .plain()
+    }
+
+    #[test]
+    fn builds_and_tests_count_the_failed_runs_from_the_trail() {
+        let history = [
+            entry(0, "release.test", "Testing", "Building"),
+            entry(1, "release.test", "Testing", "Building"),
+            entry(2, "release.test", "Testing", "Awaiting authorization"),
+        ];
+        let s = show(&history);
+        assert!(
+            s.contains("builds and tests: 1 build · 3 test runs (2 failed) · baseline sha256:abababababab"),
+            "{s}"
+        );
+        assert!(s.contains("vote: not submitted yet"), "{s}");
+        assert!(s.contains("full trail: /audit log id:REL-1"), "{s}");
+    }
+
+    #[test]
+    fn a_long_story_keeps_its_latest_events() {
+        let history: Vec<AuditEntry> = (0..35)
+            .map(|i| entry(i, "release.build-recorded", "", &format!("build {i}")))
+            .collect();
+        let s = show(&history);
+        assert!(s.contains("    … 5 earlier events before these\n"), "{s}");
+        assert!(!s.contains("build recorded: build 4 —"), "{s}");
+        assert!(s.contains("build recorded: build 5 —"), "{s}");
+        assert!(s.contains("build recorded: build 34 —"), "{s}");
+    }
 }
