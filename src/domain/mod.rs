@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod package;
 pub mod poll;
+pub mod reactions;
 pub mod records;
 pub mod release;
 pub mod rfc;
