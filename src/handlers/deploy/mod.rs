@@ -166,7 +166,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         Event::StartDeployment { env: env.clone() },
         Tell::Subscribers {
             what: &format!("deployment to {env} started"),
-            said_in: Some(&who.channel),
+            said_in: Some(&ctx.config.channels.deployments),
         },
     )
     .await?;
@@ -209,7 +209,8 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         )),
     );
     tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
+    // The progress message says it in #deployments; the actor gets a private answer.
+    Ok(Reply::Private(render::state_changed(
         &release,
         &format!(
             "deployment to {env} started (progress in #{})",
@@ -240,7 +241,7 @@ async fn show_progress(tx: &mut Tx, ctx: Ctx<'_>, release: &Release, d: &Deploym
     Ok(())
 }
 
-/// `/deploy step`: the progress message is edited in place; a failure backs out.
+/// `/deploy step`: the progress message is edited in place and the actor answered privately; a failure backs out.
 pub async fn step(
     ctx: Ctx<'_>,
     who: &Invoker,
@@ -283,7 +284,7 @@ pub async fn step(
                 Event::StepsDone { env: env.clone() },
                 Tell::Subscribers {
                     what: &format!("all deployment steps done in {env}"),
-                    said_in: Some(&who.channel),
+                    said_in: Some(&ctx.config.channels.deployments),
                 },
             )
             .await?;
@@ -300,7 +301,7 @@ pub async fn step(
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;
-    Ok(Reply::Public(match outcome {
+    Ok(Reply::Private(match outcome {
         StepOutcome::Failed => render::state_changed(
             &release,
             &format!("step {n} failed: backed out of {env}"),
@@ -376,7 +377,7 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
+    Ok(Reply::Private(render::state_changed(
         &release,
         &format!("backed out of {env}"),
         &who.actor.name,
