@@ -16,6 +16,11 @@ fn check(name: &str) {
     let db = tmp.path().join("t.sqlite");
     let actual = common::console_run_with(&script, &db, config.exists().then_some(config.as_path()), START)
         .replace(&tmp.path().display().to_string(), "<tmp>");
+    let raw = raw_times(&actual);
+    assert!(
+        raw.is_empty(),
+        "transcript {name}: RFC 3339 times in messages: {raw:#?}"
+    );
     let hints = dm_hints(&actual);
     assert!(
         hints.is_empty(),
@@ -71,6 +76,36 @@ fn dm_hints(transcript: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The output lines (not the echoed input) holding an RFC 3339 time such
+/// as `2026-12-03T22:00`: messages show times in the calendar's zone.
+fn raw_times(transcript: &str) -> Vec<String> {
+    let stamp = |w: &[u8]| {
+        let digits = |r: std::ops::Range<usize>| r.into_iter().all(|i| w[i].is_ascii_digit());
+        digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
+            && digits(11..13)
+    };
+    transcript
+        .lines()
+        .filter(|l| !l.starts_with("> "))
+        .filter(|l| l.as_bytes().windows(13).any(stamp))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_time_check_finds_a_raw_time_but_not_in_the_input() {
+    let t = "> /release schedule id:REL-1 at:2026-12-03T22:00:00Z\n[#general msg:3]\nbooked Thu 3 Dec 2026 22:00\n  until 2026-12-17T22:00:00+00:00.";
+    assert_eq!(
+        raw_times(t),
+        vec!["  until 2026-12-17T22:00:00+00:00.".to_string()]
+    );
 }
 
 #[test]

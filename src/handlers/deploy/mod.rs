@@ -112,7 +112,11 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         .filter(|d| d.started_at.is_none());
     let Some(mut d) = planned else {
         check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
-        return refuse(render::refusal(id, &Refusal::DeploymentNotPlanned { env }));
+        return refuse(render::refusal(
+            id,
+            &Refusal::DeploymentNotPlanned { env },
+            ctx.config.timezone,
+        ));
     };
     check(ctx, &release, &Event::StartDeployment { env: env.clone() })?;
     match super::calendar::gate(&mut tx, ctx, &env, release.emergency).await? {
