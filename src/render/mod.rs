@@ -79,6 +79,7 @@ pub mod chart;
 pub mod choices;
 pub mod console;
 pub mod deploy;
+pub mod form;
 pub mod governance;
 pub mod help;
 pub mod human;
