@@ -73,6 +73,11 @@ fn labelled(map: &BTreeMap<String, i64>, prefix: &str) -> String {
         .join(" · ")
 }
 
+/// A period's days as people read them: `1 Dec 2026 – 31 Dec 2026`.
+pub fn period(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
+    format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

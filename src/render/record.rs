@@ -4,7 +4,7 @@
 
 use super::{class_of, human, next_fact, rfc_brief, short, story};
 use crate::chat::Outgoing;
-use crate::domain::deployment::StepStatus;
+use crate::domain::deployment::{DeployOutcome, StepStatus};
 use crate::domain::records::{AuditEntry, Deployment, Incident, Release, Rfc};
 use crate::domain::release::ReleaseState;
 use crate::domain::timefmt::show_time;
@@ -86,14 +86,13 @@ fn deployment(d: &Deployment, tz: Tz) -> String {
     let done = d.steps.iter().filter(|s| s.status == StepStatus::Done).count();
     let steps = d.steps.len();
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| show_time(t, tz)).unwrap_or_default();
-    let what = match (d.outcome.as_deref(), d.started_at) {
-        (Some("verified"), _) => format!("verified {}", when(d.finished_at)),
-        (Some("backed-out"), _) => format!(
+    let what = match (d.outcome, d.started_at) {
+        (Some(DeployOutcome::Verified), _) => format!("verified {}", when(d.finished_at)),
+        (Some(DeployOutcome::BackedOut), _) => format!(
             "backed out {}{}",
             when(d.finished_at),
             d.notes.as_deref().map(|n| format!(" — {n}")).unwrap_or_default()
         ),
-        (Some(o), _) => format!("{o} {}", when(d.finished_at)),
         (None, Some(t)) if done == steps => {
             format!("all {steps} steps done since {}, verifying", show_time(t, tz))
         }

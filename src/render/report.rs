@@ -33,11 +33,6 @@ fn known(v: Option<f64>, show: fn(f64) -> String) -> String {
     v.map(show).unwrap_or_else(|| "— (no data)".into())
 }
 
-/// A period's days as people read them: `1 Dec 2026 – 31 Dec 2026`.
-pub fn period(from: chrono::NaiveDate, to: chrono::NaiveDate) -> String {
-    format!("{} – {}", from.format("%-d %b %Y"), to.format("%-d %b %Y"))
-}
-
 /// The change failure rate and what it counts: (`33 %`, `1 of 3 production deployments`).
 pub fn failure_rate_parts(m: &crate::domain::metrics::Measures) -> (String, String) {
     match m.change_failure_rate {
@@ -149,7 +144,7 @@ pub fn text(r: &Report) -> String {
         ("close outcomes", human::tally(&m.close_outcomes)),
         ("reviews", m.reviews.to_string()),
     ];
-    let mut s = format!("Release metrics {}\n", period(r.from, r.to));
+    let mut s = format!("Release metrics {}\n", human::period(r.from, r.to));
     for (k, v) in rows {
         s.push_str(&format!("  {k:<26} {v}\n"));
     }
@@ -240,7 +235,7 @@ pub fn release(r: &Release, rec: super::Record<'_>, csat: (Option<f64>, i64)) ->
     let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum();
     let backed_out = deployments
         .iter()
-        .filter(|d| d.outcome.as_deref() == Some("backed-out"))
+        .filter(|d| d.outcome == Some(crate::domain::deployment::DeployOutcome::BackedOut))
         .count() as i64;
     let open = incidents.iter().filter(|i| i.resolved_at.is_none()).count();
     let satisfaction = match csat.0 {

@@ -21,7 +21,7 @@ pub(super) async fn back_out(
         Tell::Nobody,
     )
     .await?;
-    d.outcome = Some("backed-out".into());
+    d.outcome = Some(DeployOutcome::BackedOut);
     d.finished_at = Some(ctx.now);
     d.notes = Some(reason.to_string());
     db::deployments::unlock(tx, ctx.guild, d.row).await?;

@@ -5,8 +5,7 @@ use super::{ballots_from_ledger, own, poll_message};
 use crate::db::{self, Tx};
 use crate::domain::reactions::{standing, Reaction};
 use crate::domain::tally::tally;
-use crate::handlers::reaction::ReactionEvent;
-use crate::handlers::Ctx;
+use crate::handlers::{Ctx, ReactionEvent};
 
 /// Who stands with which non-vote reaction on poll `poll`.
 pub(in crate::handlers) async fn standing_on(

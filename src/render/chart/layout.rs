@@ -4,7 +4,6 @@
 
 use crate::domain::metrics::Report;
 use crate::render::human;
-use crate::render::report::period;
 
 /// Which way a measure moved against the previous period, and whether that is good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,7 +241,7 @@ pub fn layout(r: &Report) -> Layout {
         y_step,
     };
     Layout {
-        title: format!("Release metrics · {}", period(r.from, r.to)),
+        title: format!("Release metrics · {}", human::period(r.from, r.to)),
         kpis,
         weeks,
         incidents,
