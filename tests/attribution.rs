@@ -217,5 +217,7 @@ async fn every_figure_equals_the_correlated_computation() {
     let r = release_desk::handlers::report::build(&db, &config, "g", d(2026, 6, 1), d(2026, 8, 31))
         .await
         .unwrap();
-    assert!(r.trends["incidents"].previous > 0.0 && r.trends["time_to_restore_hours"].previous > 0.0);
+    assert!(
+        r.trends["incidents"].previous > Some(0.0) && r.trends["time_to_restore_hours"].previous > Some(0.0)
+    );
 }

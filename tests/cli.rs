@@ -207,7 +207,19 @@ fn report_prints_json_csv_and_text_and_writes_a_chart() {
     assert!(csv.lines().any(|l| l == "effort_hours,3.5"), "{csv}");
 
     let txt = text(&report(&db, "text", &[]).stdout);
-    assert!(txt.contains("2026-12-01") && txt.contains("2026-12-31"), "{txt}");
+    assert!(
+        txt.starts_with("Release metrics 1 Dec 2026 – 31 Dec 2026\n"),
+        "{txt}"
+    );
+    for line in [
+        "  change failure rate        100 % — 1 of 1 production deployment",
+        "  incidents by severity      sev 2: 1",
+        "  effort on incidents        3 h 30 min",
+        "  customer satisfaction      5/5 from 1 response",
+        "  lead time (median)         2 d 13 h",
+    ] {
+        assert!(txt.lines().any(|l| l.starts_with(line)), "{line}\n{txt}");
+    }
 
     let png = dir.path().join("chart.png");
     report(&db, "json", &["--chart".as_ref(), png.as_os_str()]);

@@ -313,7 +313,11 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
             &[("release", s("REL-1")), ("env", s(env))],
         )
         .await;
-        visible(&cb, &format!("deployment to {env} started"));
+        // Deployment commands update the progress message and answer the actor privately.
+        assert!(
+            ephemeral(&cb) && text(&cb).contains(&format!("deployment to {env} started")),
+            "{cb:#}"
+        );
         for step in 1..=steps.len() {
             let cb = run(
                 &fake,
@@ -329,7 +333,11 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
                 ],
             )
             .await;
-            assert!(!ephemeral(&cb), "{}", text(&cb));
+            assert!(
+                ephemeral(&cb) && text(&cb).contains(&format!("step {step} done")),
+                "{}",
+                text(&cb)
+            );
         }
         let cb = run(
             &fake,
@@ -344,7 +352,10 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
             ],
         )
         .await;
-        visible(&cb, &format!("deployment to {env} verified"));
+        assert!(
+            ephemeral(&cb) && text(&cb).contains(&format!("deployment to {env} verified")),
+            "{cb:#}"
+        );
         // The progress message in #deployments is one message, edited in place.
         let progress = |f: &Fake| {
             f.messages()
@@ -368,6 +379,15 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
         for e in &fake.messages()[&m].edits {
             assert_eq!(e["allowed_mentions"], SAFE(), "{e:#}");
         }
+    }
+    // Nothing of the steps was posted in a channel: the progress message told it.
+    for (id, m) in fake.messages() {
+        let t = last_text(&fake, id);
+        assert!(
+            !t.contains("step 1 done"),
+            "a step was posted in {}: {t}",
+            m.channel
+        );
     }
     assert!(text(&cb_show(&fake, next(), &rita).await).contains("Early life support"));
 
@@ -486,7 +506,7 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     .await;
     assert!(ephemeral(&cb), "a personal view: {cb:#}");
     assert!(
-        text(&cb).contains("satisfaction 4.5/5 from 2 response"),
+        text(&cb).contains("satisfaction: 4.5/5 from 2 responses"),
         "{}",
         text(&cb)
     );

@@ -92,6 +92,15 @@ async fn vote_with_a_reason_then_a_reaction_replaces_it_and_the_poll_is_recalled
     })
     .await;
 
+    // A reaction that is no vote is listed as such, in a field of the embed, and counts nothing.
+    fake.react(CAB, poll, cast.c2.id, "✔️", true);
+    fake.wait(10, "the poll listing the reaction as not a vote", |f| {
+        last_text(f, poll).contains("\nnot a vote: c2 ✔️")
+    })
+    .await;
+    let t = last_text(&fake, poll);
+    assert!(t.contains("✅ 1 (c1)") && t.contains("❌ 0"), "{t}");
+
     // Somebody without the voting role cannot vote by command.
     let cb = run(
         &fake,
@@ -133,6 +142,12 @@ async fn vote_with_a_reason_then_a_reaction_replaces_it_and_the_poll_is_recalled
         .await
         .unwrap();
     assert_eq!(actions, ["command", "add"]);
+    let reactions: Vec<(String, String)> =
+        sqlx::query_as("SELECT emoji, action FROM poll_reactions ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(reactions, [("✔️".to_string(), "add".to_string())]);
     let outcome: String = sqlx::query_scalar("SELECT outcome FROM polls")
         .fetch_one(&db.pool)
         .await

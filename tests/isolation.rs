@@ -19,7 +19,7 @@ fn t(s: &str) -> DateTime<Utc> {
 /// One server's records, ids offset by `o`, names marked with the server:
 /// a release in early life support with an RFC, a package item, a verified
 /// production deployment, a running staging one holding the lock, an open
-/// poll with a vote, a survey with an answer, an incident, a known error, a
+/// poll with a vote and a reaction that is none, a survey with an answer, an incident, a known error, a
 /// configuration defect, a missed window, a freeze, a subscription, an
 /// audit entry and the calendar's horizon.
 fn seed(g: &str, o: i64) -> String {
@@ -55,6 +55,8 @@ INSERT INTO polls (id, guild, release_id, revision, message_id, emergency, votin
     '2026-12-01T10:00:00.000Z', '2026-12-03T10:00:00.000Z');
 INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted)
   VALUES ({r}, 'c-{g}', 'c', 'cab_member', 'approve', 'add', '2026-12-01T11:00:00.000Z', 1);
+INSERT INTO poll_reactions (guild, poll_id, user, user_name, emoji, action, at)
+  VALUES ('{g}', {r}, 'd-{g}', 'd-{g}', '🎉', 'add', '2026-12-01T11:30:00.000Z');
 INSERT INTO incidents (id, guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by,
     resolved_at, effort_hours)
   VALUES ({r}, '{g}', 1, {r}, 'prod', 2, 'configuration', 'Incident of {g}', 'e-{g}', '2026-12-04T00:00:00.000Z', 'e-{g}',
@@ -175,6 +177,11 @@ async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
     );
     put(&mut out, "polls::open_polls", db::polls::open_polls(c, g).await);
     put(&mut out, "polls::ledger", db::polls::ledger(c, g, r).await);
+    put(
+        &mut out,
+        "reactions::for_poll",
+        db::reactions::for_poll(c, g, r).await,
+    );
     put(
         &mut out,
         "polls::latest_for_release",
@@ -330,6 +337,7 @@ async fn reads_for_one_server_never_see_the_other() {
         "polls::by_message",
         "polls::open_for_release",
         "polls::ledger",
+        "reactions::for_poll",
         "polls::latest_for_release",
         "governance::reviews",
         "governance::outcome",
@@ -435,6 +443,17 @@ async fn writes_for_one_server_never_touch_the_other() {
         &mut out,
         "polls::record_vote",
         db::polls::record_vote(c, A, 101, &vote).await,
+    );
+    let reaction = release_desk::domain::reactions::Reaction {
+        user: "x".into(),
+        name: "x".into(),
+        emoji: "✔️".into(),
+        added: true,
+    };
+    put(
+        &mut out,
+        "reactions::record",
+        db::reactions::record(c, A, 101, &reaction, now).await,
     );
     let incident = release_desk::domain::records::Incident {
         number: 9,
@@ -549,6 +568,7 @@ async fn writes_for_one_server_never_touch_the_other() {
 
     // The same writes for B itself do go through: the filter is not a wall.
     db::packages::upsert(c, B, 101, &item).await.unwrap();
+    db::reactions::record(c, B, 101, &reaction, now).await.unwrap();
     assert!(db::polls::close(c, B, 101, "approved", now).await.unwrap());
     assert!(db::incidents::withdraw_answer(c, B, 102, "rita-b", 4)
         .await

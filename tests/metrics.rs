@@ -132,10 +132,23 @@ async fn each_measure_matches_the_hand_computed_answer() {
 
     // Trends against 17–30 November: one audit defect then (2 now → +1), effort 6 h then (→ -2.5),
     // one verified production deployment (R5) then.
-    assert_eq!(r.trends["config_defects"].previous, 1.0);
-    assert_eq!(r.trends["config_defects"].change, 1.0);
-    assert_eq!(r.trends["effort_hours"].change, -2.5);
-    assert_eq!(r.trends["actual"].previous, 1.0);
+    assert_eq!(r.trends["config_defects"].previous, Some(1.0));
+    assert_eq!(r.trends["config_defects"].change, Some(1.0));
+    assert_eq!(r.trends["effort_hours"].change, Some(-2.5));
+    assert_eq!(r.trends["actual"].previous, Some(1.0));
+    // November's one survey answer was a 3.
+    assert_eq!(r.trends["csat_average"].previous, Some(3.0));
+
+    let text = release_desk::render::report::text(&r);
+    for line in [
+        "change failure rate        67 % — 2 of 3 production deployments",
+        "incidents by severity      sev 1: 1 · sev 3: 1",
+        "effort on incidents        3 h 30 min (▼ 2 h 30 min vs previous period)",
+        "lead time (median)         4 d 15 h",
+        "customer satisfaction      4.5/5 from 2 responses",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
 
     // Weeks: 1–7 Dec and 8–14 Dec. Both incidents and both verifications fall in the first.
     assert_eq!(r.weeks.len(), 2);
@@ -143,6 +156,28 @@ async fn each_measure_matches_the_hand_computed_answer() {
     assert_eq!((r.weeks[0].planned, r.weeks[0].actual), (1, 2));
     assert_eq!((r.weeks[1].planned, r.weeks[1].actual), (1, 0));
     assert_eq!(r.weeks[0].csat, Some(4.5));
+}
+
+#[tokio::test]
+async fn trends_against_a_period_without_records_are_null_not_zero() {
+    let (_dir, db) = dataset().await;
+    // 15–28 November holds R5's deployment, incident and survey; 1–14 November holds nothing measured.
+    let r = build(&db, &Config::defaults(), "g", d("2026-11-15"), d("2026-11-28"))
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&release_desk::render::report::json(&r)).unwrap();
+    let trends = json["trends"].as_object().unwrap();
+    assert!(trends.len() >= 10, "{trends:?}");
+    for (key, t) in trends {
+        assert!(t["previous"].is_null(), "{key}: {t}");
+        assert!(t["change"].is_null(), "{key}: {t}");
+    }
+    assert_eq!(json["trends"]["actual"]["current"], 1.0);
+    assert_eq!(json["trends"]["incidents"]["current"], 1.0);
+    // A current figure is what was measured: INC-5 took 2 hours to restore.
+    assert_eq!(json["trends"]["time_to_restore_hours"]["current"], 2.0);
+    let csv = release_desk::render::report::csv(&r);
+    assert!(csv.contains("previous.actual,\n"), "{csv}");
 }
 
 #[tokio::test]
@@ -173,6 +208,10 @@ async fn an_empty_period_has_nulls_not_zeros_for_medians() {
     ] {
         assert!(json.get(key).is_some(), "{key} missing");
     }
+    // Nothing in March: no average, median or rate now, and no data for any in February.
+    assert!(json["trends"]["lead_time_hours"]["current"].is_null());
+    assert!(json["trends"]["planned"]["previous"].is_null());
+    assert_eq!(json["trends"]["planned"]["current"], 0.0);
     assert_eq!(json["reviews"], 0);
     assert_eq!(json["close_outcomes"], serde_json::json!({}));
 }
@@ -216,7 +255,7 @@ async fn close_outcomes_and_reviews_are_counted_and_unsuccessful_closes_are_fail
     assert!(csv.contains("close_outcomes.successful,1\n"), "{csv}");
     assert!(csv.contains("reviews,1\n"), "{csv}");
     let text = release_desk::render::report::text(&r);
-    assert!(text.contains("successful 1, unsuccessful 1"), "{text}");
+    assert!(text.contains("successful: 1 · unsuccessful: 1"), "{text}");
 }
 
 #[tokio::test]
@@ -228,10 +267,10 @@ async fn the_chart_renders_with_the_embedded_font() {
     let png = release_desk::render::report::chart(&r).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let img = image::load_from_memory(&png).unwrap().to_rgb8();
-    assert_eq!(img.dimensions(), (900, 900));
+    assert_eq!(img.dimensions(), (1200, 800));
     // Text was drawn: dark pixels in the title band at the top.
-    let dark = (0..900)
-        .flat_map(|x| (5..25).map(move |y| (x, y)))
+    let dark = (0..1200)
+        .flat_map(|x| (15..55).map(move |y| (x, y)))
         .filter(|(x, y)| img.get_pixel(*x, *y)[0] < 100)
         .count();
     assert!(dark > 200, "no title text drawn ({dark} dark pixels)");

@@ -124,6 +124,15 @@ impl Adapter {
         }
     }
 
+    /// A deployment command that went through: answered privately (the
+    /// progress message carries the news) with `expected` in its words.
+    async fn changes_privately(&self, user: &str, role: &str, line: &str, expected: &str) {
+        match self.command(user, role, line).await {
+            Reply::Private(m) => assert!(m.plain().contains(expected), "{line}: {}", m.plain()),
+            Reply::Public(m) => panic!("{line}: answered in the channel: {}", m.plain()),
+        }
+    }
+
     fn react(&self, at: &Posted, user: &str, role: &str, emoji: &str) {
         let r = Reactor {
             user: user.into(),
@@ -301,22 +310,25 @@ async fn a_release_runs_through_the_service() {
                     &format!(r#"/deploy plan release:REL-1 env:{env} steps:"Deploy api""#),
                 )
                 .await;
-                a.changes(
+                a.changes_privately(
                     "dan",
                     "deployment_staff",
                     &format!("/deploy start release:REL-1 env:{env}"),
+                    &format!("deployment to {env} started"),
                 )
                 .await;
-                a.changes(
+                a.changes_privately(
                     "dan",
                     "deployment_staff",
                     &format!("/deploy step release:REL-1 env:{env} step:1 status:done"),
+                    "step 1 done",
                 )
                 .await;
-                a.changes(
+                a.changes_privately(
                     "dan",
                     "deployment_staff",
                     &format!("/deploy verify release:REL-1 env:{env} result:confirmed"),
+                    &format!("deployment to {env} verified"),
                 )
                 .await;
             }

@@ -64,6 +64,14 @@ impl Desk {
         a
     }
 
+    /// A deployment command that went through: answered privately (the
+    /// progress message carries the news), with `expected` in its words.
+    async fn changes_privately(&self, user: &str, line: &str, expected: &str) {
+        let a = self.slash(user, line, |_| {}).await;
+        assert_eq!(a["response_type"], "ephemeral", "{line}: {a}");
+        assert!(a["text"].as_str().unwrap_or("").contains(expected), "{line}: {a}");
+    }
+
     /// Presses a button of the message `ts`; returns the trigger id.
     fn press(&self, user: &str, ts: &str, action: &str, value: &str) -> String {
         let trigger = self.next("tb");
@@ -396,13 +404,26 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
         if env == "prod" {
             d.clock.advance(chrono::Duration::hours(12));
         }
-        for line in [
-            format!(r#"/deploy plan release:REL-1 env:{env} steps:"Deploy api""#),
-            format!("/deploy start release:REL-1 env:{env}"),
-            format!("/deploy step release:REL-1 env:{env} step:1 status:done"),
-            format!("/deploy verify release:REL-1 env:{env} result:confirmed"),
+        d.changes(
+            "U0DAN",
+            &format!(r#"/deploy plan release:REL-1 env:{env} steps:"Deploy api""#),
+        )
+        .await;
+        for (line, expected) in [
+            (
+                format!("/deploy start release:REL-1 env:{env}"),
+                format!("deployment to {env} started"),
+            ),
+            (
+                format!("/deploy step release:REL-1 env:{env} step:1 status:done"),
+                "step 1 done".to_string(),
+            ),
+            (
+                format!("/deploy verify release:REL-1 env:{env} result:confirmed"),
+                format!("deployment to {env} verified"),
+            ),
         ] {
-            d.changes("U0DAN", &line).await;
+            d.changes_privately("U0DAN", &line, &expected).await;
         }
     }
     // The satisfaction survey is answered with a number emoji.

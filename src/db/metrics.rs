@@ -233,6 +233,8 @@ async fn deployments(
         x.deployment_frequency = per_week(verified[k], days[k]);
         x.lead_time_hours = median(std::mem::take(&mut lead[k])).map(round);
         x.change_failure_rate = rate(failed[k], all[k]);
+        x.production_deployments = all[k];
+        x.change_failures = failed[k];
     }
 
     // A release verified in both periods counts in both.

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod packages;
 pub mod polls;
+pub mod reactions;
 pub mod releases;
 pub mod rfcs;
 mod scope;
@@ -92,6 +93,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         23,
         "attribution",
         include_str!("../../migrations/0023_attribution.sql"),
+    ),
+    (
+        27,
+        "poll_reactions",
+        include_str!("../../migrations/0027_poll_reactions.sql"),
     ),
 ];
 

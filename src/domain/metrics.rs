@@ -52,6 +52,12 @@ pub struct Measures {
     pub lead_time_hours: Option<f64>,
     /// Share (0–1) of production deployments backed out or causing a severity 1–2 incident.
     pub change_failure_rate: Option<f64>,
+    /// The production deployments the rate divides by (shown beside it, not a JSON key).
+    #[serde(skip)]
+    pub production_deployments: i64,
+    /// Those of them that failed.
+    #[serde(skip)]
+    pub change_failures: i64,
     /// Median hours from incident opened to resolved.
     pub time_to_restore_hours: Option<f64>,
     /// Releases closed in the period, by close outcome.
@@ -82,15 +88,17 @@ pub struct Week {
     pub csat: Option<f64>,
 }
 
-/// A measure against the previous period of the same length.
+/// A measure against the previous period of the same length; `None`
+/// (JSON `null`) where a period has no data for it, so "nothing known" never
+/// reads as a measured 0.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trend {
     /// This period.
-    pub current: f64,
+    pub current: Option<f64>,
     /// The period before.
-    pub previous: f64,
-    /// current − previous (negative is a reduction).
-    pub change: f64,
+    pub previous: Option<f64>,
+    /// current − previous (negative is a reduction), when both are known.
+    pub change: Option<f64>,
 }
 
 /// The whole report.
@@ -141,36 +149,41 @@ pub fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
-/// The numeric measures that get a trend line.
-pub fn trend_values(m: &Measures) -> Vec<(&'static str, f64)> {
+/// The numeric measures that get a trend line; `None` where the measure
+/// is undefined (an average, median or rate with nothing to compute it from).
+pub fn trend_values(m: &Measures) -> Vec<(&'static str, Option<f64>)> {
     let total = |b: &BTreeMap<String, i64>| b.values().sum::<i64>() as f64;
     vec![
-        ("incidents", total(&m.incidents_by_defect)),
-        ("planned", m.planned as f64),
-        ("actual", m.actual as f64),
-        ("missed_windows", m.missed_windows as f64),
-        ("effort_hours", m.effort_hours),
-        ("config_defects", m.config_defects as f64),
-        ("csat_average", m.csat.average.unwrap_or(0.0)),
-        ("deployment_frequency", m.deployment_frequency),
-        ("lead_time_hours", m.lead_time_hours.unwrap_or(0.0)),
-        ("change_failure_rate", m.change_failure_rate.unwrap_or(0.0)),
-        ("time_to_restore_hours", m.time_to_restore_hours.unwrap_or(0.0)),
+        ("incidents", Some(total(&m.incidents_by_defect))),
+        ("planned", Some(m.planned as f64)),
+        ("actual", Some(m.actual as f64)),
+        ("missed_windows", Some(m.missed_windows as f64)),
+        ("effort_hours", Some(m.effort_hours)),
+        ("config_defects", Some(m.config_defects as f64)),
+        ("csat_average", m.csat.average),
+        ("deployment_frequency", Some(m.deployment_frequency)),
+        ("lead_time_hours", m.lead_time_hours),
+        ("change_failure_rate", m.change_failure_rate),
+        ("time_to_restore_hours", m.time_to_restore_hours),
     ]
 }
 
-/// Each measure against the previous period.
+/// Each measure against the previous period. A previous period in which
+/// nothing at all was recorded has no data for any measure.
 pub fn trends(current: &Measures, previous: &Measures) -> BTreeMap<String, Trend> {
+    let previous_empty = *previous == Measures::default();
     trend_values(current)
         .into_iter()
         .zip(trend_values(previous))
         .map(|((k, c), (_, p))| {
+            let p = p.filter(|_| !previous_empty);
+            let change = c.zip(p).map(|(c, p)| round(c - p));
             (
                 k.to_string(),
                 Trend {
                     current: c,
                     previous: p,
-                    change: round(c - p),
+                    change,
                 },
             )
         })
@@ -217,11 +230,32 @@ mod tests {
         assert_eq!(
             t["effort_hours"],
             Trend {
-                current: 3.5,
-                previous: 10.0,
-                change: -6.5
+                current: Some(3.5),
+                previous: Some(10.0),
+                change: Some(-6.5)
             }
         );
-        assert_eq!(t["config_defects"].change, -3.0);
+        assert_eq!(t["config_defects"].change, Some(-3.0));
+        // Measured counts of 0 are data; an undefined median is not.
+        assert_eq!(t["actual"].previous, Some(0.0));
+        assert_eq!(t["lead_time_hours"].previous, None);
+        assert_eq!(t["lead_time_hours"].change, None);
+    }
+
+    #[test]
+    fn a_previous_period_without_records_has_no_figures() {
+        let now = Measures {
+            planned: 2,
+            lead_time_hours: Some(5.0),
+            ..Default::default()
+        };
+        let t = trends(&now, &Measures::default());
+        assert!(
+            t.values().all(|t| t.previous.is_none() && t.change.is_none()),
+            "{t:?}"
+        );
+        assert_eq!(t["planned"].current, Some(2.0));
+        assert_eq!(t["lead_time_hours"].current, Some(5.0));
+        assert_eq!(t["csat_average"].current, None);
     }
 }

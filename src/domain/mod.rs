@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod package;
 pub mod poll;
+pub mod reactions;
 pub mod readiness;
 pub mod records;
 pub mod release;

@@ -246,7 +246,7 @@ pub fn facts<'r>(ctx: Ctx<'_>, release: &'r Release, planned: bool) -> Facts<'r>
 /// Checks a lifecycle event without applying it.
 pub fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle, Failure> {
     transition(&release.lifecycle, event, &facts(ctx, release, true))
-        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r, ctx.config.timezone)))
 }
 
 /// Who hears of a state change besides the audit trail.
@@ -274,7 +274,7 @@ pub async fn apply(
 ) -> Result<(), Failure> {
     let f = facts(ctx, release, true);
     let next = transition(&release.lifecycle, &event, &f)
-        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r, ctx.config.timezone)))?;
     save_transition(tx, ctx, actor, release, next, &event, tell).await
 }
 
@@ -289,7 +289,7 @@ pub async fn apply_with(
     f: &Facts<'_>,
 ) -> Result<(), Failure> {
     let next = transition(&release.lifecycle, &event, f)
-        .map_err(|r| Failure::User(render::refusal(release.rid(), &r)))?;
+        .map_err(|r| Failure::User(render::refusal(release.rid(), &r, ctx.config.timezone)))?;
     save_transition(tx, ctx, actor, release, next, &event, tell).await
 }
 

@@ -136,7 +136,10 @@ pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         id,
         "package.baseline",
         before,
-        Some(format!("sha256:{hash} ({} items)", items.len())),
+        Some(format!(
+            "sha256:{hash} ({})",
+            render::human::count(items.len() as i64, "item", "items")
+        )),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::baselined(&release, &hash, &items)))

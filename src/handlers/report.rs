@@ -70,12 +70,14 @@ pub async fn release(ctx: Ctx<'_>, id: RecordId) -> Handled {
     let deployments = db::deployments::for_release(&mut conn, ctx.guild, r.row).await?;
     let incidents = db::incidents::list(&mut conn, ctx.guild, Some(r.row)).await?;
     let csat = db::incidents::csat_for_release(&mut conn, ctx.guild, r.row).await?;
-    Ok(Reply::Private(render::report::release(
-        &r,
-        &history,
-        &deployments,
-        &incidents,
-        csat,
-        ctx.config.timezone,
-    )))
+    let bot = super::system_actor().name;
+    let record = render::Record {
+        rfcs: &[],
+        history: &history,
+        deployments: &deployments,
+        incidents: &incidents,
+        bot: &bot,
+        tz: ctx.config.timezone,
+    };
+    Ok(Reply::Private(render::report::release(&r, record, csat)))
 }

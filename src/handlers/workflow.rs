@@ -60,7 +60,10 @@ pub async fn vote(ctx: Ctx<'_>, who: &Invoker, id: RecordId, vote: Vote, reason:
     event.reason = why_not.clone();
     db::polls::record_vote(&mut tx, ctx.guild, poll.id, &event).await?;
     *ledger.last_mut().expect("just pushed") = event;
-    let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names, &ledger);
+    let not_votes = super::polls::not_votes_on(&mut tx, ctx, poll.id).await?;
+    let body = poll_message(
+        ctx, &release, &rfcs, &poll, &live, None, &names, &ledger, &not_votes,
+    );
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     if decides(&live, &poll.rules, false).is_some() {
         let payload = serde_json::json!({ "poll": poll.id }).to_string();

@@ -40,8 +40,8 @@ pub fn internal_error() -> String {
         .to_string()
 }
 
-/// A lifecycle refusal for one release.
-pub fn refusal(id: RecordId, r: &Refusal) -> String {
+/// A lifecycle refusal for one release; times in the calendar's zone `tz`.
+pub fn refusal(id: RecordId, r: &Refusal, tz: chrono_tz::Tz) -> String {
     match r {
         Refusal::NotNow { state, attempted } => {
             let next = state.next_commands();
@@ -61,7 +61,7 @@ pub fn refusal(id: RecordId, r: &Refusal) -> String {
         }
         Refusal::ElsNotOver { until } => format!(
             "{id} is in early life support until {}. Close it then, or give early:\"reason\" to close it now.",
-            until.to_rfc3339()
+            crate::domain::timefmt::show_time(*until, tz)
         ),
         Refusal::IncidentsOpen { incidents } => super::governance::incidents_open(id, incidents),
         Refusal::ReviewNeeded { emergency } => super::governance::review_needed(id, *emergency),

@@ -357,7 +357,8 @@ pub fn ics(
             content: text.into_bytes(),
         }),
         ..Outgoing::text(format!(
-            "Release calendar for the next {days} days: {events} event(s) in release-desk.ics ({})",
+            "Release calendar for the next {days} days: {} in release-desk.ics ({})",
+            super::human::count(events as i64, "event", "events"),
             tz.name()
         ))
     }

@@ -198,7 +198,10 @@ pub fn status(r: &Release, deployments: &[Deployment], only: Option<&str>, tz: T
                         d.finished_at.map(|t| show_time(t, tz)).unwrap_or_default()
                     ),
                     (None, Some(t)) => format!("deploying since {} {}", show_time(t, tz), bar(&d.steps, 10)),
-                    (None, None) => format!("planned ({} steps)", d.steps.len()),
+                    (None, None) => format!(
+                        "planned ({})",
+                        super::human::count(d.steps.len() as i64, "step", "steps")
+                    ),
                 };
                 s.push_str(&format!("\n  {env}: {what} · attempt {}", d.attempt));
             }
@@ -229,8 +232,10 @@ pub fn incident_opened(i: &Incident, r: &Release) -> Outgoing {
 /// An incident resolved.
 pub fn incident_resolved(i: &Incident, by: &str, effort: f64) -> Outgoing {
     Outgoing::text(format!(
-        "INC-{} resolved by {by} — {effort} h of effort · {}",
-        i.number, i.title
+        "INC-{} resolved by {by} — {} of effort · {}",
+        i.number,
+        super::human::hours(effort),
+        i.title
     ))
     .class(StateClass::Success)
 }
@@ -244,7 +249,11 @@ pub fn incident_list(list: &[Incident], tz: Tz) -> Outgoing {
         .iter()
         .map(|i| {
             let state = match (i.resolved_at, i.effort_hours) {
-                (Some(t), Some(h)) => format!("resolved {} ({h} h)", show_time(t, tz)),
+                (Some(t), Some(h)) => format!(
+                    "resolved {} ({} effort)",
+                    show_time(t, tz),
+                    super::human::hours(h)
+                ),
                 _ => "open".to_string(),
             };
             format!(
@@ -253,7 +262,11 @@ pub fn incident_list(list: &[Incident], tz: Tz) -> Outgoing {
             )
         })
         .collect();
-    Outgoing::text(format!("{} incident(s):\n{}", list.len(), lines.join("\n")))
+    Outgoing::text(format!(
+        "{}:\n{}",
+        super::human::count(list.len() as i64, "incident", "incidents"),
+        lines.join("\n")
+    ))
 }
 
 /// A known error recorded.
@@ -272,21 +285,25 @@ pub fn known_error_added(k: &KnownError, r: &Release) -> Outgoing {
 /// The reminder when early life support ends.
 pub fn els_ended(r: &Release, incidents: &[Incident], known: &[KnownError]) -> Outgoing {
     let open = incidents.iter().filter(|i| i.resolved_at.is_none()).count();
-    let mut by_sev = [0usize; 4];
+    let mut by_sev = std::collections::BTreeMap::new();
     for i in incidents {
-        by_sev[(i.severity.clamp(1, 4) - 1) as usize] += 1;
+        *by_sev.entry(i.severity.to_string()).or_insert(0i64) += 1;
     }
-    // A float sum starts at -0.0, which would print as "-0 h" with no incidents.
-    let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum::<f64>() + 0.0;
+    let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum();
+    let counted = if incidents.is_empty() {
+        "none".to_string()
+    } else {
+        format!(
+            "{} ({open} open) — {}",
+            incidents.len(),
+            super::human::severities(&by_sev)
+        )
+    };
     Outgoing::text(format!(
-        "Early life support of {} {} has ended.\n  incidents: {} ({open} open) · by severity 1/2/3/4: {}/{}/{}/{} · effort {effort} h · known errors: {}\n  close it with /release close id:{} handover:\"…\"",
+        "Early life support of {} {} has ended.\n  incidents: {counted} · effort {} · known errors: {}\n  close it with /release close id:{} handover:\"…\"",
         r.rid(),
         r.name,
-        incidents.len(),
-        by_sev[0],
-        by_sev[1],
-        by_sev[2],
-        by_sev[3],
+        super::human::hours(effort),
         known.len(),
         r.rid()
     ))
@@ -313,9 +330,13 @@ pub fn audit_result(r: &Release, env: &str, found: &[Discrepancy]) -> Outgoing {
         })
         .collect();
     Outgoing::text(format!(
-        "Audit of {} in {env}: {} configuration defect(s) recorded\n{}",
+        "Audit of {} in {env}: {} recorded\n{}",
         r.rid(),
-        found.len(),
+        super::human::count(
+            found.len() as i64,
+            "configuration defect",
+            "configuration defects"
+        ),
         lines.join("\n")
     ))
     .class(StateClass::Waiting)

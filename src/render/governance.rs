@@ -11,8 +11,9 @@ use crate::domain::release::CloseOutcome;
 /// Where render's command hints begin in a line ("next: …", "re-plan with
 /// /deploy plan …"): a direct message leaves them out, since commands are
 /// typed in the channels, not in a DM.
-const HINTS: [&str; 6] = [
+const HINTS: [&str; 7] = [
     "next:",
+    " — change the plan (/",
     "; re-plan with /",
     "close it with /",
     " Reschedule it with /",
@@ -154,6 +155,14 @@ mod tests {
             "Early life support has ended.\n  close it with /release close id:REL-1 handover:\"…\"",
         );
         assert_eq!(direct(&els).plain(), "Early life support has ended.");
+        let rejected = Outgoing::text(
+            "REL-3 returned to Planning: the CAB rejected revision 1 — change the plan (/release plan) \
+             or the release (/release edit) and submit again.",
+        );
+        assert_eq!(
+            direct(&rejected).plain(),
+            "REL-3 returned to Planning: the CAB rejected revision 1"
+        );
         let plain = Outgoing::text("The CAB approved REL-1 (your RFC-1).");
         assert_eq!(direct(&plain), plain);
     }

@@ -63,16 +63,19 @@ pub(crate) fn rfc_brief(rfcs: &[Rfc]) -> String {
 mod access;
 mod package;
 mod poll;
+mod record;
 mod release;
 mod rfc;
 
 pub use access::*;
 pub use package::*;
 pub use poll::*;
+pub use record::*;
 pub use release::*;
 pub use rfc::*;
 
 pub mod calendar;
+pub mod chart;
 pub mod choices;
 pub mod config;
 pub mod console;
@@ -81,9 +84,11 @@ pub mod form;
 pub mod gate;
 pub mod governance;
 pub mod help;
+pub mod human;
 pub mod readiness;
 pub mod refusal;
 pub mod report;
+pub mod story;
 pub mod workflow;
 
 pub use governance::direct;

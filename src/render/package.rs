@@ -39,9 +39,9 @@ pub fn package_show(r: &Release, items: &[Item]) -> Outgoing {
         return Outgoing::text(format!("Package of {}: empty — {baseline}.", r.rid()));
     }
     Outgoing::text(format!(
-        "Package of {} — {} item(s), {baseline}:\n{}",
+        "Package of {} — {}, {baseline}:\n{}",
         r.rid(),
-        items.len(),
+        super::human::count(items.len() as i64, "item", "items"),
         package_lines(items)
     ))
     .about([r.rid()])
@@ -55,9 +55,9 @@ pub fn package_changed(r: &Release, what: &str, items: &[Item], baseline_cleared
         ""
     };
     Outgoing::text(format!(
-        "{} package: {what}. {} item(s) now.{note}",
+        "{} package: {what}. {} now.{note}",
         r.rid(),
-        items.len()
+        super::human::count(items.len() as i64, "item", "items")
     ))
     .about([r.rid()])
 }
@@ -65,9 +65,9 @@ pub fn package_changed(r: &Release, what: &str, items: &[Item], baseline_cleared
 /// A package frozen.
 pub fn baselined(r: &Release, hash: &str, items: &[Item]) -> Outgoing {
     Outgoing::text(format!(
-        "{} package baselined: {} item(s), all constraints met.\n  content hash sha256:{hash}\n{}",
+        "{} package baselined: {}, all constraints met.\n  content hash sha256:{hash}\n{}",
         r.rid(),
-        items.len(),
+        super::human::count(items.len() as i64, "item", "items"),
         package_lines(items)
     ))
     .class(StateClass::Success)

@@ -41,6 +41,8 @@ pub struct PollView<'a> {
     pub outcome: Option<&'a Outcome>,
     /// Display names by user id.
     pub names: &'a dyn Fn(&str) -> String,
+    /// Reactions that are not votes, by person (name, emoji).
+    pub not_votes: &'a [(String, Vec<String>)],
     /// The calendar's zone.
     pub tz: Tz,
 }
@@ -154,6 +156,14 @@ pub fn poll(v: &PollView) -> Outgoing {
         s.push_str(&format!("\n  ignored: {}", ignored.join(", ")));
     }
     m.push_str(&s);
+    if !v.not_votes.is_empty() {
+        let who: Vec<String> = v
+            .not_votes
+            .iter()
+            .map(|(name, emoji)| format!("{name} {}", emoji.join(" ")))
+            .collect();
+        m = m.facts([("not a vote", who.join(", "))]);
+    }
     let m = m.about([r.rid()]).class(match v.outcome {
         None => StateClass::Waiting,
         Some(Outcome::Approved { .. }) => StateClass::Success,

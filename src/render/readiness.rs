@@ -29,7 +29,7 @@ pub fn detail(
         CheckKind::Authorization => format!("not authorized by a change manager (state {state})"),
         CheckKind::State => match &r.state {
             Ok(()) => format!("a deployment to {env} is planned and may start"),
-            Err(StateBlock::Refused(refusal)) => super::refusal(release.rid(), refusal),
+            Err(StateBlock::Refused(refusal)) => super::refusal(release.rid(), refusal, tz),
             Err(StateBlock::NotATarget) => super::refusal::not_a_target(release, env),
         },
         CheckKind::Window => match (&r.gate, ok) {

@@ -67,7 +67,11 @@ pub fn rfc_list(rfcs: &[Rfc]) -> Outgoing {
             )
         })
         .collect();
-    Outgoing::text(format!("{} RFC(s):\n{}", rfcs.len(), lines.join("\n")))
+    Outgoing::text(format!(
+        "{}:\n{}",
+        super::human::count(rfcs.len() as i64, "RFC", "RFCs"),
+        lines.join("\n")
+    ))
 }
 
 /// An RFC withdrawn.

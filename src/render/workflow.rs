@@ -374,7 +374,12 @@ pub fn audit_log(id: RecordId, entries: &[AuditEntry], total: usize, tz: Tz) -> 
     } else {
         String::new()
     };
-    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    // Raw values, but no raw RFC 3339 times: those read in the calendar's zone.
+    let dash = |v: &Option<String>| {
+        v.as_deref()
+            .map(|v| super::story::local_times(v, tz))
+            .unwrap_or_else(|| "—".into())
+    };
     let mut s = format!("Audit log of {id}{shown}");
     for e in entries {
         s.push_str(&format!(

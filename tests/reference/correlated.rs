@@ -114,6 +114,8 @@ pub async fn measures(
     m.deployment_frequency = per_week(verified, (p.to - p.from).num_days());
     m.lead_time_hours = median(lead).map(round);
     m.change_failure_rate = rate(failed, deployments.len() as i64);
+    m.production_deployments = deployments.len() as i64;
+    m.change_failures = failed;
 
     let assets = sqlx::query(&format!(
         "SELECT p.change, COUNT(*) AS n FROM package_items p

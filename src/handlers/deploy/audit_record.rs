@@ -66,7 +66,10 @@ pub async fn audit_record(
         id,
         "audit.record",
         None,
-        Some(format!("{env}: {} defect(s)", defects.len())),
+        Some(format!(
+            "{env}: {}",
+            render::human::count(defects.len() as i64, "defect", "defects")
+        )),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::audit_result(&release, &env, &discrepancies)))

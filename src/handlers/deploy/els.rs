@@ -52,7 +52,7 @@ pub async fn verify(
         db::deployments::save(&mut tx, ctx.guild, &d).await?;
         show_progress(&mut tx, ctx, &release, &d).await?;
         tx.commit().await?;
-        return Ok(Reply::Public(render::state_changed(
+        return Ok(Reply::Private(render::state_changed(
             &release,
             &format!("backed out of {env}: {reason}"),
             &who.actor.name,
@@ -74,7 +74,7 @@ pub async fn verify(
         },
         Tell::Subscribers {
             what: &format!("deployment to {env} verified"),
-            said_in: Some(&who.channel),
+            said_in: Some(&ctx.config.channels.deployments),
         },
     )
     .await?;
@@ -118,7 +118,7 @@ pub async fn verify(
         .await?;
     }
     tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
+    Ok(Reply::Private(render::state_changed(
         &release,
         &format!("deployment to {env} verified"),
         &who.actor.name,

@@ -1,10 +1,14 @@
 //! `/deploy`: plan, start, step, back out, verify; and `/audit record`.
-//! Early life support lives in `els`, the configuration audit in `audit_record`.
+//! Early life support lives in `els`, backing out in `backout`, the
+//! configuration audit in `audit_record`.
 
 mod audit_record;
+mod backout;
 mod els;
 
 pub use audit_record::audit_record;
+use backout::back_out;
+pub use backout::backout;
 pub use els::{els_end, verify, ElsJob, ELS_JOB};
 
 use super::{
@@ -96,7 +100,11 @@ pub async fn plan(
         id,
         "deployment.plan",
         None,
-        Some(format!("{env} attempt {}: {} steps", d.attempt, d.steps.len())),
+        Some(format!(
+            "{env} attempt {}: {}",
+            d.attempt,
+            render::human::count(d.steps.len() as i64, "step", "steps")
+        )),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::planned(&release, &d)))
@@ -113,11 +121,17 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     let r = assessed.readiness;
     match &r.state {
         Ok(()) => {}
-        Err(StateBlock::Refused(refusal)) => return refuse(render::refusal(id, refusal)),
+        Err(StateBlock::Refused(refusal)) => {
+            return refuse(render::refusal(id, refusal, ctx.config.timezone))
+        }
         Err(StateBlock::NotATarget) => return refuse(render::refusal::not_a_target(&release, &env)),
     }
     let Some(mut d) = assessed.planned else {
-        return refuse(render::refusal(id, &Refusal::DeploymentNotPlanned { env }));
+        return refuse(render::refusal(
+            id,
+            &Refusal::DeploymentNotPlanned { env },
+            ctx.config.timezone,
+        ));
     };
     match r.gate {
         Gate::Open { .. } => {}
@@ -159,7 +173,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         Event::StartDeployment { env: env.clone() },
         Tell::Subscribers {
             what: &format!("deployment to {env} started"),
-            said_in: Some(&who.channel),
+            said_in: Some(&ctx.config.channels.deployments),
         },
     )
     .await?;
@@ -202,7 +216,8 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         )),
     );
     tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
+    // The progress message says it in #deployments; the actor gets a private answer.
+    Ok(Reply::Private(render::state_changed(
         &release,
         &format!(
             "deployment to {env} started (progress in #{})",
@@ -233,7 +248,7 @@ async fn show_progress(tx: &mut Tx, ctx: Ctx<'_>, release: &Release, d: &Deploym
     Ok(())
 }
 
-/// `/deploy step`: the progress message is edited in place; a failure backs out.
+/// `/deploy step`: the progress message is edited in place and the actor answered privately; a failure backs out.
 pub async fn step(
     ctx: Ctx<'_>,
     who: &Invoker,
@@ -276,7 +291,7 @@ pub async fn step(
                 Event::StepsDone { env: env.clone() },
                 Tell::Subscribers {
                     what: &format!("all deployment steps done in {env}"),
-                    said_in: Some(&who.channel),
+                    said_in: Some(&ctx.config.channels.deployments),
                 },
             )
             .await?;
@@ -293,7 +308,7 @@ pub async fn step(
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;
-    Ok(Reply::Public(match outcome {
+    Ok(Reply::Private(match outcome {
         StepOutcome::Failed => render::state_changed(
             &release,
             &format!("step {n} failed: backed out of {env}"),
@@ -301,79 +316,6 @@ pub async fn step(
         ),
         _ => words::step_recorded(&release, &d, n),
     }))
-}
-
-/// Backs a deployment out: state, lock, the back-out plan posted, people told.
-async fn back_out(
-    tx: &mut Tx,
-    ctx: Ctx<'_>,
-    actor: &Actor,
-    release: &mut Release,
-    d: &mut Deployment,
-    reason: &str,
-) -> Result<(), Failure> {
-    apply(
-        tx,
-        ctx,
-        actor,
-        release,
-        Event::BackOut { env: d.env.clone() },
-        Tell::Nobody,
-    )
-    .await?;
-    d.outcome = Some(DeployOutcome::BackedOut);
-    d.finished_at = Some(ctx.now);
-    d.notes = Some(reason.to_string());
-    db::deployments::unlock(tx, ctx.guild, d.row).await?;
-    let notice = words::backed_out(release, &d.env, reason, &actor.name);
-    db::outbox::post(
-        tx,
-        ctx.guild,
-        &ctx.config.channels.deployments,
-        "notice",
-        &notice,
-        ctx.now,
-    )
-    .await?;
-    let audience =
-        Audience::by(actor, Some(&ctx.config.channels.deployments)).also(&release.manager, &notice);
-    notify(tx, ctx, release, &notice, audience).await?;
-    audit(
-        tx,
-        ctx,
-        actor,
-        release.rid(),
-        "deployment.backout",
-        None,
-        Some(format!("{}: {reason}", d.env)),
-    );
-    Ok(())
-}
-
-/// `/deploy backout`.
-pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, reason: String) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    let env = env_of(&release, &env)?.clone();
-    check(ctx, &release, &Event::BackOut { env: env.clone() })?;
-    let mut d = if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { .. }) {
-        // Production verified, then failed in early life: its verified deployment is what is backed out.
-        match db::deployments::latest(&mut tx, ctx.guild, release.row, &env).await? {
-            Some(d) if d.started_at.is_some() => d,
-            _ => return refuse(render::refusal::nothing_running(&release, &env)),
-        }
-    } else {
-        running(&mut tx, ctx.guild, &release, &env).await?
-    };
-    back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
-    db::deployments::save(&mut tx, ctx.guild, &d).await?;
-    show_progress(&mut tx, ctx, &release, &d).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &format!("backed out of {env}"),
-        &who.actor.name,
-    )))
 }
 
 /// `/deploy status`.

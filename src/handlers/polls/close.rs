@@ -58,6 +58,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                 None,
                 &count.names,
                 &ledger,
+                &super::reactions::standing_on(&mut tx, ctx, poll.id).await?,
             );
             db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
         }
@@ -130,6 +131,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         Some(&outcome),
         &count.names,
         &ledger,
+        &super::reactions::standing_on(&mut tx, ctx, poll.id).await?,
     );
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     let notice = render::poll_outcome(

@@ -22,6 +22,9 @@ use crate::render;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod close;
+mod reactions;
+
+pub(super) use reactions::standing_on as not_votes_on;
 
 pub use close::close;
 
@@ -102,6 +105,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         None,
         &BTreeMap::new(),
         &[],
+        &[],
     );
     db::outbox::set_body(&mut tx, message_id, &body).await?;
     for v in Vote::ALL {
@@ -172,6 +176,7 @@ pub(super) fn poll_message(
     outcome: Option<&Outcome>,
     names: &BTreeMap<String, String>,
     ledger: &[VoteEvent],
+    not_votes: &[(String, Vec<String>)],
 ) -> crate::chat::Outgoing {
     let mut names = names.clone();
     for e in ledger {
@@ -185,6 +190,7 @@ pub(super) fn poll_message(
         tally: t,
         outcome,
         names: &lookup,
+        not_votes,
         tz: ctx.config.timezone,
     });
     out.push_str(&render::workflow::vote_reasons(&reasons(ledger)));
@@ -200,7 +206,7 @@ pub(super) async fn vote(
     ev: &ReactionEvent,
 ) -> anyhow::Result<()> {
     let Some(vote) = Vote::from_emoji(&ev.emoji) else {
-        return Ok(());
+        return reactions::not_a_vote(tx, ctx, message_id, ev).await;
     };
     let Some(poll) = db::polls::by_message(&mut tx, ctx.guild, message_id).await? else {
         return Ok(());
@@ -233,7 +239,10 @@ pub(super) async fn vote(
     event.counted = counted && ev.added;
     event.reason = if ev.added { reason } else { Some("removed".into()) };
     db::polls::record_vote(&mut tx, ctx.guild, poll.id, &event).await?;
-    let body = poll_message(ctx, &release, &rfcs, &poll, &live, None, &names, &ledger);
+    let not_votes = reactions::standing_on(&mut tx, ctx, poll.id).await?;
+    let body = poll_message(
+        ctx, &release, &rfcs, &poll, &live, None, &names, &ledger, &not_votes,
+    );
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
     if decide(&live, &poll.rules, false).is_some() {
         let n = ledger.len();

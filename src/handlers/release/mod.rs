@@ -199,12 +199,18 @@ pub async fn show(ctx: Ctx<'_>, id: RecordId) -> Handled {
     };
     let rfcs = db::rfcs::for_release(&mut conn, ctx.guild, release.row).await?;
     let history = db::audit::for_record(&mut conn, ctx.guild, &id.to_string()).await?;
-    Ok(Reply::Private(render::release_show(
-        &release,
-        &rfcs,
-        &history,
-        ctx.config.timezone,
-    )))
+    let deployments = db::deployments::for_release(&mut conn, ctx.guild, release.row).await?;
+    let incidents = db::incidents::list(&mut conn, ctx.guild, Some(release.row)).await?;
+    let bot = super::system_actor().name;
+    let record = render::Record {
+        rfcs: &rfcs,
+        history: &history,
+        deployments: &deployments,
+        incidents: &incidents,
+        bot: &bot,
+        tz: ctx.config.timezone,
+    };
+    Ok(Reply::Private(render::release_show(&release, record)))
 }
 
 /// `/release list`.
