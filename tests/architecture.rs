@@ -138,6 +138,62 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     edges.keys().find_map(|n| visit(n, edges, &mut vec![], &mut done))
 }
 
+/// The most lines a module may have before its tests.
+const MAX_LINES: usize = 400;
+
+/// Whether `path` holds only tests (`tests.rs`, `*_tests.rs`, a `tests/` folder).
+fn is_test_file(path: &str) -> bool {
+    path.ends_with("/tests.rs") || path.ends_with("_tests.rs") || path.contains("/tests/")
+}
+
+/// The modules over [`MAX_LINES`] lines, not counting their `#[cfg(test)]` tail.
+fn oversized(files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(path, _)| !is_test_file(path))
+        .filter_map(|(path, text)| {
+            let n = text
+                .lines()
+                .take_while(|l| !l.starts_with("#[cfg(test)]"))
+                .count();
+            (n > MAX_LINES).then(|| format!("{path}: {n} lines before its tests, at most {MAX_LINES}"))
+        })
+        .collect()
+}
+
+/// What a domain file must not name: the domain is plain Rust, with no I/O.
+const DOMAIN_FORBIDS: &[&str] = &[
+    "sqlx",
+    "tokio",
+    "serenity",
+    "reqwest",
+    "std::fs",
+    "std::net",
+    "tracing::",
+];
+
+/// The domain files that name I/O.
+fn domain_io(files: &[(String, String)]) -> Vec<String> {
+    let mut errs = vec![];
+    for (path, text) in files.iter().filter(|(p, _)| p.starts_with("src/domain/")) {
+        for word in DOMAIN_FORBIDS {
+            let named = text.lines().any(|l| {
+                let code = l.split("//").next().unwrap_or("");
+                code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+                    .any(|t| {
+                        t == *word
+                            || t.starts_with(&format!("{word}::"))
+                            || (word.ends_with("::") && t.starts_with(word))
+                    })
+            });
+            if named {
+                errs.push(format!("{path}: the domain names {word}"));
+            }
+        }
+    }
+    errs
+}
+
 fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -208,5 +264,51 @@ fn the_check_finds_outward_imports_adapters_and_cycles() {
     assert_eq!(
         crate_paths("use mycrate::db; crate::a::b::C"),
         vec!["a::b::C".to_string()]
+    );
+}
+
+#[test]
+fn no_module_is_over_the_limit_and_the_domain_does_no_io() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![];
+    sources(&root.join("src"), root, &mut files);
+    assert!(files.len() > 50, "the sources were read: {}", files.len());
+    let errs: Vec<String> = oversized(&files).into_iter().chain(domain_io(&files)).collect();
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+/// Both checks can fail: a long module, and a domain file naming sqlx or
+/// tokio, are found; tests and comments are not counted.
+#[test]
+fn the_size_and_domain_checks_find_what_they_forbid() {
+    let f = |p: &str, t: String| (p.to_string(), t);
+    let long = "fn a() {}\n".repeat(MAX_LINES + 1);
+    let errs = oversized(&[f("src/db/x.rs", long.clone())]);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("401 lines"), "{errs:?}");
+    let at_limit = "fn a() {}\n".repeat(MAX_LINES);
+    let with_tests = format!("{at_limit}#[cfg(test)]\nmod tests {{\n{long}}}\n");
+    assert!(oversized(&[f("src/db/x.rs", with_tests)]).is_empty());
+    assert!(oversized(&[
+        f("src/db/tests.rs", long.clone()),
+        f("src/domain/calendar/tests/a.rs", long)
+    ])
+    .is_empty());
+
+    let io = domain_io(&[
+        f("src/domain/a.rs", "use sqlx::Row;".into()),
+        f(
+            "src/domain/b.rs",
+            "async fn f() { tokio::time::sleep(d).await }".into(),
+        ),
+        f("src/domain/c.rs", "// not sqlx, a comment\nfn mysqlx() {}".into()),
+        f("src/db/d.rs", "use sqlx::Row;".into()),
+    ]);
+    assert_eq!(
+        io,
+        vec![
+            "src/domain/a.rs: the domain names sqlx".to_string(),
+            "src/domain/b.rs: the domain names tokio".to_string()
+        ]
     );
 }

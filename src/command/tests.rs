@@ -2,6 +2,7 @@ use super::parse::{parse_line, ParseError};
 use super::spec::{OptionDef, OptionType, Registry};
 use super::*;
 use crate::domain::roles::Access;
+use chrono_tz::Tz;
 use proptest::prelude::*;
 
 fn tz() -> Tz {

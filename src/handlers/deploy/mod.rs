@@ -1,4 +1,11 @@
 //! `/deploy`: plan, start, step, back out, verify; and `/audit record`.
+//! Early life support lives in `els`, the configuration audit in `audit_record`.
+
+mod audit_record;
+mod els;
+
+pub use audit_record::audit_record;
+pub use els::{els_end, verify, ElsJob, ELS_JOB};
 
 use super::{
     apply, audit, check, load_release, notify, refuse, Audience, Ctx, Failure, Handled, Invoker, Reply, Tell,
@@ -11,17 +18,6 @@ use crate::domain::package::{self, Discrepancy};
 use crate::domain::records::{Actor, Deployment, Release};
 use crate::domain::release::{Event, Refusal, ReleaseState};
 use crate::render::{self, deploy as words};
-use serde::{Deserialize, Serialize};
-
-/// The job kind that ends early life support.
-pub const ELS_JOB: &str = "els-end";
-
-/// The payload of an ELS-end job.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ElsJob {
-    /// The release's row id.
-    pub release: i64,
-}
 
 fn env_of<'r>(release: &'r Release, env: &str) -> Result<&'r String, Failure> {
     release
@@ -387,118 +383,6 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     )))
 }
 
-/// `/deploy verify`: confirmed moves on (next environment, or early life
-/// support with a survey); issues found back the deployment out, with the
-/// back-out plan shown and stakeholders told, as `/deploy backout` does.
-pub async fn verify(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    env: String,
-    confirmed: bool,
-    notes: Option<String>,
-) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    let env = env_of(&release, &env)?.clone();
-    check(
-        ctx,
-        &release,
-        &Event::Verify {
-            env: env.clone(),
-            confirmed,
-        },
-    )?;
-    let mut d = running(&mut tx, ctx.guild, &release, &env).await?;
-    if !confirmed {
-        let issues = words::issues_found(notes.as_deref());
-        audit(
-            &mut tx,
-            ctx,
-            &who.actor,
-            id,
-            "deployment.verify",
-            None,
-            Some(format!("{env}: issues — {issues}")),
-        );
-        let reason = words::backed_out_by_verification(issues);
-        back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
-        db::deployments::save(&mut tx, ctx.guild, &d).await?;
-        show_progress(&mut tx, ctx, &release, &d).await?;
-        tx.commit().await?;
-        return Ok(Reply::Public(render::state_changed(
-            &release,
-            &format!("backed out of {env}: {reason}"),
-            &who.actor.name,
-        )));
-    }
-    d.outcome = Some("verified".into());
-    d.finished_at = Some(ctx.now);
-    d.notes = notes.clone().or(d.notes);
-    db::deployments::unlock(&mut tx, ctx.guild, d.row).await?;
-    db::deployments::save(&mut tx, ctx.guild, &d).await?;
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Verify {
-            env: env.clone(),
-            confirmed: true,
-        },
-        Tell::Subscribers {
-            what: &format!("deployment to {env} verified"),
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    show_progress(&mut tx, ctx, &release, &d).await?;
-    audit(
-        &mut tx,
-        ctx,
-        &who.actor,
-        id,
-        "deployment.verify",
-        None,
-        Some(format!(
-            "{env}: confirmed{}",
-            notes.map(|n| format!(" — {n}")).unwrap_or_default()
-        )),
-    );
-    if let ReleaseState::EarlyLifeSupport { until } = release.lifecycle.state {
-        let survey = db::outbox::post(
-            &mut tx,
-            ctx.guild,
-            &ctx.config.channels.announcements,
-            &crate::domain::survey::Purpose::Survey(release.row).key(),
-            &words::survey(&release),
-            ctx.now,
-        )
-        .await?;
-        for e in crate::domain::survey::EMOJI {
-            db::outbox::react(&mut tx, ctx.guild, survey, e, ctx.now).await?;
-        }
-        let payload = serde_json::json!({ "release": release.row }).to_string();
-        db::jobs::schedule(
-            &mut tx,
-            ctx.guild,
-            ELS_JOB,
-            // Keyed by its end too: after a back-out in early life support a
-            // new deployment starts a new early life support, with its own end.
-            &format!("{ELS_JOB}:{}:{}", release.row, db::ts(until)),
-            until,
-            &payload,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &format!("deployment to {env} verified"),
-        &who.actor.name,
-    )))
-}
-
 /// `/deploy status`.
 pub async fn status(ctx: Ctx<'_>, id: RecordId, env: Option<String>) -> Handled {
     let mut conn = ctx.db.pool.acquire().await?;
@@ -512,103 +396,4 @@ pub async fn status(ctx: Ctx<'_>, id: RecordId, env: Option<String>) -> Handled 
         env.as_deref(),
         ctx.config.timezone,
     )))
-}
-
-/// The ELS-end job: the reminder with the incident summary.
-pub async fn els_end(ctx: Ctx<'_>, job_id: i64, job: &ElsJob) -> anyhow::Result<()> {
-    let mut tx = ctx.begin().await?;
-    if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
-        return Ok(());
-    }
-    let release = db::releases::by_row(&mut tx, ctx.guild, job.release).await?;
-    // The end of an earlier early life support (backed out since) is not this one's.
-    if matches!(release.lifecycle.state, ReleaseState::EarlyLifeSupport { until } if until <= ctx.now) {
-        let incidents = db::incidents::list(&mut tx, ctx.guild, Some(release.row)).await?;
-        let known = db::incidents::known_errors(&mut tx, ctx.guild, release.row).await?;
-        let note = words::els_ended(&release, &incidents, &known);
-        db::outbox::post(
-            &mut tx,
-            ctx.guild,
-            &ctx.config.channels.announcements,
-            "notice",
-            &note,
-            ctx.now,
-        )
-        .await?;
-        let audience =
-            Audience::system(Some(&ctx.config.channels.announcements)).also(&release.manager, &note);
-        notify(&mut tx, ctx, &release, &note, audience).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// `/audit record`: what is deployed against the baseline; each difference is a defect.
-pub async fn audit_record(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    env: String,
-    found: Vec<(String, semver::Version)>,
-) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let release = load_release(&mut tx, ctx, id).await?;
-    let env = env_of(&release, &env)?.clone();
-    if release.baseline_hash.is_none() {
-        return refuse(render::refusal::no_baseline_to_audit(id));
-    }
-    let deployments = db::deployments::for_release(&mut tx, ctx.guild, release.row).await?;
-    if !crate::domain::governance::deployed_to(&deployments, &env) {
-        return refuse(render::governance::not_deployed(id, &env));
-    }
-    let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
-    let discrepancies = package::audit(&items, &found);
-    let defects: Vec<db::incidents::ConfigDefect> = discrepancies
-        .iter()
-        .map(|d| match d {
-            Discrepancy::Missing { item, expected } => db::incidents::ConfigDefect {
-                item: item.clone(),
-                kind: "missing",
-                expected: Some(expected.to_string()),
-                found: None,
-            },
-            Discrepancy::Extra { item, found } => db::incidents::ConfigDefect {
-                item: item.clone(),
-                kind: "extra",
-                expected: None,
-                found: Some(found.to_string()),
-            },
-            Discrepancy::OtherVersion {
-                item,
-                expected,
-                found,
-            } => db::incidents::ConfigDefect {
-                item: item.clone(),
-                kind: "other-version",
-                expected: Some(expected.to_string()),
-                found: Some(found.to_string()),
-            },
-        })
-        .collect();
-    db::incidents::add_config_defects(
-        &mut tx,
-        ctx.guild,
-        release.row,
-        &env,
-        &defects,
-        &who.actor.id,
-        ctx.now,
-    )
-    .await?;
-    audit(
-        &mut tx,
-        ctx,
-        &who.actor,
-        id,
-        "audit.record",
-        None,
-        Some(format!("{env}: {} defect(s)", defects.len())),
-    );
-    tx.commit().await?;
-    Ok(Reply::Public(words::audit_result(&release, &env, &discrepancies)))
 }

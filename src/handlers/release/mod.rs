@@ -10,6 +10,10 @@ use crate::domain::rfc::RfcStatus;
 use crate::render;
 use semver::Version;
 
+mod stages;
+
+pub use stages::{authorize, build, prepare, test};
+
 /// What `/release new` gives.
 pub struct NewRelease {
     /// Name.
@@ -155,167 +159,6 @@ pub async fn plan(
     );
     tx.commit().await?;
     Ok(Reply::Public(render::plan_updated(&release, &changed)))
-}
-
-/// `/release prepare`: validation report and training needs (activity 3).
-pub async fn prepare(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    validation: String,
-    training: Option<String>,
-) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    check(ctx, &release, &Event::Prepare)?;
-    release.validation = Some(validation.clone());
-    release.training = training.clone();
-    audit(
-        &mut tx,
-        ctx,
-        &who.actor,
-        id,
-        "release.preparation",
-        None,
-        Some(format!(
-            "validation: {validation}{}",
-            training.map(|t| format!(" · training: {t}")).unwrap_or_default()
-        )),
-    );
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Prepare,
-        Tell::Subscribers {
-            what: "preparation recorded",
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        "preparation recorded",
-        &who.actor.name,
-    )))
-}
-
-/// `/release build`: a build of the baselined package (activity 4).
-pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<String>) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    check(ctx, &release, &Event::Build)?;
-    release.builds += 1;
-    let what = format!("build {} recorded", release.builds);
-    audit(
-        &mut tx,
-        ctx,
-        &who.actor,
-        id,
-        "release.build-recorded",
-        None,
-        Some(format!(
-            "build {}{}",
-            release.builds,
-            notes.map(|n| format!(": {n}")).unwrap_or_default()
-        )),
-    );
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Build,
-        Tell::Subscribers {
-            what: &what,
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
-}
-
-/// `/release test`: every run counts; a failure goes back to Building.
-pub async fn test(ctx: Ctx<'_>, who: &Invoker, id: RecordId, passed: bool, notes: Option<String>) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    let what = format!(
-        "test run {} {}{}",
-        release.lifecycle.test_runs + 1,
-        if passed { "passed" } else { "failed" },
-        notes.map(|n| format!(" ({n})")).unwrap_or_default()
-    );
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Test { passed },
-        Tell::Subscribers {
-            what: &what,
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
-}
-
-/// `/release authorize`: the change manager's decision (activity 7).
-pub async fn authorize(
-    ctx: Ctx<'_>,
-    who: &Invoker,
-    id: RecordId,
-    approve: bool,
-    reason: Option<String>,
-) -> Handled {
-    let mut tx = ctx.begin().await?;
-    let mut release = load_release(&mut tx, ctx, id).await?;
-    super::check(ctx, &release, &Event::Authorize { approved: approve })?;
-    if approve {
-        super::governance::segregation(&mut tx, ctx, who, &release).await?;
-    }
-    let what = format!(
-        "{}{}",
-        if approve {
-            "authorized"
-        } else {
-            "rejected at authorization"
-        },
-        reason.map(|r| format!(" ({r})")).unwrap_or_default()
-    );
-    apply(
-        &mut tx,
-        ctx,
-        &who.actor,
-        &mut release,
-        Event::Authorize { approved: approve },
-        Tell::Subscribers {
-            what: &what,
-            said_in: Some(&who.channel),
-        },
-    )
-    .await?;
-    if !approve {
-        settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Rejected).await?;
-    }
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
 }
 
 /// `/release cancel`: before deployment; RFCs become open again and an open poll closes.

@@ -2,9 +2,12 @@
 
 use super::reaction::ReactionEvent;
 use super::{apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, Reply, Tell};
-use crate::db::polls::{Poll, VoteEvent};
 use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
+pub use crate::domain::ledger::Count;
+pub(super) use crate::domain::ledger::{ballots_from_ledger, own, status_of};
+use crate::domain::ledger::{catch_up, reaction_ballots, reasons, standing};
+use crate::domain::poll::{Poll, VoteEvent};
 use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
@@ -14,23 +17,16 @@ use crate::domain::workflow::{
     closes_after_window_opens, may_submit, reminder_at, with_command_votes, LastPoll, PollEnd,
 };
 use crate::render;
-pub(super) use ledger::ballots_from_ledger;
-use ledger::{reaction_ballots, reasons, standing};
 use std::collections::{BTreeMap, BTreeSet};
 
-mod ledger;
+mod close;
+
+pub use close::close;
 
 /// The job kind that decides a poll.
 pub const CLOSE_JOB: &str = "poll-close";
 /// The part of a `poll-close` job's key that marks a periodic recount.
 const RECOUNT_KEY: &str = "recount";
-
-/// People who may not approve: the submitter and the RFC requesters.
-pub(super) fn own(poll: &Poll, rfcs: &[Rfc]) -> BTreeSet<String> {
-    let mut s: BTreeSet<String> = rfcs.iter().map(|r| r.requester.clone()).collect();
-    s.insert(poll.submitter.clone());
-    s
-}
 
 /// `/release submit`: checks the plan and opens the poll with the rules that apply.
 pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
@@ -191,21 +187,6 @@ pub(super) fn poll_message(
     out
 }
 
-pub(super) fn status_of(t: &Tally, user: &str) -> (bool, Option<String>) {
-    if let Some((_, why)) = t.ignored.iter().find(|(u, _)| u == user) {
-        return (false, Some(why.key().to_string()));
-    }
-    let counted = t
-        .approve
-        .iter()
-        .chain(&t.reject)
-        .chain(&t.abstain)
-        .any(|u| u == user);
-    // A veto by someone who is not a voter decides the poll without being a vote.
-    let veto = (!counted && t.veto.as_deref() == Some(user)).then(|| "veto".to_string());
-    (counted, veto)
-}
-
 /// A reaction on a poll: a vote event goes to the ledger, the live tally
 /// is shown, and a decisive event asks for an early count.
 pub(super) async fn vote(
@@ -258,179 +239,6 @@ pub(super) async fn vote(
             &payload,
         )
         .await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// The reactions on a poll message as the platform reports them when counted.
-#[derive(Debug, Clone, Default)]
-pub struct Count {
-    /// One ballot per person.
-    pub ballots: Vec<Ballot>,
-    /// Names by user id.
-    pub names: BTreeMap<String, String>,
-}
-
-/// Decides a poll from the platform's reactions (the job `poll-close`). The
-/// job is marked done in the same transaction, so the outcome happens once.
-pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> anyhow::Result<()> {
-    let mut tx = ctx.begin().await?;
-    if !db::jobs::finish(&mut tx, job_id, ctx.now).await? {
-        return Ok(());
-    }
-    let Some(poll) = db::polls::get(&mut tx, ctx.guild, poll_id).await? else {
-        tx.commit().await?;
-        return Ok(());
-    };
-    if poll.closed.is_some() {
-        tx.commit().await?;
-        return Ok(());
-    }
-    let mut release = db::releases::by_row(&mut tx, ctx.guild, poll.release_row).await?;
-    let rfcs = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
-    // The platform's reactions, with the votes given as commands that still stand.
-    let ledger = db::polls::ledger(&mut tx, ctx.guild, poll.id).await?;
-    let ballots = with_command_votes(count.ballots.clone(), &standing(&ledger));
-    let final_tally = tally(&ballots, &poll.rules, &own(&poll, &rfcs));
-    let deadline_passed = ctx.now >= poll.deadline;
-    let Some(outcome) = decide(&final_tally, &poll.rules, deadline_passed) else {
-        // Not decided (a recount after a reconnect, or an early decision the
-        // platform's count no longer supports): stay open, and bring the
-        // ledger to what the platform shows, so the votes cast while the bot
-        // was away stay in the live tally and in later early decisions.
-        let (recorded, _) = reaction_ballots(&ledger);
-        // Who reacted while the platform was being read: the ledger is newer
-        // than the count for them.
-        let since = db::parse_ts(&db::ts(ctx.now))?;
-        let busy: BTreeSet<&str> = ledger
-            .iter()
-            .filter(|e| e.at >= since)
-            .map(|e| e.user.as_str())
-            .collect();
-        let mut caught_up = 0;
-        for e in catch_up(&recorded, count, &final_tally, ctx.now) {
-            if !busy.contains(e.user.as_str()) {
-                db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
-                caught_up += 1;
-            }
-        }
-        // A recount that found the ledger right leaves the message alone: it
-        // shows that tally already, and edits cost rate limit.
-        if caught_up > 0 {
-            let body = poll_message(
-                ctx,
-                &release,
-                &rfcs,
-                &poll,
-                &final_tally,
-                None,
-                &count.names,
-                &ledger,
-            );
-            db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
-        }
-        schedule_recount(&mut tx, ctx, &poll).await?;
-        tx.commit().await?;
-        return Ok(());
-    };
-    for b in &ballots {
-        let (counted, reason) = status_of(&final_tally, &b.user);
-        for v in &b.votes {
-            let e = VoteEvent {
-                user: b.user.clone(),
-                user_name: count
-                    .names
-                    .get(&b.user)
-                    .cloned()
-                    .unwrap_or_else(|| b.user.clone()),
-                roles: b.roles.clone(),
-                vote: *v,
-                action: "count".into(),
-                at: ctx.now,
-                counted,
-                reason: reason.clone(),
-                note: None,
-            };
-            db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
-        }
-    }
-    db::polls::close(&mut tx, ctx.guild, poll.id, outcome.key(), ctx.now).await?;
-    let poll = db::polls::get(&mut tx, ctx.guild, poll.id).await?.unwrap_or(poll);
-    let system = system_actor();
-    let event = match outcome {
-        Outcome::Approved { .. } => Event::CabApproved,
-        Outcome::Rejected { .. } => Event::CabRejected,
-        Outcome::Expired => Event::CabExpired,
-    };
-    audit(
-        &mut tx,
-        ctx,
-        &system,
-        release.rid(),
-        "poll.close",
-        Some("open".into()),
-        Some(format!(
-            "{} — ✅ {} ❌ {} 🤷 {} (ignored {})",
-            outcome.key(),
-            final_tally.approve.len(),
-            final_tally.reject.len(),
-            final_tally.abstain.len(),
-            final_tally.ignored.len()
-        )),
-    );
-    if release.lifecycle.state == ReleaseState::PlanReview {
-        apply(&mut tx, ctx, &system, &mut release, event, Tell::Nobody)
-            .await
-            .map_err(|f| match f {
-                super::Failure::User(m) => {
-                    anyhow::anyhow!("the lifecycle refused the poll outcome: {m}")
-                }
-                super::Failure::Internal(e) => e,
-                super::Failure::Duplicate => anyhow::anyhow!("a poll close has no idempotency key"),
-            })?;
-    }
-    let body = poll_message(
-        ctx,
-        &release,
-        &rfcs,
-        &poll,
-        &final_tally,
-        Some(&outcome),
-        &count.names,
-        &ledger,
-    );
-    db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &body, ctx.now).await?;
-    let notice = render::poll_outcome(
-        &release,
-        &outcome,
-        &final_tally,
-        poll.rules.quorum,
-        poll.rules.emergency,
-    );
-    db::outbox::post(
-        &mut tx,
-        ctx.guild,
-        &poll.notify_channel,
-        "notice",
-        &notice,
-        ctx.now,
-    )
-    .await?;
-    let mut audience = super::Audience::system(Some(&poll.notify_channel));
-    for rfc in &rfcs {
-        let dm = render::requester_decision(&release, rfc, &outcome, poll.rules.emergency);
-        audience = audience.also(&rfc.requester, &dm);
-    }
-    notify(&mut tx, ctx, &release, &notice, audience).await?;
-    if outcome == Outcome::Expired {
-        let channel = if poll.rules.emergency {
-            &ctx.config.channels.ecab
-        } else {
-            &ctx.config.channels.cab
-        };
-        let note = render::expired_for_change_managers(&release, &final_tally, poll.rules.quorum);
-        db::outbox::post(&mut tx, ctx.guild, channel, "notice", &note, ctx.now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -503,64 +311,6 @@ pub async fn count_from_ledger(
     // Reactions only: the close adds the standing command votes itself.
     let (ballots, names) = reaction_ballots(&db::polls::ledger(conn, guild, poll_id).await?);
     Ok(Count { ballots, names })
-}
-
-/// The add and remove events that take the ledger's ballots (`recorded`) to
-/// the platform's (`count`), each marked counted or not by `t`.
-fn catch_up(
-    recorded: &[Ballot],
-    count: &Count,
-    t: &Tally,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<VoteEvent> {
-    let none = BTreeSet::new();
-    let votes_in = |ballots: &[Ballot], user: &str| {
-        ballots
-            .iter()
-            .find(|b| b.user == user)
-            .map(|b| b.votes.clone())
-            .unwrap_or_else(|| none.clone())
-    };
-    let name = |b: &Ballot| {
-        count
-            .names
-            .get(&b.user)
-            .cloned()
-            .unwrap_or_else(|| b.user.clone())
-    };
-    let mut events = Vec::new();
-    for b in &count.ballots {
-        let (counted, reason) = status_of(t, &b.user);
-        for v in b.votes.difference(&votes_in(recorded, &b.user)) {
-            events.push(VoteEvent {
-                user: b.user.clone(),
-                user_name: name(b),
-                roles: b.roles.clone(),
-                vote: *v,
-                action: "add".into(),
-                at: now,
-                counted,
-                reason: reason.clone(),
-                note: None,
-            });
-        }
-    }
-    for b in recorded {
-        for v in b.votes.difference(&votes_in(&count.ballots, &b.user)) {
-            events.push(VoteEvent {
-                user: b.user.clone(),
-                user_name: name(b),
-                roles: b.roles.clone(),
-                vote: *v,
-                action: "remove".into(),
-                at: now,
-                counted: false,
-                reason: Some("removed".into()),
-                note: None,
-            });
-        }
-    }
-    events
 }
 
 /// Turns the platform's reactions into ballots (the bot's own are dropped).
