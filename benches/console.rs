@@ -198,7 +198,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
     let year = dir.path().join("year.toml");
-    let mut cfg = String::from("[calendar]\nannounce_before = [\"24h\", \"1h\"]\n");
+    let mut cfg = String::from("[calendar]\nannounce_before = [\"24h\", \"1h\"]\nannounce_empty = true\n");
     for w in 0..windows {
         cfg.push_str(&format!(
             "[[calendar.windows]]\nname = \"w{w}\"\ncron = \"0 {} {} * * *\"\nduration = \"2h\"\nenvironments = [\"prod\"]\n",

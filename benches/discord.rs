@@ -588,7 +588,10 @@ async fn knee(rates: &str) {
             Some(k) => {
                 println!("knee of {name}: {k}/s (the highest rate tried with p99 ≤ 5 ms, nothing dropped)")
             }
-            None => println!("knee of {name}: below {:?}/s", rates.first()),
+            None => println!(
+                "knee of {name}: below {}/s, the lowest rate tried",
+                rates.first().copied().unwrap_or_default()
+            ),
         }
     }
 }
