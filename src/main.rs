@@ -29,7 +29,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// The chat bot (Discord; token from DISCORD_TOKEN, database from DATABASE_URL or config).
+    /// The chat bot: Discord (DISCORD_TOKEN), or Slack when only SLACK_BOT_TOKEN is set (see README).
     Run,
     /// The local console: slash commands typed (or piped) one line at a time.
     Console {
@@ -67,6 +67,16 @@ enum Cmd {
     },
     /// Validates the configuration and says what is wrong.
     CheckConfig,
+    /// Prints the Slack app manifest (JSON) generated from the command definitions.
+    SlackManifest {
+        /// HTTP mode: the public base URL Slack delivers to (`{URL}/slack/events`);
+        /// without it, the manifest enables Socket Mode.
+        #[arg(long, value_name = "URL")]
+        request_url: Option<String>,
+        /// The app's and bot user's name.
+        #[arg(long, default_value = "release-desk")]
+        name: String,
+    },
     /// A consistent copy of the database (also of a running bot's) in a new file.
     Backup {
         /// The new file to write; an existing file is refused.
@@ -117,6 +127,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Some(Cmd::CheckConfig) => check_config(&config),
+            Some(Cmd::SlackManifest { request_url, name }) => slack_manifest(request_url.as_deref(), &name),
             Some(Cmd::Backup { to, db }) => run_backup(&config, db, &to).await,
             Some(Cmd::Console { db, start }) => run_console(config, db, start).await,
             Some(Cmd::Run) => run_bot(config).await,
@@ -129,7 +140,8 @@ fn main() -> ExitCode {
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
             None => {
-                if std::env::var("DISCORD_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+                let set = |k: &str| std::env::var(k).is_ok_and(|t| !t.trim().is_empty());
+                if set("DISCORD_TOKEN") || set("SLACK_BOT_TOKEN") {
                     run_bot(config).await
                 } else {
                     eprintln!(
@@ -236,6 +248,12 @@ fn check_config(config: &Config) -> anyhow::Result<()> {
     print_out(&out)
 }
 
+/// `slack-manifest`: the app manifest for Slack's "create from manifest".
+fn slack_manifest(request_url: Option<&str>, name: &str) -> anyhow::Result<()> {
+    let m = release_desk::chat::slack::manifest::printed(name, request_url).map_err(anyhow::Error::msg)?;
+    print_out(&m)
+}
+
 /// Prints `text` and a newline. A reader that stops early (`| head`) is no
 /// error; println! would panic there instead.
 fn print_out(text: &str) -> anyhow::Result<()> {
@@ -329,17 +347,40 @@ async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) 
     Ok(())
 }
 
+/// `run`: Slack when its bot token is set and Discord's is not, else Discord.
 async fn run_bot(config: Config) -> anyhow::Result<()> {
-    let token = std::env::var("DISCORD_TOKEN")
+    let discord = std::env::var("DISCORD_TOKEN")
         .ok()
         .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .context("DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\")")?;
-    if let Err(e) = config.check_discord_ids() {
-        anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+        .filter(|t| !t.is_empty());
+    let slack = release_desk::chat::slack::config::Tokens::from_env(|k| std::env::var(k).ok());
+    match (discord, slack) {
+        (None, Some(tokens)) => {
+            let ids = release_desk::chat::slack::config::check_ids(&config);
+            ids.map_err(|e| anyhow::anyhow!("{e}(see README, \"Connecting to Slack\", for finding ids)"))?;
+            let (_lock, app) = open_bot(config).await?;
+            release_desk::chat::slack::runner::run(app, tokens).await
+        }
+        (discord, slack) => {
+            if slack.is_some() {
+                tracing::warn!("DISCORD_TOKEN and SLACK_BOT_TOKEN are both set: running Discord (one platform per process)");
+            }
+            let token = discord.context(
+                "DISCORD_TOKEN is not set: the Discord bot needs its token there (see README, \"Connecting to Discord\"; for Slack, SLACK_BOT_TOKEN)",
+            )?;
+            if let Err(e) = config.check_discord_ids() {
+                anyhow::bail!("{e}(see README, \"Connecting to Discord\", for finding channel and role ids)");
+            }
+            let (_lock, app) = open_bot(config).await?;
+            release_desk::chat::discord::run(app, token).await
+        }
     }
-    // Held until the process ends: no console and no second bot works on this database meanwhile.
-    let _lock = match lock::db_file(&config.database_url) {
+}
+
+/// The bot's database, locked until the returned guard is dropped (no
+/// console and no second bot works on it meanwhile), and the application on it.
+async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
+    let held = match lock::db_file(&config.database_url) {
         Some(file) => Some(lock::hold(&file).map_err(|e| locked(e, "the bot"))?),
         None => None,
     };
@@ -355,5 +396,5 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
         config: Arc::new(config),
         clock: Arc::new(SystemClock),
     };
-    release_desk::chat::discord::run(app, token).await
+    Ok((held, app))
 }

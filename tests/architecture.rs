@@ -17,12 +17,12 @@ const LAYERS: &[&[&str]] = &[
     &["app"],
     &["service"],
     // `http` (the HTTP API, another branch) drives the app like an adapter.
-    &["chat::console", "chat::discord", "http"],
+    &["chat::console", "chat::discord", "chat::slack", "http"],
 ];
 
 /// The adapters: named only inside themselves (and by the binary, `main.rs`,
 /// which wires them and uses the library's public paths, not `crate::`).
-const ADAPTERS: &[&str] = &["chat::console", "chat::discord"];
+const ADAPTERS: &[&str] = &["chat::console", "chat::discord", "chat::slack"];
 
 /// The module a source file belongs to (`src/chat/discord/x.rs` → `chat::discord`).
 fn module_of(path: &str) -> Option<String> {

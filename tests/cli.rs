@@ -10,6 +10,7 @@ fn release_desk(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_release-desk"))
         .args(args)
         .env_remove("DISCORD_TOKEN")
+        .env_remove("SLACK_BOT_TOKEN")
         .env_remove("DATABASE_URL")
         .env_remove("RELEASE_DESK_CONFIG")
         .output()
@@ -339,4 +340,47 @@ fn report_counts_one_server_only() {
         help.contains("--guild <ID>") && help.contains("guild_id = 0"),
         "{help}"
     );
+}
+
+#[test]
+fn slack_manifest_prints_the_app_from_the_command_definitions() {
+    let out = release_desk(&["slack-manifest".as_ref()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cmds: Vec<&str> = m["features"]["slash_commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/commands"))
+        .unwrap()
+        .count();
+    assert_eq!(cmds.len(), files, "{cmds:?}");
+    assert!(cmds.contains(&"/release") && cmds.contains(&"/rfc"));
+    assert_eq!(m["settings"]["socket_mode_enabled"], true);
+
+    let http = release_desk(&[
+        "slack-manifest".as_ref(),
+        "--request-url".as_ref(),
+        "https://desk.example.com".as_ref(),
+    ]);
+    let m: serde_json::Value = serde_json::from_slice(&http.stdout).unwrap();
+    assert_eq!(
+        m["settings"]["interactivity"]["request_url"],
+        "https://desk.example.com/slack/events"
+    );
+
+    let bad = release_desk(&[
+        "slack-manifest".as_ref(),
+        "--request-url".as_ref(),
+        "desk.example.com".as_ref(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("--request-url"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(bad.stdout.is_empty());
 }

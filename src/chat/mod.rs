@@ -5,6 +5,7 @@
 pub mod console;
 pub mod discord;
 pub mod message;
+pub mod slack;
 
 pub use message::{Attachment, Choice, Fact, Line, Message, Outgoing, StateClass};
 

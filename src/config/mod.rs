@@ -5,6 +5,8 @@
 
 mod discord;
 mod raw;
+/// `[slack]`.
+pub mod slack;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -126,6 +128,8 @@ pub struct Config {
     pub database_url: String,
     /// Discord settings.
     pub discord: DiscordConfig,
+    /// Slack settings (`[slack]`).
+    pub slack: slack::SlackConfig,
     /// Channels.
     pub channels: Channels,
     /// ITIL role → chat roles.

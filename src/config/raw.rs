@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 pub(super) struct Raw {
     pub(super) database: RawDatabase,
     pub(super) discord: RawDiscord,
+    #[serde(default)]
+    pub(super) slack: super::slack::RawSlack,
     pub(super) channels: RawChannels,
     pub(super) roles: BTreeMap<String, Vec<String>>,
     pub(super) cab: RawCab,

@@ -48,6 +48,7 @@ impl Config {
                 "an http:// or https:// URL, or \"\"",
             ));
         }
+        let slack = super::slack::SlackConfig::validate(raw.slack, &mut errs);
         let ch = raw.channels;
         for (k, v) in [
             ("channels.announcements", &ch.announcements),
@@ -293,6 +294,7 @@ impl Config {
                 guild_id: raw.discord.guild_id,
                 home: None,
             },
+            slack,
             channels: Channels {
                 announcements: ch.announcements,
                 cab: ch.cab,

@@ -76,6 +76,7 @@ pub mod calendar;
 pub mod choices;
 pub mod console;
 pub mod deploy;
+pub mod form;
 pub mod governance;
 pub mod help;
 pub mod refusal;

@@ -1,0 +1,128 @@
+//! The real Slack adapter, run as the binary runs it (the service in its
+//! own runtime, on a thread of its own) against a [`FakeSlack`], on a real
+//! database file; [`Bot::crash`] stops it mid-flight, as a killed process
+//! stops, and [`start`] on the same directory starts it again.
+
+use super::{FakeSlack, TEAM};
+use release_desk::app::App;
+use release_desk::chat::slack::config::Tokens;
+use release_desk::clock::ManualClock;
+use release_desk::config::Config;
+use release_desk::db::Db;
+use release_desk::handlers::{Invoker, Reply};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The signing secret the bot is given.
+pub const SECRET: &str = "signing-secret-for-tests";
+
+/// A running bot.
+pub struct Bot {
+    /// The clock it runs on (shared).
+    pub clock: ManualClock,
+    /// Its database file.
+    pub db: PathBuf,
+    config: Arc<Config>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts the bot on `dir/desk.sqlite` with `extra` config (TOML after the
+/// `[slack]` section), in HTTP mode on `listen` or else Socket Mode.
+pub fn start(
+    fake: &FakeSlack,
+    dir: &Path,
+    clock: &ManualClock,
+    extra: &str,
+    listen: Option<std::net::SocketAddr>,
+) -> Bot {
+    let listen = listen.map(|a| a.to_string()).unwrap_or_default();
+    let toml = format!(
+        "[slack]\napi_base = \"{}\"\nlisten = \"{listen}\"\n{extra}",
+        fake.api_base()
+    );
+    let config = Arc::new(Config::from_layers(Some(&toml)).unwrap());
+    let db = dir.join("desk.sqlite");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (file, cfg, c) = (db.clone(), config.clone(), clock.clone());
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async move {
+            let db = Db::open(file.to_str().unwrap()).await?;
+            let app = App {
+                db,
+                config: cfg,
+                clock: Arc::new(c),
+                workspace: "unset".into(),
+            };
+            let tokens = Tokens::from_env(|k| {
+                Some(match k {
+                    "SLACK_BOT_TOKEN" => "xoxb-bot".to_string(),
+                    "SLACK_APP_TOKEN" => "xapp-app".to_string(),
+                    _ => SECRET.to_string(),
+                })
+            })
+            .unwrap();
+            tokio::select! {
+                r = release_desk::chat::slack::runner::run(app, tokens) => r,
+                _ = stopped => Ok(()),
+            }
+        })
+    });
+    Bot {
+        clock: clock.clone(),
+        db,
+        config,
+        stop: Some(stop),
+        thread: Some(thread),
+    }
+}
+
+impl Bot {
+    /// Stops the bot where it is, as a killed process stops (its runtime
+    /// and every task in it dropped); returns how the runner ended.
+    pub fn crash(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t.join().expect("the bot's thread panicked"),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the bot is still running.
+    pub fn running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// The words of the answer to `line` typed by a user with no role, read
+    /// on a connection of the test's own (the bot's records as they are).
+    pub async fn ask(&self, line: &str) -> String {
+        let db = Db::open(self.db.to_str().unwrap()).await.unwrap();
+        let app = App {
+            db,
+            config: self.config.clone(),
+            clock: Arc::new(self.clock.clone()),
+            workspace: TEAM.into(),
+        };
+        let who = Invoker {
+            actor: release_desk::domain::records::Actor {
+                id: "U0READER".into(),
+                name: "reader".into(),
+                roles: Default::default(),
+            },
+            channel: "C0GEN".into(),
+        };
+        let (Reply::Public(m) | Reply::Private(m)) = app.command_line(TEAM, &who, line).await;
+        m.plain()
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.crash();
+    }
+}
