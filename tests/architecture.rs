@@ -194,6 +194,118 @@ fn domain_io(files: &[(String, String)]) -> Vec<String> {
     errs
 }
 
+/// Where stored words must arrive as enums: the modules that act on records.
+const TYPED: &[&str] = &["src/handlers/", "src/service/", "src/scheduler/", "src/app.rs"];
+
+/// Lines of those modules (before their tests, outside comments) that
+/// compare with a string literal or match on a string: a state, outcome or
+/// action compared as text rather than as its enum.
+fn string_comparisons(files: &[(String, String)]) -> Vec<String> {
+    let mut errs = vec![];
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| TYPED.iter().any(|t| p.starts_with(t)))
+    {
+        for (n, line) in text
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .enumerate()
+        {
+            let code = line.split("//").next().unwrap_or("").replace(' ', "");
+            if code.contains("==\"")
+                || code.contains("!=\"")
+                || code.contains("\"==")
+                || code.contains("\"!=")
+                || code.contains(".as_str(){")
+            {
+                errs.push(format!("{path}:{}: compares a string: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    errs
+}
+
+/// The child modules of `top` (`handlers` → `polls`, `survey`, …) each file
+/// under `src/{top}/` uses, by `crate::{top}::x` or by `super::x` from the
+/// file's own depth: the graph inside one top module.
+fn child_edges(top: &str, files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let prefix = format!("src/{top}/");
+    let rel_of = |path: &str| -> Option<Vec<String>> {
+        let rel = path.strip_prefix(&prefix)?.trim_end_matches(".rs");
+        let mut parts: Vec<String> = rel.split('/').map(String::from).collect();
+        if parts.last().is_some_and(|p| p == "mod") {
+            parts.pop();
+        }
+        (!parts.is_empty()).then_some(parts)
+    };
+    let children: BTreeSet<String> = files
+        .iter()
+        .filter_map(|(p, _)| rel_of(p))
+        .map(|r| r[0].clone())
+        .collect();
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in files {
+        let Some(rel) = rel_of(path) else { continue };
+        let code: String = text
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut named = BTreeSet::new();
+        for path in crate_paths(&code) {
+            if let Some(rest) = path.strip_prefix(&format!("{top}::")) {
+                named.insert(rest.split("::").next().unwrap_or("").to_string());
+            }
+        }
+        // `super::` as many times as the file is deep names the top module.
+        let up = "super::".repeat(rel.len());
+        let mut rest = code.as_str();
+        while let Some(i) = rest.find(&up) {
+            let before_ok =
+                i == 0 || !rest[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+            let after = &rest[i + up.len()..];
+            if before_ok {
+                if let Some(group) = after.strip_prefix('{') {
+                    let group = &group[..group.find('}').unwrap_or(group.len())];
+                    for part in group.split(',') {
+                        named.insert(part.trim().split("::").next().unwrap_or("").to_string());
+                    }
+                } else {
+                    let end = after
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(after.len());
+                    named.insert(after[..end].to_string());
+                }
+            }
+            rest = after;
+        }
+        for n in named {
+            if children.contains(&n) && n != rel[0] {
+                edges.entry(rel[0].clone()).or_default().insert(n);
+            }
+        }
+    }
+    edges
+}
+
+/// The cycles between the child modules of each top module.
+fn child_cycles(files: &[(String, String)]) -> Vec<String> {
+    let tops: BTreeSet<String> = files
+        .iter()
+        .filter_map(|(p, _)| {
+            let rel = p.strip_prefix("src/")?;
+            let (top, _) = rel.split_once('/')?;
+            Some(top.to_string())
+        })
+        .collect();
+    tops.iter()
+        .filter_map(|top| {
+            find_cycle(&child_edges(top, files)).map(|c| format!("cycle in {top}: {}", c.join(" → ")))
+        })
+        .collect()
+}
+
 fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -268,12 +380,17 @@ fn the_check_finds_outward_imports_adapters_and_cycles() {
 }
 
 #[test]
-fn no_module_is_over_the_limit_and_the_domain_does_no_io() {
+fn modules_are_small_the_domain_does_no_io_handlers_compare_no_strings_and_submodules_have_no_cycle() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![];
     sources(&root.join("src"), root, &mut files);
     assert!(files.len() > 50, "the sources were read: {}", files.len());
-    let errs: Vec<String> = oversized(&files).into_iter().chain(domain_io(&files)).collect();
+    let errs: Vec<String> = oversized(&files)
+        .into_iter()
+        .chain(domain_io(&files))
+        .chain(string_comparisons(&files))
+        .chain(child_cycles(&files))
+        .collect();
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
@@ -311,4 +428,71 @@ fn the_size_and_domain_checks_find_what_they_forbid() {
             "src/domain/b.rs: the domain names tokio".to_string()
         ]
     );
+}
+
+/// The string check can fail: a comparison with a literal, either way round,
+/// and a match on `as_str()` are found in a handler; not in render, a
+/// comment or a handler's tests.
+#[test]
+fn the_string_check_finds_comparisons_with_literals() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let errs = string_comparisons(&[
+        f(
+            "src/handlers/a.rs",
+            "if s.via == \"dm\" {}\nif \"add\" != e.action {}\nmatch p.as_str() {\n",
+        ),
+        f("src/scheduler/b.rs", "let ok = state != \"closed\";"),
+        f("src/render/c.rs", "if via == \"dm\" {}"),
+        f(
+            "src/handlers/d.rs",
+            "// if via == \"dm\"\n#[cfg(test)]\nmod tests { fn t() { assert!(x == \"y\") } }",
+        ),
+    ]);
+    assert_eq!(errs.len(), 4, "{errs:?}");
+    assert!(errs[0].starts_with("src/handlers/a.rs:1:"), "{errs:?}");
+    assert!(errs[2].starts_with("src/handlers/a.rs:3:"), "{errs:?}");
+    assert!(errs[3].starts_with("src/scheduler/b.rs:1:"), "{errs:?}");
+}
+
+/// The submodule check can fail: two handlers naming each other (by
+/// `super::`, a `super::{…}` group or `crate::handlers::`) are a cycle; a
+/// file naming its own module's parts, or the top module's root, is not.
+#[test]
+fn the_submodule_check_finds_a_cycle_inside_a_top_module() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let cycle = child_cycles(&[
+        f("src/handlers/mod.rs", "pub mod polls; pub mod survey;"),
+        f("src/handlers/polls/mod.rs", "use super::{audit, survey::answer};"),
+        f("src/handlers/survey.rs", "use super::Ctx;"),
+        f("src/handlers/polls/close.rs", "use super::*;"),
+        f(
+            "src/handlers/survey/x.rs",
+            "let j = super::super::polls::CLOSE_JOB;",
+        ),
+    ]);
+    assert_eq!(cycle.len(), 1, "{cycle:?}");
+    assert!(cycle[0].starts_with("cycle in handlers: "), "{cycle:?}");
+    assert!(
+        cycle[0].contains("polls") && cycle[0].contains("survey"),
+        "{cycle:?}"
+    );
+
+    let by_crate = child_cycles(&[
+        f("src/domain/a.rs", "use crate::domain::b::X;"),
+        f("src/domain/b.rs", "fn f() -> super::a::Y { todo!() }"),
+    ]);
+    assert_eq!(by_crate.len(), 1, "{by_crate:?}");
+
+    let none = child_cycles(&[
+        f("src/handlers/polls/mod.rs", "use super::{audit, Ctx};"),
+        f(
+            "src/handlers/polls/close.rs",
+            "use super::*; use super::super::notify;",
+        ),
+        f(
+            "src/handlers/survey.rs",
+            "use super::polls::CLOSE_JOB; // super::survey",
+        ),
+    ]);
+    assert!(none.is_empty(), "{none:?}");
 }

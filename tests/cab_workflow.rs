@@ -391,7 +391,7 @@ async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes
     assert_eq!(
         ledger
             .iter()
-            .map(|e| (e.action.as_str(), e.note.clone()))
+            .map(|e| (e.action.key(), e.note.clone()))
             .collect::<Vec<_>>(),
         vec![("add", None)]
     );

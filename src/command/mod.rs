@@ -11,6 +11,7 @@ mod workflow;
 pub use paths::PATHS;
 use reader::Reader;
 
+pub use crate::domain::governance::Via;
 use crate::domain::ids::RecordId;
 use crate::domain::incident::DefectType;
 use crate::domain::package::{Change, ItemKind, Requirement};
@@ -25,15 +26,6 @@ pub enum Target {
     All,
     /// One release.
     Release(RecordId),
-}
-
-/// Where subscribers are told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// In the channel the subscription was made in.
-    Channel,
-    /// By direct message.
-    Dm,
 }
 
 /// Where `/release schedule` books the release.

@@ -3,21 +3,9 @@
 //! `/calendar unfreeze`, `/audit log`).
 
 use super::parse::ParseError;
-use super::{Command, Reader};
+use super::{Command, Reader, PATHS};
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::tally::Vote;
-
-/// The paths this module types.
-pub(super) const PATHS: &[&str] = &[
-    "/rfc edit",
-    "/release edit",
-    "/release unschedule",
-    "/release vote",
-    "/release recall",
-    "/release decide",
-    "/calendar unfreeze",
-    "/audit log",
-];
 
 impl Reader<'_> {
     /// `rfcs:`: RFC ids, comma-separated, each once.
@@ -61,7 +49,7 @@ impl Reader<'_> {
     }
 }
 
-/// Types one of [`PATHS`].
+/// Types one of the workflow's commands (any other path is unknown).
 pub(super) fn parse(r: &Reader<'_>, path: &str) -> Result<Command, ParseError> {
     use Command as C;
     Ok(match path {

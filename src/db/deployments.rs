@@ -1,7 +1,7 @@
 //! Deployments and environment locks.
 
 use super::{changed_one, parse_ts, parse_ts_opt, ts, RELEASE_OF_GUILD};
-use crate::domain::deployment::Step;
+use crate::domain::deployment::{DeployOutcome, Step};
 use crate::domain::records::Deployment;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -25,7 +25,13 @@ fn decode(r: SqliteRow) -> anyhow::Result<Deployment> {
         started_by: r.try_get("started_by")?,
         started_at: parse_ts_opt(r.try_get("started_at")?)?,
         finished_at: parse_ts_opt(r.try_get("finished_at")?)?,
-        outcome: r.try_get("outcome")?,
+        outcome: match r.try_get::<Option<String>, _>("outcome")? {
+            None => None,
+            Some(k) => Some(
+                DeployOutcome::from_key(&k)
+                    .ok_or_else(|| anyhow::anyhow!("stored deployment outcome {k:?}"))?,
+            ),
+        },
         notes: r.try_get("notes")?,
         bypass: r.try_get("bypass")?,
         message_id: r.try_get("message_id")?,
@@ -63,7 +69,7 @@ pub async fn save(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> a
     .bind(&d.started_by)
     .bind(d.started_at.map(ts))
     .bind(d.finished_at.map(ts))
-    .bind(&d.outcome)
+    .bind(d.outcome.map(DeployOutcome::key))
     .bind(&d.notes)
     .bind(&d.bypass)
     .bind(d.message_id)

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
-pub use crate::domain::poll::{Poll, Settled, VoteEvent};
+pub use crate::domain::poll::{Poll, Settled, VoteAction, VoteEvent};
 
 fn roles_text(r: &Roles) -> String {
     r.iter().map(|r| r.key()).collect::<Vec<_>>().join(",")
@@ -254,7 +254,7 @@ pub async fn record_vote(
     .bind(&e.user_name)
     .bind(roles_text(&e.roles))
     .bind(e.vote.key())
-    .bind(&e.action)
+    .bind(e.action.key())
     .bind(ts(e.at))
     .bind(e.counted)
     .bind(&e.reason)
@@ -284,7 +284,8 @@ pub async fn ledger(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyh
                 roles: parse_roles(&r.try_get::<String, _>("roles")?),
                 vote: Vote::from_key(&r.try_get::<String, _>("vote")?)
                     .ok_or_else(|| anyhow::anyhow!("stored vote"))?,
-                action: r.try_get("action")?,
+                action: VoteAction::from_key(&r.try_get::<String, _>("action")?)
+                    .ok_or_else(|| anyhow::anyhow!("stored vote action"))?,
                 at: parse_ts(r.try_get("at")?)?,
                 counted: r.try_get("counted")?,
                 reason: r.try_get("reason")?,

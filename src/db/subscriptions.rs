@@ -1,6 +1,7 @@
 //! Who follows which releases, and where.
 
 use super::ts;
+use crate::domain::governance::Via;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
@@ -13,8 +14,8 @@ pub struct Subscription {
     pub user_name: String,
     /// `all`, or a release number.
     pub target: String,
-    /// `channel` or `dm`.
-    pub via: String,
+    /// Where they are told.
+    pub via: Via,
     /// The channel subscribed from.
     pub channel: String,
 }
@@ -34,7 +35,7 @@ pub async fn add(
     .bind(&s.user)
     .bind(&s.user_name)
     .bind(&s.target)
-    .bind(&s.via)
+    .bind(s.via.key())
     .bind(&s.channel)
     .bind(ts(now))
     .execute(conn)
@@ -48,14 +49,14 @@ pub async fn remove(
     guild: &str,
     user: &str,
     target: &str,
-    via: &str,
+    via: Via,
 ) -> anyhow::Result<bool> {
     let done =
         sqlx::query("DELETE FROM subscriptions WHERE guild = ? AND user = ? AND target = ? AND via = ?")
             .bind(guild)
             .bind(user)
             .bind(target)
-            .bind(via)
+            .bind(via.key())
             .execute(conn)
             .await?;
     Ok(done.rows_affected() > 0)
@@ -81,7 +82,8 @@ pub async fn for_release(
                 user: r.try_get("user")?,
                 user_name: r.try_get("user_name")?,
                 target: r.try_get("target")?,
-                via: r.try_get("via")?,
+                via: Via::from_key(&r.try_get::<String, _>("via")?)
+                    .ok_or_else(|| anyhow::anyhow!("stored subscription via"))?,
                 channel: r.try_get("channel")?,
             })
         })

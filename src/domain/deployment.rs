@@ -3,6 +3,32 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How a deployment ended; stored by its [`key`](DeployOutcome::key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployOutcome {
+    /// Verified in its environment.
+    Verified,
+    /// Backed out.
+    BackedOut,
+}
+
+impl DeployOutcome {
+    /// The stored key (also the word the deployment summaries show).
+    pub fn key(self) -> &'static str {
+        match self {
+            DeployOutcome::Verified => "verified",
+            DeployOutcome::BackedOut => "backed-out",
+        }
+    }
+
+    /// The outcome a stored key names.
+    pub fn from_key(key: &str) -> Option<DeployOutcome> {
+        [DeployOutcome::Verified, DeployOutcome::BackedOut]
+            .into_iter()
+            .find(|o| o.key() == key)
+    }
+}
+
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -155,6 +181,16 @@ pub fn bar(steps: &[Step], width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outcome_round_trips_through_its_key_and_nothing_else_decodes() {
+        for o in [DeployOutcome::Verified, DeployOutcome::BackedOut] {
+            assert_eq!(DeployOutcome::from_key(o.key()), Some(o));
+        }
+        assert_ne!(DeployOutcome::Verified.key(), DeployOutcome::BackedOut.key());
+        assert_eq!(DeployOutcome::from_key("backed_out"), None);
+        assert_eq!(DeployOutcome::from_key(""), None);
+    }
     use chrono::TimeZone;
 
     fn at() -> DateTime<Utc> {

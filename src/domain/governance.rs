@@ -7,6 +7,30 @@ use super::records::{Deployment, Incident};
 use super::rfc::RfcType;
 use std::collections::BTreeSet;
 
+/// Where subscribers are told; stored by its [`key`](Via::key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// In the channel the subscription was made in.
+    Channel,
+    /// By direct message.
+    Dm,
+}
+
+impl Via {
+    /// The stored key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Via::Channel => "channel",
+            Via::Dm => "dm",
+        }
+    }
+
+    /// The way a stored key names.
+    pub fn from_key(key: &str) -> Option<Via> {
+        [Via::Channel, Via::Dm].into_iter().find(|v| v.key() == key)
+    }
+}
+
 /// Whether `/release submit` skips the CAB: every RFC is standard (a
 /// pre-authorized change) and `cab.standard_preapproved` is on.
 pub fn preapproved(types: &[RfcType], enabled: bool) -> bool {
@@ -128,6 +152,16 @@ pub fn personal(candidates: &[String], actor: Option<&str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_way_round_trips_through_its_key_and_nothing_else_decodes() {
+        for v in [Via::Channel, Via::Dm] {
+            assert_eq!(Via::from_key(v.key()), Some(v));
+        }
+        assert_ne!(Via::Channel.key(), Via::Dm.key());
+        assert_eq!(Via::from_key("DM"), None);
+        assert_eq!(Via::from_key("email"), None);
+    }
     use crate::domain::incident::DefectType;
     use chrono::{TimeZone, Utc};
     use proptest::prelude::*;

@@ -3,12 +3,12 @@
 //! not approve, whether a vote counted, and the events that bring the ledger
 //! to the platform's count.
 
-use crate::domain::poll::{Poll, VoteEvent};
+use crate::domain::poll::{Poll, VoteAction, VoteEvent};
 use crate::domain::records::Rfc;
 use crate::domain::roles::Roles;
 use crate::domain::tally::Tally;
 use crate::domain::tally::{Ballot, Vote};
-use crate::domain::workflow::{standing_command_votes, with_command_votes, Mark, MarkKind};
+use crate::domain::workflow::{standing_command_votes, with_command_votes, Mark};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The ballots as the ledger leaves them: reactions added and removed,
@@ -22,19 +22,11 @@ pub fn ballots_from_ledger(ledger: &[VoteEvent]) -> (Vec<Ballot>, BTreeMap<Strin
 pub fn standing(ledger: &[VoteEvent]) -> BTreeMap<String, (Vote, Roles)> {
     let marks: Vec<Mark> = ledger
         .iter()
-        .map(|e| {
-            let kind = match e.action.as_str() {
-                "add" => MarkKind::Add,
-                "remove" => MarkKind::Remove,
-                "command" => MarkKind::Command,
-                _ => MarkKind::Count,
-            };
-            Mark {
-                user: e.user.clone(),
-                roles: e.roles.clone(),
-                vote: e.vote,
-                kind,
-            }
+        .map(|e| Mark {
+            user: e.user.clone(),
+            roles: e.roles.clone(),
+            vote: e.vote,
+            kind: e.action,
         })
         .collect();
     standing_command_votes(&marks)
@@ -44,9 +36,9 @@ pub fn standing(ledger: &[VoteEvent]) -> BTreeMap<String, (Vote, Roles)> {
 pub fn reaction_ballots(ledger: &[VoteEvent]) -> (Vec<Ballot>, BTreeMap<String, String>) {
     let mut by_user: BTreeMap<String, Ballot> = BTreeMap::new();
     let mut names = BTreeMap::new();
-    for e in ledger.iter().filter(|e| e.action != "count") {
+    for e in ledger.iter().filter(|e| e.action != VoteAction::Count) {
         names.insert(e.user.clone(), e.user_name.clone());
-        if e.action == "command" {
+        if e.action == VoteAction::Command {
             continue;
         }
         let b = by_user.entry(e.user.clone()).or_insert_with(|| Ballot {
@@ -55,7 +47,7 @@ pub fn reaction_ballots(ledger: &[VoteEvent]) -> (Vec<Ballot>, BTreeMap<String, 
             votes: BTreeSet::new(),
         });
         b.roles = e.roles.clone();
-        if e.action == "add" {
+        if e.action == VoteAction::Add {
             b.votes.insert(e.vote);
         } else {
             b.votes.remove(&e.vote);
@@ -73,7 +65,7 @@ pub fn reasons(ledger: &[VoteEvent]) -> Vec<(String, Vote, String)> {
             let e = ledger
                 .iter()
                 .rev()
-                .find(|e| &e.user == user && e.action == "command")?;
+                .find(|e| &e.user == user && e.action == VoteAction::Command)?;
             (e.vote == *vote).then(|| e.note.clone().map(|n| (e.user_name.clone(), *vote, n)))?
         })
         .collect()
@@ -143,7 +135,7 @@ pub fn catch_up(
                 user_name: name(b),
                 roles: b.roles.clone(),
                 vote: *v,
-                action: "add".into(),
+                action: VoteAction::Add,
                 at: now,
                 counted,
                 reason: reason.clone(),
@@ -158,7 +150,7 @@ pub fn catch_up(
                 user_name: name(b),
                 roles: b.roles.clone(),
                 vote: *v,
-                action: "remove".into(),
+                action: VoteAction::Remove,
                 at: now,
                 counted: false,
                 reason: Some("removed".into()),

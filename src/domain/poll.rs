@@ -59,9 +59,8 @@ pub struct VoteEvent {
     pub roles: Roles,
     /// Which vote.
     pub vote: Vote,
-    /// `add`, `remove`, `count` (the final count from the platform) or
-    /// `command` (a vote given with `/release vote`).
-    pub action: String,
+    /// What the row records.
+    pub action: VoteAction,
     /// When.
     pub at: DateTime<Utc>,
     /// Whether it counted.
@@ -70,4 +69,58 @@ pub struct VoteEvent {
     pub reason: Option<String>,
     /// The voter's own reason (`/release vote … reason:`).
     pub note: Option<String>,
+}
+
+/// What a ledger row records; stored by its [`key`](VoteAction::key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoteAction {
+    /// A reaction added.
+    Add,
+    /// A reaction removed.
+    Remove,
+    /// A vote given with `/release vote`.
+    Command,
+    /// The final count from the platform (not a vote by itself).
+    Count,
+}
+
+impl VoteAction {
+    /// Every action, for round trips.
+    pub const ALL: [VoteAction; 4] = [
+        VoteAction::Add,
+        VoteAction::Remove,
+        VoteAction::Command,
+        VoteAction::Count,
+    ];
+
+    /// The stored key.
+    pub fn key(self) -> &'static str {
+        match self {
+            VoteAction::Add => "add",
+            VoteAction::Remove => "remove",
+            VoteAction::Command => "command",
+            VoteAction::Count => "count",
+        }
+    }
+
+    /// The action a stored key names.
+    pub fn from_key(key: &str) -> Option<VoteAction> {
+        VoteAction::ALL.into_iter().find(|a| a.key() == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_through_its_key_and_nothing_else_decodes() {
+        for a in VoteAction::ALL {
+            assert_eq!(VoteAction::from_key(a.key()), Some(a));
+        }
+        let keys: std::collections::BTreeSet<&str> = VoteAction::ALL.iter().map(|a| a.key()).collect();
+        assert_eq!(keys.len(), VoteAction::ALL.len());
+        assert_eq!(VoteAction::from_key("Add"), None);
+        assert_eq!(VoteAction::from_key(""), None);
+    }
 }

@@ -180,8 +180,8 @@ pub struct Deployment {
     pub started_at: Option<DateTime<Utc>>,
     /// When it was verified or backed out.
     pub finished_at: Option<DateTime<Utc>>,
-    /// `verified` or `backed-out`.
-    pub outcome: Option<String>,
+    /// How it ended (None while planned or running).
+    pub outcome: Option<crate::domain::deployment::DeployOutcome>,
     /// Verification notes, issues, back-out reason.
     pub notes: Option<String>,
     /// What an emergency deployment bypassed.

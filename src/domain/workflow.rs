@@ -294,18 +294,8 @@ pub struct Mark {
     pub kind: MarkKind,
 }
 
-/// What a ledger event was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarkKind {
-    /// A reaction added.
-    Add,
-    /// A reaction removed.
-    Remove,
-    /// A vote given with `/release vote`.
-    Command,
-    /// The final count (not a vote by itself).
-    Count,
-}
+/// What a ledger event was: the ledger's own action.
+pub use super::poll::VoteAction as MarkKind;
 
 /// Votes given with `/release vote` that still stand, by user: a command
 /// vote stands until the same person adds a reaction after it (the later

@@ -3,15 +3,16 @@
 //! the trail every change leaves.
 
 use super::{audit, check, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
-use crate::db;
+use crate::db::{self, Tx};
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
-use crate::domain::records::{Release, Rfc};
+use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::{RfcStatus, Risk};
 use crate::domain::roles::Role;
 use crate::domain::workflow::{revision_after_change, rfc_mix, target_environments, unfreeze_target};
 use crate::render;
+use crate::render::workflow::NotEditable;
 use semver::Version;
 
 /// Whether RFCs make an emergency release, and its environments (as
@@ -90,11 +91,13 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
                 .as_ref()
                 .filter(|r| r.lifecycle.state != ReleaseState::Planning)
             {
-                let why = format!("its release {} is in state {}", r.rid(), r.lifecycle.state);
-                return refuse(render::workflow::rfc_not_editable(id, &why));
+                return refuse(render::workflow::rfc_not_editable(
+                    id,
+                    NotEditable::ReleaseMoved(r),
+                ));
             }
         }
-        other => return refuse(render::workflow::rfc_not_editable(id, &format!("it is {other}"))),
+        other => return refuse(render::workflow::rfc_not_editable(id, NotEditable::Status(other))),
     }
     let before = rfc_summary(&rfc);
     let mut changed = Vec::new();
@@ -361,4 +364,29 @@ pub async fn audit_log(ctx: Ctx<'_>, id: RecordId, limit: u32) -> Handled {
         all.len(),
         ctx.config.timezone,
     )))
+}
+
+/// Moves the release's RFCs to `status` with audit entries.
+pub(super) async fn settle_rfcs(
+    tx: &mut Tx,
+    ctx: Ctx<'_>,
+    actor: &Actor,
+    release: &Release,
+    status: RfcStatus,
+) -> anyhow::Result<()> {
+    for rfc in db::rfcs::for_release(tx, ctx.guild, release.row).await? {
+        if rfc.status == RfcStatus::InRelease {
+            db::rfcs::set_status(tx, ctx.guild, rfc.row, status).await?;
+            audit(
+                tx,
+                ctx,
+                actor,
+                rfc.rid(),
+                "rfc.status",
+                Some(rfc.status.to_string()),
+                Some(format!("{status} ({})", release.rid())),
+            );
+        }
+    }
+    Ok(())
 }

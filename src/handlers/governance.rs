@@ -160,7 +160,7 @@ pub async fn close(ctx: Ctx<'_>, who: &Invoker, id: RecordId, args: CloseArgs) -
     } else {
         RfcStatus::Implemented
     };
-    super::release::settle_rfcs(&mut tx, ctx, &who.actor, &release, status).await?;
+    super::edit::settle_rfcs(&mut tx, ctx, &who.actor, &release, status).await?;
     tx.commit().await?;
     Ok(Reply::Public(render::state_changed(
         &release,

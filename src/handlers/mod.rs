@@ -33,6 +33,37 @@ use crate::render;
 use chrono::{DateTime, Duration, Utc};
 pub use notice::{notify, Audience};
 
+/// A reaction added or removed on a bot message.
+#[derive(Debug, Clone)]
+pub struct ReactionEvent {
+    /// The platform's id of the message.
+    pub message: String,
+    /// The message's channel (a message id alone may be unique only within it).
+    pub channel: String,
+    /// Who reacted.
+    pub user: String,
+    /// Their name.
+    pub name: String,
+    /// Their ITIL roles now.
+    pub roles: crate::domain::roles::Roles,
+    /// The emoji.
+    pub emoji: String,
+    /// Added (true) or removed.
+    pub added: bool,
+    /// The bot's own reaction.
+    pub bot: bool,
+}
+
+impl ReactionEvent {
+    /// Where the reacted-to message lives.
+    pub fn at(&self) -> crate::chat::Posted {
+        crate::chat::Posted {
+            channel: self.channel.clone(),
+            id: self.message.clone(),
+        }
+    }
+}
+
 /// What every handler works with.
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {

@@ -54,12 +54,12 @@ pub async fn notify(
     message: &Outgoing,
     audience: Audience<'_>,
 ) -> anyhow::Result<()> {
-    use crate::domain::governance::{personal, recipients, Sub};
+    use crate::domain::governance::{personal, recipients, Sub, Via};
     let subs: Vec<Sub> = db::subscriptions::for_release(tx, ctx.guild, release.number)
         .await?
         .into_iter()
         .map(|s| Sub {
-            dm: s.via == "dm",
+            dm: s.via == Via::Dm,
             user: s.user,
             channel: s.channel,
         })

@@ -2,40 +2,9 @@
 //! vote on a poll, an answer to a survey.
 
 use super::Ctx;
+pub use super::ReactionEvent;
 use crate::db;
-use crate::domain::roles::Roles;
 use crate::domain::survey::Purpose;
-
-/// A reaction added or removed on a bot message.
-#[derive(Debug, Clone)]
-pub struct ReactionEvent {
-    /// The platform's id of the message.
-    pub message: String,
-    /// The message's channel (a message id alone may be unique only within it).
-    pub channel: String,
-    /// Who reacted.
-    pub user: String,
-    /// Their name.
-    pub name: String,
-    /// Their ITIL roles now.
-    pub roles: Roles,
-    /// The emoji.
-    pub emoji: String,
-    /// Added (true) or removed.
-    pub added: bool,
-    /// The bot's own reaction.
-    pub bot: bool,
-}
-
-impl ReactionEvent {
-    /// Where the reacted-to message lives.
-    pub fn at(&self) -> crate::chat::Posted {
-        crate::chat::Posted {
-            channel: self.channel.clone(),
-            id: self.message.clone(),
-        }
-    }
-}
 
 /// Takes a reaction added to or removed from a bot message; the bot's own,
 /// and those on messages that are not a poll or a survey, change nothing.

@@ -6,12 +6,13 @@ use crate::db;
 use crate::db::subscriptions::Subscription;
 use crate::render;
 
-fn keys(target: Target, via: Via) -> (String, String, &'static str) {
-    let (key, shown) = match target {
-        Target::All => ("all".to_string(), "all releases".to_string()),
-        Target::Release(id) => (id.n.to_string(), id.to_string()),
+/// The stored target key, and the target as render words it.
+fn keys(target: Target) -> (String, String) {
+    let key = match target {
+        Target::All => "all".to_string(),
+        Target::Release(id) => id.n.to_string(),
     };
-    (key, shown, if via == Via::Dm { "dm" } else { "channel" })
+    (key, render::subscription_target(target))
 }
 
 /// `/subscribe`.
@@ -22,12 +23,12 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             return refuse(render::not_found(id));
         }
     }
-    let (key, shown, via) = keys(target, via);
+    let (key, shown) = keys(target);
     let sub = Subscription {
         user: who.actor.id.clone(),
         user_name: who.actor.name.clone(),
         target: key,
-        via: via.into(),
+        via,
         channel: who.channel.clone(),
     };
     let new = db::subscriptions::add(&mut tx, ctx.guild, &sub, ctx.now).await?;
@@ -39,7 +40,7 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             format!("subscription:{}", who.actor.id),
             "subscribe",
             None,
-            Some(format!("{shown} via {via}")),
+            Some(format!("{shown} via {}", via.key())),
         );
     }
     tx.commit().await?;
@@ -49,7 +50,7 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
 /// `/unsubscribe`.
 pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) -> Handled {
     let mut tx = ctx.begin().await?;
-    let (key, shown, via) = keys(target, via);
+    let (key, shown) = keys(target);
     let existed = db::subscriptions::remove(&mut tx, ctx.guild, &who.actor.id, &key, via).await?;
     if existed {
         audit(
@@ -58,7 +59,7 @@ pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) 
             &who.actor,
             format!("subscription:{}", who.actor.id),
             "unsubscribe",
-            Some(format!("{shown} via {via}")),
+            Some(format!("{shown} via {}", via.key())),
             None,
         );
     }

@@ -27,7 +27,7 @@ pub async fn answer(
     ctx: Ctx<'_>,
     message_id: i64,
     release_row: i64,
-    ev: &super::reaction::ReactionEvent,
+    ev: &super::ReactionEvent,
 ) -> anyhow::Result<()> {
     let Some(score) = crate::domain::survey::score(&ev.emoji) else {
         return Ok(());

@@ -3,16 +3,16 @@
 
 use super::polls::{ballots_from_ledger, own, poll_message, status_of, CLOSE_JOB};
 use super::{apply, audit, load_release, notify, refuse, Audience, Ctx, Handled, Invoker, Reply, Tell};
-use crate::db::polls::{Settled, VoteEvent};
 use crate::db::{self};
 use crate::domain::ids::RecordId;
+use crate::domain::poll::{Settled, VoteAction, VoteEvent};
 use crate::domain::release::Event;
 use crate::domain::tally::{decide as decides, tally, Vote};
 use crate::domain::workflow::{may_decide, missing_for_quorum};
 use crate::render;
 
-/// The job kind that reminds a poll's channel before its deadline.
-pub const REMIND_JOB: &str = "poll-remind";
+/// The job kind that reminds a poll's channel before its deadline (defined beside the poll it reminds of).
+pub use super::polls::REMIND_JOB;
 
 fn settled(ctx: Ctx<'_>, who: &Invoker, reason: Option<String>) -> Settled {
     Settled {
@@ -46,7 +46,7 @@ pub async fn vote(ctx: Ctx<'_>, who: &Invoker, id: RecordId, vote: Vote, reason:
         user_name: who.actor.name.clone(),
         roles: who.actor.roles.clone(),
         vote,
-        action: "command".into(),
+        action: VoteAction::Command,
         at: ctx.now,
         counted: false,
         reason: None,

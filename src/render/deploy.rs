@@ -1,7 +1,7 @@
 //! Wording of deployments and early life support.
 
 use crate::chat::{Outgoing, StateClass};
-use crate::domain::deployment::{bar, Step, StepError, StepStatus};
+use crate::domain::deployment::{bar, DeployOutcome, Step, StepError, StepStatus};
 use crate::domain::package::Discrepancy;
 use crate::domain::records::{Deployment, Incident, KnownError, Release};
 use crate::domain::timefmt::show_time;
@@ -46,9 +46,9 @@ pub fn planned(r: &Release, d: &Deployment) -> Outgoing {
 pub fn progress(r: &Release, d: &Deployment, now: DateTime<Utc>, tz: Tz) -> Outgoing {
     let started = d.started_at.unwrap_or(now);
     let end = d.finished_at.unwrap_or(now);
-    let (status, class) = match d.outcome.as_deref() {
-        Some("verified") => ("verified".to_string(), StateClass::Success),
-        Some("backed-out") => ("BACKED OUT".to_string(), StateClass::Failure),
+    let (status, class) = match d.outcome {
+        Some(DeployOutcome::Verified) => ("verified".to_string(), StateClass::Success),
+        Some(DeployOutcome::BackedOut) => ("BACKED OUT".to_string(), StateClass::Failure),
         _ if d.steps.iter().all(|s| s.status == StepStatus::Done) => {
             ("all steps done — verifying".to_string(), StateClass::Waiting)
         }
@@ -187,13 +187,14 @@ pub fn status(r: &Release, deployments: &[Deployment], only: Option<&str>, tz: T
         match of.last() {
             None => s.push_str(&format!("\n  {env}: not planned")),
             Some(d) => {
-                let what = match (d.outcome.as_deref(), d.started_at) {
-                    (Some("verified"), _) => format!(
+                let what = match (d.outcome, d.started_at) {
+                    (Some(DeployOutcome::Verified), _) => format!(
                         "verified {}",
                         d.finished_at.map(|t| show_time(t, tz)).unwrap_or_default()
                     ),
                     (Some(o), _) => format!(
-                        "{o} {}",
+                        "{} {}",
+                        o.key(),
                         d.finished_at.map(|t| show_time(t, tz)).unwrap_or_default()
                     ),
                     (None, Some(t)) => format!("deploying since {} {}", show_time(t, tz), bar(&d.steps, 10)),

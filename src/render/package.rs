@@ -132,7 +132,7 @@ pub fn release_notes(
             "- {} (attempt {}): {} {}\n",
             d.env,
             d.attempt,
-            d.outcome.as_deref().unwrap_or("in progress"),
+            d.outcome.map_or("in progress", |o| o.key()),
             when
         ));
     }

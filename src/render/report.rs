@@ -328,7 +328,7 @@ pub fn release(
     let effort: f64 = incidents.iter().filter_map(|i| i.effort_hours).sum();
     let backed_out = deployments
         .iter()
-        .filter(|d| d.outcome.as_deref() == Some("backed-out"))
+        .filter(|d| d.outcome == Some(crate::domain::deployment::DeployOutcome::BackedOut))
         .count();
     let mut s = format!(
         "Report — {} {} ({}) — {}\n  revision {} · test runs {} · builds {} · deployments {} ({} backed out)\n  incidents {} ({} open) · effort {} h · satisfaction {} from {} response(s)",

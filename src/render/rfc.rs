@@ -1,6 +1,8 @@
 //! Requests for change, and subscriptions to them and to releases.
 
 use crate::chat::{Outgoing, StateClass};
+use crate::command::Target;
+use crate::domain::governance::Via;
 use crate::domain::ids::RecordId;
 use crate::domain::records::Rfc;
 use crate::domain::timefmt::show_time;
@@ -76,9 +78,17 @@ pub fn rfc_withdrawn(r: &Rfc, by: &str, reason: Option<&str>) -> Outgoing {
         .about([r.rid()])
 }
 
+/// What a subscription follows, in words (`all releases`, `R-3`).
+pub fn subscription_target(target: Target) -> String {
+    match target {
+        Target::All => "all releases".to_string(),
+        Target::Release(id) => id.to_string(),
+    }
+}
+
 /// Subscribed.
-pub fn subscribed(target: &str, via: &str, new: bool) -> Outgoing {
-    let where_ = if via == "dm" {
+pub fn subscribed(target: &str, via: Via, new: bool) -> Outgoing {
+    let where_ = if via == Via::Dm {
         "by direct message"
     } else {
         "in this channel"
@@ -91,8 +101,8 @@ pub fn subscribed(target: &str, via: &str, new: bool) -> Outgoing {
 }
 
 /// Unsubscribed.
-pub fn unsubscribed(target: &str, via: &str, existed: bool) -> Outgoing {
-    let where_ = if via == "dm" {
+pub fn unsubscribed(target: &str, via: Via, existed: bool) -> Outgoing {
+    let where_ = if via == Via::Dm {
         "by direct message"
     } else {
         "in a channel"

@@ -2,10 +2,11 @@
 //! after an expiry, reminders, edits, unfreezes and the raw audit log.
 
 use crate::chat::{Outgoing, StateClass};
-use crate::db::polls::Settled;
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
+use crate::domain::poll::Settled;
 use crate::domain::records::{AuditEntry, Release, Rfc};
+use crate::domain::rfc::RfcStatus;
 use crate::domain::tally::Vote;
 use crate::domain::timefmt::show_time;
 use crate::domain::workflow::{
@@ -252,8 +253,21 @@ pub fn rfc_edited(rfc: &Rfc, changed: &[&str]) -> Outgoing {
 }
 
 /// `/rfc edit` when the RFC or its release is past the point of editing.
-pub fn rfc_not_editable(id: RecordId, why: &str) -> String {
+pub fn rfc_not_editable(id: RecordId, why: NotEditable<'_>) -> String {
+    let why = match why {
+        NotEditable::ReleaseMoved(r) => format!("its release {} is in state {}", r.rid(), r.lifecycle.state),
+        NotEditable::Status(status) => format!("it is {status}"),
+    };
     format!("{id} can no longer be edited: {why}.")
+}
+
+/// Why an RFC can no longer be edited.
+#[derive(Debug, Clone, Copy)]
+pub enum NotEditable<'a> {
+    /// Its release has moved past planning.
+    ReleaseMoved(&'a Release),
+    /// Its own status (withdrawn, implemented, …) forbids it.
+    Status(RfcStatus),
 }
 
 /// `/rfc edit` by somebody else.

@@ -21,31 +21,10 @@ pub enum Gate {
     },
     /// Not allowed.
     Closed {
-        /// Why not.
-        reason: GateReason,
-    },
-}
-
-/// Why [`Calendar::gate`] said [`Gate::Closed`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum GateReason {
-    /// No opening serving the environment contains the instant.
-    OutsideWindow {
-        /// The next opening serving the environment that no freeze overlaps.
-        next: Option<Opening>,
-    },
-    /// A freeze contains the instant.
-    InFreeze {
-        /// Name of the freeze.
-        freeze: String,
-        /// The next opening serving the environment that no freeze overlaps.
-        next: Option<Opening>,
-    },
-    /// No window serves the environment at all — most likely a typo, which is
-    /// why even an emergency does not get through.
-    NoWindowFor {
-        /// The environment as it was asked for.
-        env: String,
+        /// Why not: outside every window ([`CalendarError::NotInWindow`]),
+        /// in a freeze ([`CalendarError::InFreeze`]), or no window serves
+        /// the environment ([`CalendarError::NoWindowFor`]).
+        reason: CalendarError,
     },
 }
 
@@ -53,7 +32,7 @@ pub enum GateReason {
 ///
 /// Messages are written for end users in chat.  An error does not know its
 /// calendar's zone, so times in messages are RFC 3339 UTC.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     /// No window has that name.
     #[error("there is no release window called \"{name}\"; {}", known_windows(.known))]
@@ -143,24 +122,13 @@ impl Calendar {
     /// emergency: the calendar cannot vouch for a name it does not know, and it
     /// is far more likely a typo than a real environment.
     pub fn gate(&self, env: &str, now: DateTime<Utc>, emergency: bool) -> Gate {
-        let err = match self.check_at(env, now) {
-            Ok(opening) => return Gate::Open { opening },
-            Err(err) => err,
-        };
-        if emergency && !matches!(err, CalendarError::NoWindowFor { .. }) {
-            return Gate::Emergency {
+        match self.check_at(env, now) {
+            Ok(opening) => Gate::Open { opening },
+            Err(err) if emergency && !matches!(err, CalendarError::NoWindowFor { .. }) => Gate::Emergency {
                 outside_window: self.opening_at(env, now).is_none(),
                 freeze: self.freeze_at(now).map(|f| f.name.clone()),
-            };
+            },
+            Err(reason) => Gate::Closed { reason },
         }
-        let reason = match err {
-            CalendarError::InFreeze { freeze, next } => GateReason::InFreeze { freeze, next },
-            CalendarError::NotInWindow { next, .. } => GateReason::OutsideWindow { next },
-            CalendarError::NoWindowFor { env } => GateReason::NoWindowFor { env },
-            // check_at returns no other error; saying "outside window" is the
-            // safe reading should that ever change.
-            _ => GateReason::OutsideWindow { next: None },
-        };
-        Gate::Closed { reason }
     }
 }

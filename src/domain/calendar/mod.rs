@@ -16,7 +16,7 @@ mod gate;
 mod tests;
 mod wall_clock;
 
-pub use gate::{CalendarError, Gate, GateReason};
+pub use gate::{CalendarError, Gate};
 pub use wall_clock::parse_cron;
 
 use std::cmp::Reverse;

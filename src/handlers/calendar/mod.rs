@@ -16,7 +16,7 @@ use sqlx::SqliteConnection;
 
 mod windows;
 
-pub use windows::{announce, materialise, WindowJob};
+pub use windows::{announce, materialise, WindowJob, WindowPhase};
 
 /// The job kind that announces a window.
 pub const WINDOW_JOB: &str = "window";

@@ -11,11 +11,24 @@ pub struct WindowJob {
     pub start: DateTime<Utc>,
     /// The opening's end.
     pub end: DateTime<Utc>,
-    /// `before`, `open` or `close`.
-    pub phase: String,
+    /// Which announcement.
+    pub phase: WindowPhase,
     /// For `before`: how long ahead, in seconds.
     #[serde(default)]
     pub ahead_secs: i64,
+}
+
+/// Which announcement of an opening a window job makes (stored as
+/// `before`, `open` or `close`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowPhase {
+    /// Ahead of the opening, by the job's `ahead_secs`.
+    Before,
+    /// The opening starts.
+    Open,
+    /// The opening ends.
+    Close,
 }
 
 /// Creates the announcement jobs of every opening up to the horizon, once.
@@ -42,7 +55,7 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
     let cal = load(&mut tx, config, guild, now).await?;
     let mut created = 0;
     for o in cal.openings(from, to) {
-        let mut phases: Vec<(String, DateTime<Utc>, i64)> = config
+        let mut phases: Vec<(String, WindowPhase, DateTime<Utc>, i64)> = config
             .announce_before
             .iter()
             // Validation bounds these; an announcement before the first
@@ -50,24 +63,29 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
             .filter_map(|d| {
                 Some((
                     format!("before-{}", crate::domain::timefmt::format_duration(*d)),
+                    WindowPhase::Before,
                     o.start.checked_sub_signed(*d)?,
                     d.num_seconds(),
                 ))
             })
             .collect();
-        phases.push(("open".into(), o.start, 0));
-        phases.push(("close".into(), o.end, 0));
-        for (phase, due, ahead) in phases {
+        phases.push(("open".into(), WindowPhase::Open, o.start, 0));
+        phases.push(("close".into(), WindowPhase::Close, o.end, 0));
+        for (phase_key, phase, due, ahead) in phases {
             if due < now {
                 continue;
             }
             // Keys are unique across workspaces: two serving the same windows each get theirs.
-            let key = format!("{WINDOW_JOB}:{guild}:{}:{}:{phase}", o.window, db::ts(o.start));
+            let key = format!(
+                "{WINDOW_JOB}:{guild}:{}:{}:{phase_key}",
+                o.window,
+                db::ts(o.start)
+            );
             let job = WindowJob {
                 window: o.window.clone(),
                 start: o.start,
                 end: o.end,
-                phase: if ahead > 0 { "before".into() } else { phase.clone() },
+                phase,
                 ahead_secs: ahead,
             };
             if db::jobs::schedule(
@@ -123,10 +141,10 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
             }
         }
     }
-    let phase = match job.phase.as_str() {
-        "before" => Phase::Before(Duration::seconds(job.ahead_secs)),
-        "open" => Phase::Open,
-        _ => Phase::Close,
+    let phase = match job.phase {
+        WindowPhase::Before => Phase::Before(Duration::seconds(job.ahead_secs)),
+        WindowPhase::Open => Phase::Open,
+        WindowPhase::Close => Phase::Close,
     };
     let mut missed = Vec::new();
     if phase == Phase::Close {
@@ -178,4 +196,26 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Jobs stored before the enum keep decoding: the phase is the same word.
+    #[test]
+    fn a_phase_is_stored_as_the_word_it_always_was() {
+        for (phase, word) in [
+            (WindowPhase::Before, "\"before\""),
+            (WindowPhase::Open, "\"open\""),
+            (WindowPhase::Close, "\"close\""),
+        ] {
+            assert_eq!(serde_json::to_string(&phase).unwrap(), word);
+            assert_eq!(serde_json::from_str::<WindowPhase>(word).unwrap(), phase);
+        }
+        assert!(serde_json::from_str::<WindowPhase>("\"Before\"").is_err());
+        let stored = r#"{"window":"w","start":"2026-12-03T22:00:00Z","end":"2026-12-04T02:00:00Z","phase":"before","ahead_secs":3600}"#;
+        let job: WindowJob = serde_json::from_str(stored).unwrap();
+        assert_eq!((job.phase, job.ahead_secs), (WindowPhase::Before, 3600));
+    }
 }

@@ -58,7 +58,7 @@ pub async fn verify(
             &who.actor.name,
         )));
     }
-    d.outcome = Some("verified".into());
+    d.outcome = Some(DeployOutcome::Verified);
     d.finished_at = Some(ctx.now);
     d.notes = notes.clone().or(d.notes);
     db::deployments::unlock(&mut tx, ctx.guild, d.row).await?;

@@ -11,8 +11,8 @@ use super::{
     apply, audit, check, load_release, notify, refuse, Audience, Ctx, Failure, Handled, Invoker, Reply, Tell,
 };
 use crate::db::{self, Tx};
-use crate::domain::calendar::{Gate, GateReason};
-use crate::domain::deployment::{self, Step, StepOutcome};
+use crate::domain::calendar::Gate;
+use crate::domain::deployment::{self, DeployOutcome, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
 use crate::domain::records::{Actor, Deployment, Release};
@@ -131,23 +131,10 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             d.bypass = Some(format!("started {}", what.join(" and ")));
         }
         Gate::Closed { reason } => {
-            let e = match reason {
-                GateReason::OutsideWindow { next } => crate::domain::calendar::CalendarError::NotInWindow {
-                    env: env.clone(),
-                    at: ctx.now,
-                    next,
-                },
-                GateReason::InFreeze { freeze, next } => {
-                    crate::domain::calendar::CalendarError::InFreeze { freeze, next }
-                }
-                GateReason::NoWindowFor { env } => {
-                    crate::domain::calendar::CalendarError::NoWindowFor { env }
-                }
-            };
             return refuse(render::refusal::gate_closed(
                 id,
                 &env,
-                &render::calendar::error(&e, tz),
+                &render::calendar::error(&reason, tz),
             ));
         }
     }
@@ -328,7 +315,7 @@ async fn back_out(
         Tell::Nobody,
     )
     .await?;
-    d.outcome = Some("backed-out".into());
+    d.outcome = Some(DeployOutcome::BackedOut);
     d.finished_at = Some(ctx.now);
     d.notes = Some(reason.to_string());
     db::deployments::unlock(tx, ctx.guild, d.row).await?;

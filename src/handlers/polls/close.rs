@@ -1,6 +1,7 @@
 //! The decision: a poll closed from the platform's count.
 
 use super::*;
+use crate::domain::poll::VoteAction;
 
 /// Decides a poll from the platform's reactions (the job `poll-close`). The
 /// job is marked done in the same transaction, so the outcome happens once.
@@ -76,7 +77,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
                     .unwrap_or_else(|| b.user.clone()),
                 roles: b.roles.clone(),
                 vote: *v,
-                action: "count".into(),
+                action: VoteAction::Count,
                 at: ctx.now,
                 counted,
                 reason: reason.clone(),

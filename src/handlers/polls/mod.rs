@@ -1,13 +1,15 @@
 //! CAB and ECAB polls: submission, reactions, and the decision.
 
-use super::reaction::ReactionEvent;
-use super::{apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, Reply, Tell};
+use super::{
+    apply, audit, load_release, notify, refuse, system_actor, Ctx, Handled, Invoker, ReactionEvent, Reply,
+    Tell,
+};
 use crate::db::{self, Tx};
 use crate::domain::ids::RecordId;
 pub use crate::domain::ledger::Count;
 pub(super) use crate::domain::ledger::{ballots_from_ledger, own, status_of};
 use crate::domain::ledger::{catch_up, reaction_ballots, reasons, standing};
-use crate::domain::poll::{Poll, VoteEvent};
+use crate::domain::poll::{Poll, VoteAction, VoteEvent};
 use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
@@ -23,6 +25,8 @@ mod close;
 
 pub use close::close;
 
+/// The job kind that reminds a poll's channel before its deadline.
+pub const REMIND_JOB: &str = "poll-remind";
 /// The job kind that decides a poll.
 pub const CLOSE_JOB: &str = "poll-close";
 /// The part of a `poll-close` job's key that marks a periodic recount.
@@ -117,8 +121,8 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         db::jobs::schedule(
             &mut tx,
             ctx.guild,
-            super::workflow::REMIND_JOB,
-            &format!("{}:{poll_id}", super::workflow::REMIND_JOB),
+            REMIND_JOB,
+            &format!("{}:{poll_id}", REMIND_JOB),
             at,
             &payload,
         )
@@ -212,7 +216,11 @@ pub(super) async fn vote(
         user_name: ev.name.clone(),
         roles: ev.roles.clone(),
         vote,
-        action: if ev.added { "add" } else { "remove" }.into(),
+        action: if ev.added {
+            VoteAction::Add
+        } else {
+            VoteAction::Remove
+        },
         at: ctx.now,
         counted: false,
         reason: None,

@@ -1,10 +1,10 @@
 //! `/release`: the release record through its lifecycle.
 
-use super::edit::{next_revision, shape};
+use super::edit::{next_revision, settle_rfcs, shape};
 use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply, Tell};
-use crate::db::{self, Tx};
+use crate::db;
 use crate::domain::ids::{RecordId, RecordKind};
-use crate::domain::records::{Actor, Plan, Release};
+use crate::domain::records::{Plan, Release};
 use crate::domain::release::{Event, Lifecycle, ReleaseState};
 use crate::domain::rfc::RfcStatus;
 use crate::render;
@@ -189,31 +189,6 @@ pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
         &what,
         &who.actor.name,
     )))
-}
-
-/// Moves the release's RFCs to `status` with audit entries.
-pub(super) async fn settle_rfcs(
-    tx: &mut Tx,
-    ctx: Ctx<'_>,
-    actor: &Actor,
-    release: &Release,
-    status: RfcStatus,
-) -> anyhow::Result<()> {
-    for rfc in db::rfcs::for_release(tx, ctx.guild, release.row).await? {
-        if rfc.status == RfcStatus::InRelease {
-            db::rfcs::set_status(tx, ctx.guild, rfc.row, status).await?;
-            audit(
-                tx,
-                ctx,
-                actor,
-                rfc.rid(),
-                "rfc.status",
-                Some(rfc.status.to_string()),
-                Some(format!("{status} ({})", release.rid())),
-            );
-        }
-    }
-    Ok(())
 }
 
 /// `/release show`: state, history, next allowed steps.

@@ -133,13 +133,17 @@ fn gate_without_emergency() {
     assert_eq!(
         c.gate("prod", utc(2026, 1, 7, 12, 0), false),
         Gate::Closed {
-            reason: GateReason::OutsideWindow { next: next.clone() }
+            reason: CalendarError::NotInWindow {
+                env: "prod".into(),
+                at: utc(2026, 1, 7, 12, 0),
+                next: next.clone()
+            }
         }
     );
     assert_eq!(
         c.gate("prod", utc(2026, 1, 8, 23, 30), false),
         Gate::Closed {
-            reason: GateReason::InFreeze {
+            reason: CalendarError::InFreeze {
                 freeze: "incident".into(),
                 next
             }
@@ -148,7 +152,7 @@ fn gate_without_emergency() {
     assert_eq!(
         c.gate("qa", utc(2026, 1, 8, 22, 30), false),
         Gate::Closed {
-            reason: GateReason::NoWindowFor { env: "qa".into() }
+            reason: CalendarError::NoWindowFor { env: "qa".into() }
         }
     );
 }
@@ -186,7 +190,7 @@ fn gate_with_emergency_reports_what_was_bypassed() {
     assert_eq!(
         c.gate("qa", utc(2026, 1, 8, 22, 30), true),
         Gate::Closed {
-            reason: GateReason::NoWindowFor { env: "qa".into() }
+            reason: CalendarError::NoWindowFor { env: "qa".into() }
         }
     );
 }
