@@ -87,6 +87,33 @@ async fn raw_sqlite_rate(path: &Path, n: usize) -> f64 {
     n as f64 / t.elapsed().as_secs_f64()
 }
 
+/// The raw loop in Python's `sqlite3` (its own SQLite build), as a second
+/// control: one-row `BEGIN IMMEDIATE` transactions with the same pragmas.
+fn python_sqlite_rate(path: &Path, n: usize) -> Option<f64> {
+    let script = r#"
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+for p in ("journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON", "busy_timeout = 10000"):
+    c.execute("PRAGMA " + p)
+c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+n = int(sys.argv[2])
+t = time.perf_counter()
+for i in range(n):
+    c.execute("BEGIN IMMEDIATE")
+    c.execute("INSERT INTO t (v) VALUES (?)", ("row %d" % i,))
+    c.execute("COMMIT")
+print(n / (time.perf_counter() - t))
+"#;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .arg(n.to_string())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -128,6 +155,13 @@ async fn main() {
     );
     println!("raw SQLite (one-row BEGIN IMMEDIATE transactions, same pragmas): {raw_rate:.0} tx/s");
     println!("ratio console/raw: {:.3}", console_rate / raw_rate);
+    match python_sqlite_rate(&dir.path().join("python.sqlite"), 10_000) {
+        Some(py) => println!(
+            "Python's sqlite3 (the same transactions and pragmas): {py:.0} tx/s; ratio console/Python {:.3}",
+            console_rate / py
+        ),
+        None => println!("Python's sqlite3: not run (no python3)"),
+    }
 
     // 2. Start-up to ready on the existing database (migrations checked, catch-up done, input ends).
     let mut starts = Vec::new();
@@ -158,14 +192,18 @@ async fn main() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    // 4. The scheduler over a simulated year: 7 daily windows, 4 announcements each opening.
+    // 4. The scheduler over a simulated year: BENCH_WINDOWS (7) daily windows, 4 announcements each opening.
+    let windows: u32 = std::env::var("BENCH_WINDOWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
     let year = dir.path().join("year.toml");
-    let mut cfg = String::from("[calendar]\nannounce_before = [\"24h\", \"1h\"]\n");
-    for w in 0..7 {
+    let mut cfg = String::from("[calendar]\nannounce_before = [\"24h\", \"1h\"]\nannounce_empty = true\n");
+    for w in 0..windows {
         cfg.push_str(&format!(
             "[[calendar.windows]]\nname = \"w{w}\"\ncron = \"0 {} {} * * *\"\nduration = \"2h\"\nenvironments = [\"prod\"]\n",
-            w * 7,
-            w * 3
+            w * 7 % 60,
+            w * 3 % 24
         ));
     }
     std::fs::write(&year, cfg).unwrap();
@@ -226,7 +264,7 @@ async fn main() {
         }
     );
     println!(
-        "scheduler: {ran} window jobs materialised and run over a simulated year in {:.2} s; {announced} announcements, {delivered} delivered; \
+        "scheduler: {ran} window jobs of {windows} windows materialised and run over a simulated year in {:.2} s; {announced} announcements, {delivered} delivered; \
          misses {missed}, runs before due {late}, duplicates {} (last run at unix {last})",
         took.as_secs_f64(),
         announced - ran

@@ -9,6 +9,10 @@
 //!
 //! `cargo bench --bench discord` (env: `BENCH_RATE`, `BENCH_SECS`,
 //! `BENCH_RESTARTS` to change the load and the number of restarts;
+//! `BENCH_KNEE=100,250,500` to step through those rates instead, release-desk
+//! and the control `BENCH_CONTROL` (default the release build of
+//! `examples/bare_bot.rs`) in turn at each, and print the knee: the highest
+//! rate answered with p99 ≤ 5 ms and nothing dropped;
 //! `BENCH_BREAKDOWN=1` for the bot's own timings, `BENCH_DUMP=file.csv`
 //! for every interaction's, `BENCH_EXE` to run another bot, such as the
 //! control of `examples/bare_bot.rs`).
@@ -309,6 +313,9 @@ async fn main() {
     if args.iter().any(|a| !"discord".contains(a.as_str())) {
         return;
     }
+    if let Ok(rates) = std::env::var("BENCH_KNEE") {
+        return knee(&rates).await;
+    }
     let rate = env_or("BENCH_RATE", 100);
     let secs = env_or("BENCH_SECS", 30);
     let restarts = env_or("BENCH_RESTARTS", 5);
@@ -482,4 +489,109 @@ async fn main() {
     }
     println!();
     println!("targets: p50 ≤ 2 ms, p99 ≤ 5 ms, idle RSS ≤ 20 MiB, spawn→IDENTIFY ≤ 100 ms");
+}
+
+/// One bot's figures at one rate.
+struct Step {
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    lost: usize,
+    deferred: usize,
+    cpu_us: f64,
+    machine: String,
+}
+
+impl Step {
+    /// Within the target: p99 ≤ 5 ms, every interaction answered, none deferred.
+    fn holds(&self) -> bool {
+        self.p99 <= Duration::from_millis(5) && self.lost == 0 && self.deferred == 0
+    }
+}
+
+/// Starts `exe` on a fresh database and fake, warms it up for 2 s at `rate`,
+/// then drives `/rfc new` at `rate` for `secs` and measures.
+async fn step(exe: &str, rate: u64, secs: u64) -> Step {
+    let fake = Fake::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bot = Bot::start_with(exe, &fake, "", dir, GUILD, "warn");
+    let pid = bot.child.id();
+    fake.ready().await;
+    let alice = Person::new(111, "alice", &[]);
+    fake.member(alice.id, &alice.name, &alice.roles);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let warm = drive(&fake, &alice, 1_000_000, rate, rate * 2).await;
+    let _ = latencies(&fake, &warm, Duration::from_secs(30)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let probe = Probe::start();
+    let cpu_before = cpu_time(pid);
+    let sent = drive(&fake, &alice, 2_000_000, rate, rate * secs).await;
+    let machine = probe.finish();
+    let (lat, _, lost) = latencies(&fake, &sent, Duration::from_secs(60)).await;
+    let cpu = cpu_before.zip(cpu_time(pid)).map(|(a, b)| b.saturating_sub(a));
+    let deferred = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/callback") && r.body["type"] == 5)
+        .count();
+    bot.terminate();
+    Step {
+        p50: quantile(&lat, 0.5),
+        p99: quantile(&lat, 0.99),
+        max: lat.last().copied().unwrap_or_default(),
+        lost,
+        deferred,
+        cpu_us: cpu.map_or(f64::NAN, |c| c.as_secs_f64() * 1e6 / sent.len().max(1) as f64),
+        machine,
+    }
+}
+
+/// Steps release-desk and the control through `rates` (comma-separated),
+/// the two in turn at each rate so both see the same machine; prints a row
+/// per run and each one's knee.
+async fn knee(rates: &str) {
+    let rates: Vec<u64> = rates.split(',').filter_map(|r| r.trim().parse().ok()).collect();
+    let secs = env_or("BENCH_SECS", 10);
+    let control = std::env::var("BENCH_CONTROL").unwrap_or_else(|_| {
+        let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_release-desk"));
+        exe.with_file_name("examples")
+            .join("bare_bot")
+            .display()
+            .to_string()
+    });
+    let bots = [("release-desk", exe()), ("control", control)];
+    println!(
+        "knee: /rfc new at {rates:?}/s, {secs} s each after 2 s of warm-up; {} and {} in turn",
+        bots[0].1, bots[1].1
+    );
+    let mut knees = [None, None];
+    for &rate in &rates {
+        for (i, (name, exe)) in bots.iter().enumerate() {
+            let s = step(exe, rate, secs).await;
+            println!(
+                "{rate:>5}/s {name:<12} p50 {}  p99 {}  max {}  {} unanswered  {} deferred  {:.0} µs CPU per interaction; {}",
+                ms(s.p50),
+                ms(s.p99),
+                ms(s.max),
+                s.lost,
+                s.deferred,
+                s.cpu_us,
+                s.machine
+            );
+            if s.holds() {
+                knees[i] = Some(rate);
+            }
+        }
+    }
+    for ((name, _), k) in bots.iter().zip(knees) {
+        match k {
+            Some(k) => {
+                println!("knee of {name}: {k}/s (the highest rate tried with p99 ≤ 5 ms, nothing dropped)")
+            }
+            None => println!(
+                "knee of {name}: below {}/s, the lowest rate tried",
+                rates.first().copied().unwrap_or_default()
+            ),
+        }
+    }
 }

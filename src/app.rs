@@ -147,6 +147,21 @@ impl App {
             + handlers::survey::reconcile(&self.db, &self.workspace, now).await?)
     }
 
+    /// [`App::settle`], but only when a write queued a message or a job
+    /// since the last look ([`crate::db::Db::take_queued`]). For a caller
+    /// whose clock stands still between its own calls (the console between
+    /// `:advance` lines), where nothing else can fall due: most commands
+    /// queue nothing, and the pass would be three queries for nothing.
+    pub async fn settle_queued(&self, chat: &dyn Chat, edit_interval: Duration) -> anyhow::Result<()> {
+        if !self.db.take_queued() {
+            return Ok(());
+        }
+        self.settle(chat, edit_interval).await?;
+        // What the pass itself queued, it also delivered or ran.
+        self.db.take_queued();
+        Ok(())
+    }
+
     /// Delivers and runs jobs until nothing more is due now (jobs can queue
     /// messages, and messages are what jobs read back).
     pub async fn settle(&self, chat: &dyn Chat, edit_interval: Duration) -> anyhow::Result<()> {

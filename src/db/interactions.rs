@@ -64,26 +64,31 @@ pub struct Unanswered {
 /// an error or a read: nothing changed, so nothing is owed after a restart).
 pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool> {
     let json = serde_json::json!({ "public": answer.public, "message": answer.message }).to_string();
-    let done = sqlx::query(
-        "UPDATE interactions SET token = ?2, guild = ?3, channel = ?4, answer = ?5 WHERE id = ?1",
-    )
-    .bind(&answer.id)
-    .bind(&answer.token)
-    .bind(&answer.guild)
-    .bind(&answer.channel)
-    .bind(json)
-    .execute(&db.pool)
-    .await?;
+    let mut args = SqliteArguments::default();
+    bind(&mut args, answer.id.clone())?;
+    bind(&mut args, answer.token.clone())?;
+    bind(&mut args, answer.guild.clone())?;
+    bind(&mut args, answer.channel.clone())?;
+    bind(&mut args, json)?;
+    let done = db
+        .write_one(
+            "UPDATE interactions SET token = ?2, guild = ?3, channel = ?4, answer = ?5 WHERE id = ?1",
+            args,
+        )
+        .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Discord took the answer of `id` (or it went another way): the token is
 /// forgotten.
 pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
-    sqlx::query("UPDATE interactions SET token = NULL, answer = NULL WHERE id = ?1 AND token IS NOT NULL")
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+    let mut args = SqliteArguments::default();
+    bind(&mut args, id.to_string())?;
+    db.write_one(
+        "UPDATE interactions SET token = NULL, answer = NULL WHERE id = ?1 AND token IS NOT NULL",
+        args,
+    )
+    .await?;
     Ok(())
 }
 

@@ -28,6 +28,7 @@ pub mod subscriptions;
 pub mod tokens;
 mod tx;
 pub mod workflow;
+mod write;
 
 use tx::Turn;
 pub use tx::Tx;
@@ -36,7 +37,8 @@ use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 pub(crate) use scope::{changed_one, RELEASE_OF_GUILD};
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteOperation, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 use std::str::FromStr;
@@ -145,14 +147,14 @@ pub struct Db {
     writer: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
     /// Write transactions committed by this process (the checkpointer's cue).
     commits: Arc<AtomicU64>,
-    /// Set when a transaction that wrote the outbox or the jobs commits.
+    /// Set when a transaction that added to the outbox or the jobs commits.
     queued: Arc<AtomicBool>,
 }
 
-/// Tables whose writes give the bot's delivery worker something to do.
+/// Tables whose new rows give the bot's delivery worker something to do.
 const QUEUES: [&str; 2] = ["outbox", "jobs"];
 
-/// Sets `queued` whenever a transaction on `conn` that wrote one of
+/// Sets `queued` whenever a transaction on `conn` that inserted into one of
 /// [`QUEUES`] commits. SQLite's hooks run inside its own calls, so this
 /// costs no statement and no round trip to the connection's thread.
 async fn watch_queues(conn: &mut SqliteConnection, queued: Arc<AtomicBool>) -> Result<(), sqlx::Error> {
@@ -160,8 +162,10 @@ async fn watch_queues(conn: &mut SqliteConnection, queued: Arc<AtomicBool>) -> R
     let mut handle = conn.lock_handle().await?;
     handle.set_update_hook({
         let wrote = wrote.clone();
+        // Only a new row is new work: the delivery pass's own bookkeeping
+        // (updates) would otherwise wake the worker again for nothing.
         move |change| {
-            if QUEUES.contains(&change.table) {
+            if matches!(change.operation, SqliteOperation::Insert) && QUEUES.contains(&change.table) {
                 wrote.store(true, Ordering::Relaxed);
             }
         }
@@ -227,7 +231,7 @@ impl Db {
         Self::connect(url, i64::MAX, false).await
     }
 
-    /// Whether a transaction that wrote the outbox or the jobs committed
+    /// Whether a transaction that added to the outbox or the jobs committed
     /// since the last call (the cue to deliver and run jobs now rather than
     /// on the next tick).
     pub fn take_queued(&self) -> bool {

@@ -1,8 +1,9 @@
 //! The outbox: messages written with the change that caused them, delivered later.
 
-use super::{parse_ts, ts};
+use super::{bind, parse_ts, ts};
 use crate::chat::{Outgoing, Posted};
 use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, SqliteConnection};
 
 /// What an outbox entry does.
@@ -230,27 +231,34 @@ pub async fn pending(
         .collect()
 }
 
-/// Marks an entry delivered; a post or DM records where the message lives.
+/// Marks entries delivered at `now` — each an entry id, its bot message,
+/// and for a post or DM where the message now lives — in one write
+/// transaction of two round trips: the bookkeeping of a delivery pass.
 pub async fn delivered(
-    conn: &mut SqliteConnection,
-    e: &Entry,
-    posted: Option<&Posted>,
+    db: &super::Db,
+    done: &[(i64, i64, Option<Posted>)],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    if let Some(p) = posted {
-        sqlx::query("UPDATE bot_messages SET platform_id = ?, channel = COALESCE(channel, ?) WHERE id = ?")
-            .bind(&p.id)
-            .bind(&p.channel)
-            .bind(e.message_id)
-            .execute(&mut *conn)
-            .await?;
+    if done.is_empty() {
+        return Ok(());
     }
-    sqlx::query("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?")
-        .bind(ts(now))
-        .bind(e.id)
-        .execute(conn)
-        .await?;
-    Ok(())
+    let mut sql = String::new();
+    let mut args = SqliteArguments::default();
+    for (id, message_id, posted) in done {
+        if let Some(p) = posted {
+            sql.push_str(
+                "UPDATE bot_messages SET platform_id = ?, channel = COALESCE(channel, ?) WHERE id = ?;\n",
+            );
+            bind(&mut args, p.id.clone())?;
+            bind(&mut args, p.channel.clone())?;
+            bind(&mut args, *message_id)?;
+        }
+        sql.push_str("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?;\n");
+        bind(&mut args, ts(now))?;
+        bind(&mut args, *id)?;
+    }
+    let (tx, _) = db.begin_with(&sql, args).await?;
+    tx.commit().await
 }
 
 /// Records a failed attempt; the entry waits until `retry_at`, holding

@@ -69,90 +69,107 @@ pub async fn deliver(
         if batch.is_empty() {
             return Ok(report);
         }
-        let mut blocked_messages = BTreeSet::new();
-        let mut blocked_channels = BTreeSet::new();
-        let mut progressed = false;
-        // Edits and reactions waiting for a post delivered in this pass go in the next one.
-        let mut waiting = false;
-        for e in &batch {
-            // Posts keep their order per channel, direct messages per user.
-            let channel = match &e.action {
-                Action::Post { channel, .. } => Some(channel.clone()),
-                Action::Dm { user, .. } => Some(format!("dm:{user}")),
-                _ => None,
-            };
-            if blocked_messages.contains(&e.message_id)
-                || channel.as_ref().is_some_and(|c| blocked_channels.contains(c))
-            {
-                continue;
-            }
-            // An edit or reaction waits for its message's post; the next pass sees it posted.
-            if matches!(
-                e.action,
-                Action::Edit { at: None, .. } | Action::React { at: None, .. }
-            ) {
-                waiting = true;
-                blocked_messages.insert(e.message_id);
-                continue;
-            }
-            if matches!(e.action, Action::Edit { .. }) && edit_interval > Duration::zero() {
-                let mut conn = db.pool.acquire().await?;
-                if let Some(last) = db::outbox::last_edit(&mut conn, e.message_id).await? {
-                    if now < last + edit_interval {
-                        db::outbox::postpone(&mut conn, e.id, last + edit_interval).await?;
-                        blocked_messages.insert(e.message_id);
-                        continue;
-                    }
-                }
-            }
-            // A delivery that panics fails like one the platform refused.
-            let tried = AssertUnwindSafe(attempt(chat, e)).catch_unwind().await;
-            let tried = tried.unwrap_or_else(|panic| {
-                Err(ChatError::Permanent(format!(
-                    "delivery panicked: {}",
-                    super::panic_message(&*panic)
-                )))
-            });
-            match tried {
-                Ok(posted) => {
-                    let mut tx = db.begin().await?;
-                    db::outbox::delivered(&mut tx, e, posted.as_ref(), now).await?;
-                    tx.commit().await?;
-                    report.delivered += 1;
-                    progressed = true;
-                }
-                Err(err) => {
-                    let asked = match &err {
-                        ChatError::Retry { after, .. } => *after,
-                        ChatError::Permanent(_) => None,
-                    };
-                    if matches!(err, ChatError::Permanent(_)) {
-                        tracing::error!(entry = e.id, error = %err, "delivery failed; it will be retried");
-                    } else {
-                        tracing::warn!(entry = e.id, error = %err, "delivery will be retried");
-                    }
-                    let mut conn = db.pool.acquire().await?;
-                    db::outbox::failed(
-                        &mut conn,
-                        e.id,
-                        &err.to_string(),
-                        now + backoff(e.attempts, asked),
-                        matches!(err, ChatError::Retry { .. }),
-                    )
-                    .await?;
-                    report.failed += 1;
-                    blocked_messages.insert(e.message_id);
-                    if let Some(c) = channel {
-                        blocked_channels.insert(c);
-                    }
-                }
-            }
-        }
+        // What the platform took is recorded once per pass, also when the
+        // pass stopped on an error half-way.
+        let mut done = Vec::new();
+        let passed = pass(db, chat, &batch, now, edit_interval, &mut done, &mut report).await;
+        db::outbox::delivered(db, &done, now).await?;
+        let waiting = passed?;
         // A short batch was everything due; a full one may have more behind it.
-        if !progressed || (batch.len() < BATCH as usize && !waiting) {
+        if done.is_empty() || (batch.len() < BATCH as usize && !waiting) {
             return Ok(report);
         }
     }
+}
+
+/// Tries each entry of `batch`, noting the delivered ones in `done` (entry,
+/// bot message, where a post now lives); true when an edit or reaction
+/// waits for a post of this pass.
+async fn pass(
+    db: &Db,
+    chat: &dyn Chat,
+    batch: &[Entry],
+    now: DateTime<Utc>,
+    edit_interval: Duration,
+    done: &mut Vec<(i64, i64, Option<Posted>)>,
+    report: &mut Report,
+) -> anyhow::Result<bool> {
+    let mut blocked_messages = BTreeSet::new();
+    let mut blocked_channels = BTreeSet::new();
+    // Edits and reactions waiting for a post delivered in this pass go in the next one.
+    let mut waiting = false;
+    for e in batch {
+        // Posts keep their order per channel, direct messages per user.
+        let channel = match &e.action {
+            Action::Post { channel, .. } => Some(channel.clone()),
+            Action::Dm { user, .. } => Some(format!("dm:{user}")),
+            _ => None,
+        };
+        if blocked_messages.contains(&e.message_id)
+            || channel.as_ref().is_some_and(|c| blocked_channels.contains(c))
+        {
+            continue;
+        }
+        // An edit or reaction waits for its message's post; the next pass sees it posted.
+        if matches!(
+            e.action,
+            Action::Edit { at: None, .. } | Action::React { at: None, .. }
+        ) {
+            waiting = true;
+            blocked_messages.insert(e.message_id);
+            continue;
+        }
+        if matches!(e.action, Action::Edit { .. }) && edit_interval > Duration::zero() {
+            let mut conn = db.pool.acquire().await?;
+            if let Some(last) = db::outbox::last_edit(&mut conn, e.message_id).await? {
+                if now < last + edit_interval {
+                    db::outbox::postpone(&mut conn, e.id, last + edit_interval).await?;
+                    blocked_messages.insert(e.message_id);
+                    continue;
+                }
+            }
+        }
+        // A delivery that panics fails like one the platform refused.
+        let tried = AssertUnwindSafe(attempt(chat, e)).catch_unwind().await;
+        let tried = tried.unwrap_or_else(|panic| {
+            Err(ChatError::Permanent(format!(
+                "delivery panicked: {}",
+                super::panic_message(&*panic)
+            )))
+        });
+        match tried {
+            Ok(posted) => {
+                done.push((e.id, e.message_id, posted));
+                report.delivered += 1;
+            }
+            Err(err) => {
+                let asked = match &err {
+                    ChatError::Retry { after, .. } => *after,
+                    ChatError::Permanent(_) => None,
+                };
+                if matches!(err, ChatError::Permanent(_)) {
+                    tracing::error!(entry = e.id, error = %err, "delivery failed; it will be retried");
+                } else {
+                    tracing::warn!(entry = e.id, error = %err, "delivery will be retried");
+                }
+                let mut conn = db.pool.acquire().await?;
+                db::outbox::failed(
+                    &mut conn,
+                    e.id,
+                    &err.to_string(),
+                    now + backoff(e.attempts, asked),
+                    matches!(err, ChatError::Retry { .. }),
+                )
+                .await?;
+                report.failed += 1;
+                blocked_messages.insert(e.message_id);
+                if let Some(c) = channel {
+                    blocked_channels.insert(c);
+                }
+            }
+        }
+    }
+    Ok(waiting)
 }
 
 #[cfg(test)]

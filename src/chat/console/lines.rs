@@ -198,7 +198,7 @@ async fn step(
                 channel: s.channel.clone(),
             };
             let reply = app.command_line(GUILD, &who, line).await;
-            app.settle(chat, Duration::zero()).await?;
+            app.settle_queued(chat, Duration::zero()).await?;
             chat.flush_reacts();
             match reply {
                 Reply::Public(m) => chat.post_reply(&s.channel, &m).await?,
@@ -251,7 +251,7 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
         bot: false,
     };
     app.reaction(GUILD, &ev).await?;
-    app.settle(chat, Duration::zero()).await
+    app.settle_queued(chat, Duration::zero()).await
 }
 
 /// The help of `/release submit` or of `/release` (then its subcommands).
