@@ -346,9 +346,13 @@ async fn run_bot(config: Config) -> anyhow::Result<()> {
             let ids = release_desk::chat::slack::config::check_ids(&config);
             ids.map_err(|e| anyhow::anyhow!("{e}(see README, \"Connecting to Slack\", for finding ids)"))?;
             let (_lock, app) = open_bot(config).await?;
-            if app.config.http_listen.is_some() {
-                tracing::warn!("[http] listen is set but the HTTP API serves Discord or the console, not Slack yet: not started");
+            // The API serves one workspace: before Slack connects, only a configured one.
+            let team = app.config.slack.team_id.clone();
+            if team.is_empty() && app.config.http_listen.is_some() {
+                tracing::warn!("[http] listen is set but [slack] team_id is not: the HTTP API needs the served workspace before Slack connects; not started");
             }
+            let listen = app.config.http_listen.filter(|_| !team.is_empty());
+            let _server = release_desk::http::start(&app, &team, listen).await?;
             release_desk::chat::slack::runner::run(app, tokens).await
         }
         (discord, slack) => {

@@ -134,7 +134,8 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
     let c = cost(&h, "/release show id:REL-1").await;
     assert_eq!((c.commits, c.begins()), (0, 0), "{c:#?}");
     assert!(!c.polled(), "{c:#?}");
-    assert!(c.bot() <= 3, "{} statements: {c:#?}", c.bot());
+    // The story reads the release, its RFCs, its trail, deployments and incidents.
+    assert!(c.bot() <= 5, "{} statements: {c:#?}", c.bot());
 
     // A command that queues a message (the CAB poll) is followed by one
     // outbox pass, which records what it delivered in one transaction.
