@@ -17,7 +17,7 @@
 //! for every interaction's, `BENCH_EXE` to run another bot, such as the
 //! control of `examples/bare_bot.rs`).
 mod common;
-use common::cpu_stolen;
+use common::{cpu_stolen, rss_kib};
 
 #[path = "../tests/fake_discord/mod.rs"]
 mod fake_discord;
@@ -123,15 +123,6 @@ fn env_or(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// VmRSS of `pid` in KiB.
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// The machine's own noise while it runs, to read the bot's tail against:

@@ -192,12 +192,7 @@ fn start_once(db: &Path, config: &Path) -> Duration {
 fn idle_rss_kib(db: &Path, config: &Path) -> u64 {
     let mut child = console(db, config).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
+    let rss = common::rss_kib(child.id()).unwrap_or(0);
     child.stdin.take().unwrap().write_all(b"").unwrap();
     child.kill().unwrap();
     child.wait().unwrap();

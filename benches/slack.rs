@@ -8,7 +8,7 @@
 //!
 //! `cargo bench --bench slack` (env: `BENCH_RATE`, `BENCH_SECS`).
 mod common;
-use common::cpu_stolen;
+use common::{cpu_stolen, rss_kib};
 
 #[path = "../tests/fake_slack/mod.rs"]
 mod fake_slack;
@@ -23,15 +23,6 @@ fn env_num(key: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// VmRSS of `pid` in KiB.
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

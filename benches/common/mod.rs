@@ -1,4 +1,4 @@
-//! What the benchmarks share: the machine's noise, read from /proc.
+//! What the benchmarks share: the machine's noise and a process's memory, read from /proc.
 
 /// (stolen, total) CPU time in ticks since boot, from /proc/stat.
 pub fn cpu_stolen() -> Option<(u64, u64)> {
@@ -12,4 +12,14 @@ pub fn cpu_stolen() -> Option<(u64, u64)> {
         .collect();
     // user nice system idle iowait irq softirq steal (guest time is inside user)
     Some((*ticks.get(7)?, ticks.iter().take(8).sum()))
+}
+
+/// VmRSS of `pid` in KiB.
+#[allow(dead_code)] // not every bench reads a process's memory
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

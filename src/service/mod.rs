@@ -80,6 +80,30 @@ pub trait Platform: Chat {
     async fn make_up(&self, _app: &App, _started: DateTime<Utc>) {}
 }
 
+/// The answers a stopped process recorded but did not see the platform take,
+/// from the last `life` before `started` (less a minute: an answer about to
+/// run out may not last the request); none, logged, when they cannot be read.
+pub async fn owed(
+    app: &App,
+    started: DateTime<Utc>,
+    life: chrono::Duration,
+) -> Vec<crate::db::interactions::Unanswered> {
+    let since = started - life + chrono::Duration::minutes(1);
+    match crate::db::interactions::unanswered(&app.db, &app.workspace, since, started).await {
+        Ok(owed) => {
+            tracing::info!(owed = owed.len(), "answers owed from before the restart");
+            owed
+        }
+        Err(e) => {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "cannot read the answers owed from before the restart"
+            );
+            Vec::new()
+        }
+    }
+}
+
 /// Runs the service until `adapter` (the platform's own client) ends, the
 /// service's worker stops, or the process is told to stop (Ctrl-C,
 /// SIGTERM) — then `on_signal` runs (closing the platform's connection).

@@ -16,19 +16,7 @@ pub const TOKEN_LIFE: Duration = Duration::minutes(15);
 /// Sends every answer recorded before `started` (this process's start)
 /// that Discord was not seen to take, while its token lasts.
 pub async fn make_up(app: &App, chat: &DiscordChat, started: DateTime<Utc>) {
-    // A minute's margin: a token about to run out may not last the request.
-    let since = started - TOKEN_LIFE + Duration::minutes(1);
-    let owed = match interactions::unanswered(&app.db, &app.workspace, since, started).await {
-        Ok(owed) => owed,
-        Err(e) => {
-            tracing::error!(
-                error = format!("{e:#}"),
-                "cannot read the answers owed from before the restart"
-            );
-            return;
-        }
-    };
-    tracing::info!(owed = owed.len(), "answers owed from before the restart");
+    let owed = crate::service::owed(app, started, TOKEN_LIFE).await;
     for a in owed {
         let sent = super::render::followup(&a.message, !a.public)
             .execute(&**chat.http(), (None, &a.token))

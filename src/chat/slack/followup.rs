@@ -15,19 +15,7 @@ pub const RESPONSE_URL_LIFE: Duration = Duration::minutes(30);
 
 /// Sends what was owed when the process before this one stopped.
 pub async fn make_up(app: &App, chat: &SlackChat, started: DateTime<Utc>) {
-    // A minute's margin: a URL about to run out may not last the request.
-    let since = started - RESPONSE_URL_LIFE + Duration::minutes(1);
-    let owed = match interactions::unanswered(&app.db, &app.workspace, since, started).await {
-        Ok(owed) => owed,
-        Err(e) => {
-            tracing::error!(
-                error = format!("{e:#}"),
-                "cannot read the answers owed from before the restart"
-            );
-            return;
-        }
-    };
-    tracing::info!(owed = owed.len(), "answers owed from before the restart");
+    let owed = crate::service::owed(app, started, RESPONSE_URL_LIFE).await;
     for a in owed {
         let body = super::inbound::response(&crate::handlers::Reply::Public(a.message.clone()));
         let sent = match chat.respond(&a.token, &body).await {
