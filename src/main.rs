@@ -322,10 +322,15 @@ fn locked(e: lock::LockError, who: &str) -> anyhow::Error {
 async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) -> anyhow::Result<()> {
     let db = match db {
         Some(db) => db,
+        None if release_desk::db::is_postgres(&config.database_url) => anyhow::bail!(
+            "database.url names a PostgreSQL server ({}): backup copies an SQLite file; \
+             back up PostgreSQL with pg_dump (for instance `pg_dump --format=custom --file=COPY.dump DBNAME`)",
+            release_desk::db::redacted(&config.database_url)
+        ),
         None => lock::db_file(&config.database_url).with_context(|| {
             format!(
                 "database.url {:?} is not a database file: give --db",
-                config.database_url
+                release_desk::db::redacted(&config.database_url)
             )
         })?,
     };

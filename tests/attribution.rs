@@ -25,7 +25,7 @@ impl Lcg {
 }
 
 async fn exec(db: &Db, sql: &str) {
-    sqlx::query(sql)
+    release_desk::db::query(sql)
         .execute(&db.pool)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -138,9 +138,9 @@ async fn dataset() -> (tempfile::TempDir, Db) {
 async fn the_stored_attribution_is_the_correlated_definition() {
     let (_dir, db) = dataset().await;
     for days in [DAYS, 3, 30] {
-        let rows: Vec<(i64, bool, bool)> = sqlx::query_as(&format!(
+        let rows: Vec<(i64, bool, bool)> = release_desk::db::query_as(&format!(
             "SELECT i.id, EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
-                AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3),
+                AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + $3),
                 COALESCE({ATTRIBUTED}, 0)
              FROM incidents i ORDER BY i.id"
         ))
@@ -164,9 +164,9 @@ async fn the_stored_attribution_is_the_correlated_definition() {
     }
     // The boundary is in the data: an incident on the window's end is out,
     // a millisecond before it is in.
-    let on_end: Vec<(String, Option<String>, bool)> = sqlx::query_as(&format!(
+    let on_end: Vec<(String, Option<String>, bool)> = release_desk::db::query_as(&format!(
         "SELECT opened_at, attributed_start, COALESCE({ATTRIBUTED}, 0) FROM incidents i
-         WHERE attributed_start IS NOT NULL AND abs(julianday(opened_at) - julianday(attributed_start) - ?3) < 1e-7"
+         WHERE attributed_start IS NOT NULL AND abs(julianday(opened_at) - julianday(attributed_start) - $3) < 1e-7"
     ))
     .bind(0)
     .bind(0)

@@ -6,7 +6,7 @@ mod rows;
 
 use chrono::{DateTime, Utc};
 use release_desk::db::{self, metrics::Period, Db};
-use sqlx::SqliteConnection;
+
 use std::fmt::Debug;
 
 const A: &str = "a";
@@ -98,7 +98,7 @@ fn digest(o: i64) -> [u8; 32] {
 async fn database(dir: &std::path::Path, name: &str, guilds: &[(&str, i64)]) -> Db {
     let db = Db::open(dir.join(name).to_str().unwrap()).await.unwrap();
     for (g, o) in guilds {
-        sqlx::raw_sql(&seed(g, *o)).execute(&db.pool).await.unwrap();
+        release_desk::db::raw_sql(&seed(g, *o), &db.pool).await.unwrap();
     }
     db
 }
@@ -111,7 +111,7 @@ fn put<T: Debug>(out: &mut Vec<String>, what: &str, v: anyhow::Result<T>) {
 /// The answer of every reading function of `db/` for server `g`, asked
 /// about the rows `r` (its release), `r + 1` (second release, poll's),
 /// `r + 2` (survey message) and so on.
-async fn reads(c: &mut SqliteConnection, g: &str, o: i64) -> Vec<String> {
+async fn reads(c: &mut release_desk::db::Conn, g: &str, o: i64) -> Vec<String> {
     let (r, m) = (o + 1, o + 2);
     let p = Period {
         from: t("2026-11-01T00:00:00Z"),
@@ -369,7 +369,7 @@ async fn writes_for_one_server_never_touch_the_other() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path(), "shared.sqlite", &[(A, 0), (B, 100)]).await;
     let mut c = db.pool.acquire().await.unwrap();
-    let c = &mut *c;
+    let c = &mut c;
     // B's records as B reads them, to aim A's writes at.
     let release = db::releases::by_row(c, B, 101).await.unwrap();
     let deployment = db::deployments::by_row(c, B, 101).await.unwrap();
@@ -593,7 +593,7 @@ async fn the_contents_see_one_changed_value() {
     let before = rows::contents(&db.pool).await;
     assert!(before.contains("'Release of a'"), "{before}");
     assert_eq!(rows::contents(&db.pool).await, before);
-    sqlx::query("UPDATE incidents SET effort_hours = 1.75 WHERE id = 1")
+    release_desk::db::query("UPDATE incidents SET effort_hours = 1.75 WHERE id = 1")
         .execute(&db.pool)
         .await
         .unwrap();

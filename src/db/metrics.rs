@@ -1,17 +1,16 @@
 //! The metrics' SQL: both periods of a report (the current one and the one
 //! before it, for trends) in one pass per measure, using the indexes of
 //! migrations 0006 and 0023. Every query binds the same five parameters:
-//! `?1` the previous period's start, `?2` the current period's end, `?3` the
-//! attribution days, `?4` the workspace, whose records alone count, and `?5`
+//! `$1` the previous period's start, `$2` the current period's end, `$3` the
+//! attribution days, `$4` the workspace, whose records alone count, and `$5`
 //! the current period's start, which splits the rows between the periods.
 
 use super::ts;
+use super::{query, Conn, Query, Row};
 use crate::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
-use sqlx::{Row, SqliteConnection};
 
 /// A half-open period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +32,7 @@ pub struct Figures {
     pub weeks: Vec<Week>,
 }
 
-/// An incident counts for its release when opened within `?3` days of one of
+/// An incident counts for its release when opened within `$3` days of one of
 /// the release's deployments starting; migration 0023 stores the gap to the
 /// latest start at or before the opening. The gap, a difference of two
 /// julian days, is within a few ulps of the definition's comparison
@@ -41,13 +40,16 @@ pub struct Figures {
 /// more from the boundary decides alone, and the rare one nearer it is
 /// decided by the definition's own expression, which keeps every figure
 /// identical to the correlated definition's.
-pub const ATTRIBUTED: &str = "(i.attributed_gap < ?3 - 1e-6 OR (i.attributed_gap < ?3 + 1e-6
-    AND julianday(i.opened_at) < julianday(i.attributed_start) + ?3))";
+pub const ATTRIBUTED: &str = "(i.attributed_gap < $3 - 1e-6 OR (i.attributed_gap < $3 + 1e-6
+    AND julianday(i.opened_at) < julianday(i.attributed_start) + $3))";
 
 /// Deployments to a release's last (production) environment that finished in either period.
 const PROD_FINISHED: &str = "FROM deployments d JOIN releases r ON r.id = d.release_id
-    WHERE r.guild = ?4 AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL
+    WHERE r.guild = $4 AND d.finished_at >= $1 AND d.finished_at < $2 AND d.outcome IS NOT NULL
       AND d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE";
+
+/// The values of the five parameters, in order.
+type Five = ((((((), String), String), i64), String), String);
 
 /// The five parameters every query here binds.
 struct Binds {
@@ -59,8 +61,8 @@ struct Binds {
 }
 
 impl Binds {
-    fn query<'q>(&self, sql: &'q str) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-        sqlx::query(sql)
+    fn query<'q>(&self, sql: &'q str) -> Query<'q, Five> {
+        query(sql)
             .bind(self.from.clone())
             .bind(self.to.clone())
             .bind(self.days)
@@ -71,7 +73,7 @@ impl Binds {
 
 /// Every measure over one period.
 pub async fn measures(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     p: Period,
     attribution_days: i64,
@@ -82,7 +84,7 @@ pub async fn measures(
 
 /// Weekly series for the chart, weeks counted from `p.from`.
 pub async fn weeks(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     p: Period,
     first_day: NaiveDate,
@@ -96,7 +98,7 @@ pub async fn weeks(
 /// The measures of `current` and of `[previous_from, current.from)`, and the
 /// weeks of `current` counted from `current.from` (whose local date is `first_day`).
 pub async fn figures(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     current: Period,
     previous_from: DateTime<Utc>,
@@ -121,8 +123,8 @@ pub async fn figures(
 
     let rows = b
         .query(&format!(
-            "SELECT i.opened_at >= ?5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
-             WHERE i.guild = ?4 AND i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTED}
+            "SELECT i.opened_at >= $5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
+             WHERE i.guild = $4 AND i.opened_at >= $1 AND i.opened_at < $2 AND {ATTRIBUTED}
              GROUP BY cur, w, i.defect, i.severity",
             week("i.opened_at")
         ))
@@ -142,8 +144,8 @@ pub async fn figures(
 
     let resolved = b
         .query(&format!(
-            "SELECT i.resolved_at >= ?5 AS cur, COUNT(*) AS n, TOTAL(i.effort_hours) AS effort FROM incidents i
-             WHERE i.guild = ?4 AND i.resolved_at >= ?1 AND i.resolved_at < ?2 AND {ATTRIBUTED} GROUP BY cur"
+            "SELECT i.resolved_at >= $5 AS cur, COUNT(*) AS n, TOTAL(i.effort_hours) AS effort FROM incidents i
+             WHERE i.guild = $4 AND i.resolved_at >= $1 AND i.resolved_at < $2 AND {ATTRIBUTED} GROUP BY cur"
         ))
         .fetch_all(&mut *conn)
         .await?;
@@ -154,14 +156,14 @@ pub async fn figures(
         x.effort_hours = round(r.try_get("effort")?);
         // The median is the middle one or two of the sorted values.
         let range = if cur {
-            "?5 AND i.resolved_at < ?2"
+            "$5 AND i.resolved_at < $2"
         } else {
-            "?1 AND i.resolved_at < ?5"
+            "$1 AND i.resolved_at < $5"
         };
         let middle: Vec<f64> = b
             .query(&format!(
                 "SELECT (julianday(i.resolved_at) - julianday(i.opened_at)) * 24 AS hours FROM incidents i
-                 WHERE i.guild = ?4 AND i.resolved_at >= {range} AND {ATTRIBUTED} ORDER BY hours LIMIT ?6 OFFSET ?7"
+                 WHERE i.guild = $4 AND i.resolved_at >= {range} AND {ATTRIBUTED} ORDER BY hours LIMIT $6 OFFSET $7"
             ))
             .bind(2 - n % 2)
             .bind((n - 1) / 2)
@@ -191,19 +193,19 @@ pub async fn figures(
 /// Production deployments of both periods (`m[0]` the previous, `m[1]` the
 /// current, `days` their lengths): frequency, lead time, failures, assets.
 async fn deployments(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     b: &Binds,
     m: &mut [Measures; 2],
     days: [i64; 2],
 ) -> anyhow::Result<()> {
     let rows = b
         .query(&format!(
-            "SELECT d.finished_at >= ?5 AS cur, d.release_id, d.outcome,
+            "SELECT d.finished_at >= $5 AS cur, d.release_id, d.outcome,
                 (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f JOIN release_rfcs l ON l.rfc_id = f.id
                                                        WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
                 EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
                         AND i.opened_at >= d.started_at
-                        AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused,
+                        AND julianday(i.opened_at) < julianday(d.started_at) + $3) AS caused,
                 EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id
                         AND o.outcome = 'unsuccessful') AS unsuccessful
              {PROD_FINISHED}"
@@ -241,7 +243,7 @@ async fn deployments(
     let assets = b
         .query(&format!(
             "SELECT s.cur, p.change, COUNT(*) AS n
-             FROM (SELECT DISTINCT d.release_id, d.finished_at >= ?5 AS cur {PROD_FINISHED} AND d.outcome = 'verified') s
+             FROM (SELECT DISTINCT d.release_id, d.finished_at >= $5 AS cur {PROD_FINISHED} AND d.outcome = 'verified') s
              JOIN package_items p ON p.release_id = s.release_id GROUP BY s.cur, p.change"
         ))
         .fetch_all(&mut *conn)
@@ -259,31 +261,31 @@ async fn deployments(
 }
 
 /// The counted measures of both periods, the survey and the close outcomes.
-async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -> anyhow::Result<()> {
+async fn counts(conn: &mut Conn, b: &Binds, m: &mut [Measures; 2]) -> anyhow::Result<()> {
     let both = |col: &str, rest: &str| {
         format!(
-            "(SELECT COUNT(*) FILTER (WHERE {col} < ?5) {rest}), (SELECT COUNT(*) FILTER (WHERE {col} >= ?5) {rest})"
+            "(SELECT COUNT(*) FILTER (WHERE {col} < $5) {rest}), (SELECT COUNT(*) FILTER (WHERE {col} >= $5) {rest})"
         )
     };
-    let of_guild = "AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
+    let of_guild = "AND release_id IN (SELECT id FROM releases WHERE guild = $4)";
     let sql = format!(
         "SELECT {}, {}, {}, {}",
         both(
             "window_start",
-            "FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+            "FROM releases WHERE guild = $4 AND window_start >= $1 AND window_start < $2
                AND NOT (state = 'closed' AND closure = 'cancelled')"
         ),
         both(
             "window_start",
-            &format!("FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2 {of_guild}")
+            &format!("FROM missed_windows WHERE window_start >= $1 AND window_start < $2 {of_guild}")
         ),
         both(
             "recorded_at",
-            &format!("FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2 {of_guild}")
+            &format!("FROM config_defects WHERE recorded_at >= $1 AND recorded_at < $2 {of_guild}")
         ),
         both(
             "at",
-            "FROM release_reviews WHERE guild = ?4 AND at >= ?1 AND at < ?2"
+            "FROM release_reviews WHERE guild = $4 AND at >= $1 AND at < $2"
         ),
     );
     let r = b.query(&sql).fetch_one(&mut *conn).await?;
@@ -296,9 +298,9 @@ async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -
 
     let csat = b
         .query(&format!(
-            "SELECT AVG(score) FILTER (WHERE answered_at < ?5), COUNT(*) FILTER (WHERE answered_at < ?5),
-                    AVG(score) FILTER (WHERE answered_at >= ?5), COUNT(*) FILTER (WHERE answered_at >= ?5)
-             FROM survey_answers WHERE answered_at >= ?1 AND answered_at < ?2 {of_guild}"
+            "SELECT AVG(score) FILTER (WHERE answered_at < $5), COUNT(*) FILTER (WHERE answered_at < $5),
+                    AVG(score) FILTER (WHERE answered_at >= $5), COUNT(*) FILTER (WHERE answered_at >= $5)
+             FROM survey_answers WHERE answered_at >= $1 AND answered_at < $2 {of_guild}"
         ))
         .fetch_one(&mut *conn)
         .await?;
@@ -311,8 +313,8 @@ async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -
 
     let outcomes = b
         .query(
-            "SELECT closed_at >= ?5 AS cur, outcome, COUNT(*) AS n FROM release_outcomes
-             WHERE guild = ?4 AND closed_at >= ?1 AND closed_at < ?2 GROUP BY cur, outcome",
+            "SELECT closed_at >= $5 AS cur, outcome, COUNT(*) AS n FROM release_outcomes
+             WHERE guild = $4 AND closed_at >= $1 AND closed_at < $2 GROUP BY cur, outcome",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -326,9 +328,9 @@ async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -
 
 /// The current period's weekly planned, actual and survey series (the
 /// incidents' come with their counts).
-async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
+async fn series(conn: &mut Conn, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
     let planned = format!(
-        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = ?4 AND window_start >= ?5 AND window_start < ?2
+        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = $4 AND window_start >= $5 AND window_start < $2
            AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY w",
         week("window_start")
     );
@@ -336,15 +338,15 @@ async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> a
         weeks[k].planned = r.try_get("n")?;
     }
     let actual = format!(
-        "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.finished_at >= ?5 AND d.outcome = 'verified' GROUP BY w",
+        "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.finished_at >= $5 AND d.outcome = 'verified' GROUP BY w",
         week("d.finished_at")
     );
     for (k, r) in by_week(conn, b, &actual, weeks.len()).await? {
         weeks[k].actual = r.try_get("n")?;
     }
     let csat = format!(
-        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= ?5 AND answered_at < ?2
-           AND release_id IN (SELECT id FROM releases WHERE guild = ?4) GROUP BY w",
+        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= $5 AND answered_at < $2
+           AND release_id IN (SELECT id FROM releases WHERE guild = $4) GROUP BY w",
         week("answered_at")
     );
     for (k, r) in by_week(conn, b, &csat, weeks.len()).await? {
@@ -355,12 +357,7 @@ async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> a
 
 /// The rows of a per-week query, each with the index of its week (column
 /// `w`) among `len` weeks; rows outside them are dropped.
-async fn by_week(
-    conn: &mut SqliteConnection,
-    b: &Binds,
-    sql: &str,
-    len: usize,
-) -> anyhow::Result<Vec<(usize, SqliteRow)>> {
+async fn by_week(conn: &mut Conn, b: &Binds, sql: &str, len: usize) -> anyhow::Result<Vec<(usize, Row)>> {
     let mut out = Vec::new();
     for r in b.query(sql).fetch_all(&mut *conn).await? {
         if let Some(k) = week_slot(&r, len)? {
@@ -371,12 +368,12 @@ async fn by_week(
 }
 
 /// The index of a row's week (column `w`) among `len` weeks, if it is one of them.
-fn week_slot(r: &SqliteRow, len: usize) -> anyhow::Result<Option<usize>> {
+fn week_slot(r: &Row, len: usize) -> anyhow::Result<Option<usize>> {
     let w: Option<i64> = r.try_get("w")?;
     Ok(w.and_then(|k| usize::try_from(k).ok()).filter(|k| *k < len))
 }
 
-/// The week (0, 1, …) of a time column in the current period, counted from `?5`; NULL before it.
+/// The week (0, 1, …) of a time column in the current period, counted from `$5`; NULL before it.
 fn week(col: &str) -> String {
-    format!("CASE WHEN {col} >= ?5 THEN CAST((julianday({col}) - julianday(?5)) / 7 AS INTEGER) END")
+    format!("CASE WHEN {col} >= $5 THEN CAST((julianday({col}) - julianday($5)) / 7 AS INTEGER) END")
 }

@@ -146,14 +146,17 @@ pub fn no_windows_path() -> std::path::PathBuf {
 }
 
 pub async fn sql_count(db: &Db, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+    release_desk::db::query_scalar(sql)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
 }
 
 /// Everything stored, as text, to prove a refused command changed nothing:
 /// every column of every row (`quote()` keeps types and blobs apart), the
 /// rows of a table in a stable order.
 pub async fn snapshot(db: &Db) -> String {
-    let tables: Vec<String> = sqlx::query_scalar(
+    let tables: Vec<String> = release_desk::db::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
          AND name NOT LIKE 'console_%' ORDER BY name",
     )
@@ -162,21 +165,23 @@ pub async fn snapshot(db: &Db) -> String {
     .unwrap();
     let mut out = String::new();
     for t in tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
-            .bind(&t)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let columns: Vec<String> =
+            release_desk::db::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+                .bind(&t)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
         assert!(!columns.is_empty(), "table {t} has no columns");
         let row = columns
             .iter()
             .map(|c| format!("quote(\"{}\")", c.replace('"', "\"\"")))
             .collect::<Vec<_>>()
             .join(" || ',' || ");
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} AS r FROM \"{t}\" ORDER BY r"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap_or_else(|e| panic!("snapshot of {t}: {e}"));
+        let rows: Vec<String> =
+            release_desk::db::query_scalar(&format!("SELECT {row} AS r FROM \"{t}\" ORDER BY r"))
+                .fetch_all(&db.pool)
+                .await
+                .unwrap_or_else(|e| panic!("snapshot of {t}: {e}"));
         out.push_str(&format!("{t} ({}): {}\n", columns.join(","), rows.join(" | ")));
     }
     out
@@ -217,7 +222,7 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
 /// The channel of workspace `guild`'s bot message with platform id
 /// `message` (a reaction arrives with both).
 pub async fn channel_of(db: &Db, guild: &str, message: &str) -> String {
-    sqlx::query_scalar("SELECT channel FROM bot_messages WHERE guild = ? AND platform_id = ?")
+    release_desk::db::query_scalar("SELECT channel FROM bot_messages WHERE guild = $1 AND platform_id = $2")
         .bind(guild)
         .bind(message)
         .fetch_one(&db.pool)

@@ -1,12 +1,10 @@
 //! Every stored row with every column, as text: two calls differ when any
 //! value of any row differs (not only the row counts).
 
-use sqlx::SqlitePool;
-
 /// The contents of every table (the migrator's own excepted), table by table,
 /// rows in rowid order.
-pub async fn contents(pool: &SqlitePool) -> String {
-    let tables: Vec<String> = sqlx::query_scalar(
+pub async fn contents(pool: &release_desk::db::Pool) -> String {
+    let tables: Vec<String> = release_desk::db::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'
          ORDER BY name",
     )
@@ -15,14 +13,15 @@ pub async fn contents(pool: &SqlitePool) -> String {
     .unwrap();
     let mut out = String::new();
     for t in &tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
-            .bind(t)
-            .fetch_all(pool)
-            .await
-            .unwrap();
+        let columns: Vec<String> =
+            release_desk::db::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+                .bind(t)
+                .fetch_all(pool)
+                .await
+                .unwrap();
         assert!(!columns.is_empty(), "table {t} without columns?");
         let values: Vec<String> = columns.iter().map(|c| format!("quote(\"{c}\")")).collect();
-        let rows: Vec<String> = sqlx::query_scalar(&format!(
+        let rows: Vec<String> = release_desk::db::query_scalar(&format!(
             "SELECT {} FROM \"{t}\" ORDER BY rowid",
             values.join(" || ', ' || ")
         ))
