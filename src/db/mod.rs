@@ -21,6 +21,7 @@ pub mod metrics;
 mod open;
 pub mod outbox;
 pub mod packages;
+pub mod pg_migrations;
 pub mod polls;
 mod query;
 pub mod reactions;
@@ -101,43 +102,12 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "poll_reactions",
         include_str!("../../migrations/0027_poll_reactions.sql"),
     ),
+    (
+        28,
+        "deployment_lookups",
+        include_str!("../../migrations/0028_deployment_lookups.sql"),
+    ),
 ];
-
-/// The migrations of `migrations/postgres/`, the same schema on PostgreSQL.
-pub const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[];
-
-/// The embedded migrations as a source for sqlx's migrator.
-#[derive(Debug)]
-struct Embedded(i64, &'static [(i64, &'static str, &'static str)]);
-
-impl<'s> sqlx::migrate::MigrationSource<'s> for Embedded {
-    fn resolve(
-        self,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>>
-                + Send
-                + 's,
-        >,
-    > {
-        Box::pin(async move {
-            Ok(self
-                .1
-                .iter()
-                .filter(|(v, _, _)| *v <= self.0)
-                .map(|(v, name, sql)| {
-                    sqlx::migrate::Migration::new(
-                        *v,
-                        (*name).into(),
-                        sqlx::migrate::MigrationType::Simple,
-                        (*sql).into(),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
-}
 
 /// The database.
 #[derive(Debug, Clone)]

@@ -3,8 +3,9 @@
 //! and one dedicated write connection, so one process keeps one writer.
 
 use super::conn::{Backend, Conn, Link, Pool};
+use super::pg_migrations::{Embedded, PG_MIGRATIONS};
 use super::query::Args;
-use super::{Db, Embedded, MIGRATIONS, POSTGRES_MIGRATIONS};
+use super::{Db, MIGRATIONS};
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{
@@ -198,9 +199,12 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("opening {url}"))?;
-        let migrator = sqlx::migrate::Migrator::new(Embedded(version, MIGRATIONS))
-            .await
-            .context("loading migrations")?;
+        let migrator = sqlx::migrate::Migrator::new(Embedded {
+            set: MIGRATIONS,
+            version,
+        })
+        .await
+        .context("loading migrations")?;
         migrator.run(&pool).await.context("running migrations")?;
         Ok(Pool::Sqlite(pool))
     }
@@ -219,9 +223,12 @@ impl Db {
             .connect_with(options)
             .await
             .with_context(|| format!("opening {shown}"))?;
-        let migrator = sqlx::migrate::Migrator::new(Embedded(version, POSTGRES_MIGRATIONS))
-            .await
-            .context("loading migrations")?;
+        let migrator = sqlx::migrate::Migrator::new(Embedded {
+            set: PG_MIGRATIONS,
+            version,
+        })
+        .await
+        .context("loading migrations")?;
         migrator.run(&pool).await.context("running migrations")?;
         Ok(Pool::Postgres(pool))
     }

@@ -7,7 +7,7 @@ use crate::domain::tally::{PollRules, Rule, Vote};
 use chrono::{DateTime, Utc};
 use std::str::FromStr;
 
-pub use crate::domain::poll::{Poll, Settled, VoteAction, VoteEvent};
+pub use crate::domain::poll::{Poll, PollClose, PollDecision, Settled, VoteAction, VoteEvent};
 
 fn roles_text(r: &Roles) -> String {
     r.iter().map(|r| r.key()).collect::<Vec<_>>().join(",")
@@ -26,7 +26,16 @@ fn decode(r: Row) -> anyhow::Result<Poll> {
     let opened_at = parse_ts(r.try_get("opened_at")?)?;
     let deadline = parse_ts(r.try_get("deadline")?)?;
     let closed_at = parse_ts_opt(r.try_get("closed_at")?)?;
-    let outcome: Option<String> = r.try_get("outcome")?;
+    let outcome = match r.try_get::<Option<String>, _>("outcome")? {
+        None => None,
+        Some(k) => Some(PollClose::from_key(&k).ok_or_else(|| anyhow::anyhow!("stored poll outcome {k:?}"))?),
+    };
+    let decision = match r.try_get::<Option<String>, _>("decision")? {
+        None => None,
+        Some(k) => {
+            Some(PollDecision::from_key(&k).ok_or_else(|| anyhow::anyhow!("stored poll decision {k:?}"))?)
+        }
+    };
     let settled_by: Option<String> = r.try_get("settled_by")?;
     let settled_at = parse_ts_opt(r.try_get("settled_at")?)?;
     let settled = match (settled_by, settled_at) {
@@ -63,7 +72,7 @@ fn decode(r: Row) -> anyhow::Result<Poll> {
         opened_at,
         deadline,
         closed: closed_at.zip(outcome),
-        decision: r.try_get("decision")?,
+        decision,
         settled,
     })
 }
@@ -165,14 +174,14 @@ pub async fn settle(
     conn: &mut Conn,
     guild: &str,
     id: i64,
-    decision: Option<&str>,
+    decision: Option<PollDecision>,
     by: &Settled,
 ) -> anyhow::Result<bool> {
     let done = query(
         "UPDATE polls SET decision = $1, settled_by = $2, settled_by_name = $3, settled_reason = $4, settled_at = $5
          WHERE id = $6 AND guild = $7 AND settled_by IS NULL",
     )
-    .bind(decision)
+    .bind(decision.map(PollDecision::key))
     .bind(&by.by)
     .bind(&by.by_name)
     .bind(&by.reason)
@@ -216,14 +225,14 @@ pub async fn close(
     conn: &mut Conn,
     guild: &str,
     id: i64,
-    outcome: &str,
+    outcome: PollClose,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = query(
         "UPDATE polls SET closed_at = $1, outcome = $2 WHERE id = $3 AND guild = $4 AND closed_at IS NULL",
     )
     .bind(ts(now))
-    .bind(outcome)
+    .bind(outcome.key())
     .bind(id)
     .bind(guild)
     .execute(conn)
