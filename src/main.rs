@@ -33,7 +33,7 @@ enum Cmd {
     Run,
     /// The local console: slash commands typed (or piped) one line at a time.
     Console {
-        /// The SQLite file (default ./release-desk.sqlite).
+        /// The SQLite file (default ./release-desk.sqlite), or a postgres:// URL.
         #[arg(long)]
         db: Option<PathBuf>,
         /// The clock's start time, RFC 3339 (default now), for repeatable runs.
@@ -45,7 +45,7 @@ enum Cmd {
     },
     /// Metrics of the process over a period.
     Report {
-        /// The SQLite file.
+        /// The SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// First day (YYYY-MM-DD).
@@ -195,7 +195,10 @@ async fn run_console(
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "release-desk.sqlite".to_string()),
     };
-    lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
+    // A PostgreSQL server has no lock file: its writers take turns on an advisory lock.
+    if !release_desk::db::is_postgres(&path) {
+        lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
+    }
     let db = Db::open(&path).await?;
     let start = match start {
         Some(t) => t,
@@ -287,8 +290,10 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
         "csv" => release_desk::render::report::csv,
         other => anyhow::bail!("--format {other:?}: expected text, json or csv"),
     };
-    anyhow::ensure!(db.exists(), "--db {}: no such database", db.display());
-    let db = Db::open(&db.display().to_string()).await?;
+    let url = db.display().to_string();
+    let server = release_desk::db::is_postgres(&url);
+    anyhow::ensure!(server || db.exists(), "--db {}: no such database", db.display());
+    let db = Db::open(&url).await?;
     let report = release_desk::handlers::report::build(&db, &config, &guild, from, to).await?;
     // The chart still gets written when the reader stopped early.
     print_out(&render(&report))?;
@@ -322,17 +327,7 @@ fn locked(e: lock::LockError, who: &str) -> anyhow::Error {
 async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) -> anyhow::Result<()> {
     let db = match db {
         Some(db) => db,
-        None if release_desk::db::is_postgres(&config.database_url) => anyhow::bail!(
-            "database.url names a PostgreSQL server ({}): backup copies an SQLite file; \
-             back up PostgreSQL with pg_dump (for instance `pg_dump --format=custom --file=COPY.dump DBNAME`)",
-            release_desk::db::redacted(&config.database_url)
-        ),
-        None => lock::db_file(&config.database_url).with_context(|| {
-            format!(
-                "database.url {:?} is not a database file: give --db",
-                release_desk::db::redacted(&config.database_url)
-            )
-        })?,
+        None => release_desk::db::backup::configured_file(&config.database_url)?,
     };
     release_desk::db::backup::backup(&db, to).await?;
     eprintln!("{} copied to {}", db.display(), to.display());

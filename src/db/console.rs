@@ -1,6 +1,6 @@
 //! The console's own chat platform: its messages, reactions and users.
 
-use super::{query, query_scalar, Conn};
+use super::{dialect, query, query_scalar, Conn};
 use chrono::{DateTime, Utc};
 
 /// Posts a message unless one with this nonce exists; returns (id, newly posted).
@@ -60,7 +60,7 @@ pub async fn last_in(conn: &mut Conn, channel: &str) -> anyhow::Result<Option<i6
 /// Adds a reaction; false if it was there.
 pub async fn add_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) -> anyhow::Result<bool> {
     let done = query(
-        "INSERT INTO console_reactions (message_id, user, emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        "INSERT INTO console_reactions (message_id, \"user\", emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(user)
@@ -72,7 +72,7 @@ pub async fn add_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) -> 
 
 /// Removes a reaction; false if it was not there.
 pub async fn remove_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) -> anyhow::Result<bool> {
-    let done = query("DELETE FROM console_reactions WHERE message_id = $1 AND user = $2 AND emoji = $3")
+    let done = query("DELETE FROM console_reactions WHERE message_id = $1 AND \"user\" = $2 AND emoji = $3")
         .bind(id)
         .bind(user)
         .bind(emoji)
@@ -83,14 +83,11 @@ pub async fn remove_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) 
 
 /// Who has `emoji` on a message, with their roles as last set by `:as`.
 pub async fn reactors(conn: &mut Conn, id: i64, emoji: &str) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-    let rows = query(
-        "SELECT r.user, COALESCE(u.roles, '') AS roles FROM console_reactions r LEFT JOIN console_users u ON u.user = r.user
-         WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.rowid",
-    )
-    .bind(id)
-    .bind(emoji)
-    .fetch_all(conn)
-    .await?;
+    let rows = query(dialect::reactors(conn.backend()))
+        .bind(id)
+        .bind(emoji)
+        .fetch_all(conn)
+        .await?;
     rows.into_iter()
         .map(|r| {
             let roles: String = r.try_get("roles")?;
@@ -108,7 +105,7 @@ pub async fn reactors(conn: &mut Conn, id: i64, emoji: &str) -> anyhow::Result<V
 
 /// Remembers the roles a console user acts with.
 pub async fn set_user(conn: &mut Conn, user: &str, roles: &[String]) -> anyhow::Result<()> {
-    query("INSERT INTO console_users (user, roles) VALUES ($1, $2) ON CONFLICT (user) DO UPDATE SET roles = excluded.roles")
+    query("INSERT INTO console_users (\"user\", roles) VALUES ($1, $2) ON CONFLICT (\"user\") DO UPDATE SET roles = excluded.roles")
         .bind(user)
         .bind(roles.join(","))
         .execute(conn)

@@ -194,7 +194,7 @@ pub async fn answer_survey(
     score: u8,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
-    let before: Option<i64> = query_scalar("SELECT score FROM survey_answers WHERE message_id = $1 AND user = $2 AND release_id IN (SELECT id FROM releases WHERE guild = $3)")
+    let before: Option<i64> = query_scalar("SELECT score FROM survey_answers WHERE message_id = $1 AND \"user\" = $2 AND release_id IN (SELECT id FROM releases WHERE guild = $3)")
     .bind(message_id)
     .bind(user)
     .bind(guild)
@@ -202,9 +202,9 @@ pub async fn answer_survey(
     .await?;
     // The WHERE also keeps SQLite from reading ON CONFLICT as part of the SELECT.
     let done = query(
-        "INSERT INTO survey_answers (message_id, release_id, user, score, answered_at)
+        "INSERT INTO survey_answers (message_id, release_id, \"user\", score, answered_at)
          SELECT $1, id, $2, $3, $4 FROM releases WHERE id = $5 AND guild = $6
-         ON CONFLICT (message_id, user) DO UPDATE SET score = excluded.score, answered_at = excluded.answered_at",
+         ON CONFLICT (message_id, \"user\") DO UPDATE SET score = excluded.score, answered_at = excluded.answered_at",
     )
     .bind(message_id)
     .bind(user)
@@ -226,7 +226,7 @@ pub async fn withdraw_answer(
     user: &str,
     score: u8,
 ) -> anyhow::Result<bool> {
-    let done = query("DELETE FROM survey_answers WHERE message_id = $1 AND user = $2 AND score = $3 AND release_id IN (SELECT id FROM releases WHERE guild = $4)")
+    let done = query("DELETE FROM survey_answers WHERE message_id = $1 AND \"user\" = $2 AND score = $3 AND release_id IN (SELECT id FROM releases WHERE guild = $4)")
     .bind(message_id)
     .bind(user)
     .bind(score as i64)
@@ -255,7 +255,7 @@ pub async fn survey_answers(
     guild: &str,
     message_id: i64,
 ) -> anyhow::Result<Vec<(String, u8)>> {
-    let rows: Vec<(String, i64)> = query_as("SELECT user, score FROM survey_answers WHERE message_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2) ORDER BY user")
+    let rows: Vec<(String, i64)> = query_as("SELECT \"user\", score FROM survey_answers WHERE message_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2) ORDER BY \"user\"")
     .bind(message_id)
     .bind(guild)
     .fetch_all(conn)
@@ -269,7 +269,7 @@ pub async fn csat_for_release(
     guild: &str,
     release_row: i64,
 ) -> anyhow::Result<(Option<f64>, i64)> {
-    let r = query("SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers WHERE release_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2)")
+    let r = query("SELECT CAST(AVG(score) AS DOUBLE PRECISION) AS avg, COUNT(*) AS n FROM survey_answers WHERE release_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2)")
     .bind(release_row)
     .bind(guild)
         .fetch_one(conn)

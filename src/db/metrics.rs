@@ -146,7 +146,7 @@ pub async fn figures(
 
     let resolved = b
         .query(&format!(
-            "SELECT i.resolved_at >= $5 AS cur, COUNT(*) AS n, TOTAL(i.effort_hours) AS effort FROM incidents i
+            "SELECT i.resolved_at >= $5 AS cur, COUNT(*) AS n, CAST(COALESCE(SUM(i.effort_hours), 0) AS DOUBLE PRECISION) AS effort FROM incidents i
              WHERE i.guild = $4 AND i.resolved_at >= $1 AND i.resolved_at < $2 AND {ATTRIBUTED} GROUP BY cur"
         ))
         .fetch_all(&mut *conn)
@@ -235,7 +235,7 @@ async fn deployments(
                 lead[k].push(h);
             }
         }
-        if deployment_failed(outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
+        if deployment_failed(outcome, r.try_get("caused")?, r.flag("unsuccessful")?) {
             failed[k] += 1;
         }
     }
@@ -329,8 +329,8 @@ async fn counts(conn: &mut Conn, b: &Binds, m: &mut [Measures; 2], weeks: &mut [
 
     let csat = b
         .query(&format!(
-            "SELECT AVG(score) FILTER (WHERE answered_at < $5), COUNT(*) FILTER (WHERE answered_at < $5),
-                    AVG(score) FILTER (WHERE answered_at >= $5), COUNT(*) FILTER (WHERE answered_at >= $5)
+            "SELECT CAST(AVG(score) FILTER (WHERE answered_at < $5) AS DOUBLE PRECISION), COUNT(*) FILTER (WHERE answered_at < $5),
+                    CAST(AVG(score) FILTER (WHERE answered_at >= $5) AS DOUBLE PRECISION), COUNT(*) FILTER (WHERE answered_at >= $5)
              FROM survey_answers WHERE answered_at >= $1 AND answered_at < $2 {of_guild}"
         ))
         .fetch_one(&mut *conn)
@@ -361,7 +361,7 @@ async fn counts(conn: &mut Conn, b: &Binds, m: &mut [Measures; 2], weeks: &mut [
 /// verified releases come with their passes).
 async fn series(conn: &mut Conn, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
     let csat = format!(
-        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= $5 AND answered_at < $2
+        "SELECT {} AS w, CAST(AVG(score) AS DOUBLE PRECISION) AS avg FROM survey_answers WHERE answered_at >= $5 AND answered_at < $2
            AND release_id IN (SELECT id FROM releases WHERE guild = $4) GROUP BY w",
         week("answered_at")
     );
@@ -381,5 +381,5 @@ fn week_slot(r: &Row, len: usize) -> anyhow::Result<Option<usize>> {
 
 /// The week (0, 1, …) of a time column in the current period, counted from `$5`; NULL before it.
 fn week(col: &str) -> String {
-    format!("CASE WHEN {col} >= $5 THEN CAST((julianday({col}) - julianday($5)) / 7 AS INTEGER) END")
+    format!("CASE WHEN {col} >= $5 THEN CAST((julianday({col}) - julianday($5)) / 7 AS BIGINT) END")
 }

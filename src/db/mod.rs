@@ -27,6 +27,7 @@ mod query;
 pub mod reactions;
 pub mod releases;
 pub mod rfcs;
+mod row;
 mod scope;
 pub mod sequences;
 pub mod subscriptions;
@@ -39,7 +40,8 @@ pub use open::{is_postgres, redacted};
 pub use tx::{Tx, WRITE_LOCK};
 
 pub use conn::{Backend, Conn, Exec, Pool};
-pub use query::{query, query_as, query_scalar, query_with, raw_sql, Args, Done, Params, Query, Row};
+pub use query::{query, query_as, query_scalar, query_with, raw_sql, Args, Params, Query};
+pub use row::{Done, Row};
 
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};

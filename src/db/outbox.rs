@@ -180,7 +180,7 @@ pub async fn pending(
                SELECT 1 FROM outbox p JOIN bot_messages pm ON pm.id = p.message_id
                WHERE p.id < o.id AND p.guild = o.guild AND p.kind = o.kind AND p.delivered_at IS NULL AND p.superseded = 0
                  AND p.attempts > 0 AND p.retryable = 1 AND p.not_before > $1
-                 AND pm.channel IS m.channel AND pm.dm_user IS m.dm_user))
+                 AND pm.channel IS NOT DISTINCT FROM m.channel AND pm.dm_user IS NOT DISTINCT FROM m.dm_user))
          ORDER BY o.id LIMIT $2",
     )
     .bind(ts(now))
@@ -310,7 +310,7 @@ pub async fn failed(
     )
     .bind(error)
     .bind(ts(retry_at))
-    .bind(retryable)
+    .bind(i64::from(retryable))
     .bind(id)
     .execute(conn)
         .await?;

@@ -56,7 +56,7 @@ fn decode(r: Row) -> anyhow::Result<Poll> {
         revision: r.try_get("revision")?,
         message_id: r.try_get("message_id")?,
         rules: PollRules {
-            emergency: r.try_get("emergency")?,
+            emergency: r.flag("emergency")?,
             voting_role: Role::from_str(&r.try_get::<String, _>("voting_role")?)
                 .map_err(anyhow::Error::msg)?,
             quorum: r.try_get::<i64, _>("quorum")? as u32,
@@ -108,7 +108,7 @@ pub async fn open(conn: &mut Conn, guild: &str, p: &NewPoll<'_>, now: DateTime<U
     )
     .bind(p.revision)
     .bind(p.message_id)
-    .bind(p.rules.emergency)
+    .bind(i64::from(p.rules.emergency))
     .bind(p.rules.voting_role.key())
     .bind(p.rules.quorum as i64)
     .bind(p.rules.rule.key())
@@ -243,7 +243,7 @@ pub async fn close(
 /// Appends to the vote ledger of a poll of `guild`.
 pub async fn record_vote(conn: &mut Conn, guild: &str, poll: i64, e: &VoteEvent) -> anyhow::Result<()> {
     let done = query(
-        "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason, note)
+        "INSERT INTO votes (poll_id, \"user\", user_name, roles, vote, action, at, counted, reason, note)
          SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM polls WHERE id = $10 AND guild = $11",
     )
     .bind(&e.user)
@@ -252,7 +252,7 @@ pub async fn record_vote(conn: &mut Conn, guild: &str, poll: i64, e: &VoteEvent)
     .bind(e.vote.key())
     .bind(e.action.key())
     .bind(ts(e.at))
-    .bind(e.counted)
+    .bind(i64::from(e.counted))
     .bind(&e.reason)
     .bind(&e.note)
     .bind(poll)
@@ -265,7 +265,7 @@ pub async fn record_vote(conn: &mut Conn, guild: &str, poll: i64, e: &VoteEvent)
 /// The ledger of a poll of `guild`, oldest first.
 pub async fn ledger(conn: &mut Conn, guild: &str, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
     let rows = query(
-        "SELECT user, user_name, roles, vote, action, at, counted, reason, note FROM votes
+        "SELECT \"user\", user_name, roles, vote, action, at, counted, reason, note FROM votes
          WHERE poll_id = $1 AND poll_id IN (SELECT id FROM polls WHERE guild = $2) ORDER BY id",
     )
     .bind(poll)
@@ -283,7 +283,7 @@ pub async fn ledger(conn: &mut Conn, guild: &str, poll: i64) -> anyhow::Result<V
                 action: VoteAction::from_key(&r.try_get::<String, _>("action")?)
                     .ok_or_else(|| anyhow::anyhow!("stored vote action"))?,
                 at: parse_ts(r.try_get("at")?)?,
-                counted: r.try_get("counted")?,
+                counted: r.flag("counted")?,
                 reason: r.try_get("reason")?,
                 note: r.try_get("note")?,
             })

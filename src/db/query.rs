@@ -7,9 +7,10 @@
 //! Placeholders are `$1, $2 …`, which both backends read.
 
 use super::conn::{Backend, Exec};
+use super::row::{Done, Row};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Arguments, ColumnIndex, Decode, Encode, Executor, FromRow, Postgres, Sqlite, Type};
+use sqlx::{Arguments, Decode, Encode, Executor, FromRow, Postgres, Sqlite, Type};
 use std::marker::PhantomData;
 
 /// The values of a statement, bound in order, not yet encoded.
@@ -94,65 +95,6 @@ impl<'q> Params<'q> for Args<'q> {
             Args::Postgres(a) => Ok(a),
             Args::Sqlite(_) => Err(other_backend()),
         }
-    }
-}
-
-/// A row of either backend.
-pub enum Row {
-    /// From SQLite.
-    Sqlite(SqliteRow),
-    /// From PostgreSQL.
-    Postgres(PgRow),
-}
-
-impl Row {
-    /// The value of column `index` (a name or a position).
-    pub fn try_get<'r, T, I>(&'r self, index: I) -> Result<T, sqlx::Error>
-    where
-        I: ColumnIndex<SqliteRow> + ColumnIndex<PgRow>,
-        T: Decode<'r, Sqlite> + Type<Sqlite> + Decode<'r, Postgres> + Type<Postgres>,
-    {
-        match self {
-            Row::Sqlite(r) => sqlx::Row::try_get(r, index),
-            Row::Postgres(r) => sqlx::Row::try_get(r, index),
-        }
-    }
-
-    /// The value of column `index`; panics if it cannot be read (tests).
-    pub fn get<'r, T, I>(&'r self, index: I) -> T
-    where
-        I: ColumnIndex<SqliteRow> + ColumnIndex<PgRow> + std::fmt::Debug,
-        T: Decode<'r, Sqlite> + Type<Sqlite> + Decode<'r, Postgres> + Type<Postgres>,
-    {
-        let shown = format!("{index:?}");
-        self.try_get(index)
-            .unwrap_or_else(|e| panic!("column {shown}: {e}"))
-    }
-
-    /// How many columns the row has.
-    pub fn len(&self) -> usize {
-        match self {
-            Row::Sqlite(r) => sqlx::Row::len(r),
-            Row::Postgres(r) => sqlx::Row::len(r),
-        }
-    }
-
-    /// Whether the row has no columns.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// What a statement that returns no rows did.
-#[derive(Debug, Clone, Copy)]
-pub struct Done {
-    rows: u64,
-}
-
-impl Done {
-    /// Rows inserted, updated or deleted.
-    pub fn rows_affected(&self) -> u64 {
-        self.rows
     }
 }
 

@@ -14,7 +14,7 @@ pub async fn record(
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let done = query(
-        "INSERT INTO poll_reactions (guild, poll_id, user, user_name, emoji, action, at)
+        "INSERT INTO poll_reactions (guild, poll_id, \"user\", user_name, emoji, action, at)
          SELECT guild, id, $1, $2, $3, $4, $5 FROM polls WHERE id = $6 AND guild = $7",
     )
     .bind(&r.user)
@@ -32,7 +32,7 @@ pub async fn record(
 /// The ledger of poll `poll` of `guild`, oldest first.
 pub async fn for_poll(conn: &mut Conn, guild: &str, poll: i64) -> anyhow::Result<Vec<Reaction>> {
     let rows = query(
-        "SELECT user, user_name, emoji, action FROM poll_reactions
+        "SELECT \"user\", user_name, emoji, action FROM poll_reactions
          WHERE guild = $1 AND poll_id = $2 ORDER BY id",
     )
     .bind(guild)

@@ -31,7 +31,7 @@ fn decode(r: Row) -> anyhow::Result<Release> {
         number: r.try_get("number")?,
         name: r.try_get("name")?,
         version: r.try_get("version")?,
-        emergency: r.try_get("emergency")?,
+        emergency: r.flag("emergency")?,
         plan: Plan {
             scope: r.try_get("scope")?,
             backout: r.try_get("backout")?,
@@ -75,7 +75,7 @@ pub async fn insert(conn: &mut Conn, guild: &str, r: &Release) -> anyhow::Result
     .bind(r.number)
     .bind(&r.name)
     .bind(&r.version)
-    .bind(r.emergency)
+    .bind(i64::from(r.emergency))
     .bind(serde_json::to_string(&r.environments)?)
     .bind(r.lifecycle.state.key())
     .bind(r.lifecycle.revision)

@@ -23,7 +23,7 @@ pub struct Subscription {
 /// Adds a subscription; false if it existed.
 pub async fn add(conn: &mut Conn, guild: &str, s: &Subscription, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let done = query(
-        "INSERT INTO subscriptions (guild, user, user_name, target, via, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO subscriptions (guild, \"user\", user_name, target, via, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT DO NOTHING",
     )
     .bind(guild)
@@ -46,21 +46,22 @@ pub async fn remove(
     target: &str,
     via: Via,
 ) -> anyhow::Result<bool> {
-    let done = query("DELETE FROM subscriptions WHERE guild = $1 AND user = $2 AND target = $3 AND via = $4")
-        .bind(guild)
-        .bind(user)
-        .bind(target)
-        .bind(via.key())
-        .execute(conn)
-        .await?;
+    let done =
+        query("DELETE FROM subscriptions WHERE guild = $1 AND \"user\" = $2 AND target = $3 AND via = $4")
+            .bind(guild)
+            .bind(user)
+            .bind(target)
+            .bind(via.key())
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// Subscribers of one release (directly or through `all`), oldest first.
 pub async fn for_release(conn: &mut Conn, guild: &str, number: i64) -> anyhow::Result<Vec<Subscription>> {
     let rows = query(
-        "SELECT user, user_name, target, via, channel FROM subscriptions WHERE guild = $1 AND (target = 'all' OR target = $2)
-         ORDER BY created_at, user",
+        "SELECT \"user\", user_name, target, via, channel FROM subscriptions WHERE guild = $1 AND (target = 'all' OR target = $2)
+         ORDER BY created_at, \"user\"",
     )
     .bind(guild)
     .bind(number.to_string())

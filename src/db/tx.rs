@@ -2,7 +2,8 @@
 
 use super::audit;
 use super::conn::{Conn, Link};
-use super::query::{query, query_with, Args, Row};
+use super::query::{query, query_with, Args};
+use super::row::Row;
 use super::Db;
 use crate::domain::records::AuditEntry;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

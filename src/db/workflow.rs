@@ -31,7 +31,7 @@ pub async fn save_release_identity(conn: &mut Conn, guild: &str, r: &Release) ->
     )
     .bind(&r.name)
     .bind(&r.version)
-    .bind(r.emergency)
+    .bind(i64::from(r.emergency))
     .bind(serde_json::to_string(&r.environments)?)
     .bind(r.row)
     .bind(guild)

@@ -1,6 +1,7 @@
 //! Single-statement writes on the write connection.
 
-use super::query::{query_with, Args, Done};
+use super::query::{query_with, Args};
+use super::row::Done;
 use super::Db;
 use std::sync::atomic::Ordering;
 
