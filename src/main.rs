@@ -220,15 +220,11 @@ async fn run_console(
         telemetry: Arc::new(release_desk::telemetry::Telemetry::already_connected()),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
-    let files = std::path::Path::new(&path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.to_path_buf())
-        .unwrap_or_else(|| ".".into());
-    let chat = ConsoleChat::new(db, out).with_files(files);
+    let files = console::files_beside(&path);
+    let chat = ConsoleChat::new(db, out).with_files(files.clone());
     let server = release_desk::http::start(&app, console::GUILD, http.or(app.config.http_listen)).await?;
     let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
+        console::run_terminal(&app, &chat, &clock, console::history_beside(&path, &files)).await
     } else {
         let echo = !std::io::stdin().is_terminal();
         console::run(

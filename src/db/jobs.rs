@@ -76,7 +76,7 @@ pub async fn next_due(conn: &mut Conn, guild: &str, now: DateTime<Utc>) -> anyho
 /// When the next job of workspace `guild` not yet run falls due (or may be retried).
 pub async fn next_time(conn: &mut Conn, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     let t: Option<String> = query_scalar(
-        "SELECT MIN(max(due_at, COALESCE(not_before, due_at))) FROM jobs WHERE guild = $1 AND done_at IS NULL",
+        "SELECT MIN(CASE WHEN not_before > due_at THEN not_before ELSE due_at END) FROM jobs WHERE guild = $1 AND done_at IS NULL",
     )
     .bind(guild)
     .fetch_one(conn)

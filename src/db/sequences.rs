@@ -6,7 +6,7 @@ use super::{query_scalar, Conn};
 pub async fn next(conn: &mut Conn, guild: &str, name: &str) -> anyhow::Result<i64> {
     let n: i64 = query_scalar(
         "INSERT INTO sequences (guild, name, last) VALUES ($1, $2, 1)
-         ON CONFLICT (guild, name) DO UPDATE SET last = last + 1
+         ON CONFLICT (guild, name) DO UPDATE SET last = sequences.last + 1
          RETURNING last",
     )
     .bind(guild)

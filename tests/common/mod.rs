@@ -208,6 +208,10 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
+    // On a server the console writes its attachments in its directory: the test's.
+    if let (Some(_), Some(dir)) = (pg::switched_server(), db.parent()) {
+        cmd.current_dir(dir);
+    }
     let mut child = cmd
         .env_remove("DISCORD_TOKEN")
         .env_remove("DATABASE_URL")
