@@ -185,7 +185,7 @@ pub struct Deployment {
     /// Verification notes, issues, back-out reason.
     pub notes: Option<String>,
     /// What an emergency deployment bypassed.
-    pub bypass: Option<String>,
+    pub bypass: Option<crate::domain::deployment::Bypass>,
     /// The live progress message.
     pub message_id: Option<i64>,
 }

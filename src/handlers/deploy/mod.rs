@@ -16,7 +16,7 @@ use super::{
 };
 use crate::db::{self, Tx};
 use crate::domain::calendar::Gate;
-use crate::domain::deployment::{self, DeployOutcome, Step, StepOutcome};
+use crate::domain::deployment::{self, Bypass, DeployOutcome, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
 use crate::domain::readiness::StateBlock;
@@ -139,14 +139,10 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             outside_window,
             freeze,
         } => {
-            let mut what = Vec::new();
-            if outside_window {
-                what.push("outside any release window".to_string());
-            }
-            if let Some(f) = freeze {
-                what.push(format!("inside the freeze {f}"));
-            }
-            d.bypass = Some(format!("started {}", what.join(" and ")));
+            d.bypass = Some(Bypass::Rules {
+                outside_window,
+                freeze,
+            });
         }
         Gate::Closed { reason } => {
             return refuse(render::refusal::gate_closed(
@@ -191,7 +187,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     );
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     if let Some(b) = &d.bypass {
-        let note = words::emergency(&release, &env, b);
+        let note = words::emergency(&release, &env, &words::bypass(b));
         db::outbox::post(
             &mut tx,
             ctx.guild,
@@ -212,7 +208,10 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         Some(format!(
             "{env} attempt {}{}",
             d.attempt,
-            d.bypass.as_ref().map(|b| format!(" — {b}")).unwrap_or_default()
+            d.bypass
+                .as_ref()
+                .map(|b| format!(" — {}", words::bypass(b)))
+                .unwrap_or_default()
         )),
     );
     tx.commit().await?;
