@@ -137,7 +137,7 @@ impl Release {
 }
 
 /// One audit entry: who changed what, when, from what to what.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     /// When.
     pub at: DateTime<Utc>,
@@ -150,9 +150,9 @@ pub struct AuditEntry {
     /// What was done (`release.submit`).
     pub action: String,
     /// Before.
-    pub before: Option<String>,
+    pub before: Option<crate::domain::audit::AuditValue>,
     /// After.
-    pub after: Option<String>,
+    pub after: Option<crate::domain::audit::AuditValue>,
 }
 
 /// A deployment of a release to one environment (one attempt; a re-plan after a back-out is a new one).

@@ -6,6 +6,7 @@ mod audit_record;
 mod backout;
 mod els;
 
+use crate::domain::audit::Fact;
 pub use audit_record::audit_record;
 use backout::back_out;
 pub use backout::backout;
@@ -100,11 +101,14 @@ pub async fn plan(
         id,
         "deployment.plan",
         None,
-        Some(format!(
-            "{env} attempt {}: {}",
-            d.attempt,
-            render::human::count(d.steps.len() as i64, "step", "steps")
-        )),
+        Some(
+            Fact::DeployPlanned {
+                env: env.to_string(),
+                attempt: d.attempt,
+                steps: d.steps.len(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::planned(&release, &d)))
@@ -205,14 +209,14 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         id,
         "deployment.start",
         None,
-        Some(format!(
-            "{env} attempt {}{}",
-            d.attempt,
-            d.bypass
-                .as_ref()
-                .map(|b| format!(" — {}", words::bypass(b)))
-                .unwrap_or_default()
-        )),
+        Some(
+            Fact::DeployStarted {
+                env: env.to_string(),
+                attempt: d.attempt,
+                bypass: d.bypass.clone(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     // The progress message says it in #deployments; the actor gets a private answer.
@@ -273,11 +277,15 @@ pub async fn step(
         id,
         "deployment.step",
         None,
-        Some(format!(
-            "{env} step {n} {}{}",
-            if failed { "failed" } else { "done" },
-            note.as_ref().map(|x| format!(": {x}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::DeployStep {
+                env: env.to_string(),
+                step: n,
+                failed,
+                note: note.clone(),
+            }
+            .into(),
+        ),
     );
     match outcome {
         StepOutcome::Progress => {}
