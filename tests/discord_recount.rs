@@ -136,3 +136,59 @@ async fn without_the_gateways_answer_the_roles_come_over_rest() {
     assert_eq!(gets, want);
     bot.stop();
 }
+
+/// A burst of answers Discord took: their tokens are forgotten (in writes
+/// that gather them), none is left owed, and each command ran once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_answers_taken_leaves_none_owed() {
+    use fake_discord::fixtures::{slash, Person};
+    use serde_json::json;
+    let fake = Fake::start().await;
+    let bot = Bot::start(&fake, "");
+    fake.ready().await;
+    let alice = Person::new(111, "alice", &[]);
+    let ids: Vec<u64> = (6000..6060).collect();
+    for id in &ids {
+        fake.interaction(slash(
+            *id,
+            GENERAL,
+            &alice,
+            "rfc",
+            Some("new"),
+            &[
+                ("title", json!(format!("Change {id}"))),
+                ("type", json!("normal")),
+                ("risk", json!("low")),
+                ("impact", json!("none")),
+            ],
+        ));
+    }
+    fake.wait(20, "every interaction answered", |f| {
+        ids.iter().all(|id| callback(f, *id).is_some())
+    })
+    .await;
+    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
+        .await
+        .unwrap();
+    let counts = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT COUNT(*), COUNT(token) FROM interactions WHERE CAST(id AS INTEGER) BETWEEN 6000 AND 6059",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut c = counts().await;
+    while c.1 > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        c = counts().await;
+    }
+    assert_eq!(c, (60, 0), "60 claimed, no token left");
+    let rfcs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rfcs")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rfcs, 60);
+    bot.stop();
+}
