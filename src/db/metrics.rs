@@ -6,6 +6,7 @@
 //! the current period's start, which splits the rows between the periods.
 
 use super::ts;
+use crate::domain::deployment::DeployOutcome;
 use crate::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
 };
@@ -218,8 +219,10 @@ async fn deployments(
     for r in &rows {
         let k = usize::from(r.try_get::<bool, _>("cur")?);
         let outcome: String = r.try_get("outcome")?;
+        let outcome = DeployOutcome::from_key(&outcome)
+            .ok_or_else(|| anyhow::anyhow!("stored deployment outcome {outcome:?}"))?;
         all[k] += 1;
-        if outcome == "verified" {
+        if outcome == DeployOutcome::Verified {
             let release: i64 = r.try_get("release_id")?;
             verified[k] += 1;
             verified_releases[k].insert(release);
@@ -230,7 +233,7 @@ async fn deployments(
                 lead[k].push(h);
             }
         }
-        if deployment_failed(&outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
+        if deployment_failed(outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
             failed[k] += 1;
         }
     }
