@@ -18,6 +18,7 @@ pub mod lock;
 pub mod metrics;
 pub mod outbox;
 pub mod packages;
+pub mod pg_migrations;
 pub mod polls;
 pub mod reactions;
 pub mod releases;
@@ -100,6 +101,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         27,
         "poll_reactions",
         include_str!("../../migrations/0027_poll_reactions.sql"),
+    ),
+    (
+        28,
+        "deployment_lookups",
+        include_str!("../../migrations/0028_deployment_lookups.sql"),
     ),
 ];
 
