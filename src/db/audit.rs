@@ -2,7 +2,8 @@
 
 use super::{parse_ts, ts, Tx};
 use super::{query, query_scalar, query_with, Args, Backend, Conn};
-use crate::domain::records::AuditEntry;
+use crate::domain::audit::AuditEntry;
+use crate::domain::audit::AuditValue;
 
 /// Appends one entry to the transaction. Entries are written by its
 /// commit, in the same round trip to the connection as the `COMMIT`.
@@ -24,8 +25,8 @@ fn add_values(args: &mut Args<'static>, chunk: &[(String, AuditEntry)]) -> anyho
         args.add(e.actor_name.clone())?;
         args.add(e.record.clone())?;
         args.add(e.action.clone())?;
-        args.add(e.before.clone())?;
-        args.add(e.after.clone())?;
+        args.add(e.before.as_ref().map(AuditValue::encode))?;
+        args.add(e.after.as_ref().map(AuditValue::encode))?;
     }
     Ok(())
 }
@@ -82,8 +83,8 @@ pub async fn for_record(conn: &mut Conn, guild: &str, record: &str) -> anyhow::R
                 actor_name: r.try_get("actor_name")?,
                 record: r.try_get("record")?,
                 action: r.try_get("action")?,
-                before: r.try_get("before")?,
-                after: r.try_get("after")?,
+                before: r.try_get::<Option<String>, _>("before")?.map(AuditValue::decode),
+                after: r.try_get::<Option<String>, _>("after")?.map(AuditValue::decode),
             })
         })
         .collect()

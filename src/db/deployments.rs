@@ -2,7 +2,7 @@
 
 use super::{changed_one, parse_ts, parse_ts_opt, ts};
 use super::{query, query_scalar, Conn, Row};
-use crate::domain::deployment::{DeployOutcome, Step};
+use crate::domain::deployment::{Bypass, DeployOutcome, Step};
 use crate::domain::records::Deployment;
 use chrono::{DateTime, Utc};
 
@@ -32,7 +32,10 @@ fn decode(r: Row) -> anyhow::Result<Deployment> {
             ),
         },
         notes: r.try_get("notes")?,
-        bypass: r.try_get("bypass")?,
+        bypass: r
+            .try_get::<Option<String>, _>("bypass")?
+            .as_deref()
+            .map(Bypass::decode),
         message_id: r.try_get("message_id")?,
     })
 }
@@ -68,7 +71,7 @@ pub async fn save(conn: &mut Conn, guild: &str, d: &Deployment) -> anyhow::Resul
     .bind(d.finished_at.map(ts))
     .bind(d.outcome.map(DeployOutcome::key))
     .bind(&d.notes)
-    .bind(&d.bypass)
+    .bind(d.bypass.as_ref().map(Bypass::encode))
     .bind(d.message_id)
     .bind(d.row)
     .bind(guild)

@@ -18,6 +18,7 @@ pub mod interactions;
 pub mod jobs;
 pub mod lock;
 pub mod metrics;
+pub mod migrate_db;
 mod open;
 pub mod outbox;
 pub mod packages;

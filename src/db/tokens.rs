@@ -2,7 +2,7 @@
 
 use super::{audit, parse_ts, parse_ts_opt, ts, Db};
 use super::{query, Conn};
-use crate::domain::records::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 
@@ -32,7 +32,7 @@ fn entry(now: DateTime<Utc>, name: &str, action: &str, after: Option<String>) ->
         record: format!("token:{name}"),
         action: action.into(),
         before: None,
-        after,
+        after: after.map(Into::into),
     }
 }
 

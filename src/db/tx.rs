@@ -5,7 +5,7 @@ use super::conn::{Conn, Link};
 use super::query::{query, query_with, Args};
 use super::row::Row;
 use super::Db;
-use crate::domain::records::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
