@@ -12,31 +12,31 @@ use release_desk::handlers::Reply;
 /// dumps mean nothing was written. The console's own bookkeeping is left
 /// out; it records input lines, not records.
 async fn dump(db: &Db) -> String {
-    let tables: Vec<String> = release_desk::db::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'console_%' ORDER BY name",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let tables: Vec<String> = common::table_names(db)
+        .await
+        .into_iter()
+        .filter(|t| !t.starts_with("console_"))
+        .collect();
     let mut out = String::new();
     for t in tables {
-        let columns: Vec<String> = release_desk::db::query_scalar(&format!(
-            "SELECT name FROM pragma_table_info('{t}') ORDER BY cid"
-        ))
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+        let columns = common::column_names(db, &t).await;
         let list = columns
             .iter()
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows: Vec<String> =
-            release_desk::db::query_scalar(&format!("SELECT json_array({list}) FROM \"{t}\" ORDER BY rowid"))
-                .fetch_all(&db.pool)
-                .await
-                .unwrap_or_else(|e| panic!("reading {t}: {e}"));
+        let rows: Vec<String> = release_desk::db::query_scalar(&match db.backend() {
+            release_desk::db::Backend::Sqlite => {
+                format!("SELECT json_array({list}) FROM \"{t}\" ORDER BY rowid")
+            }
+            // No rowid there: the rows sorted, the same two dumps alike.
+            release_desk::db::Backend::Postgres => {
+                format!("SELECT CAST(json_build_array({list}) AS TEXT) FROM \"{t}\" ORDER BY 1")
+            }
+        })
+        .fetch_all(&db.pool)
+        .await
+        .unwrap_or_else(|e| panic!("reading {t}: {e}"));
         out.push_str(&format!("{t}:\n  {}\n", rows.join("\n  ")));
     }
     out

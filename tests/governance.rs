@@ -20,25 +20,14 @@ fn config() -> Config {
 /// Every row of every table, each column quoted (columns from
 /// `pragma_table_info`), so a change of any value shows, not only of counts.
 async fn contents(db: &Db) -> BTreeMap<String, Vec<String>> {
-    let tables: Vec<String> = release_desk::db::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' ORDER BY name",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let tables = common::table_names(db).await;
     let mut out = BTreeMap::new();
     for t in tables {
-        let cols: Vec<String> =
-            release_desk::db::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
-                .bind(&t)
-                .fetch_all(&db.pool)
-                .await
-                .unwrap();
+        let cols = common::column_names(db, &t).await;
         assert!(!cols.is_empty(), "table {t} has no columns?");
         let row = cols
             .iter()
-            .map(|c| format!("quote(\"{c}\")"))
+            .map(|c| format!("{}(\"{c}\")", common::quote_fn(db)))
             .collect::<Vec<_>>()
             .join(" || ',' || ");
         let rows: Vec<String> =
@@ -258,7 +247,7 @@ async fn a_second_early_life_support_gets_its_own_end() {
 
 /// The rule that applies to a release's polls, from its RFCs and the config.
 async fn applicable_quorum(db: &Db, release_id: i64, c: &Config) -> u32 {
-    let (emergency, high): (bool, bool) = release_desk::db::query_as(
+    let (emergency, high): (i64, bool) = release_desk::db::query_as(
         "SELECT r.emergency, EXISTS (SELECT 1 FROM release_rfcs l JOIN rfcs f ON f.id = l.rfc_id
                                       WHERE l.release_id = r.id AND f.risk = 'high')
          FROM releases r WHERE r.id = $1",
@@ -267,7 +256,7 @@ async fn applicable_quorum(db: &Db, release_id: i64, c: &Config) -> u32 {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    if emergency {
+    if emergency != 0 {
         c.cab.emergency_quorum
     } else if high {
         c.cab.quorum_high
@@ -482,7 +471,7 @@ fn lines(s: &Step, state: &str, env: Option<&str>, emergency: bool) -> String {
 }
 
 async fn state_env(db: &Db, number: i64) -> (String, Option<String>, bool) {
-    release_desk::db::query_as("SELECT state, state_env, emergency FROM releases WHERE number = $1")
+    release_desk::db::query_as("SELECT state, state_env, emergency = 1 FROM releases WHERE number = $1")
         .bind(number)
         .fetch_one(&db.pool)
         .await

@@ -646,6 +646,10 @@ fn db_functions() -> Vec<String> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // A folder (migrate_db/) is a tool copying every table, not record reads.
+        if path.is_dir() {
+            continue;
+        }
         let module = path.file_stem().unwrap().to_str().unwrap().to_string();
         if [
             "mod", "scope", "tx", "conn", "open", "query", "row", "outbox", "jobs", "console",

@@ -387,9 +387,13 @@ async fn a_job_that_panics_leaves_the_scheduler_running_the_next_one() {
         [(1, None), (2, Some("expired".to_string()))],
         "REL-1's job panicked, REL-2's ran after it"
     );
-    let (attempts, error, done): (i64, String, Option<String>) = release_desk::db::query_as(
-        "SELECT attempts, last_error, done_at FROM jobs WHERE kind = 'poll-close' AND json_extract(payload, '$.poll') = 1",
-    )
+    let poll_one = match h.app.db.backend() {
+        release_desk::db::Backend::Sqlite => "json_extract(payload, '$.poll') = 1",
+        release_desk::db::Backend::Postgres => "CAST(payload AS JSONB) -> 'poll' = '1'",
+    };
+    let (attempts, error, done): (i64, String, Option<String>) = release_desk::db::query_as(&format!(
+        "SELECT attempts, last_error, done_at FROM jobs WHERE kind = 'poll-close' AND {poll_one}"
+    ))
     .fetch_one(&h.app.db.pool)
     .await
     .unwrap();
