@@ -374,7 +374,7 @@ async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes
             early_approval, submitter, notify_channel, opened_at, deadline, closed_at, outcome)
          VALUES ('g', 1, 1, 1, 0, 'cab_member', 3, 'majority', '', 0, 'm', 'general',
             '2026-12-01T00:00:00.000Z', '2026-12-03T00:00:00.000Z', '2026-12-03T00:00:00.000Z', 'expired')",
-        "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted)
+        "INSERT INTO votes (poll_id, \"user\", user_name, roles, vote, action, at, counted)
          VALUES (1, 'c1', 'c1', 'cab_member', 'approve', 'add', '2026-12-01T01:00:00.000Z', 1)",
     ] {
         release_desk::db::query(stmt).execute(&db.pool).await.unwrap();

@@ -277,7 +277,7 @@ async fn approvals_hold_their_quorum(db: &Db, c: &Config) -> Result<usize, Strin
     for (id, release, quorum, closed_at, deadline) in &polls {
         let q = applicable_quorum(db, *release, c).await;
         let (counted, approvals): (i64, i64) = release_desk::db::query_as(
-            "SELECT COUNT(DISTINCT user), COUNT(DISTINCT CASE WHEN vote = 'approve' THEN user END) FROM votes
+            "SELECT COUNT(DISTINCT \"user\"), COUNT(DISTINCT CASE WHEN vote = 'approve' THEN \"user\" END) FROM votes
              WHERE poll_id = $1 AND action = 'count' AND counted = 1 AND at = $2",
         )
         .bind(id)

@@ -53,9 +53,9 @@ INSERT INTO polls (id, guild, release_id, revision, message_id, emergency, votin
     early_approval, submitter, notify_channel, opened_at, deadline)
   VALUES ({r}, '{g}', {m}, 1, {r}, 0, 'cab_member', 1, 'majority', 'change_manager', 0, 'm-{g}', 'general',
     '2026-12-01T10:00:00.000Z', '2026-12-03T10:00:00.000Z');
-INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted)
+INSERT INTO votes (poll_id, "user", user_name, roles, vote, action, at, counted)
   VALUES ({r}, 'c-{g}', 'c', 'cab_member', 'approve', 'add', '2026-12-01T11:00:00.000Z', 1);
-INSERT INTO poll_reactions (guild, poll_id, user, user_name, emoji, action, at)
+INSERT INTO poll_reactions (guild, poll_id, "user", user_name, emoji, action, at)
   VALUES ('{g}', {r}, 'd-{g}', 'd-{g}', '🎉', 'add', '2026-12-01T11:30:00.000Z');
 INSERT INTO incidents (id, guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by,
     resolved_at, effort_hours)
@@ -65,12 +65,12 @@ INSERT INTO known_errors (id, guild, number, release_id, description, workaround
   VALUES ({r}, '{g}', 1, {r}, 'Known error of {g}', 'w', 'e-{g}', '2026-12-04T01:00:00.000Z');
 INSERT INTO config_defects (release_id, env, item, kind, expected, found, recorded_by, recorded_at)
   VALUES ({r}, 'prod', 'api-{g}', 'other-version', '1.0.0', '0.9.0', 'a-{g}', '2026-12-05T00:00:00.000Z');
-INSERT INTO survey_answers (message_id, release_id, user, score, answered_at) VALUES ({m}, {r}, 'rita-{g}', 4, '2026-12-05T00:00:00.000Z');
+INSERT INTO survey_answers (message_id, release_id, "user", score, answered_at) VALUES ({m}, {r}, 'rita-{g}', 4, '2026-12-05T00:00:00.000Z');
 INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at)
   VALUES ({m}, 'weekly', '2026-11-26T22:00:00.000Z', '2026-11-27T02:00:00.000Z');
 INSERT INTO freezes (guild, name, from_at, to_at, reason, declared_by, created_at)
   VALUES ('{g}', 'freeze of {g}', '2026-12-21T00:00:00.000Z', '2027-01-04T00:00:00.000Z', NULL, 'cm-{g}', '2026-12-01T00:00:00.000Z');
-INSERT INTO subscriptions (guild, user, user_name, target, via, channel, created_at)
+INSERT INTO subscriptions (guild, "user", user_name, target, via, channel, created_at)
   VALUES ('{g}', 's-{g}', 's', 'all', 'dm', 'general', '2026-12-01T00:00:00.000Z');
 INSERT INTO audit (guild, at, actor, actor_name, record, action, before, after)
   VALUES ('{g}', '2026-12-01T09:00:00.000Z', 'm-{g}', 'm', 'REL-1', 'create', NULL, 'Release of {g}');

@@ -57,7 +57,7 @@ async fn dataset() -> (tempfile::TempDir, Db) {
           ('g', 4, 3, 'prod', 4, 'process', 'never deployed', 'e', '2026-12-06T08:00:00.000Z', NULL, NULL, NULL),
           ('g', 5, 5, 'prod', 3, 'code', 'before', 'e', '2026-11-21T08:00:00.000Z', 'e', '2026-11-21T10:00:00.000Z', 6.0);
         INSERT INTO bot_messages (id, guild, channel, purpose) VALUES (1, 'g', 'releases', 'survey:1'), (2, 'g', 'releases', 'survey:5');
-        INSERT INTO survey_answers (message_id, release_id, user, score, answered_at) VALUES
+        INSERT INTO survey_answers (message_id, release_id, "user", score, answered_at) VALUES
           (1, 1, 'a', 4, '2026-12-05T09:00:00.000Z'), (1, 1, 'b', 5, '2026-12-06T09:00:00.000Z'),
           (2, 5, 'c', 3, '2026-11-20T22:00:00.000Z');
         INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at) VALUES

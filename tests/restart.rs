@@ -75,7 +75,7 @@ async fn a_message_queued_before_a_crash_is_delivered_once_after_it() {
     assert_eq!(
         sql_count(
             &h.app.db,
-            "SELECT COUNT(*) FROM console_reactions WHERE user = 'release-desk'"
+            "SELECT COUNT(*) FROM console_reactions WHERE \"user\" = 'release-desk'"
         )
         .await,
         3

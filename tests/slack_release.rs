@@ -115,7 +115,7 @@ impl Desk {
         let db = release_desk::db::Db::open(self.bot.db.to_str().unwrap())
             .await
             .unwrap();
-        release_desk::db::query_as("SELECT vote, action FROM votes WHERE user = $1 ORDER BY id")
+        release_desk::db::query_as("SELECT vote, action FROM votes WHERE \"user\" = $1 ORDER BY id")
             .bind(user)
             .fetch_all(&db.pool)
             .await
@@ -443,7 +443,7 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let score: Option<i64> =
-            release_desk::db::query_scalar("SELECT score FROM survey_answers WHERE user = 'U0RITA'")
+            release_desk::db::query_scalar("SELECT score FROM survey_answers WHERE \"user\" = 'U0RITA'")
                 .fetch_optional(&db.pool)
                 .await
                 .unwrap();

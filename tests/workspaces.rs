@@ -179,7 +179,7 @@ async fn poll_message(db: &Db, guild: &str) -> String {
 /// Who voted on `guild`'s poll.
 async fn voters(db: &Db, guild: &str) -> Vec<String> {
     release_desk::db::query_scalar(
-        "SELECT v.user FROM votes v JOIN polls p ON p.id = v.poll_id WHERE p.guild = $1 ORDER BY v.id",
+        "SELECT v.\"user\" FROM votes v JOIN polls p ON p.id = v.poll_id WHERE p.guild = $1 ORDER BY v.id",
     )
     .bind(guild)
     .fetch_all(&db.pool)
