@@ -91,6 +91,7 @@ enum Cmd {
     },
     /// API tokens for the HTTP API (readiness, pipeline results, deployments).
     Token(release_desk::http::tokens::TokenArgs),
+    MigrateDb(release_desk::db::migrate_db::Args),
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
@@ -139,6 +140,7 @@ fn main() -> ExitCode {
                 chart,
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
+            Some(Cmd::MigrateDb(args)) => print_out(&release_desk::render::migrate_db::outcome(args.run().await)?),
             Some(Cmd::Token(args)) => {
                 let guild = config.workspace_for(args.guild.clone(), console::GUILD)?;
                 print_out(&release_desk::http::tokens::run(&config, args, &guild).await?)

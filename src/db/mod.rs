@@ -16,6 +16,7 @@ pub mod interactions;
 pub mod jobs;
 pub mod lock;
 pub mod metrics;
+pub mod migrate_db;
 pub mod outbox;
 pub mod packages;
 pub mod pg_migrations;

@@ -136,25 +136,6 @@ impl Release {
     }
 }
 
-/// One audit entry: who changed what, when, from what to what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who (user id).
-    pub actor: String,
-    /// Their name.
-    pub actor_name: String,
-    /// The record (`REL-1`).
-    pub record: String,
-    /// What was done (`release.submit`).
-    pub action: String,
-    /// Before.
-    pub before: Option<String>,
-    /// After.
-    pub after: Option<String>,
-}
-
 /// A deployment of a release to one environment (one attempt; a re-plan after a back-out is a new one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {
@@ -185,7 +166,7 @@ pub struct Deployment {
     /// Verification notes, issues, back-out reason.
     pub notes: Option<String>,
     /// What an emergency deployment bypassed.
-    pub bypass: Option<String>,
+    pub bypass: Option<crate::domain::deployment::Bypass>,
     /// The live progress message.
     pub message_id: Option<i64>,
 }

@@ -74,6 +74,7 @@ pub use record::*;
 pub use release::*;
 pub use rfc::*;
 
+pub mod audit;
 pub mod calendar;
 pub mod chart;
 pub mod choices;
@@ -85,6 +86,7 @@ pub mod gate;
 pub mod governance;
 pub mod help;
 pub mod human;
+pub mod migrate_db;
 pub mod readiness;
 pub mod refusal;
 pub mod report;
