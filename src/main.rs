@@ -215,6 +215,7 @@ async fn run_console(
         pipelines: Some(Arc::new(release_desk::http::Answers)),
         // The console is its own chat platform: connected from the start.
         telemetry: Arc::new(release_desk::telemetry::Telemetry::already_connected()),
+        leader: Default::default(),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = std::path::Path::new(&path)
@@ -385,6 +386,7 @@ async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
+        leader: release_desk::service::leader::for_config(&config)?,
         // The runner settles it once it knows the served server.
         workspace: config
             .discord_guild()
