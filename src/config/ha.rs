@@ -1,5 +1,5 @@
 //! `[ha]`: several instances on one PostgreSQL database, one of them the
-//! leader (see `crate::service::leader`).
+//! leader (the service decides which; see the README, "Two instances").
 
 use super::{one, ConfigError};
 use crate::domain::timefmt::parse_duration;
