@@ -1,8 +1,6 @@
 //! Test support: the real application and console platform on a real SQLite file.
 #![allow(dead_code)]
 
-pub mod pg;
-
 use release_desk::app::App;
 use release_desk::chat::console::{self, ConsoleChat};
 use release_desk::chat::Chat;
