@@ -2,7 +2,9 @@
 //! correlated definition it replaced, on a generated dataset: incidents
 //! opened before, inside and after the window, on and a millisecond either
 //! side of its end, several deployments per release, a re-deployment after
-//! a back-out started after incidents were already open, incidents moved.
+//! a back-out started after incidents were already open, incidents moved,
+//! re-graded and removed, and releases changed after their deployments;
+//! likewise migration 0028's stored deployment lookups.
 
 #[path = "reference/correlated.rs"]
 mod correlated;
@@ -129,8 +131,53 @@ async fn dataset() -> (tempfile::TempDir, Db) {
             incidents(&db, &mut rng, g, r, &mut next, &[prod2 + Duration::days(DAYS)]).await;
         }
     }
-    // Some incidents moved (opened earlier than first recorded).
+    // Some incidents moved (opened earlier than first recorded), re-graded or removed.
     exec(&db, "UPDATE incidents SET opened_at = strftime('%Y-%m-%dT%H:%M:%fZ', opened_at, '-3 days') WHERE id % 17 = 0").await;
+    exec(&db, "UPDATE incidents SET severity = 1 WHERE id % 23 = 0").await;
+    exec(&db, "UPDATE incidents SET severity = 4 WHERE id % 19 = 0").await;
+    exec(&db, "DELETE FROM incidents WHERE id % 97 = 0").await;
+    // Releases changed after their deployments: production moved to a new
+    // last environment (or back, in another case), an earlier RFC linked, an
+    // RFC unlinked, a close recorded late and one withdrawn.
+    exec(
+        &db,
+        "UPDATE releases SET environments = '[\"staging\",\"prod\",\"dr\"]' WHERE id % 11 = 0",
+    )
+    .await;
+    exec(
+        &db,
+        "UPDATE releases SET environments = '[\"prod\",\"STAGING\"]' WHERE id % 13 = 0",
+    )
+    .await;
+    for r in (5..=70i64).step_by(5) {
+        let g = if r % 10 == 0 { "h" } else { "g" };
+        exec(&db, &format!(
+            "INSERT INTO rfcs (id, guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at)
+             SELECT {n}, '{g}', {n}, 't', 'normal', 'low', 'i', 'u', 'u', 'implemented', strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-5 days')
+             FROM rfcs WHERE id = {r}", n = 1000 + r
+        )).await;
+        exec(
+            &db,
+            &format!(
+                "INSERT INTO release_rfcs (release_id, rfc_id) VALUES ({r}, {})",
+                1000 + r
+            ),
+        )
+        .await;
+    }
+    exec(
+        &db,
+        "DELETE FROM release_rfcs WHERE release_id % 17 = 0 AND rfc_id < 1000",
+    )
+    .await;
+    exec(
+        &db,
+        "INSERT INTO release_outcomes (release_id, guild, outcome, closed_at)
+               SELECT id, guild, CASE WHEN id % 2 = 0 THEN 'unsuccessful' ELSE 'successful' END, updated_at
+               FROM releases WHERE id % 9 = 0 AND id NOT IN (SELECT release_id FROM release_outcomes)",
+    )
+    .await;
+    exec(&db, "DELETE FROM release_outcomes WHERE release_id = 14").await;
     (dir, db)
 }
 
@@ -182,6 +229,63 @@ async fn the_stored_attribution_is_the_correlated_definition() {
     assert!(
         on_end.iter().any(|r| r.2) && on_end.iter().any(|r| !r.2),
         "{on_end:?}"
+    );
+}
+
+/// A deployment, then for each lookup whether it matches (or the stored
+/// value and the definition's, side by side).
+type Lookups = (i64, bool, bool, bool, bool, bool, bool, bool, bool);
+
+/// Migration 0028's stored lookups of every deployment against their
+/// correlated definitions (those of `tests/reference/correlated.rs`).
+#[tokio::test]
+async fn the_stored_deployment_lookups_are_the_correlated_definitions() {
+    let (_dir, db) = dataset().await;
+    for days in [DAYS, 3, 30] {
+        let rows: Vec<Lookups> = sqlx::query_as(
+            "SELECT d.id, d.guild IS r.guild,
+                d.production, COALESCE(d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE, 0),
+                d.lead_hours IS (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f
+                    JOIN release_rfcs l ON l.rfc_id = f.id WHERE l.release_id = d.release_id))) * 24,
+                d.unsuccessful, EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id AND o.outcome = 'unsuccessful'),
+                COALESCE(d.caused_day < d.started_day + ?1, 0),
+                EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
+                        AND i.opened_at >= d.started_at AND julianday(i.opened_at) < julianday(d.started_at) + ?1)
+             FROM deployments d JOIN releases r ON r.id = d.release_id ORDER BY d.id",
+        )
+        .bind(days)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        let differ: Vec<_> = rows
+            .iter()
+            .filter(|r| !r.1 || r.2 != r.3 || !r.4 || r.5 != r.6 || r.7 != r.8)
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{days} days: stored lookups differ: {differ:?}"
+        );
+        // Each lookup takes both values in the data.
+        let both = |f: fn(&Lookups) -> bool| {
+            let yes = rows.iter().filter(|r| f(r)).count();
+            yes > 3 && rows.len() - yes > 3
+        };
+        assert!(
+            both(|r| r.3) && both(|r| r.6) && both(|r| r.8),
+            "{days} days: too uniform"
+        );
+    }
+    // The lead times moved with the RFCs linked and unlinked.
+    let (with, without): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*) FILTER (WHERE release_id % 5 = 0 AND lead_hours > 5 * 24),
+                COUNT(*) FILTER (WHERE lead_hours IS NULL AND finished_at IS NOT NULL) FROM deployments",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        with > 5 && without > 0,
+        "{with} lead times with the earlier RFC, {without} without an RFC"
     );
 }
 

@@ -385,7 +385,10 @@ async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(poll.closed.map(|c| c.1).as_deref(), Some("expired"));
+    assert_eq!(
+        poll.closed.map(|c| c.1),
+        Some(release_desk::db::polls::PollClose::Expired)
+    );
     assert_eq!((poll.decision, poll.settled), (None, None));
     let ledger = release_desk::db::polls::ledger(&mut conn, "g", 1).await.unwrap();
     assert_eq!(

@@ -438,7 +438,7 @@ async fn writes_for_one_server_never_touch_the_other() {
         "polls::open",
         db::polls::open(c, A, &new_poll, now).await,
     );
-    let closed = db::polls::close(c, A, 101, "approved", now).await;
+    let closed = db::polls::close(c, A, 101, db::polls::PollClose::Approved, now).await;
     put(
         &mut out,
         "polls::record_vote",
@@ -569,7 +569,9 @@ async fn writes_for_one_server_never_touch_the_other() {
     // The same writes for B itself do go through: the filter is not a wall.
     db::packages::upsert(c, B, 101, &item).await.unwrap();
     db::reactions::record(c, B, 101, &reaction, now).await.unwrap();
-    assert!(db::polls::close(c, B, 101, "approved", now).await.unwrap());
+    assert!(db::polls::close(c, B, 101, db::polls::PollClose::Approved, now)
+        .await
+        .unwrap());
     assert!(db::incidents::withdraw_answer(c, B, 102, "rita-b", 4)
         .await
         .unwrap());

@@ -1,17 +1,19 @@
 //! The metrics' SQL: both periods of a report (the current one and the one
 //! before it, for trends) in one pass per measure, using the indexes of
-//! migrations 0006 and 0023. Every query binds the same five parameters:
+//! migrations 0006, 0023 and 0028. Every query binds the same five parameters:
 //! `?1` the previous period's start, `?2` the current period's end, `?3` the
 //! attribution days, `?4` the workspace, whose records alone count, and `?5`
 //! the current period's start, which splits the rows between the periods.
 
 use super::ts;
+use crate::domain::deployment::DeployOutcome;
 use crate::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
 use sqlx::{Row, SqliteConnection};
+use std::collections::BTreeSet;
 
 /// A half-open period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,10 +46,10 @@ pub struct Figures {
 pub const ATTRIBUTED: &str = "(i.attributed_gap < ?3 - 1e-6 OR (i.attributed_gap < ?3 + 1e-6
     AND julianday(i.opened_at) < julianday(i.attributed_start) + ?3))";
 
-/// Deployments to a release's last (production) environment that finished in either period.
-const PROD_FINISHED: &str = "FROM deployments d JOIN releases r ON r.id = d.release_id
-    WHERE r.guild = ?4 AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL
-      AND d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE";
+/// Deployments to a release's last (production) environment that finished
+/// in either period, read from migration 0028's covering index.
+const PROD_FINISHED: &str = "FROM deployments d WHERE d.guild = ?4 AND d.production = 1
+    AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL";
 
 /// The five parameters every query here binds.
 struct Binds {
@@ -177,8 +179,8 @@ pub async fn figures(
         (current.from - previous_from).num_days(),
         (current.to - current.from).num_days(),
     ];
-    deployments(conn, &b, &mut m, days).await?;
-    counts(conn, &b, &mut m).await?;
+    deployments(conn, &b, &mut m, &mut weeks, days).await?;
+    counts(conn, &b, &mut m, &mut weeks).await?;
     series(conn, &b, &mut weeks).await?;
     let [previous, current] = m;
     Ok(Figures {
@@ -189,44 +191,54 @@ pub async fn figures(
 }
 
 /// Production deployments of both periods (`m[0]` the previous, `m[1]` the
-/// current, `days` their lengths): frequency, lead time, failures, assets.
+/// current, `days` their lengths): frequency, lead time, failures, assets,
+/// and the current period's verified releases per week. Migration 0028
+/// stores what each deployment needs (its lead time, whether its release
+/// closed unsuccessful, the julian days of its start and of the first
+/// severity 1-2 incident after it), so this is one covered pass.
 async fn deployments(
     conn: &mut SqliteConnection,
     b: &Binds,
     m: &mut [Measures; 2],
+    weeks: &mut [Week],
     days: [i64; 2],
 ) -> anyhow::Result<()> {
     let rows = b
         .query(&format!(
-            "SELECT d.finished_at >= ?5 AS cur, d.release_id, d.outcome,
-                (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f JOIN release_rfcs l ON l.rfc_id = f.id
-                                                       WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
-                EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
-                        AND i.opened_at >= d.started_at
-                        AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused,
-                EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id
-                        AND o.outcome = 'unsuccessful') AS unsuccessful
-             {PROD_FINISHED}"
+            "SELECT d.finished_at >= ?5 AS cur, {} AS w, d.release_id, d.outcome, d.lead_hours,
+                COALESCE(d.caused_day < d.started_day + ?3, FALSE) AS caused, d.unsuccessful
+             {PROD_FINISHED}",
+            week("d.finished_at")
         ))
         .fetch_all(&mut *conn)
         .await?;
-    let mut verified_releases: [std::collections::BTreeSet<i64>; 2] = Default::default();
+    let mut verified_releases: [BTreeSet<i64>; 2] = Default::default();
+    let mut weekly: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); weeks.len()];
     let (mut verified, mut failed, mut all) = ([0i64; 2], [0i64; 2], [0i64; 2]);
     let mut lead: [Vec<f64>; 2] = Default::default();
     for r in &rows {
         let k = usize::from(r.try_get::<bool, _>("cur")?);
         let outcome: String = r.try_get("outcome")?;
+        let outcome = DeployOutcome::from_key(&outcome)
+            .ok_or_else(|| anyhow::anyhow!("stored deployment outcome {outcome:?}"))?;
         all[k] += 1;
-        if outcome == "verified" {
+        if outcome == DeployOutcome::Verified {
+            let release: i64 = r.try_get("release_id")?;
             verified[k] += 1;
-            verified_releases[k].insert(r.try_get::<i64, _>("release_id")?);
+            verified_releases[k].insert(release);
+            if let Some(w) = week_slot(r, weeks.len())? {
+                weekly[w].insert(release);
+            }
             if let Some(h) = r.try_get::<Option<f64>, _>("lead_hours")? {
                 lead[k].push(h);
             }
         }
-        if deployment_failed(&outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
+        if deployment_failed(outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
             failed[k] += 1;
         }
+    }
+    for (week, releases) in weeks.iter_mut().zip(&weekly) {
+        week.actual = releases.len() as i64;
     }
     for (k, x) in m.iter_mut().enumerate() {
         x.actual = verified_releases[k].len() as i64;
@@ -237,11 +249,14 @@ async fn deployments(
         x.change_failures = failed[k];
     }
 
-    // A release verified in both periods counts in both.
+    // A release verified in both periods counts in both. The outcome is
+    // tested inside COALESCE so that the planner keeps to the covering
+    // index: a plain equality on it draws it to `deployments_finished`.
     let assets = b
         .query(&format!(
             "SELECT s.cur, p.change, COUNT(*) AS n
-             FROM (SELECT DISTINCT d.release_id, d.finished_at >= ?5 AS cur {PROD_FINISHED} AND d.outcome = 'verified') s
+             FROM (SELECT DISTINCT d.release_id, d.finished_at >= ?5 AS cur {PROD_FINISHED}
+                     AND COALESCE(d.outcome = 'verified', FALSE)) s
              JOIN package_items p ON p.release_id = s.release_id GROUP BY s.cur, p.change"
         ))
         .fetch_all(&mut *conn)
@@ -258,40 +273,61 @@ async fn deployments(
     Ok(())
 }
 
-/// The counted measures of both periods, the survey and the close outcomes.
-async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -> anyhow::Result<()> {
-    let both = |col: &str, rest: &str| {
+/// The counted measures of both periods, the survey and the close outcomes;
+/// the current period's planned releases per week come with their counts.
+async fn counts(
+    conn: &mut SqliteConnection,
+    b: &Binds,
+    m: &mut [Measures; 2],
+    weeks: &mut [Week],
+) -> anyhow::Result<()> {
+    let planned = b
+        .query(&format!(
+            "SELECT window_start >= ?5 AS cur, {} AS w, COUNT(*) AS n FROM releases
+             WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+               AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY cur, w",
+            week("window_start")
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+    for r in planned {
+        let n: i64 = r.try_get("n")?;
+        m[usize::from(r.try_get::<bool, _>("cur")?)].planned += n;
+        if let Some(k) = week_slot(&r, weeks.len())? {
+            weeks[k].planned = n;
+        }
+    }
+
+    // One pass per table, counting both periods.
+    let both = |col: &str, name: &str, rest: &str| {
         format!(
-            "(SELECT COUNT(*) FILTER (WHERE {col} < ?5) {rest}), (SELECT COUNT(*) FILTER (WHERE {col} >= ?5) {rest})"
+            "(SELECT COUNT(*) FILTER (WHERE {col} < ?5) AS p, COUNT(*) FILTER (WHERE {col} >= ?5) AS c {rest}) {name}"
         )
     };
     let of_guild = "AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
     let sql = format!(
-        "SELECT {}, {}, {}, {}",
+        "SELECT w.p, w.c, d.p, d.c, r.p, r.c FROM {}, {}, {}",
         both(
             "window_start",
-            "FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
-               AND NOT (state = 'closed' AND closure = 'cancelled')"
-        ),
-        both(
-            "window_start",
+            "w",
             &format!("FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2 {of_guild}")
         ),
         both(
             "recorded_at",
+            "d",
             &format!("FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2 {of_guild}")
         ),
         both(
             "at",
+            "r",
             "FROM release_reviews WHERE guild = ?4 AND at >= ?1 AND at < ?2"
         ),
     );
     let r = b.query(&sql).fetch_one(&mut *conn).await?;
     for (k, x) in m.iter_mut().enumerate() {
-        x.planned = r.try_get(k)?;
-        x.missed_windows = r.try_get(2 + k)?;
-        x.config_defects = r.try_get(4 + k)?;
-        x.reviews = r.try_get(6 + k)?;
+        x.missed_windows = r.try_get(k)?;
+        x.config_defects = r.try_get(2 + k)?;
+        x.reviews = r.try_get(4 + k)?;
     }
 
     let csat = b
@@ -324,50 +360,20 @@ async fn counts(conn: &mut SqliteConnection, b: &Binds, m: &mut [Measures; 2]) -
     Ok(())
 }
 
-/// The current period's weekly planned, actual and survey series (the
-/// incidents' come with their counts).
+/// The current period's weekly survey series (the incidents, planned and
+/// verified releases come with their passes).
 async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
-    let planned = format!(
-        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = ?4 AND window_start >= ?5 AND window_start < ?2
-           AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY w",
-        week("window_start")
-    );
-    for (k, r) in by_week(conn, b, &planned, weeks.len()).await? {
-        weeks[k].planned = r.try_get("n")?;
-    }
-    let actual = format!(
-        "SELECT {} AS w, COUNT(DISTINCT d.release_id) AS n {PROD_FINISHED} AND d.finished_at >= ?5 AND d.outcome = 'verified' GROUP BY w",
-        week("d.finished_at")
-    );
-    for (k, r) in by_week(conn, b, &actual, weeks.len()).await? {
-        weeks[k].actual = r.try_get("n")?;
-    }
     let csat = format!(
         "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= ?5 AND answered_at < ?2
            AND release_id IN (SELECT id FROM releases WHERE guild = ?4) GROUP BY w",
         week("answered_at")
     );
-    for (k, r) in by_week(conn, b, &csat, weeks.len()).await? {
-        weeks[k].csat = r.try_get::<Option<f64>, _>("avg")?.map(round);
-    }
-    Ok(())
-}
-
-/// The rows of a per-week query, each with the index of its week (column
-/// `w`) among `len` weeks; rows outside them are dropped.
-async fn by_week(
-    conn: &mut SqliteConnection,
-    b: &Binds,
-    sql: &str,
-    len: usize,
-) -> anyhow::Result<Vec<(usize, SqliteRow)>> {
-    let mut out = Vec::new();
-    for r in b.query(sql).fetch_all(&mut *conn).await? {
-        if let Some(k) = week_slot(&r, len)? {
-            out.push((k, r));
+    for r in b.query(&csat).fetch_all(&mut *conn).await? {
+        if let Some(k) = week_slot(&r, weeks.len())? {
+            weeks[k].csat = r.try_get::<Option<f64>, _>("avg")?.map(round);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The index of a row's week (column `w`) among `len` weeks, if it is one of them.

@@ -102,6 +102,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "poll_reactions",
         include_str!("../../migrations/0027_poll_reactions.sql"),
     ),
+    (
+        28,
+        "deployment_lookups",
+        include_str!("../../migrations/0028_deployment_lookups.sql"),
+    ),
 ];
 
 /// The embedded migrations as a source for sqlx's migrator.

@@ -8,7 +8,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
-pub use crate::domain::poll::{Poll, Settled, VoteAction, VoteEvent};
+pub use crate::domain::poll::{Poll, PollClose, PollDecision, Settled, VoteAction, VoteEvent};
 
 fn roles_text(r: &Roles) -> String {
     r.iter().map(|r| r.key()).collect::<Vec<_>>().join(",")
@@ -27,7 +27,16 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
     let opened_at = parse_ts(r.try_get("opened_at")?)?;
     let deadline = parse_ts(r.try_get("deadline")?)?;
     let closed_at = parse_ts_opt(r.try_get("closed_at")?)?;
-    let outcome: Option<String> = r.try_get("outcome")?;
+    let outcome = match r.try_get::<Option<String>, _>("outcome")? {
+        None => None,
+        Some(k) => Some(PollClose::from_key(&k).ok_or_else(|| anyhow::anyhow!("stored poll outcome {k:?}"))?),
+    };
+    let decision = match r.try_get::<Option<String>, _>("decision")? {
+        None => None,
+        Some(k) => {
+            Some(PollDecision::from_key(&k).ok_or_else(|| anyhow::anyhow!("stored poll decision {k:?}"))?)
+        }
+    };
     let settled_by: Option<String> = r.try_get("settled_by")?;
     let settled_at = parse_ts_opt(r.try_get("settled_at")?)?;
     let settled = match (settled_by, settled_at) {
@@ -64,7 +73,7 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
         opened_at,
         deadline,
         closed: closed_at.zip(outcome),
-        decision: r.try_get("decision")?,
+        decision,
         settled,
     })
 }
@@ -173,14 +182,14 @@ pub async fn settle(
     conn: &mut SqliteConnection,
     guild: &str,
     id: i64,
-    decision: Option<&str>,
+    decision: Option<PollDecision>,
     by: &Settled,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE polls SET decision = ?, settled_by = ?, settled_by_name = ?, settled_reason = ?, settled_at = ?
          WHERE id = ? AND guild = ? AND settled_by IS NULL",
     )
-    .bind(decision)
+    .bind(decision.map(PollDecision::key))
     .bind(&by.by)
     .bind(&by.by_name)
     .bind(&by.reason)
@@ -224,14 +233,14 @@ pub async fn close(
     conn: &mut SqliteConnection,
     guild: &str,
     id: i64,
-    outcome: &str,
+    outcome: PollClose,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND guild = ? AND closed_at IS NULL",
     )
     .bind(ts(now))
-    .bind(outcome)
+    .bind(outcome.key())
     .bind(id)
     .bind(guild)
     .execute(conn)

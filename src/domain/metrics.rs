@@ -1,6 +1,7 @@
 //! The measurements of the process (the seed's six and the four DORA
 //! measures): their shape and the formulas over stored facts.
 
+use crate::domain::deployment::DeployOutcome;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -69,8 +70,8 @@ pub struct Measures {
 /// Whether a production deployment counts as a change failure: it was
 /// backed out, it caused a severity 1–2 incident, or its release was
 /// closed as unsuccessful.
-pub fn deployment_failed(outcome: &str, caused_incident: bool, release_unsuccessful: bool) -> bool {
-    outcome == "backed-out" || caused_incident || release_unsuccessful
+pub fn deployment_failed(outcome: DeployOutcome, caused_incident: bool, release_unsuccessful: bool) -> bool {
+    outcome == DeployOutcome::BackedOut || caused_incident || release_unsuccessful
 }
 
 /// One week of the chart's series.
@@ -196,10 +197,10 @@ mod tests {
 
     #[test]
     fn a_change_fails_by_back_out_incident_or_unsuccessful_close() {
-        assert!(!deployment_failed("verified", false, false));
-        assert!(deployment_failed("backed-out", false, false));
-        assert!(deployment_failed("verified", true, false));
-        assert!(deployment_failed("verified", false, true));
+        assert!(!deployment_failed(DeployOutcome::Verified, false, false));
+        assert!(deployment_failed(DeployOutcome::BackedOut, false, false));
+        assert!(deployment_failed(DeployOutcome::Verified, true, false));
+        assert!(deployment_failed(DeployOutcome::Verified, false, true));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A CAB poll and its vote ledger, as records.
 
 use crate::domain::roles::Roles;
-use crate::domain::tally::{PollRules, Vote};
+use crate::domain::tally::{Outcome, PollRules, Vote};
 use chrono::{DateTime, Utc};
 
 /// A stored poll.
@@ -27,10 +27,10 @@ pub struct Poll {
     pub opened_at: DateTime<Utc>,
     /// Closes.
     pub deadline: DateTime<Utc>,
-    /// Closed, with outcome.
-    pub closed: Option<(DateTime<Utc>, String)>,
-    /// After an expiry, a change manager's decision (`approved`, `rejected`).
-    pub decision: Option<String>,
+    /// Closed, with how it ended.
+    pub closed: Option<(DateTime<Utc>, PollClose)>,
+    /// After an expiry, a change manager's decision.
+    pub decision: Option<PollDecision>,
     /// Who recalled or decided the poll, and why.
     pub settled: Option<Settled>,
 }
@@ -109,9 +109,114 @@ impl VoteAction {
     }
 }
 
+/// How a poll was closed; stored by its [`key`](PollClose::key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollClose {
+    /// The CAB approved.
+    Approved,
+    /// The CAB rejected.
+    Rejected,
+    /// The deadline passed without quorum.
+    Expired,
+    /// The release manager withdrew it.
+    Recalled,
+    /// The release was cancelled.
+    Cancelled,
+}
+
+impl PollClose {
+    /// Every way a poll closes, for round trips.
+    pub const ALL: [PollClose; 5] = [
+        PollClose::Approved,
+        PollClose::Rejected,
+        PollClose::Expired,
+        PollClose::Recalled,
+        PollClose::Cancelled,
+    ];
+
+    /// The stored key.
+    pub fn key(self) -> &'static str {
+        match self {
+            PollClose::Approved => "approved",
+            PollClose::Rejected => "rejected",
+            PollClose::Expired => "expired",
+            PollClose::Recalled => "recalled",
+            PollClose::Cancelled => "cancelled",
+        }
+    }
+
+    /// The close a stored key names.
+    pub fn from_key(key: &str) -> Option<PollClose> {
+        PollClose::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
+impl From<&Outcome> for PollClose {
+    fn from(o: &Outcome) -> PollClose {
+        match o {
+            Outcome::Approved { .. } => PollClose::Approved,
+            Outcome::Rejected { .. } => PollClose::Rejected,
+            Outcome::Expired => PollClose::Expired,
+        }
+    }
+}
+
+/// A change manager's decision on a poll that expired; stored by its
+/// [`key`](PollDecision::key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollDecision {
+    /// Approved: the release goes on to Preparing.
+    Approved,
+    /// Rejected: the release goes back to Planning.
+    Rejected,
+}
+
+impl PollDecision {
+    /// The decision for `approve`.
+    pub fn of(approve: bool) -> PollDecision {
+        if approve {
+            PollDecision::Approved
+        } else {
+            PollDecision::Rejected
+        }
+    }
+
+    /// The stored key.
+    pub fn key(self) -> &'static str {
+        match self {
+            PollDecision::Approved => "approved",
+            PollDecision::Rejected => "rejected",
+        }
+    }
+
+    /// The decision a stored key names.
+    pub fn from_key(key: &str) -> Option<PollDecision> {
+        [PollDecision::Approved, PollDecision::Rejected]
+            .into_iter()
+            .find(|d| d.key() == key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_close_and_decision_round_trips_through_its_key_and_nothing_else_decodes() {
+        for c in PollClose::ALL {
+            assert_eq!(PollClose::from_key(c.key()), Some(c));
+        }
+        let keys: std::collections::BTreeSet<&str> = PollClose::ALL.iter().map(|c| c.key()).collect();
+        assert_eq!(keys.len(), PollClose::ALL.len());
+        assert_eq!(PollClose::from_key("Approved"), None);
+        assert_eq!(PollClose::from_key("open"), None);
+        for d in [PollDecision::Approved, PollDecision::Rejected] {
+            assert_eq!(PollDecision::from_key(d.key()), Some(d));
+        }
+        assert_eq!(PollDecision::of(true), PollDecision::Approved);
+        assert_eq!(PollDecision::of(false), PollDecision::Rejected);
+        assert_eq!(PollDecision::from_key("expired"), None);
+    }
 
     #[test]
     fn every_action_round_trips_through_its_key_and_nothing_else_decodes() {

@@ -285,17 +285,6 @@ pub enum Outcome {
     Expired,
 }
 
-impl Outcome {
-    /// Stored form.
-    pub fn key(&self) -> &'static str {
-        match self {
-            Outcome::Approved { .. } => "approved",
-            Outcome::Rejected { .. } => "rejected",
-            Outcome::Expired => "expired",
-        }
-    }
-}
-
 /// Decides the poll, or leaves it open (`None`) before the deadline.
 pub fn decide(t: &Tally, rules: &PollRules, deadline_passed: bool) -> Option<Outcome> {
     if let Some(v) = &t.veto {

@@ -4,6 +4,7 @@
 
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
+use crate::domain::poll::{PollClose, PollDecision};
 use crate::domain::rfc::RfcType;
 use crate::domain::roles::Roles;
 use crate::domain::tally::{Ballot, Vote};
@@ -107,16 +108,16 @@ pub enum PollEnd {
 }
 
 impl PollEnd {
-    /// The end of a stored poll: its outcome (None while open) and, after an
-    /// expiry, a change manager's decision (`approved`, `rejected`).
-    pub fn of(outcome: Option<&str>, decision: Option<&str>) -> PollEnd {
-        match (outcome, decision) {
+    /// The end of a stored poll: how it closed (None while open) and, after
+    /// an expiry, a change manager's decision.
+    pub fn of(closed: Option<PollClose>, decision: Option<PollDecision>) -> PollEnd {
+        match (closed, decision) {
             (None, _) => PollEnd::Open,
-            (Some(_), Some("approved")) | (Some("approved"), _) => PollEnd::Approved,
-            (Some(_), Some("rejected")) | (Some("rejected"), _) => PollEnd::Rejected,
-            (Some("recalled"), _) => PollEnd::Recalled,
-            (Some("cancelled"), _) => PollEnd::Cancelled,
-            (Some(_), _) => PollEnd::Expired,
+            (Some(_), Some(PollDecision::Approved)) | (Some(PollClose::Approved), _) => PollEnd::Approved,
+            (Some(_), Some(PollDecision::Rejected)) | (Some(PollClose::Rejected), _) => PollEnd::Rejected,
+            (Some(PollClose::Recalled), _) => PollEnd::Recalled,
+            (Some(PollClose::Cancelled), _) => PollEnd::Cancelled,
+            (Some(PollClose::Expired), None) => PollEnd::Expired,
         }
     }
 }
@@ -176,14 +177,14 @@ pub enum DecideRefusal {
 /// Whether a change manager may decide the release's latest poll: only one
 /// that expired without quorum and is undecided. Because it is the latest,
 /// the release has not been resubmitted since.
-pub fn may_decide(latest: Option<(Option<&str>, Option<&str>)>) -> Result<(), DecideRefusal> {
-    let Some((outcome, decision)) = latest else {
+pub fn may_decide(latest: Option<(Option<PollClose>, Option<PollDecision>)>) -> Result<(), DecideRefusal> {
+    let Some((closed, decision)) = latest else {
         return Err(DecideRefusal::NoPoll);
     };
     if decision.is_some() {
         return Err(DecideRefusal::AlreadyDecided);
     }
-    match PollEnd::of(outcome, None) {
+    match PollEnd::of(closed, None) {
         PollEnd::Expired => Ok(()),
         other => Err(DecideRefusal::NotExpired(other)),
     }
@@ -424,14 +425,17 @@ mod tests {
         assert_eq!(may_submit(last(PollEnd::Expired, 1), 1), Ok(()));
         assert_eq!(may_submit(last(PollEnd::Recalled, 1), 1), Ok(()));
         assert_eq!(
-            PollEnd::of(Some("expired"), Some("rejected")),
+            PollEnd::of(Some(PollClose::Expired), Some(PollDecision::Rejected)),
             PollEnd::Rejected,
             "a change manager's rejection counts as a rejection"
         );
-        assert_eq!(PollEnd::of(Some("expired"), Some("approved")), PollEnd::Approved);
-        assert_eq!(PollEnd::of(Some("expired"), None), PollEnd::Expired);
+        assert_eq!(
+            PollEnd::of(Some(PollClose::Expired), Some(PollDecision::Approved)),
+            PollEnd::Approved
+        );
+        assert_eq!(PollEnd::of(Some(PollClose::Expired), None), PollEnd::Expired);
         assert_eq!(PollEnd::of(None, None), PollEnd::Open);
-        assert_eq!(PollEnd::of(Some("recalled"), None), PollEnd::Recalled);
+        assert_eq!(PollEnd::of(Some(PollClose::Recalled), None), PollEnd::Recalled);
     }
 
     #[test]
@@ -448,9 +452,9 @@ mod tests {
     #[test]
     fn only_an_undecided_expired_latest_poll_can_be_decided() {
         assert_eq!(may_decide(None), Err(DecideRefusal::NoPoll));
-        assert_eq!(may_decide(Some((Some("expired"), None))), Ok(()));
+        assert_eq!(may_decide(Some((Some(PollClose::Expired), None))), Ok(()));
         assert_eq!(
-            may_decide(Some((Some("expired"), Some("approved")))),
+            may_decide(Some((Some(PollClose::Expired), Some(PollDecision::Approved)))),
             Err(DecideRefusal::AlreadyDecided)
         );
         assert_eq!(
@@ -458,11 +462,11 @@ mod tests {
             Err(DecideRefusal::NotExpired(PollEnd::Open))
         );
         assert_eq!(
-            may_decide(Some((Some("rejected"), None))),
+            may_decide(Some((Some(PollClose::Rejected), None))),
             Err(DecideRefusal::NotExpired(PollEnd::Rejected))
         );
         assert_eq!(
-            may_decide(Some((Some("recalled"), None))),
+            may_decide(Some((Some(PollClose::Recalled), None))),
             Err(DecideRefusal::NotExpired(PollEnd::Recalled))
         );
     }

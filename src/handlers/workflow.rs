@@ -5,7 +5,7 @@ use super::polls::{ballots_from_ledger, own, poll_message, status_of, CLOSE_JOB}
 use super::{apply, audit, load_release, notify, refuse, Audience, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::{self};
 use crate::domain::ids::RecordId;
-use crate::domain::poll::{Settled, VoteAction, VoteEvent};
+use crate::domain::poll::{PollClose, PollDecision, Settled, VoteAction, VoteEvent};
 use crate::domain::release::Event;
 use crate::domain::tally::{decide as decides, tally, Vote};
 use crate::domain::workflow::{may_decide, missing_for_quorum};
@@ -116,7 +116,7 @@ pub async fn recall(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
     )
     .await?;
     let by = settled(ctx, who, reason.clone());
-    db::polls::close(&mut tx, ctx.guild, poll.id, "recalled", ctx.now).await?;
+    db::polls::close(&mut tx, ctx.guild, poll.id, PollClose::Recalled, ctx.now).await?;
     db::polls::settle(&mut tx, ctx.guild, poll.id, None, &by).await?;
     audit(
         &mut tx,
@@ -151,11 +151,7 @@ pub async fn decide(ctx: Ctx<'_>, who: &Invoker, id: RecordId, approve: bool, re
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     let latest = db::polls::latest_for_release(&mut tx, ctx.guild, release.row).await?;
-    if let Err(e) = may_decide(
-        latest
-            .as_ref()
-            .map(|p| (p.closed.as_ref().map(|c| c.1.as_str()), p.decision.as_deref())),
-    ) {
+    if let Err(e) = may_decide(latest.as_ref().map(|p| (p.closed.map(|c| c.1), p.decision))) {
         return refuse(render::workflow::decide_refused(id, e));
     }
     let poll = latest.expect("may_decide checked there is one");
@@ -168,7 +164,7 @@ pub async fn decide(ctx: Ctx<'_>, who: &Invoker, id: RecordId, approve: bool, re
         Tell::Nobody,
     )
     .await?;
-    let decision = if approve { "approved" } else { "rejected" };
+    let decision = PollDecision::of(approve);
     let by = settled(ctx, who, Some(reason.clone()));
     if !db::polls::settle(&mut tx, ctx.guild, poll.id, Some(decision), &by).await? {
         return refuse(render::workflow::decide_refused(
@@ -183,7 +179,7 @@ pub async fn decide(ctx: Ctx<'_>, who: &Invoker, id: RecordId, approve: bool, re
         id,
         "poll.decide",
         Some("expired".into()),
-        Some(format!("{decision}: {reason}")),
+        Some(format!("{}: {reason}", decision.key())),
     );
     let tz = ctx.config.timezone;
     let body = render::workflow::poll_decided(&release, poll.rules.emergency, approve, &by, tz);

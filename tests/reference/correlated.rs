@@ -6,6 +6,7 @@
 
 use chrono::{Duration, NaiveDate};
 use release_desk::db::ts;
+use release_desk::domain::deployment::DeployOutcome;
 use release_desk::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
 };
@@ -106,7 +107,9 @@ pub async fn measures(
                 lead.push(h);
             }
         }
-        if deployment_failed(&outcome, caused, unsuccessful) {
+        let outcome = DeployOutcome::from_key(&outcome)
+            .ok_or_else(|| anyhow::anyhow!("stored deployment outcome {outcome:?}"))?;
+        if deployment_failed(outcome, caused, unsuccessful) {
             failed += 1;
         }
     }

@@ -1,7 +1,7 @@
 //! The decision: a poll closed from the platform's count.
 
 use super::*;
-use crate::domain::poll::VoteAction;
+use crate::domain::poll::{PollClose, VoteAction};
 
 /// Decides a poll from the platform's reactions (the job `poll-close`). The
 /// job is marked done in the same transaction, so the outcome happens once.
@@ -87,7 +87,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
             db::polls::record_vote(&mut tx, ctx.guild, poll.id, &e).await?;
         }
     }
-    db::polls::close(&mut tx, ctx.guild, poll.id, outcome.key(), ctx.now).await?;
+    db::polls::close(&mut tx, ctx.guild, poll.id, PollClose::from(&outcome), ctx.now).await?;
     let poll = db::polls::get(&mut tx, ctx.guild, poll.id).await?.unwrap_or(poll);
     let system = system_actor();
     let event = match outcome {
@@ -104,7 +104,7 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         Some("open".into()),
         Some(format!(
             "{} — ✅ {} ❌ {} 🤷 {} (ignored {})",
-            outcome.key(),
+            PollClose::from(&outcome).key(),
             final_tally.approve.len(),
             final_tally.reject.len(),
             final_tally.abstain.len(),

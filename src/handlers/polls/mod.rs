@@ -9,7 +9,7 @@ use crate::domain::ids::RecordId;
 pub use crate::domain::ledger::Count;
 pub(super) use crate::domain::ledger::{ballots_from_ledger, own, status_of};
 use crate::domain::ledger::{catch_up, reaction_ballots, reasons, standing};
-use crate::domain::poll::{Poll, VoteAction, VoteEvent};
+use crate::domain::poll::{Poll, PollClose, VoteAction, VoteEvent};
 use crate::domain::records::{Actor, Release, Rfc};
 use crate::domain::release::{Event, ReleaseState};
 use crate::domain::rfc::Risk;
@@ -41,7 +41,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
     let mut release = load_release(&mut tx, ctx, id).await?;
     let last = db::polls::latest_for_release(&mut tx, ctx.guild, release.row).await?;
     let last = last.map(|p| LastPoll {
-        end: PollEnd::of(p.closed.as_ref().map(|c| c.1.as_str()), p.decision.as_deref()),
+        end: PollEnd::of(p.closed.map(|c| c.1), p.decision),
         revision: p.revision,
     });
     if release.lifecycle.state == ReleaseState::Planning {
@@ -304,7 +304,7 @@ pub async fn cancel_open_poll(
     let Some(poll) = db::polls::open_for_release(tx, ctx.guild, release.row).await? else {
         return Ok(());
     };
-    db::polls::close(tx, ctx.guild, poll.id, "cancelled", ctx.now).await?;
+    db::polls::close(tx, ctx.guild, poll.id, PollClose::Cancelled, ctx.now).await?;
     audit(
         tx,
         ctx,
