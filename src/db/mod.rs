@@ -19,6 +19,7 @@ pub mod lock;
 pub mod metrics;
 pub mod outbox;
 pub mod packages;
+pub mod pg_migrations;
 pub mod polls;
 pub mod reactions;
 pub mod releases;

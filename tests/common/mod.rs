@@ -1,5 +1,11 @@
-//! Test support: the real application and console platform on a real SQLite file.
+//! Test support: the real application and console platform on a real SQLite
+//! file, or with `RELEASE_DESK_TEST_POSTGRES` set, on a new database of that
+//! PostgreSQL server (see [`pg`]).
 #![allow(dead_code)]
+
+pub mod pg;
+
+pub use pg::database_url;
 
 use release_desk::app::App;
 use release_desk::chat::console::{self, ConsoleChat};
@@ -41,8 +47,9 @@ impl Harness {
         Self::with_config(path, no_windows()).await
     }
 
+    /// The application with `config` on the database kept at `path` (see [`database_url`]).
     pub async fn with_config(path: &Path, config: Config) -> Harness {
-        let db = Db::open(path.to_str().unwrap()).await.unwrap();
+        let db = Db::open(&database_url(path)).await.unwrap();
         let clock = ManualClock::new("2026-12-01T09:00:00Z".parse().unwrap());
         let app = App {
             db: db.clone(),
@@ -191,7 +198,9 @@ pub fn console_run(script: &str, db: &Path, start: &str) -> String {
 /// Runs the real binary's console over `script` with a configuration file (or the defaults).
 pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &str) -> String {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_release-desk"));
-    cmd.args(["console", "--db"]).arg(db).args(["--start", start]);
+    cmd.args(["console", "--db"])
+        .arg(database_url(db))
+        .args(["--start", start]);
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
