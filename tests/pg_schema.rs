@@ -643,3 +643,90 @@ fn a_stopped_cluster_is_gone() {
         "nothing listens on {port} after the drop"
     );
 }
+
+/// Writes that fire every stored-lookup trigger (migrations 0023 and 0028):
+/// deployments planned, started and finished, RFCs linked and re-dated,
+/// incidents opened (in another case of the environment) and re-graded, a
+/// release closed unsuccessful and its environments changed.
+const TRIGGER_WRITES: &[&str] = &[
+    "INSERT INTO rfcs (guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at) \
+     VALUES ('g', 1, 't', 'normal', 'low', 'i', 'u', 'u', 'open', '2026-11-20T08:30:00.000Z')",
+    "INSERT INTO rfcs (guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at) \
+     VALUES ('g', 2, 't', 'normal', 'low', 'i', 'u', 'u', 'open', '2026-11-25T08:30:00.000Z')",
+    "INSERT INTO releases (guild, number, name, version, emergency, environments, state, manager, manager_name, created_at, updated_at) \
+     VALUES ('g', 1, 'R', '1', 0, '[\"staging\",\"Prod\"]', 'planning', 'm', 'm', 'x', 'x')",
+    "INSERT INTO release_rfcs (release_id, rfc_id) VALUES (1, 2)",
+    "INSERT INTO deployments (release_id, env, attempt, steps, planned_by, planned_at) VALUES (1, 'staging', 1, '[]', 'm', 'x')",
+    "INSERT INTO deployments (release_id, env, attempt, steps, planned_by, planned_at, started_at) \
+     VALUES (1, 'prod', 1, '[]', 'm', 'x', '2026-12-01T09:00:00.000Z')",
+    "UPDATE deployments SET started_at = '2026-12-01T08:00:00.007Z' WHERE id = 1",
+    "UPDATE deployments SET finished_at = '2026-12-01T10:15:30.250Z', outcome = 'verified' WHERE id = 2",
+    "INSERT INTO release_rfcs (release_id, rfc_id) VALUES (1, 1)",
+    "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at) \
+     VALUES ('g', 1, 1, 'PROD', 2, 'code', 't', 'm', '2026-12-03T21:17:45.123Z')",
+    "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at) \
+     VALUES ('g', 2, 1, 'prod', 3, 'code', 't', 'm', '2026-12-02T21:00:00.000Z')",
+    "UPDATE incidents SET severity = 1 WHERE number = 2",
+    "INSERT INTO release_outcomes (release_id, guild, outcome, closed_at) VALUES (1, 'g', 'unsuccessful', '2026-12-05T00:00:00.000Z')",
+    "UPDATE rfcs SET created_at = '2026-11-01T00:00:00.000Z' WHERE id = 2",
+    "DELETE FROM release_rfcs WHERE rfc_id = 1",
+    "UPDATE releases SET environments = '[\"staging\"]' WHERE id = 1",
+];
+
+/// The stored lookups, as text (floats bit for bit).
+const LOOKUPS: &str = "SELECT 'deployment ' || id || ': ' || COALESCE(guild, '-') || ' ' || production || ' ' || unsuccessful, \
+     lead_hours, started_day, caused_day FROM deployments \
+     UNION ALL SELECT 'incident ' || id || ': ' || COALESCE(attributed_start, '-'), attributed_gap, NULL, NULL FROM incidents \
+     ORDER BY 1";
+
+/// A row of [`LOOKUPS`]: what, and up to three stored floats.
+type Lookup = (String, Option<f64>, Option<f64>, Option<f64>);
+
+fn lookups_of(rows: Vec<Lookup>) -> Vec<String> {
+    let bits = |f: Option<f64>| f.map_or("-".to_string(), |f| format!("{f} ({:x})", f.to_bits()));
+    rows.into_iter()
+        .map(|(what, a, b, c)| format!("{what} {} {} {}", bits(a), bits(b), bits(c)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_triggers_store_what_sqlites_do() {
+    let cluster = Cluster::start();
+    let mut pg = PgConnection::connect(&cluster.fresh_database()).await.unwrap();
+    pg_migrate(&mut pg, i64::MAX).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triggers.sqlite").display().to_string();
+    Db::open(&path).await.unwrap().close().await;
+    let mut lite = SqliteConnection::connect(&format!("sqlite://{path}"))
+        .await
+        .unwrap();
+    for (i, write) in TRIGGER_WRITES.iter().enumerate() {
+        sqlx::query(write).execute(&mut lite).await.unwrap();
+        sqlx::query(write)
+            .execute(&mut pg)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL: {write}: {e}"));
+        let on_sqlite = lookups_of(sqlx::query_as(LOOKUPS).fetch_all(&mut lite).await.unwrap());
+        let on_postgres = lookups_of(sqlx::query_as(LOOKUPS).fetch_all(&mut pg).await.unwrap());
+        assert_eq!(on_sqlite, on_postgres, "after write {i}: {write}");
+    }
+    // The writes reached every lookup: a change failure found, lead time and gaps stored.
+    let last = lookups_of(sqlx::query_as(LOOKUPS).fetch_all(&mut lite).await.unwrap());
+    assert!(
+        last.iter().any(|l| l.starts_with("deployment 2: g 0 1 7")),
+        "{last:#?}"
+    );
+    assert!(
+        last.iter()
+            .filter(|l| l.starts_with("incident") && !l.ends_with("- - -"))
+            .count()
+            == 2,
+        "{last:#?}"
+    );
+    assert!(
+        last.iter()
+            .all(|l| !l.starts_with("deployment 2") || !l.contains(" - ")),
+        "{last:#?}"
+    );
+    pg.close().await.unwrap();
+}

@@ -371,7 +371,7 @@ async fn audit_entries_are_written_by_the_commit_in_order_and_not_by_a_rollback(
         actor_name: "Rita".into(),
         record: "RFC-1".into(),
         action: format!("step.{n}"),
-        before: n.is_multiple_of(2).then(|| n.to_string()),
+        before: n.is_multiple_of(2).then(|| n.to_string().into()),
         after: None,
     };
     {

@@ -7,11 +7,19 @@
 -- Triggers keep both current on every write path (an incident opened or
 -- moved, a deployment inserted, started, re-started or removed) in the
 -- writer's own transaction.
--- PostgreSQL twin of migrations/0023_attribution.sql: SQLite's
--- julianday(a) - julianday(b) is the interval's seconds over 86400; times
--- compare as bytes (COLLATE "C"), as SQLite's BINARY does. SQLite's backfill
+-- PostgreSQL twin of migrations/0023_attribution.sql, with SQLite's
+-- julianday() for stored times; times compare as bytes (COLLATE "C"), as
+-- SQLite's BINARY does. SQLite's backfill
 -- of existing incidents has nothing to do here: a PostgreSQL database starts
 -- empty (release-desk migrate-db copies the computed columns with the rows).
+
+-- SQLite's julianday() of a stored time, bit for bit: SQLite counts whole
+-- milliseconds from the julian epoch and divides by a day's, in floating
+-- point, so the same operations on the same integer give the same double.
+-- (Both backends' SQL may then say julianday(t) alike.)
+CREATE FUNCTION julianday(t TEXT) RETURNS DOUBLE PRECISION LANGUAGE sql STABLE STRICT AS $$
+    SELECT (round(EXTRACT(EPOCH FROM t::timestamptz) * 1000) + 210866760000000)::float8 / 86400000.0
+$$;
 
 ALTER TABLE incidents ADD COLUMN attributed_start TEXT;
 ALTER TABLE incidents ADD COLUMN attributed_gap DOUBLE PRECISION;
@@ -25,8 +33,7 @@ BEGIN
         WHERE d.release_id = incidents.release_id AND d.started_at IS NOT NULL
           AND d.started_at <= incidents.opened_at COLLATE "C")
     WHERE release_id = of_release AND (of_incident IS NULL OR id = of_incident);
-    UPDATE incidents SET attributed_gap =
-        EXTRACT(EPOCH FROM (opened_at::timestamptz - attributed_start::timestamptz)) / 86400.0
+    UPDATE incidents SET attributed_gap = julianday(opened_at) - julianday(attributed_start)
     WHERE release_id = of_release AND (of_incident IS NULL OR id = of_incident);
 END
 $$;

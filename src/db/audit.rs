@@ -1,6 +1,7 @@
 //! The append-only audit trail.
 
 use super::{bind, parse_ts, ts, Tx};
+use crate::domain::audit::AuditValue;
 use crate::domain::records::AuditEntry;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, SqliteConnection};
@@ -34,8 +35,8 @@ pub(super) fn written_before(
             bind(&mut args, e.actor_name.clone())?;
             bind(&mut args, e.record.clone())?;
             bind(&mut args, e.action.clone())?;
-            bind(&mut args, e.before.clone())?;
-            bind(&mut args, e.after.clone())?;
+            bind(&mut args, e.before.as_ref().map(AuditValue::encode))?;
+            bind(&mut args, e.after.as_ref().map(AuditValue::encode))?;
         }
     }
     sql.push_str(then);
@@ -61,8 +62,8 @@ pub async fn for_record(
                 actor_name: r.try_get("actor_name")?,
                 record: r.try_get("record")?,
                 action: r.try_get("action")?,
-                before: r.try_get("before")?,
-                after: r.try_get("after")?,
+                before: r.try_get::<Option<String>, _>("before")?.map(AuditValue::decode),
+                after: r.try_get::<Option<String>, _>("after")?.map(AuditValue::decode),
             })
         })
         .collect()

@@ -1,7 +1,7 @@
 //! Deployments and environment locks.
 
 use super::{changed_one, parse_ts, parse_ts_opt, ts, RELEASE_OF_GUILD};
-use crate::domain::deployment::{DeployOutcome, Step};
+use crate::domain::deployment::{Bypass, DeployOutcome, Step};
 use crate::domain::records::Deployment;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -33,7 +33,10 @@ fn decode(r: SqliteRow) -> anyhow::Result<Deployment> {
             ),
         },
         notes: r.try_get("notes")?,
-        bypass: r.try_get("bypass")?,
+        bypass: r
+            .try_get::<Option<String>, _>("bypass")?
+            .as_deref()
+            .map(Bypass::decode),
         message_id: r.try_get("message_id")?,
     })
 }
@@ -71,7 +74,7 @@ pub async fn save(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> a
     .bind(d.finished_at.map(ts))
     .bind(d.outcome.map(DeployOutcome::key))
     .bind(&d.notes)
-    .bind(&d.bypass)
+    .bind(d.bypass.as_ref().map(Bypass::encode))
     .bind(d.message_id)
     .bind(d.row)
     .bind(guild)

@@ -87,6 +87,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "poll_reactions",
         include_str!("../../migrations/postgres/0027_poll_reactions.sql"),
     ),
+    (
+        28,
+        "deployment_lookups",
+        include_str!("../../migrations/postgres/0028_deployment_lookups.sql"),
+    ),
 ];
 
 /// An embedded set of migrations (SQLite's [`super::MIGRATIONS`] or

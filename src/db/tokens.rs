@@ -32,7 +32,7 @@ fn entry(now: DateTime<Utc>, name: &str, action: &str, after: Option<String>) ->
         record: format!("token:{name}"),
         action: action.into(),
         before: None,
-        after,
+        after: after.map(Into::into),
     }
 }
 

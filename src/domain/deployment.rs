@@ -29,6 +29,37 @@ impl DeployOutcome {
     }
 }
 
+/// What an emergency deployment started against; stored as JSON by the db edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Bypass {
+    /// The calendar rules it bypassed (at least one).
+    Rules {
+        /// No release window served the environment.
+        outside_window: bool,
+        /// The freeze it started inside, if any.
+        freeze: Option<String>,
+    },
+    /// A row stored before bypasses were facts: its sentence, shown as stored.
+    #[serde(skip)]
+    Stored(String),
+}
+
+impl Bypass {
+    /// The stored form: the rules as JSON, an old sentence as it was.
+    pub fn encode(&self) -> String {
+        match self {
+            Bypass::Stored(s) => s.clone(),
+            rules => serde_json::to_string(rules).expect("a bypass serialises"),
+        }
+    }
+
+    /// A stored bypass: the rules, or an old row's sentence as it was.
+    pub fn decode(stored: &str) -> Bypass {
+        serde_json::from_str(stored).unwrap_or_else(|_| Bypass::Stored(stored.to_string()))
+    }
+}
+
 /// Where a step stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,6 +212,26 @@ pub fn bar(steps: &[Step], width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bypass_round_trips_and_an_old_sentence_decodes_as_stored() {
+        for b in [
+            Bypass::Rules {
+                outside_window: true,
+                freeze: None,
+            },
+            Bypass::Rules {
+                outside_window: false,
+                freeze: Some("year-end".into()),
+            },
+        ] {
+            assert!(b.encode().starts_with('{'), "{}", b.encode());
+            assert_eq!(Bypass::decode(&b.encode()), b);
+        }
+        let old = "started outside any release window";
+        assert_eq!(Bypass::decode(old), Bypass::Stored(old.into()));
+        assert_eq!(Bypass::Stored(old.into()).encode(), old);
+    }
 
     #[test]
     fn an_outcome_round_trips_through_its_key_and_nothing_else_decodes() {

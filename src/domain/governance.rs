@@ -8,7 +8,8 @@ use super::rfc::RfcType;
 use std::collections::BTreeSet;
 
 /// Where subscribers are told; stored by its [`key`](Via::key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Via {
     /// In the channel the subscription was made in.
     Channel,

@@ -1,5 +1,6 @@
 //! The rules of the process, as plain Rust: no I/O, no chat, no SQL.
 
+pub mod audit;
 pub mod calendar;
 pub mod deployment;
 pub mod gate;

@@ -110,7 +110,8 @@ impl VoteAction {
 }
 
 /// How a poll was closed; stored by its [`key`](PollClose::key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PollClose {
     /// The CAB approved.
     Approved,
@@ -163,7 +164,8 @@ impl From<&Outcome> for PollClose {
 
 /// A change manager's decision on a poll that expired; stored by its
 /// [`key`](PollDecision::key).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum PollDecision {
     /// Approved: the release goes on to Preparing.
     Approved,

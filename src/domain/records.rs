@@ -137,7 +137,7 @@ impl Release {
 }
 
 /// One audit entry: who changed what, when, from what to what.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
     /// When.
     pub at: DateTime<Utc>,
@@ -150,9 +150,9 @@ pub struct AuditEntry {
     /// What was done (`release.submit`).
     pub action: String,
     /// Before.
-    pub before: Option<String>,
+    pub before: Option<crate::domain::audit::AuditValue>,
     /// After.
-    pub after: Option<String>,
+    pub after: Option<crate::domain::audit::AuditValue>,
 }
 
 /// A deployment of a release to one environment (one attempt; a re-plan after a back-out is a new one).
@@ -185,7 +185,7 @@ pub struct Deployment {
     /// Verification notes, issues, back-out reason.
     pub notes: Option<String>,
     /// What an emergency deployment bypassed.
-    pub bypass: Option<String>,
+    pub bypass: Option<crate::domain::deployment::Bypass>,
     /// The live progress message.
     pub message_id: Option<i64>,
 }

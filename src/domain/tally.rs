@@ -7,7 +7,8 @@ use chrono::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A vote, as a reaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Vote {
     /// ✅
     Approve,
@@ -71,7 +72,8 @@ pub fn base_emoji(emoji: &str) -> String {
 }
 
 /// How approvals and rejections are weighed at the deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Rule {
     /// More approvals than rejections.
     Majority,

@@ -4,6 +4,7 @@
 
 use super::{audit, check, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
 use crate::db::{self, Tx};
+use crate::domain::audit::Fact;
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, Release, Rfc};
@@ -127,8 +128,8 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
         &who.actor,
         id,
         "rfc.edit",
-        Some(before),
-        Some(rfc_summary(&rfc)),
+        Some(before.into()),
+        Some(rfc_summary(&rfc).into()),
     );
     if let Some(mut r) = release {
         raise_revision(&mut tx, ctx, who, &mut r).await?;
@@ -147,8 +148,8 @@ async fn raise_revision(tx: &mut db::Tx, ctx: Ctx<'_>, who: &Invoker, r: &mut Re
             &who.actor,
             r.rid(),
             "release.revision",
-            Some(r.lifecycle.revision.to_string()),
-            Some(revision.to_string()),
+            Some(r.lifecycle.revision.to_string().into()),
+            Some(revision.to_string().into()),
         );
         r.lifecycle.revision = revision;
         r.updated_at = ctx.now;
@@ -191,8 +192,8 @@ async fn set_rfc_status(
         &who.actor,
         r.rid(),
         "rfc.status",
-        Some(before),
-        Some(after),
+        Some(before.into()),
+        Some(after.into()),
     );
     Ok(())
 }
@@ -279,8 +280,8 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
         &who.actor,
         id,
         "release.edit",
-        Some(before),
-        Some(after),
+        Some(before.into()),
+        Some(after.into()),
     );
     raise_revision(&mut tx, ctx, who, &mut release).await?;
     tx.commit().await?;
@@ -307,7 +308,13 @@ pub async fn unschedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &who.actor,
         id,
         "release.unschedule",
-        Some(format!("{} {}", booking.window, db::ts(booking.start))),
+        Some(
+            Fact::Booking {
+                window: booking.window.clone(),
+                start: booking.start,
+            }
+            .into(),
+        ),
         None,
     );
     tx.commit().await?;
@@ -335,11 +342,20 @@ pub async fn unfreeze(ctx: Ctx<'_>, who: &Invoker, name: String, reason: Option<
         &who.actor,
         format!("freeze:{}", f.name),
         "calendar.unfreeze",
-        Some(format!("{} – {}", db::ts(f.from), db::ts(f.to))),
-        Some(format!(
-            "lifted{}",
-            reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::Freeze {
+                from: f.from,
+                to: f.to,
+                reason: None,
+            }
+            .into(),
+        ),
+        Some(
+            Fact::Lifted {
+                reason: reason.clone(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::workflow::unfrozen(
@@ -383,8 +399,14 @@ pub(super) async fn settle_rfcs(
                 actor,
                 rfc.rid(),
                 "rfc.status",
-                Some(rfc.status.to_string()),
-                Some(format!("{status} ({})", release.rid())),
+                Some(rfc.status.to_string().into()),
+                Some(
+                    Fact::StatusIn {
+                        status: status.to_string(),
+                        release: release.rid().to_string(),
+                    }
+                    .into(),
+                ),
             );
         }
     }

@@ -6,6 +6,7 @@
 //! adapter's: the scheduler is handed a [`Pipelines`] and names no adapter.
 
 use crate::db::{self, Tx};
+use crate::domain::audit::Fact;
 use crate::domain::gate::{self, Decision};
 use crate::domain::records::{Actor, Release};
 use crate::handlers::{self, audit, Ctx};
@@ -150,7 +151,15 @@ async fn record(
         &record,
         &format!("gate.{}", words::decision_key(decision)),
         None,
-        Some(format!("{} {env} ({}): {comment}", who.name, asked.git_ref)),
+        Some(
+            Fact::GateAnswer {
+                by: who.name.clone(),
+                env: env.to_string(),
+                git_ref: asked.git_ref.to_string(),
+                comment: comment.to_string(),
+            }
+            .into(),
+        ),
     );
     let note = words::announced(
         asked.target.provider(),

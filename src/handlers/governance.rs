@@ -94,7 +94,7 @@ pub async fn review(
         id,
         "release.review",
         None,
-        Some(words::review_summary(&findings, actions.as_deref())),
+        Some(words::review_summary(&findings, actions.as_deref()).into()),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::reviewed(&release, &review)))
@@ -152,7 +152,7 @@ pub async fn close(ctx: Ctx<'_>, who: &Invoker, id: RecordId, args: CloseArgs) -
         id,
         "release.close-outcome",
         None,
-        Some(args.outcome.key().to_string()),
+        Some(args.outcome.key().to_string().into()),
     );
     // A failed change was not implemented: its RFCs can go into another release.
     let status = if args.outcome == CloseOutcome::Unsuccessful {

@@ -2,6 +2,7 @@
 
 use super::{audit, load_release, notify, refuse, Ctx, Handled, Invoker, Reply};
 use crate::db;
+use crate::domain::audit::Fact;
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::incident::DefectType;
 use crate::domain::records::{Incident, KnownError};
@@ -66,13 +67,15 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
         id,
         "incident.new",
         None,
-        Some(format!(
-            "{} sev {} {} — {}",
-            release.rid(),
-            i.severity,
-            i.defect,
-            i.title
-        )),
+        Some(
+            Fact::IncidentOpened {
+                release: release.rid().to_string(),
+                severity: i.severity,
+                defect: i.defect.to_string(),
+                title: i.title.clone(),
+            }
+            .into(),
+        ),
     );
     let message = words::incident_opened(&i, &release);
     notify(
@@ -119,10 +122,7 @@ pub async fn resolve(
         id,
         "incident.resolve",
         Some("open".into()),
-        Some(format!(
-            "resolved, {effort} h{}",
-            notes.map(|n| format!(": {n}")).unwrap_or_default()
-        )),
+        Some(Fact::Resolved { effort, notes }.into()),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::incident_resolved(
@@ -173,12 +173,14 @@ pub async fn known_error(
         RecordId::known_error(number),
         "known-error.add",
         None,
-        Some(format!(
-            "{}: {} — workaround: {}",
-            release.rid(),
-            k.description,
-            k.workaround
-        )),
+        Some(
+            Fact::KnownError {
+                release: release.rid().to_string(),
+                description: k.description.clone(),
+                workaround: k.workaround.clone(),
+            }
+            .into(),
+        ),
     );
     let message = words::known_error_added(&k, &release);
     notify(

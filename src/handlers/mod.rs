@@ -28,6 +28,7 @@ use crate::command::spec::Registry;
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::{self, Db, Tx};
+use crate::domain::audit::AuditValue;
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, AuditEntry, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
@@ -203,8 +204,8 @@ pub fn audit(
     actor: &Actor,
     record: impl ToString,
     action: &str,
-    before: Option<String>,
-    after: Option<String>,
+    before: Option<AuditValue>,
+    after: Option<AuditValue>,
 ) {
     let e = AuditEntry {
         at: ctx.now,
@@ -314,8 +315,8 @@ async fn save_transition(
         actor,
         release.rid(),
         &action,
-        Some(before.clone()),
-        Some(after.clone()),
+        Some(before.clone().into()),
+        Some(after.clone().into()),
     );
     if let Tell::Subscribers { what, said_in } = tell {
         if before != after {

@@ -2,6 +2,7 @@
 
 use super::{audit, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
 use crate::db::{self, Tx};
+use crate::domain::audit::Fact;
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, may_change, Item, PackageError};
 use crate::domain::records::{Actor, Release};
@@ -62,8 +63,8 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         &who.actor,
         id,
         "package.add",
-        before.as_ref().map(describe),
-        Some(describe(&item)),
+        before.as_ref().map(describe).map(Into::into),
+        Some(describe(&item).into()),
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     tx.commit().await?;
@@ -101,7 +102,7 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         &who.actor,
         id,
         "package.remove",
-        Some(describe(&before)),
+        Some(describe(&before).into()),
         None,
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
@@ -135,11 +136,14 @@ pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &who.actor,
         id,
         "package.baseline",
-        before,
-        Some(format!(
-            "sha256:{hash} ({})",
-            render::human::count(items.len() as i64, "item", "items")
-        )),
+        before.map(Into::into),
+        Some(
+            Fact::Baseline {
+                hash: hash.to_string(),
+                items: items.len(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::baselined(&release, &hash, &items)))

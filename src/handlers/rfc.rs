@@ -2,6 +2,7 @@
 
 use super::{audit, refuse, Ctx, Handled, Invoker, Reply};
 use crate::db;
+use crate::domain::audit::Fact;
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::Rfc;
 use crate::domain::rfc::{RfcStatus, RfcType, Risk};
@@ -48,7 +49,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRfc) -> Handled {
         rfc.rid(),
         "rfc.new",
         None,
-        Some(summary),
+        Some(summary.into()),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::rfc_opened(&rfc)))
@@ -103,10 +104,12 @@ pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<
         id,
         "rfc.withdraw",
         Some("open".into()),
-        Some(format!(
-            "withdrawn{}",
-            reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::Withdrawn {
+                reason: reason.clone(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::rfc_withdrawn(

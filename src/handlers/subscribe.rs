@@ -4,6 +4,7 @@ use super::{audit, refuse, Ctx, Handled, Invoker, Reply};
 use crate::command::{Target, Via};
 use crate::db;
 use crate::db::subscriptions::Subscription;
+use crate::domain::audit::Fact;
 use crate::render;
 
 /// The stored target key, and the target as render words it.
@@ -40,7 +41,13 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             format!("subscription:{}", who.actor.id),
             "subscribe",
             None,
-            Some(format!("{shown} via {}", via.key())),
+            Some(
+                Fact::Subscription {
+                    to: shown.to_string(),
+                    via,
+                }
+                .into(),
+            ),
         );
     }
     tx.commit().await?;
@@ -59,7 +66,13 @@ pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) 
             &who.actor,
             format!("subscription:{}", who.actor.id),
             "unsubscribe",
-            Some(format!("{shown} via {}", via.key())),
+            Some(
+                Fact::Subscription {
+                    to: shown.to_string(),
+                    via,
+                }
+                .into(),
+            ),
             None,
         );
     }

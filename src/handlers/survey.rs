@@ -164,8 +164,8 @@ async fn store(
         actor,
         release.rid(),
         "survey.answer",
-        before.map(|b| b.to_string()),
-        Some(score.to_string()),
+        before.map(|b| b.to_string()).map(Into::into),
+        Some(score.to_string().into()),
     );
     Ok(())
 }
@@ -186,7 +186,7 @@ async fn withdraw(
             actor,
             release.rid(),
             "survey.withdraw",
-            Some(score.to_string()),
+            Some(score.to_string().into()),
             None,
         );
     }

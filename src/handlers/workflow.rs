@@ -4,6 +4,7 @@
 use super::polls::{ballots_from_ledger, own, poll_message, status_of, CLOSE_JOB};
 use super::{apply, audit, load_release, notify, refuse, Audience, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db::{self};
+use crate::domain::audit::Fact;
 use crate::domain::ids::RecordId;
 use crate::domain::poll::{PollClose, PollDecision, Settled, VoteAction, VoteEvent};
 use crate::domain::release::Event;
@@ -77,15 +78,14 @@ pub async fn vote(ctx: Ctx<'_>, who: &Invoker, id: RecordId, vote: Vote, reason:
         id,
         "poll.vote",
         None,
-        Some(format!(
-            "{}{}{}",
-            vote.key(),
-            reason.map(|r| format!(": {r}")).unwrap_or_default(),
-            why_not
-                .as_ref()
-                .map(|w| format!(" (not counted: {w})"))
-                .unwrap_or_default()
-        )),
+        Some(
+            Fact::Voted {
+                vote,
+                reason,
+                not_counted: why_not.clone(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Private(render::workflow::vote_recorded(
@@ -125,10 +125,7 @@ pub async fn recall(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
         id,
         "poll.close",
         Some("open".into()),
-        Some(format!(
-            "recalled{}",
-            reason.map(|r| format!(": {r}")).unwrap_or_default()
-        )),
+        Some(Fact::Recalled { reason }.into()),
     );
     let note = render::workflow::poll_recalled(&release, poll.rules.emergency, &by);
     db::outbox::edit(&mut tx, ctx.guild, poll.message_id, &note, ctx.now).await?;
@@ -179,7 +176,13 @@ pub async fn decide(ctx: Ctx<'_>, who: &Invoker, id: RecordId, approve: bool, re
         id,
         "poll.decide",
         Some("expired".into()),
-        Some(format!("{}: {reason}", decision.key())),
+        Some(
+            Fact::Decided {
+                decision,
+                reason: reason.clone(),
+            }
+            .into(),
+        ),
     );
     let tz = ctx.config.timezone;
     let body = render::workflow::poll_decided(&release, poll.rules.emergency, approve, &by, tz);

@@ -1,7 +1,7 @@
 //! Wording of deployments and early life support.
 
 use crate::chat::{Outgoing, StateClass};
-use crate::domain::deployment::{bar, DeployOutcome, Step, StepError, StepStatus};
+use crate::domain::deployment::{bar, Bypass, DeployOutcome, Step, StepError, StepStatus};
 use crate::domain::package::Discrepancy;
 use crate::domain::records::{Deployment, Incident, KnownError, Release};
 use crate::domain::timefmt::show_time;
@@ -66,7 +66,7 @@ pub fn progress(r: &Release, d: &Deployment, now: DateTime<Utc>, tz: Tz) -> Outg
         bar(&d.steps, 10)
     );
     if let Some(b) = &d.bypass {
-        s.push_str(&format!("\n  EMERGENCY: {b}"));
+        s.push_str(&format!("\n  EMERGENCY: {}", bypass(b)));
     }
     for (i, step) in d.steps.iter().enumerate() {
         s.push_str(&format!("\n  {} {}. {}", mark(step), i + 1, step.title));
@@ -147,6 +147,27 @@ pub fn issues_found(notes: Option<&str>) -> &str {
 /// The back-out reason of a verification that found `issues`.
 pub fn backed_out_by_verification(issues: &str) -> String {
     format!("verification found issues: {issues}")
+}
+
+/// What an emergency deployment bypassed: `started outside any release
+/// window and inside the freeze x`; an old row's sentence as stored.
+pub fn bypass(b: &Bypass) -> String {
+    match b {
+        Bypass::Stored(s) => s.clone(),
+        Bypass::Rules {
+            outside_window,
+            freeze,
+        } => {
+            let mut what = Vec::new();
+            if *outside_window {
+                what.push("outside any release window".to_string());
+            }
+            if let Some(f) = freeze {
+                what.push(format!("inside the freeze {f}"));
+            }
+            format!("started {}", what.join(" and "))
+        }
+    }
 }
 
 /// Announced when an emergency release deploys outside the calendar's rules.

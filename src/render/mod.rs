@@ -74,6 +74,7 @@ pub use record::*;
 pub use release::*;
 pub use rfc::*;
 
+pub mod audit;
 pub mod calendar;
 pub mod chart;
 pub mod choices;

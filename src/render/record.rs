@@ -49,7 +49,8 @@ fn vote(r: &Release, history: &[AuditEntry], tz: Tz) -> String {
     let Some(e) = last else {
         return "not submitted yet".into();
     };
-    let after = story::humanise(e.after.as_deref().unwrap_or("—"), tz);
+    let after = e.after.as_ref().map(super::audit::value);
+    let after = story::humanise(after.as_deref().unwrap_or("—"), tz);
     let when = show_time(e.at, tz);
     match e.action.as_str() {
         "release.pre-approved" => format!("pre-approved as a standard change, {when}"),
@@ -64,7 +65,9 @@ fn builds(r: &Release, history: &[AuditEntry]) -> String {
     let building = ReleaseState::Building.to_string();
     let failed = history
         .iter()
-        .filter(|e| e.action == "release.test" && e.after.as_deref() == Some(building.as_str()))
+        .filter(|e| {
+            e.action == "release.test" && e.after.as_ref().map(super::audit::value) == Some(building.clone())
+        })
         .count() as i64;
     let mut s = format!(
         "{} · {}",

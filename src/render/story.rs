@@ -152,14 +152,15 @@ pub fn line(e: &AuditEntry, board: &str, bot: &str, tz: Tz) -> Option<String> {
     } else {
         format!(" — {}", e.actor_name)
     };
+    let (before, after) = super::audit::worded(&e.before, &e.after);
     let what = match reads(&e.action, board) {
         Reads::Skip => return None,
-        Reads::Moved(name) => match (&e.before, &e.after) {
+        Reads::Moved(name) => match (&before, &after) {
             (Some(b), Some(a)) if b == a => return None,
             (_, Some(a)) => format!("{} → {}", outcome_name(&e.action, a, name), state_of(a)),
             _ => name.to_string(),
         },
-        Reads::Changed(name) => match (&e.before, &e.after) {
+        Reads::Changed(name) => match (&before, &after) {
             (Some(b), Some(a)) if b == a => return None,
             (Some(b), Some(a)) if a.contains(" · ") || b.contains(" · ") => {
                 let parts = changed_parts(b, a);
@@ -179,9 +180,9 @@ pub fn line(e: &AuditEntry, board: &str, bot: &str, tz: Tz) -> Option<String> {
                 n if n.ends_with(' ') => n.to_string(),
                 n => format!("{n}: "),
             };
-            match (&e.before, &e.after) {
+            match (&before, &after) {
                 (_, Some(a)) if e.action == "release.revision" => {
-                    format!("{name}{} → {a}", e.before.as_deref().unwrap_or("—"))
+                    format!("{name}{} → {a}", before.as_deref().unwrap_or("—"))
                 }
                 (_, Some(a)) => format!("{name}{}", humanise(a, tz)),
                 (Some(b), None) => format!("{name}{}", humanise(b, tz)),

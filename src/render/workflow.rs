@@ -2,6 +2,7 @@
 //! after an expiry, reminders, edits, unfreezes and the raw audit log.
 
 use crate::chat::{Outgoing, StateClass};
+use crate::domain::audit::AuditValue;
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
 use crate::domain::poll::Settled;
@@ -375,9 +376,9 @@ pub fn audit_log(id: RecordId, entries: &[AuditEntry], total: usize, tz: Tz) -> 
         String::new()
     };
     // Raw values, but no raw RFC 3339 times: those read in the calendar's zone.
-    let dash = |v: &Option<String>| {
-        v.as_deref()
-            .map(|v| super::story::local_times(v, tz))
+    let dash = |v: &Option<AuditValue>| {
+        v.as_ref()
+            .map(|v| super::story::local_times(&super::audit::value(v), tz))
             .unwrap_or_else(|| "—".into())
     };
     let mut s = format!("Audit log of {id}{shown}");

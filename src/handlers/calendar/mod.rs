@@ -5,6 +5,7 @@ use super::{audit, load_release, notify, refuse, system_actor, Ctx, Failure, Han
 use crate::command::ScheduleAt;
 use crate::config::Config;
 use crate::db::{self, Db, Tx};
+use crate::domain::audit::Fact;
 use crate::domain::calendar::{Calendar, Freeze, Gate, Opening, Window};
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Booking, Release};
@@ -109,10 +110,13 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
     {
         return refuse(render::refusal::already_scheduled(id));
     }
-    let before = release
-        .booking
-        .as_ref()
-        .map(|b| format!("{} {}", b.window, db::ts(b.start)));
+    let before = release.booking.as_ref().map(|b| {
+        Fact::Booking {
+            window: b.window.clone(),
+            start: b.start,
+        }
+        .into()
+    });
     release.booking = Some(Booking {
         window: opening.window.clone(),
         start: opening.start,
@@ -127,7 +131,13 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         id,
         "release.schedule",
         before,
-        Some(format!("{} {}", opening.window, db::ts(opening.start))),
+        Some(
+            Fact::Booking {
+                window: opening.window.clone(),
+                start: opening.start,
+            }
+            .into(),
+        ),
     );
     let conflicts = conflicts(&mut tx, ctx.guild, &release, &opening).await?;
     // Both release managers hear of each conflict, in one message each however
@@ -203,12 +213,14 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
         format!("freeze:{}", f.name),
         "calendar.freeze",
         None,
-        Some(format!(
-            "{} – {}{}",
-            db::ts(f.from),
-            db::ts(f.to),
-            f.reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::Freeze {
+                from: f.from,
+                to: f.to,
+                reason: f.reason.clone(),
+            }
+            .into(),
+        ),
     );
     let booked: Vec<Release> =
         db::releases::booked_between(&mut tx, ctx.guild, f.from - Duration::days(2), f.to)

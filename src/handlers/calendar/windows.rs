@@ -1,6 +1,7 @@
 //! Window announcements: the jobs of each opening, made once, and their posts.
 
 use super::*;
+use crate::domain::audit::Fact;
 
 /// What a window job announces.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -159,7 +160,13 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                     r.rid(),
                     "release.missed-window",
                     None,
-                    Some(format!("{} {}", job.window, db::ts(job.start))),
+                    Some(
+                        Fact::Booking {
+                            window: job.window.clone(),
+                            start: job.start,
+                        }
+                        .into(),
+                    ),
                 );
                 notify(
                     &mut tx,

@@ -1,6 +1,7 @@
 //! `/audit record`: the configuration audit against the baseline.
 
 use super::*;
+use crate::domain::audit::Fact;
 
 /// `/audit record`: what is deployed against the baseline; each difference is a defect.
 pub async fn audit_record(
@@ -66,10 +67,13 @@ pub async fn audit_record(
         id,
         "audit.record",
         None,
-        Some(format!(
-            "{env}: {}",
-            render::human::count(defects.len() as i64, "defect", "defects")
-        )),
+        Some(
+            Fact::ConfigAudit {
+                env: env.to_string(),
+                defects: defects.len(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::audit_result(&release, &env, &discrepancies)))

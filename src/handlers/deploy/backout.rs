@@ -2,6 +2,7 @@
 //! verification that found issues.
 
 use super::*;
+use crate::domain::audit::Fact;
 
 /// Backs a deployment out: state, lock, the back-out plan posted, people told.
 pub(super) async fn back_out(
@@ -45,7 +46,13 @@ pub(super) async fn back_out(
         release.rid(),
         "deployment.backout",
         None,
-        Some(format!("{}: {reason}", d.env)),
+        Some(
+            Fact::BackedOut {
+                env: d.env.clone(),
+                reason: reason.to_string(),
+            }
+            .into(),
+        ),
     );
     Ok(())
 }

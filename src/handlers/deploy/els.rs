@@ -1,6 +1,7 @@
 //! Early life support: `/deploy verify` starting it, and the job that ends it.
 
 use super::*;
+use crate::domain::audit::Fact;
 use serde::{Deserialize, Serialize};
 
 /// The job kind that ends early life support.
@@ -45,7 +46,13 @@ pub async fn verify(
             id,
             "deployment.verify",
             None,
-            Some(format!("{env}: issues — {issues}")),
+            Some(
+                Fact::Issues {
+                    env: env.to_string(),
+                    issues: issues.to_string(),
+                }
+                .into(),
+            ),
         );
         let reason = words::backed_out_by_verification(issues);
         back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
@@ -86,10 +93,13 @@ pub async fn verify(
         id,
         "deployment.verify",
         None,
-        Some(format!(
-            "{env}: confirmed{}",
-            notes.map(|n| format!(" — {n}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::Confirmed {
+                env: env.to_string(),
+                notes,
+            }
+            .into(),
+        ),
     );
     if let ReleaseState::EarlyLifeSupport { until } = release.lifecycle.state {
         let survey = db::outbox::post(

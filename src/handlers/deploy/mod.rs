@@ -6,6 +6,7 @@ mod audit_record;
 mod backout;
 mod els;
 
+use crate::domain::audit::Fact;
 pub use audit_record::audit_record;
 use backout::back_out;
 pub use backout::backout;
@@ -16,7 +17,7 @@ use super::{
 };
 use crate::db::{self, Tx};
 use crate::domain::calendar::Gate;
-use crate::domain::deployment::{self, DeployOutcome, Step, StepOutcome};
+use crate::domain::deployment::{self, Bypass, DeployOutcome, Step, StepOutcome};
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
 use crate::domain::readiness::StateBlock;
@@ -100,11 +101,14 @@ pub async fn plan(
         id,
         "deployment.plan",
         None,
-        Some(format!(
-            "{env} attempt {}: {}",
-            d.attempt,
-            render::human::count(d.steps.len() as i64, "step", "steps")
-        )),
+        Some(
+            Fact::DeployPlanned {
+                env: env.to_string(),
+                attempt: d.attempt,
+                steps: d.steps.len(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     Ok(Reply::Public(words::planned(&release, &d)))
@@ -139,14 +143,10 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             outside_window,
             freeze,
         } => {
-            let mut what = Vec::new();
-            if outside_window {
-                what.push("outside any release window".to_string());
-            }
-            if let Some(f) = freeze {
-                what.push(format!("inside the freeze {f}"));
-            }
-            d.bypass = Some(format!("started {}", what.join(" and ")));
+            d.bypass = Some(Bypass::Rules {
+                outside_window,
+                freeze,
+            });
         }
         Gate::Closed { reason } => {
             return refuse(render::refusal::gate_closed(
@@ -191,7 +191,7 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     );
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     if let Some(b) = &d.bypass {
-        let note = words::emergency(&release, &env, b);
+        let note = words::emergency(&release, &env, &words::bypass(b));
         db::outbox::post(
             &mut tx,
             ctx.guild,
@@ -209,11 +209,14 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         id,
         "deployment.start",
         None,
-        Some(format!(
-            "{env} attempt {}{}",
-            d.attempt,
-            d.bypass.as_ref().map(|b| format!(" — {b}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::DeployStarted {
+                env: env.to_string(),
+                attempt: d.attempt,
+                bypass: d.bypass.clone(),
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     // The progress message says it in #deployments; the actor gets a private answer.
@@ -274,11 +277,15 @@ pub async fn step(
         id,
         "deployment.step",
         None,
-        Some(format!(
-            "{env} step {n} {}{}",
-            if failed { "failed" } else { "done" },
-            note.as_ref().map(|x| format!(": {x}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::DeployStep {
+                env: env.to_string(),
+                step: n,
+                failed,
+                note: note.clone(),
+            }
+            .into(),
+        ),
     );
     match outcome {
         StepOutcome::Progress => {}

@@ -1,6 +1,7 @@
 //! The decision: a poll closed from the platform's count.
 
 use super::*;
+use crate::domain::audit::Fact;
 use crate::domain::poll::{PollClose, VoteAction};
 
 /// Decides a poll from the platform's reactions (the job `poll-close`). The
@@ -102,14 +103,16 @@ pub async fn close(ctx: Ctx<'_>, job_id: i64, poll_id: i64, count: &Count) -> an
         release.rid(),
         "poll.close",
         Some("open".into()),
-        Some(format!(
-            "{} — ✅ {} ❌ {} 🤷 {} (ignored {})",
-            PollClose::from(&outcome).key(),
-            final_tally.approve.len(),
-            final_tally.reject.len(),
-            final_tally.abstain.len(),
-            final_tally.ignored.len()
-        )),
+        Some(
+            Fact::PollClosed {
+                close: PollClose::from(&outcome),
+                approve: final_tally.approve.len(),
+                reject: final_tally.reject.len(),
+                abstain: final_tally.abstain.len(),
+                ignored: final_tally.ignored.len(),
+            }
+            .into(),
+        ),
     );
     if release.lifecycle.state == ReleaseState::PlanReview {
         apply(&mut tx, ctx, &system, &mut release, event, Tell::Nobody)

@@ -5,6 +5,7 @@ use super::{
     Tell,
 };
 use crate::db::{self, Tx};
+use crate::domain::audit::Fact;
 use crate::domain::ids::RecordId;
 pub use crate::domain::ledger::Count;
 pub(super) use crate::domain::ledger::{ballots_from_ledger, own, status_of};
@@ -140,13 +141,15 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         id,
         "poll.open",
         None,
-        Some(format!(
-            "{} poll, {} quorum {}, deadline {}",
-            if rules.emergency { "ECAB" } else { "CAB" },
-            rules.rule.key(),
-            rules.quorum,
-            poll.deadline.to_rfc3339()
-        )),
+        Some(
+            Fact::PollOpened {
+                emergency: rules.emergency,
+                rule: rules.rule,
+                quorum: rules.quorum,
+                deadline: poll.deadline,
+            }
+            .into(),
+        ),
     );
     tx.commit().await?;
     let mut reply = render::submitted(&release, channel, rules.emergency);

@@ -3,6 +3,7 @@
 use super::edit::{next_revision, settle_rfcs, shape};
 use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db;
+use crate::domain::audit::Fact;
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Plan, Release};
 use crate::domain::release::{Event, Lifecycle, ReleaseState};
@@ -77,7 +78,13 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
             rfc.rid(),
             "rfc.status",
             Some("open".into()),
-            Some(format!("in-release ({})", release.rid())),
+            Some(
+                Fact::StatusIn {
+                    status: "in-release".into(),
+                    release: release.rid().to_string(),
+                }
+                .into(),
+            ),
         );
     }
     let summary = format!(
@@ -91,7 +98,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
         release.rid(),
         "release.new",
         None,
-        Some(summary),
+        Some(summary.into()),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::release_created(&release, &rfcs)))
@@ -128,8 +135,8 @@ pub async fn plan(
             &who.actor,
             id,
             "release.revision",
-            Some(release.lifecycle.revision.to_string()),
-            Some(revision.to_string()),
+            Some(release.lifecycle.revision.to_string().into()),
+            Some(revision.to_string().into()),
         );
         release.lifecycle.revision = revision;
     }
@@ -154,8 +161,8 @@ pub async fn plan(
         &who.actor,
         id,
         "release.plan",
-        Some(before),
-        Some(plan_summary(&release.plan)),
+        Some(before.into()),
+        Some(plan_summary(&release.plan).into()),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::plan_updated(&release, &changed)))

@@ -1,6 +1,7 @@
 //! `/release prepare`, `build`, `test` and `authorize`: the stages between approval and deployment.
 
 use super::*;
+use crate::domain::audit::Fact;
 
 /// `/release prepare`: validation report and training needs (activity 3).
 pub async fn prepare(
@@ -22,10 +23,13 @@ pub async fn prepare(
         id,
         "release.preparation",
         None,
-        Some(format!(
-            "validation: {validation}{}",
-            training.map(|t| format!(" · training: {t}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::Preparation {
+                validation: validation.to_string(),
+                training,
+            }
+            .into(),
+        ),
     );
     apply(
         &mut tx,
@@ -61,11 +65,13 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
         id,
         "release.build-recorded",
         None,
-        Some(format!(
-            "build {}{}",
-            release.builds,
-            notes.map(|n| format!(": {n}")).unwrap_or_default()
-        )),
+        Some(
+            Fact::Build {
+                number: release.builds,
+                notes,
+            }
+            .into(),
+        ),
     );
     apply(
         &mut tx,
