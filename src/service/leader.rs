@@ -118,3 +118,26 @@ pub async fn watch(leader: &Leader, workspace: &str, takeover: Duration) -> Lost
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vanished_leader_is_replaced_within_takeover_from_five_seconds() {
+        let secs = Duration::from_secs;
+        assert_eq!(attempt_every(secs(15)), Duration::from_millis(3750));
+        assert_eq!(check_every(secs(15)), Duration::from_millis(2500));
+        assert_eq!(check_within(secs(2)), secs(1));
+        for t in (5..=3600).map(secs) {
+            // The server's probes (idle, then two a second apart), then a standby's next try.
+            let replaced = keepalive_idle(t) + secs(2) + attempt_every(t);
+            assert!(replaced <= t, "{t:?}: {replaced:?}");
+            // The leader notices a dead connection before the server lets a standby in.
+            assert!(
+                check_every(t) + check_within(t) <= keepalive_idle(t) + secs(2),
+                "{t:?}"
+            );
+        }
+    }
+}
