@@ -2,7 +2,7 @@
 //! 1. a CAB poll with `BENCH_VOTERS` (default 1,000) voters recounted after a
 //!    reconnect, through the real `release-desk run` and the fake Discord:
 //!    the REST calls the recount made (reaction pages per emoji, member
-//!    look-ups) and how long it took;
+//!    look-ups), its member requests over the gateway, and how long it took;
 //! 2. start-up time and idle RSS of the console on a database of
 //!    `BENCH_RELEASES` (default 100,000) releases against an empty one.
 //!
@@ -65,10 +65,13 @@ async fn poll_recount(voters: u64) {
     }
     let before = fake.connections();
     let seen = fake.request_count();
-    fake.drop_socket();
+    let asked_before = fake.member_requests().len();
+    // Cast without gateway events, as while the socket is down (before
+    // the drop, so that the recount after the reconnect sees them all).
     for i in 0..voters {
         fake.add_reaction_silently(poll, emojis[0], 100_000 + i);
     }
+    fake.drop_socket();
     let t = Instant::now();
     fake.wait(30, "the bot to reconnect", |f| f.connections() > before)
         .await;
@@ -111,12 +114,22 @@ async fn poll_recount(voters: u64) {
         .find(|r| r.method == "PATCH" && r.path.ends_with(&format!("/messages/{poll}")))
         .map(|r| r.at);
     let goal: Vec<u64> = per_emoji.iter().map(|n| (n + 1).div_ceil(100)).collect();
+    let gateway: Vec<usize> = fake
+        .member_requests()
+        .iter()
+        .skip(asked_before)
+        .map(|d| d["user_ids"].as_array().map_or(0, Vec::len))
+        .collect();
+    let rest_goal: u64 = goal.iter().sum::<u64>() + 1;
     println!(
-        "CAB poll, {voters} voters ({} ✅, {} ❌, {} 🤷) recounted after a reconnect: reaction pages per emoji {pages:?} (goal ⌈reactors/100⌉, the bot's own reaction included: {goal:?}), member look-ups {members}, {} REST calls in all",
+        "CAB poll, {voters} voters ({} ✅, {} ❌, {} 🤷) recounted after a reconnect: reaction pages per emoji {pages:?} (goal ⌈reactors/100⌉, the bot's own reaction included: {goal:?}), member look-ups over REST {members} (goal 0), {} REST calls in all (goal: the pages and the poll's edit, {rest_goal}); member requests over the gateway {} of {:?} user ids (goal ⌈voters/100⌉ per emoji: {:?})",
         per_emoji[0],
         per_emoji[1],
         per_emoji[2],
-        during.len()
+        during.len(),
+        gateway.len(),
+        gateway,
+        per_emoji.iter().map(|n| n.div_ceil(100)).collect::<Vec<_>>()
     );
     println!(
         "  drop → reconnected {}, drop → poll closed {}, first reaction page → poll edited {}",

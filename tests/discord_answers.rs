@@ -85,3 +85,42 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
         .unwrap();
     assert_eq!(token, None, "the token is not kept once answered");
 }
+
+#[tokio::test]
+async fn answers_taken_together_are_forgotten_together_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path().join("many.sqlite").to_str().unwrap())
+        .await
+        .unwrap();
+    let ids: Vec<String> = (1..=250).map(|n| n.to_string()).collect();
+    for id in &ids {
+        interactions::begin_claiming(&db, id, at("2026-12-01T09:00:00Z"))
+            .await
+            .unwrap()
+            .commit()
+            .await
+            .unwrap();
+        assert!(interactions::record_answer(&db, &answer(id, "1000"))
+            .await
+            .unwrap());
+    }
+    // 230 taken (more than one write's hundred), 20 still owed.
+    let (taken, kept) = ids.split_at(230);
+    interactions::answered_all(&db, taken).await.unwrap();
+    let mut owed: Vec<String> = interactions::unanswered(
+        &db,
+        "1000",
+        at("2026-12-01T08:00:00Z"),
+        at("2026-12-01T10:00:00Z"),
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|a| a.id)
+    .collect();
+    owed.sort();
+    let mut want = kept.to_vec();
+    want.sort();
+    assert_eq!(owed, want);
+    interactions::answered_all(&db, &[]).await.unwrap();
+}

@@ -92,6 +92,25 @@ pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Discord took the answers of `ids` (see [`answered`]), recorded in one
+/// write per hundred: the service gathers those that come in while one
+/// waits its turn, so that under load they do not take a turn each.
+pub async fn answered_all(db: &Db, ids: &[String]) -> anyhow::Result<()> {
+    for chunk in ids.chunks(100) {
+        let mut args = SqliteArguments::default();
+        for id in chunk {
+            bind(&mut args, id.clone())?;
+        }
+        let marks = vec!["?"; chunk.len()].join(", ");
+        db.write_one(
+            &format!("UPDATE interactions SET token = NULL, answer = NULL WHERE token IS NOT NULL AND id IN ({marks})"),
+            args,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// The answers in `guild` claimed between `since` and `before` that were
 /// not seen to reach Discord, oldest first.
 pub async fn unanswered(

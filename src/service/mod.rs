@@ -21,6 +21,7 @@ use crate::handlers::reaction::ReactionEvent;
 use crate::handlers::{Invoker, Reply};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -165,6 +166,7 @@ where
     let wake = Rc::new(Notify::new());
     let started = app.clock.now();
     let mut made_up = false;
+    let answered: Rc<RefCell<Vec<String>>> = Rc::default();
     let mut worker = tokio::task::spawn_local(worker::worker(app.clone(), chat.clone(), wake.clone()));
     loop {
         let w = tokio::select! {
@@ -175,6 +177,10 @@ where
             }),
         };
         let Some(w) = w else { return Ok(()) };
+        if let Work::Answered { key } = w {
+            note_answered(&app, &answered, key);
+            continue;
+        }
         if matches!(w, Work::Reconcile) && !std::mem::replace(&mut made_up, true) {
             let (app, chat) = (app.clone(), chat.clone());
             tokio::task::spawn_local(async move { chat.make_up(&app, started).await });
@@ -212,11 +218,7 @@ async fn work(app: &App, w: Work) {
             // The event may have gone; the record is saved either way.
             let _ = reply.send((r, picked, picked.elapsed()));
         }
-        Work::Answered { key } => {
-            if let Err(e) = crate::db::interactions::answered(&app.db, &key).await {
-                tracing::warn!(error = format!("{e:#}"), interaction = %key, "cannot note the answer as taken");
-            }
-        }
+        Work::Answered { key } => forget_answers(app, vec![key]).await,
         Work::Reaction { guild, ev } => {
             if let Err(e) = app.reaction(&guild, &ev).await {
                 tracing::error!(error = format!("{e:#}"), "reaction not recorded");
@@ -233,6 +235,37 @@ async fn work(app: &App, w: Work) {
                 ),
             }
         }
+    }
+}
+
+/// Notes that the platform took the answer to `key`. The first answer
+/// noted starts a write that waits one turn of the task set, and takes
+/// every answer noted until then: under load one write serves many
+/// commands instead of each taking the write connection's turn.
+fn note_answered(app: &App, pending: &Rc<RefCell<Vec<String>>>, key: String) {
+    let first = {
+        let mut keys = pending.borrow_mut();
+        keys.push(key);
+        keys.len() == 1
+    };
+    if first {
+        let (app, pending) = (app.clone(), pending.clone());
+        tokio::task::spawn_local(async move {
+            tokio::task::yield_now().await;
+            let keys = std::mem::take(&mut *pending.borrow_mut());
+            forget_answers(&app, keys).await;
+        });
+    }
+}
+
+/// Forgets the tokens of answers the platform took.
+async fn forget_answers(app: &App, keys: Vec<String>) {
+    if let Err(e) = crate::db::interactions::answered_all(&app.db, &keys).await {
+        tracing::warn!(
+            error = format!("{e:#}"),
+            interactions = keys.len(),
+            "cannot note the answers as taken"
+        );
     }
 }
 

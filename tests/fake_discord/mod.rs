@@ -95,6 +95,10 @@ struct Inner {
     sessions: u32,
     ws_url: String,
     answered: BTreeSet<String>,
+    /// Request Guild Members (op 8) payloads received.
+    member_requests: Vec<Value>,
+    /// Op 8 goes unanswered, as from a gateway that never sends the chunks.
+    ignore_member_requests: bool,
 }
 
 /// The fake.
@@ -370,6 +374,57 @@ impl Fake {
         self.lock().resumes.clone()
     }
 
+    /// Request Guild Members (op 8) payloads received.
+    pub fn member_requests(&self) -> Vec<Value> {
+        self.lock().member_requests.clone()
+    }
+
+    /// Leaves op 8 unanswered (the bot must then ask over REST).
+    pub fn ignore_member_requests(&self, ignore: bool) {
+        self.lock().ignore_member_requests = ignore;
+    }
+
+    /// Answers a Request Guild Members by user ids as Discord does: one
+    /// GUILD_MEMBERS_CHUNK with the members found and the ids not found,
+    /// echoing the nonce. Other forms (a query, all members) need the
+    /// privileged intent this bot does not have, and get nothing.
+    fn members_chunk(&self, d: &Value) {
+        let id = |s: &str| s.parse::<u64>().ok();
+        let ids: Vec<u64> = d["user_ids"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().and_then(id).or(v.as_u64()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let chunk = {
+            let mut i = self.lock();
+            i.member_requests.push(d.clone());
+            let valid = d["guild_id"].as_str().and_then(id) == Some(GUILD)
+                && !ids.is_empty()
+                && ids.len() <= 100
+                && d["query"].is_null()
+                && d["nonce"].as_str().is_some_and(|n| n.len() <= 32);
+            if i.ignore_member_requests || !valid {
+                return;
+            }
+            let (mut members, mut not_found) = (Vec::new(), Vec::new());
+            for u in ids {
+                match i.members.get(&u) {
+                    Some((name, roles)) => members.push(fixtures::member(u, name, roles)),
+                    None => not_found.push(u.to_string()),
+                }
+            }
+            json!({"guild_id": GUILD.to_string(), "members": members, "chunk_index": 0, "chunk_count": 1,
+                   "not_found": not_found, "nonce": d["nonce"]})
+        };
+        self.dispatch(
+            "GUILD_MEMBERS_CHUNK",
+            checked::<serenity::all::GuildMembersChunkEvent>("members chunk", chunk),
+        );
+    }
+
     /// Gateway connections opened.
     pub fn connections(&self) -> u32 {
         self.lock().connections
@@ -515,6 +570,7 @@ async fn session(fake: Fake, mut socket: WebSocket) {
                         let d = json!({"op": 0, "t": "READY", "s": s, "d": ready});
                         let _ = socket.send(Message::Text(d.to_string().into())).await;
                     }
+                    Some(8) => fake.members_chunk(&v["d"]),
                     Some(6) => {
                         let s = {
                             let mut i = fake.lock();

@@ -1,5 +1,6 @@
 //! The chat port over Discord's REST API.
 
+use super::members::{Members, PER_REQUEST};
 use super::render;
 use crate::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
 use async_trait::async_trait;
@@ -18,6 +19,8 @@ pub struct Shared {
     guild: u64,
     /// Which guild a channel belongs to, learned from events or asked once.
     guilds: Mutex<HashMap<u64, u64>>,
+    /// Member look-ups over the gateway.
+    pub members: Members,
 }
 
 impl Shared {
@@ -255,21 +258,34 @@ impl Chat for DiscordChat {
         }
         let guild = self.guild_of(ch).await?;
         let bot = self.shared.bot();
-        let mut out = Vec::with_capacity(users.len());
-        for u in users {
-            let is_bot = Some(u.id) == bot;
-            let chat_roles = match guild {
-                Some(g) if !is_bot => self.member_roles(g, u.id).await?,
-                _ => vec![],
-            };
-            out.push(Reactor {
+        let mut roles: HashMap<UserId, Vec<String>> = HashMap::new();
+        if let Some(g) = guild {
+            let asked: Vec<UserId> = users.iter().map(|u| u.id).filter(|u| Some(*u) != bot).collect();
+            for batch in asked.chunks(PER_REQUEST) {
+                let mut found = self.shared.members.roles(g, batch).await;
+                for u in batch {
+                    let known = found.as_mut().and_then(|f| {
+                        f.roles
+                            .remove(u)
+                            .or_else(|| f.not_found.contains(u).then(Vec::new))
+                    });
+                    let r = match known {
+                        Some(r) => r,
+                        None => self.member_roles(g, *u).await?,
+                    };
+                    roles.insert(*u, r);
+                }
+            }
+        }
+        Ok(users
+            .into_iter()
+            .map(|u| Reactor {
                 user: u.id.get().to_string(),
                 name: u.global_name.clone().unwrap_or_else(|| u.name.clone()),
-                chat_roles,
-                bot: is_bot,
-            });
-        }
-        Ok(out)
+                chat_roles: roles.remove(&u.id).unwrap_or_default(),
+                bot: Some(u.id) == bot,
+            })
+            .collect())
     }
 
     async fn direct(&self, user: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {

@@ -316,6 +316,7 @@ async fn member(ctx: &Context, guild: GuildId, user: UserId, r: &Reaction) -> (S
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         self.shared.set_bot(ready.user.id);
+        self.shared.members.set_shard(ctx.shard.clone());
         tracing::info!(user = %ready.user.id, guilds = ready.guilds.len(), "connected to Discord");
         self.register_once(&ctx).await;
         self.app.telemetry.set_connected(true);
@@ -331,6 +332,7 @@ impl EventHandler for Handler {
 
     async fn resume(&self, ctx: Context, _ev: ResumedEvent) {
         tracing::info!("session resumed");
+        self.shared.members.set_shard(ctx.shard.clone());
         self.app.telemetry.set_connected(true);
         // A session that only ever resumes would otherwise keep a failed registration.
         self.register_once(&ctx).await;
@@ -351,6 +353,10 @@ impl EventHandler for Handler {
 
     async fn reaction_remove(&self, ctx: Context, r: Reaction) {
         self.reaction(&ctx, r, false).await
+    }
+
+    async fn guild_members_chunk(&self, _ctx: Context, chunk: serenity::all::GuildMembersChunkEvent) {
+        self.shared.members.chunk(chunk);
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`interaction`]: an interaction → the typed `Command` and its answer;
 //! - [`render`]: `Outgoing` → embeds, always with a safe `allowed_mentions`;
 //! - [`chat`]: the [`crate::chat::Chat`] port over REST;
+//! - [`members`]: members' roles over the gateway (Request Guild Members);
 //! - [`handler`]: the gateway events, of the [`served`] server only;
 //! - [`followup`]: answers a crash kept from Discord, sent after the restart;
 //! - [`runner`]: connects the gateway client and runs [`crate::service`]
@@ -16,6 +17,7 @@ pub mod followup;
 pub mod handler;
 pub mod http;
 pub mod interaction;
+pub mod members;
 pub mod register;
 pub mod render;
 pub mod runner;
