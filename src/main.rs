@@ -60,11 +60,10 @@ enum Cmd {
         /// Also write a chart (PNG).
         #[arg(long)]
         chart: Option<PathBuf>,
-        /// The server whose records are reported (a Discord server id, or
-        /// `console` for the local console's). Default: discord.guild_id;
-        /// with discord.guild_id = 0 (commands registered globally) the
-        /// console's, since the served server is learned only when the bot
-        /// connects: give its id here.
+        /// The server whose records are reported (a Discord server id, or `console` for the local
+        /// console's). Default: discord.guild_id; with discord.guild_id = 0 (commands registered
+        /// globally) the console's, since the served server is learned only when the bot connects:
+        /// give its id here.
         #[arg(long, value_name = "ID")]
         guild: Option<String>,
     },
@@ -91,6 +90,7 @@ enum Cmd {
     },
     /// API tokens for the HTTP API (readiness, pipeline results, deployments).
     Token(release_desk::http::tokens::TokenArgs),
+    MigrateDb(release_desk::db::migrate_db::Args),
 }
 
 fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
@@ -113,10 +113,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    // One thread: the application loop is single-threaded already, and the
-    // gateway beside it on the same thread answered faster and used less
-    // memory than on two workers (BENCHMARKS.md, "Discord"). SQLite work
-    // runs on sqlx's connection threads either way.
+    // One thread: the application loop is single-threaded already, and the gateway beside it
+    // on the same thread answered faster and used less memory than on two workers
+    // (BENCHMARKS.md, "Discord"). SQLite work runs on sqlx's connection threads either way.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -139,6 +138,7 @@ fn main() -> ExitCode {
                 chart,
                 guild,
             }) => run_report(config, db, ReportArgs { from, to, format, chart, guild }).await,
+            Some(Cmd::MigrateDb(args)) => print_out(&release_desk::render::migrate_db::outcome(args.run().await)?),
             Some(Cmd::Token(args)) => {
                 let guild = config.workspace_for(args.guild.clone(), console::GUILD)?;
                 print_out(&release_desk::http::tokens::run(&config, args, &guild).await?)

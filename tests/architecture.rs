@@ -225,6 +225,76 @@ fn string_comparisons(files: &[(String, String)]) -> Vec<String> {
     errs
 }
 
+/// The top-level arguments of the call whose `(` is at `open` in `code`,
+/// or `None` if it is not closed.
+fn call_args(code: &str, open: usize) -> Option<Vec<String>> {
+    let (mut depth, mut args, mut cur, mut quoted) = (0usize, vec![], String::new(), false);
+    let mut prev = ' ';
+    for c in code[open..].chars() {
+        match c {
+            '"' if prev != '\\' => quoted = !quoted,
+            '(' | '[' | '{' if !quoted => depth += 1,
+            ')' | ']' | '}' if !quoted => {
+                depth -= 1;
+                if depth == 0 {
+                    args.push(std::mem::take(&mut cur));
+                    return Some(args);
+                }
+            }
+            ',' if !quoted && depth == 1 => {
+                args.push(std::mem::take(&mut cur));
+                prev = c;
+                continue;
+            }
+            _ => {}
+        }
+        if depth >= 1 && !(depth == 1 && c == '(' && cur.is_empty() && args.is_empty()) {
+            cur.push(c);
+        }
+        prev = c;
+    }
+    None
+}
+
+/// `audit(…)` calls in those modules (before their tests) whose before or
+/// after value is written as words (a `format!` or a literal with a space):
+/// an audit entry stores facts (`domain::audit::Fact`) that render words.
+fn audited_sentences(files: &[(String, String)]) -> Vec<String> {
+    let mut errs = vec![];
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| TYPED.iter().any(|t| p.starts_with(t)))
+    {
+        let code: String = text
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .map(|l| if l.trim_start().starts_with("//") { "" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (at, _) in code.match_indices("audit(") {
+            let before = code[..at].chars().next_back().unwrap_or(' ');
+            if before.is_ascii_alphanumeric() || before == '_' || code[..at].ends_with("fn ") {
+                continue;
+            }
+            let Some(args) = call_args(&code, at + "audit".len()) else {
+                continue;
+            };
+            for (i, value) in args.iter().enumerate().skip(5) {
+                let literal_words = value.split('"').skip(1).step_by(2).any(|lit| lit.contains(' '));
+                if value.contains("format!") || literal_words {
+                    let line = code[..at].matches('\n').count() + 1;
+                    let which = if i == 5 { "before" } else { "after" };
+                    errs.push(format!(
+                        "{path}:{line}: an audit {which} written as words: {}",
+                        value.trim()
+                    ));
+                }
+            }
+        }
+    }
+    errs
+}
+
 /// The child modules of `top` (`handlers` → `polls`, `survey`, …) each file
 /// under `src/{top}/` uses, by `crate::{top}::x` or by `super::x` from the
 /// file's own depth: the graph inside one top module.
@@ -389,6 +459,7 @@ fn modules_are_small_the_domain_does_no_io_handlers_compare_no_strings_and_submo
         .into_iter()
         .chain(domain_io(&files))
         .chain(string_comparisons(&files))
+        .chain(audited_sentences(&files))
         .chain(child_cycles(&files))
         .collect();
     assert!(errs.is_empty(), "{}", errs.join("\n"));
@@ -452,6 +523,42 @@ fn the_string_check_finds_comparisons_with_literals() {
     assert!(errs[0].starts_with("src/handlers/a.rs:1:"), "{errs:?}");
     assert!(errs[2].starts_with("src/handlers/a.rs:3:"), "{errs:?}");
     assert!(errs[3].starts_with("src/scheduler/b.rs:1:"), "{errs:?}");
+}
+
+/// The audit check can fail: a `format!` or a sentence as the before or
+/// after of a handler's `audit(…)` is found, nested or not; a fact, a bare
+/// key, a formatted record id, `fn audit(` itself, `package::audit(…)` in
+/// words' place and a handler's tests are not.
+#[test]
+fn the_audit_check_finds_values_written_as_words() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let errs = audited_sentences(&[
+        f(
+            "src/handlers/a.rs",
+            "fn g() {\n    audit(\n        &mut tx,\n        ctx,\n        &who,\n        id,\n        \"x.y\",\n        None,\n        Some(format!(\"{env}: {}\", f(a, b))),\n    );\n}",
+        ),
+        f(
+            "src/scheduler/b.rs",
+            "audit(tx, ctx, &a, r, \"x\", Some(\"was open\".into()), None);",
+        ),
+        f(
+            "src/handlers/ok.rs",
+            "pub fn audit(tx: &mut Tx, before: Option<AuditValue>) {}\n\
+             audit(tx, ctx, &a, format!(\"freeze:{}\", n), \"x\", Some(\"open\".into()), Some(Fact::Lifted { reason: None }.into()));\n\
+             let d = package::audit(&items, &found);\n\
+             #[cfg(test)]\nmod tests { fn t() { audit(tx, ctx, &a, r, \"x\", None, Some(format!(\"a b\"))); } }",
+        ),
+        f("src/render/c.rs", "audit(tx, ctx, &a, r, \"x\", None, Some(format!(\"{x} y\")));"),
+    ]);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with("src/handlers/a.rs:2: an audit after"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].starts_with("src/scheduler/b.rs:1: an audit before"),
+        "{errs:?}"
+    );
 }
 
 /// The submodule check can fail: two handlers naming each other (by

@@ -362,7 +362,7 @@ async fn a_first_statement_that_fails_with_its_begin_leaves_no_transaction_open(
 #[tokio::test]
 async fn audit_entries_are_written_by_the_commit_in_order_and_not_by_a_rollback() {
     use release_desk::db::audit;
-    use release_desk::domain::records::AuditEntry;
+    use release_desk::domain::audit::AuditEntry;
     let (_dir, db) = fresh_db().await;
     let at = day0();
     let entry = |n: usize| AuditEntry {

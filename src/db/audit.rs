@@ -1,8 +1,8 @@
 //! The append-only audit trail.
 
 use super::{bind, parse_ts, ts, Tx};
+use crate::domain::audit::AuditEntry;
 use crate::domain::audit::AuditValue;
-use crate::domain::records::AuditEntry;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, SqliteConnection};
 

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod leadership;
 pub mod lock;
 pub mod metrics;
+pub mod migrate_db;
 pub mod outbox;
 pub mod packages;
 pub mod pg_migrations;

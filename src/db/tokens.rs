@@ -1,7 +1,7 @@
 //! API tokens (only their digests) and the kept answers of idempotent POSTs.
 
 use super::{audit, parse_ts, parse_ts_opt, ts, Db};
-use crate::domain::records::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 use subtle::ConstantTimeEq;

@@ -1,7 +1,7 @@
 //! A write transaction: this process's turn to write, rolled back unless committed.
 
 use super::audit;
-use crate::domain::records::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use sqlx::SqliteConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

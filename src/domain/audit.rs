@@ -7,6 +7,25 @@ use crate::domain::tally::{Rule, Vote};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// One audit entry: who changed what, when, from what to what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (user id).
+    pub actor: String,
+    /// Their name.
+    pub actor_name: String,
+    /// The record (`REL-1`).
+    pub record: String,
+    /// What was done (`release.submit`).
+    pub action: String,
+    /// Before.
+    pub before: Option<AuditValue>,
+    /// After.
+    pub after: Option<AuditValue>,
+}
+
 /// A before or after value of an audit entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuditValue {
@@ -260,6 +279,29 @@ pub enum Fact {
         /// How.
         via: Via,
     },
+}
+
+impl Fact {
+    /// A booking of `window`'s opening at `start`.
+    pub fn booking(window: &str, start: DateTime<Utc>) -> Fact {
+        Fact::Booking {
+            window: window.to_string(),
+            start,
+        }
+    }
+
+    /// A freeze from `from` to `to`, and why.
+    pub fn freeze(from: DateTime<Utc>, to: DateTime<Utc>, reason: Option<String>) -> Fact {
+        Fact::Freeze { from, to, reason }
+    }
+
+    /// An RFC's `status` within `release`.
+    pub fn status_in(status: impl ToString, release: impl ToString) -> Fact {
+        Fact::StatusIn {
+            status: status.to_string(),
+            release: release.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]

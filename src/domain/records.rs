@@ -136,25 +136,6 @@ impl Release {
     }
 }
 
-/// One audit entry: who changed what, when, from what to what.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditEntry {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Who (user id).
-    pub actor: String,
-    /// Their name.
-    pub actor_name: String,
-    /// The record (`REL-1`).
-    pub record: String,
-    /// What was done (`release.submit`).
-    pub action: String,
-    /// Before.
-    pub before: Option<crate::domain::audit::AuditValue>,
-    /// After.
-    pub after: Option<crate::domain::audit::AuditValue>,
-}
-
 /// A deployment of a release to one environment (one attempt; a re-plan after a back-out is a new one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {

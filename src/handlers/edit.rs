@@ -308,13 +308,7 @@ pub async fn unschedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &who.actor,
         id,
         "release.unschedule",
-        Some(
-            Fact::Booking {
-                window: booking.window.clone(),
-                start: booking.start,
-            }
-            .into(),
-        ),
+        Some(Fact::booking(&booking.window, booking.start).into()),
         None,
     );
     tx.commit().await?;
@@ -342,14 +336,7 @@ pub async fn unfreeze(ctx: Ctx<'_>, who: &Invoker, name: String, reason: Option<
         &who.actor,
         format!("freeze:{}", f.name),
         "calendar.unfreeze",
-        Some(
-            Fact::Freeze {
-                from: f.from,
-                to: f.to,
-                reason: None,
-            }
-            .into(),
-        ),
+        Some(Fact::freeze(f.from, f.to, None).into()),
         Some(
             Fact::Lifted {
                 reason: reason.clone(),
@@ -400,13 +387,7 @@ pub(super) async fn settle_rfcs(
                 rfc.rid(),
                 "rfc.status",
                 Some(rfc.status.to_string().into()),
-                Some(
-                    Fact::StatusIn {
-                        status: status.to_string(),
-                        release: release.rid().to_string(),
-                    }
-                    .into(),
-                ),
+                Some(Fact::status_in(status, release.rid()).into()),
             );
         }
     }

@@ -86,6 +86,7 @@ pub mod gate;
 pub mod governance;
 pub mod help;
 pub mod human;
+pub mod migrate_db;
 pub mod readiness;
 pub mod refusal;
 pub mod report;

@@ -4,8 +4,9 @@
 
 use super::{class_of, human, next_fact, rfc_brief, short, story};
 use crate::chat::Outgoing;
+use crate::domain::audit::AuditEntry;
 use crate::domain::deployment::{DeployOutcome, StepStatus};
-use crate::domain::records::{AuditEntry, Deployment, Incident, Release, Rfc};
+use crate::domain::records::{Deployment, Incident, Release, Rfc};
 use crate::domain::release::ReleaseState;
 use crate::domain::timefmt::show_time;
 use chrono_tz::Tz;

@@ -3,7 +3,7 @@
 //! raw trail stays available through `/audit log`.
 
 use super::human;
-use crate::domain::records::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use crate::domain::release::{Closure, ReleaseState};
 use crate::domain::timefmt::show_time;
 use chrono::{DateTime, Utc};

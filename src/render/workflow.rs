@@ -2,11 +2,12 @@
 //! after an expiry, reminders, edits, unfreezes and the raw audit log.
 
 use crate::chat::{Outgoing, StateClass};
+use crate::domain::audit::AuditEntry;
 use crate::domain::audit::AuditValue;
 use crate::domain::calendar::Freeze;
 use crate::domain::ids::RecordId;
 use crate::domain::poll::Settled;
-use crate::domain::records::{AuditEntry, Release, Rfc};
+use crate::domain::records::{Release, Rfc};
 use crate::domain::rfc::RfcStatus;
 use crate::domain::tally::Vote;
 use crate::domain::timefmt::show_time;

@@ -110,13 +110,10 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
     {
         return refuse(render::refusal::already_scheduled(id));
     }
-    let before = release.booking.as_ref().map(|b| {
-        Fact::Booking {
-            window: b.window.clone(),
-            start: b.start,
-        }
-        .into()
-    });
+    let before = release
+        .booking
+        .as_ref()
+        .map(|b| Fact::booking(&b.window, b.start).into());
     release.booking = Some(Booking {
         window: opening.window.clone(),
         start: opening.start,
@@ -131,13 +128,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         id,
         "release.schedule",
         before,
-        Some(
-            Fact::Booking {
-                window: opening.window.clone(),
-                start: opening.start,
-            }
-            .into(),
-        ),
+        Some(Fact::booking(&opening.window, opening.start).into()),
     );
     let conflicts = conflicts(&mut tx, ctx.guild, &release, &opening).await?;
     // Both release managers hear of each conflict, in one message each however
@@ -213,14 +204,7 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
         format!("freeze:{}", f.name),
         "calendar.freeze",
         None,
-        Some(
-            Fact::Freeze {
-                from: f.from,
-                to: f.to,
-                reason: f.reason.clone(),
-            }
-            .into(),
-        ),
+        Some(Fact::freeze(f.from, f.to, f.reason.clone()).into()),
     );
     let booked: Vec<Release> =
         db::releases::booked_between(&mut tx, ctx.guild, f.from - Duration::days(2), f.to)

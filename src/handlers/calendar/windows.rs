@@ -160,13 +160,7 @@ pub async fn announce(ctx: Ctx<'_>, job_id: i64, job: &WindowJob) -> anyhow::Res
                     r.rid(),
                     "release.missed-window",
                     None,
-                    Some(
-                        Fact::Booking {
-                            window: job.window.clone(),
-                            start: job.start,
-                        }
-                        .into(),
-                    ),
+                    Some(Fact::booking(&job.window, job.start).into()),
                 );
                 notify(
                     &mut tx,

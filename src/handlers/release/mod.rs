@@ -78,13 +78,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
             rfc.rid(),
             "rfc.status",
             Some("open".into()),
-            Some(
-                Fact::StatusIn {
-                    status: "in-release".into(),
-                    release: release.rid().to_string(),
-                }
-                .into(),
-            ),
+            Some(Fact::status_in("in-release", release.rid()).into()),
         );
     }
     let summary = format!(
