@@ -60,11 +60,10 @@ enum Cmd {
         /// Also write a chart (PNG).
         #[arg(long)]
         chart: Option<PathBuf>,
-        /// The server whose records are reported (a Discord server id, or
-        /// `console` for the local console's). Default: discord.guild_id;
-        /// with discord.guild_id = 0 (commands registered globally) the
-        /// console's, since the served server is learned only when the bot
-        /// connects: give its id here.
+        /// The server whose records are reported (a Discord server id, or `console` for the local
+        /// console's). Default: discord.guild_id; with discord.guild_id = 0 (commands registered
+        /// globally) the console's, since the served server is learned only when the bot connects:
+        /// give its id here.
         #[arg(long, value_name = "ID")]
         guild: Option<String>,
     },
@@ -114,10 +113,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    // One thread: the application loop is single-threaded already, and the
-    // gateway beside it on the same thread answered faster and used less
-    // memory than on two workers (BENCHMARKS.md, "Discord"). SQLite work
-    // runs on sqlx's connection threads either way.
+    // One thread: the application loop is single-threaded already, and the gateway beside it
+    // on the same thread answered faster and used less memory than on two workers
+    // (BENCHMARKS.md, "Discord"). SQLite work runs on sqlx's connection threads either way.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -220,6 +218,7 @@ async fn run_console(
         pipelines: Some(Arc::new(release_desk::http::Answers)),
         // The console is its own chat platform: connected from the start.
         telemetry: Arc::new(release_desk::telemetry::Telemetry::already_connected()),
+        leader: Default::default(),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let files = console::files_beside(&path);
@@ -383,6 +382,7 @@ async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
+        leader: release_desk::service::leader::for_config(&config)?,
         // The runner settles it once it knows the served server.
         workspace: config
             .discord_guild()

@@ -187,6 +187,7 @@ async fn a_release_runs_through_the_service() {
         workspace: WS.into(),
         pipelines: None,
         telemetry: Default::default(),
+        leader: Default::default(),
     };
     let chat = Arc::new(Memory::default());
     let (tx, rx) = mpsc::unbounded_channel();

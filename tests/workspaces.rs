@@ -81,6 +81,7 @@ fn app(db: &Db, clock: &ManualClock, workspace: &str) -> App {
         workspace: workspace.to_string(),
         pipelines: None,
         telemetry: Default::default(),
+        leader: Default::default(),
     }
 }
 

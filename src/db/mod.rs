@@ -16,6 +16,7 @@ pub mod governance;
 pub mod incidents;
 pub mod interactions;
 pub mod jobs;
+pub mod leadership;
 pub mod lock;
 pub mod metrics;
 pub mod migrate_db;

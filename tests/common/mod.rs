@@ -58,6 +58,7 @@ impl Harness {
             workspace: console::GUILD.to_string(),
             pipelines: None,
             telemetry: Default::default(),
+            leader: Default::default(),
         };
         let out = Buffer::default();
         let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));
