@@ -10,7 +10,7 @@ mod common;
 use common::pg::Cluster;
 use release_desk::db::pg_migrations::{Embedded, PG_MIGRATIONS};
 use release_desk::db::Db;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, PgConnection};
 
 const RELEASE: &str = "INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, closure, manager, manager_name,
     window_name, window_start, window_end, created_at, updated_at) VALUES";
@@ -110,7 +110,7 @@ type Lookups = (
 );
 
 async fn read_pg(pg: &mut PgConnection) -> Vec<Lookups> {
-    sqlx::query(READ)
+    release_desk::db::query(READ)
         .fetch_all(pg)
         .await
         .unwrap()
@@ -161,15 +161,18 @@ async fn both_backends_store_the_same_deployment_lookups() {
     // hides a trigger that did not fire.
     let mut from_lite: Vec<Lookups> = Vec::new();
     for sql in writes() {
-        sqlx::query(&sql)
+        release_desk::db::query(&sql)
             .execute(&lite.pool)
             .await
             .unwrap_or_else(|e| panic!("SQLite: {sql}: {e}"));
-        sqlx::query(&sql)
+        release_desk::db::query(&sql)
             .execute(&mut pg)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL: {sql}: {e}"));
-        from_lite = sqlx::query_as(READ).fetch_all(&lite.pool).await.unwrap();
+        from_lite = release_desk::db::query_as(READ)
+            .fetch_all(&lite.pool)
+            .await
+            .unwrap();
         let from_pg = read_pg(&mut pg).await;
         assert_eq!(from_pg.len(), from_lite.len(), "after {sql}");
         for (a, b) in from_lite.iter().zip(&from_pg) {
