@@ -642,7 +642,8 @@ const NOT_RECORD_READS: &[&str] = &[
 /// `src/db/`, but for the outbox, the jobs and the console's platform
 /// (tests/workspaces.rs covers those by workspace), the plumbing that
 /// reads no record: the transaction type (`tx`), connections (`conn`),
-/// opening (`open`), and statements and their rows (`query`, `row`), and
+/// opening (`open`), statements and their rows (`query`, `row`) and the
+/// leader's advisory lock (`leadership`). and
 /// `migrate_db/` (an operator's copy of the whole database, every workspace
 /// at once: tests/migrate_db.rs).
 fn db_functions() -> Vec<String> {
@@ -656,7 +657,17 @@ fn db_functions() -> Vec<String> {
         }
         let module = path.file_stem().unwrap().to_str().unwrap().to_string();
         if [
-            "mod", "scope", "tx", "conn", "open", "query", "row", "outbox", "jobs", "console",
+            "mod",
+            "scope",
+            "tx",
+            "conn",
+            "open",
+            "query",
+            "row",
+            "leadership",
+            "outbox",
+            "jobs",
+            "console",
         ]
         .contains(&module.as_str())
         {
