@@ -10,7 +10,7 @@ mod common;
 use common::pg::Cluster;
 use release_desk::db::pg_migrations::{Embedded, PG_MIGRATIONS};
 use release_desk::db::Db;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, Row};
 
 const RELEASE: &str = "INSERT INTO releases (id, guild, number, name, version, emergency, environments, state, closure, manager, manager_name,
     window_name, window_start, window_end, created_at, updated_at) VALUES";
@@ -110,7 +110,7 @@ type Lookups = (
 );
 
 async fn read_pg(pg: &mut PgConnection) -> Vec<Lookups> {
-    release_desk::db::query(READ)
+    sqlx::query(READ)
         .fetch_all(pg)
         .await
         .unwrap()
@@ -159,20 +159,20 @@ async fn both_backends_store_the_same_deployment_lookups() {
         .unwrap();
     // Compared after every write, so that no later write's recomputation
     // hides a trigger that did not fire.
+    let release_desk::db::Pool::Sqlite(lite_pool) = &lite.pool else {
+        unreachable!("a file path opens SQLite");
+    };
     let mut from_lite: Vec<Lookups> = Vec::new();
     for sql in writes() {
-        release_desk::db::query(&sql)
-            .execute(&lite.pool)
+        sqlx::query(&sql)
+            .execute(lite_pool)
             .await
             .unwrap_or_else(|e| panic!("SQLite: {sql}: {e}"));
-        release_desk::db::query(&sql)
+        sqlx::query(&sql)
             .execute(&mut pg)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL: {sql}: {e}"));
-        from_lite = release_desk::db::query_as(READ)
-            .fetch_all(&lite.pool)
-            .await
-            .unwrap();
+        from_lite = sqlx::query_as(READ).fetch_all(lite_pool).await.unwrap();
         let from_pg = read_pg(&mut pg).await;
         assert_eq!(from_pg.len(), from_lite.len(), "after {sql}");
         for (a, b) in from_lite.iter().zip(&from_pg) {
