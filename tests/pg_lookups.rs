@@ -161,7 +161,7 @@ async fn both_backends_store_the_same_deployment_lookups() {
     // hides a trigger that did not fire.
     let mut from_lite: Vec<Lookups> = Vec::new();
     for sql in writes() {
-        sqlx::query(&sql)
+        release_desk::db::query(&sql)
             .execute(&lite.pool)
             .await
             .unwrap_or_else(|e| panic!("SQLite: {sql}: {e}"));
@@ -169,7 +169,10 @@ async fn both_backends_store_the_same_deployment_lookups() {
             .execute(&mut pg)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL: {sql}: {e}"));
-        from_lite = sqlx::query_as(READ).fetch_all(&lite.pool).await.unwrap();
+        from_lite = release_desk::db::query_as(READ)
+            .fetch_all(&lite.pool)
+            .await
+            .unwrap();
         let from_pg = read_pg(&mut pg).await;
         assert_eq!(from_pg.len(), from_lite.len(), "after {sql}");
         for (a, b) in from_lite.iter().zip(&from_pg) {
