@@ -159,17 +159,20 @@ async fn both_backends_store_the_same_deployment_lookups() {
         .unwrap();
     // Compared after every write, so that no later write's recomputation
     // hides a trigger that did not fire.
+    let release_desk::db::Pool::Sqlite(lite_pool) = &lite.pool else {
+        unreachable!("a file path opens SQLite");
+    };
     let mut from_lite: Vec<Lookups> = Vec::new();
     for sql in writes() {
         sqlx::query(&sql)
-            .execute(&lite.pool)
+            .execute(lite_pool)
             .await
             .unwrap_or_else(|e| panic!("SQLite: {sql}: {e}"));
         sqlx::query(&sql)
             .execute(&mut pg)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL: {sql}: {e}"));
-        from_lite = sqlx::query_as(READ).fetch_all(&lite.pool).await.unwrap();
+        from_lite = sqlx::query_as(READ).fetch_all(lite_pool).await.unwrap();
         let from_pg = read_pg(&mut pg).await;
         assert_eq!(from_pg.len(), from_lite.len(), "after {sql}");
         for (a, b) in from_lite.iter().zip(&from_pg) {
