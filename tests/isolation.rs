@@ -624,6 +624,11 @@ const NOT_RECORD_READS: &[&str] = &[
     "interactions::answered",
     // `answered` for many ids at once: an interaction id is the platform's, unique across workspaces.
     "interactions::answered_all",
+    // The leader's advisory lock on its own connection: no records at all.
+    "leadership::check",
+    "leadership::lost",
+    "leadership::release",
+    "leadership::try_take",
     "interactions::unanswered",
     "releases::insert",
     "rfcs::insert",

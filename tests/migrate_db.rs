@@ -239,3 +239,62 @@ async fn what_is_refused_changes_nothing() {
         text(&out.stderr)
     );
 }
+
+/// After the copy the console and `release-desk report` answer alike on
+/// both databases: the records, the audit trail and the jobs due since are
+/// the same.
+#[tokio::test]
+async fn the_console_and_the_report_answer_alike_on_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = populated(dir.path());
+    let cluster = Cluster::start();
+    let to = cluster.fresh_database();
+    let out = migrate_db(&format!("sqlite://{}", db.display()), &to);
+    assert!(out.status.success(), "migrate-db: {}", text(&out.stderr));
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts/governance.toml");
+    let run = |args: &[&OsStr], stdin: &str| {
+        let mut all: Vec<&OsStr> = args.to_vec();
+        all.extend([OsStr::new("--config"), config.as_os_str()]);
+        let out = common::release_desk(&all, stdin.as_bytes());
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let answers = |database: &OsStr| {
+        let mut said = String::new();
+        for format in ["text", "json", "csv"] {
+            said.push_str(&run(
+                &[
+                    OsStr::new("report"),
+                    OsStr::new("--db"),
+                    database,
+                    OsStr::new("--from"),
+                    OsStr::new("2026-12-01"),
+                    OsStr::new("--to"),
+                    OsStr::new("2026-12-31"),
+                    OsStr::new("--format"),
+                    OsStr::new(format),
+                ],
+                "",
+            ));
+        }
+        said.push_str(&run(
+            &[
+                OsStr::new("console"),
+                OsStr::new("--db"),
+                database,
+                OsStr::new("--start"),
+                OsStr::new("2026-12-20T09:00:00Z"),
+            ],
+            "/release show id:REL-1\n/release show id:REL-2\n/rfc list\n/rfc show id:RFC-1\n\
+             /audit log id:REL-1 limit:20\n/audit log id:INC-1\n/deploy status release:REL-1\n",
+        ));
+        said
+    };
+    let on_sqlite = answers(db.as_os_str());
+    let on_postgres = answers(OsStr::new(&to));
+    // Something was said about each record asked for.
+    for shown in ["REL-1", "REL-2", "RFC-1", "INC-1"] {
+        assert!(on_sqlite.contains(shown), "{shown} in:\n{on_sqlite}");
+    }
+    assert_eq!(on_sqlite, on_postgres);
+}
