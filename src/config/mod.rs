@@ -127,7 +127,8 @@ pub struct Channels {
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The SQLite database URL (`DATABASE_URL` wins).
+    /// The database URL: an SQLite file, or `postgres://…` for a
+    /// PostgreSQL server (`DATABASE_URL` wins).
     pub database_url: String,
     /// Discord settings.
     pub discord: DiscordConfig,

@@ -216,10 +216,12 @@ els_staff = ["{ELS_STAFF}"]
             .filename(&self.db)
             .read_only(true);
         let mut conn = sqlx::ConnectOptions::connect(&opts).await.unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
+        release_desk::db::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
     }
 
     /// Waits until the bot has delivered everything it queued: the positive
