@@ -229,19 +229,10 @@ impl Pair {
     }
 }
 
-fn debug_sqlite() -> bool {
-    std::env::var("FAILOVER_ON_SQLITE").is_ok()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "the binary runs on PostgreSQL once pgcore's db layer (M2) is merged"]
 async fn the_standby_takes_over_and_nothing_is_lost_or_doubled_ten_times() {
-    let sqlite_dir = tempfile::tempdir().unwrap();
-    let cluster = (!debug_sqlite()).then(common::pg::Cluster::start);
-    let url = match &cluster {
-        Some(c) => c.fresh_database(),
-        None => format!("sqlite://{}", sqlite_dir.path().join("shared.sqlite").display()),
-    };
+    let cluster = common::pg::Cluster::start();
+    let url = cluster.fresh_database();
     let fake = Fake::start().await;
     let cast = Cast::new(&fake);
     let mut ids = Ids(10_000);
@@ -252,14 +243,12 @@ async fn the_standby_takes_over_and_nothing_is_lost_or_doubled_ten_times() {
     };
     pair.start(&fake, 0);
     fake.ready().await;
-    if !debug_sqlite() {
-        assert!(pair
-            .bot(0)
-            .log()
-            .contains("leader: this instance holds the leader's lock"));
-        pair.start(&fake, 1);
-        pair.standing_by(1).await;
-    }
+    assert!(pair
+        .bot(0)
+        .log()
+        .contains("leader: this instance holds the leader's lock"));
+    pair.start(&fake, 1);
+    pair.standing_by(1).await;
     assert_eq!(fake.identifies().len(), 1, "only the leader connects");
 
     // REL-1 approved and authorized, its staging deployment started.
@@ -354,9 +343,6 @@ async fn the_standby_takes_over_and_nothing_is_lost_or_doubled_ten_times() {
         let dir = pair.bots[dead].take().unwrap().stop();
         drop(dir);
         fake.react(CAB, poll, cast.cab[1].id, "✅", true);
-        if debug_sqlite() {
-            pair.start(&fake, 1 - dead);
-        }
 
         fake.wait(30, &format!("round {round}: the standby's IDENTIFY"), |f| {
             f.identifies().len() > identified
@@ -365,15 +351,13 @@ async fn the_standby_takes_over_and_nothing_is_lost_or_doubled_ten_times() {
         let took = fake.identified_at()[identified] - killed_at;
         takeovers.push(took);
         pair.leader = 1 - dead;
-        if !debug_sqlite() {
-            assert!(
-                pair.bot(pair.leader)
-                    .log()
-                    .contains("leader: this instance holds the leader's lock"),
-                "{}",
-                pair.bot(pair.leader).log()
-            );
-        }
+        assert!(
+            pair.bot(pair.leader)
+                .log()
+                .contains("leader: this instance holds the leader's lock"),
+            "{}",
+            pair.bot(pair.leader).log()
+        );
         assert!(
             took <= TAKEOVER + MARGIN,
             "round {round}: took over {took:?} after the kill"
@@ -413,10 +397,8 @@ async fn the_standby_takes_over_and_nothing_is_lost_or_doubled_ten_times() {
         );
 
         // The dead one comes back, as the next standby.
-        if !debug_sqlite() {
-            pair.start(&fake, dead);
-            pair.standing_by(dead).await;
-        }
+        pair.start(&fake, dead);
+        pair.standing_by(dead).await;
     }
     let verify = [rel1.clone(), env.clone(), ("result", s("confirmed"))];
     deploy(
@@ -513,10 +495,6 @@ async fn pending_empty(url: &str, bot: &Bot) {
 
 async fn count(url: &str, sql: &str) -> i64 {
     use sqlx::Connection;
-    if debug_sqlite() {
-        let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
-        return sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
-    }
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
 }

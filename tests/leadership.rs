@@ -123,7 +123,14 @@ async fn one_leads_the_other_waits_and_takes_over_within_the_takeover_time() {
     assert!(!c.try_take(WS).await.unwrap());
     b.release().await;
     assert!(!b.leading());
-    assert!(c.try_take(WS).await.unwrap());
+    // The server ends the closed session a moment later: within a standby's try or two.
+    let next = &c;
+    wait_for(
+        "the lock freed by a clean stop",
+        leader::attempt_every(TAKEOVER) * 2,
+        || async move { next.try_take(WS).await.unwrap() },
+    )
+    .await;
 }
 
 /// The lost leader of a second, killed session: what a delivery and a job run meet.
@@ -257,4 +264,54 @@ async fn readyz_and_metrics_say_standby_or_leader() {
     h.app.telemetry.set_connected(true);
     assert_eq!(ready().await.0, 200);
     assert_eq!(leader_gauge().await, "release_desk_leader 1");
+}
+
+#[tokio::test]
+async fn an_entry_another_instance_claimed_is_sent_once_by_whoever_holds_it() {
+    use release_desk::db::claim::claim;
+    use release_desk::scheduler::delivery::{deliver, To};
+    let cluster = Cluster::start();
+    let url = cluster.fresh_database();
+    let db = release_desk::db::Db::open(&url).await.unwrap();
+    let now = chrono::Utc::now();
+    let mut tx = db.begin().await.unwrap();
+    let msg = release_desk::chat::Outgoing::text("sent once");
+    release_desk::db::outbox::post(&mut tx, WS, "releases", "notice", &msg, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM outbox")
+        .fetch_one(&mut admin(&url).await)
+        .await
+        .unwrap();
+    let out = common::Buffer::default();
+    let sink: release_desk::chat::console::Out =
+        std::sync::Arc::new(std::sync::Mutex::new(Box::new(out.clone())));
+    let chat = release_desk::chat::console::ConsoleChat::new(db.clone(), sink);
+    let leader = Leader::single();
+    let to = To {
+        workspace: WS,
+        chat: &chat,
+        leader: &leader,
+    };
+    let text = || String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+
+    // Another instance is sending it: skipped, not waited for, not sent.
+    let held = claim(&db, id).await.unwrap().expect("a free entry");
+    assert!(claim(&db, id).await.unwrap().is_none(), "held elsewhere");
+    let report = deliver(&db, to, now, chrono::Duration::zero()).await.unwrap();
+    assert_eq!(report.delivered, 0);
+    assert!(!text().contains("sent once"), "{}", text());
+    // That instance died before recording it: the row is free, still due.
+    drop(held);
+    let report = deliver(&db, to, now, chrono::Duration::zero()).await.unwrap();
+    assert_eq!(report.delivered, 1);
+    assert_eq!(text().matches("sent once").count(), 1, "{}", text());
+    let report = deliver(&db, to, now, chrono::Duration::zero()).await.unwrap();
+    assert_eq!(report.delivered, 0);
+    assert!(
+        claim(&db, id).await.unwrap().is_none(),
+        "delivered: nothing to claim"
+    );
+    assert_eq!(text().matches("sent once").count(), 1);
 }

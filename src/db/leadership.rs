@@ -39,12 +39,6 @@ struct Contended {
     lost_now: Notify,
 }
 
-/// Whether `url` names a PostgreSQL database.
-pub fn is_postgres(url: &str) -> bool {
-    let url = url.trim_start();
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
-
 /// The lock key of a workspace: the first eight bytes of a hash of its id,
 /// so that instances serving different workspaces on one database never
 /// keep each other waiting.
@@ -69,7 +63,7 @@ impl Leader {
         check_within: Duration,
         keepalive_idle: Duration,
     ) -> anyhow::Result<Leader> {
-        if !is_postgres(url) {
+        if !super::is_postgres(url) {
             return Ok(Leader::single());
         }
         // The URL carries the password: it goes in no message.
@@ -234,11 +228,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_postgres_urls_are_contended_and_keys_differ_by_workspace() {
-        assert!(is_postgres("postgres://u:p@h/db"));
-        assert!(is_postgres("postgresql://h/db"));
-        assert!(!is_postgres("sqlite://x.sqlite"));
-        assert!(!is_postgres("x.sqlite"));
+    fn only_postgres_is_contended_and_keys_differ_by_workspace() {
         let single = Leader::for_database(
             "sqlite://x.sqlite",
             Duration::from_secs(1),

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backup;
 pub mod calendar;
 pub mod checkpoint;
+pub mod claim;
 mod conn;
 pub mod console;
 pub mod deployments;

@@ -86,11 +86,12 @@ pub async fn deliver(
         // What the platform took is recorded once per pass, also when the
         // pass stopped on an error half-way.
         let mut done = Vec::new();
+        let before = report.delivered;
         let passed = pass(db, to, &batch, now, edit_interval, &mut done, &mut report).await;
         db::outbox::delivered(db, &done, now).await?;
         let waiting = passed?;
         // A short batch was everything due; a full one may have more behind it.
-        if done.is_empty() || (batch.len() < BATCH as usize && !waiting) {
+        if report.delivered == before || (batch.len() < BATCH as usize && !waiting) {
             return Ok(report);
         }
     }
@@ -146,6 +147,22 @@ async fn pass(
         }
         // Sent only while leading; what was sent before stays recorded.
         leader.check().await?;
+        // On PostgreSQL the entry is claimed first: one another instance
+        // holds, or sent meanwhile, waits (and what follows it) for the next pass.
+        let claim = if db.backend() == db::Backend::Postgres {
+            match db::claim::claim(db, e.id).await? {
+                Some(c) => Some(c),
+                None => {
+                    blocked_messages.insert(e.message_id);
+                    if let Some(c) = channel {
+                        blocked_channels.insert(c);
+                    }
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         // A delivery that panics fails like one the platform refused.
         let tried = AssertUnwindSafe(attempt(chat, e)).catch_unwind().await;
         let tried = tried.unwrap_or_else(|panic| {
@@ -156,10 +173,14 @@ async fn pass(
         });
         match tried {
             Ok(posted) => {
-                done.push((e.id, e.message_id, posted));
+                match claim {
+                    Some(c) => c.delivered(e.id, e.message_id, posted.as_ref(), now).await?,
+                    None => done.push((e.id, e.message_id, posted)),
+                }
                 report.delivered += 1;
             }
             Err(err) => {
+                drop(claim);
                 let asked = match &err {
                     ChatError::Retry { after, .. } => *after,
                     ChatError::Permanent(_) => None,
