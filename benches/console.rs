@@ -70,14 +70,14 @@ async fn raw_sqlite_rate(path: &Path, n: usize) -> f64 {
         .connect_with(options)
         .await
         .unwrap();
-    sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    release_desk::db::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
         .execute(&pool)
         .await
         .unwrap();
     let t = Instant::now();
     for i in 0..n {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-        sqlx::query("INSERT INTO t (v) VALUES (?)")
+        release_desk::db::query("INSERT INTO t (v) VALUES ($1)")
             .bind(format!("row {i}"))
             .execute(&mut *tx)
             .await
@@ -100,7 +100,7 @@ n = int(sys.argv[2])
 t = time.perf_counter()
 for i in range(n):
     c.execute("BEGIN IMMEDIATE")
-    c.execute("INSERT INTO t (v) VALUES (?)", ("row %d" % i,))
+    c.execute("INSERT INTO t (v) VALUES ($1)", ("row %d" % i,))
     c.execute("COMMIT")
 print(n / (time.perf_counter() - t))
 "#;
@@ -213,7 +213,12 @@ async fn main() {
     let db = release_desk::db::Db::open(ydb.to_str().unwrap()).await.unwrap();
     let count = |sql: &'static str| {
         let pool = db.pool.clone();
-        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+        async move {
+            release_desk::db::query_scalar::<i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
     };
     let ran = count("SELECT COUNT(*) FROM jobs WHERE kind = 'window' AND done_at IS NOT NULL").await;
     let announced = count("SELECT COUNT(*) FROM bot_messages WHERE purpose = 'announcement'").await;

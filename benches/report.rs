@@ -92,7 +92,7 @@ async fn main() {
                 ts(verified)
             ),
         ] {
-            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+            release_desk::db::query(&sql).execute(&mut *tx).await.unwrap();
         }
     }
     for i in 1..=incidents {
@@ -101,17 +101,18 @@ async fn main() {
         let defect = defects[rng.next(defects.len() as u64) as usize];
         let sev = 1 + rng.next(4);
         // Opened after the release's deployment: read its time back.
-        let started: String = sqlx::query_scalar("SELECT started_at FROM deployments WHERE release_id = ?")
-            .bind(r)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
+        let started: String =
+            release_desk::db::query_scalar("SELECT started_at FROM deployments WHERE release_id = $1")
+                .bind(r)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
         let start = release_desk::db::parse_ts(&started).unwrap();
         let opened = start + Duration::hours(opened_hours + 1);
         let resolved = opened + Duration::minutes(30 + rng.next(600) as i64);
-        sqlx::query(
+        release_desk::db::query(
             "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by, resolved_at, effort_hours)
-             VALUES ('g', ?, ?, 'prod', ?, ?, 't', 'e', ?, 'e', ?, ?)",
+             VALUES ('g', $1, $2, 'prod', $3, $4, 't', 'e', $5, 'e', $6, $7)",
         )
         .bind(i)
         .bind(r)
@@ -129,7 +130,10 @@ async fn main() {
         "generated {releases} releases and {incidents} incidents in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    sqlx::query("ANALYZE").execute(&db.pool).await.unwrap();
+    release_desk::db::query("ANALYZE")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let config = Config::defaults();
     let stolen_at_start = cpu_stolen();
     let median_ms = |mut v: Vec<std::time::Duration>| {
@@ -139,11 +143,12 @@ async fn main() {
     let mut scans = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let (n, effort): (i64, f64) =
-            sqlx::query_as("SELECT COUNT(*), TOTAL(effort_hours) FROM incidents WHERE opened_at >= ''")
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
+        let (n, effort): (i64, f64) = release_desk::db::query_as(
+            "SELECT COUNT(*), TOTAL(effort_hours) FROM incidents WHERE opened_at >= ''",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
         scans.push(t.elapsed());
         assert_eq!(n, incidents, "{effort}");
     }

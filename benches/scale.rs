@@ -172,7 +172,7 @@ async fn generate(path: &Path, n: u64) {
                  VALUES ({r}, 'prod', 1, '[]', 'd', '2026-01-02T00:00:00.000Z', 'd', '2026-01-02T00:10:00.000Z', '2026-01-02T01:00:00.000Z', 'verified')"
             ),
         ] {
-            sqlx::query(&sql).execute(&mut *tx).await.unwrap();
+            release_desk::db::query(&sql).execute(&mut *tx).await.unwrap();
         }
     }
     tx.commit().await.unwrap();

@@ -33,6 +33,10 @@ pub struct App {
     pub pipelines: Option<Arc<dyn handlers::gate::Pipelines>>,
     /// The process's measures (`/metrics`) and the chat's connection.
     pub telemetry: Arc<Telemetry>,
+    /// Whether this instance may deliver and run jobs: always on SQLite;
+    /// on PostgreSQL while it holds the leader's lock, checked before each
+    /// delivery and each job run.
+    pub leader: crate::db::leadership::Leader,
 }
 
 impl App {
@@ -98,6 +102,9 @@ impl App {
 
     /// Runs every job of this workspace due now, in due order; returns how many ran.
     pub async fn run_due(&self, chat: &dyn Chat) -> anyhow::Result<usize> {
+        // A deposed leader schedules and runs nothing more (here and after
+        // each job): the new leader does, once.
+        self.leader.check().await?;
         // Window jobs that cannot be made now must not keep the others from running.
         let made = handlers::calendar::materialise(&self.db, &self.config, &self.workspace, self.clock.now());
         match AssertUnwindSafe(made).catch_unwind().await {
@@ -121,6 +128,7 @@ impl App {
         {
             self.telemetry.job(&ran.kind, ran.due_at, ran.started_at);
             n += 1;
+            self.leader.check().await?;
         }
         Ok(n)
     }
@@ -131,8 +139,12 @@ impl App {
         chat: &dyn Chat,
         edit_interval: Duration,
     ) -> anyhow::Result<delivery::Report> {
-        let report =
-            delivery::deliver(&self.db, &self.workspace, chat, self.clock.now(), edit_interval).await?;
+        let to = delivery::To {
+            workspace: &self.workspace,
+            chat,
+            leader: &self.leader,
+        };
+        let report = delivery::deliver(&self.db, to, self.clock.now(), edit_interval).await?;
         self.telemetry.delivery_failures(report.failed);
         Ok(report)
     }

@@ -33,7 +33,7 @@ enum Cmd {
     Run,
     /// The local console: slash commands typed (or piped) one line at a time.
     Console {
-        /// The SQLite file (default ./release-desk.sqlite).
+        /// The SQLite file (default ./release-desk.sqlite), or a postgres:// URL.
         #[arg(long)]
         db: Option<PathBuf>,
         /// The clock's start time, RFC 3339 (default now), for repeatable runs.
@@ -45,7 +45,7 @@ enum Cmd {
     },
     /// Metrics of the process over a period.
     Report {
-        /// The SQLite file.
+        /// The SQLite file, or a postgres:// URL.
         #[arg(long)]
         db: PathBuf,
         /// First day (YYYY-MM-DD).
@@ -60,11 +60,10 @@ enum Cmd {
         /// Also write a chart (PNG).
         #[arg(long)]
         chart: Option<PathBuf>,
-        /// The server whose records are reported (a Discord server id, or
-        /// `console` for the local console's). Default: discord.guild_id;
-        /// with discord.guild_id = 0 (commands registered globally) the
-        /// console's, since the served server is learned only when the bot
-        /// connects: give its id here.
+        /// The server whose records are reported (a Discord server id, or `console` for the local
+        /// console's). Default: discord.guild_id; with discord.guild_id = 0 (commands registered
+        /// globally) the console's, since the served server is learned only when the bot connects:
+        /// give its id here.
         #[arg(long, value_name = "ID")]
         guild: Option<String>,
     },
@@ -114,10 +113,9 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    // One thread: the application loop is single-threaded already, and the
-    // gateway beside it on the same thread answered faster and used less
-    // memory than on two workers (BENCHMARKS.md, "Discord"). SQLite work
-    // runs on sqlx's connection threads either way.
+    // One thread: the application loop is single-threaded already, and the gateway beside it
+    // on the same thread answered faster and used less memory than on two workers
+    // (BENCHMARKS.md, "Discord"). SQLite work runs on sqlx's connection threads either way.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -197,7 +195,10 @@ async fn run_console(
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "release-desk.sqlite".to_string()),
     };
-    lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
+    // A PostgreSQL server has no lock file: its writers take turns on an advisory lock.
+    if !release_desk::db::is_postgres(&path) {
+        lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
+    }
     let db = Db::open(&path).await?;
     let start = match start {
         Some(t) => t,
@@ -217,17 +218,14 @@ async fn run_console(
         pipelines: Some(Arc::new(release_desk::http::Answers)),
         // The console is its own chat platform: connected from the start.
         telemetry: Arc::new(release_desk::telemetry::Telemetry::already_connected()),
+        leader: Default::default(),
     };
     let out: console::Out = Arc::new(Mutex::new(Box::new(std::io::stdout())));
-    let files = std::path::Path::new(&path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.to_path_buf())
-        .unwrap_or_else(|| ".".into());
-    let chat = ConsoleChat::new(db, out).with_files(files);
+    let files = console::files_beside(&path);
+    let chat = ConsoleChat::new(db, out).with_files(files.clone());
     let server = release_desk::http::start(&app, console::GUILD, http.or(app.config.http_listen)).await?;
     let ran = if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        console::run_terminal(&app, &chat, &clock, PathBuf::from(format!("{path}.history"))).await
+        console::run_terminal(&app, &chat, &clock, console::history_beside(&path, &files)).await
     } else {
         let echo = !std::io::stdin().is_terminal();
         console::run(
@@ -289,8 +287,10 @@ async fn run_report(config: Config, db: PathBuf, args: ReportArgs) -> anyhow::Re
         "csv" => release_desk::render::report::csv,
         other => anyhow::bail!("--format {other:?}: expected text, json or csv"),
     };
-    anyhow::ensure!(db.exists(), "--db {}: no such database", db.display());
-    let db = Db::open(&db.display().to_string()).await?;
+    let url = db.display().to_string();
+    let server = release_desk::db::is_postgres(&url);
+    anyhow::ensure!(server || db.exists(), "--db {}: no such database", db.display());
+    let db = Db::open(&url).await?;
     let report = release_desk::handlers::report::build(&db, &config, &guild, from, to).await?;
     // The chart still gets written when the reader stopped early.
     print_out(&render(&report))?;
@@ -324,12 +324,7 @@ fn locked(e: lock::LockError, who: &str) -> anyhow::Error {
 async fn run_backup(config: &Config, db: Option<PathBuf>, to: &std::path::Path) -> anyhow::Result<()> {
     let db = match db {
         Some(db) => db,
-        None => lock::db_file(&config.database_url).with_context(|| {
-            format!(
-                "database.url {:?} is not a database file: give --db",
-                config.database_url
-            )
-        })?,
+        None => release_desk::db::backup::configured_file(&config.database_url)?,
     };
     release_desk::db::backup::backup(&db, to).await?;
     eprintln!("{} copied to {}", db.display(), to.display());
@@ -387,6 +382,7 @@ async fn open_bot(config: Config) -> anyhow::Result<(Option<lock::Held>, App)> {
     tracing::info!(ms = opening.elapsed().as_millis() as u64, "database open");
     let app = App {
         db,
+        leader: release_desk::service::leader::for_config(&config)?,
         // The runner settles it once it knows the served server.
         workspace: config
             .discord_guild()

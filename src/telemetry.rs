@@ -2,7 +2,8 @@
 //! `prometheus-client`): commands by name and outcome, how long answers
 //! took, outbox retries, jobs run and late, and — read from the records at
 //! each scrape — the outbox backlog, polls by outcome and releases by state.
-//! Also whether the chat platform is connected (`/readyz` reads it).
+//! Also whether the chat platform is connected (`/readyz` reads it) and
+//! whether this instance leads.
 
 use chrono::{DateTime, Duration, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -93,6 +94,7 @@ pub struct Telemetry {
     polls: Family<OutcomeLabels, Gauge>,
     releases: Family<StateLabels, Gauge>,
     chat_connected: Gauge,
+    leader: Gauge,
     connected: AtomicBool,
     // Two scrapes at once must not interleave setting and reading the gauges.
     scrape: Mutex<()>,
@@ -178,6 +180,12 @@ impl Telemetry {
             "1 when the chat platform is connected",
             chat_connected.clone(),
         );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 when this instance leads (delivers and runs jobs); 0 for a standby",
+            leader.clone(),
+        );
         Telemetry {
             registry,
             commands,
@@ -189,6 +197,7 @@ impl Telemetry {
             polls,
             releases,
             chat_connected,
+            leader,
             connected: AtomicBool::new(false),
             scrape: Mutex::new(()),
         }
@@ -224,6 +233,11 @@ impl Telemetry {
     /// Says the chat platform connected or disconnected.
     pub fn set_connected(&self, connected: bool) {
         self.connected.store(connected, Ordering::Relaxed);
+    }
+
+    /// Says whether this instance leads (set at each scrape).
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
     }
 
     /// Whether the chat platform is connected.

@@ -27,7 +27,7 @@ impl Lcg {
 }
 
 async fn exec(db: &Db, sql: &str) {
-    sqlx::query(sql)
+    release_desk::db::query(sql)
         .execute(&db.pool)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -185,9 +185,9 @@ async fn dataset() -> (tempfile::TempDir, Db) {
 async fn the_stored_attribution_is_the_correlated_definition() {
     let (_dir, db) = dataset().await;
     for days in [DAYS, 3, 30] {
-        let rows: Vec<(i64, bool, bool)> = sqlx::query_as(&format!(
+        let rows: Vec<(i64, bool, bool)> = release_desk::db::query_as(&format!(
             "SELECT i.id, EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
-                AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3),
+                AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + $3),
                 COALESCE({ATTRIBUTED}, 0)
              FROM incidents i ORDER BY i.id"
         ))
@@ -211,9 +211,9 @@ async fn the_stored_attribution_is_the_correlated_definition() {
     }
     // The boundary is in the data: an incident on the window's end is out,
     // a millisecond before it is in.
-    let on_end: Vec<(String, Option<String>, bool)> = sqlx::query_as(&format!(
+    let on_end: Vec<(String, Option<String>, bool)> = release_desk::db::query_as(&format!(
         "SELECT opened_at, attributed_start, COALESCE({ATTRIBUTED}, 0) FROM incidents i
-         WHERE attributed_start IS NOT NULL AND abs(julianday(opened_at) - julianday(attributed_start) - ?3) < 1e-7"
+         WHERE attributed_start IS NOT NULL AND abs(julianday(opened_at) - julianday(attributed_start) - $3) < 1e-7"
     ))
     .bind(0)
     .bind(0)
@@ -242,15 +242,15 @@ type Lookups = (i64, bool, bool, bool, bool, bool, bool, bool, bool);
 async fn the_stored_deployment_lookups_are_the_correlated_definitions() {
     let (_dir, db) = dataset().await;
     for days in [DAYS, 3, 30] {
-        let rows: Vec<Lookups> = sqlx::query_as(
+        let rows: Vec<Lookups> = release_desk::db::query_as(
             "SELECT d.id, d.guild IS r.guild,
                 d.production, COALESCE(d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE, 0),
                 d.lead_hours IS (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f
                     JOIN release_rfcs l ON l.rfc_id = f.id WHERE l.release_id = d.release_id))) * 24,
                 d.unsuccessful, EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id AND o.outcome = 'unsuccessful'),
-                COALESCE(d.caused_day < d.started_day + ?1, 0),
+                COALESCE(d.caused_day < d.started_day + $1, 0),
                 EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
-                        AND i.opened_at >= d.started_at AND julianday(i.opened_at) < julianday(d.started_at) + ?1)
+                        AND i.opened_at >= d.started_at AND julianday(i.opened_at) < julianday(d.started_at) + $1)
              FROM deployments d JOIN releases r ON r.id = d.release_id ORDER BY d.id",
         )
         .bind(days)
@@ -276,7 +276,7 @@ async fn the_stored_deployment_lookups_are_the_correlated_definitions() {
         );
     }
     // The lead times moved with the RFCs linked and unlinked.
-    let (with, without): (i64, i64) = sqlx::query_as(
+    let (with, without): (i64, i64) = release_desk::db::query_as(
         "SELECT COUNT(*) FILTER (WHERE release_id % 5 = 0 AND lead_hours > 5 * 24),
                 COUNT(*) FILTER (WHERE lead_hours IS NULL AND finished_at IS NOT NULL) FROM deployments",
     )

@@ -12,30 +12,31 @@ use release_desk::handlers::Reply;
 /// dumps mean nothing was written. The console's own bookkeeping is left
 /// out; it records input lines, not records.
 async fn dump(db: &Db) -> String {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'console_%' ORDER BY name",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let tables: Vec<String> = common::table_names(db)
+        .await
+        .into_iter()
+        .filter(|t| !t.starts_with("console_"))
+        .collect();
     let mut out = String::new();
     for t in tables {
-        let columns: Vec<String> =
-            sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid"))
-                .fetch_all(&db.pool)
-                .await
-                .unwrap();
+        let columns = common::column_names(db, &t).await;
         let list = columns
             .iter()
             .map(|c| format!("\"{c}\""))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows: Vec<String> =
-            sqlx::query_scalar(&format!("SELECT json_array({list}) FROM \"{t}\" ORDER BY rowid"))
-                .fetch_all(&db.pool)
-                .await
-                .unwrap_or_else(|e| panic!("reading {t}: {e}"));
+        let rows: Vec<String> = release_desk::db::query_scalar(&match db.backend() {
+            release_desk::db::Backend::Sqlite => {
+                format!("SELECT json_array({list}) FROM \"{t}\" ORDER BY rowid")
+            }
+            // No rowid there: the rows sorted, the same two dumps alike.
+            release_desk::db::Backend::Postgres => {
+                format!("SELECT CAST(json_build_array({list}) AS TEXT) FROM \"{t}\" ORDER BY 1")
+            }
+        })
+        .fetch_all(&db.pool)
+        .await
+        .unwrap_or_else(|e| panic!("reading {t}: {e}"));
         out.push_str(&format!("{t}:\n  {}\n", rows.join("\n  ")));
     }
     out
@@ -184,7 +185,7 @@ async fn a_refused_workflow_command_changes_no_row() {
 
     // The comparison sees a change of contents that leaves every count alone.
     let before = dump(&h.app.db).await;
-    sqlx::query("UPDATE rfcs SET title = 'Moved' WHERE number = 1")
+    release_desk::db::query("UPDATE rfcs SET title = 'Moved' WHERE number = 1")
         .execute(&h.app.db.pool)
         .await
         .unwrap();
@@ -376,7 +377,7 @@ async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes
         "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted)
          VALUES (1, 'c1', 'c1', 'cab_member', 'approve', 'add', '2026-12-01T01:00:00.000Z', 1)",
     ] {
-        sqlx::query(stmt).execute(&db.pool).await.unwrap();
+        release_desk::db::query(stmt).execute(&db.pool).await.unwrap();
     }
     db.close().await;
     let db = Db::open_at(&url, 17).await.unwrap();
@@ -408,6 +409,10 @@ async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes
         ("UPDATE votes SET action = 'command' WHERE id = 1", true),
         ("UPDATE votes SET action = 'shout' WHERE id = 1", false),
     ] {
-        assert_eq!(sqlx::query(sql).execute(&db.pool).await.is_ok(), ok, "{sql}");
+        assert_eq!(
+            release_desk::db::query(sql).execute(&db.pool).await.is_ok(),
+            ok,
+            "{sql}"
+        );
     }
 }

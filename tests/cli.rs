@@ -286,7 +286,7 @@ fn exec(path: &Path, sql: &str) {
         .unwrap();
     rt.block_on(async {
         let db = release_desk::db::Db::open(path.to_str().unwrap()).await.unwrap();
-        sqlx::raw_sql(sql).execute(&db.pool).await.unwrap();
+        release_desk::db::raw_sql(sql, &db.pool).await.unwrap();
         db.close().await;
     });
 }

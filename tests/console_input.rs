@@ -92,7 +92,7 @@ fn advancing_the_clock_past_the_cap_is_refused_and_the_next_line_runs() {
 
 /// Every row of every table (the console's own included), every column.
 async fn dump(db: &release_desk::db::Db) -> String {
-    let tables: Vec<String> = sqlx::query_scalar(
+    let tables: Vec<String> = release_desk::db::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )
     .fetch_all(&db.pool)
@@ -100,19 +100,21 @@ async fn dump(db: &release_desk::db::Db) -> String {
     .unwrap();
     let mut out = String::new();
     for t in tables {
-        let columns: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let columns: Vec<String> =
+            release_desk::db::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
         let list = columns
             .iter()
             .map(|c| format!("quote(\"{c}\")"))
             .collect::<Vec<_>>()
             .join(" || ',' || ");
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {list} FROM \"{t}\" ORDER BY 1"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let rows: Vec<String> =
+            release_desk::db::query_scalar(&format!("SELECT {list} FROM \"{t}\" ORDER BY 1"))
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
         out.push_str(&format!("{t}: {}\n", rows.join(" | ")));
     }
     out
@@ -148,7 +150,7 @@ async fn backup_writes_a_copy_with_the_same_records_and_never_overwrites() {
     assert!(a.contains("'Kept'") && a.contains("audit: "), "{a}");
     assert_eq!(a, b);
     // The comparison sees one changed column of one row.
-    sqlx::query("UPDATE rfcs SET title = 'Changed'")
+    release_desk::db::query("UPDATE rfcs SET title = 'Changed'")
         .execute(&copied.pool)
         .await
         .unwrap();

@@ -93,7 +93,7 @@ async fn a_console_refuses_the_database_of_a_running_bot_and_backup_copies_it() 
     );
     let titles: Vec<String> = {
         let db = release_desk::db::Db::open(copy.to_str().unwrap()).await.unwrap();
-        sqlx::query_scalar("SELECT title FROM rfcs ORDER BY id")
+        release_desk::db::query_scalar("SELECT title FROM rfcs ORDER BY id")
             .fetch_all(&db.pool)
             .await
             .unwrap()

@@ -79,10 +79,11 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
     assert!(owed("2026-12-01T09:05:00Z", "2026-12-01T09:20:00Z", "1000")
         .await
         .is_empty());
-    let token: Option<String> = sqlx::query_scalar("SELECT token FROM interactions WHERE id = '2'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let token: Option<String> =
+        release_desk::db::query_scalar("SELECT token FROM interactions WHERE id = '2'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(token, None, "the token is not kept once answered");
 }
 

@@ -38,10 +38,11 @@ async fn without_a_guild_id_commands_are_global_and_polls_still_count() {
     let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
         .await
         .unwrap();
-    let guilds: Vec<String> = sqlx::query_scalar("SELECT DISTINCT guild FROM jobs ORDER BY guild")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    let guilds: Vec<String> =
+        release_desk::db::query_scalar("SELECT DISTINCT guild FROM jobs ORDER BY guild")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(guilds, [GUILD.to_string()]);
     bot.stop();
 }

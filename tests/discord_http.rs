@@ -42,7 +42,7 @@ async fn the_bot_serves_readiness_and_metrics_beside_discord() {
     fake.ready().await;
     assert_eq!(
         ready_doc(&base, 15).await,
-        json!({ "ready": true, "database": true, "chat": true })
+        json!({ "ready": true, "database": true, "chat": true, "leader": true })
     );
     let rita = Person::new(111, "rita", &[]);
     run(

@@ -36,7 +36,7 @@ async fn db(bot: &Bot) -> release_desk::db::Db {
 async fn quiet(db: &release_desk::db::Db) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let pending: i64 = sqlx::query_scalar(
+        let pending: i64 = release_desk::db::query_scalar(
             "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL) + (SELECT COUNT(*) = 0 FROM calendar_state)",
         )
         .fetch_one(&db.pool)

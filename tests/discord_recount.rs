@@ -171,7 +171,7 @@ async fn a_burst_of_answers_taken_leaves_none_owed() {
         .await
         .unwrap();
     let counts = || async {
-        sqlx::query_as::<_, (i64, i64)>(
+        release_desk::db::query_as::<(i64, i64)>(
             "SELECT COUNT(*), COUNT(token) FROM interactions WHERE CAST(id AS INTEGER) BETWEEN 6000 AND 6059",
         )
         .fetch_one(&db.pool)
@@ -185,7 +185,7 @@ async fn a_burst_of_answers_taken_leaves_none_owed() {
         c = counts().await;
     }
     assert_eq!(c, (60, 0), "60 claimed, no token left");
-    let rfcs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rfcs")
+    let rfcs: i64 = release_desk::db::query_scalar("SELECT COUNT(*) FROM rfcs")
         .fetch_one(&db.pool)
         .await
         .unwrap();

@@ -122,8 +122,8 @@ async fn a_member_without_the_role_is_refused_privately_and_nothing_changes() {
         .unwrap();
     assert!(releases.is_empty());
     for table in ["outbox", "audit", "jobs"] {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&mut *conn)
+        let n: i64 = release_desk::db::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&mut conn)
             .await
             .unwrap();
         assert_eq!(n, 0, "a refusal left rows in {table}");
@@ -527,10 +527,11 @@ async fn an_answer_a_kill_kept_from_discord_is_sent_as_a_follow_up_after_the_res
     // Once: the token is forgotten when the follow-up went out.
     let token = || async {
         let db = db(&bot).await;
-        let t: Option<String> = sqlx::query_scalar("SELECT token FROM interactions WHERE id = '7601'")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let t: Option<String> =
+            release_desk::db::query_scalar("SELECT token FROM interactions WHERE id = '7601'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
         t
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

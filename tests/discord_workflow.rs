@@ -137,18 +137,18 @@ async fn vote_with_a_reason_then_a_reaction_replaces_it_and_the_poll_is_recalled
     let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
         .await
         .unwrap();
-    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM votes ORDER BY id")
+    let actions: Vec<String> = release_desk::db::query_scalar("SELECT action FROM votes ORDER BY id")
         .fetch_all(&db.pool)
         .await
         .unwrap();
     assert_eq!(actions, ["command", "add"]);
     let reactions: Vec<(String, String)> =
-        sqlx::query_as("SELECT emoji, action FROM poll_reactions ORDER BY id")
+        release_desk::db::query_as("SELECT emoji, action FROM poll_reactions ORDER BY id")
             .fetch_all(&db.pool)
             .await
             .unwrap();
     assert_eq!(reactions, [("✔️".to_string(), "add".to_string())]);
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM polls")
+    let outcome: String = release_desk::db::query_scalar("SELECT outcome FROM polls")
         .fetch_one(&db.pool)
         .await
         .unwrap();
@@ -226,8 +226,8 @@ async fn a_change_manager_decides_a_poll_that_expired_without_quorum() {
         .unwrap()
         .unwrap();
     assert_eq!(r.lifecycle.state.key(), "preparing");
-    let decision: Option<String> = sqlx::query_scalar("SELECT decision FROM polls")
-        .fetch_one(&mut *conn)
+    let decision: Option<String> = release_desk::db::query_scalar("SELECT decision FROM polls")
+        .fetch_one(&mut conn)
         .await
         .unwrap();
     assert_eq!(decision.as_deref(), Some("approved"));

@@ -304,7 +304,7 @@ async fn an_answer_waits_for_a_process_that_can_send_it() {
     let open_answers = |h: &Harness| {
         let pool = h.app.db.pool.clone();
         async move {
-            sqlx::query_as::<_, (Option<String>,)>(
+            release_desk::db::query_as::<(Option<String>,)>(
                 "SELECT last_error FROM jobs WHERE kind = 'gate-answer' AND done_at IS NULL",
             )
             .fetch_all(&pool)

@@ -20,30 +20,21 @@ fn config() -> Config {
 /// Every row of every table, each column quoted (columns from
 /// `pragma_table_info`), so a change of any value shows, not only of counts.
 async fn contents(db: &Db) -> BTreeMap<String, Vec<String>> {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' ORDER BY name",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let tables = common::table_names(db).await;
     let mut out = BTreeMap::new();
     for t in tables {
-        let cols: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
-            .bind(&t)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let cols = common::column_names(db, &t).await;
         assert!(!cols.is_empty(), "table {t} has no columns?");
         let row = cols
             .iter()
-            .map(|c| format!("quote(\"{c}\")"))
+            .map(|c| format!("{}(\"{c}\")", common::quote_fn(db)))
             .collect::<Vec<_>>()
             .join(" || ',' || ");
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} FROM \"{t}\" ORDER BY 1"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap_or_else(|e| panic!("reading {t}: {e}"));
+        let rows: Vec<String> =
+            release_desk::db::query_scalar(&format!("SELECT {row} FROM \"{t}\" ORDER BY 1"))
+                .fetch_all(&db.pool)
+                .await
+                .unwrap_or_else(|e| panic!("reading {t}: {e}"));
         out.insert(t, rows);
     }
     out
@@ -91,7 +82,7 @@ const SETUP: &str = r#":as rita
 "#;
 
 async fn state_of(db: &Db, number: i64) -> (String, Option<String>) {
-    sqlx::query_as("SELECT state, closure FROM releases WHERE number = ?")
+    release_desk::db::query_as("SELECT state, closure FROM releases WHERE number = $1")
         .bind(number)
         .fetch_one(&db.pool)
         .await
@@ -197,13 +188,13 @@ async fn governance_refusals_change_nothing() {
         state_of(&h.app.db, 1).await,
         ("closed".to_string(), Some("unsuccessful".to_string()))
     );
-    let outcome: String = sqlx::query_scalar("SELECT outcome FROM release_outcomes")
+    let outcome: String = release_desk::db::query_scalar("SELECT outcome FROM release_outcomes")
         .fetch_one(&h.app.db.pool)
         .await
         .unwrap();
     assert_eq!(outcome, "unsuccessful");
     // The RFC of a failed change may go into another release.
-    let status: String = sqlx::query_scalar("SELECT status FROM rfcs WHERE number = 1")
+    let status: String = release_desk::db::query_scalar("SELECT status FROM rfcs WHERE number = 1")
         .fetch_one(&h.app.db.pool)
         .await
         .unwrap();
@@ -219,7 +210,7 @@ async fn the_contents_check_sees_a_changed_value_with_the_same_row_count() {
     h.settle().await;
     let before = contents(&h.app.db).await;
     assert!(before["rfcs"].len() == 1, "{:?}", before["rfcs"]);
-    sqlx::query("UPDATE rfcs SET title = 'changed'")
+    release_desk::db::query("UPDATE rfcs SET title = 'changed'")
         .execute(&h.app.db.pool)
         .await
         .unwrap();
@@ -256,16 +247,16 @@ async fn a_second_early_life_support_gets_its_own_end() {
 
 /// The rule that applies to a release's polls, from its RFCs and the config.
 async fn applicable_quorum(db: &Db, release_id: i64, c: &Config) -> u32 {
-    let (emergency, high): (bool, bool) = sqlx::query_as(
+    let (emergency, high): (i64, bool) = release_desk::db::query_as(
         "SELECT r.emergency, EXISTS (SELECT 1 FROM release_rfcs l JOIN rfcs f ON f.id = l.rfc_id
                                       WHERE l.release_id = r.id AND f.risk = 'high')
-         FROM releases r WHERE r.id = ?",
+         FROM releases r WHERE r.id = $1",
     )
     .bind(release_id)
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    if emergency {
+    if emergency != 0 {
         c.cab.emergency_quorum
     } else if high {
         c.cab.quorum_high
@@ -277,7 +268,7 @@ async fn applicable_quorum(db: &Db, release_id: i64, c: &Config) -> u32 {
 /// Every approved poll: its quorum is the one that applies; it closed with
 /// at least that many counted votes, and, when early, that many approvals.
 async fn approvals_hold_their_quorum(db: &Db, c: &Config) -> Result<usize, String> {
-    let polls: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
+    let polls: Vec<(i64, i64, i64, String, String)> = release_desk::db::query_as(
         "SELECT id, release_id, quorum, closed_at, deadline FROM polls WHERE outcome = 'approved'",
     )
     .fetch_all(&db.pool)
@@ -285,9 +276,9 @@ async fn approvals_hold_their_quorum(db: &Db, c: &Config) -> Result<usize, Strin
     .unwrap();
     for (id, release, quorum, closed_at, deadline) in &polls {
         let q = applicable_quorum(db, *release, c).await;
-        let (counted, approvals): (i64, i64) = sqlx::query_as(
+        let (counted, approvals): (i64, i64) = release_desk::db::query_as(
             "SELECT COUNT(DISTINCT user), COUNT(DISTINCT CASE WHEN vote = 'approve' THEN user END) FROM votes
-             WHERE poll_id = ? AND action = 'count' AND counted = 1 AND at = ?",
+             WHERE poll_id = $1 AND action = 'count' AND counted = 1 AND at = $2",
         )
         .bind(id)
         .bind(closed_at)
@@ -312,15 +303,15 @@ async fn approvals_hold_their_quorum(db: &Db, c: &Config) -> Result<usize, Strin
 }
 
 async fn states(db: &Db) -> Vec<(i64, i64, String)> {
-    sqlx::query_as("SELECT id, number, state FROM releases ORDER BY number")
+    release_desk::db::query_as("SELECT id, number, state FROM releases ORDER BY number")
         .fetch_all(&db.pool)
         .await
         .unwrap()
 }
 
 async fn blocking_open(db: &Db, release_id: i64, threshold: u8) -> i64 {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM incidents WHERE release_id = ? AND resolved_at IS NULL AND severity <= ?",
+    release_desk::db::query_scalar(
+        "SELECT COUNT(*) FROM incidents WHERE release_id = $1 AND resolved_at IS NULL AND severity <= $2",
     )
     .bind(release_id)
     .bind(threshold as i64)
@@ -480,7 +471,7 @@ fn lines(s: &Step, state: &str, env: Option<&str>, emergency: bool) -> String {
 }
 
 async fn state_env(db: &Db, number: i64) -> (String, Option<String>, bool) {
-    sqlx::query_as("SELECT state, state_env, emergency FROM releases WHERE number = ?")
+    release_desk::db::query_as("SELECT state, state_env, emergency = 1 FROM releases WHERE number = $1")
         .bind(number)
         .fetch_one(&db.pool)
         .await

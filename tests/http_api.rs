@@ -373,7 +373,10 @@ async fn unknown_release_and_bad_parameters() {
     let (s, doc) = server.get("/readyz", None).await;
     assert_eq!(
         (s, doc),
-        (200, json!({ "ready": true, "database": true, "chat": true }))
+        (
+            200,
+            json!({ "ready": true, "database": true, "chat": true, "leader": true })
+        )
     );
     // A body over the limit is refused before it is read, in the same JSON shape.
     let big = "x".repeat(70 * 1024);

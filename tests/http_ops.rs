@@ -262,7 +262,7 @@ async fn readyz_says_whether_the_chat_is_connected() {
         (s, doc),
         (
             503,
-            serde_json::json!({ "ready": false, "database": true, "chat": false })
+            serde_json::json!({ "ready": false, "database": true, "chat": false, "leader": true })
         )
     );
     h.app.telemetry.set_connected(true);
@@ -271,9 +271,11 @@ async fn readyz_says_whether_the_chat_is_connected() {
         (s, doc),
         (
             200,
-            serde_json::json!({ "ready": true, "database": true, "chat": true })
+            serde_json::json!({ "ready": true, "database": true, "chat": true, "leader": true })
         )
     );
-    let connected = value(&scrape(&server).await, "release_desk_chat_connected", &[]);
-    assert_eq!(connected, 1.0);
+    let scraped = scrape(&server).await;
+    assert_eq!(value(&scraped, "release_desk_chat_connected", &[]), 1.0);
+    // The only instance on SQLite always leads (a standby's 0: tests/leadership.rs).
+    assert_eq!(value(&scraped, "release_desk_leader", &[]), 1.0);
 }

@@ -137,7 +137,7 @@ fn command() -> impl Strategy<Value = (&'static str, &'static str, String)> {
 }
 
 async fn states(h: &Harness) -> Vec<(i64, String, i64)> {
-    sqlx::query_as("SELECT number, state, test_runs FROM releases ORDER BY number")
+    release_desk::db::query_as("SELECT number, state, test_runs FROM releases ORDER BY number")
         .fetch_all(&h.app.db.pool)
         .await
         .unwrap()
@@ -201,7 +201,7 @@ async fn the_snapshot_sees_one_changed_column() {
         "row contents are in the snapshot:\n{before}"
     );
     assert_eq!(snapshot(&h.app.db).await, before, "the snapshot is stable");
-    sqlx::query("UPDATE rfcs SET impact = 'j' WHERE number = 2")
+    release_desk::db::query("UPDATE rfcs SET impact = 'j' WHERE number = 2")
         .execute(&h.app.db.pool)
         .await
         .unwrap();

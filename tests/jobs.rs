@@ -133,7 +133,7 @@ async fn two_polls(h: &common::Harness) -> String {
          :as rm release_manager\n/release submit id:REL-2\n:as c1 cab_member\n:react last:#cab ✅\n",
     )
     .await;
-    sqlx::query_scalar(
+    release_desk::db::query_scalar(
         "SELECT m.platform_id FROM polls p JOIN bot_messages m ON m.id = p.message_id
          JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
     )
@@ -180,17 +180,18 @@ async fn a_poll_whose_reactions_cannot_be_read_waits_without_holding_up_the_jobs
         "preparing",
         "REL-2's deadline came after REL-1's and was not held up"
     );
-    let (attempts, error): (i64, String) =
-        sqlx::query_as("SELECT attempts, last_error FROM jobs WHERE done_at IS NULL AND kind = 'poll-close'")
-            .fetch_one(&h.app.db.pool)
-            .await
-            .unwrap();
+    let (attempts, error): (i64, String) = release_desk::db::query_as(
+        "SELECT attempts, last_error FROM jobs WHERE done_at IS NULL AND kind = 'poll-close'",
+    )
+    .fetch_one(&h.app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(attempts, 1);
     assert!(error.contains("HTTP 503"), "{error}");
     // Not retried before its back-off ends, even if asked again at once.
     h.app.run_due(&failing).await.unwrap();
     assert_eq!(
-        sqlx::query_scalar::<_, i64>(
+        release_desk::db::query_scalar::<i64>(
             "SELECT attempts FROM jobs WHERE done_at IS NULL AND kind = 'poll-close'"
         )
         .fetch_one(&h.app.db.pool)
@@ -242,7 +243,7 @@ async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_w
     h.run(&format!("{before}:as uma\n:react last:#releases 1️⃣\n"))
         .await;
     let (message, platform): (i64, String) =
-        sqlx::query_as("SELECT id, platform_id FROM bot_messages WHERE purpose LIKE 'survey:%'")
+        release_desk::db::query_as("SELECT id, platform_id FROM bot_messages WHERE purpose LIKE 'survey:%'")
             .fetch_one(&h.app.db.pool)
             .await
             .unwrap();
@@ -271,7 +272,7 @@ async fn a_survey_recount_keeps_a_reacted_answer_takes_the_highest_new_one_and_w
     assert_eq!(h.app.recount_reactions().await.unwrap(), 1);
     h.settle().await;
     assert_eq!(answers().await, [("rita".to_string(), 4), ("sam".to_string(), 3)]);
-    let audited: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let audited: Vec<(String, String, Option<String>, Option<String>)> = release_desk::db::query_as(
         "SELECT actor, action, before, after FROM audit WHERE action LIKE 'survey.%' ORDER BY id DESC LIMIT 3",
     )
     .fetch_all(&h.app.db.pool)
@@ -349,7 +350,7 @@ async fn a_vote_cast_while_a_recount_reads_the_platform_is_not_undone_by_it() {
             .unwrap();
     let h = common::Harness::with_config(&dir.path().join("race.sqlite"), config).await;
     let rel1 = two_polls(&h).await;
-    let poll: i64 = sqlx::query_scalar(
+    let poll: i64 = release_desk::db::query_scalar(
         "SELECT p.id FROM polls p JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
     )
     .fetch_one(&h.app.db.pool)
@@ -390,7 +391,7 @@ async fn an_open_poll_is_recounted_from_the_platform_every_few_minutes() {
     let h = common::Harness::with_config(&dir.path().join("periodic.sqlite"), config).await;
     let rel1 = two_polls(&h).await;
     h.settle().await;
-    let poll: i64 = sqlx::query_scalar(
+    let poll: i64 = release_desk::db::query_scalar(
         "SELECT p.id FROM polls p JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
     )
     .fetch_one(&h.app.db.pool)

@@ -8,7 +8,7 @@ use release_desk::handlers::report::build;
 
 async fn exec(db: &Db, sql: &str) {
     for stmt in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        sqlx::query(stmt)
+        release_desk::db::query(stmt)
             .execute(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("{stmt}: {e}"));

@@ -43,7 +43,7 @@ async fn each_migration_applies_over_existing_data() {
         "INSERT INTO release_rfcs (release_id, rfc_id) VALUES (1, 1)",
         "INSERT INTO audit (guild, at, actor, actor_name, record, action) VALUES ('g', '2026-12-01T00:00:00.000Z', 'm', 'm', 'REL-1', 'release.new')",
     ] {
-        sqlx::query(stmt).execute(&db.pool).await.unwrap();
+        release_desk::db::query(stmt).execute(&db.pool).await.unwrap();
     }
     db.close().await;
     // Every later migration, one at a time, keeps what was there.
@@ -63,9 +63,12 @@ async fn each_migration_applies_over_existing_data() {
     }
     // The audit trail stays append-only after all of them.
     let db = Db::open(&url).await.unwrap();
-    assert!(sqlx::query("UPDATE audit SET action = 'x'")
+    assert!(release_desk::db::query("UPDATE audit SET action = 'x'")
         .execute(&db.pool)
         .await
         .is_err());
-    assert!(sqlx::query("DELETE FROM audit").execute(&db.pool).await.is_err());
+    assert!(release_desk::db::query("DELETE FROM audit")
+        .execute(&db.pool)
+        .await
+        .is_err());
 }

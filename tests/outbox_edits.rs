@@ -279,7 +279,7 @@ async fn a_message_queued_before_the_message_model_still_delivers() {
     .unwrap();
     // The body as a database from before the model holds it: text and accent.
     let old = r#"{"text":"REL-1 Search — state Planning\n  next: /release plan","mentions":[],"accent":"planning","attachment":null}"#;
-    let changed = sqlx::query("UPDATE outbox SET body = ?1 WHERE kind = 'post'")
+    let changed = release_desk::db::query("UPDATE outbox SET body = $1 WHERE kind = 'post'")
         .bind(old)
         .execute(&mut *tx)
         .await

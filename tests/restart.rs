@@ -182,11 +182,13 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
         let db = db.clone();
         async move {
             let mut tx = db.begin().await.unwrap();
-            sqlx::query("INSERT INTO interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')")
-                .bind(n.to_string())
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+            release_desk::db::query(
+                "INSERT INTO interactions (id, seen_at) VALUES ($1, '2026-12-01T09:00:00.000Z')",
+            )
+            .bind(n.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
             tx.commit().await.unwrap();
         }
     };
@@ -204,9 +206,12 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
     assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive);
     write(101).await;
     let mut reader = db.pool.acquire().await.unwrap();
-    sqlx::query("BEGIN").execute(&mut *reader).await.unwrap();
-    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM interactions")
-        .fetch_one(&mut *reader)
+    release_desk::db::query("BEGIN")
+        .execute(&mut reader)
+        .await
+        .unwrap();
+    let _: i64 = release_desk::db::query_scalar("SELECT COUNT(*) FROM interactions")
+        .fetch_one(&mut reader)
         .await
         .unwrap();
     assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive);
@@ -222,7 +227,10 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
         "{:?}",
         began.elapsed()
     );
-    sqlx::query("COMMIT").execute(&mut *reader).await.unwrap();
+    release_desk::db::query("COMMIT")
+        .execute(&mut reader)
+        .await
+        .unwrap();
     drop(reader);
     assert_eq!(ckpt.tick(&db).await.unwrap(), Done::Passive);
     assert_eq!(
@@ -313,7 +321,10 @@ async fn interaction_ids_older_than_a_day_are_forgotten_and_newer_ones_kept() {
 async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_goes_on() {
     let (_dir, db) = fresh_db().await;
     let insert = |id: &'static str| {
-        sqlx::query("INSERT INTO interactions (id, seen_at) VALUES (?1, '2026-12-01T09:00:00.000Z')").bind(id)
+        release_desk::db::query(
+            "INSERT INTO interactions (id, seen_at) VALUES ($1, '2026-12-01T09:00:00.000Z')",
+        )
+        .bind(id)
     };
     {
         let mut tx = db.begin().await.unwrap();
@@ -321,7 +332,7 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_
     }
     // The next writer waits for the rollback, then sees nothing of it.
     let mut tx = db.begin().await.unwrap();
-    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM interactions")
+    let seen: i64 = release_desk::db::query_scalar("SELECT COUNT(*) FROM interactions")
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -337,7 +348,7 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_
     let mut tx = db.begin().await.unwrap();
     insert("d").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM interactions ORDER BY id")
+    let ids: Vec<String> = release_desk::db::query_scalar("SELECT id FROM interactions ORDER BY id")
         .fetch_all(&db.pool)
         .await
         .unwrap();
@@ -348,7 +359,7 @@ async fn a_write_transaction_dropped_without_commit_leaves_nothing_and_the_next_
 #[tokio::test]
 async fn a_first_statement_that_fails_with_its_begin_leaves_no_transaction_open() {
     let (_dir, db) = fresh_db().await;
-    let args = sqlx::sqlite::SqliteArguments::default();
+    let args = db.args();
     let failed = db
         .begin_with("INSERT INTO interactions (id, seen_at) VALUES ('a', NULL)", args)
         .await;

@@ -187,6 +187,7 @@ async fn a_release_runs_through_the_service() {
         workspace: WS.into(),
         pipelines: None,
         telemetry: Default::default(),
+        leader: Default::default(),
     };
     let chat = Arc::new(Memory::default());
     let (tx, rx) = mpsc::unbounded_channel();
@@ -253,7 +254,7 @@ async fn a_release_runs_through_the_service() {
             a.react(&elsewhere, "c4", "cab_member", "❌");
             // Edits of one message are spaced by the service's clock: it moves once all three are in.
             for _ in 0..500 {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM votes")
+                let n: i64 = release_desk::db::query_scalar("SELECT COUNT(*) FROM votes")
                     .fetch_one(&a.app.db.pool)
                     .await
                     .unwrap();

@@ -49,6 +49,7 @@ async fn setup() -> Setup {
         workspace: TEAM.into(),
         pipelines: None,
         telemetry: Default::default(),
+        leader: Default::default(),
     };
     Setup {
         fake,

@@ -115,7 +115,7 @@ impl Desk {
         let db = release_desk::db::Db::open(self.bot.db.to_str().unwrap())
             .await
             .unwrap();
-        sqlx::query_as("SELECT vote, action FROM votes WHERE user = ? ORDER BY id")
+        release_desk::db::query_as("SELECT vote, action FROM votes WHERE user = $1 ORDER BY id")
             .bind(user)
             .fetch_all(&db.pool)
             .await
@@ -250,7 +250,7 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let waits: Option<String> = sqlx::query_scalar(
+        let waits: Option<String> = release_desk::db::query_scalar(
             "SELECT not_before FROM outbox WHERE attempts = 1 AND last_error LIKE '%rate%'",
         )
         .fetch_optional(&db.pool)
@@ -442,10 +442,11 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let score: Option<i64> = sqlx::query_scalar("SELECT score FROM survey_answers WHERE user = 'U0RITA'")
-            .fetch_optional(&db.pool)
-            .await
-            .unwrap();
+        let score: Option<i64> =
+            release_desk::db::query_scalar("SELECT score FROM survey_answers WHERE user = 'U0RITA'")
+                .fetch_optional(&db.pool)
+                .await
+                .unwrap();
         if let Some(score) = score {
             assert_eq!(score, 4);
             break;

@@ -97,7 +97,7 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
 
     // The counter sees a query, once.
     SQL.lock().unwrap().clear();
-    sqlx::query("SELECT 1 AS counted")
+    release_desk::db::query("SELECT 1 AS counted")
         .execute(&h.app.db.pool)
         .await
         .unwrap();

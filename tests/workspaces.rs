@@ -81,6 +81,7 @@ fn app(db: &Db, clock: &ManualClock, workspace: &str) -> App {
         workspace: workspace.to_string(),
         pipelines: None,
         telemetry: Default::default(),
+        leader: Default::default(),
     }
 }
 
@@ -118,24 +119,24 @@ async fn submit(app: &App, guild: &str, name: &str) {
 
 /// The outbox and jobs of `guild`, every column that says what was done.
 async fn work_of(db: &Db, guild: &str) -> String {
-    let outbox: Vec<String> = sqlx::query_scalar(
+    let outbox: Vec<String> = release_desk::db::query_scalar(
         "SELECT json_array(id, kind, message_id, delivered_at, attempts, last_error, not_before, superseded)
-         FROM outbox WHERE guild = ? ORDER BY id",
+         FROM outbox WHERE guild = $1 ORDER BY id",
     )
     .bind(guild)
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let jobs: Vec<String> = sqlx::query_scalar(
+    let jobs: Vec<String> = release_desk::db::query_scalar(
         "SELECT json_array(id, kind, key, due_at, done_at, attempts, last_error, not_before)
-         FROM jobs WHERE guild = ? ORDER BY id",
+         FROM jobs WHERE guild = $1 ORDER BY id",
     )
     .bind(guild)
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let messages: Vec<String> = sqlx::query_scalar(
-        "SELECT json_array(id, channel, platform_id) FROM bot_messages WHERE guild = ? ORDER BY id",
+    let messages: Vec<String> = release_desk::db::query_scalar(
+        "SELECT json_array(id, channel, platform_id) FROM bot_messages WHERE guild = $1 ORDER BY id",
     )
     .bind(guild)
     .fetch_all(&db.pool)
@@ -150,7 +151,7 @@ async fn work_of(db: &Db, guild: &str) -> String {
 }
 
 async fn count(db: &Db, sql: &str, guild: &str) -> i64 {
-    sqlx::query_scalar(sql)
+    release_desk::db::query_scalar(sql)
         .bind(guild)
         .fetch_one(&db.pool)
         .await
@@ -158,7 +159,7 @@ async fn count(db: &Db, sql: &str, guild: &str) -> i64 {
 }
 
 async fn poll_outcome(db: &Db, guild: &str) -> Option<String> {
-    sqlx::query_scalar("SELECT outcome FROM polls WHERE guild = ?")
+    release_desk::db::query_scalar("SELECT outcome FROM polls WHERE guild = $1")
         .bind(guild)
         .fetch_one(&db.pool)
         .await
@@ -167,8 +168,8 @@ async fn poll_outcome(db: &Db, guild: &str) -> Option<String> {
 
 /// The platform id of `guild`'s poll message.
 async fn poll_message(db: &Db, guild: &str) -> String {
-    sqlx::query_scalar(
-        "SELECT m.platform_id FROM polls p JOIN bot_messages m ON m.id = p.message_id WHERE p.guild = ?",
+    release_desk::db::query_scalar(
+        "SELECT m.platform_id FROM polls p JOIN bot_messages m ON m.id = p.message_id WHERE p.guild = $1",
     )
     .bind(guild)
     .fetch_one(&db.pool)
@@ -178,8 +179,8 @@ async fn poll_message(db: &Db, guild: &str) -> String {
 
 /// Who voted on `guild`'s poll.
 async fn voters(db: &Db, guild: &str) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT v.user FROM votes v JOIN polls p ON p.id = v.poll_id WHERE p.guild = ? ORDER BY v.id",
+    release_desk::db::query_scalar(
+        "SELECT v.user FROM votes v JOIN polls p ON p.id = v.poll_id WHERE p.guild = $1 ORDER BY v.id",
     )
     .bind(guild)
     .fetch_all(&db.pool)
@@ -251,7 +252,7 @@ async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
     assert!(
         count(
             &db,
-            "SELECT COUNT(*) FROM jobs WHERE guild = ? AND kind = 'window'",
+            "SELECT COUNT(*) FROM jobs WHERE guild = $1 AND kind = 'window'",
             CONSOLE
         )
         .await
@@ -261,7 +262,7 @@ async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
     assert_eq!(
         count(
             &db,
-            "SELECT COUNT(*) FROM jobs WHERE guild = ? AND kind = 'window'",
+            "SELECT COUNT(*) FROM jobs WHERE guild = $1 AND kind = 'window'",
             BOT
         )
         .await,
@@ -274,7 +275,7 @@ async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
     assert_eq!(
         count(
             &db,
-            &format!("SELECT COUNT(*) FROM bot_messages WHERE guild = ? AND platform_id = '{console_poll}'"),
+            &format!("SELECT COUNT(*) FROM bot_messages WHERE guild = $1 AND platform_id = '{console_poll}'"),
             BOT
         )
         .await,
@@ -326,7 +327,7 @@ async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
     assert!(
         count(
             &db,
-            "SELECT COUNT(*) FROM jobs WHERE guild = ? AND kind = 'window'",
+            "SELECT COUNT(*) FROM jobs WHERE guild = $1 AND kind = 'window'",
             BOT
         )
         .await
@@ -351,7 +352,7 @@ async fn two_due_polls(app: &App, chat: &Recorder) -> String {
         app.command_line(CONSOLE, w, line).await;
     }
     app.deliver(chat, chrono::Duration::zero()).await.unwrap();
-    sqlx::query_scalar(
+    release_desk::db::query_scalar(
         "SELECT m.platform_id FROM polls p JOIN bot_messages m ON m.id = p.message_id
          JOIN releases r ON r.id = p.release_id WHERE r.number = 1",
     )
@@ -376,7 +377,7 @@ async fn a_job_that_panics_leaves_the_scheduler_running_the_next_one() {
     };
     h.clock.set(h.clock.now() + chrono::Duration::days(3));
     h.app.run_due(&panicking).await.unwrap();
-    let polls: Vec<(i64, Option<String>)> = sqlx::query_as(
+    let polls: Vec<(i64, Option<String>)> = release_desk::db::query_as(
         "SELECT r.number, p.outcome FROM polls p JOIN releases r ON r.id = p.release_id ORDER BY r.number",
     )
     .fetch_all(&h.app.db.pool)
@@ -387,9 +388,13 @@ async fn a_job_that_panics_leaves_the_scheduler_running_the_next_one() {
         [(1, None), (2, Some("expired".to_string()))],
         "REL-1's job panicked, REL-2's ran after it"
     );
-    let (attempts, error, done): (i64, String, Option<String>) = sqlx::query_as(
-        "SELECT attempts, last_error, done_at FROM jobs WHERE kind = 'poll-close' AND json_extract(payload, '$.poll') = 1",
-    )
+    let poll_one = match h.app.db.backend() {
+        release_desk::db::Backend::Sqlite => "json_extract(payload, '$.poll') = 1",
+        release_desk::db::Backend::Postgres => "CAST(payload AS JSONB) -> 'poll' = '1'",
+    };
+    let (attempts, error, done): (i64, String, Option<String>) = release_desk::db::query_as(&format!(
+        "SELECT attempts, last_error, done_at FROM jobs WHERE kind = 'poll-close' AND {poll_one}"
+    ))
     .fetch_one(&h.app.db.pool)
     .await
     .unwrap();
@@ -403,7 +408,7 @@ async fn a_job_that_panics_leaves_the_scheduler_running_the_next_one() {
     h.clock.set(h.clock.now() + chrono::Duration::seconds(2));
     h.app.run_due(&recorder).await.unwrap();
     assert_eq!(
-        sqlx::query_scalar::<_, Option<String>>("SELECT outcome FROM polls WHERE id = 1")
+        release_desk::db::query_scalar::<Option<String>>("SELECT outcome FROM polls WHERE id = 1")
             .fetch_one(&h.app.db.pool)
             .await
             .unwrap()
@@ -420,7 +425,7 @@ async fn a_delivery_that_panics_is_a_failed_attempt_and_the_rest_are_delivered()
     for (channel, text) in [("releases", "Poison"), ("cab", "Fine")] {
         h.app.post(CONSOLE, channel, &Outgoing::text(text)).await.unwrap();
     }
-    let queued = count(&h.app.db, "SELECT COUNT(*) FROM outbox WHERE guild = ?", CONSOLE).await;
+    let queued = count(&h.app.db, "SELECT COUNT(*) FROM outbox WHERE guild = $1", CONSOLE).await;
     assert!(queued >= 2, "both RFCs announced: {queued}");
     let chat = Recorder {
         panic_on_post: Some("Poison"),
@@ -434,7 +439,7 @@ async fn a_delivery_that_panics_is_a_failed_attempt_and_the_rest_are_delivered()
         chat.posts()
     );
     let (attempts, error): (i64, String) =
-        sqlx::query_as("SELECT attempts, last_error FROM outbox WHERE delivered_at IS NULL")
+        release_desk::db::query_as("SELECT attempts, last_error FROM outbox WHERE delivered_at IS NULL")
             .fetch_one(&h.app.db.pool)
             .await
             .unwrap();
@@ -453,7 +458,7 @@ async fn window_jobs_that_cannot_be_scheduled_do_not_keep_the_due_jobs_from_runn
     submit(&h.app, CONSOLE, "Due").await;
     h.app.deliver(&recorder, chrono::Duration::zero()).await.unwrap();
     // The calendar's stored horizon is unreadable: scheduling window jobs fails on every pass.
-    sqlx::query("INSERT INTO calendar_state (guild, materialised_to) VALUES ('console', 'not a time') ON CONFLICT (guild) DO UPDATE SET materialised_to = 'not a time'")
+    release_desk::db::query("INSERT INTO calendar_state (guild, materialised_to) VALUES ('console', 'not a time') ON CONFLICT (guild) DO UPDATE SET materialised_to = 'not a time'")
         .execute(&h.app.db.pool)
         .await
         .unwrap();
@@ -465,7 +470,7 @@ async fn window_jobs_that_cannot_be_scheduled_do_not_keep_the_due_jobs_from_runn
     assert_eq!(
         count(
             &h.app.db,
-            "SELECT COUNT(*) FROM jobs WHERE guild = ? AND kind = 'window'",
+            "SELECT COUNT(*) FROM jobs WHERE guild = $1 AND kind = 'window'",
             CONSOLE
         )
         .await,

@@ -17,6 +17,28 @@ pub use lines::run;
 
 /// The console's one workspace.
 pub const GUILD: &str = "console";
+
+/// Where the console writes attachments: beside its SQLite file, or for a
+/// PostgreSQL server (no file to be beside), the current directory.
+pub fn files_beside(db: &str) -> std::path::PathBuf {
+    if crate::db::is_postgres(db) {
+        return std::env::current_dir().unwrap_or_else(|_| ".".into());
+    }
+    std::path::Path::new(db)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| ".".into())
+}
+
+/// The line-editing history file: `<db>.history`, or in `files` for a server.
+pub fn history_beside(db: &str, files: &std::path::Path) -> std::path::PathBuf {
+    if crate::db::is_postgres(db) {
+        files.join("release-desk.history")
+    } else {
+        format!("{db}.history").into()
+    }
+}
 /// The bot's user on the console platform.
 pub const BOT: &str = "release-desk";
 

@@ -4,6 +4,7 @@
 //! expected, never a panic.
 
 mod discord;
+mod ha;
 mod http;
 mod raw;
 /// `[slack]`.
@@ -13,6 +14,7 @@ mod tests;
 mod validate;
 
 pub use discord::DiscordConfig;
+pub use ha::{MAX_TAKEOVER, MIN_TAKEOVER};
 use raw::{merge, repair, shape_error, syntax_error, Raw};
 
 use crate::domain::roles::Role;
@@ -125,7 +127,8 @@ pub struct Channels {
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The SQLite database URL (`DATABASE_URL` wins).
+    /// The database URL: an SQLite file, or `postgres://…` for a
+    /// PostgreSQL server (`DATABASE_URL` wins).
     pub database_url: String,
     /// Discord settings.
     pub discord: DiscordConfig,
@@ -178,6 +181,9 @@ pub struct Config {
     pub github_release_ref: String,
     /// The GitLab instance (`[gitlab] url`); None: GitLab gating off.
     pub gitlab_url: Option<String>,
+    /// How soon a standby takes over after the leader's session ends
+    /// (`[ha] takeover`; PostgreSQL only).
+    pub takeover: std::time::Duration,
 }
 
 fn one(key: &str, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {

@@ -25,6 +25,7 @@ pub(super) struct Raw {
     pub(super) http: super::http::RawHttp,
     pub(super) github: super::http::RawGithub,
     pub(super) gitlab: super::http::RawGitlab,
+    pub(super) ha: super::ha::RawHa,
 }
 
 #[derive(Deserialize)]

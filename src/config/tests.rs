@@ -213,3 +213,26 @@ fn http_listen_is_an_address_or_nothing() {
         ["http.listen: \"localhost\" — expected an address and port such as \"127.0.0.1:8080\", or \"\" for no HTTP server"]
     );
 }
+
+#[test]
+fn ha_takeover_is_a_duration_from_a_second_to_an_hour() {
+    assert_eq!(
+        Config::from_layers(None).unwrap().takeover,
+        std::time::Duration::from_secs(15)
+    );
+    let c = Config::from_layers(Some("[ha]\ntakeover = \"2s\"\n")).unwrap();
+    assert_eq!(c.takeover, std::time::Duration::from_secs(2));
+    let expected = "a duration from 1s to 1h such as \"15s\" (how soon a standby takes over after the leader's session ends)";
+    for bad in ["0s", "2h", "soon", ""] {
+        assert_eq!(
+            messages(&format!("[ha]\ntakeover = \"{bad}\"\n")),
+            [format!("ha.takeover: {bad:?} — expected {expected}")],
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        messages("[ha]\ntakeover = 15\n").len(),
+        1,
+        "a number is not a duration"
+    );
+}

@@ -284,6 +284,7 @@ impl Config {
             ));
         }
         let http = super::http::validate(&raw.http, &raw.github, &raw.gitlab, &mut errs);
+        let takeover = super::ha::validate(&raw.ha, &mut errs);
 
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
@@ -322,6 +323,7 @@ impl Config {
             github_api_base: http.github_api_base,
             github_release_ref: http.github_release_ref,
             gitlab_url: http.gitlab_url,
+            takeover,
         })
     }
 }

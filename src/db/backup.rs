@@ -3,7 +3,7 @@
 use anyhow::Context;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::ConnectOptions;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Copies database `db` into the new file `to` with SQLite's `VACUUM
 /// INTO`: one read transaction, so the copy is consistent even while a bot
@@ -33,4 +33,22 @@ pub async fn backup(db: &Path, to: &Path) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("copying {} to {}", db.display(), to.display()))?;
     Ok(())
+}
+
+/// The file `backup` copies when given none: the configured database's. A
+/// PostgreSQL server is no file: its answer points to pg_dump (and shows
+/// the URL without its password).
+pub fn configured_file(url: &str) -> anyhow::Result<PathBuf> {
+    anyhow::ensure!(
+        !super::is_postgres(url),
+        "database.url names a PostgreSQL server ({}): backup copies an SQLite file; \
+         back up PostgreSQL with pg_dump (for instance `pg_dump --format=custom --file=COPY.dump DBNAME`)",
+        super::redacted(url)
+    );
+    super::lock::db_file(url).with_context(|| {
+        format!(
+            "database.url {:?} is not a database file: give --db",
+            super::redacted(url)
+        )
+    })
 }

@@ -1,20 +1,20 @@
 //! Declared freezes, missed windows, and the window-job horizon.
 
 use super::{parse_ts, ts};
+use super::{query, query_scalar, Conn};
 use crate::domain::calendar::Freeze;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 
 /// Stores a declared freeze.
 pub async fn add_freeze(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     f: &Freeze,
     by: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO freezes (guild, name, from_at, to_at, reason, declared_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    query(
+        "INSERT INTO freezes (guild, name, from_at, to_at, reason, declared_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(guild)
     .bind(&f.name)
@@ -29,13 +29,9 @@ pub async fn add_freeze(
 }
 
 /// Declared freezes that have not ended by `after`.
-pub async fn freezes(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    after: DateTime<Utc>,
-) -> anyhow::Result<Vec<Freeze>> {
-    let rows = sqlx::query(
-        "SELECT name, from_at, to_at, reason FROM freezes WHERE guild = ? AND to_at > ? ORDER BY from_at, id",
+pub async fn freezes(conn: &mut Conn, guild: &str, after: DateTime<Utc>) -> anyhow::Result<Vec<Freeze>> {
+    let rows = query(
+        "SELECT name, from_at, to_at, reason FROM freezes WHERE guild = $1 AND to_at > $2 ORDER BY from_at, id",
     )
     .bind(guild)
     .bind(ts(after))
@@ -56,16 +52,16 @@ pub async fn freezes(
 /// Records a missed window of a release of `guild`; false if it was
 /// recorded already (or the release is another workspace's).
 pub async fn record_missed(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
     window: &str,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
+    let done = query(
         "INSERT INTO missed_windows (release_id, window_name, window_start, recorded_at)
-         SELECT id, ?, ?, ? FROM releases WHERE id = ? AND guild = ? ON CONFLICT DO NOTHING",
+         SELECT id, $1, $2, $3 FROM releases WHERE id = $4 AND guild = $5 ON CONFLICT DO NOTHING",
     )
     .bind(window)
     .bind(ts(start))
@@ -78,11 +74,8 @@ pub async fn record_missed(
 }
 
 /// How far window jobs exist.
-pub async fn materialised_to(
-    conn: &mut SqliteConnection,
-    guild: &str,
-) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let t: Option<String> = sqlx::query_scalar("SELECT materialised_to FROM calendar_state WHERE guild = ?")
+pub async fn materialised_to(conn: &mut Conn, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> = query_scalar("SELECT materialised_to FROM calendar_state WHERE guild = $1")
         .bind(guild)
         .fetch_optional(conn)
         .await?;
@@ -90,13 +83,9 @@ pub async fn materialised_to(
 }
 
 /// Records how far window jobs exist.
-pub async fn set_materialised_to(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    to: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO calendar_state (guild, materialised_to) VALUES (?, ?)
+pub async fn set_materialised_to(conn: &mut Conn, guild: &str, to: DateTime<Utc>) -> anyhow::Result<()> {
+    query(
+        "INSERT INTO calendar_state (guild, materialised_to) VALUES ($1, $2)
          ON CONFLICT (guild) DO UPDATE SET materialised_to = excluded.materialised_to",
     )
     .bind(guild)

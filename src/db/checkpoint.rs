@@ -12,7 +12,8 @@ use sqlx::{ConnectOptions, SqliteConnection};
 
 /// The bot's checkpointer; call [`Checkpointer::tick`] every second or so.
 pub struct Checkpointer {
-    conn: SqliteConnection,
+    /// None on PostgreSQL, whose server checkpoints its own log.
+    conn: Option<SqliteConnection>,
     /// [`super::Db::commits`] at the last checkpoint.
     seen: u64,
     /// Whether the log was emptied since the last write.
@@ -33,11 +34,16 @@ pub enum Done {
 impl Checkpointer {
     /// Opens the checkpointer's own connection to `db`.
     pub async fn open(db: &super::Db) -> anyhow::Result<Checkpointer> {
-        // Short: a reader in another process must not hold the bot's write turn for long.
-        let options = (*db.pool.connect_options())
-            .clone()
-            .busy_timeout(std::time::Duration::from_millis(50));
-        let conn = options.connect().await?;
+        let conn = match &db.pool {
+            super::Pool::Sqlite(pool) => {
+                // Short: a reader in another process must not hold the bot's write turn for long.
+                let options = (*pool.connect_options())
+                    .clone()
+                    .busy_timeout(std::time::Duration::from_millis(50));
+                Some(options.connect().await?)
+            }
+            super::Pool::Postgres(_) => None,
+        };
         Ok(Checkpointer {
             conn,
             seen: db.commits(),
@@ -48,12 +54,15 @@ impl Checkpointer {
     /// Checkpoints if anything was written since the last tick; empties the
     /// log when a tick finds no new writes.
     pub async fn tick(&mut self, db: &super::Db) -> anyhow::Result<Done> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(Done::Nothing);
+        };
         let commits = db.commits();
         if commits != self.seen {
             self.seen = commits;
             self.emptied = false;
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut self.conn)
+                .execute(&mut *conn)
                 .await?;
             return Ok(Done::Passive);
         }
@@ -64,7 +73,7 @@ impl Checkpointer {
         // command queues behind it instead of sleeping in SQLite's busy handler.
         let _turn = db.write_turn().await;
         let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&mut self.conn)
+            .fetch_one(&mut *conn)
             .await?;
         // Busy: a reader (another process, say) holds the log; try again next tick.
         self.emptied = busy == 0;

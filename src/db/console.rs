@@ -1,17 +1,17 @@
 //! The console's own chat platform: its messages, reactions and users.
 
+use super::{dialect, query, query_scalar, Conn};
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 
 /// Posts a message unless one with this nonce exists; returns (id, newly posted).
 pub async fn post(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     channel: &str,
     body: &str,
     nonce: Option<&str>,
 ) -> anyhow::Result<(i64, bool)> {
     if let Some(n) = nonce {
-        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM console_messages WHERE nonce = ?")
+        if let Some(id) = query_scalar::<i64>("SELECT id FROM console_messages WHERE nonce = $1")
             .bind(n)
             .fetch_optional(&mut *conn)
             .await?
@@ -19,20 +19,19 @@ pub async fn post(
             return Ok((id, false));
         }
     }
-    let id = sqlx::query_scalar(
-        "INSERT INTO console_messages (channel, nonce, body) VALUES (?, ?, ?) RETURNING id",
-    )
-    .bind(channel)
-    .bind(nonce)
-    .bind(body)
-    .fetch_one(conn)
-    .await?;
+    let id =
+        query_scalar("INSERT INTO console_messages (channel, nonce, body) VALUES ($1, $2, $3) RETURNING id")
+            .bind(channel)
+            .bind(nonce)
+            .bind(body)
+            .fetch_one(conn)
+            .await?;
     Ok((id, true))
 }
 
 /// Replaces a message's text.
-pub async fn edit(conn: &mut SqliteConnection, id: i64, body: &str) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE console_messages SET body = ? WHERE id = ?")
+pub async fn edit(conn: &mut Conn, id: i64, body: &str) -> anyhow::Result<bool> {
+    let done = query("UPDATE console_messages SET body = $1 WHERE id = $2")
         .bind(body)
         .bind(id)
         .execute(conn)
@@ -41,19 +40,17 @@ pub async fn edit(conn: &mut SqliteConnection, id: i64, body: &str) -> anyhow::R
 }
 
 /// The channel of a message.
-pub async fn channel_of(conn: &mut SqliteConnection, id: i64) -> anyhow::Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT channel FROM console_messages WHERE id = ?")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?,
-    )
+pub async fn channel_of(conn: &mut Conn, id: i64) -> anyhow::Result<Option<String>> {
+    Ok(query_scalar("SELECT channel FROM console_messages WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// The latest message in a channel.
-pub async fn last_in(conn: &mut SqliteConnection, channel: &str) -> anyhow::Result<Option<i64>> {
+pub async fn last_in(conn: &mut Conn, channel: &str) -> anyhow::Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT MAX(id) FROM console_messages WHERE channel = ?")
+        query_scalar("SELECT MAX(id) FROM console_messages WHERE channel = $1")
             .bind(channel)
             .fetch_one(conn)
             .await?,
@@ -61,14 +58,9 @@ pub async fn last_in(conn: &mut SqliteConnection, channel: &str) -> anyhow::Resu
 }
 
 /// Adds a reaction; false if it was there.
-pub async fn add_reaction(
-    conn: &mut SqliteConnection,
-    id: i64,
-    user: &str,
-    emoji: &str,
-) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO console_reactions (message_id, user, emoji) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+pub async fn add_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) -> anyhow::Result<bool> {
+    let done = query(
+        "INSERT INTO console_reactions (message_id, \"user\", emoji) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(user)
@@ -79,13 +71,8 @@ pub async fn add_reaction(
 }
 
 /// Removes a reaction; false if it was not there.
-pub async fn remove_reaction(
-    conn: &mut SqliteConnection,
-    id: i64,
-    user: &str,
-    emoji: &str,
-) -> anyhow::Result<bool> {
-    let done = sqlx::query("DELETE FROM console_reactions WHERE message_id = ? AND user = ? AND emoji = ?")
+pub async fn remove_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) -> anyhow::Result<bool> {
+    let done = query("DELETE FROM console_reactions WHERE message_id = $1 AND \"user\" = $2 AND emoji = $3")
         .bind(id)
         .bind(user)
         .bind(emoji)
@@ -95,19 +82,12 @@ pub async fn remove_reaction(
 }
 
 /// Who has `emoji` on a message, with their roles as last set by `:as`.
-pub async fn reactors(
-    conn: &mut SqliteConnection,
-    id: i64,
-    emoji: &str,
-) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-    let rows = sqlx::query(
-        "SELECT r.user, COALESCE(u.roles, '') AS roles FROM console_reactions r LEFT JOIN console_users u ON u.user = r.user
-         WHERE r.message_id = ? AND r.emoji = ? ORDER BY r.rowid",
-    )
-    .bind(id)
-    .bind(emoji)
-    .fetch_all(conn)
-    .await?;
+pub async fn reactors(conn: &mut Conn, id: i64, emoji: &str) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+    let rows = query(dialect::reactors(conn.backend()))
+        .bind(id)
+        .bind(emoji)
+        .fetch_all(conn)
+        .await?;
     rows.into_iter()
         .map(|r| {
             let roles: String = r.try_get("roles")?;
@@ -124,8 +104,8 @@ pub async fn reactors(
 }
 
 /// Remembers the roles a console user acts with.
-pub async fn set_user(conn: &mut SqliteConnection, user: &str, roles: &[String]) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO console_users (user, roles) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET roles = excluded.roles")
+pub async fn set_user(conn: &mut Conn, user: &str, roles: &[String]) -> anyhow::Result<()> {
+    query("INSERT INTO console_users (\"user\", roles) VALUES ($1, $2) ON CONFLICT (\"user\") DO UPDATE SET roles = excluded.roles")
         .bind(user)
         .bind(roles.join(","))
         .execute(conn)
@@ -136,13 +116,13 @@ pub async fn set_user(conn: &mut SqliteConnection, user: &str, roles: &[String])
 /// The latest time `guild` recorded anything (an audit entry, a message
 /// queued, a job run): a console started without `--start` never sets its
 /// clock before it.
-pub async fn last_seen(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+pub async fn last_seen(conn: &mut Conn, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     // Every time is stored by `ts` (UTC, fixed width), so text order is time order.
-    let latest: Option<String> = sqlx::query_scalar(
+    let latest: Option<String> = query_scalar(
         "SELECT MAX(t) FROM (
-             SELECT MAX(at) AS t FROM audit WHERE guild = ?1
-             UNION ALL SELECT MAX(created_at) FROM outbox WHERE guild = ?1
-             UNION ALL SELECT MAX(done_at) FROM jobs WHERE guild = ?1)",
+             SELECT MAX(at) AS t FROM audit WHERE guild = $1
+             UNION ALL SELECT MAX(created_at) FROM outbox WHERE guild = $1
+             UNION ALL SELECT MAX(done_at) FROM jobs WHERE guild = $1)",
     )
     .bind(guild)
     .fetch_one(conn)
@@ -151,12 +131,12 @@ pub async fn last_seen(conn: &mut SqliteConnection, guild: &str) -> anyhow::Resu
 }
 
 /// The record ids of `guild` for completion (`REL-3`, `RFC-7`, `INC-2`), newest first.
-pub async fn record_ids(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
+pub async fn record_ids(conn: &mut Conn, guild: &str) -> anyhow::Result<Vec<String>> {
+    Ok(query_scalar(
         "SELECT id FROM (
-             SELECT 'REL-' || number AS id, created_at AS t FROM releases WHERE guild = ?1
-             UNION ALL SELECT 'RFC-' || number, created_at FROM rfcs WHERE guild = ?1
-             UNION ALL SELECT 'INC-' || number, opened_at FROM incidents WHERE guild = ?1)
+             SELECT 'REL-' || number AS id, created_at AS t FROM releases WHERE guild = $1
+             UNION ALL SELECT 'RFC-' || number, created_at FROM rfcs WHERE guild = $1
+             UNION ALL SELECT 'INC-' || number, opened_at FROM incidents WHERE guild = $1)
          ORDER BY t DESC LIMIT 500",
     )
     .bind(guild)

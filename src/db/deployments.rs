@@ -1,17 +1,16 @@
 //! Deployments and environment locks.
 
-use super::{changed_one, parse_ts, parse_ts_opt, ts, RELEASE_OF_GUILD};
+use super::{changed_one, parse_ts, parse_ts_opt, ts};
+use super::{query, query_scalar, Conn, Row};
 use crate::domain::deployment::{Bypass, DeployOutcome, Step};
 use crate::domain::records::Deployment;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
 const COLUMNS: &str =
     "id, release_id, env, attempt, risks, steps, planned_by, planned_at, started_by, started_at,
     finished_at, outcome, notes, bypass, message_id";
 
-fn decode(r: SqliteRow) -> anyhow::Result<Deployment> {
+fn decode(r: Row) -> anyhow::Result<Deployment> {
     let steps: String = r.try_get("steps")?;
     Ok(Deployment {
         row: r.try_get("id")?,
@@ -42,10 +41,10 @@ fn decode(r: SqliteRow) -> anyhow::Result<Deployment> {
 }
 
 /// Stores a new deployment plan of a release of `guild`; returns its row id.
-pub async fn insert(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> anyhow::Result<i64> {
-    let id: Option<i64> = sqlx::query_scalar(
+pub async fn insert(conn: &mut Conn, guild: &str, d: &Deployment) -> anyhow::Result<i64> {
+    let id: Option<i64> = query_scalar(
         "INSERT INTO deployments (release_id, env, attempt, risks, steps, planned_by, planned_at)
-         SELECT id, ?, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ? RETURNING id",
+         SELECT id, $1, $2, $3, $4, $5, $6 FROM releases WHERE id = $7 AND guild = $8 RETURNING id",
     )
     .bind(&d.env)
     .bind(d.attempt)
@@ -62,11 +61,9 @@ pub async fn insert(conn: &mut SqliteConnection, guild: &str, d: &Deployment) ->
 }
 
 /// Saves the mutable fields of a deployment of `guild`.
-pub async fn save(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> anyhow::Result<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE deployments SET risks = ?, steps = ?, started_by = ?, started_at = ?, finished_at = ?, outcome = ?, notes = ?,
-            bypass = ?, message_id = ? WHERE id = ? AND {RELEASE_OF_GUILD}"
-    ))
+pub async fn save(conn: &mut Conn, guild: &str, d: &Deployment) -> anyhow::Result<()> {
+    let done = query("UPDATE deployments SET risks = $1, steps = $2, started_by = $3, started_at = $4, finished_at = $5, outcome = $6, notes = $7,
+            bypass = $8, message_id = $9 WHERE id = $10 AND release_id IN (SELECT id FROM releases WHERE guild = $11)")
     .bind(&d.risks)
     .bind(serde_json::to_string(&d.steps)?)
     .bind(&d.started_by)
@@ -85,13 +82,13 @@ pub async fn save(conn: &mut SqliteConnection, guild: &str, d: &Deployment) -> a
 
 /// The latest attempt for a release in an environment.
 pub async fn latest(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
     env: &str,
 ) -> anyhow::Result<Option<Deployment>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM deployments WHERE release_id = ? AND env = ? COLLATE NOCASE AND {RELEASE_OF_GUILD}
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM deployments WHERE release_id = $1 AND env = $2 COLLATE NOCASE AND release_id IN (SELECT id FROM releases WHERE guild = $3)
          ORDER BY attempt DESC LIMIT 1"
     ))
     .bind(release_row)
@@ -103,13 +100,9 @@ pub async fn latest(
 }
 
 /// Every deployment of a release of `guild`, in order.
-pub async fn for_release(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-) -> anyhow::Result<Vec<Deployment>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM deployments WHERE release_id = ? AND {RELEASE_OF_GUILD} ORDER BY id"
+pub async fn for_release(conn: &mut Conn, guild: &str, release_row: i64) -> anyhow::Result<Vec<Deployment>> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM deployments WHERE release_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2) ORDER BY id"
     ))
     .bind(release_row)
     .bind(guild)
@@ -119,9 +112,9 @@ pub async fn for_release(
 }
 
 /// The deployment holding the environment's lock, if any (reading only).
-pub async fn lock_holder(conn: &mut SqliteConnection, guild: &str, env: &str) -> anyhow::Result<Option<i64>> {
+pub async fn lock_holder(conn: &mut Conn, guild: &str, env: &str) -> anyhow::Result<Option<i64>> {
     Ok(
-        sqlx::query_scalar("SELECT deployment_id FROM env_locks WHERE guild = ? AND env = ?")
+        query_scalar("SELECT deployment_id FROM env_locks WHERE guild = $1 AND env = $2")
             .bind(guild)
             .bind(env)
             .fetch_optional(conn)
@@ -131,14 +124,14 @@ pub async fn lock_holder(conn: &mut SqliteConnection, guild: &str, env: &str) ->
 
 /// Takes the environment's lock; returns the deployment holding it if another does.
 pub async fn lock(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     env: &str,
     deployment: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
     let holder: Option<i64> =
-        sqlx::query_scalar("SELECT deployment_id FROM env_locks WHERE guild = ? AND env = ?")
+        query_scalar("SELECT deployment_id FROM env_locks WHERE guild = $1 AND env = $2")
             .bind(guild)
             .bind(env)
             .fetch_optional(&mut *conn)
@@ -147,10 +140,8 @@ pub async fn lock(
         return Ok(Some(h));
     }
     // A deployment of another workspace never takes this one's lock.
-    let done = sqlx::query(&format!(
-        "INSERT INTO env_locks (guild, env, deployment_id, taken_at)
-         SELECT ?, ?, id, ? FROM deployments WHERE id = ? AND {RELEASE_OF_GUILD} ON CONFLICT DO NOTHING"
-    ))
+    let done = query("INSERT INTO env_locks (guild, env, deployment_id, taken_at)
+         SELECT $1, $2, id, $3 FROM deployments WHERE id = $4 AND release_id IN (SELECT id FROM releases WHERE guild = $5) ON CONFLICT DO NOTHING")
     .bind(guild)
     .bind(env)
     .bind(ts(now))
@@ -165,8 +156,8 @@ pub async fn lock(
 }
 
 /// Releases the lock a deployment of `guild` holds.
-pub async fn unlock(conn: &mut SqliteConnection, guild: &str, deployment: i64) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM env_locks WHERE deployment_id = ? AND guild = ?")
+pub async fn unlock(conn: &mut Conn, guild: &str, deployment: i64) -> anyhow::Result<()> {
+    query("DELETE FROM env_locks WHERE deployment_id = $1 AND guild = $2")
         .bind(deployment)
         .bind(guild)
         .execute(conn)
@@ -175,10 +166,10 @@ pub async fn unlock(conn: &mut SqliteConnection, guild: &str, deployment: i64) -
 }
 
 /// A deployment of `guild` by row id.
-pub async fn by_row(conn: &mut SqliteConnection, guild: &str, row: i64) -> anyhow::Result<Deployment> {
+pub async fn by_row(conn: &mut Conn, guild: &str, row: i64) -> anyhow::Result<Deployment> {
     decode(
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM deployments WHERE id = ? AND {RELEASE_OF_GUILD}"
+        query(&format!(
+            "SELECT {COLUMNS} FROM deployments WHERE id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2)"
         ))
         .bind(row)
         .bind(guild)

@@ -1,8 +1,8 @@
 //! Post-implementation reviews and close outcomes.
 
 use super::ts;
+use super::{query, query_scalar, Conn};
 use crate::domain::release::CloseOutcome;
-use sqlx::SqliteConnection;
 
 /// A post-implementation review of a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,16 +20,11 @@ pub struct Review {
 }
 
 /// Stores a review of the release.
-pub async fn add_review(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-    r: &Review,
-) -> anyhow::Result<()> {
+pub async fn add_review(conn: &mut Conn, guild: &str, release_row: i64, r: &Review) -> anyhow::Result<()> {
     // Only a release of the same workspace can be reviewed.
-    let done = sqlx::query(
+    let done = query(
         "INSERT INTO release_reviews (guild, release_id, findings, actions, reviewer, reviewer_name, at)
-         SELECT guild, id, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ?",
+         SELECT guild, id, $1, $2, $3, $4, $5 FROM releases WHERE id = $6 AND guild = $7",
     )
     .bind(&r.findings)
     .bind(&r.actions)
@@ -44,9 +39,9 @@ pub async fn add_review(
 }
 
 /// How many reviews the release has.
-pub async fn reviews(conn: &mut SqliteConnection, guild: &str, release_row: i64) -> anyhow::Result<i64> {
+pub async fn reviews(conn: &mut Conn, guild: &str, release_row: i64) -> anyhow::Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM release_reviews WHERE guild = ? AND release_id = ?")
+        query_scalar("SELECT COUNT(*) FROM release_reviews WHERE guild = $1 AND release_id = $2")
             .bind(guild)
             .bind(release_row)
             .fetch_one(conn)
@@ -56,15 +51,15 @@ pub async fn reviews(conn: &mut SqliteConnection, guild: &str, release_row: i64)
 
 /// Records how the release closed.
 pub async fn record_outcome(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
     outcome: CloseOutcome,
     at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
-    let done = sqlx::query(
+    let done = query(
         "INSERT INTO release_outcomes (release_id, guild, outcome, closed_at)
-         SELECT id, guild, ?, ? FROM releases WHERE id = ? AND guild = ?",
+         SELECT id, guild, $1, $2 FROM releases WHERE id = $3 AND guild = $4",
     )
     .bind(outcome.key())
     .bind(ts(at))
@@ -76,13 +71,9 @@ pub async fn record_outcome(
 }
 
 /// How the release closed, if it was closed with `/release close`.
-pub async fn outcome(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-) -> anyhow::Result<Option<CloseOutcome>> {
+pub async fn outcome(conn: &mut Conn, guild: &str, release_row: i64) -> anyhow::Result<Option<CloseOutcome>> {
     let key: Option<String> =
-        sqlx::query_scalar("SELECT outcome FROM release_outcomes WHERE guild = ? AND release_id = ?")
+        query_scalar("SELECT outcome FROM release_outcomes WHERE guild = $1 AND release_id = $2")
             .bind(guild)
             .bind(release_row)
             .fetch_optional(conn)

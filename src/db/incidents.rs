@@ -1,17 +1,16 @@
 //! Incidents, known errors, configuration defects and survey answers.
 
-use super::{changed_one, parse_ts, parse_ts_opt, ts, RELEASE_OF_GUILD};
+use super::{changed_one, parse_ts, parse_ts_opt, ts};
+use super::{query, query_as, query_scalar, Conn, Row};
 use crate::domain::records::{Incident, KnownError};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
 const COLUMNS: &str =
     "i.id, i.number, i.release_id, r.number AS release_number, i.env, i.severity, i.defect, i.title,
     i.opened_by, i.opened_at, i.resolved_at, i.effort_hours, i.notes";
 
-fn decode(r: SqliteRow) -> anyhow::Result<Incident> {
+fn decode(r: Row) -> anyhow::Result<Incident> {
     Ok(Incident {
         row: r.try_get("id")?,
         number: r.try_get("number")?,
@@ -30,10 +29,10 @@ fn decode(r: SqliteRow) -> anyhow::Result<Incident> {
 }
 
 /// Stores a new incident of a release of `guild`.
-pub async fn insert(conn: &mut SqliteConnection, guild: &str, i: &Incident) -> anyhow::Result<i64> {
-    let id: Option<i64> = sqlx::query_scalar(
+pub async fn insert(conn: &mut Conn, guild: &str, i: &Incident) -> anyhow::Result<i64> {
+    let id: Option<i64> = query_scalar(
         "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at)
-         SELECT guild, ?, id, ?, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ? RETURNING id",
+         SELECT guild, $1, id, $2, $3, $4, $5, $6, $7 FROM releases WHERE id = $8 AND guild = $9 RETURNING id",
     )
     .bind(i.number)
     .bind(&i.env)
@@ -51,9 +50,9 @@ pub async fn insert(conn: &mut SqliteConnection, guild: &str, i: &Incident) -> a
 }
 
 /// One incident by number.
-pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyhow::Result<Option<Incident>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM incidents i JOIN releases r ON r.id = i.release_id WHERE i.guild = ? AND i.number = ?"
+pub async fn get(conn: &mut Conn, guild: &str, number: i64) -> anyhow::Result<Option<Incident>> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM incidents i JOIN releases r ON r.id = i.release_id WHERE i.guild = $1 AND i.number = $2"
     ))
     .bind(guild)
     .bind(number)
@@ -64,7 +63,7 @@ pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyho
 
 /// Resolves an incident.
 pub async fn resolve(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     row: i64,
     by: &str,
@@ -72,8 +71,8 @@ pub async fn resolve(
     notes: Option<&str>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let done = sqlx::query(
-        "UPDATE incidents SET resolved_by = ?, resolved_at = ?, effort_hours = ?, notes = ? WHERE id = ? AND guild = ?",
+    let done = query(
+        "UPDATE incidents SET resolved_by = $1, resolved_at = $2, effort_hours = $3, notes = $4 WHERE id = $5 AND guild = $6",
     )
     .bind(by)
     .bind(ts(now))
@@ -87,14 +86,10 @@ pub async fn resolve(
 }
 
 /// Incidents, of one release or all, oldest first.
-pub async fn list(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: Option<i64>,
-) -> anyhow::Result<Vec<Incident>> {
-    let rows = sqlx::query(&format!(
+pub async fn list(conn: &mut Conn, guild: &str, release_row: Option<i64>) -> anyhow::Result<Vec<Incident>> {
+    let rows = query(&format!(
         "SELECT {COLUMNS} FROM incidents i JOIN releases r ON r.id = i.release_id
-         WHERE i.guild = ?1 AND (?2 IS NULL OR i.release_id = ?2) ORDER BY i.number"
+         WHERE i.guild = $1 AND ($2 IS NULL OR i.release_id = $2) ORDER BY i.number"
     ))
     .bind(guild)
     .bind(release_row)
@@ -104,10 +99,10 @@ pub async fn list(
 }
 
 /// Stores a known error of a release of `guild`.
-pub async fn add_known_error(conn: &mut SqliteConnection, guild: &str, k: &KnownError) -> anyhow::Result<()> {
-    let done = sqlx::query(
+pub async fn add_known_error(conn: &mut Conn, guild: &str, k: &KnownError) -> anyhow::Result<()> {
+    let done = query(
         "INSERT INTO known_errors (guild, number, release_id, description, workaround, created_by, created_at)
-         SELECT guild, ?, id, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ?",
+         SELECT guild, $1, id, $2, $3, $4, $5 FROM releases WHERE id = $6 AND guild = $7",
     )
     .bind(k.number)
     .bind(&k.description)
@@ -122,14 +117,10 @@ pub async fn add_known_error(conn: &mut SqliteConnection, guild: &str, k: &Known
 }
 
 /// Known errors of a release of `guild`.
-pub async fn known_errors(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-) -> anyhow::Result<Vec<KnownError>> {
-    let rows = sqlx::query(
+pub async fn known_errors(conn: &mut Conn, guild: &str, release_row: i64) -> anyhow::Result<Vec<KnownError>> {
+    let rows = query(
         "SELECT number, release_id, description, workaround, created_by, created_at FROM known_errors
-         WHERE release_id = ? AND guild = ? ORDER BY number",
+         WHERE release_id = $1 AND guild = $2 ORDER BY number",
     )
     .bind(release_row)
     .bind(guild)
@@ -164,7 +155,7 @@ pub struct ConfigDefect {
 
 /// Stores the defects of one audit.
 pub async fn add_config_defects(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
     env: &str,
@@ -173,9 +164,9 @@ pub async fn add_config_defects(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     for d in defects {
-        let done = sqlx::query(
+        let done = query(
             "INSERT INTO config_defects (release_id, env, item, kind, expected, found, recorded_by, recorded_at)
-             SELECT id, ?, ?, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ?",
+             SELECT id, $1, $2, $3, $4, $5, $6, $7 FROM releases WHERE id = $8 AND guild = $9",
         )
         .bind(env)
         .bind(&d.item)
@@ -195,7 +186,7 @@ pub async fn add_config_defects(
 
 /// Records (or replaces) one person's survey answer; returns the previous score.
 pub async fn answer_survey(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     message_id: i64,
     release_row: i64,
@@ -203,19 +194,17 @@ pub async fn answer_survey(
     score: u8,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<i64>> {
-    let before: Option<i64> = sqlx::query_scalar(&format!(
-        "SELECT score FROM survey_answers WHERE message_id = ? AND user = ? AND {RELEASE_OF_GUILD}"
-    ))
+    let before: Option<i64> = query_scalar("SELECT score FROM survey_answers WHERE message_id = $1 AND \"user\" = $2 AND release_id IN (SELECT id FROM releases WHERE guild = $3)")
     .bind(message_id)
     .bind(user)
     .bind(guild)
     .fetch_optional(&mut *conn)
     .await?;
     // The WHERE also keeps SQLite from reading ON CONFLICT as part of the SELECT.
-    let done = sqlx::query(
-        "INSERT INTO survey_answers (message_id, release_id, user, score, answered_at)
-         SELECT ?, id, ?, ?, ? FROM releases WHERE id = ? AND guild = ?
-         ON CONFLICT (message_id, user) DO UPDATE SET score = excluded.score, answered_at = excluded.answered_at",
+    let done = query(
+        "INSERT INTO survey_answers (message_id, release_id, \"user\", score, answered_at)
+         SELECT $1, id, $2, $3, $4 FROM releases WHERE id = $5 AND guild = $6
+         ON CONFLICT (message_id, \"user\") DO UPDATE SET score = excluded.score, answered_at = excluded.answered_at",
     )
     .bind(message_id)
     .bind(user)
@@ -231,15 +220,13 @@ pub async fn answer_survey(
 
 /// Withdraws a survey answer if it is still `score`; true when it was.
 pub async fn withdraw_answer(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     message_id: i64,
     user: &str,
     score: u8,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(&format!(
-        "DELETE FROM survey_answers WHERE message_id = ? AND user = ? AND score = ? AND {RELEASE_OF_GUILD}"
-    ))
+    let done = query("DELETE FROM survey_answers WHERE message_id = $1 AND \"user\" = $2 AND score = $3 AND release_id IN (SELECT id FROM releases WHERE guild = $4)")
     .bind(message_id)
     .bind(user)
     .bind(score as i64)
@@ -251,13 +238,10 @@ pub async fn withdraw_answer(
 
 /// The posted surveys of the releases of `guild` in early life support:
 /// guild, message, release row.
-pub async fn open_surveys(
-    conn: &mut SqliteConnection,
-    guild: &str,
-) -> anyhow::Result<Vec<(String, i64, i64)>> {
-    Ok(sqlx::query_as(
+pub async fn open_surveys(conn: &mut Conn, guild: &str) -> anyhow::Result<Vec<(String, i64, i64)>> {
+    Ok(query_as(
         "SELECT r.guild, m.id, r.id FROM bot_messages m JOIN releases r ON m.purpose = 'survey:' || r.id
-         WHERE r.guild = ? AND m.guild = r.guild AND r.state = 'early-life-support' AND m.platform_id IS NOT NULL
+         WHERE r.guild = $1 AND m.guild = r.guild AND r.state = 'early-life-support' AND m.platform_id IS NOT NULL
          ORDER BY m.id",
     )
     .bind(guild)
@@ -267,13 +251,11 @@ pub async fn open_surveys(
 
 /// A survey's answers: user and score.
 pub async fn survey_answers(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     message_id: i64,
 ) -> anyhow::Result<Vec<(String, u8)>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT user, score FROM survey_answers WHERE message_id = ? AND {RELEASE_OF_GUILD} ORDER BY user"
-    ))
+    let rows: Vec<(String, i64)> = query_as("SELECT \"user\", score FROM survey_answers WHERE message_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2) ORDER BY \"user\"")
     .bind(message_id)
     .bind(guild)
     .fetch_all(conn)
@@ -283,13 +265,11 @@ pub async fn survey_answers(
 
 /// Average score and responses of a release's survey.
 pub async fn csat_for_release(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
 ) -> anyhow::Result<(Option<f64>, i64)> {
-    let r = sqlx::query(&format!(
-        "SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers WHERE release_id = ? AND {RELEASE_OF_GUILD}"
-    ))
+    let r = query("SELECT CAST(AVG(score) AS DOUBLE PRECISION) AS avg, COUNT(*) AS n FROM survey_answers WHERE release_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2)")
     .bind(release_row)
     .bind(guild)
         .fetch_one(conn)

@@ -1,10 +1,8 @@
 //! Discord interaction ids already taken: the idempotency key of a command,
 //! and the answer owed to it until Discord took it.
 
-use super::{bind, Db, Tx};
+use super::{dialect, query, Db, Tx};
 use chrono::{DateTime, Duration, Utc};
-use sqlx::sqlite::SqliteArguments;
-use sqlx::Row;
 
 /// The key was claimed before: the command it names has been carried out.
 #[derive(Debug, thiserror::Error)]
@@ -20,21 +18,18 @@ const PRUNE_EVERY: i64 = 256;
 /// the command; [`Duplicate`] when it was claimed before. Ids older than a
 /// day are forgotten (Discord's interaction tokens last 15 minutes).
 pub async fn begin_claiming(db: &Db, id: &str, now: DateTime<Utc>) -> anyhow::Result<Tx> {
-    let mut args = SqliteArguments::default();
-    bind(&mut args, id.to_string())?;
-    bind(&mut args, super::ts(now))?;
+    let mut args = db.args();
+    args.add(id.to_string())?;
+    args.add(super::ts(now))?;
     let (mut tx, inserted) = db
-        .begin_with(
-            "INSERT OR IGNORE INTO interactions (id, seen_at) VALUES (?1, ?2) RETURNING rowid",
-            args,
-        )
+        .begin_with(dialect::claim_interaction(db.backend()), args)
         .await?;
     let Some(row) = inserted else {
         // Dropping the transaction rolls it back.
         return Err(Duplicate(id.to_string()).into());
     };
     if row.try_get::<i64, _>(0)? % PRUNE_EVERY == 0 {
-        sqlx::query("DELETE FROM interactions WHERE seen_at < ?1")
+        query("DELETE FROM interactions WHERE seen_at < $1")
             .bind(super::ts(now - Duration::days(1)))
             .execute(&mut *tx)
             .await?;
@@ -64,15 +59,15 @@ pub struct Unanswered {
 /// an error or a read: nothing changed, so nothing is owed after a restart).
 pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool> {
     let json = serde_json::json!({ "public": answer.public, "message": answer.message }).to_string();
-    let mut args = SqliteArguments::default();
-    bind(&mut args, answer.id.clone())?;
-    bind(&mut args, answer.token.clone())?;
-    bind(&mut args, answer.guild.clone())?;
-    bind(&mut args, answer.channel.clone())?;
-    bind(&mut args, json)?;
+    let mut args = db.args();
+    args.add(answer.id.clone())?;
+    args.add(answer.token.clone())?;
+    args.add(answer.guild.clone())?;
+    args.add(answer.channel.clone())?;
+    args.add(json)?;
     let done = db
         .write_one(
-            "UPDATE interactions SET token = ?2, guild = ?3, channel = ?4, answer = ?5 WHERE id = ?1",
+            "UPDATE interactions SET token = $2, guild = $3, channel = $4, answer = $5 WHERE id = $1",
             args,
         )
         .await?;
@@ -82,10 +77,10 @@ pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool>
 /// Discord took the answer of `id` (or it went another way): the token is
 /// forgotten.
 pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
-    let mut args = SqliteArguments::default();
-    bind(&mut args, id.to_string())?;
+    let mut args = db.args();
+    args.add(id.to_string())?;
     db.write_one(
-        "UPDATE interactions SET token = NULL, answer = NULL WHERE id = ?1 AND token IS NOT NULL",
+        "UPDATE interactions SET token = NULL, answer = NULL WHERE id = $1 AND token IS NOT NULL",
         args,
     )
     .await?;
@@ -97,11 +92,12 @@ pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
 /// waits its turn, so that under load they do not take a turn each.
 pub async fn answered_all(db: &Db, ids: &[String]) -> anyhow::Result<()> {
     for chunk in ids.chunks(100) {
-        let mut args = SqliteArguments::default();
+        let mut args = db.args();
         for id in chunk {
-            bind(&mut args, id.clone())?;
+            args.add(id.clone())?;
         }
-        let marks = vec!["?"; chunk.len()].join(", ");
+        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let marks = marks.join(", ");
         db.write_one(
             &format!("UPDATE interactions SET token = NULL, answer = NULL WHERE token IS NOT NULL AND id IN ({marks})"),
             args,
@@ -119,15 +115,12 @@ pub async fn unanswered(
     since: DateTime<Utc>,
     before: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Unanswered>> {
-    let rows = sqlx::query(
-        "SELECT id, token, guild, channel, answer FROM interactions
-         WHERE token IS NOT NULL AND guild = ?3 AND seen_at >= ?1 AND seen_at < ?2 ORDER BY seen_at, rowid",
-    )
-    .bind(super::ts(since))
-    .bind(super::ts(before))
-    .bind(guild)
-    .fetch_all(&db.pool)
-    .await?;
+    let rows = query(dialect::unanswered(db.backend()))
+        .bind(super::ts(since))
+        .bind(super::ts(before))
+        .bind(guild)
+        .fetch_all(&db.pool)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let answer: serde_json::Value = serde_json::from_str(&r.try_get::<String, _>("answer")?)?;

@@ -1,8 +1,8 @@
 //! Due jobs: persisted, unique by key, each done once.
 
 use super::{parse_ts, ts};
+use super::{query, query_scalar, Conn};
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 
 /// A stored job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,35 +25,34 @@ pub struct Job {
 
 /// Stores a job unless one with the same key exists; true when stored.
 pub async fn schedule(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     kind: &str,
     key: &str,
     due: DateTime<Utc>,
     payload: &str,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query("INSERT INTO jobs (guild, kind, key, due_at, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING")
+    let done = query("INSERT INTO jobs (guild, kind, key, due_at, payload) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING")
         .bind(guild)
         .bind(kind)
         .bind(key)
         .bind(ts(due))
         .bind(payload)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    if done.rows_affected() > 0 {
+        conn.queued();
+    }
     Ok(done.rows_affected() > 0)
 }
 
 /// The earliest job of workspace `guild` due at or before `now` that has
 /// not run and is not waiting to be retried. Only the process serving that
 /// workspace runs its jobs: they read and post on its platform.
-pub async fn next_due(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    now: DateTime<Utc>,
-) -> anyhow::Result<Option<Job>> {
-    let row = sqlx::query(
+pub async fn next_due(conn: &mut Conn, guild: &str, now: DateTime<Utc>) -> anyhow::Result<Option<Job>> {
+    let row = query(
         "SELECT id, guild, kind, key, due_at, payload, attempts FROM jobs
-         WHERE guild = ?2 AND done_at IS NULL AND due_at <= ?1 AND (not_before IS NULL OR not_before <= ?1)
+         WHERE guild = $2 AND done_at IS NULL AND due_at <= $1 AND (not_before IS NULL OR not_before <= $1)
          ORDER BY due_at, id LIMIT 1",
     )
     .bind(ts(now))
@@ -75,9 +74,9 @@ pub async fn next_due(
 }
 
 /// When the next job of workspace `guild` not yet run falls due (or may be retried).
-pub async fn next_time(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let t: Option<String> = sqlx::query_scalar(
-        "SELECT MIN(max(due_at, COALESCE(not_before, due_at))) FROM jobs WHERE guild = ? AND done_at IS NULL",
+pub async fn next_time(conn: &mut Conn, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> = query_scalar(
+        "SELECT MIN(CASE WHEN not_before > due_at THEN not_before ELSE due_at END) FROM jobs WHERE guild = $1 AND done_at IS NULL",
     )
     .bind(guild)
     .fetch_one(conn)
@@ -86,8 +85,8 @@ pub async fn next_time(conn: &mut SqliteConnection, guild: &str) -> anyhow::Resu
 }
 
 /// Marks a job done, in the transaction of its effects; false if it already was.
-pub async fn finish(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) -> anyhow::Result<bool> {
-    let done = sqlx::query("UPDATE jobs SET done_at = ? WHERE id = ? AND done_at IS NULL")
+pub async fn finish(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = query("UPDATE jobs SET done_at = $1 WHERE id = $2 AND done_at IS NULL")
         .bind(ts(now))
         .bind(id)
         .execute(conn)
@@ -97,13 +96,8 @@ pub async fn finish(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) ->
 
 /// Records a failed run; the job waits until `retry_at` while the jobs
 /// due after it run.
-pub async fn failed(
-    conn: &mut SqliteConnection,
-    id: i64,
-    error: &str,
-    retry_at: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    sqlx::query("UPDATE jobs SET attempts = attempts + 1, last_error = ?, not_before = ? WHERE id = ? AND done_at IS NULL")
+pub async fn failed(conn: &mut Conn, id: i64, error: &str, retry_at: DateTime<Utc>) -> anyhow::Result<()> {
+    query("UPDATE jobs SET attempts = attempts + 1, last_error = $1, not_before = $2 WHERE id = $3 AND done_at IS NULL")
         .bind(error)
         .bind(ts(retry_at))
         .bind(id)
@@ -113,8 +107,8 @@ pub async fn failed(
 }
 
 /// Every distinct kind stored (the registry test checks each has a handler).
-pub async fn kinds(conn: &mut SqliteConnection) -> anyhow::Result<Vec<String>> {
-    Ok(sqlx::query_scalar("SELECT DISTINCT kind FROM jobs ORDER BY kind")
+pub async fn kinds(conn: &mut Conn) -> anyhow::Result<Vec<String>> {
+    Ok(query_scalar("SELECT DISTINCT kind FROM jobs ORDER BY kind")
         .fetch_all(conn)
         .await?)
 }

@@ -28,8 +28,12 @@ pub enum LockError {
 #[derive(Debug)]
 pub struct Held(#[allow(dead_code)] File);
 
-/// The database file a URL names; None for an in-memory database.
+/// The database file a URL names; None for an in-memory database or a
+/// PostgreSQL server (whose writers take turns on an advisory lock instead).
 pub fn db_file(url: &str) -> Option<PathBuf> {
+    if super::is_postgres(url) {
+        return None;
+    }
     let url = if url.starts_with("sqlite:") {
         url.to_string()
     } else {

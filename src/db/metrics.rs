@@ -1,18 +1,17 @@
 //! The metrics' SQL: both periods of a report (the current one and the one
 //! before it, for trends) in one pass per measure, using the indexes of
 //! migrations 0006, 0023 and 0028. Every query binds the same five parameters:
-//! `?1` the previous period's start, `?2` the current period's end, `?3` the
-//! attribution days, `?4` the workspace, whose records alone count, and `?5`
+//! `$1` the previous period's start, `$2` the current period's end, `$3` the
+//! attribution days, `$4` the workspace, whose records alone count, and `$5`
 //! the current period's start, which splits the rows between the periods.
 
 use super::ts;
+use super::{query, Conn, Query, Row};
 use crate::domain::deployment::DeployOutcome;
 use crate::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteRow};
-use sqlx::{Row, SqliteConnection};
 use std::collections::BTreeSet;
 
 /// A half-open period `[from, to)`.
@@ -35,7 +34,7 @@ pub struct Figures {
     pub weeks: Vec<Week>,
 }
 
-/// An incident counts for its release when opened within `?3` days of one of
+/// An incident counts for its release when opened within `$3` days of one of
 /// the release's deployments starting; migration 0023 stores the gap to the
 /// latest start at or before the opening. The gap, a difference of two
 /// julian days, is within a few ulps of the definition's comparison
@@ -43,13 +42,16 @@ pub struct Figures {
 /// more from the boundary decides alone, and the rare one nearer it is
 /// decided by the definition's own expression, which keeps every figure
 /// identical to the correlated definition's.
-pub const ATTRIBUTED: &str = "(i.attributed_gap < ?3 - 1e-6 OR (i.attributed_gap < ?3 + 1e-6
-    AND julianday(i.opened_at) < julianday(i.attributed_start) + ?3))";
+pub const ATTRIBUTED: &str = "(i.attributed_gap < $3 - 1e-6 OR (i.attributed_gap < $3 + 1e-6
+    AND julianday(i.opened_at) < julianday(i.attributed_start) + $3))";
 
 /// Deployments to a release's last (production) environment that finished
 /// in either period, read from migration 0028's covering index.
-const PROD_FINISHED: &str = "FROM deployments d WHERE d.guild = ?4 AND d.production = 1
-    AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL";
+const PROD_FINISHED: &str = "FROM deployments d WHERE d.guild = $4 AND d.production = 1
+    AND d.finished_at >= $1 AND d.finished_at < $2 AND d.outcome IS NOT NULL";
+
+/// The values of the five parameters, in order.
+type Five = ((((((), String), String), i64), String), String);
 
 /// The five parameters every query here binds.
 struct Binds {
@@ -61,8 +63,8 @@ struct Binds {
 }
 
 impl Binds {
-    fn query<'q>(&self, sql: &'q str) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-        sqlx::query(sql)
+    fn query<'q>(&self, sql: &'q str) -> Query<'q, Five> {
+        query(sql)
             .bind(self.from.clone())
             .bind(self.to.clone())
             .bind(self.days)
@@ -73,7 +75,7 @@ impl Binds {
 
 /// Every measure over one period.
 pub async fn measures(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     p: Period,
     attribution_days: i64,
@@ -84,7 +86,7 @@ pub async fn measures(
 
 /// Weekly series for the chart, weeks counted from `p.from`.
 pub async fn weeks(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     p: Period,
     first_day: NaiveDate,
@@ -98,7 +100,7 @@ pub async fn weeks(
 /// The measures of `current` and of `[previous_from, current.from)`, and the
 /// weeks of `current` counted from `current.from` (whose local date is `first_day`).
 pub async fn figures(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     current: Period,
     previous_from: DateTime<Utc>,
@@ -123,8 +125,8 @@ pub async fn figures(
 
     let rows = b
         .query(&format!(
-            "SELECT i.opened_at >= ?5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
-             WHERE i.guild = ?4 AND i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTED}
+            "SELECT i.opened_at >= $5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
+             WHERE i.guild = $4 AND i.opened_at >= $1 AND i.opened_at < $2 AND {ATTRIBUTED}
              GROUP BY cur, w, i.defect, i.severity",
             week("i.opened_at")
         ))
@@ -144,8 +146,8 @@ pub async fn figures(
 
     let resolved = b
         .query(&format!(
-            "SELECT i.resolved_at >= ?5 AS cur, COUNT(*) AS n, TOTAL(i.effort_hours) AS effort FROM incidents i
-             WHERE i.guild = ?4 AND i.resolved_at >= ?1 AND i.resolved_at < ?2 AND {ATTRIBUTED} GROUP BY cur"
+            "SELECT i.resolved_at >= $5 AS cur, COUNT(*) AS n, CAST(COALESCE(SUM(i.effort_hours), 0) AS DOUBLE PRECISION) AS effort FROM incidents i
+             WHERE i.guild = $4 AND i.resolved_at >= $1 AND i.resolved_at < $2 AND {ATTRIBUTED} GROUP BY cur"
         ))
         .fetch_all(&mut *conn)
         .await?;
@@ -156,14 +158,14 @@ pub async fn figures(
         x.effort_hours = round(r.try_get("effort")?);
         // The median is the middle one or two of the sorted values.
         let range = if cur {
-            "?5 AND i.resolved_at < ?2"
+            "$5 AND i.resolved_at < $2"
         } else {
-            "?1 AND i.resolved_at < ?5"
+            "$1 AND i.resolved_at < $5"
         };
         let middle: Vec<f64> = b
             .query(&format!(
                 "SELECT (julianday(i.resolved_at) - julianday(i.opened_at)) * 24 AS hours FROM incidents i
-                 WHERE i.guild = ?4 AND i.resolved_at >= {range} AND {ATTRIBUTED} ORDER BY hours LIMIT ?6 OFFSET ?7"
+                 WHERE i.guild = $4 AND i.resolved_at >= {range} AND {ATTRIBUTED} ORDER BY hours LIMIT $6 OFFSET $7"
             ))
             .bind(2 - n % 2)
             .bind((n - 1) / 2)
@@ -197,7 +199,7 @@ pub async fn figures(
 /// closed unsuccessful, the julian days of its start and of the first
 /// severity 1-2 incident after it), so this is one covered pass.
 async fn deployments(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     b: &Binds,
     m: &mut [Measures; 2],
     weeks: &mut [Week],
@@ -205,8 +207,8 @@ async fn deployments(
 ) -> anyhow::Result<()> {
     let rows = b
         .query(&format!(
-            "SELECT d.finished_at >= ?5 AS cur, {} AS w, d.release_id, d.outcome, d.lead_hours,
-                COALESCE(d.caused_day < d.started_day + ?3, FALSE) AS caused, d.unsuccessful
+            "SELECT d.finished_at >= $5 AS cur, {} AS w, d.release_id, d.outcome, d.lead_hours,
+                COALESCE(d.caused_day < d.started_day + $3, FALSE) AS caused, d.unsuccessful
              {PROD_FINISHED}",
             week("d.finished_at")
         ))
@@ -233,7 +235,7 @@ async fn deployments(
                 lead[k].push(h);
             }
         }
-        if deployment_failed(outcome, r.try_get("caused")?, r.try_get("unsuccessful")?) {
+        if deployment_failed(outcome, r.try_get("caused")?, r.flag("unsuccessful")?) {
             failed[k] += 1;
         }
     }
@@ -255,7 +257,7 @@ async fn deployments(
     let assets = b
         .query(&format!(
             "SELECT s.cur, p.change, COUNT(*) AS n
-             FROM (SELECT DISTINCT d.release_id, d.finished_at >= ?5 AS cur {PROD_FINISHED}
+             FROM (SELECT DISTINCT d.release_id, d.finished_at >= $5 AS cur {PROD_FINISHED}
                      AND COALESCE(d.outcome = 'verified', FALSE)) s
              JOIN package_items p ON p.release_id = s.release_id GROUP BY s.cur, p.change"
         ))
@@ -275,16 +277,11 @@ async fn deployments(
 
 /// The counted measures of both periods, the survey and the close outcomes;
 /// the current period's planned releases per week come with their counts.
-async fn counts(
-    conn: &mut SqliteConnection,
-    b: &Binds,
-    m: &mut [Measures; 2],
-    weeks: &mut [Week],
-) -> anyhow::Result<()> {
+async fn counts(conn: &mut Conn, b: &Binds, m: &mut [Measures; 2], weeks: &mut [Week]) -> anyhow::Result<()> {
     let planned = b
         .query(&format!(
-            "SELECT window_start >= ?5 AS cur, {} AS w, COUNT(*) AS n FROM releases
-             WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+            "SELECT window_start >= $5 AS cur, {} AS w, COUNT(*) AS n FROM releases
+             WHERE guild = $4 AND window_start >= $1 AND window_start < $2
                AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY cur, w",
             week("window_start")
         ))
@@ -301,26 +298,26 @@ async fn counts(
     // One pass per table, counting both periods.
     let both = |col: &str, name: &str, rest: &str| {
         format!(
-            "(SELECT COUNT(*) FILTER (WHERE {col} < ?5) AS p, COUNT(*) FILTER (WHERE {col} >= ?5) AS c {rest}) {name}"
+            "(SELECT COUNT(*) FILTER (WHERE {col} < $5) AS p, COUNT(*) FILTER (WHERE {col} >= $5) AS c {rest}) {name}"
         )
     };
-    let of_guild = "AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
+    let of_guild = "AND release_id IN (SELECT id FROM releases WHERE guild = $4)";
     let sql = format!(
         "SELECT w.p, w.c, d.p, d.c, r.p, r.c FROM {}, {}, {}",
         both(
             "window_start",
             "w",
-            &format!("FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2 {of_guild}")
+            &format!("FROM missed_windows WHERE window_start >= $1 AND window_start < $2 {of_guild}")
         ),
         both(
             "recorded_at",
             "d",
-            &format!("FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2 {of_guild}")
+            &format!("FROM config_defects WHERE recorded_at >= $1 AND recorded_at < $2 {of_guild}")
         ),
         both(
             "at",
             "r",
-            "FROM release_reviews WHERE guild = ?4 AND at >= ?1 AND at < ?2"
+            "FROM release_reviews WHERE guild = $4 AND at >= $1 AND at < $2"
         ),
     );
     let r = b.query(&sql).fetch_one(&mut *conn).await?;
@@ -332,9 +329,9 @@ async fn counts(
 
     let csat = b
         .query(&format!(
-            "SELECT AVG(score) FILTER (WHERE answered_at < ?5), COUNT(*) FILTER (WHERE answered_at < ?5),
-                    AVG(score) FILTER (WHERE answered_at >= ?5), COUNT(*) FILTER (WHERE answered_at >= ?5)
-             FROM survey_answers WHERE answered_at >= ?1 AND answered_at < ?2 {of_guild}"
+            "SELECT CAST(AVG(score) FILTER (WHERE answered_at < $5) AS DOUBLE PRECISION), COUNT(*) FILTER (WHERE answered_at < $5),
+                    CAST(AVG(score) FILTER (WHERE answered_at >= $5) AS DOUBLE PRECISION), COUNT(*) FILTER (WHERE answered_at >= $5)
+             FROM survey_answers WHERE answered_at >= $1 AND answered_at < $2 {of_guild}"
         ))
         .fetch_one(&mut *conn)
         .await?;
@@ -347,8 +344,8 @@ async fn counts(
 
     let outcomes = b
         .query(
-            "SELECT closed_at >= ?5 AS cur, outcome, COUNT(*) AS n FROM release_outcomes
-             WHERE guild = ?4 AND closed_at >= ?1 AND closed_at < ?2 GROUP BY cur, outcome",
+            "SELECT closed_at >= $5 AS cur, outcome, COUNT(*) AS n FROM release_outcomes
+             WHERE guild = $4 AND closed_at >= $1 AND closed_at < $2 GROUP BY cur, outcome",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -362,10 +359,10 @@ async fn counts(
 
 /// The current period's weekly survey series (the incidents, planned and
 /// verified releases come with their passes).
-async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
+async fn series(conn: &mut Conn, b: &Binds, weeks: &mut [Week]) -> anyhow::Result<()> {
     let csat = format!(
-        "SELECT {} AS w, AVG(score) AS avg FROM survey_answers WHERE answered_at >= ?5 AND answered_at < ?2
-           AND release_id IN (SELECT id FROM releases WHERE guild = ?4) GROUP BY w",
+        "SELECT {} AS w, CAST(AVG(score) AS DOUBLE PRECISION) AS avg FROM survey_answers WHERE answered_at >= $5 AND answered_at < $2
+           AND release_id IN (SELECT id FROM releases WHERE guild = $4) GROUP BY w",
         week("answered_at")
     );
     for r in b.query(&csat).fetch_all(&mut *conn).await? {
@@ -377,12 +374,12 @@ async fn series(conn: &mut SqliteConnection, b: &Binds, weeks: &mut [Week]) -> a
 }
 
 /// The index of a row's week (column `w`) among `len` weeks, if it is one of them.
-fn week_slot(r: &SqliteRow, len: usize) -> anyhow::Result<Option<usize>> {
+fn week_slot(r: &Row, len: usize) -> anyhow::Result<Option<usize>> {
     let w: Option<i64> = r.try_get("w")?;
     Ok(w.and_then(|k| usize::try_from(k).ok()).filter(|k| *k < len))
 }
 
-/// The week (0, 1, …) of a time column in the current period, counted from `?5`; NULL before it.
+/// The week (0, 1, …) of a time column in the current period, counted from `$5`; NULL before it.
 fn week(col: &str) -> String {
-    format!("CASE WHEN {col} >= ?5 THEN CAST((julianday({col}) - julianday(?5)) / 7 AS INTEGER) END")
+    format!("CASE WHEN {col} >= $5 THEN CAST((julianday({col}) - julianday($5)) / 7 AS BIGINT) END")
 }

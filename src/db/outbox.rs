@@ -1,10 +1,9 @@
 //! The outbox: messages written with the change that caused them, delivered later.
 
-use super::{bind, parse_ts, ts};
+use super::{parse_ts, ts};
+use super::{query, query_scalar, Backend, Conn};
 use crate::chat::{Outgoing, Posted};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Row, SqliteConnection};
 
 /// What an outbox entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,14 +52,14 @@ pub struct Entry {
 }
 
 async fn new_message(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     channel: Option<&str>,
     dm_user: Option<&str>,
     purpose: &str,
 ) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO bot_messages (guild, channel, dm_user, purpose) VALUES (?, ?, ?, ?) RETURNING id",
+    Ok(query_scalar(
+        "INSERT INTO bot_messages (guild, channel, dm_user, purpose) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(guild)
     .bind(channel)
@@ -71,7 +70,7 @@ async fn new_message(
 }
 
 async fn enqueue(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     kind: &str,
     message_id: i64,
@@ -80,7 +79,7 @@ async fn enqueue(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let body = body.map(serde_json::to_string).transpose()?;
-    sqlx::query("INSERT INTO outbox (guild, kind, message_id, body, emoji, created_at, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    query("INSERT INTO outbox (guild, kind, message_id, body, emoji, created_at, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(guild)
         .bind(kind)
         .bind(message_id)
@@ -88,14 +87,15 @@ async fn enqueue(
         .bind(emoji)
         .bind(ts(now))
         .bind(ts(now))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    conn.queued();
     Ok(())
 }
 
 /// Queues a post; returns the bot message id later edits and reactions refer to.
 pub async fn post(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     channel: &str,
     purpose: &str,
@@ -109,7 +109,7 @@ pub async fn post(
 
 /// Queues a direct message.
 pub async fn dm(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     user: &str,
     purpose: &str,
@@ -124,14 +124,14 @@ pub async fn dm(
 /// Queues an edit. Earlier edits of the same message still waiting are
 /// superseded: only the latest content matters, so a burst costs one edit.
 pub async fn edit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     message_id: i64,
     body: &Outgoing,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET superseded = 1 WHERE message_id = ? AND kind = 'edit' AND delivered_at IS NULL",
+    query(
+        "UPDATE outbox SET superseded = 1 WHERE message_id = $1 AND kind = 'edit' AND delivered_at IS NULL",
     )
     .bind(message_id)
     .execute(&mut *conn)
@@ -140,9 +140,9 @@ pub async fn edit(
 }
 
 /// Replaces the content of a post or DM still waiting in the outbox.
-pub async fn set_body(conn: &mut SqliteConnection, message_id: i64, body: &Outgoing) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET body = ? WHERE message_id = ? AND kind IN ('post', 'dm') AND delivered_at IS NULL",
+pub async fn set_body(conn: &mut Conn, message_id: i64, body: &Outgoing) -> anyhow::Result<()> {
+    query(
+        "UPDATE outbox SET body = $1 WHERE message_id = $2 AND kind IN ('post', 'dm') AND delivered_at IS NULL",
     )
     .bind(serde_json::to_string(body)?)
     .bind(message_id)
@@ -153,7 +153,7 @@ pub async fn set_body(conn: &mut SqliteConnection, message_id: i64, body: &Outgo
 
 /// Queues one of the bot's own reactions.
 pub async fn react(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     message_id: i64,
     emoji: &str,
@@ -167,21 +167,21 @@ pub async fn react(
 /// the process serving that workspace delivers them: another platform's
 /// message ids mean nothing to it.
 pub async fn pending(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     now: DateTime<Utc>,
     limit: i64,
 ) -> anyhow::Result<Vec<Entry>> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT o.id, o.kind, o.message_id, o.body, o.emoji, o.attempts, m.channel, m.dm_user, m.platform_id
          FROM outbox o JOIN bot_messages m ON m.id = o.message_id
-         WHERE o.guild = ?3 AND o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= ?1
+         WHERE o.guild = $3 AND o.delivered_at IS NULL AND o.superseded = 0 AND o.not_before <= $1
            AND NOT (o.kind IN ('post', 'dm') AND EXISTS (
                SELECT 1 FROM outbox p JOIN bot_messages pm ON pm.id = p.message_id
                WHERE p.id < o.id AND p.guild = o.guild AND p.kind = o.kind AND p.delivered_at IS NULL AND p.superseded = 0
-                 AND p.attempts > 0 AND p.retryable = 1 AND p.not_before > ?1
-                 AND pm.channel IS m.channel AND pm.dm_user IS m.dm_user))
-         ORDER BY o.id LIMIT ?2",
+                 AND p.attempts > 0 AND p.retryable = 1 AND p.not_before > $1
+                 AND pm.channel IS NOT DISTINCT FROM m.channel AND pm.dm_user IS NOT DISTINCT FROM m.dm_user))
+         ORDER BY o.id LIMIT $2",
     )
     .bind(ts(now))
     .bind(limit)
@@ -242,20 +242,55 @@ pub async fn delivered(
     if done.is_empty() {
         return Ok(());
     }
+    if db.backend() == Backend::Postgres {
+        // One statement per prepared text there.
+        let mut tx = db.begin().await?;
+        for (id, message_id, posted) in done {
+            if let Some(p) = posted {
+                query(
+                    "UPDATE bot_messages SET platform_id = $1, channel = COALESCE(channel, $2) WHERE id = $3",
+                )
+                .bind(&p.id)
+                .bind(&p.channel)
+                .bind(*message_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            query("UPDATE outbox SET delivered_at = $1, attempts = attempts + 1 WHERE id = $2")
+                .bind(ts(now))
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        return tx.commit().await;
+    }
     let mut sql = String::new();
-    let mut args = SqliteArguments::default();
+    let mut args = db.args();
+    // `$N` numbers across the statements of one text.
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        n
+    };
     for (id, message_id, posted) in done {
         if let Some(p) = posted {
-            sql.push_str(
-                "UPDATE bot_messages SET platform_id = ?, channel = COALESCE(channel, ?) WHERE id = ?;\n",
-            );
-            bind(&mut args, p.id.clone())?;
-            bind(&mut args, p.channel.clone())?;
-            bind(&mut args, *message_id)?;
+            sql.push_str(&format!(
+                "UPDATE bot_messages SET platform_id = ${}, channel = COALESCE(channel, ${}) WHERE id = ${};\n",
+                next(),
+                next(),
+                next()
+            ));
+            args.add(p.id.clone())?;
+            args.add(p.channel.clone())?;
+            args.add(*message_id)?;
         }
-        sql.push_str("UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?;\n");
-        bind(&mut args, ts(now))?;
-        bind(&mut args, *id)?;
+        sql.push_str(&format!(
+            "UPDATE outbox SET delivered_at = ${}, attempts = attempts + 1 WHERE id = ${};\n",
+            next(),
+            next()
+        ));
+        args.add(ts(now))?;
+        args.add(*id)?;
     }
     let (tx, _) = db.begin_with(&sql, args).await?;
     tx.commit().await
@@ -264,18 +299,18 @@ pub async fn delivered(
 /// Records a failed attempt; the entry waits until `retry_at`, holding
 /// back later posts to the same place if the failure may pass.
 pub async fn failed(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     error: &str,
     retry_at: DateTime<Utc>,
     retryable: bool,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?, retryable = ? WHERE id = ?",
+    query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $1, not_before = $2, retryable = $3 WHERE id = $4",
     )
     .bind(error)
     .bind(ts(retry_at))
-    .bind(retryable)
+    .bind(i64::from(retryable))
     .bind(id)
     .execute(conn)
         .await?;
@@ -283,12 +318,9 @@ pub async fn failed(
 }
 
 /// When the last edit of a message was delivered.
-pub async fn last_edit(
-    conn: &mut SqliteConnection,
-    message_id: i64,
-) -> anyhow::Result<Option<DateTime<Utc>>> {
+pub async fn last_edit(conn: &mut Conn, message_id: i64) -> anyhow::Result<Option<DateTime<Utc>>> {
     let t: Option<String> =
-        sqlx::query_scalar("SELECT MAX(delivered_at) FROM outbox WHERE message_id = ? AND kind = 'edit'")
+        query_scalar("SELECT MAX(delivered_at) FROM outbox WHERE message_id = $1 AND kind = 'edit'")
             .bind(message_id)
             .fetch_one(conn)
             .await?;
@@ -296,8 +328,8 @@ pub async fn last_edit(
 }
 
 /// Holds an entry back until `at` (without counting an attempt).
-pub async fn postpone(conn: &mut SqliteConnection, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
-    sqlx::query("UPDATE outbox SET not_before = ? WHERE id = ?")
+pub async fn postpone(conn: &mut Conn, id: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
+    query("UPDATE outbox SET not_before = $1 WHERE id = $2")
         .bind(ts(at))
         .bind(id)
         .execute(conn)
@@ -306,9 +338,9 @@ pub async fn postpone(conn: &mut SqliteConnection, id: i64, at: DateTime<Utc>) -
 }
 
 /// The earliest time an undelivered entry of workspace `guild` may be tried.
-pub async fn next_attempt(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
-    let t: Option<String> = sqlx::query_scalar(
-        "SELECT MIN(not_before) FROM outbox WHERE guild = ? AND delivered_at IS NULL AND superseded = 0",
+pub async fn next_attempt(conn: &mut Conn, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let t: Option<String> = query_scalar(
+        "SELECT MIN(not_before) FROM outbox WHERE guild = $1 AND delivered_at IS NULL AND superseded = 0",
     )
     .bind(guild)
     .fetch_one(conn)
@@ -320,25 +352,24 @@ pub async fn next_attempt(conn: &mut SqliteConnection, guild: &str) -> anyhow::R
 /// platform's message id: a Slack ts is unique only within its channel),
 /// with its purpose (console message 5 is not Discord message 5).
 pub async fn by_platform_id(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     at: &Posted,
 ) -> anyhow::Result<Option<(i64, String)>> {
-    let row = sqlx::query(
-        "SELECT id, purpose FROM bot_messages WHERE guild = ? AND channel = ? AND platform_id = ?",
-    )
-    .bind(guild)
-    .bind(&at.channel)
-    .bind(&at.id)
-    .fetch_optional(conn)
-    .await?;
+    let row =
+        query("SELECT id, purpose FROM bot_messages WHERE guild = $1 AND channel = $2 AND platform_id = $3")
+            .bind(guild)
+            .bind(&at.channel)
+            .bind(&at.id)
+            .fetch_optional(conn)
+            .await?;
     row.map(|r| Ok((r.try_get("id")?, r.try_get("purpose")?)))
         .transpose()
 }
 
 /// Where a bot message lives, once posted.
-pub async fn location(conn: &mut SqliteConnection, message_id: i64) -> anyhow::Result<Option<Posted>> {
-    let row = sqlx::query("SELECT channel, platform_id FROM bot_messages WHERE id = ?")
+pub async fn location(conn: &mut Conn, message_id: i64) -> anyhow::Result<Option<Posted>> {
+    let row = query("SELECT channel, platform_id FROM bot_messages WHERE id = $1")
         .bind(message_id)
         .fetch_optional(conn)
         .await?;

@@ -1,16 +1,14 @@
 //! Release package items.
 
-use super::RELEASE_OF_GUILD;
+use super::{query, Conn};
+
 use crate::domain::package::{parse_requirements, parse_version, Item};
-use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
 /// The items of the package of a release of `guild`, by name.
-pub async fn items(conn: &mut SqliteConnection, guild: &str, release_row: i64) -> anyhow::Result<Vec<Item>> {
-    let rows = sqlx::query(&format!(
-        "SELECT name, kind, version, change, requires FROM package_items WHERE release_id = ? AND {RELEASE_OF_GUILD}
-         ORDER BY name"
-    ))
+pub async fn items(conn: &mut Conn, guild: &str, release_row: i64) -> anyhow::Result<Vec<Item>> {
+    let rows = query("SELECT name, kind, version, change, requires FROM package_items WHERE release_id = $1 AND release_id IN (SELECT id FROM releases WHERE guild = $2)
+         ORDER BY name")
     .bind(release_row)
     .bind(guild)
     .fetch_all(conn)
@@ -30,17 +28,12 @@ pub async fn items(conn: &mut SqliteConnection, guild: &str, release_row: i64) -
 }
 
 /// Adds an item to a release of `guild`, or replaces the one of the same name.
-pub async fn upsert(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-    i: &Item,
-) -> anyhow::Result<()> {
+pub async fn upsert(conn: &mut Conn, guild: &str, release_row: i64, i: &Item) -> anyhow::Result<()> {
     let requires: Vec<String> = i.requires.iter().map(|r| r.to_string()).collect();
     // The WHERE also keeps SQLite from reading ON CONFLICT as part of the SELECT.
-    let done = sqlx::query(
+    let done = query(
         "INSERT INTO package_items (release_id, name, kind, version, change, requires)
-         SELECT id, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ?
+         SELECT id, $1, $2, $3, $4, $5 FROM releases WHERE id = $6 AND guild = $7
          ON CONFLICT (release_id, name) DO UPDATE SET kind = excluded.kind, version = excluded.version,
             change = excluded.change, requires = excluded.requires",
     )
@@ -57,15 +50,8 @@ pub async fn upsert(
 }
 
 /// Removes an item from a release of `guild`; false when there was none.
-pub async fn remove(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-    name: &str,
-) -> anyhow::Result<bool> {
-    let done = sqlx::query(&format!(
-        "DELETE FROM package_items WHERE release_id = ? AND name = ? AND {RELEASE_OF_GUILD}"
-    ))
+pub async fn remove(conn: &mut Conn, guild: &str, release_row: i64, name: &str) -> anyhow::Result<bool> {
+    let done = query("DELETE FROM package_items WHERE release_id = $1 AND name = $2 AND release_id IN (SELECT id FROM releases WHERE guild = $3)")
     .bind(release_row)
     .bind(name)
     .bind(guild)

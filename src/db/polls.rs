@@ -1,11 +1,10 @@
 //! CAB polls and the vote ledger.
 
 use super::{changed_one, parse_ts, parse_ts_opt, ts};
+use super::{query, query_scalar, Conn, Row};
 use crate::domain::roles::{Role, Roles};
 use crate::domain::tally::{PollRules, Rule, Vote};
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
 pub use crate::domain::poll::{Poll, PollClose, PollDecision, Settled, VoteAction, VoteEvent};
@@ -18,7 +17,7 @@ fn parse_roles(s: &str) -> Roles {
     s.split(',').filter_map(|r| Role::from_str(r).ok()).collect()
 }
 
-fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
+fn decode(r: Row) -> anyhow::Result<Poll> {
     let rule = match r.try_get::<String, _>("rule")?.as_str() {
         "majority" => Rule::Majority,
         "unanimous" => Rule::Unanimous,
@@ -57,7 +56,7 @@ fn decode(r: SqliteRow) -> anyhow::Result<Poll> {
         revision: r.try_get("revision")?,
         message_id: r.try_get("message_id")?,
         rules: PollRules {
-            emergency: r.try_get("emergency")?,
+            emergency: r.flag("emergency")?,
             voting_role: Role::from_str(&r.try_get::<String, _>("voting_role")?)
                 .map_err(anyhow::Error::msg)?,
             quorum: r.try_get::<i64, _>("quorum")? as u32,
@@ -100,21 +99,16 @@ pub struct NewPoll<'a> {
 }
 
 /// Opens a poll; returns its id.
-pub async fn open(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    p: &NewPoll<'_>,
-    now: DateTime<Utc>,
-) -> anyhow::Result<i64> {
+pub async fn open(conn: &mut Conn, guild: &str, p: &NewPoll<'_>, now: DateTime<Utc>) -> anyhow::Result<i64> {
     let veto: Roles = p.rules.veto_roles.iter().copied().collect();
-    let id: Option<i64> = sqlx::query_scalar(
+    let id: Option<i64> = query_scalar(
         "INSERT INTO polls (guild, release_id, revision, message_id, emergency, voting_role, quorum, rule, veto_roles,
             early_approval, submitter, notify_channel, opened_at, deadline)
-         SELECT guild, id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM releases WHERE id = ? AND guild = ? RETURNING id",
+         SELECT guild, id, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM releases WHERE id = $13 AND guild = $14 RETURNING id",
     )
     .bind(p.revision)
     .bind(p.message_id)
-    .bind(p.rules.emergency)
+    .bind(i64::from(p.rules.emergency))
     .bind(p.rules.voting_role.key())
     .bind(p.rules.quorum as i64)
     .bind(p.rules.rule.key())
@@ -135,23 +129,21 @@ pub async fn open(
 }
 
 /// A poll of `guild` by id.
-pub async fn get(conn: &mut SqliteConnection, guild: &str, id: i64) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM polls WHERE id = ? AND guild = ?"))
-        .bind(id)
-        .bind(guild)
-        .fetch_optional(conn)
-        .await?;
+pub async fn get(conn: &mut Conn, guild: &str, id: i64) -> anyhow::Result<Option<Poll>> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE id = $1 AND guild = $2"
+    ))
+    .bind(id)
+    .bind(guild)
+    .fetch_optional(conn)
+    .await?;
     row.map(decode).transpose()
 }
 
 /// The poll of `guild` carried by a bot message.
-pub async fn by_message(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    message_id: i64,
-) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM polls WHERE message_id = ? AND guild = ?"
+pub async fn by_message(conn: &mut Conn, guild: &str, message_id: i64) -> anyhow::Result<Option<Poll>> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE message_id = $1 AND guild = $2"
     ))
     .bind(message_id)
     .bind(guild)
@@ -162,12 +154,12 @@ pub async fn by_message(
 
 /// The latest poll of a release of `guild`, open or closed.
 pub async fn latest_for_release(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
 ) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM polls WHERE release_id = ? AND guild = ? ORDER BY id DESC LIMIT 1"
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE release_id = $1 AND guild = $2 ORDER BY id DESC LIMIT 1"
     ))
     .bind(release_row)
     .bind(guild)
@@ -179,15 +171,15 @@ pub async fn latest_for_release(
 /// Records who recalled or decided a poll of `guild` and why; `decision` for a
 /// change manager's decision after an expiry. False if it was settled before.
 pub async fn settle(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     id: i64,
     decision: Option<PollDecision>,
     by: &Settled,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE polls SET decision = ?, settled_by = ?, settled_by_name = ?, settled_reason = ?, settled_at = ?
-         WHERE id = ? AND guild = ? AND settled_by IS NULL",
+    let done = query(
+        "UPDATE polls SET decision = $1, settled_by = $2, settled_by_name = $3, settled_reason = $4, settled_at = $5
+         WHERE id = $6 AND guild = $7 AND settled_by IS NULL",
     )
     .bind(decision.map(PollDecision::key))
     .bind(&by.by)
@@ -203,12 +195,12 @@ pub async fn settle(
 
 /// The open poll of a release of `guild`, if any.
 pub async fn open_for_release(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
 ) -> anyhow::Result<Option<Poll>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM polls WHERE release_id = ? AND guild = ? AND closed_at IS NULL ORDER BY id DESC LIMIT 1"
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE release_id = $1 AND guild = $2 AND closed_at IS NULL ORDER BY id DESC LIMIT 1"
     ))
     .bind(release_row)
     .bind(guild)
@@ -218,9 +210,9 @@ pub async fn open_for_release(
 }
 
 /// Every open poll of `guild` (reconciled after a reconnect).
-pub async fn open_polls(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Vec<Poll>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM polls WHERE guild = ? AND closed_at IS NULL ORDER BY id"
+pub async fn open_polls(conn: &mut Conn, guild: &str) -> anyhow::Result<Vec<Poll>> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM polls WHERE guild = $1 AND closed_at IS NULL ORDER BY id"
     ))
     .bind(guild)
     .fetch_all(conn)
@@ -230,14 +222,14 @@ pub async fn open_polls(conn: &mut SqliteConnection, guild: &str) -> anyhow::Res
 
 /// Closes a poll with its outcome; false if it was already closed.
 pub async fn close(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     id: i64,
     outcome: PollClose,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE polls SET closed_at = ?, outcome = ? WHERE id = ? AND guild = ? AND closed_at IS NULL",
+    let done = query(
+        "UPDATE polls SET closed_at = $1, outcome = $2 WHERE id = $3 AND guild = $4 AND closed_at IS NULL",
     )
     .bind(ts(now))
     .bind(outcome.key())
@@ -249,15 +241,10 @@ pub async fn close(
 }
 
 /// Appends to the vote ledger of a poll of `guild`.
-pub async fn record_vote(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    poll: i64,
-    e: &VoteEvent,
-) -> anyhow::Result<()> {
-    let done = sqlx::query(
-        "INSERT INTO votes (poll_id, user, user_name, roles, vote, action, at, counted, reason, note)
-         SELECT id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM polls WHERE id = ? AND guild = ?",
+pub async fn record_vote(conn: &mut Conn, guild: &str, poll: i64, e: &VoteEvent) -> anyhow::Result<()> {
+    let done = query(
+        "INSERT INTO votes (poll_id, \"user\", user_name, roles, vote, action, at, counted, reason, note)
+         SELECT id, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM polls WHERE id = $10 AND guild = $11",
     )
     .bind(&e.user)
     .bind(&e.user_name)
@@ -265,7 +252,7 @@ pub async fn record_vote(
     .bind(e.vote.key())
     .bind(e.action.key())
     .bind(ts(e.at))
-    .bind(e.counted)
+    .bind(i64::from(e.counted))
     .bind(&e.reason)
     .bind(&e.note)
     .bind(poll)
@@ -276,10 +263,10 @@ pub async fn record_vote(
 }
 
 /// The ledger of a poll of `guild`, oldest first.
-pub async fn ledger(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
-    let rows = sqlx::query(
-        "SELECT user, user_name, roles, vote, action, at, counted, reason, note FROM votes
-         WHERE poll_id = ? AND poll_id IN (SELECT id FROM polls WHERE guild = ?) ORDER BY id",
+pub async fn ledger(conn: &mut Conn, guild: &str, poll: i64) -> anyhow::Result<Vec<VoteEvent>> {
+    let rows = query(
+        "SELECT \"user\", user_name, roles, vote, action, at, counted, reason, note FROM votes
+         WHERE poll_id = $1 AND poll_id IN (SELECT id FROM polls WHERE guild = $2) ORDER BY id",
     )
     .bind(poll)
     .bind(guild)
@@ -296,7 +283,7 @@ pub async fn ledger(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyh
                 action: VoteAction::from_key(&r.try_get::<String, _>("action")?)
                     .ok_or_else(|| anyhow::anyhow!("stored vote action"))?,
                 at: parse_ts(r.try_get("at")?)?,
-                counted: r.try_get("counted")?,
+                counted: r.flag("counted")?,
                 reason: r.try_get("reason")?,
                 note: r.try_get("note")?,
             })

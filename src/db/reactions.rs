@@ -1,21 +1,21 @@
 //! The ledger of reactions on polls that are not votes (migration 0027).
 
 use super::ts;
+use super::{query, Conn};
 use crate::domain::reactions::Reaction;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 
 /// Appends one reaction to the ledger of poll `poll` of `guild`.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     poll: i64,
     r: &Reaction,
     at: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let done = sqlx::query(
-        "INSERT INTO poll_reactions (guild, poll_id, user, user_name, emoji, action, at)
-         SELECT guild, id, ?, ?, ?, ?, ? FROM polls WHERE id = ? AND guild = ?",
+    let done = query(
+        "INSERT INTO poll_reactions (guild, poll_id, \"user\", user_name, emoji, action, at)
+         SELECT guild, id, $1, $2, $3, $4, $5 FROM polls WHERE id = $6 AND guild = $7",
     )
     .bind(&r.user)
     .bind(&r.name)
@@ -30,10 +30,10 @@ pub async fn record(
 }
 
 /// The ledger of poll `poll` of `guild`, oldest first.
-pub async fn for_poll(conn: &mut SqliteConnection, guild: &str, poll: i64) -> anyhow::Result<Vec<Reaction>> {
-    let rows = sqlx::query(
-        "SELECT user, user_name, emoji, action FROM poll_reactions
-         WHERE guild = ? AND poll_id = ? ORDER BY id",
+pub async fn for_poll(conn: &mut Conn, guild: &str, poll: i64) -> anyhow::Result<Vec<Reaction>> {
+    let rows = query(
+        "SELECT \"user\", user_name, emoji, action FROM poll_reactions
+         WHERE guild = $1 AND poll_id = $2 ORDER BY id",
     )
     .bind(guild)
     .bind(poll)

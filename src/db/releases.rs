@@ -1,17 +1,16 @@
 //! Releases and their links to RFCs.
 
 use super::{parse_ts, parse_ts_opt, ts};
+use super::{query, query_scalar, Conn, Row};
 use crate::domain::records::{Booking, Plan, Release};
 use crate::domain::release::{Lifecycle, ReleaseState};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
 const COLUMNS: &str =
     "id, number, name, version, emergency, scope, backout, acceptance, environments, state, state_env,
     els_until, closure, revision, test_runs, manager, manager_name, submitter, validation, training, builds,
     baseline_hash, window_name, window_start, window_end, handover, created_at, updated_at";
 
-fn decode(r: SqliteRow) -> anyhow::Result<Release> {
+fn decode(r: Row) -> anyhow::Result<Release> {
     let state_key: String = r.try_get("state")?;
     let env: Option<String> = r.try_get("state_env")?;
     let closure: Option<String> = r.try_get("closure")?;
@@ -32,7 +31,7 @@ fn decode(r: SqliteRow) -> anyhow::Result<Release> {
         number: r.try_get("number")?,
         name: r.try_get("name")?,
         version: r.try_get("version")?,
-        emergency: r.try_get("emergency")?,
+        emergency: r.flag("emergency")?,
         plan: Plan {
             scope: r.try_get("scope")?,
             backout: r.try_get("backout")?,
@@ -66,17 +65,17 @@ fn until(s: &ReleaseState) -> Option<String> {
 }
 
 /// Stores a new release; returns its row id.
-pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Release) -> anyhow::Result<i64> {
-    let id = sqlx::query_scalar(
+pub async fn insert(conn: &mut Conn, guild: &str, r: &Release) -> anyhow::Result<i64> {
+    let id = query_scalar(
         "INSERT INTO releases (guild, number, name, version, emergency, environments, state, revision, test_runs,
             manager, manager_name, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(guild)
     .bind(r.number)
     .bind(&r.name)
     .bind(&r.version)
-    .bind(r.emergency)
+    .bind(i64::from(r.emergency))
     .bind(serde_json::to_string(&r.environments)?)
     .bind(r.lifecycle.state.key())
     .bind(r.lifecycle.revision)
@@ -91,14 +90,14 @@ pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Release) -> an
 }
 
 /// Saves every mutable field of a release of `guild`; a release of another fails.
-pub async fn save(conn: &mut SqliteConnection, guild: &str, r: &Release) -> anyhow::Result<()> {
+pub async fn save(conn: &mut Conn, guild: &str, r: &Release) -> anyhow::Result<()> {
     let s = &r.lifecycle.state;
-    let done = sqlx::query(
-        "UPDATE releases SET scope = ?, backout = ?, acceptance = ?, state = ?, state_env = ?, els_until = ?, closure = ?,
-            revision = ?, test_runs = ?, submitter = ?, validation = ?, training = ?, builds = ?, baseline_hash = ?,
-            baselined_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(baselined_at, ?) END,
-            window_name = ?, window_start = ?, window_end = ?, handover = ?, updated_at = ?
-         WHERE id = ? AND guild = ?",
+    let done = query(
+        "UPDATE releases SET scope = $1, backout = $2, acceptance = $3, state = $4, state_env = $5, els_until = $6, closure = $7,
+            revision = $8, test_runs = $9, submitter = $10, validation = $11, training = $12, builds = $13, baseline_hash = $14,
+            baselined_at = CASE WHEN $15 IS NULL THEN NULL ELSE COALESCE(baselined_at, $16) END,
+            window_name = $17, window_start = $18, window_end = $19, handover = $20, updated_at = $21
+         WHERE id = $22 AND guild = $23",
     )
     .bind(&r.plan.scope)
     .bind(&r.plan.backout)
@@ -129,9 +128,9 @@ pub async fn save(conn: &mut SqliteConnection, guild: &str, r: &Release) -> anyh
 }
 
 /// One release by number.
-pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyhow::Result<Option<Release>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND number = ?"
+pub async fn get(conn: &mut Conn, guild: &str, number: i64) -> anyhow::Result<Option<Release>> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = $1 AND number = $2"
     ))
     .bind(guild)
     .bind(number)
@@ -142,13 +141,9 @@ pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyho
 
 /// The newest release of `guild` with this version that is not closed
 /// (a deployment names a version; a closed release deploys nothing).
-pub async fn by_version(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    version: &str,
-) -> anyhow::Result<Option<Release>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND version = ? AND state <> 'closed' ORDER BY number DESC LIMIT 1"
+pub async fn by_version(conn: &mut Conn, guild: &str, version: &str) -> anyhow::Result<Option<Release>> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = $1 AND version = $2 AND state <> 'closed' ORDER BY number DESC LIMIT 1"
     ))
     .bind(guild)
     .bind(version)
@@ -158,9 +153,9 @@ pub async fn by_version(
 }
 
 /// One release of `guild` by row id.
-pub async fn by_row(conn: &mut SqliteConnection, guild: &str, row: i64) -> anyhow::Result<Release> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE id = ? AND guild = ?"
+pub async fn by_row(conn: &mut Conn, guild: &str, row: i64) -> anyhow::Result<Release> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE id = $1 AND guild = $2"
     ))
     .bind(row)
     .bind(guild)
@@ -171,14 +166,10 @@ pub async fn by_row(conn: &mut SqliteConnection, guild: &str, row: i64) -> anyho
 
 /// Releases, optionally in one state (a state key, or `closed-<closure>`
 /// for the closed ones that ended that way).
-pub async fn list(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    state: Option<&str>,
-) -> anyhow::Result<Vec<Release>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ?1
-           AND (?2 IS NULL OR state = ?2 OR state || '-' || closure = ?2) ORDER BY number"
+pub async fn list(conn: &mut Conn, guild: &str, state: Option<&str>) -> anyhow::Result<Vec<Release>> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = $1
+           AND ($2 IS NULL OR state = $2 OR state || '-' || closure = $2) ORDER BY number"
     ))
     .bind(guild)
     .bind(state)
@@ -188,15 +179,10 @@ pub async fn list(
 }
 
 /// Links an RFC to a release, both of `guild`.
-pub async fn link_rfc(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-    rfc_row: i64,
-) -> anyhow::Result<()> {
-    let done = sqlx::query(
+pub async fn link_rfc(conn: &mut Conn, guild: &str, release_row: i64, rfc_row: i64) -> anyhow::Result<()> {
+    let done = query(
         "INSERT INTO release_rfcs (release_id, rfc_id)
-         SELECT r.id, f.id FROM releases r JOIN rfcs f ON f.guild = r.guild WHERE r.id = ?1 AND f.id = ?2 AND r.guild = ?3",
+         SELECT r.id, f.id FROM releases r JOIN rfcs f ON f.guild = r.guild WHERE r.id = $1 AND f.id = $2 AND r.guild = $3",
     )
     .bind(release_row)
     .bind(rfc_row)
@@ -208,13 +194,13 @@ pub async fn link_rfc(
 
 /// Releases booked into the opening of `window` that starts at `start`, in every state.
 pub async fn booked_in(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     window: &str,
     start: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Release>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND window_name = ? AND window_start = ? ORDER BY number"
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = $1 AND window_name = $2 AND window_start = $3 ORDER BY number"
     ))
     .bind(guild)
     .bind(window)
@@ -226,13 +212,13 @@ pub async fn booked_in(
 
 /// Open releases booked into a window starting in `[from, to)`.
 pub async fn booked_between(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     from: chrono::DateTime<chrono::Utc>,
     to: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Release>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND window_start >= ? AND window_start < ? AND state != 'closed'
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = $1 AND window_start >= $2 AND window_start < $3 AND state != 'closed'
          ORDER BY window_start, number"
     ))
     .bind(guild)
@@ -244,9 +230,9 @@ pub async fn booked_between(
 }
 
 /// Open releases whose next deployment targets `env` (planning, deploying, verifying or backed out there).
-pub async fn active_in(conn: &mut SqliteConnection, guild: &str, env: &str) -> anyhow::Result<Vec<Release>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM releases WHERE guild = ? AND state_env = ? COLLATE NOCASE
+pub async fn active_in(conn: &mut Conn, guild: &str, env: &str) -> anyhow::Result<Vec<Release>> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM releases WHERE guild = $1 AND state_env = $2 COLLATE NOCASE
            AND state IN ('deployment-planning', 'deploying', 'verifying', 'backed-out') ORDER BY number"
     ))
     .bind(guild)

@@ -1,16 +1,15 @@
 //! RFCs.
 
 use super::{parse_ts, ts};
+use super::{query, query_scalar, Conn, Row};
 use crate::domain::records::Rfc;
 use crate::domain::rfc::RfcStatus;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 use std::str::FromStr;
 
 const COLUMNS: &str =
     "id, number, title, rfc_type, risk, impact, description, requester, requester_name, status, created_at";
 
-fn decode(r: SqliteRow) -> anyhow::Result<Rfc> {
+fn decode(r: Row) -> anyhow::Result<Rfc> {
     let e = |what: &str, v: String| anyhow::anyhow!("stored RFC {what} {v:?}");
     Ok(Rfc {
         row: r.try_get("id")?,
@@ -28,10 +27,10 @@ fn decode(r: SqliteRow) -> anyhow::Result<Rfc> {
 }
 
 /// Stores a new RFC; returns its row id.
-pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Rfc) -> anyhow::Result<i64> {
-    let id = sqlx::query_scalar(
+pub async fn insert(conn: &mut Conn, guild: &str, r: &Rfc) -> anyhow::Result<i64> {
+    let id = query_scalar(
         "INSERT INTO rfcs (guild, number, title, rfc_type, risk, impact, description, requester, requester_name, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(guild)
     .bind(r.number)
@@ -50,9 +49,9 @@ pub async fn insert(conn: &mut SqliteConnection, guild: &str, r: &Rfc) -> anyhow
 }
 
 /// One RFC by number.
-pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyhow::Result<Option<Rfc>> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM rfcs WHERE guild = ? AND number = ?"
+pub async fn get(conn: &mut Conn, guild: &str, number: i64) -> anyhow::Result<Option<Rfc>> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM rfcs WHERE guild = $1 AND number = $2"
     ))
     .bind(guild)
     .bind(number)
@@ -62,13 +61,9 @@ pub async fn get(conn: &mut SqliteConnection, guild: &str, number: i64) -> anyho
 }
 
 /// RFCs, optionally of one status, newest last.
-pub async fn list(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    status: Option<RfcStatus>,
-) -> anyhow::Result<Vec<Rfc>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM rfcs WHERE guild = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY number"
+pub async fn list(conn: &mut Conn, guild: &str, status: Option<RfcStatus>) -> anyhow::Result<Vec<Rfc>> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM rfcs WHERE guild = $1 AND ($2 IS NULL OR status = $2) ORDER BY number"
     ))
     .bind(guild)
     .bind(status.map(|s| s.as_str()))
@@ -78,15 +73,11 @@ pub async fn list(
 }
 
 /// The RFCs of a release of `guild`.
-pub async fn for_release(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    release_row: i64,
-) -> anyhow::Result<Vec<Rfc>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM rfcs WHERE guild = ?1
+pub async fn for_release(conn: &mut Conn, guild: &str, release_row: i64) -> anyhow::Result<Vec<Rfc>> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM rfcs WHERE guild = $1
            AND id IN (SELECT l.rfc_id FROM release_rfcs l JOIN releases r ON r.id = l.release_id
-                      WHERE l.release_id = ?2 AND r.guild = ?1) ORDER BY number"
+                      WHERE l.release_id = $2 AND r.guild = $1) ORDER BY number"
     ))
     .bind(guild)
     .bind(release_row)
@@ -96,13 +87,8 @@ pub async fn for_release(
 }
 
 /// Sets the status of an RFC of `guild`; an RFC of another fails.
-pub async fn set_status(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    row: i64,
-    status: RfcStatus,
-) -> anyhow::Result<()> {
-    let done = sqlx::query("UPDATE rfcs SET status = ? WHERE id = ? AND guild = ?")
+pub async fn set_status(conn: &mut Conn, guild: &str, row: i64, status: RfcStatus) -> anyhow::Result<()> {
+    let done = query("UPDATE rfcs SET status = $1 WHERE id = $2 AND guild = $3")
         .bind(status.as_str())
         .bind(row)
         .bind(guild)
@@ -112,9 +98,9 @@ pub async fn set_status(
 }
 
 /// The numbers of the releases of `guild` an RFC belongs to.
-pub async fn releases_of(conn: &mut SqliteConnection, guild: &str, rfc_row: i64) -> anyhow::Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT r.number FROM releases r JOIN release_rfcs l ON l.release_id = r.id WHERE l.rfc_id = ? AND r.guild = ?
+pub async fn releases_of(conn: &mut Conn, guild: &str, rfc_row: i64) -> anyhow::Result<Vec<i64>> {
+    Ok(query_scalar(
+        "SELECT r.number FROM releases r JOIN release_rfcs l ON l.release_id = r.id WHERE l.rfc_id = $1 AND r.guild = $2
          ORDER BY r.number",
     )
     .bind(rfc_row)

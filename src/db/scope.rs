@@ -6,6 +6,3 @@ pub(crate) fn changed_one(rows: u64, what: &str, row: i64, guild: &str) -> anyho
     anyhow::ensure!(rows > 0, "{what} row {row} is not a record of workspace {guild}");
     Ok(())
 }
-
-/// The releases of workspace `?` (a condition on a `release_id` column).
-pub(crate) const RELEASE_OF_GUILD: &str = "release_id IN (SELECT id FROM releases WHERE guild = ?)";

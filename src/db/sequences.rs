@@ -1,12 +1,12 @@
 //! Per-guild id sequences (`RFC-n`, `REL-n`, `INC-n`, `KE-n`).
 
-use sqlx::SqliteConnection;
+use super::{query_scalar, Conn};
 
 /// Takes the next number of `name` in `guild`.
-pub async fn next(conn: &mut SqliteConnection, guild: &str, name: &str) -> anyhow::Result<i64> {
-    let n: i64 = sqlx::query_scalar(
-        "INSERT INTO sequences (guild, name, last) VALUES (?1, ?2, 1)
-         ON CONFLICT (guild, name) DO UPDATE SET last = last + 1
+pub async fn next(conn: &mut Conn, guild: &str, name: &str) -> anyhow::Result<i64> {
+    let n: i64 = query_scalar(
+        "INSERT INTO sequences (guild, name, last) VALUES ($1, $2, 1)
+         ON CONFLICT (guild, name) DO UPDATE SET last = sequences.last + 1
          RETURNING last",
     )
     .bind(guild)

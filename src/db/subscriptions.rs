@@ -1,9 +1,9 @@
 //! Who follows which releases, and where.
 
 use super::ts;
+use super::{query, Conn};
 use crate::domain::governance::Via;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 
 /// One subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,14 +21,9 @@ pub struct Subscription {
 }
 
 /// Adds a subscription; false if it existed.
-pub async fn add(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    s: &Subscription,
-    now: DateTime<Utc>,
-) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO subscriptions (guild, user, user_name, target, via, channel, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+pub async fn add(conn: &mut Conn, guild: &str, s: &Subscription, now: DateTime<Utc>) -> anyhow::Result<bool> {
+    let done = query(
+        "INSERT INTO subscriptions (guild, \"user\", user_name, target, via, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT DO NOTHING",
     )
     .bind(guild)
@@ -45,14 +40,14 @@ pub async fn add(
 
 /// Removes a subscription; false if there was none.
 pub async fn remove(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     user: &str,
     target: &str,
     via: Via,
 ) -> anyhow::Result<bool> {
     let done =
-        sqlx::query("DELETE FROM subscriptions WHERE guild = ? AND user = ? AND target = ? AND via = ?")
+        query("DELETE FROM subscriptions WHERE guild = $1 AND \"user\" = $2 AND target = $3 AND via = $4")
             .bind(guild)
             .bind(user)
             .bind(target)
@@ -63,14 +58,10 @@ pub async fn remove(
 }
 
 /// Subscribers of one release (directly or through `all`), oldest first.
-pub async fn for_release(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    number: i64,
-) -> anyhow::Result<Vec<Subscription>> {
-    let rows = sqlx::query(
-        "SELECT user, user_name, target, via, channel FROM subscriptions WHERE guild = ? AND (target = 'all' OR target = ?)
-         ORDER BY created_at, user",
+pub async fn for_release(conn: &mut Conn, guild: &str, number: i64) -> anyhow::Result<Vec<Subscription>> {
+    let rows = query(
+        "SELECT \"user\", user_name, target, via, channel FROM subscriptions WHERE guild = $1 AND (target = 'all' OR target = $2)
+         ORDER BY created_at, \"user\"",
     )
     .bind(guild)
     .bind(number.to_string())

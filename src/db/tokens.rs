@@ -1,9 +1,9 @@
 //! API tokens (only their digests) and the kept answers of idempotent POSTs.
 
 use super::{audit, parse_ts, parse_ts_opt, ts, Db};
+use super::{query, Conn};
 use crate::domain::audit::AuditEntry;
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
 use subtle::ConstantTimeEq;
 
 /// A token as listed: never the token itself.
@@ -46,8 +46,8 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    let done = sqlx::query(
-        "INSERT INTO api_tokens (guild, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)
+    let done = query(
+        "INSERT INTO api_tokens (guild, name, hash, scopes, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (guild, name) DO NOTHING",
     )
     .bind(guild)
@@ -69,13 +69,12 @@ pub async fn create(
 }
 
 /// Every token of the workspace, by name.
-pub async fn list(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Vec<TokenInfo>> {
-    let rows = sqlx::query(
-        "SELECT name, scopes, created_at, revoked_at FROM api_tokens WHERE guild = ? ORDER BY name",
-    )
-    .bind(guild)
-    .fetch_all(conn)
-    .await?;
+pub async fn list(conn: &mut Conn, guild: &str) -> anyhow::Result<Vec<TokenInfo>> {
+    let rows =
+        query("SELECT name, scopes, created_at, revoked_at FROM api_tokens WHERE guild = $1 ORDER BY name")
+            .bind(guild)
+            .fetch_all(conn)
+            .await?;
     rows.into_iter()
         .map(|r| {
             Ok(TokenInfo {
@@ -91,14 +90,13 @@ pub async fn list(conn: &mut SqliteConnection, guild: &str) -> anyhow::Result<Ve
 /// Revokes the token called `name`; false when there is none not revoked yet.
 pub async fn revoke(db: &Db, guild: &str, name: &str, now: DateTime<Utc>) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = ? WHERE guild = ? AND name = ? AND revoked_at IS NULL",
-    )
-    .bind(ts(now))
-    .bind(guild)
-    .bind(name)
-    .execute(&mut *tx)
-    .await?;
+    let done =
+        query("UPDATE api_tokens SET revoked_at = $1 WHERE guild = $2 AND name = $3 AND revoked_at IS NULL")
+            .bind(ts(now))
+            .bind(guild)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
     if done.rows_affected() == 0 {
         return Ok(false);
     }
@@ -109,16 +107,11 @@ pub async fn revoke(db: &Db, guild: &str, name: &str, now: DateTime<Utc>) -> any
 
 /// The live token whose digest is `digest`: every stored digest is compared
 /// in constant time, and all of them, so timing tells nothing about which.
-pub async fn find(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    digest: &[u8; 32],
-) -> anyhow::Result<Option<TokenInfo>> {
-    let rows =
-        sqlx::query("SELECT name, hash, scopes, created_at, revoked_at FROM api_tokens WHERE guild = ?")
-            .bind(guild)
-            .fetch_all(conn)
-            .await?;
+pub async fn find(conn: &mut Conn, guild: &str, digest: &[u8; 32]) -> anyhow::Result<Option<TokenInfo>> {
+    let rows = query("SELECT name, hash, scopes, created_at, revoked_at FROM api_tokens WHERE guild = $1")
+        .bind(guild)
+        .fetch_all(conn)
+        .await?;
     let mut found = None;
     for r in rows {
         let stored = hex::decode(r.try_get::<String, _>("hash")?).unwrap_or_default();
@@ -136,12 +129,12 @@ pub async fn find(
 
 /// The first answer given to `key` of `token`, if any.
 pub async fn answer(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     token: &str,
     key: &str,
 ) -> anyhow::Result<Option<(u16, String)>> {
-    let row = sqlx::query("SELECT status, body FROM api_answers WHERE guild = ? AND token = ? AND key = ?")
+    let row = query("SELECT status, body FROM api_answers WHERE guild = $1 AND token = $2 AND key = $3")
         .bind(guild)
         .bind(token)
         .bind(key)
@@ -162,8 +155,8 @@ pub async fn keep_answer(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO api_answers (guild, token, key, status, body, at) VALUES (?, ?, ?, ?, ?, ?)
+    query(
+        "INSERT INTO api_answers (guild, token, key, status, body, at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT DO NOTHING",
     )
     .bind(guild)

@@ -1,14 +1,25 @@
 //! A write transaction: this process's turn to write, rolled back unless committed.
 
 use super::audit;
+use super::conn::{Conn, Link};
+use super::query::{query, query_with, Args};
+use super::row::Row;
+use super::Db;
 use crate::domain::audit::AuditEntry;
-use sqlx::SqliteConnection;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The write connection, while one writer has its turn; `None` until
 /// opened, and again after it broke (the next writer reopens it).
-pub(super) type Turn = tokio::sync::OwnedMutexGuard<Option<SqliteConnection>>;
+pub(super) type Turn = tokio::sync::OwnedMutexGuard<Option<Conn>>;
+
+/// The advisory lock every write transaction on PostgreSQL takes first, so
+/// the writers of several instances on one database take turns as SQLite's
+/// `BEGIN IMMEDIATE` makes them: the read-then-write code relies on it.
+pub const WRITE_LOCK: i64 = 0x7265_6c64_6573_6b57; // "reldeskW"
+
+/// `BEGIN` and [`WRITE_LOCK`], as one text (one round trip).
+const BEGIN_LOCKED: &str = "BEGIN; SELECT pg_advisory_xact_lock(8243113871426153303)";
 
 /// A write transaction. It holds this process's turn to write, so writers
 /// queue here instead of in SQLite's busy handler, which sleeps for up to
@@ -18,16 +29,109 @@ pub struct Tx {
     /// Some until committed.
     pub(super) turn: Option<Turn>,
     pub(super) commits: Arc<AtomicU64>,
+    /// The database's cue to the delivery worker (set on PostgreSQL by the
+    /// commit; SQLite's commit hook sets it there).
+    queued: Arc<AtomicBool>,
     /// Audit entries to write with the commit (see [`audit::append`]).
     pub(super) audit: Vec<(String, AuditEntry)>,
 }
 
+/// A connection that broke: the next writer opens a new one.
+fn broken(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))
+}
+
+/// Ends the transaction on `conn` without its changes.
+async fn rollback(conn: &mut Conn) -> Result<(), sqlx::Error> {
+    conn.queued = false;
+    match &mut conn.link {
+        Link::Postgres(c) => sqlx::Executor::execute(c, sqlx::raw_sql("ROLLBACK"))
+            .await
+            .map(drop),
+        _ => query("ROLLBACK").execute(conn).await.map(drop),
+    }
+}
+
+impl Db {
+    /// Starts a write transaction that holds the write lock from its first statement.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        Ok(self.begin_with("", self.args()).await?.0)
+    }
+
+    /// Starts a write transaction and runs `first` (statements with their
+    /// arguments) in it, in the same round trip to the connection on
+    /// SQLite; with the row they return, if any. Only the last statement may
+    /// return one: the statements after a returned row are not run. (Not
+    /// their changes count: SQLite reports the last change before the
+    /// `BEGIN` for the `BEGIN` itself.) On PostgreSQL `first` is one statement.
+    pub async fn begin_with(&self, first: &str, args: Args<'_>) -> anyhow::Result<(Tx, Option<Row>)> {
+        let mut turn = self.write_turn().await;
+        let conn = match turn.as_mut() {
+            Some(conn) => conn,
+            None => turn.insert(self.connect_writer().await?),
+        };
+        conn.queued = false;
+        let started = match &mut conn.link {
+            Link::Postgres(c) => {
+                // A plain (simple protocol) text: BEGIN and the lock in one round trip.
+                let begun = sqlx::Executor::execute(&mut *c, sqlx::raw_sql(BEGIN_LOCKED))
+                    .await
+                    .map(drop);
+                match begun {
+                    Ok(()) if first.is_empty() => Ok(None),
+                    Ok(()) => query_with(first, args).fetch_optional(&mut *conn).await,
+                    Err(e) => Err(e),
+                }
+            }
+            _ => {
+                // A plain statement: sqlx's own begin would add a round trip to check it.
+                let sql = format!("BEGIN IMMEDIATE;\n{first}");
+                query_with(&sql, args).fetch_optional(&mut *conn).await
+            }
+        };
+        match started {
+            Ok(row) => Ok((
+                Tx {
+                    turn: Some(turn),
+                    commits: self.commits.clone(),
+                    queued: self.queued.clone(),
+                    audit: Vec::new(),
+                },
+                row,
+            )),
+            Err(e) => {
+                // The BEGIN may have run before a later statement failed.
+                // If it did not, this ROLLBACK fails harmlessly.
+                if broken(&e) || rollback(conn).await.is_err_and(|r| broken(&r)) {
+                    *turn = None;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
 impl Tx {
     /// Writes the audit entries and commits, in one round trip to the
-    /// connection; gives the turn to the next writer.
+    /// connection on SQLite; gives the turn to the next writer.
     pub async fn commit(mut self) -> anyhow::Result<()> {
-        let (sql, args) = audit::written_before(&self.audit, "COMMIT")?;
-        sqlx::query_with(&sql, args).execute(&mut *self).await?;
+        let audit = std::mem::take(&mut self.audit);
+        let conn: &mut Conn = &mut self;
+        match &mut conn.link {
+            Link::Postgres(_) => {
+                audit::write(conn, &audit).await?;
+                if let Link::Postgres(c) = &mut conn.link {
+                    sqlx::Executor::execute(c, sqlx::raw_sql("COMMIT")).await?;
+                }
+                if std::mem::take(&mut conn.queued) {
+                    self.queued.store(true, Ordering::Release);
+                }
+            }
+            _ => {
+                let (sql, args) = audit::written_before(&audit, "COMMIT")?;
+                query_with(&sql, args).execute(conn).await?;
+            }
+        }
         // Committed: nothing for Drop to roll back.
         self.turn = None;
         self.commits.fetch_add(1, Ordering::Relaxed);
@@ -45,7 +149,7 @@ impl Drop for Tx {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 if let Some(conn) = turn.as_mut() {
-                    if let Err(e) = sqlx::query("ROLLBACK").execute(conn).await {
+                    if let Err(e) = rollback(conn).await {
                         tracing::warn!(error = %e, "rollback failed; the write connection is reopened");
                         *turn = None;
                     }
@@ -58,7 +162,7 @@ impl Drop for Tx {
 }
 
 impl std::ops::Deref for Tx {
-    type Target = SqliteConnection;
+    type Target = Conn;
     fn deref(&self) -> &Self::Target {
         self.turn
             .as_ref()
@@ -73,5 +177,13 @@ impl std::ops::DerefMut for Tx {
             .as_mut()
             .and_then(|t| t.as_mut())
             .expect("a transaction has its connection until committed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_lock_in_the_text_is_the_constant() {
+        assert!(super::BEGIN_LOCKED.contains(&format!("({})", super::WRITE_LOCK)));
     }
 }

@@ -1,16 +1,16 @@
 //! The writes of the CAB workflow's edits: an RFC's text, a release's name,
 //! version, RFCs and environments, and lifting a declared freeze.
 
-use super::scope::{changed_one, RELEASE_OF_GUILD};
+use super::scope::changed_one;
 use super::ts;
+use super::{query, Conn};
 use crate::domain::records::{Release, Rfc};
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 /// Saves an RFC's title, risk, impact and description (an RFC of `guild`).
-pub async fn save_rfc_text(conn: &mut SqliteConnection, guild: &str, r: &Rfc) -> anyhow::Result<()> {
-    let done = sqlx::query(
-        "UPDATE rfcs SET title = ?, risk = ?, impact = ?, description = ? WHERE id = ? AND guild = ?",
+pub async fn save_rfc_text(conn: &mut Conn, guild: &str, r: &Rfc) -> anyhow::Result<()> {
+    let done = query(
+        "UPDATE rfcs SET title = $1, risk = $2, impact = $3, description = $4 WHERE id = $5 AND guild = $6",
     )
     .bind(&r.title)
     .bind(r.risk.as_str())
@@ -25,17 +25,13 @@ pub async fn save_rfc_text(conn: &mut SqliteConnection, guild: &str, r: &Rfc) ->
 
 /// Saves a release's name, version, emergency flag and environments (the
 /// rest is [`super::releases::save`]).
-pub async fn save_release_identity(
-    conn: &mut SqliteConnection,
-    guild: &str,
-    r: &Release,
-) -> anyhow::Result<()> {
-    let done = sqlx::query(
-        "UPDATE releases SET name = ?, version = ?, emergency = ?, environments = ? WHERE id = ? AND guild = ?",
+pub async fn save_release_identity(conn: &mut Conn, guild: &str, r: &Release) -> anyhow::Result<()> {
+    let done = query(
+        "UPDATE releases SET name = $1, version = $2, emergency = $3, environments = $4 WHERE id = $5 AND guild = $6",
     )
     .bind(&r.name)
     .bind(&r.version)
-    .bind(r.emergency)
+    .bind(i64::from(r.emergency))
     .bind(serde_json::to_string(&r.environments)?)
     .bind(r.row)
     .bind(guild)
@@ -46,14 +42,12 @@ pub async fn save_release_identity(
 
 /// Takes an RFC out of a release of `guild`; false if it was not in it.
 pub async fn unlink_rfc(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     release_row: i64,
     rfc_row: i64,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(&format!(
-        "DELETE FROM release_rfcs WHERE release_id = ? AND rfc_id = ? AND {RELEASE_OF_GUILD}"
-    ))
+    let done = query("DELETE FROM release_rfcs WHERE release_id = $1 AND rfc_id = $2 AND release_id IN (SELECT id FROM releases WHERE guild = $3)")
     .bind(release_row)
     .bind(rfc_row)
     .bind(guild)
@@ -65,12 +59,12 @@ pub async fn unlink_rfc(
 /// Lifts the guild's declared freeze of that name that has not ended by
 /// `now`; false if there is none.
 pub async fn remove_freeze(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     name: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query("DELETE FROM freezes WHERE guild = ? AND name = ? COLLATE NOCASE AND to_at > ?")
+    let done = query("DELETE FROM freezes WHERE guild = $1 AND name = $2 COLLATE NOCASE AND to_at > $3")
         .bind(guild)
         .bind(name.trim())
         .bind(ts(now))

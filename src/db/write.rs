@@ -1,7 +1,8 @@
 //! Single-statement writes on the write connection.
 
+use super::query::{query_with, Args};
+use super::row::Done;
 use super::Db;
-use sqlx::sqlite::{SqliteArguments, SqliteQueryResult};
 use std::sync::atomic::Ordering;
 
 impl Db {
@@ -9,17 +10,13 @@ impl Db {
     /// connection, in this process's turn to write. On a pooled connection
     /// the same statement would meet the writer's lock in SQLite's busy
     /// handler, which sleeps a millisecond or more each time it finds it taken.
-    pub(crate) async fn write_one(
-        &self,
-        sql: &str,
-        args: SqliteArguments<'_>,
-    ) -> anyhow::Result<SqliteQueryResult> {
+    pub(crate) async fn write_one(&self, sql: &str, args: Args<'_>) -> anyhow::Result<Done> {
         let mut turn = self.write_turn().await;
         let conn = match turn.as_mut() {
             Some(conn) => conn,
             None => turn.insert(self.connect_writer().await?),
         };
-        let done = sqlx::query_with(sql, args).execute(&mut *conn).await;
+        let done = query_with(sql, args).execute(&mut *conn).await;
         if matches!(done, Err(sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))) {
             *turn = None;
         }

@@ -3,11 +3,11 @@
 
 use super::{facts, Ctx};
 use crate::db;
+use crate::db::Conn;
 use crate::domain::calendar::Gate;
 use crate::domain::readiness::{self, Readiness, Situation};
 use crate::domain::records::{Deployment, Release};
 use crate::render;
-use sqlx::SqliteConnection;
 
 /// A release's readiness for an environment, with the plan waiting to start.
 pub struct Assessed {
@@ -18,12 +18,7 @@ pub struct Assessed {
 }
 
 /// Loads the plan, the calendar and the lock of `env`, and evaluates.
-pub async fn assess(
-    conn: &mut SqliteConnection,
-    ctx: Ctx<'_>,
-    release: &Release,
-    env: &str,
-) -> anyhow::Result<Assessed> {
+pub async fn assess(conn: &mut Conn, ctx: Ctx<'_>, release: &Release, env: &str) -> anyhow::Result<Assessed> {
     let planned = db::deployments::latest(conn, ctx.guild, release.row, env)
         .await?
         .filter(|d| d.started_at.is_none());
@@ -68,7 +63,7 @@ impl Explained {
 /// [`assess`], with the words of every check: the gate's and the lock's
 /// refusals exactly as `/deploy start` gives them.
 pub async fn explain(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ctx: Ctx<'_>,
     release: &Release,
     env: &str,
@@ -112,7 +107,7 @@ pub fn env_name(release: &Release, env: &str) -> String {
 
 /// What the refusal says about the deployment holding `env`.
 pub async fn locked(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut crate::db::Conn,
     ctx: Ctx<'_>,
     env: &str,
     holder: i64,

@@ -10,14 +10,16 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database takes a write transaction and the chat is connected.
+/// `GET /readyz`: the database takes a write transaction, and the chat is
+/// connected — or this instance is a standby (PostgreSQL), which connects to
+/// no chat until it takes over: ready as a standby, and `leader: false` says so.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "Database writable, chat connected", body = Object),
-        (status = 503, description = "`{ ready, database, chat }` says which is not", body = Object)
+        (status = 200, description = "Database writable; chat connected, or a standby (`leader: false`)", body = Object),
+        (status = 503, description = "`{ ready, database, chat, leader }` says which is not", body = Object)
     )
 )]
 pub async fn readyz(state: St) -> (StatusCode, Json<serde_json::Value>) {
@@ -33,14 +35,17 @@ pub async fn readyz(state: St) -> (StatusCode, Json<serde_json::Value>) {
         }
     };
     let chat = state.app.telemetry.connected();
-    let status = if database && chat {
+    let leader = state.app.leader.leading();
+    // A leader without its chat is not serving; a standby is not meant to.
+    let ready = database && (chat || !leader);
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (
         status,
-        Json(serde_json::json!({ "ready": database && chat, "database": database, "chat": chat })),
+        Json(serde_json::json!({ "ready": ready, "database": database, "chat": chat, "leader": leader })),
     )
 }
 
@@ -57,6 +62,7 @@ pub async fn metrics(state: St) -> Result<axum::response::Response, super::ApiEr
     let mut conn = state.app.db.pool.acquire().await.map_err(anyhow::Error::from)?;
     let counts = crate::db::gauges::counts(&mut conn, &state.guild).await?;
     drop(conn);
+    state.app.telemetry.set_leader(state.app.leader.leading());
     let body = state.app.telemetry.encode(&counts);
     Ok((
         [(

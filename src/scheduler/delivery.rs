@@ -3,6 +3,7 @@
 //! posted twice.
 
 use crate::chat::{Chat, ChatError, Posted};
+use crate::db::leadership::Leader;
 use crate::db::outbox::{Action, Entry};
 use crate::db::{self, Db};
 use chrono::{DateTime, Duration, Utc};
@@ -51,16 +52,29 @@ async fn attempt(chat: &dyn Chat, e: &Entry) -> Result<Option<Posted>, ChatError
     }
 }
 
-/// Delivers everything of `workspace` due at `now`. Entries of a message (or channel) wait
+/// Where a delivery pass sends: the workspace's outbox, through its chat,
+/// while this instance leads.
+#[derive(Clone, Copy)]
+pub struct To<'a> {
+    /// The workspace whose outbox is delivered.
+    pub workspace: &'a str,
+    /// Its chat platform.
+    pub chat: &'a dyn Chat,
+    /// Checked before each entry is sent.
+    pub leader: &'a Leader,
+}
+
+/// Delivers everything of `to.workspace` due at `now`. Entries of a message (or channel) wait
 /// behind an earlier one of the same that failed, so order is kept; edits of
-/// one message are spaced by `edit_interval`.
+/// one message are spaced by `edit_interval`. Stops with an error, before
+/// sending, once this instance no longer leads.
 pub async fn deliver(
     db: &Db,
-    workspace: &str,
-    chat: &dyn Chat,
+    to: To<'_>,
     now: DateTime<Utc>,
     edit_interval: Duration,
 ) -> anyhow::Result<Report> {
+    let workspace = to.workspace;
     let mut report = Report::default();
     loop {
         let mut conn = db.pool.acquire().await?;
@@ -72,7 +86,7 @@ pub async fn deliver(
         // What the platform took is recorded once per pass, also when the
         // pass stopped on an error half-way.
         let mut done = Vec::new();
-        let passed = pass(db, chat, &batch, now, edit_interval, &mut done, &mut report).await;
+        let passed = pass(db, to, &batch, now, edit_interval, &mut done, &mut report).await;
         db::outbox::delivered(db, &done, now).await?;
         let waiting = passed?;
         // A short batch was everything due; a full one may have more behind it.
@@ -87,13 +101,14 @@ pub async fn deliver(
 /// waits for a post of this pass.
 async fn pass(
     db: &Db,
-    chat: &dyn Chat,
+    to: To<'_>,
     batch: &[Entry],
     now: DateTime<Utc>,
     edit_interval: Duration,
     done: &mut Vec<(i64, i64, Option<Posted>)>,
     report: &mut Report,
 ) -> anyhow::Result<bool> {
+    let To { chat, leader, .. } = to;
     let mut blocked_messages = BTreeSet::new();
     let mut blocked_channels = BTreeSet::new();
     // Edits and reactions waiting for a post delivered in this pass go in the next one.
@@ -129,6 +144,8 @@ async fn pass(
                 }
             }
         }
+        // Sent only while leading; what was sent before stays recorded.
+        leader.check().await?;
         // A delivery that panics fails like one the platform refused.
         let tried = AssertUnwindSafe(attempt(chat, e)).catch_unwind().await;
         let tried = tried.unwrap_or_else(|panic| {

@@ -11,6 +11,7 @@
 //! ([`worker`]) that ticks every [`TICK`] and whenever a piece of work
 //! committed something for it ([`crate::db::Db::take_queued`]).
 
+pub mod leader;
 mod worker;
 
 use crate::app::App;
@@ -106,8 +107,9 @@ pub async fn owed(
 }
 
 /// Runs the service until `adapter` (the platform's own client) ends, the
-/// service's worker stops, or the process is told to stop (Ctrl-C,
-/// SIGTERM) — then `on_signal` runs (closing the platform's connection).
+/// service's worker stops, this instance loses the leader's lock (an error:
+/// see [`leader`]), or the process is told to stop (Ctrl-C, SIGTERM) — then
+/// `on_signal` runs (closing the platform's connection).
 /// The write-ahead log is checkpointed on the way out either way.
 pub async fn run<P>(
     app: App,
@@ -120,11 +122,17 @@ where
     P: Platform + 'static,
 {
     let db = app.db.clone();
+    let leadership = app.leader.clone();
     let local = tokio::task::LocalSet::new();
     let result = local
         .run_until(async move {
+            let (leader, workspace, takeover) =
+                (app.leader.clone(), app.workspace.clone(), app.config.takeover);
             let served = tokio::task::spawn_local(serve(app, chat, rx));
             tokio::select! {
+                // Nothing more is sent (each delivery and job checked first);
+                // the process ends, and its supervisor brings it back as a standby.
+                lost = leader::watch(&leader, &workspace, takeover) => Err(lost.into()),
                 // Commands must not go on being answered by a bot whose
                 // scheduler is dead: the process ends, a supervisor restarts it.
                 // (A serve that ended because the adapter went leaves that to its branch.)
@@ -138,6 +146,8 @@ where
             }
         })
         .await;
+    // A standby need not wait for the server to notice the session gone.
+    leadership.release().await;
     // Leave an empty write-ahead log, so the next start need not read it.
     if let Err(e) = db.checkpoint_truncate().await {
         tracing::warn!(error = format!("{e:#}"), "final checkpoint failed");

@@ -58,6 +58,7 @@ impl Harness {
             workspace: console::GUILD.to_string(),
             pipelines: None,
             telemetry: Default::default(),
+            leader: Default::default(),
         };
         let out = Buffer::default();
         let sink: console::Out = Arc::new(Mutex::new(Box::new(out.clone())));
@@ -153,37 +154,78 @@ pub fn no_windows_path() -> std::path::PathBuf {
 }
 
 pub async fn sql_count(db: &Db, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&db.pool).await.unwrap()
+    release_desk::db::query_scalar(sql)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// The tables of the schema (the migrator's own excepted), by name.
+pub async fn table_names(db: &Db) -> Vec<String> {
+    let sql = match db.backend() {
+        release_desk::db::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE '_sqlx%' ORDER BY name"
+        }
+        release_desk::db::Backend::Postgres => {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public' \
+             AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_sqlx%' ORDER BY 1"
+        }
+    };
+    release_desk::db::query_scalar(sql)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// The columns of `table`, in order.
+pub async fn column_names(db: &Db, table: &str) -> Vec<String> {
+    let sql = match db.backend() {
+        release_desk::db::Backend::Sqlite => "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+        release_desk::db::Backend::Postgres => {
+            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position"
+        }
+    };
+    release_desk::db::query_scalar(sql)
+        .bind(table)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// The SQL function that shows a value as text with its type kept apart
+/// (SQLite's `quote`, PostgreSQL's `quote_nullable`).
+pub fn quote_fn(db: &Db) -> &'static str {
+    match db.backend() {
+        release_desk::db::Backend::Sqlite => "quote",
+        release_desk::db::Backend::Postgres => "quote_nullable",
+    }
 }
 
 /// Everything stored, as text, to prove a refused command changed nothing:
 /// every column of every row (`quote()` keeps types and blobs apart), the
 /// rows of a table in a stable order.
 pub async fn snapshot(db: &Db) -> String {
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' \
-         AND name NOT LIKE 'console_%' ORDER BY name",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
+    let tables: Vec<String> = table_names(db)
+        .await
+        .into_iter()
+        .filter(|t| !t.starts_with("console_"))
+        .collect();
     let mut out = String::new();
     for t in tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
-            .bind(&t)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let columns = column_names(db, &t).await;
         assert!(!columns.is_empty(), "table {t} has no columns");
         let row = columns
             .iter()
-            .map(|c| format!("quote(\"{}\")", c.replace('"', "\"\"")))
+            .map(|c| format!("{}(\"{}\")", quote_fn(db), c.replace('"', "\"\"")))
             .collect::<Vec<_>>()
             .join(" || ',' || ");
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT {row} AS r FROM \"{t}\" ORDER BY r"))
-            .fetch_all(&db.pool)
-            .await
-            .unwrap_or_else(|e| panic!("snapshot of {t}: {e}"));
+        let rows: Vec<String> =
+            release_desk::db::query_scalar(&format!("SELECT {row} AS r FROM \"{t}\" ORDER BY r"))
+                .fetch_all(&db.pool)
+                .await
+                .unwrap_or_else(|e| panic!("snapshot of {t}: {e}"));
         out.push_str(&format!("{t} ({}): {}\n", columns.join(","), rows.join(" | ")));
     }
     out
@@ -202,6 +244,10 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
         .args(["--start", start]);
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
+    }
+    // On a server the console writes its attachments in its directory: the test's.
+    if let (Some(_), Some(dir)) = (pg::switched_server(), db.parent()) {
+        cmd.current_dir(dir);
     }
     let mut child = cmd
         .env_remove("DISCORD_TOKEN")
@@ -226,7 +272,7 @@ pub fn console_run_with(script: &str, db: &Path, config: Option<&Path>, start: &
 /// The channel of workspace `guild`'s bot message with platform id
 /// `message` (a reaction arrives with both).
 pub async fn channel_of(db: &Db, guild: &str, message: &str) -> String {
-    sqlx::query_scalar("SELECT channel FROM bot_messages WHERE guild = ? AND platform_id = ?")
+    release_desk::db::query_scalar("SELECT channel FROM bot_messages WHERE guild = $1 AND platform_id = $2")
         .bind(guild)
         .bind(message)
         .fetch_one(&db.pool)

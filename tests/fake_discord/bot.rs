@@ -79,6 +79,24 @@ impl Bot {
         )
     }
 
+    /// `release-desk run` on the database at `url` (DATABASE_URL, so the
+    /// SQLite file of the test config is not used): one of several
+    /// instances on one PostgreSQL database.
+    pub fn start_on(fake: &Fake, extra: &str, url: &str) -> Bot {
+        let mut bot = Self::spawn_on(
+            env!("CARGO_BIN_EXE_release-desk"),
+            fake,
+            extra,
+            tempfile::tempdir().unwrap(),
+            super::GUILD,
+            "release_desk=debug,serenity=info",
+            Some("run"),
+            Some(url),
+        );
+        bot.db = PathBuf::new();
+        bot
+    }
+
     /// `exe run` in `dir` against `fake`, logging at `log_filter`.
     pub fn start_with(
         exe: &str,
@@ -99,6 +117,20 @@ impl Bot {
         guild: u64,
         log_filter: &str,
         subcommand: Option<&str>,
+    ) -> Bot {
+        Self::spawn_on(exe, fake, extra, dir, guild, log_filter, subcommand, None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn spawn_on(
+        exe: &str,
+        fake: &Fake,
+        extra: &str,
+        dir: tempfile::TempDir,
+        guild: u64,
+        log_filter: &str,
+        subcommand: Option<&str>,
+        database_url: Option<&str>,
     ) -> Bot {
         let db = dir.path().join("bot.sqlite");
         let config = dir.path().join("config.toml");
@@ -139,12 +171,16 @@ els_staff = ["{ELS_STAFF}"]
         )
         .unwrap();
         let spawned_at = std::time::Instant::now();
-        let child = Command::new(exe)
+        let mut command = Command::new(exe);
+        match database_url {
+            Some(url) => command.env("DATABASE_URL", url),
+            None => command.env_remove("DATABASE_URL"),
+        };
+        let child = command
             .args(subcommand)
             .arg("--config")
             .arg(&config)
             .env("DISCORD_TOKEN", TOKEN)
-            .env_remove("DATABASE_URL")
             .env_remove("RELEASE_DESK_CONFIG")
             .env("RELEASE_DESK_LOG", log_filter)
             .env("NO_COLOR", "1")
@@ -180,10 +216,12 @@ els_staff = ["{ELS_STAFF}"]
             .filename(&self.db)
             .read_only(true);
         let mut conn = sqlx::ConnectOptions::connect(&opts).await.unwrap();
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap()
+        release_desk::db::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
     }
 
     /// Waits until the bot has delivered everything it queued: the positive

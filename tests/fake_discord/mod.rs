@@ -728,6 +728,19 @@ fn route(fake: &Fake, method: &str, path: &str, query: &str, body: &Value) -> Re
         },
         ("POST", ["channels", c, "messages"]) => {
             let Some(c) = id(c) else { return not_found() };
+            // Discord's enforce_nonce: a second create with the nonce of a
+            // recent message of the same author returns that message.
+            if body["enforce_nonce"] == json!(true) && body["nonce"].is_string() {
+                let earlier = fake
+                    .lock()
+                    .messages
+                    .iter()
+                    .find(|(_, m)| m.channel == c && m.body["nonce"] == body["nonce"])
+                    .map(|(mid, m)| (*mid, m.body.clone()));
+                if let Some((mid, first)) = earlier {
+                    return ok(fixtures::message(mid, c, &first));
+                }
+            }
             let mid = fake.next_id();
             fake.lock().messages.insert(
                 mid,

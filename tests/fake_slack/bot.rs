@@ -58,6 +58,7 @@ pub fn start(
                 workspace: "unset".into(),
                 pipelines: None,
                 telemetry: Default::default(),
+                leader: Default::default(),
             };
             let tokens = Tokens::from_env(|k| {
                 Some(match k {
@@ -111,6 +112,7 @@ impl Bot {
             workspace: TEAM.into(),
             pipelines: None,
             telemetry: Default::default(),
+            leader: Default::default(),
         };
         let who = Invoker {
             actor: release_desk::domain::records::Actor {

@@ -6,32 +6,32 @@
 
 use chrono::{Duration, NaiveDate};
 use release_desk::db::ts;
+use release_desk::db::{query, query_scalar, Conn, Row};
 use release_desk::domain::deployment::DeployOutcome;
 use release_desk::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
 };
-use sqlx::{Row, SqliteConnection};
 
 pub use release_desk::db::metrics::Period;
 
 /// An incident counts for a release when it was opened within
 /// `attribution_days` of one of the release's deployments starting.
 const ATTRIBUTABLE: &str =
-    "i.guild = ?4 AND EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
-    AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + ?3)";
+    "i.guild = $4 AND EXISTS (SELECT 1 FROM deployments d WHERE d.release_id = i.release_id AND d.started_at IS NOT NULL
+    AND d.started_at <= i.opened_at AND julianday(i.opened_at) < julianday(d.started_at) + $3)";
 
 /// Deployments to a release's last (production) environment that finished in the period.
 const PROD_FINISHED: &str = "FROM deployments d JOIN releases r ON r.id = d.release_id
-    WHERE r.guild = ?4 AND d.finished_at >= ?1 AND d.finished_at < ?2 AND d.outcome IS NOT NULL
+    WHERE r.guild = $4 AND d.finished_at >= $1 AND d.finished_at < $2 AND d.outcome IS NOT NULL
       AND d.env = json_extract(r.environments, '$[#-1]') COLLATE NOCASE";
 
 /// Survey answers in the period, of the workspace's releases.
-const CSAT_OF_GUILD: &str = "WHERE answered_at >= ?1 AND answered_at < ?2
-    AND release_id IN (SELECT id FROM releases WHERE guild = ?4)";
+const CSAT_OF_GUILD: &str = "WHERE answered_at >= $1 AND answered_at < $2
+    AND release_id IN (SELECT id FROM releases WHERE guild = $4)";
 
 /// Every measure over one period.
 pub async fn measures(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     p: Period,
     attribution_days: i64,
@@ -39,9 +39,9 @@ pub async fn measures(
     let (from, to) = (ts(p.from), ts(p.to));
     let mut m = Measures::default();
 
-    let rows = sqlx::query(&format!(
+    let rows = query(&format!(
         "SELECT i.defect, i.severity, COUNT(*) AS n FROM incidents i
-         WHERE i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTABLE} GROUP BY i.defect, i.severity"
+         WHERE i.opened_at >= $1 AND i.opened_at < $2 AND {ATTRIBUTABLE} GROUP BY i.defect, i.severity"
     ))
     .bind(&from)
     .bind(&to)
@@ -57,9 +57,9 @@ pub async fn measures(
             .or_default() += n;
     }
 
-    let resolved = sqlx::query(&format!(
+    let resolved = query(&format!(
         "SELECT i.effort_hours, (julianday(i.resolved_at) - julianday(i.opened_at)) * 24 AS hours FROM incidents i
-         WHERE i.resolved_at >= ?1 AND i.resolved_at < ?2 AND {ATTRIBUTABLE}"
+         WHERE i.resolved_at >= $1 AND i.resolved_at < $2 AND {ATTRIBUTABLE}"
     ))
     .bind(&from)
     .bind(&to)
@@ -76,13 +76,13 @@ pub async fn measures(
     m.effort_hours = round(effort);
     m.time_to_restore_hours = median(restore).map(round);
 
-    let deployments = sqlx::query(&format!(
+    let deployments = query(&format!(
         "SELECT d.release_id, d.outcome,
             (julianday(d.finished_at) - julianday((SELECT MIN(f.created_at) FROM rfcs f JOIN release_rfcs l ON l.rfc_id = f.id
                                                    WHERE l.release_id = d.release_id))) * 24 AS lead_hours,
             EXISTS (SELECT 1 FROM incidents i WHERE i.release_id = d.release_id AND i.env = d.env COLLATE NOCASE AND i.severity <= 2
                     AND i.opened_at >= d.started_at
-                    AND julianday(i.opened_at) < julianday(d.started_at) + ?3) AS caused,
+                    AND julianday(i.opened_at) < julianday(d.started_at) + $3) AS caused,
             EXISTS (SELECT 1 FROM release_outcomes o WHERE o.release_id = d.release_id
                     AND o.outcome = 'unsuccessful') AS unsuccessful
          {PROD_FINISHED}"
@@ -120,7 +120,7 @@ pub async fn measures(
     m.production_deployments = deployments.len() as i64;
     m.change_failures = failed;
 
-    let assets = sqlx::query(&format!(
+    let assets = query(&format!(
         "SELECT p.change, COUNT(*) AS n FROM package_items p
          WHERE p.release_id IN (SELECT d.release_id {PROD_FINISHED} AND d.outcome = 'verified') GROUP BY p.change"
     ))
@@ -142,31 +142,31 @@ pub async fn measures(
     m.assets_introduced = a;
 
     let count = |sql: &'static str| {
-        sqlx::query_scalar::<_, i64>(sql)
+        query_scalar::<i64>(sql)
             .bind(from.clone())
             .bind(to.clone())
             .bind(attribution_days)
             .bind(guild)
     };
     m.planned = count(
-        "SELECT COUNT(*) FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+        "SELECT COUNT(*) FROM releases WHERE guild = $4 AND window_start >= $1 AND window_start < $2
            AND NOT (state = 'closed' AND closure = 'cancelled')",
     )
     .fetch_one(&mut *conn)
     .await?;
     m.missed_windows = count(
-        "SELECT COUNT(*) FROM missed_windows WHERE window_start >= ?1 AND window_start < ?2
-                 AND release_id IN (SELECT id FROM releases WHERE guild = ?4)",
+        "SELECT COUNT(*) FROM missed_windows WHERE window_start >= $1 AND window_start < $2
+                 AND release_id IN (SELECT id FROM releases WHERE guild = $4)",
     )
     .fetch_one(&mut *conn)
     .await?;
     m.config_defects = count(
-        "SELECT COUNT(*) FROM config_defects WHERE recorded_at >= ?1 AND recorded_at < ?2
-                 AND release_id IN (SELECT id FROM releases WHERE guild = ?4)",
+        "SELECT COUNT(*) FROM config_defects WHERE recorded_at >= $1 AND recorded_at < $2
+                 AND release_id IN (SELECT id FROM releases WHERE guild = $4)",
     )
     .fetch_one(&mut *conn)
     .await?;
-    let csat = sqlx::query(&format!(
+    let csat = query(&format!(
         "SELECT AVG(score) AS avg, COUNT(*) AS n FROM survey_answers {CSAT_OF_GUILD}"
     ))
     .bind(&from)
@@ -179,9 +179,9 @@ pub async fn measures(
         average: csat.try_get::<Option<f64>, _>("avg")?.map(round),
         responses: csat.try_get("n")?,
     };
-    let outcomes = sqlx::query(
+    let outcomes = query(
         "SELECT outcome, COUNT(*) AS n FROM release_outcomes
-         WHERE guild = ?3 AND closed_at >= ?1 AND closed_at < ?2 GROUP BY outcome",
+         WHERE guild = $3 AND closed_at >= $1 AND closed_at < $2 GROUP BY outcome",
     )
     .bind(&from)
     .bind(&to)
@@ -191,7 +191,7 @@ pub async fn measures(
     for r in outcomes {
         m.close_outcomes.insert(r.try_get("outcome")?, r.try_get("n")?);
     }
-    m.reviews = count("SELECT COUNT(*) FROM release_reviews WHERE guild = ?4 AND at >= ?1 AND at < ?2")
+    m.reviews = count("SELECT COUNT(*) FROM release_reviews WHERE guild = $4 AND at >= $1 AND at < $2")
         .fetch_one(&mut *conn)
         .await?;
     Ok(m)
@@ -199,7 +199,7 @@ pub async fn measures(
 
 /// Weekly series for the chart, weeks counted from `p.from`.
 pub async fn weeks(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     guild: &str,
     p: Period,
     first_day: NaiveDate,
@@ -218,8 +218,8 @@ pub async fn weeks(
         usize::try_from(k).ok().filter(|k| *k < weeks.len())
     };
 
-    let rows = sqlx::query(&format!(
-        "SELECT {} AS w, i.defect, COUNT(*) AS n FROM incidents i WHERE i.opened_at >= ?1 AND i.opened_at < ?2 AND {ATTRIBUTABLE}
+    let rows = query(&format!(
+        "SELECT {} AS w, i.defect, COUNT(*) AS n FROM incidents i WHERE i.opened_at >= $1 AND i.opened_at < $2 AND {ATTRIBUTABLE}
          GROUP BY w, i.defect",
         week("i.opened_at")
     ))
@@ -237,7 +237,7 @@ pub async fn weeks(
         }
     }
     let planned = format!(
-        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = ?4 AND window_start >= ?1 AND window_start < ?2
+        "SELECT {} AS w, COUNT(*) AS n FROM releases WHERE guild = $4 AND window_start >= $1 AND window_start < $2
            AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY w",
         week("window_start")
     );
@@ -265,12 +265,12 @@ pub async fn weeks(
 /// every query here), each with the index of its week (column `w`) among
 /// `len` weeks; rows outside them are dropped.
 async fn by_week(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sql: &str,
     (from, to, attribution_days, guild): (&str, &str, i64, &str),
     len: usize,
-) -> anyhow::Result<Vec<(usize, sqlx::sqlite::SqliteRow)>> {
-    let rows = sqlx::query(sql)
+) -> anyhow::Result<Vec<(usize, Row)>> {
+    let rows = query(sql)
         .bind(from)
         .bind(to)
         .bind(attribution_days)

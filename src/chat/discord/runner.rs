@@ -39,6 +39,10 @@ pub async fn run(app: App, token: String) -> anyhow::Result<()> {
     if let Some(guild) = app.config.discord_guild() {
         app.workspace = guild;
     }
+    // Only the leader opens a gateway session (PostgreSQL: a standby waits here).
+    if !crate::service::leader::lead(&app.leader, &app.workspace, app.config.takeover).await? {
+        return Ok(());
+    }
     let shared = Arc::new(Shared::new(app.config.discord.guild_id));
     let (tx, rx) = mpsc::unbounded_channel();
     let handler = Handler {

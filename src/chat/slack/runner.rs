@@ -32,6 +32,10 @@ pub async fn run(mut app: App, tokens: Tokens) -> anyhow::Result<()> {
     };
     // The served workspace's outbox and jobs, never the console's.
     app.workspace = team.clone();
+    // Only the leader connects Socket Mode or serves Slack's events (PostgreSQL: a standby waits here).
+    if !crate::service::leader::lead(&app.leader, &app.workspace, app.config.takeover).await? {
+        return Ok(());
+    }
     let roles = Arc::new(Roles::new(&app.config, app.clock.clone()));
     let chat = Arc::new(SlackChat::new(
         client.clone(),

@@ -4,6 +4,7 @@
 use super::{audit, load_release, notify, refuse, system_actor, Ctx, Failure, Handled, Invoker, Reply};
 use crate::command::ScheduleAt;
 use crate::config::Config;
+use crate::db::Conn;
 use crate::db::{self, Db, Tx};
 use crate::domain::audit::Fact;
 use crate::domain::calendar::{Calendar, Freeze, Gate, Opening, Window};
@@ -13,7 +14,6 @@ use crate::domain::release::Closure;
 use crate::render::{self, calendar::Phase};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
 mod windows;
 
@@ -27,7 +27,7 @@ pub const HORIZON_DAYS: i64 = 30;
 
 /// The calendar: windows and freezes from config, plus freezes declared in chat.
 pub async fn load(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     config: &Config,
     guild: &str,
     now: DateTime<Utc>,
@@ -53,12 +53,7 @@ pub async fn load(
 }
 
 /// May a deployment to `env` start now? The one gate every deployment passes.
-pub async fn gate(
-    conn: &mut SqliteConnection,
-    ctx: Ctx<'_>,
-    env: &str,
-    emergency: bool,
-) -> anyhow::Result<Gate> {
+pub async fn gate(conn: &mut Conn, ctx: Ctx<'_>, env: &str, emergency: bool) -> anyhow::Result<Gate> {
     let cal = load(conn, ctx.config, ctx.guild, ctx.now).await?;
     Ok(cal.gate(env, ctx.now, emergency))
 }

@@ -325,7 +325,7 @@ pub async fn cancel_open_poll(
 /// The ballots the reaction events recorded: what decides a poll whose
 /// message can no longer be read.
 pub async fn count_from_ledger(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::db::Conn,
     guild: &str,
     poll_id: i64,
 ) -> anyhow::Result<Count> {

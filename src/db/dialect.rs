@@ -1,0 +1,50 @@
+//! The SQL that differs between SQLite and PostgreSQL, one fragment or
+//! statement per backend; everything else is one text for both.
+
+use super::Backend;
+
+/// Claims an interaction id; returns a number whose multiples of 256 are
+/// the cue to forget old ids (SQLite: the rowid, which counts claims;
+/// PostgreSQL has none, so a hash of the id, as evenly spread).
+pub(super) fn claim_interaction(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "INSERT OR IGNORE INTO interactions (id, seen_at) VALUES ($1, $2) RETURNING rowid",
+        Backend::Postgres => {
+            "INSERT INTO interactions (id, seen_at) VALUES ($1, $2) ON CONFLICT DO NOTHING
+             RETURNING CAST(hashtext(id) & 255 AS BIGINT)"
+        }
+    }
+}
+
+/// The answers owed, oldest first (equal times in claim order on SQLite;
+/// by id on PostgreSQL, which keeps no insertion order).
+pub(super) fn unanswered(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => {
+            "SELECT id, token, guild, channel, answer FROM interactions
+             WHERE token IS NOT NULL AND guild = $3 AND seen_at >= $1 AND seen_at < $2 ORDER BY seen_at, rowid"
+        }
+        Backend::Postgres => {
+            "SELECT id, token, guild, channel, answer FROM interactions
+             WHERE token IS NOT NULL AND guild = $3 AND seen_at >= $1 AND seen_at < $2 ORDER BY seen_at, id"
+        }
+    }
+}
+
+/// Who reacted with an emoji, in the order they reacted: SQLite's rowid;
+/// PostgreSQL keeps no insertion order, and the table (insert and delete
+/// only, console tests' size) stays in heap order, which `ctid` reads.
+pub(super) fn reactors(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => {
+            "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
+             LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
+             WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.rowid"
+        }
+        Backend::Postgres => {
+            "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
+             LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
+             WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.ctid"
+        }
+    }
+}
