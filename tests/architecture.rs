@@ -295,6 +295,80 @@ fn audited_sentences(files: &[(String, String)]) -> Vec<String> {
     errs
 }
 
+/// Whether a format string reads as prose: with each `{…}` as one word, a
+/// word of letters, a space and another (`"build {n} recorded"`,
+/// `"{title} ({type}, {risk} risk)"`). Ids, keys and paths (`"INC-{n}"`,
+/// `"release.{action}"`, `"{JOB}:{id}:early"`) and bare values (`"{e:#}"`,
+/// `"panicked: {}"`) have no such pair.
+fn reads_as_prose(template: &str) -> bool {
+    let mut words = String::new();
+    let mut inside = false;
+    for c in template.chars() {
+        match c {
+            '{' if !inside => inside = true,
+            '}' if inside => {
+                inside = false;
+                words.push('x');
+            }
+            _ if !inside => words.push(c),
+            _ => {}
+        }
+    }
+    let w: Vec<char> = words.chars().collect();
+    w.windows(3)
+        .any(|t| t[0].is_alphanumeric() && t[1] == ' ' && t[2].is_alphabetic())
+}
+
+/// `format!` calls in those modules (before their tests, outside comments)
+/// whose text reads as prose: the words of a notification, a reply or a
+/// stored value belong in `render`, and a handler passes it facts. An error's
+/// context (`.context(format!(…))`, `with_context(|| format!(…))`) and a
+/// tracing field (`error = format!(…)`) are not for users and pass.
+fn handler_prose(files: &[(String, String)]) -> Vec<String> {
+    let mut errs = vec![];
+    for (path, text) in files
+        .iter()
+        .filter(|(p, _)| TYPED.iter().any(|t| p.starts_with(t)))
+    {
+        let code: String = text
+            .lines()
+            .take_while(|l| !l.starts_with("#[cfg(test)]"))
+            .map(|l| if l.trim_start().starts_with("//") { "" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (at, _) in code.match_indices("format!(") {
+            let lead = code[..at].trim_end();
+            let line_start = code[..at].rfind('\n').map_or(0, |i| i + 1);
+            let on_line = code[line_start..at].trim();
+            // `name = format!(…)` as a macro's argument, not `let name =`.
+            let field = lead.strip_suffix('=').is_some_and(|l| {
+                let l = l.trim_end();
+                let name = l.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+                let rest = name.trim_end();
+                name.len() < l.len() && (rest.ends_with('(') || rest.ends_with(','))
+            });
+            // An error value (`Err(ChatError::Permanent(format!(…)))`) is for operators.
+            let error = lead.ends_with('(') && on_line.contains("Err(");
+            if lead.ends_with("context(") || lead.ends_with("context(||") || field || error {
+                continue;
+            }
+            let Some(args) = call_args(&code, at + "format!".len()) else {
+                continue;
+            };
+            let Some(template) = args.first().and_then(|a| a.split('"').nth(1)) else {
+                continue;
+            };
+            if reads_as_prose(template) {
+                let line = code[..at].matches('\n').count() + 1;
+                errs.push(format!(
+                    "{path}:{line}: prose built in a handler: format!(\"{template}\")"
+                ));
+            }
+        }
+    }
+    errs
+}
+
 /// The child modules of `top` (`handlers` → `polls`, `survey`, …) each file
 /// under `src/{top}/` uses, by `crate::{top}::x` or by `super::x` from the
 /// file's own depth: the graph inside one top module.
@@ -460,6 +534,7 @@ fn modules_are_small_the_domain_does_no_io_handlers_compare_no_strings_and_submo
         .chain(domain_io(&files))
         .chain(string_comparisons(&files))
         .chain(audited_sentences(&files))
+        .chain(handler_prose(&files))
         .chain(child_cycles(&files))
         .collect();
     assert!(errs.is_empty(), "{}", errs.join("\n"));
@@ -557,6 +632,52 @@ fn the_audit_check_finds_values_written_as_words() {
     );
     assert!(
         errs[1].starts_with("src/scheduler/b.rs:1: an audit before"),
+        "{errs:?}"
+    );
+}
+
+/// The prose check can fail: a notification's words built in a handler or
+/// the scheduler are found; ids, job keys, error contexts, tracing fields,
+/// `render`'s own words and a handler's tests are not.
+#[test]
+fn the_prose_check_finds_words_built_in_handlers() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let errs = handler_prose(&[
+        f(
+            "src/handlers/a.rs",
+            "fn g() {\n    Tell::Subscribers {\n        what: &format!(\"deployment to {env} started\"),\n    };\n}",
+        ),
+        f(
+            "src/scheduler/b.rs",
+            "let what = format!(\"{} ({}, {} risk) — open\", t, k, r);\nwhat = format!(\"{} {} — {}\", n, v, s);",
+        ),
+        f(
+            "src/handlers/ok.rs",
+            "let id = format!(\"INC-{}\", n);\n\
+             let a = format!(\"release.{}\", name);\n\
+             let k = format!(\"{CLOSE_JOB}:{}:early:{n}\", id);\n\
+             let p = format!(\"panicked: {}\", m);\n\
+             // let c = format!(\"a comment, not code\");\n\
+             db::x().await.context(format!(\"loading release {id}\"))?;\n\
+             db::y().await.with_context(|| format!(\"saving poll {id}\"))?;\n\
+             tracing::warn!(\n    error = format!(\"{e:#}\"),\n    reason = format!(\"job {id} failed\"),\n);\n\
+             tracing::warn!(error = format!(\"{e:#} at step {n}\"), \"step failed\");\n\
+             return Err(ChatError::Permanent(format!(\"delivery panicked: {m}\")));\n\
+             #[cfg(test)]\nmod tests { fn t() { let s = format!(\"build {n} recorded\"); } }",
+        ),
+        f("src/render/c.rs", "format!(\"build {n} recorded\")"),
+    ]);
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(
+        errs[0].starts_with("src/handlers/a.rs:3: prose built in a handler"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].starts_with("src/scheduler/b.rs:1: prose built in a handler"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[2].starts_with("src/scheduler/b.rs:2: prose built in a handler"),
         "{errs:?}"
     );
 }

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod deployment;
 pub mod gate;
 pub mod governance;
+pub mod happened;
 pub mod ids;
 pub mod incident;
 pub mod ledger;

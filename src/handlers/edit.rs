@@ -57,16 +57,6 @@ pub struct RfcEdit {
     pub description: Option<String>,
 }
 
-fn rfc_summary(r: &Rfc) -> String {
-    format!(
-        "title: {} · risk {} · impact: {} · description: {}",
-        r.title,
-        r.risk,
-        r.impact,
-        r.description.as_deref().unwrap_or("—")
-    )
-}
-
 /// `/rfc edit`: while the RFC is open, or in a release still in Planning
 /// (whose revision the change then raises); by its requester or a release manager.
 pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> Handled {
@@ -100,7 +90,7 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
         }
         other => return refuse(render::workflow::rfc_not_editable(id, NotEditable::Status(other))),
     }
-    let before = rfc_summary(&rfc);
+    let before = render::summary::rfc_fields(&rfc);
     let mut changed = Vec::new();
     if let Some(t) = e.title.filter(|t| *t != rfc.title) {
         rfc.title = t;
@@ -129,7 +119,7 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
         id,
         "rfc.edit",
         Some(before.into()),
-        Some(rfc_summary(&rfc).into()),
+        Some(render::summary::rfc_fields(&rfc).into()),
     );
     if let Some(mut r) = release {
         raise_revision(&mut tx, ctx, who, &mut r).await?;
@@ -198,17 +188,6 @@ async fn set_rfc_status(
     Ok(())
 }
 
-fn release_summary(r: &Release, rfcs: &[RecordId]) -> String {
-    format!(
-        "{} {} · RFCs {} · environments {}{}",
-        r.name,
-        r.version,
-        rfcs.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
-        r.environments.join(", "),
-        if r.emergency { " · emergency" } else { "" }
-    )
-}
-
 /// `/release edit`: in Planning only; the same checks as `/release new`, and
 /// the next revision once a poll has seen this one.
 pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseEdit) -> Handled {
@@ -217,7 +196,7 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
     check(ctx, &release, &Event::Edit)?;
     let current = db::rfcs::for_release(&mut tx, ctx.guild, release.row).await?;
     let current_ids: Vec<RecordId> = current.iter().map(Rfc::rid).collect();
-    let before = release_summary(&release, &current_ids);
+    let before = render::summary::release_fields(&release, &current_ids);
     let mut rfcs = current.clone();
     let mut changed = Vec::new();
     if let Some(ids) = e.rfcs.filter(|ids| *ids != current_ids) {
@@ -273,7 +252,7 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
     release.updated_at = ctx.now;
     db::workflow::save_release_identity(&mut tx, ctx.guild, &release).await?;
     db::releases::save(&mut tx, ctx.guild, &release).await?;
-    let after = release_summary(&release, &kept);
+    let after = render::summary::release_fields(&release, &kept);
     audit(
         &mut tx,
         ctx,

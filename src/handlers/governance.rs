@@ -7,6 +7,7 @@ use super::{
 };
 use crate::db::{self, Tx};
 use crate::domain::governance;
+use crate::domain::happened::Happened;
 use crate::domain::ids::RecordId;
 use crate::domain::records::Release;
 use crate::domain::release::{CloseOutcome, Event, Facts};
@@ -28,7 +29,9 @@ pub async fn preapprove(
         return Ok(None);
     }
     release.submitter = Some(who.actor.id.clone());
-    let what = words::preapproved_what(&rfcs);
+    let what = Happened::PreApproved {
+        rfcs: rfcs.iter().map(|r| r.rid()).collect(),
+    };
     apply(
         tx,
         ctx,
@@ -126,7 +129,11 @@ pub async fn close(ctx: Ctx<'_>, who: &Invoker, id: RecordId, args: CloseArgs) -
         ..facts(ctx, &release, true)
     };
     release.handover = Some(args.handover.clone());
-    let what = words::closed_what(args.outcome, args.early.as_deref(), &args.handover);
+    let what = Happened::Closed {
+        outcome: args.outcome,
+        early: args.early.clone(),
+        handover: args.handover.clone(),
+    };
     let event = Event::Close {
         early: args.early.is_some(),
         outcome: args.outcome,

@@ -30,6 +30,7 @@ use crate::config::Config;
 use crate::db::{self, Db, Tx};
 use crate::domain::audit::AuditEntry;
 use crate::domain::audit::AuditValue;
+use crate::domain::happened::Happened;
 use crate::domain::ids::RecordId;
 use crate::domain::records::{Actor, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
@@ -255,8 +256,8 @@ pub fn check(ctx: Ctx<'_>, release: &Release, event: &Event) -> Result<Lifecycle
 pub enum Tell<'a> {
     /// Subscribers, with what happened, except in the channel where it is already said.
     Subscribers {
-        /// What happened ("build 2 recorded").
-        what: &'a str,
+        /// What happened (render words it: "build 2 recorded").
+        what: &'a Happened,
         /// The channel already told.
         said_in: Option<&'a str>,
     },

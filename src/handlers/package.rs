@@ -3,6 +3,7 @@
 use super::{audit, load_release, refuse, Ctx, Failure, Handled, Invoker, Reply};
 use crate::db::{self, Tx};
 use crate::domain::audit::Fact;
+use crate::domain::happened::PackageChange;
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, may_change, Item, PackageError};
 use crate::domain::records::{Actor, Release};
@@ -10,10 +11,6 @@ use crate::render;
 
 fn refused(id: RecordId, e: PackageError) -> Failure {
     Failure::User(render::package_refusal(id, &e))
-}
-
-fn describe(i: &Item) -> String {
-    format!("{} {} ({}, {})", i.name, i.version, i.kind, i.change)
 }
 
 /// A changed package no longer matches its baseline: drop it (audited).
@@ -63,14 +60,20 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         &who.actor,
         id,
         "package.add",
-        before.as_ref().map(describe).map(Into::into),
-        Some(describe(&item).into()),
+        before.as_ref().map(render::summary::item).map(Into::into),
+        Some(render::summary::item(&item).into()),
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     tx.commit().await?;
     let what = match before {
-        Some(_) => format!("{} updated to {}", item.name, item.version),
-        None => format!("{} {} added", item.name, item.version),
+        Some(_) => PackageChange::Updated {
+            name: item.name.clone(),
+            version: item.version.clone(),
+        },
+        None => PackageChange::Added {
+            name: item.name.clone(),
+            version: item.version.clone(),
+        },
     };
     Ok(Reply::Public(render::package_changed(
         &release, &what, &items, cleared,
@@ -102,14 +105,16 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         &who.actor,
         id,
         "package.remove",
-        Some(describe(&before).into()),
+        Some(render::summary::item(&before).into()),
         None,
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
     tx.commit().await?;
     Ok(Reply::Public(render::package_changed(
         &release,
-        &format!("{} removed", before.name),
+        &PackageChange::Removed {
+            name: before.name.clone(),
+        },
         &items,
         cleared,
     )))

@@ -41,7 +41,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRfc) -> Handled {
         created_at: ctx.now,
     };
     rfc.row = db::rfcs::insert(&mut tx, ctx.guild, &rfc).await?;
-    let summary = format!("{} ({}, {} risk) — open", rfc.title, rfc.rfc_type, rfc.risk);
+    let summary = render::summary::rfc_opened(&rfc);
     audit(
         &mut tx,
         ctx,

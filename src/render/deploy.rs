@@ -144,6 +144,15 @@ pub fn issues_found(notes: Option<&str>) -> &str {
     notes.unwrap_or("no details given")
 }
 
+/// The back-out reason of a failed step (kept in the deployment's notes, as
+/// a verification's is).
+pub fn step_failed(n: u32, title: &str, note: Option<&str>) -> String {
+    format!(
+        "step {n} ({title}) failed{}",
+        note.map(|x| format!(": {x}")).unwrap_or_default()
+    )
+}
+
 /// The back-out reason of a verification that found `issues`.
 pub fn backed_out_by_verification(issues: &str) -> String {
     format!("verification found issues: {issues}")

@@ -5,8 +5,7 @@ use crate::chat::{Line, Outgoing};
 use crate::db::governance::Review;
 use crate::domain::governance::Conflict;
 use crate::domain::ids::RecordId;
-use crate::domain::records::{Release, Rfc};
-use crate::domain::release::CloseOutcome;
+use crate::domain::records::Release;
 
 /// Where render's command hints begin in a line ("next: …", "re-plan with
 /// /deploy plan …"): a direct message leaves them out, since commands are
@@ -52,15 +51,6 @@ pub fn direct(m: &Outgoing) -> Outgoing {
     }
 }
 
-/// What a pre-approval did, for the answer and subscribers.
-pub fn preapproved_what(rfcs: &[Rfc]) -> String {
-    let ids: Vec<String> = rfcs.iter().map(|r| r.rid().to_string()).collect();
-    format!(
-        "pre-approved as a standard change ({}: standard only, no CAB vote)",
-        ids.join(", ")
-    )
-}
-
 /// Segregation of duties refused an authorization.
 pub fn segregation_refused(id: RecordId, c: &Conflict) -> String {
     let why = match c {
@@ -91,17 +81,6 @@ pub fn reviewed(r: &Release, review: &Review) -> Outgoing {
     ))
     .class(super::class_of(&r.lifecycle.state))
     .about([r.rid()])
-}
-
-/// What a close did.
-pub fn closed_what(outcome: CloseOutcome, early: Option<&str>, handover: &str) -> String {
-    match early {
-        Some(reason) => format!(
-            "closed early ({reason}) as {} with handover: {handover}",
-            outcome.key()
-        ),
-        None => format!("closed as {} with handover: {handover}", outcome.key()),
-    }
 }
 
 /// Open incidents block the close.

@@ -84,6 +84,7 @@ pub mod deploy;
 pub mod form;
 pub mod gate;
 pub mod governance;
+pub mod happened;
 pub mod help;
 pub mod human;
 pub mod migrate_db;
@@ -91,6 +92,7 @@ pub mod readiness;
 pub mod refusal;
 pub mod report;
 pub mod story;
+pub mod summary;
 pub mod workflow;
 
 pub use governance::direct;

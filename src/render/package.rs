@@ -2,6 +2,7 @@
 
 use super::short;
 use crate::chat::{Outgoing, StateClass};
+use crate::domain::happened::PackageChange;
 use crate::domain::package::Item;
 use crate::domain::records::{Release, Rfc};
 use crate::domain::timefmt::show_time;
@@ -48,15 +49,21 @@ pub fn package_show(r: &Release, items: &[Item]) -> Outgoing {
 }
 
 /// An item added or changed.
-pub fn package_changed(r: &Release, what: &str, items: &[Item], baseline_cleared: bool) -> Outgoing {
+pub fn package_changed(
+    r: &Release,
+    what: &PackageChange,
+    items: &[Item],
+    baseline_cleared: bool,
+) -> Outgoing {
     let note = if baseline_cleared {
         "\n  The previous baseline no longer applies: baseline again before the next build."
     } else {
         ""
     };
     Outgoing::text(format!(
-        "{} package: {what}. {} now.{note}",
+        "{} package: {}. {} now.{note}",
         r.rid(),
+        super::happened::package_change(what),
         super::human::count(items.len() as i64, "item", "items")
     ))
     .about([r.rid()])

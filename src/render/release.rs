@@ -2,6 +2,7 @@
 
 use super::{class_of, next_fact, rfc_brief};
 use crate::chat::Outgoing;
+use crate::domain::happened::Happened;
 use crate::domain::records::{Release, Rfc};
 
 /// `REL-1 … created`.
@@ -39,11 +40,12 @@ pub fn plan_updated(r: &Release, changed: &[&str]) -> Outgoing {
 }
 
 /// A state change, for the actor and for subscribers.
-pub fn state_changed(r: &Release, what: &str, by: &str) -> Outgoing {
+pub fn state_changed(r: &Release, what: &Happened, by: &str) -> Outgoing {
     Outgoing::text(format!(
-        "{} {} — {what} by {by} — state {}",
+        "{} {} — {} by {by} — state {}",
         r.rid(),
         r.name,
+        super::happened::happened(what),
         r.lifecycle.state,
     ))
     .facts(next_fact(&r.lifecycle.state))

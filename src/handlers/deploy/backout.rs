@@ -78,7 +78,7 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     tx.commit().await?;
     Ok(Reply::Private(render::state_changed(
         &release,
-        &format!("backed out of {env}"),
+        &Happened::BackedOut { env, reason: None },
         &who.actor.name,
     )))
 }

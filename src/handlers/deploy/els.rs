@@ -61,7 +61,10 @@ pub async fn verify(
         tx.commit().await?;
         return Ok(Reply::Private(render::state_changed(
             &release,
-            &format!("backed out of {env}: {reason}"),
+            &Happened::BackedOut {
+                env,
+                reason: Some(reason),
+            },
             &who.actor.name,
         )));
     }
@@ -80,7 +83,7 @@ pub async fn verify(
             confirmed: true,
         },
         Tell::Subscribers {
-            what: &format!("deployment to {env} verified"),
+            what: &Happened::Verified { env: env.clone() },
             said_in: Some(&ctx.config.channels.deployments),
         },
     )
@@ -130,7 +133,7 @@ pub async fn verify(
     tx.commit().await?;
     Ok(Reply::Private(render::state_changed(
         &release,
-        &format!("deployment to {env} verified"),
+        &Happened::Verified { env },
         &who.actor.name,
     )))
 }

@@ -18,6 +18,7 @@ use super::{
 use crate::db::{self, Tx};
 use crate::domain::calendar::Gate;
 use crate::domain::deployment::{self, Bypass, DeployOutcome, Step, StepOutcome};
+use crate::domain::happened::Happened;
 use crate::domain::ids::RecordId;
 use crate::domain::package::{self, Discrepancy};
 use crate::domain::readiness::StateBlock;
@@ -83,7 +84,7 @@ pub async fn plan(
                     &mut release,
                     Event::PlanDeployment { env: env.clone() },
                     Tell::Subscribers {
-                        what: "re-planned after the back-out",
+                        what: &Happened::Replanned,
                         said_in: Some(&who.channel),
                     },
                 )
@@ -172,7 +173,10 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
         &mut release,
         Event::StartDeployment { env: env.clone() },
         Tell::Subscribers {
-            what: &format!("deployment to {env} started"),
+            what: &Happened::DeploymentStarted {
+                env: env.clone(),
+                progress_in: None,
+            },
             said_in: Some(&ctx.config.channels.deployments),
         },
     )
@@ -222,10 +226,10 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
     // The progress message says it in #deployments; the actor gets a private answer.
     Ok(Reply::Private(render::state_changed(
         &release,
-        &format!(
-            "deployment to {env} started (progress in #{})",
-            ctx.config.channels.deployments
-        ),
+        &Happened::DeploymentStarted {
+            env,
+            progress_in: Some(ctx.config.channels.deployments.clone()),
+        },
         &who.actor.name,
     )))
 }
@@ -297,18 +301,14 @@ pub async fn step(
                 &mut release,
                 Event::StepsDone { env: env.clone() },
                 Tell::Subscribers {
-                    what: &format!("all deployment steps done in {env}"),
+                    what: &Happened::StepsDone { env: env.clone() },
                     said_in: Some(&ctx.config.channels.deployments),
                 },
             )
             .await?;
         }
         StepOutcome::Failed => {
-            let reason = format!(
-                "step {n} ({}) failed{}",
-                d.steps[n as usize - 1].title,
-                note.map(|x| format!(": {x}")).unwrap_or_default()
-            );
+            let reason = words::step_failed(n, &d.steps[n as usize - 1].title, note.as_deref());
             back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
         }
     }
@@ -316,11 +316,9 @@ pub async fn step(
     show_progress(&mut tx, ctx, &release, &d).await?;
     tx.commit().await?;
     Ok(Reply::Private(match outcome {
-        StepOutcome::Failed => render::state_changed(
-            &release,
-            &format!("step {n} failed: backed out of {env}"),
-            &who.actor.name,
-        ),
+        StepOutcome::Failed => {
+            render::state_changed(&release, &Happened::StepFailed { step: n, env }, &who.actor.name)
+        }
         _ => words::step_recorded(&release, &d, n),
     }))
 }

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::db::{self, Tx};
 use crate::domain::audit::Fact;
+use crate::domain::happened::Happened;
 use crate::domain::ids::RecordId;
 pub use crate::domain::ledger::Count;
 pub(super) use crate::domain::ledger::{ballots_from_ledger, own, status_of};
@@ -62,7 +63,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         &mut release,
         Event::Submit,
         Tell::Subscribers {
-            what: "submitted to the CAB",
+            what: &Happened::Submitted,
             said_in: Some(&who.channel),
         },
     )

@@ -4,6 +4,7 @@ use super::edit::{next_revision, settle_rfcs, shape};
 use super::{apply, audit, check, load_release, refuse, Ctx, Handled, Invoker, Reply, Tell};
 use crate::db;
 use crate::domain::audit::Fact;
+use crate::domain::happened::Happened;
 use crate::domain::ids::{RecordId, RecordKind};
 use crate::domain::records::{Plan, Release};
 use crate::domain::release::{Event, Lifecycle, ReleaseState};
@@ -81,10 +82,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
             Some(Fact::status_in("in-release", release.rid()).into()),
         );
     }
-    let summary = format!(
-        "{} {} — {}",
-        release.name, release.version, release.lifecycle.state
-    );
+    let summary = render::summary::release_opened(&release);
     audit(
         &mut tx,
         ctx,
@@ -96,16 +94,6 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
     );
     tx.commit().await?;
     Ok(Reply::Public(render::release_created(&release, &rfcs)))
-}
-
-fn plan_summary(p: &Plan) -> String {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
-    format!(
-        "scope: {} · back-out: {} · acceptance: {}",
-        opt(&p.scope),
-        opt(&p.backout),
-        opt(&p.acceptance)
-    )
 }
 
 /// `/release plan`: in Planning only; the plan is what the CAB votes on.
@@ -120,7 +108,7 @@ pub async fn plan(
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::UpdatePlan)?;
-    let before = plan_summary(&release.plan);
+    let before = render::summary::plan(&release.plan);
     let revision = next_revision(&mut tx, ctx.guild, &release).await?;
     if revision != release.lifecycle.revision {
         audit(
@@ -156,7 +144,7 @@ pub async fn plan(
         id,
         "release.plan",
         Some(before.into()),
-        Some(plan_summary(&release.plan).into()),
+        Some(render::summary::plan(&release.plan).into()),
     );
     tx.commit().await?;
     Ok(Reply::Public(render::plan_updated(&release, &changed)))
@@ -166,10 +154,7 @@ pub async fn plan(
 pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<String>) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
-    let what = format!(
-        "cancelled{}",
-        reason.map(|r| format!(" ({r})")).unwrap_or_default()
-    );
+    let what = Happened::Cancelled { reason };
     apply(
         &mut tx,
         ctx,

@@ -38,7 +38,7 @@ pub async fn prepare(
         &mut release,
         Event::Prepare,
         Tell::Subscribers {
-            what: "preparation recorded",
+            what: &Happened::PreparationRecorded,
             said_in: Some(&who.channel),
         },
     )
@@ -46,7 +46,7 @@ pub async fn prepare(
     tx.commit().await?;
     Ok(Reply::Public(render::state_changed(
         &release,
-        "preparation recorded",
+        &Happened::PreparationRecorded,
         &who.actor.name,
     )))
 }
@@ -57,7 +57,9 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
     let mut release = load_release(&mut tx, ctx, id).await?;
     check(ctx, &release, &Event::Build)?;
     release.builds += 1;
-    let what = format!("build {} recorded", release.builds);
+    let what = Happened::BuildRecorded {
+        number: release.builds,
+    };
     audit(
         &mut tx,
         ctx,
@@ -97,12 +99,11 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
 pub async fn test(ctx: Ctx<'_>, who: &Invoker, id: RecordId, passed: bool, notes: Option<String>) -> Handled {
     let mut tx = ctx.begin().await?;
     let mut release = load_release(&mut tx, ctx, id).await?;
-    let what = format!(
-        "test run {} {}{}",
-        release.lifecycle.test_runs + 1,
-        if passed { "passed" } else { "failed" },
-        notes.map(|n| format!(" ({n})")).unwrap_or_default()
-    );
+    let what = Happened::TestRun {
+        run: release.lifecycle.test_runs + 1,
+        passed,
+        notes,
+    };
     apply(
         &mut tx,
         ctx,
@@ -137,15 +138,10 @@ pub async fn authorize(
     if approve {
         crate::handlers::governance::segregation(&mut tx, ctx, who, &release).await?;
     }
-    let what = format!(
-        "{}{}",
-        if approve {
-            "authorized"
-        } else {
-            "rejected at authorization"
-        },
-        reason.map(|r| format!(" ({r})")).unwrap_or_default()
-    );
+    let what = Happened::Authorized {
+        approved: approve,
+        reason,
+    };
     apply(
         &mut tx,
         ctx,
