@@ -671,6 +671,8 @@ fn db_functions() -> Vec<String> {
             "row",
             "leadership",
             "outbox",
+            // Outbox claims by entry id, the ids outbox::pending read for one workspace.
+            "claim",
             "jobs",
             "console",
         ]
