@@ -133,10 +133,11 @@ fn happy_path_db(dir: &Path) -> std::path::PathBuf {
 
 /// `report` over December 2026 with `extra` arguments, whatever its outcome.
 fn run_report(db: &Path, extra: &[&std::ffi::OsStr]) -> Output {
+    let url = std::ffi::OsString::from(common::database_url(db));
     let mut args: Vec<&std::ffi::OsStr> = vec![
         "report".as_ref(),
         "--db".as_ref(),
-        db.as_os_str(),
+        url.as_os_str(),
         "--from".as_ref(),
         "2026-12-01".as_ref(),
         "--to".as_ref(),
@@ -260,7 +261,7 @@ fn report_into_a_closed_pipe_is_not_a_panic() {
             "json",
             "--db",
         ])
-        .arg(&db)
+        .arg(common::database_url(&db))
         .arg("--chart")
         .arg(&png)
         .env_remove("RELEASE_DESK_CONFIG")
@@ -285,7 +286,9 @@ fn exec(path: &Path, sql: &str) {
         .build()
         .unwrap();
     rt.block_on(async {
-        let db = release_desk::db::Db::open(path.to_str().unwrap()).await.unwrap();
+        let db = release_desk::db::Db::open(&common::database_url(path))
+            .await
+            .unwrap();
         release_desk::db::raw_sql(sql, &db.pool).await.unwrap();
         db.close().await;
     });
