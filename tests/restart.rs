@@ -117,7 +117,9 @@ fn a_deadline_that_passed_during_downtime_is_decided_once() {
     assert_eq!(third, "", "a second restart does nothing more");
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let db = release_desk::db::Db::open(db.to_str().unwrap()).await.unwrap();
+        let db = release_desk::db::Db::open(&common::database_url(&db))
+            .await
+            .unwrap();
         assert_eq!(
             sql_count(&db, "SELECT COUNT(*) FROM audit WHERE action = 'poll.close'").await,
             1

@@ -202,7 +202,9 @@ async fn eight_concurrent_writers_never_see_a_locked_database() {
         .unwrap_or(3);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("writers.sqlite");
-    release_desk::db::Db::open(path.to_str().unwrap()).await.unwrap();
+    release_desk::db::Db::open(&common::database_url(&path))
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = Vec::new();
     for w in 0..8 {
@@ -237,7 +239,9 @@ async fn eight_concurrent_writers_never_see_a_locked_database() {
         );
         total += ok;
     }
-    let db = release_desk::db::Db::open(path.to_str().unwrap()).await.unwrap();
+    let db = release_desk::db::Db::open(&common::database_url(&path))
+        .await
+        .unwrap();
     assert_eq!(
         common::sql_count(&db, "SELECT COUNT(*) FROM rfcs").await as u64,
         total
