@@ -134,10 +134,15 @@ fn happy_path_db(dir: &Path) -> std::path::PathBuf {
 /// `report` over December 2026 with `extra` arguments, whatever its outcome.
 fn run_report(db: &Path, extra: &[&std::ffi::OsStr]) -> Output {
     let url = std::ffi::OsString::from(common::database_url(db));
+    run_report_on(&url, extra)
+}
+
+/// `report` over December 2026 on the `--db` argument `db` as given.
+fn run_report_on(db: &std::ffi::OsStr, extra: &[&std::ffi::OsStr]) -> Output {
     let mut args: Vec<&std::ffi::OsStr> = vec![
         "report".as_ref(),
         "--db".as_ref(),
-        url.as_os_str(),
+        db,
         "--from".as_ref(),
         "2026-12-01".as_ref(),
         "--to".as_ref(),
@@ -231,11 +236,12 @@ fn report_prints_json_csv_and_text_and_writes_a_chart() {
 #[test]
 fn report_refuses_an_unknown_format_and_a_missing_database() {
     let dir = tempfile::tempdir().unwrap();
+    // A file path on every backend: what is refused is a file that is not there.
     let absent = dir.path().join("absent.sqlite");
-    let out = run_report(&absent, &["--format".as_ref(), "xml".as_ref()]);
+    let out = run_report_on(absent.as_os_str(), &["--format".as_ref(), "xml".as_ref()]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--format \"xml\": expected text, json or csv"));
-    let out = run_report(&absent, &[]);
+    let out = run_report_on(absent.as_os_str(), &[]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("no such database"),
