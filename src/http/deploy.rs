@@ -2,7 +2,7 @@
 //! `steps/{n}`, `verify`, `backout` — the `/deploy` lifecycle.
 
 use super::api::{body, call, text, Action};
-use super::docs::RecordedAnswers;
+use super::docs::{DeploymentPath, RecordedAnswers, Retry};
 use super::{ApiError, St};
 use crate::domain::token::Scope;
 use crate::render::readiness as words;
@@ -18,11 +18,7 @@ use utoipa::ToSchema;
     post,
     path = "/api/v1/releases/{id}/deployments/{env}/start",
     tag = "pipelines",
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, Retry),
     security(("token" = ["deploy"])),
     responses(RecordedAnswers)
 )]
@@ -50,12 +46,7 @@ pub struct StepBody {
     path = "/api/v1/releases/{id}/deployments/{env}/steps/{n}",
     tag = "pipelines",
     request_body = StepBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("n" = u32, Path, description = "The step, from 1"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, ("n" = u32, Path, description = "The step, from 1"), Retry),
     security(("token" = ["deploy"])),
     responses(RecordedAnswers)
 )]
@@ -90,11 +81,7 @@ pub struct VerifyBody {
     path = "/api/v1/releases/{id}/deployments/{env}/verify",
     tag = "pipelines",
     request_body = VerifyBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, Retry),
     security(("token" = ["deploy"])),
     responses(RecordedAnswers)
 )]
@@ -123,11 +110,7 @@ pub struct BackoutBody {
     path = "/api/v1/releases/{id}/deployments/{env}/backout",
     tag = "pipelines",
     request_body = BackoutBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, Retry),
     security(("token" = ["deploy"])),
     responses(RecordedAnswers)
 )]

@@ -2,7 +2,7 @@
 //! `/release build` and `/release test` record.
 
 use super::api::{body, call, text, with_url, Action};
-use super::docs::RecordedAnswers;
+use super::docs::{RecordedAnswers, ReleasePath, Retry};
 use super::{ApiError, St};
 use crate::domain::token::Scope;
 use crate::render::readiness as words;
@@ -27,10 +27,7 @@ pub struct BuildBody {
     path = "/api/v1/releases/{id}/builds",
     tag = "pipelines",
     request_body = BuildBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(ReleasePath, Retry),
     security(("token" = ["results"])),
     responses(RecordedAnswers)
 )]
@@ -61,10 +58,7 @@ pub struct TestBody {
     path = "/api/v1/releases/{id}/tests",
     tag = "pipelines",
     request_body = TestBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(ReleasePath, Retry),
     security(("token" = ["results"])),
     responses(RecordedAnswers)
 )]
