@@ -30,21 +30,3 @@ pub(super) fn unanswered(b: Backend) -> &'static str {
         }
     }
 }
-
-/// Who reacted with an emoji, in the order they reacted: SQLite's rowid;
-/// PostgreSQL keeps no insertion order, and the table (insert and delete
-/// only, console tests' size) stays in heap order, which `ctid` reads.
-pub(super) fn reactors(b: Backend) -> &'static str {
-    match b {
-        Backend::Sqlite => {
-            "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
-             LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
-             WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.rowid"
-        }
-        Backend::Postgres => {
-            "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
-             LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
-             WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.ctid"
-        }
-    }
-}
