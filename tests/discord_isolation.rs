@@ -3,6 +3,7 @@
 //! served server; its completions and reactions are ignored; the database
 //! is unchanged, row for row, and the bot makes no other request for it.
 
+mod common;
 mod fake_discord;
 mod rows;
 
@@ -25,9 +26,7 @@ fn from_other(mut d: Value) -> Value {
 }
 
 async fn db(bot: &Bot) -> release_desk::db::Db {
-    release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap()
+    release_desk::db::Db::open(&bot.url).await.unwrap()
 }
 
 /// Waits until the database holds still: the bot has nothing left to

@@ -209,7 +209,7 @@ async fn vote(
 #[tokio::test]
 async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path().join("shared.sqlite").to_str().unwrap())
+    let db = Db::open(&common::database_url(&dir.path().join("shared.sqlite")))
         .await
         .unwrap();
     let clock = ManualClock::new("2026-12-01T09:00:00Z".parse().unwrap());
