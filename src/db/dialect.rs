@@ -30,3 +30,13 @@ pub(super) fn unanswered(b: Backend) -> &'static str {
         }
     }
 }
+
+/// Whole weeks in a non-negative number of `days`: SQLite's CAST to an
+/// integer truncates; PostgreSQL's rounds to the nearest (day 4 would be
+/// week 1), so it truncates first.
+pub(super) fn whole_weeks(b: Backend, days: &str) -> String {
+    match b {
+        Backend::Sqlite => format!("CAST({days} / 7 AS BIGINT)"),
+        Backend::Postgres => format!("CAST(trunc({days} / 7) AS BIGINT)"),
+    }
+}
