@@ -6,8 +6,6 @@
 //! re-graded and removed, and releases changed after their deployments;
 //! likewise migration 0028's stored deployment lookups.
 
-mod common;
-
 #[path = "reference/correlated.rs"]
 mod correlated;
 
@@ -61,7 +59,7 @@ async fn incidents(db: &Db, rng: &mut Lcg, g: &str, r: i64, next: &mut i64, at: 
 /// Releases in workspaces `g` (many) and `h` (a few, to be left out).
 async fn dataset() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(&common::database_url(&dir.path().join("a.sqlite")))
+    let db = Db::open(dir.path().join("a.sqlite").to_str().unwrap())
         .await
         .unwrap();
     let mut rng = Lcg(7);
