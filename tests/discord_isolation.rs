@@ -36,7 +36,8 @@ async fn quiet(db: &release_desk::db::Db) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let pending: i64 = release_desk::db::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL) + (SELECT COUNT(*) = 0 FROM calendar_state)",
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL)
+                  + (SELECT CASE WHEN COUNT(*) = 0 THEN 1 ELSE 0 END FROM calendar_state)",
         )
         .fetch_one(&db.pool)
         .await

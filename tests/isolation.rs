@@ -604,8 +604,13 @@ async fn the_contents_see_one_changed_value() {
     assert_ne!(after, before);
     let diff = rows::diff(&before, &after);
     assert_eq!(diff.lines().count(), 2, "{diff}");
+    // PostgreSQL's quote_nullable quotes numbers too; SQLite's quote does not.
+    let q = |v: &str| match db.backend() {
+        release_desk::db::Backend::Sqlite => format!(", {v}, NULL"),
+        release_desk::db::Backend::Postgres => format!(", '{v}', NULL"),
+    };
     assert!(
-        diff.contains("'Incident of a'") && diff.contains(", 1.5, NULL") && diff.contains(", 1.75, NULL"),
+        diff.contains("'Incident of a'") && diff.contains(&q("1.5")) && diff.contains(&q("1.75")),
         "{diff}"
     );
 }
