@@ -373,9 +373,7 @@ async fn main() {
         .filter(|r| r.path.ends_with("/callback") && r.body["type"] == 5)
         .count();
     let records = {
-        let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-            .await
-            .unwrap();
+        let db = release_desk::db::Db::open(&bot.url).await.unwrap();
         let mut conn = db.pool.acquire().await.unwrap();
         release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
             .await

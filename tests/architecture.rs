@@ -1,7 +1,11 @@
 //! The import graph points inward: adapters → service → app → scheduler →
 //! handlers → render → db → domain; nothing outside an adapter names it;
 //! no cycle between modules. Checked from the source (`crate::…` paths in
-//! `src/`), so a new outward import fails here.
+//! `src/`), so a new outward import fails here. And every storage-facing
+//! test takes its database from the PostgreSQL switch ([`databases`]).
+
+#[path = "architecture/databases.rs"]
+mod databases;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -723,4 +727,98 @@ fn the_submodule_check_finds_a_cycle_inside_a_top_module() {
         ),
     ]);
     assert!(none.is_empty(), "{none:?}");
+}
+
+#[test]
+fn storage_facing_tests_take_their_database_from_the_switch() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![];
+    sources(&root.join("tests"), root, &mut files);
+    assert!(files.len() > 40, "the tests were read: {}", files.len());
+    let script = std::fs::read_to_string(root.join("scripts/test")).unwrap();
+    let sqlite_only = databases::sqlite_only(&script);
+    assert!(
+        sqlite_only.len() >= 8 && sqlite_only.iter().any(|s| s == "architecture"),
+        "scripts/test's sqlite_only list was read: {sqlite_only:?}"
+    );
+    for name in &sqlite_only {
+        assert!(
+            root.join(format!("tests/{name}.rs")).is_file(),
+            "scripts/test's sqlite_only names no test binary: {name}"
+        );
+    }
+    let found = databases::direct_sqlite(&files, &sqlite_only);
+    let errs = databases::unexplained(&found, databases::ALLOWED);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+/// The database check can fail: a test file opening an SQLite path,
+/// handing the binary a `--db` path, writing `sqlite://` into a config or
+/// connecting with sqlx's SQLite types is found; `database_url`, a
+/// harness's `.url`, comments, tests/common and sqlite_only binaries are
+/// not; an allow-list entry explains its finding, and one that explains
+/// nothing is reported.
+#[test]
+fn the_database_check_finds_sqlite_opened_behind_the_switch() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let files = [
+        f(
+            "tests/a.rs",
+            "let db = Db::open(dir.path().join(\"a.sqlite\").to_str().unwrap()).await;\n\
+             let db = Db::open(&common::database_url(&dir.path().join(\"a.sqlite\"))).await;\n\
+             let db = release_desk::db::Db::open(&bot.url)\n    .await;\n\
+             let db = Db::open_at(&url, 12).await;",
+        ),
+        f(
+            "tests/b.rs",
+            "cmd.args([\"console\", \"--db\"])\n    .arg(db);\n\
+             cmd.arg(\"--db\")\n    .arg(common::database_url(db));",
+        ),
+        f(
+            "tests/fake_x/bot.rs",
+            "// sqlite:// in a comment\nlet c = \"[database]\\nurl = \\\"sqlite://{db}\\\"\";\n\
+             let conn = sqlx::SqliteConnection::connect(&u).await;",
+        ),
+        f(
+            "tests/common/mod.rs",
+            "let db = Db::open(path.to_str().unwrap()).await;",
+        ),
+        f(
+            "tests/lite.rs",
+            "let db = Db::open(copy.to_str().unwrap()).await;",
+        ),
+        f("tests/lite/helper.rs", "let u = \"sqlite://x\";"),
+    ];
+    let only =
+        databases::sqlite_only("x\nsqlite_only=(\n  lite   # its reason\n  other  # another\n)\nafter\n");
+    assert_eq!(only, ["lite", "other"]);
+    let found = databases::direct_sqlite(&files, &only);
+    let at: Vec<(&str, usize)> = found.iter().map(|(p, l, _)| (p.as_str(), *l)).collect();
+    assert_eq!(
+        at,
+        [
+            ("tests/a.rs", 1),
+            ("tests/a.rs", 5),
+            ("tests/b.rs", 1),
+            ("tests/fake_x/bot.rs", 2),
+            ("tests/fake_x/bot.rs", 3),
+        ],
+        "{found:#?}"
+    );
+    let errs = databases::unexplained(
+        &found,
+        &[
+            ("tests/a.rs", "Db::open_at(&url", "why"),
+            ("tests/fake_x/bot.rs", "SqliteConnection", "why"),
+            ("tests/gone.rs", "Db::open(", "why"),
+        ],
+    );
+    assert_eq!(errs.len(), 4, "{errs:#?}");
+    assert!(
+        errs[0].starts_with("tests/a.rs:1: opens SQLite behind the switch"),
+        "{errs:#?}"
+    );
+    assert!(errs[1].starts_with("tests/b.rs:1: "), "{errs:#?}");
+    assert!(errs[2].starts_with("tests/fake_x/bot.rs:2: "), "{errs:#?}");
+    assert_eq!(errs[3], "allowed but not found (stale): tests/gone.rs: Db::open(");
 }

@@ -1,5 +1,6 @@
-//! The CAB workflow against a real SQLite file: every refusal leaves every
-//! row as it was (contents, not only counts), votes given as commands are
+//! The CAB workflow against a real database (an SQLite file, or with the
+//! switch set PostgreSQL): every refusal leaves every row as it was
+//! (contents, not only counts), votes given as commands are
 //! counted at the close with the platform's reactions, and the reminder
 //! and check-config behave as documented.
 
@@ -364,6 +365,7 @@ fn check_config_flags_windows_serving_unknown_environments_and_a_bad_reminder() 
 #[tokio::test]
 async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes() {
     let dir = tempfile::tempdir().unwrap();
+    // SQLite only: SQLite's migration 17 over its data (PostgreSQL's migrations start from an empty database).
     let url = dir.path().join("m.sqlite").display().to_string();
     let db = Db::open_at(&url, 12).await.unwrap();
     for stmt in [
@@ -415,4 +417,40 @@ async fn migration_17_keeps_polls_and_votes_and_admits_recalls_and_command_votes
             "{sql}"
         );
     }
+}
+
+/// The console's reactors come back in the order they reacted (the votes
+/// are counted in that order), on PostgreSQL too, where a removed
+/// reaction's space, once vacuumed, is taken by the next one: read in heap
+/// order (`ctid`), the latest reactor would come first.
+#[tokio::test]
+async fn console_reactors_are_read_in_the_order_they_reacted_after_a_removal() {
+    use release_desk::db::console;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&common::database_url(&dir.path().join("react.sqlite")))
+        .await
+        .unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let (id, _) = console::post(&mut conn, "cab", "poll", None).await.unwrap();
+    for user in ["ann", "bob", "cid"] {
+        assert!(console::add_reaction(&mut conn, id, user, "✅").await.unwrap());
+    }
+    assert!(console::remove_reaction(&mut conn, id, "ann", "✅")
+        .await
+        .unwrap());
+    if db.backend() == release_desk::db::Backend::Postgres {
+        release_desk::db::query("VACUUM console_reactions")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    assert!(console::add_reaction(&mut conn, id, "dee", "✅").await.unwrap());
+    assert!(console::add_reaction(&mut conn, id, "ann", "✅").await.unwrap());
+    let order: Vec<String> = console::reactors(&mut conn, id, "✅")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(user, _)| user)
+        .collect();
+    assert_eq!(order, ["bob", "cid", "dee", "ann"]);
 }

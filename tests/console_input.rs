@@ -14,13 +14,19 @@ fn release_desk(args: &[&std::ffi::OsStr], stdin: &[u8]) -> Output {
     common::release_desk(&all, stdin)
 }
 
-/// The console on `db` over `input`; its output, after checking it exited 0.
+/// The console on the test's database at `db` (see [`common::database_url`])
+/// over `input`; its output, after checking it exited 0.
 fn console(db: &Path, input: &[u8]) -> String {
+    console_on(common::database_url(db).as_ref(), input)
+}
+
+/// The console on `--db` `db` as given.
+fn console_on(db: &std::ffi::OsStr, input: &[u8]) -> String {
     let out = release_desk(
         &[
             "console".as_ref(),
             "--db".as_ref(),
-            db.as_os_str(),
+            db,
             "--start".as_ref(),
             "2026-12-01T09:00:00Z".as_ref(),
         ],
@@ -125,8 +131,9 @@ async fn backup_writes_a_copy_with_the_same_records_and_never_overwrites() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("live.sqlite");
     let copy = dir.path().join("copy.sqlite");
-    console(
-        &db,
+    // SQLite only: backup copies an SQLite file (VACUUM INTO); PostgreSQL's is pg_dump.
+    console_on(
+        db.as_os_str(),
         b":as rita\n/rfc new title:Kept type:normal risk:low impact:i\n:as rm release_manager\n\
           /release new name:Kept version:1.0.0 rfcs:RFC-1\n",
     );

@@ -2,6 +2,8 @@
 //! file: recorded only for a claimed id, read back for the served server
 //! within the window asked, forgotten once taken.
 
+mod common;
+
 use release_desk::chat::Outgoing;
 use release_desk::db::interactions::{self, Unanswered};
 use release_desk::db::Db;
@@ -24,7 +26,7 @@ fn answer(id: &str, guild: &str) -> Unanswered {
 #[tokio::test]
 async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_taken() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path().join("answers.sqlite").to_str().unwrap())
+    let db = Db::open(&common::database_url(&dir.path().join("answers.sqlite")))
         .await
         .unwrap();
     for (id, seen) in [
@@ -90,7 +92,7 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
 #[tokio::test]
 async fn answers_taken_together_are_forgotten_together_and_no_others() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path().join("many.sqlite").to_str().unwrap())
+    let db = Db::open(&common::database_url(&dir.path().join("many.sqlite")))
         .await
         .unwrap();
     let ids: Vec<String> = (1..=250).map(|n| n.to_string()).collect();

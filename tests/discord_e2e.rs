@@ -1,5 +1,6 @@
 //! End to end: the real `release-desk run` (serenity) against the fake Discord.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;
@@ -59,9 +60,7 @@ async fn connects_registers_and_answers_rfc_new() {
     assert_eq!(cb["data"]["allowed_mentions"], SAFE());
 
     // The record is stored.
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let mut conn = db.pool.acquire().await.unwrap();
     let rfc = release_desk::db::rfcs::get(&mut conn, &GUILD.to_string(), 1)
         .await
@@ -408,9 +407,7 @@ async fn a_release_goes_from_rfc_new_to_release_close_through_interactions_and_r
     .await;
     let survey = survey(&fake).unwrap();
     fake.react(ANNOUNCE, survey, rita.id, "4️⃣", true);
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let row = {
         let mut conn = db.pool.acquire().await.unwrap();
         release_desk::db::releases::get(&mut conn, &GUILD.to_string(), 1)

@@ -2,6 +2,7 @@
 //! channel's guild), completions for ids, and events serenity cannot read
 //! logged rather than lost silently.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;
@@ -35,9 +36,7 @@ async fn without_a_guild_id_commands_are_global_and_polls_still_count() {
     assert!(fake.unknown().is_empty(), "{:?}", fake.unknown());
     // The bot's own records (the window announcements it schedules) belong
     // to the server of its channels, as the commands' records do.
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let guilds: Vec<String> =
         release_desk::db::query_scalar("SELECT DISTINCT guild FROM jobs ORDER BY guild")
             .fetch_all(&db.pool)
@@ -208,9 +207,7 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
     let rita = Person::new(111, "rita", &[]);
     let nobody = Person::new(112, "nobody", &[]);
     // Another writer holds the database for three seconds: the commands wait.
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let tx = db.begin().await.unwrap();
     fake.interaction(fake_discord::fixtures::slash(
         8201,

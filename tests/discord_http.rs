@@ -2,6 +2,7 @@
 //! HTTP server runs beside the bot, `/readyz` reports the gateway's
 //! connection and `/metrics` counts the commands Discord sent.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;

@@ -3,6 +3,7 @@
 //! served server; its completions and reactions are ignored; the database
 //! is unchanged, row for row, and the bot makes no other request for it.
 
+mod common;
 mod fake_discord;
 mod rows;
 
@@ -25,9 +26,7 @@ fn from_other(mut d: Value) -> Value {
 }
 
 async fn db(bot: &Bot) -> release_desk::db::Db {
-    release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap()
+    release_desk::db::Db::open(&bot.url).await.unwrap()
 }
 
 /// Waits until the database holds still: the bot has nothing left to
@@ -37,7 +36,8 @@ async fn quiet(db: &release_desk::db::Db) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let pending: i64 = release_desk::db::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL) + (SELECT COUNT(*) = 0 FROM calendar_state)",
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL)
+                  + (SELECT CASE WHEN COUNT(*) = 0 THEN 1 ELSE 0 END FROM calendar_state)",
         )
         .fetch_one(&db.pool)
         .await

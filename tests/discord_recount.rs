@@ -5,6 +5,7 @@
 //! check decides them; and when the gateway does not answer, the roles come
 //! over REST and the votes still count.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;
@@ -167,9 +168,7 @@ async fn a_burst_of_answers_taken_leaves_none_owed() {
         ids.iter().all(|id| callback(f, *id).is_some())
     })
     .await;
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let counts = || async {
         release_desk::db::query_as::<(i64, i64)>(
             "SELECT COUNT(*), COUNT(token) FROM interactions WHERE CAST(id AS INTEGER) BETWEEN 6000 AND 6059",

@@ -5,6 +5,7 @@
 //! text never pings, and votes cast while the socket was down count after
 //! the reconnect.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;
@@ -15,9 +16,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 async fn db(bot: &Bot) -> release_desk::db::Db {
-    release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap()
+    release_desk::db::Db::open(&bot.url).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,7 @@
 //! against the fake Discord — the new commands registered, `/release vote`,
 //! `/release recall` and `/release decide` run as interactions.
 
+mod common;
 mod fake_discord;
 
 use fake_discord::bot::*;
@@ -134,9 +135,7 @@ async fn vote_with_a_reason_then_a_reaction_replaces_it_and_the_poll_is_recalled
     .await;
 
     // The ledger keeps both votes; the poll is stored as recalled.
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let actions: Vec<String> = release_desk::db::query_scalar("SELECT action FROM votes ORDER BY id")
         .fetch_all(&db.pool)
         .await
@@ -217,9 +216,7 @@ async fn a_change_manager_decides_a_poll_that_expired_without_quorum() {
         text(&cb)
     );
 
-    let db = release_desk::db::Db::open(bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&bot.url).await.unwrap();
     let mut conn = db.pool.acquire().await.unwrap();
     let r = release_desk::db::releases::get(&mut conn, &GUILD.to_string(), 1)
         .await

@@ -661,7 +661,7 @@ fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
         .arg("token")
         .args(args)
         .arg("--db")
-        .arg(db)
+        .arg(common::database_url(db))
         .env_remove("DATABASE_URL")
         .env_remove("RELEASE_DESK_CONFIG")
         .output()
@@ -694,7 +694,9 @@ async fn the_token_command_shows_a_token_once_and_keeps_only_its_hash() {
         "{list}"
     );
     assert!(!list.contains(secret));
-    let opened = release_desk::db::Db::open(db.to_str().unwrap()).await.unwrap();
+    let opened = release_desk::db::Db::open(&common::database_url(&db))
+        .await
+        .unwrap();
     let stored = rows::contents(&opened.pool).await;
     assert!(!stored.contains(&secret[4..]), "the token itself is stored");
     assert!(stored.contains("'token.create'"), "{stored}");

@@ -2,6 +2,7 @@
 //! `db/` that reads or writes records, called for server A, never returns a
 //! row of server B, and a write for A aimed at B's rows changes nothing.
 
+mod common;
 mod rows;
 
 use chrono::{DateTime, Utc};
@@ -96,7 +97,7 @@ fn digest(o: i64) -> [u8; 32] {
 }
 
 async fn database(dir: &std::path::Path, name: &str, guilds: &[(&str, i64)]) -> Db {
-    let db = Db::open(dir.join(name).to_str().unwrap()).await.unwrap();
+    let db = Db::open(&common::database_url(&dir.join(name))).await.unwrap();
     for (g, o) in guilds {
         release_desk::db::raw_sql(&seed(g, *o), &db.pool).await.unwrap();
     }
@@ -603,8 +604,13 @@ async fn the_contents_see_one_changed_value() {
     assert_ne!(after, before);
     let diff = rows::diff(&before, &after);
     assert_eq!(diff.lines().count(), 2, "{diff}");
+    // PostgreSQL's quote_nullable quotes numbers too; SQLite's quote does not.
+    let q = |v: &str| match db.backend() {
+        release_desk::db::Backend::Sqlite => format!(", {v}, NULL"),
+        release_desk::db::Backend::Postgres => format!(", '{v}', NULL"),
+    };
     assert!(
-        diff.contains("'Incident of a'") && diff.contains(", 1.5, NULL") && diff.contains(", 1.75, NULL"),
+        diff.contains("'Incident of a'") && diff.contains(&q("1.5")) && diff.contains(&q("1.75")),
         "{diff}"
     );
 }

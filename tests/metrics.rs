@@ -2,6 +2,8 @@
 //! in the comments. The period is 1–14 December 2026 in Europe/London (=
 //! UTC in winter); the previous period is 17–30 November.
 
+mod common;
+
 use release_desk::config::Config;
 use release_desk::db::Db;
 use release_desk::handlers::report::build;
@@ -17,7 +19,7 @@ async fn exec(db: &Db, sql: &str) {
 
 async fn dataset() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path().join("m.sqlite").to_str().unwrap())
+    let db = Db::open(&common::database_url(&dir.path().join("m.sqlite")))
         .await
         .unwrap();
     exec(&db, r#"

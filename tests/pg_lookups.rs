@@ -154,6 +154,7 @@ async fn both_backends_store_the_same_deployment_lookups() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    // SQLite always: this test compares SQLite's lookups with PostgreSQL's.
     let lite = Db::open(dir.path().join("l.sqlite").to_str().unwrap())
         .await
         .unwrap();

@@ -17,7 +17,7 @@ fn day0() -> chrono::DateTime<chrono::Utc> {
 /// A new database in a directory of its own (kept while the handle lives).
 async fn fresh_db() -> (tempfile::TempDir, release_desk::db::Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = release_desk::db::Db::open(dir.path().join("db.sqlite").to_str().unwrap())
+    let db = release_desk::db::Db::open(&common::database_url(&dir.path().join("db.sqlite")))
         .await
         .unwrap();
     (dir, db)
@@ -176,6 +176,7 @@ async fn the_checkpointer_empties_the_log_once_writes_stop_and_waits_for_readers
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ckpt.sqlite");
     let wal = dir.path().join("ckpt.sqlite-wal");
+    // SQLite only: the checkpointer and the -wal file it empties are SQLite's.
     let db = release_desk::db::Db::open_service(path.to_str().unwrap())
         .await
         .unwrap();

@@ -37,7 +37,7 @@ fn config(db: &std::path::Path) -> std::path::PathBuf {
 fn spawn(db: &std::path::Path, start: &str) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_release-desk"))
         .args(["console", "--db"])
-        .arg(db)
+        .arg(common::database_url(db))
         .args(["--start", start, "--config"])
         .arg(config(db))
         .env_remove("DISCORD_TOKEN")
@@ -176,7 +176,7 @@ async fn killed_at_random_points_then_restarted_nothing_is_lost_or_doubled() {
         let restart = spawn(&db_path, "2026-12-08T00:00:00Z");
         let out = restart.wait_with_output().unwrap();
         assert!(out.status.success(), "run {run}: restart failed");
-        let db = release_desk::db::Db::open(db_path.to_str().unwrap())
+        let db = release_desk::db::Db::open(&common::database_url(&db_path))
             .await
             .unwrap();
         check_consistent(&db, &acknowledged).await;

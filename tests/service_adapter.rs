@@ -3,6 +3,8 @@
 //! `/rfc new` to `/release close`, with a window announcement and a CAB
 //! poll decided by reactions, all through the service.
 
+mod common;
+
 use async_trait::async_trait;
 use release_desk::app::App;
 use release_desk::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
@@ -175,7 +177,7 @@ async fn eventually<T>(chat: &Memory, what: &str, f: impl Fn() -> Option<T>) -> 
 #[tokio::test]
 async fn a_release_runs_through_the_service() {
     let dir = tempfile::tempdir().unwrap();
-    let db = release_desk::db::Db::open(dir.path().join("svc.sqlite").to_str().unwrap())
+    let db = release_desk::db::Db::open(&common::database_url(&dir.path().join("svc.sqlite")))
         .await
         .unwrap();
     let clock = ManualClock::new("2026-12-01T09:00:00Z".parse().unwrap());

@@ -2,6 +2,7 @@
 //! the fake Slack: the outbox's posts, 429s, escaping, roles from user
 //! groups, direct messages and file uploads.
 
+mod common;
 mod fake_slack;
 
 use fake_slack::{FakeSlack, BOT, TEAM};
@@ -31,7 +32,7 @@ async fn setup() -> Setup {
         fake.api_base()
     );
     let config = Config::from_layers(Some(&toml)).unwrap();
-    let db = Db::open(dir.path().join("desk.sqlite").to_str().unwrap())
+    let db = Db::open(&common::database_url(&dir.path().join("desk.sqlite")))
         .await
         .unwrap();
     let clock = ManualClock::new("2026-12-01T09:00:00Z".parse().unwrap());

@@ -4,6 +4,7 @@
 //! envelope), a refusal that changes nothing, a dropped socket, and signed
 //! HTTP deliveries (a bad or stale signature refused).
 
+mod common;
 mod fake_slack;
 
 use fake_slack::bot::{self, SECRET};

@@ -7,6 +7,7 @@
 //! Retry-After; user text full of mentions never reaches Slack unescaped;
 //! commands from a group DM and from another workspace change nothing.
 
+mod common;
 mod fake_slack;
 
 use fake_slack::bot::{self, Bot};
@@ -112,9 +113,7 @@ impl Desk {
     }
 
     async fn votes(&self, user: &str) -> Vec<(String, String)> {
-        let db = release_desk::db::Db::open(self.bot.db.to_str().unwrap())
-            .await
-            .unwrap();
+        let db = release_desk::db::Db::open(&self.bot.url).await.unwrap();
         release_desk::db::query_as("SELECT vote, action FROM votes WHERE \"user\" = $1 ORDER BY id")
             .bind(user)
             .fetch_all(&db.pool)
@@ -245,9 +244,7 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
         })
         .await;
     let nonce = limited.params["metadata"]["event_payload"]["nonce"].clone();
-    let db = release_desk::db::Db::open(d.bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&d.bot.url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let waits: Option<String> = release_desk::db::query_scalar(
@@ -437,9 +434,7 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
     d.fake.react("C0REL", &survey, "four", "U0RITA");
     let ev = d.reaction_in("C0REL", "EvS1", "U0RITA", &survey, "four");
     d.fake.envelope("envS1", "events_api", ev);
-    let db = release_desk::db::Db::open(d.bot.db.to_str().unwrap())
-        .await
-        .unwrap();
+    let db = release_desk::db::Db::open(&d.bot.url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let score: Option<i64> =

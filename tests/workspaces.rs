@@ -119,25 +119,34 @@ async fn submit(app: &App, guild: &str, name: &str) {
 
 /// The outbox and jobs of `guild`, every column that says what was done.
 async fn work_of(db: &Db, guild: &str) -> String {
-    let outbox: Vec<String> = release_desk::db::query_scalar(
-        "SELECT json_array(id, kind, message_id, delivered_at, attempts, last_error, not_before, superseded)
-         FROM outbox WHERE guild = $1 ORDER BY id",
-    )
+    // SQLite's json_array is PostgreSQL's json_build_array (as text).
+    let array = match db.backend() {
+        release_desk::db::Backend::Sqlite => "json_array",
+        release_desk::db::Backend::Postgres => "CAST(json_build_array",
+    };
+    let close = match db.backend() {
+        release_desk::db::Backend::Sqlite => "",
+        release_desk::db::Backend::Postgres => " AS TEXT)",
+    };
+    let outbox: Vec<String> = release_desk::db::query_scalar(&format!(
+        "SELECT {array}(id, kind, message_id, delivered_at, attempts, last_error, not_before, superseded){close}
+         FROM outbox WHERE guild = $1 ORDER BY id"
+    ))
     .bind(guild)
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let jobs: Vec<String> = release_desk::db::query_scalar(
-        "SELECT json_array(id, kind, key, due_at, done_at, attempts, last_error, not_before)
-         FROM jobs WHERE guild = $1 ORDER BY id",
-    )
+    let jobs: Vec<String> = release_desk::db::query_scalar(&format!(
+        "SELECT {array}(id, kind, key, due_at, done_at, attempts, last_error, not_before){close}
+         FROM jobs WHERE guild = $1 ORDER BY id"
+    ))
     .bind(guild)
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let messages: Vec<String> = release_desk::db::query_scalar(
-        "SELECT json_array(id, channel, platform_id) FROM bot_messages WHERE guild = $1 ORDER BY id",
-    )
+    let messages: Vec<String> = release_desk::db::query_scalar(&format!(
+        "SELECT {array}(id, channel, platform_id){close} FROM bot_messages WHERE guild = $1 ORDER BY id"
+    ))
     .bind(guild)
     .fetch_all(&db.pool)
     .await
@@ -209,7 +218,7 @@ async fn vote(
 #[tokio::test]
 async fn a_bot_and_a_console_on_one_database_never_do_each_others_work() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path().join("shared.sqlite").to_str().unwrap())
+    let db = Db::open(&common::database_url(&dir.path().join("shared.sqlite")))
         .await
         .unwrap();
     let clock = ManualClock::new("2026-12-01T09:00:00Z".parse().unwrap());

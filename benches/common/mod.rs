@@ -23,3 +23,11 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
+
+/// The tests' database switch, for the harnesses the benches borrow from
+/// tests/ (tests/fake_discord, tests/fake_slack): unset, as in every bench
+/// run, a database is its SQLite file.
+#[path = "../../tests/common/pg.rs"]
+pub mod pg;
+#[allow(unused_imports)] // not every bench starts a harness
+pub use pg::database_url;

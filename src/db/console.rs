@@ -1,6 +1,6 @@
 //! The console's own chat platform: its messages, reactions and users.
 
-use super::{dialect, query, query_scalar, Conn};
+use super::{query, query_scalar, Conn};
 use chrono::{DateTime, Utc};
 
 /// Posts a message unless one with this nonce exists; returns (id, newly posted).
@@ -83,11 +83,16 @@ pub async fn remove_reaction(conn: &mut Conn, id: i64, user: &str, emoji: &str) 
 
 /// Who has `emoji` on a message, with their roles as last set by `:as`.
 pub async fn reactors(conn: &mut Conn, id: i64, emoji: &str) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-    let rows = query(dialect::reactors(conn.backend()))
-        .bind(id)
-        .bind(emoji)
-        .fetch_all(conn)
-        .await?;
+    // In the order they reacted: the reactions' own key (migration 0029).
+    let rows = query(
+        "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
+         LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
+         WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.id",
+    )
+    .bind(id)
+    .bind(emoji)
+    .fetch_all(conn)
+    .await?;
     rows.into_iter()
         .map(|r| {
             let roles: String = r.try_get("roles")?;

@@ -31,20 +31,12 @@ pub(super) fn unanswered(b: Backend) -> &'static str {
     }
 }
 
-/// Who reacted with an emoji, in the order they reacted: SQLite's rowid;
-/// PostgreSQL keeps no insertion order, and the table (insert and delete
-/// only, console tests' size) stays in heap order, which `ctid` reads.
-pub(super) fn reactors(b: Backend) -> &'static str {
+/// Whole weeks in a non-negative number of `days`: SQLite's CAST to an
+/// integer truncates; PostgreSQL's rounds to the nearest (day 4 would be
+/// week 1), so it truncates first.
+pub(super) fn whole_weeks(b: Backend, days: &str) -> String {
     match b {
-        Backend::Sqlite => {
-            "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
-             LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
-             WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.rowid"
-        }
-        Backend::Postgres => {
-            "SELECT r.\"user\", COALESCE(u.roles, '') AS roles FROM console_reactions r
-             LEFT JOIN console_users u ON u.\"user\" = r.\"user\"
-             WHERE r.message_id = $1 AND r.emoji = $2 ORDER BY r.ctid"
-        }
+        Backend::Sqlite => format!("CAST({days} / 7 AS BIGINT)"),
+        Backend::Postgres => format!("CAST(trunc({days} / 7) AS BIGINT)"),
     }
 }

@@ -6,7 +6,7 @@
 //! the current period's start, which splits the rows between the periods.
 
 use super::ts;
-use super::{query, Conn, Query, Row};
+use super::{dialect, query, Backend, Conn, Query, Row};
 use crate::domain::deployment::DeployOutcome;
 use crate::domain::metrics::{
     deployment_failed, median, per_week, rate, round, Assets, Csat, Measures, Week,
@@ -128,7 +128,7 @@ pub async fn figures(
             "SELECT i.opened_at >= $5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
              WHERE i.guild = $4 AND i.opened_at >= $1 AND i.opened_at < $2 AND {ATTRIBUTED}
              GROUP BY cur, w, i.defect, i.severity",
-            week("i.opened_at")
+            week(conn.backend(), "i.opened_at")
         ))
         .fetch_all(&mut *conn)
         .await?;
@@ -210,7 +210,7 @@ async fn deployments(
             "SELECT d.finished_at >= $5 AS cur, {} AS w, d.release_id, d.outcome, d.lead_hours,
                 COALESCE(d.caused_day < d.started_day + $3, FALSE) AS caused, d.unsuccessful
              {PROD_FINISHED}",
-            week("d.finished_at")
+            week(conn.backend(), "d.finished_at")
         ))
         .fetch_all(&mut *conn)
         .await?;
@@ -283,7 +283,7 @@ async fn counts(conn: &mut Conn, b: &Binds, m: &mut [Measures; 2], weeks: &mut [
             "SELECT window_start >= $5 AS cur, {} AS w, COUNT(*) AS n FROM releases
              WHERE guild = $4 AND window_start >= $1 AND window_start < $2
                AND NOT (state = 'closed' AND closure = 'cancelled') GROUP BY cur, w",
-            week("window_start")
+            week(conn.backend(), "window_start")
         ))
         .fetch_all(&mut *conn)
         .await?;
@@ -363,7 +363,7 @@ async fn series(conn: &mut Conn, b: &Binds, weeks: &mut [Week]) -> anyhow::Resul
     let csat = format!(
         "SELECT {} AS w, CAST(AVG(score) AS DOUBLE PRECISION) AS avg FROM survey_answers WHERE answered_at >= $5 AND answered_at < $2
            AND release_id IN (SELECT id FROM releases WHERE guild = $4) GROUP BY w",
-        week("answered_at")
+        week(conn.backend(), "answered_at")
     );
     for r in b.query(&csat).fetch_all(&mut *conn).await? {
         if let Some(k) = week_slot(&r, weeks.len())? {
@@ -380,6 +380,10 @@ fn week_slot(r: &Row, len: usize) -> anyhow::Result<Option<usize>> {
 }
 
 /// The week (0, 1, …) of a time column in the current period, counted from `$5`; NULL before it.
-fn week(col: &str) -> String {
-    format!("CASE WHEN {col} >= $5 THEN CAST((julianday({col}) - julianday($5)) / 7 AS BIGINT) END")
+fn week(b: Backend, col: &str) -> String {
+    let days = format!("(julianday({col}) - julianday($5))");
+    format!(
+        "CASE WHEN {col} >= $5 THEN {} END",
+        dialect::whole_weeks(b, &days)
+    )
 }

@@ -28,7 +28,12 @@ pub const TOKEN: &str = "fake-token-aXk29Qz.secret";
 pub struct Bot {
     pub child: Child,
     pub dir: Option<tempfile::TempDir>,
+    /// The SQLite file the database is named after (the file itself on SQLite).
     pub db: PathBuf,
+    /// The database the bot runs on: [`crate::common::database_url`] of
+    /// `db` (that file, or with the switch set a PostgreSQL database), or
+    /// the URL given to [`Bot::start_on`]. The test's own reads open this.
+    pub url: String,
     pub log: PathBuf,
     /// When the process was spawned.
     pub spawned_at: std::time::Instant,
@@ -133,6 +138,11 @@ impl Bot {
         database_url: Option<&str>,
     ) -> Bot {
         let db = dir.path().join("bot.sqlite");
+        // The same path gives the same database again: a restart in `dir` finds its records.
+        let url = match database_url {
+            Some(url) => url.to_string(),
+            None => crate::common::database_url(&db),
+        };
         let config = dir.path().join("config.toml");
         let log = dir.path().join(format!(
             "bot-{}.log",
@@ -146,7 +156,7 @@ impl Bot {
             format!(
                 r#"
 [database]
-url = "sqlite://{db}"
+url = "{url}"
 [discord]
 api_base = "{base}"
 guild_id = {guild}
@@ -165,7 +175,6 @@ deployment_staff = ["{DEPLOYMENT_STAFF}"]
 els_staff = ["{ELS_STAFF}"]
 {extra}
 "#,
-                db = db.display(),
                 base = fake.base(),
             ),
         )
@@ -193,6 +202,7 @@ els_staff = ["{ELS_STAFF}"]
             child,
             dir: Some(dir),
             db,
+            url,
             log,
             spawned_at,
             expected_errors: vec![],
@@ -210,18 +220,36 @@ els_staff = ["{ELS_STAFF}"]
         self.expected_dropped_event = true;
     }
 
-    /// Outbox entries the bot has still to deliver (read-only, beside the running bot).
+    /// The bot's database, opened beside the running bot (its schema is
+    /// the bot's already, so opening migrates nothing).
+    pub async fn open_db(&self) -> release_desk::db::Db {
+        release_desk::db::Db::open(&self.url)
+            .await
+            .unwrap_or_else(|e| panic!("opening the bot's database: {e:#}"))
+    }
+
+    /// Outbox entries the bot has still to deliver (read-only on SQLite,
+    /// one plain connection on PostgreSQL, beside the running bot).
     pub async fn pending_deliveries(&self) -> i64 {
-        let opts = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&self.db)
-            .read_only(true);
-        let mut conn = sqlx::ConnectOptions::connect(&opts).await.unwrap();
-        release_desk::db::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
+        const PENDING: &str = "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND superseded = 0";
+        if release_desk::db::is_postgres(&self.url) {
+            let mut conn: sqlx::PgConnection = sqlx::Connection::connect(&self.url).await.unwrap();
+            let n = release_desk::db::query_scalar(PENDING)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            sqlx::Connection::close(conn).await.unwrap();
+            n
+        } else {
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&self.db)
+                .read_only(true);
+            let mut conn = sqlx::ConnectOptions::connect(&opts).await.unwrap();
+            release_desk::db::query_scalar(PENDING)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
     }
 
     /// Waits until the bot has delivered everything it queued: the positive

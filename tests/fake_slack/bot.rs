@@ -1,7 +1,9 @@
 //! The real Slack adapter, run as the binary runs it (the service in its
 //! own runtime, on a thread of its own) against a [`FakeSlack`], on a real
-//! database file; [`Bot::crash`] stops it mid-flight, as a killed process
-//! stops, and [`start`] on the same directory starts it again.
+//! database ([`crate::common::database_url`] of a file in the test's
+//! directory: that file, or with the switch set a PostgreSQL database);
+//! [`Bot::crash`] stops it mid-flight, as a killed process stops, and
+//! [`start`] on the same directory starts it again.
 
 use super::{FakeSlack, TEAM};
 use release_desk::app::App;
@@ -20,15 +22,18 @@ pub const SECRET: &str = "signing-secret-for-tests";
 pub struct Bot {
     /// The clock it runs on (shared).
     pub clock: ManualClock,
-    /// Its database file.
+    /// The file its database is named after (the file itself on SQLite).
     pub db: PathBuf,
+    /// Its database: [`crate::common::database_url`] of `db`.
+    pub url: String,
     config: Arc<Config>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
 }
 
-/// Starts the bot on `dir/desk.sqlite` with `extra` config (TOML after the
-/// `[slack]` section), in HTTP mode on `listen` or else Socket Mode.
+/// Starts the bot on the database of `dir/desk.sqlite` with `extra` config
+/// (TOML after the `[slack]` section), in HTTP mode on `listen` or else
+/// Socket Mode.
 pub fn start(
     fake: &FakeSlack,
     dir: &Path,
@@ -43,6 +48,8 @@ pub fn start(
     );
     let config = Arc::new(Config::from_layers(Some(&toml)).unwrap());
     let db = dir.join("desk.sqlite");
+    // The same directory gives the same database again: a restart finds its records.
+    let url = crate::common::database_url(&db);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (file, cfg, c) = (db.clone(), config.clone(), clock.clone());
     let thread = std::thread::spawn(move || {
@@ -50,7 +57,7 @@ pub fn start(
             .enable_all()
             .build()?;
         rt.block_on(async move {
-            let db = Db::open(file.to_str().unwrap()).await?;
+            let db = Db::open(&crate::common::database_url(&file)).await?;
             let app = App {
                 db,
                 config: cfg,
@@ -77,6 +84,7 @@ pub fn start(
     Bot {
         clock: clock.clone(),
         db,
+        url,
         config,
         stop: Some(stop),
         thread: Some(thread),
@@ -104,9 +112,9 @@ impl Bot {
     /// The words of the answer to `line` typed by a user with no role, read
     /// on a connection of the test's own (the bot's records as they are).
     pub async fn ask(&self, line: &str) -> String {
-        let db = Db::open(self.db.to_str().unwrap()).await.unwrap();
+        let db = Db::open(&self.url).await.unwrap();
         let app = App {
-            db,
+            db: db.clone(),
             config: self.config.clone(),
             clock: Arc::new(self.clock.clone()),
             workspace: TEAM.into(),
@@ -123,6 +131,9 @@ impl Bot {
             channel: "C0GEN".into(),
         };
         let (Reply::Public(m) | Reply::Private(m)) = app.command_line(TEAM, &who, line).await;
+        // Its connections go back now, not whenever the pool is dropped (a
+        // PostgreSQL server shared by the suite has a connection limit).
+        db.close().await;
         m.plain()
     }
 }
