@@ -39,6 +39,17 @@ pub struct Bot {
     pub expected_dropped_event: bool,
 }
 
+/// Where the bot is told its database is.
+#[derive(Clone, Copy)]
+enum Database<'a> {
+    /// The SQLite file `bot.sqlite` in its directory, in its config.
+    File,
+    /// `DATABASE_URL` (which wins over the config's file).
+    Env(&'a str),
+    /// The config's `[database] url`.
+    Config(&'a str),
+}
+
 impl Bot {
     /// Starts `release-desk run` against `fake` with `extra` TOML layered over the test config.
     pub fn start(fake: &Fake, extra: &str) -> Bot {
@@ -91,7 +102,7 @@ impl Bot {
             super::GUILD,
             "release_desk=debug,serenity=info",
             Some("run"),
-            Some(url),
+            Database::Env(url),
         );
         bot.db = PathBuf::new();
         bot
@@ -109,6 +120,25 @@ impl Bot {
         Self::spawn(exe, fake, extra, dir, guild, log_filter, Some("run"))
     }
 
+    /// `exe run` in `dir` against `fake`, on the database `url` named in
+    /// its config's `[database] url` (a PostgreSQL server, say), or with
+    /// `None` on the SQLite file in `dir`, as [`Bot::start_with`].
+    pub fn start_with_database(
+        exe: &str,
+        fake: &Fake,
+        dir: tempfile::TempDir,
+        guild: u64,
+        log_filter: &str,
+        url: Option<&str>,
+    ) -> Bot {
+        let database = url.map_or(Database::File, Database::Config);
+        let mut bot = Self::spawn_on(exe, fake, "", dir, guild, log_filter, Some("run"), database);
+        if url.is_some() {
+            bot.db = PathBuf::new();
+        }
+        bot
+    }
+
     fn spawn(
         exe: &str,
         fake: &Fake,
@@ -118,7 +148,16 @@ impl Bot {
         log_filter: &str,
         subcommand: Option<&str>,
     ) -> Bot {
-        Self::spawn_on(exe, fake, extra, dir, guild, log_filter, subcommand, None)
+        Self::spawn_on(
+            exe,
+            fake,
+            extra,
+            dir,
+            guild,
+            log_filter,
+            subcommand,
+            Database::File,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -130,9 +169,13 @@ impl Bot {
         guild: u64,
         log_filter: &str,
         subcommand: Option<&str>,
-        database_url: Option<&str>,
+        database: Database<'_>,
     ) -> Bot {
         let db = dir.path().join("bot.sqlite");
+        let config_url = match database {
+            Database::Config(url) => url.to_string(),
+            Database::File | Database::Env(_) => format!("sqlite://{}", db.display()),
+        };
         let config = dir.path().join("config.toml");
         let log = dir.path().join(format!(
             "bot-{}.log",
@@ -146,7 +189,7 @@ impl Bot {
             format!(
                 r#"
 [database]
-url = "sqlite://{db}"
+url = "{config_url}"
 [discord]
 api_base = "{base}"
 guild_id = {guild}
@@ -165,16 +208,15 @@ deployment_staff = ["{DEPLOYMENT_STAFF}"]
 els_staff = ["{ELS_STAFF}"]
 {extra}
 "#,
-                db = db.display(),
                 base = fake.base(),
             ),
         )
         .unwrap();
         let spawned_at = std::time::Instant::now();
         let mut command = Command::new(exe);
-        match database_url {
-            Some(url) => command.env("DATABASE_URL", url),
-            None => command.env_remove("DATABASE_URL"),
+        match database {
+            Database::Env(url) => command.env("DATABASE_URL", url),
+            Database::File | Database::Config(_) => command.env_remove("DATABASE_URL"),
         };
         let child = command
             .args(subcommand)
