@@ -1,6 +1,6 @@
 //! The gate's webhook deliveries, and its answer jobs taken and given back.
 
-use super::{jobs::Job, parse_ts, ts};
+use super::{jobs::Job, ts};
 use super::{query, Conn};
 use chrono::{DateTime, Utc};
 
@@ -33,18 +33,7 @@ pub async fn open_job(conn: &mut Conn, guild: &str, key: &str) -> anyhow::Result
     .bind(guild)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Job {
-            id: r.try_get("id")?,
-            guild: r.try_get("guild")?,
-            kind: r.try_get("kind")?,
-            key: r.try_get("key")?,
-            due_at: parse_ts(r.try_get("due_at")?)?,
-            payload: r.try_get("payload")?,
-            attempts: r.try_get("attempts")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(Job::from_row).transpose()
 }
 
 /// Gives back a job taken to run whose effect did not happen (an answer

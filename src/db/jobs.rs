@@ -1,7 +1,7 @@
 //! Due jobs: persisted, unique by key, each done once.
 
 use super::{parse_ts, ts};
-use super::{query, query_scalar, Conn};
+use super::{query, query_scalar, Conn, Row};
 use chrono::{DateTime, Utc};
 
 /// A stored job.
@@ -21,6 +21,21 @@ pub struct Job {
     pub payload: String,
     /// Failed runs so far.
     pub attempts: i64,
+}
+
+impl Job {
+    /// A job from a row of `SELECT id, guild, kind, key, due_at, payload, attempts`.
+    pub(super) fn from_row(r: &Row) -> anyhow::Result<Job> {
+        Ok(Job {
+            id: r.try_get("id")?,
+            guild: r.try_get("guild")?,
+            kind: r.try_get("kind")?,
+            key: r.try_get("key")?,
+            due_at: parse_ts(r.try_get("due_at")?)?,
+            payload: r.try_get("payload")?,
+            attempts: r.try_get("attempts")?,
+        })
+    }
 }
 
 /// Stores a job unless one with the same key exists; true when stored.
@@ -59,18 +74,7 @@ pub async fn next_due(conn: &mut Conn, guild: &str, now: DateTime<Utc>) -> anyho
     .bind(guild)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Job {
-            id: r.try_get("id")?,
-            guild: r.try_get("guild")?,
-            kind: r.try_get("kind")?,
-            key: r.try_get("key")?,
-            due_at: parse_ts(r.try_get("due_at")?)?,
-            payload: r.try_get("payload")?,
-            attempts: r.try_get("attempts")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(Job::from_row).transpose()
 }
 
 /// When the next job of workspace `guild` not yet run falls due (or may be retried).

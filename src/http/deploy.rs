@@ -2,7 +2,7 @@
 //! `steps/{n}`, `verify`, `backout` — the `/deploy` lifecycle.
 
 use super::api::{body, call, text, Action};
-use super::docs::{ErrorDoc, ResultDoc};
+use super::docs::{DeploymentPath, RecordedAnswers, Retry};
 use super::{ApiError, St};
 use crate::domain::token::Scope;
 use crate::render::readiness as words;
@@ -18,20 +18,9 @@ use utoipa::ToSchema;
     post,
     path = "/api/v1/releases/{id}/deployments/{env}/start",
     tag = "pipelines",
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, Retry),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn start(
     state: St,
@@ -57,21 +46,9 @@ pub struct StepBody {
     path = "/api/v1/releases/{id}/deployments/{env}/steps/{n}",
     tag = "pipelines",
     request_body = StepBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("n" = u32, Path, description = "The step, from 1"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, ("n" = u32, Path, description = "The step, from 1"), Retry),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn step(
     state: St,
@@ -104,20 +81,9 @@ pub struct VerifyBody {
     path = "/api/v1/releases/{id}/deployments/{env}/verify",
     tag = "pipelines",
     request_body = VerifyBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, Retry),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn verify(
     state: St,
@@ -144,20 +110,9 @@ pub struct BackoutBody {
     path = "/api/v1/releases/{id}/deployments/{env}/backout",
     tag = "pipelines",
     request_body = BackoutBody,
-    params(
-        ("id" = String, Path, description = "The release, REL-n"),
-        ("env" = String, Path, description = "The environment"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
-    ),
+    params(DeploymentPath, Retry),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn backout(
     state: St,
