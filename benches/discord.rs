@@ -16,7 +16,12 @@
 //! `BENCH_BREAKDOWN=1` for the bot's own timings, `BENCH_DUMP=file.csv`
 //! for every interaction's, `BENCH_EXE` to run another bot, such as the
 //! control of `examples/bare_bot.rs`).
+//! `BENCH_DATABASE=postgres` puts release-desk's database on a throwaway
+//! PostgreSQL cluster the bench starts (`BENCH_DATABASE_URL=postgres://…`:
+//! on that server), named in the bot's config; the control has no database.
 mod common;
+
+use common::backend;
 use common::{cpu_stolen, rss_kib};
 
 #[path = "../tests/fake_discord/mod.rs"]
@@ -26,6 +31,7 @@ use fake_discord::bot::{Bot, GENERAL};
 use fake_discord::fixtures::{slash, Person};
 use fake_discord::{Fake, GUILD};
 use serde_json::json;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The bot run: release-desk, or the binary `BENCH_EXE` names (such as
@@ -312,12 +318,16 @@ async fn main() {
     let restarts = env_or("BENCH_RESTARTS", 5);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let exe = exe();
+    let backend = backend::Backend::from_env();
     println!("Discord benchmark: {exe} run against the fake Discord, {cpus} CPU(s)");
+    println!("database: {}", backend.describe().await);
 
     // A fresh database; the bot connects, migrates, registers its commands.
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start_with(&exe, &fake, "", dir, GUILD, log_filter());
+    let url = backend.database(&dir.path().join("bot.sqlite"));
+    let on_server = backend.is_postgres().then_some(url.as_str());
+    let bot = Bot::start_with_database(&exe, &fake, dir, GUILD, log_filter(), on_server);
     let pid = bot.child.id();
     fake.ready().await;
     let alice = Person::new(111, "alice", &[]);
@@ -372,13 +382,17 @@ async fn main() {
         .iter()
         .filter(|r| r.path.ends_with("/callback") && r.body["type"] == 5)
         .count();
+    // Read where the bot keeps them (the SQLite file, or the server's database).
     let records = {
         let db = release_desk::db::Db::open(&bot.url).await.unwrap();
         let mut conn = db.pool.acquire().await.unwrap();
-        release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
+        let stored = release_desk::db::rfcs::list(&mut conn, &GUILD.to_string(), None)
             .await
             .unwrap()
-            .len()
+            .len();
+        drop(conn);
+        db.close().await;
+        stored
     };
     let log = bot.log();
     let timings = breakdown(&log, 2_000_000);
@@ -403,12 +417,14 @@ async fn main() {
         warm.len()
     );
     println!(
-        "interaction→callback (the fake's socket write → the callback request): {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored)",
+        "interaction→callback (the fake's socket write → the callback request): {}  ({} answered, {} unanswered, {} deferred; {} RFCs stored of {} sent{})",
         percentiles(&lat),
         lat.len(),
         lost,
         deferred,
-        records
+        records,
+        warm.len() + sent.len(),
+        if records == warm.len() + sent.len() { "" } else { ": MISMATCH" }
     );
     println!("  from the load generator's send: {}", percentiles(&from_send));
     if let Some(cpu) = cpu_used {
@@ -447,7 +463,7 @@ async fn main() {
         let mut ready_times = Vec::new();
         for _ in 0..restarts {
             let fake = Fake::start().await;
-            let bot = Bot::start_with(&exe, &fake, "", dir, GUILD, log_filter());
+            let bot = Bot::start_with_database(&exe, &fake, dir, GUILD, log_filter(), on_server);
             let spawned = bot.spawned_at;
             fake.ready().await;
             let identified = fake.identified_at()[0];
@@ -498,12 +514,13 @@ impl Step {
     }
 }
 
-/// Starts `exe` on a fresh database and fake, warms it up for 2 s at `rate`,
+/// Starts `exe` on a fresh database and fake (on the server `database`, a
+/// new database's URL, else the SQLite file), warms it up for 2 s at `rate`,
 /// then drives `/rfc new` at `rate` for `secs` and measures.
-async fn step(exe: &str, rate: u64, secs: u64) -> Step {
+async fn step(exe: &str, database: Option<&str>, rate: u64, secs: u64) -> Step {
     let fake = Fake::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let bot = Bot::start_with(exe, &fake, "", dir, GUILD, "warn");
+    let bot = Bot::start_with_database(exe, &fake, dir, GUILD, "warn", database);
     let pid = bot.child.id();
     fake.ready().await;
     let alice = Person::new(111, "alice", &[]);
@@ -549,14 +566,18 @@ async fn knee(rates: &str) {
             .to_string()
     });
     let bots = [("release-desk", exe()), ("control", control)];
+    let backend = backend::Backend::from_env();
     println!(
         "knee: /rfc new at {rates:?}/s, {secs} s each after 2 s of warm-up; {} and {} in turn",
         bots[0].1, bots[1].1
     );
+    println!("release-desk's database: {}", backend.describe().await);
     let mut knees = [None, None];
     for &rate in &rates {
         for (i, (name, exe)) in bots.iter().enumerate() {
-            let s = step(exe, rate, secs).await;
+            // The control keeps no records: only release-desk is given the server.
+            let database = (i == 0 && backend.is_postgres()).then(|| backend.database(Path::new("knee")));
+            let s = step(exe, database.as_deref(), rate, secs).await;
             println!(
                 "{rate:>5}/s {name:<12} p50 {}  p99 {}  max {}  {} unanswered  {} deferred  {:.0} µs CPU per interaction; {}",
                 ms(s.p50),

@@ -1,4 +1,5 @@
 //! What the benchmarks share: the machine's noise and a process's memory, read from /proc.
+#![allow(dead_code)] // each bench uses its part
 
 /// (stolen, total) CPU time in ticks since boot, from /proc/stat.
 pub fn cpu_stolen() -> Option<(u64, u64)> {
@@ -24,6 +25,7 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+pub mod backend;
 /// The tests' database switch, for the harnesses the benches borrow from
 /// tests/ (tests/fake_discord, tests/fake_slack): unset, as in every bench
 /// run, a database is its SQLite file.

@@ -123,11 +123,12 @@ pub async fn set_user(conn: &mut Conn, user: &str, roles: &[String]) -> anyhow::
 /// clock before it.
 pub async fn last_seen(conn: &mut Conn, guild: &str) -> anyhow::Result<Option<DateTime<Utc>>> {
     // Every time is stored by `ts` (UTC, fixed width), so text order is time order.
+    // PostgreSQL (before 16) requires the subquery's alias; SQLite accepts it.
     let latest: Option<String> = query_scalar(
         "SELECT MAX(t) FROM (
              SELECT MAX(at) AS t FROM audit WHERE guild = $1
              UNION ALL SELECT MAX(created_at) FROM outbox WHERE guild = $1
-             UNION ALL SELECT MAX(done_at) FROM jobs WHERE guild = $1)",
+             UNION ALL SELECT MAX(done_at) FROM jobs WHERE guild = $1) AS latest",
     )
     .bind(guild)
     .fetch_one(conn)
@@ -141,7 +142,7 @@ pub async fn record_ids(conn: &mut Conn, guild: &str) -> anyhow::Result<Vec<Stri
         "SELECT id FROM (
              SELECT 'REL-' || number AS id, created_at AS t FROM releases WHERE guild = $1
              UNION ALL SELECT 'RFC-' || number, created_at FROM rfcs WHERE guild = $1
-             UNION ALL SELECT 'INC-' || number, opened_at FROM incidents WHERE guild = $1)
+             UNION ALL SELECT 'INC-' || number, opened_at FROM incidents WHERE guild = $1) AS ids
          ORDER BY t DESC LIMIT 500",
     )
     .bind(guild)

@@ -114,6 +114,24 @@ impl Bot {
         Self::spawn(exe, fake, extra, dir, guild, log_filter, Some("run"))
     }
 
+    /// `exe run` in `dir` against `fake`, on the database `url` (a
+    /// PostgreSQL server, say), or with `None` on the test's own database
+    /// for `dir` ([`crate::common::database_url`]), as [`Bot::start_with`].
+    pub fn start_with_database(
+        exe: &str,
+        fake: &Fake,
+        dir: tempfile::TempDir,
+        guild: u64,
+        log_filter: &str,
+        url: Option<&str>,
+    ) -> Bot {
+        let mut bot = Self::spawn_on(exe, fake, "", dir, guild, log_filter, Some("run"), url);
+        if url.is_some() {
+            bot.db = PathBuf::new();
+        }
+        bot
+    }
+
     fn spawn(
         exe: &str,
         fake: &Fake,
