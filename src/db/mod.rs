@@ -112,6 +112,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deployment_lookups",
         include_str!("../../migrations/0028_deployment_lookups.sql"),
     ),
+    (
+        29,
+        "restore_hours",
+        include_str!("../../migrations/0029_restore_hours.sql"),
+    ),
 ];
 
 /// The database.

@@ -92,6 +92,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "deployment_lookups",
         include_str!("../../migrations/postgres/0028_deployment_lookups.sql"),
     ),
+    (
+        29,
+        "restore_hours",
+        include_str!("../../migrations/postgres/0029_restore_hours.sql"),
+    ),
 ];
 
 /// An embedded set of migrations (SQLite's [`super::MIGRATIONS`] or
