@@ -2,7 +2,7 @@
 //! `steps/{n}`, `verify`, `backout` — the `/deploy` lifecycle.
 
 use super::api::{body, call, text, Action};
-use super::docs::{ErrorDoc, ResultDoc};
+use super::docs::RecordedAnswers;
 use super::{ApiError, St};
 use crate::domain::token::Scope;
 use crate::render::readiness as words;
@@ -24,14 +24,7 @@ use utoipa::ToSchema;
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
     ),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn start(
     state: St,
@@ -64,14 +57,7 @@ pub struct StepBody {
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
     ),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn step(
     state: St,
@@ -110,14 +96,7 @@ pub struct VerifyBody {
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
     ),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn verify(
     state: St,
@@ -150,14 +129,7 @@ pub struct BackoutBody {
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
     ),
     security(("token" = ["deploy"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn backout(
     state: St,

@@ -3,7 +3,7 @@
 //! use them without depending on each other).
 
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// Every error: `{ "error": { "code", "message" } }`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,6 +32,29 @@ pub struct ResultDoc {
     pub state: Option<String>,
     /// What the chat command would have said.
     pub message: String,
+}
+
+/// The answers of every route that records a pipeline result or a
+/// deployment step, described once. Never built: the handlers answer with
+/// [`ResultDoc`] or an error, and this only tells utoipa which.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum RecordedAnswers {
+    #[response(status = 200, description = "Recorded")]
+    Recorded(ResultDoc),
+    #[response(status = 400, description = "A bad parameter or body")]
+    BadRequest(ErrorDoc),
+    #[response(status = 401, description = "No live token")]
+    Unauthorized(ErrorDoc),
+    #[response(status = 403, description = "The token lacks the scope")]
+    Forbidden(ErrorDoc),
+    #[response(status = 404, description = "No such release")]
+    NotFound(ErrorDoc),
+    #[response(
+        status = 409,
+        description = "Refused by the same rules as the chat command (nothing changed)"
+    )]
+    Refused(ErrorDoc),
 }
 
 /// Whether a release may deploy to an environment now, and why not.

@@ -2,7 +2,7 @@
 //! `/release build` and `/release test` record.
 
 use super::api::{body, call, text, with_url, Action};
-use super::docs::{ErrorDoc, ResultDoc};
+use super::docs::RecordedAnswers;
 use super::{ApiError, St};
 use crate::domain::token::Scope;
 use crate::render::readiness as words;
@@ -32,14 +32,7 @@ pub struct BuildBody {
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
     ),
     security(("token" = ["results"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn builds(
     state: St,
@@ -73,14 +66,7 @@ pub struct TestBody {
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with this key returns the first answer")
     ),
     security(("token" = ["results"])),
-    responses(
-        (status = 200, description = "Recorded", body = ResultDoc),
-        (status = 400, description = "A bad parameter or body", body = ErrorDoc),
-        (status = 401, description = "No live token", body = ErrorDoc),
-        (status = 403, description = "The token lacks the scope", body = ErrorDoc),
-        (status = 404, description = "No such release", body = ErrorDoc),
-        (status = 409, description = "Refused by the same rules as the chat command (nothing changed)", body = ErrorDoc)
-    )
+    responses(RecordedAnswers)
 )]
 pub async fn tests(
     state: St,
