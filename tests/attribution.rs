@@ -4,14 +4,15 @@
 //! side of its end, several deployments per release, a re-deployment after
 //! a back-out started after incidents were already open, incidents moved,
 //! re-graded and removed, and releases changed after their deployments;
-//! likewise migration 0028's stored deployment lookups.
+//! likewise migration 0028's stored deployment lookups and migration 0029's
+//! stored restore times, and the incidents' week ranges.
 
 #[path = "reference/correlated.rs"]
 mod correlated;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use release_desk::config::Config;
-use release_desk::db::metrics::ATTRIBUTED;
+use release_desk::db::metrics::{week_start, ATTRIBUTED};
 use release_desk::db::{ts, Db};
 
 /// A small deterministic generator.
@@ -136,6 +137,10 @@ async fn dataset() -> (tempfile::TempDir, Db) {
     exec(&db, "UPDATE incidents SET severity = 1 WHERE id % 23 = 0").await;
     exec(&db, "UPDATE incidents SET severity = 4 WHERE id % 19 = 0").await;
     exec(&db, "DELETE FROM incidents WHERE id % 97 = 0").await;
+    // Some re-opened, some resolved late, some re-resolved (migration 0029's restore time).
+    exec(&db, "UPDATE incidents SET resolved_at = NULL WHERE id % 29 = 0").await;
+    exec(&db, "UPDATE incidents SET resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', opened_at, '+2 hours') WHERE resolved_at IS NULL AND id % 3 = 0").await;
+    exec(&db, "UPDATE incidents SET resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', resolved_at, '+1 day') WHERE id % 31 = 0").await;
     // Releases changed after their deployments: production moved to a new
     // last environment (or back, in another case), an earlier RFC linked, an
     // RFC unlinked, a close recorded late and one withdrawn.
@@ -287,6 +292,72 @@ async fn the_stored_deployment_lookups_are_the_correlated_definitions() {
         with > 5 && without > 0,
         "{with} lead times with the earlier RFC, {without} without an RFC"
     );
+}
+
+/// The incidents whose stored restore time (migration 0029) is not its
+/// definition, and how many are resolved and open.
+async fn restore_differences(db: &Db) -> (Vec<i64>, usize, usize) {
+    let rows: Vec<(i64, bool, bool)> = release_desk::db::query_as(
+        "SELECT id, restore_hours IS (julianday(resolved_at) - julianday(opened_at)) * 24, resolved_at IS NULL
+         FROM incidents ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let differ = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+    let open = rows.iter().filter(|r| r.2).count();
+    (differ, rows.len() - open, open)
+}
+
+#[tokio::test]
+async fn the_stored_restore_time_is_its_definition() {
+    let (_dir, db) = dataset().await;
+    let (differ, resolved, open) = restore_differences(&db).await;
+    assert!(differ.is_empty(), "stored restore times differ: {differ:?}");
+    assert!(resolved > 100 && open > 100, "{resolved} resolved, {open} open");
+    // The check sees a trigger that is missing: without them, an incident
+    // opened resolved and one re-resolved keep no (or a stale) restore time.
+    exec(&db, "DROP TRIGGER incidents_restore_insert").await;
+    exec(&db, "INSERT INTO incidents (id, guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by, resolved_at)
+               VALUES (9001, 'g', 9001, 1, 'prod', 3, 'code', 't', 'e', '2026-03-01T10:00:00.000Z', 'e', '2026-03-01T12:30:00.000Z')").await;
+    assert_eq!(restore_differences(&db).await.0, [9001]);
+    exec(&db, "DROP TRIGGER incidents_restore_update").await;
+    exec(&db, "UPDATE incidents SET resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', resolved_at, '+1 hour') WHERE id = 5").await;
+    assert_eq!(restore_differences(&db).await.0, [5, 9001]);
+}
+
+/// The incidents' week ranges begin where the report's week expression
+/// turns, to the millisecond, for every week of two years from period
+/// starts in either clock (local midnights on both sides of a change).
+/// (The turn falls on the seventh day's own millisecond in all of these;
+/// `week_start` would follow it if the floating point moved it.)
+#[tokio::test]
+async fn the_week_ranges_begin_where_the_expression_turns() {
+    let (_dir, db) = dataset().await;
+    let mut checked = 0;
+    for start in [
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 3, 28, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 3, 29, 23, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 5, 31, 23, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2026, 10, 25, 0, 0, 0).unwrap(),
+    ] {
+        for k in 1..=104 {
+            let t = week_start(start, k);
+            let (at, before): (i64, i64) = release_desk::db::query_as(
+                "SELECT CAST((julianday($1) - julianday($3)) / 7 AS BIGINT), CAST((julianday($2) - julianday($3)) / 7 AS BIGINT)",
+            )
+            .bind(ts(t))
+            .bind(ts(t - Duration::milliseconds(1)))
+            .bind(ts(start))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+            assert_eq!((at, before), (k, k - 1), "week {k} from {start}: begins {t}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 520);
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {

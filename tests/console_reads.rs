@@ -1,18 +1,19 @@
 //! The console's reads across tables on both backends: the time it last saw
 //! (where its clock starts without `--start`) and the record ids it
-//! completes, on an SQLite file and on a throwaway PostgreSQL cluster.
+//! completes, on the test's database (an SQLite file, or PostgreSQL in
+//! scripts/test's second pass).
 //! PostgreSQL 15 refused both statements (a subquery in FROM without an
 //! alias), so the console without `--start` failed at start on a server.
 
 mod common;
 
 use chrono::{TimeZone, Utc};
-use common::pg::Cluster;
 use release_desk::db::{console, query, Db};
 
 /// Empty, then after one RFC and one job done: what the two reads answer.
-async fn check(url: &str) {
-    let db = Db::open(url).await.unwrap();
+async fn check(path: &std::path::Path) {
+    let db = Db::open(&common::database_url(path)).await.unwrap();
+    let url = common::database_url(path);
     {
         let mut conn = db.pool.acquire().await.unwrap();
         assert_eq!(console::last_seen(&mut conn, "g").await.unwrap(), None, "{url}");
@@ -51,9 +52,7 @@ async fn check(url: &str) {
 }
 
 #[tokio::test]
-async fn the_console_reads_work_on_sqlite_and_postgresql() {
+async fn the_console_reads_answer_on_either_backend() {
     let dir = tempfile::tempdir().unwrap();
-    check(dir.path().join("c.sqlite").to_str().unwrap()).await;
-    let cluster = Cluster::start();
-    check(&cluster.fresh_database()).await;
+    check(&dir.path().join("c.sqlite")).await;
 }

@@ -644,10 +644,11 @@ fn a_stopped_cluster_is_gone() {
     );
 }
 
-/// Writes that fire every stored-lookup trigger (migrations 0023 and 0028):
-/// deployments planned, started and finished, RFCs linked and re-dated,
-/// incidents opened (in another case of the environment) and re-graded, a
-/// release closed unsuccessful and its environments changed.
+/// Writes that fire every stored-lookup trigger (migrations 0023, 0028 and
+/// 0030): deployments planned, started and finished, RFCs linked and
+/// re-dated, incidents opened (in another case of the environment, and one
+/// resolved), re-graded, resolved, moved and re-opened, a release closed
+/// unsuccessful and its environments changed.
 const TRIGGER_WRITES: &[&str] = &[
     "INSERT INTO rfcs (guild, number, title, rfc_type, risk, impact, requester, requester_name, status, created_at) \
      VALUES ('g', 1, 't', 'normal', 'low', 'i', 'u', 'u', 'open', '2026-11-20T08:30:00.000Z')",
@@ -664,9 +665,12 @@ const TRIGGER_WRITES: &[&str] = &[
     "INSERT INTO release_rfcs (release_id, rfc_id) VALUES (1, 1)",
     "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at) \
      VALUES ('g', 1, 1, 'PROD', 2, 'code', 't', 'm', '2026-12-03T21:17:45.123Z')",
-    "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at) \
-     VALUES ('g', 2, 1, 'prod', 3, 'code', 't', 'm', '2026-12-02T21:00:00.000Z')",
+    "INSERT INTO incidents (guild, number, release_id, env, severity, defect, title, opened_by, opened_at, resolved_by, resolved_at) \
+     VALUES ('g', 2, 1, 'prod', 3, 'code', 't', 'm', '2026-12-02T21:00:00.000Z', 'm', '2026-12-03T00:20:00.050Z')",
     "UPDATE incidents SET severity = 1 WHERE number = 2",
+    "UPDATE incidents SET resolved_by = 'm', resolved_at = '2026-12-04T01:02:03.456Z' WHERE number = 1",
+    "UPDATE incidents SET opened_at = '2026-12-03T20:00:00.001Z' WHERE number = 1",
+    "UPDATE incidents SET resolved_at = NULL WHERE number = 2",
     "INSERT INTO release_outcomes (release_id, guild, outcome, closed_at) VALUES (1, 'g', 'unsuccessful', '2026-12-05T00:00:00.000Z')",
     "UPDATE rfcs SET created_at = '2026-11-01T00:00:00.000Z' WHERE id = 2",
     "DELETE FROM release_rfcs WHERE rfc_id = 1",
@@ -676,7 +680,7 @@ const TRIGGER_WRITES: &[&str] = &[
 /// The stored lookups, as text (floats bit for bit).
 const LOOKUPS: &str = "SELECT 'deployment ' || id || ': ' || COALESCE(guild, '-') || ' ' || production || ' ' || unsuccessful, \
      lead_hours, started_day, caused_day FROM deployments \
-     UNION ALL SELECT 'incident ' || id || ': ' || COALESCE(attributed_start, '-'), attributed_gap, NULL, NULL FROM incidents \
+     UNION ALL SELECT 'incident ' || id || ': ' || COALESCE(attributed_start, '-'), attributed_gap, restore_hours, NULL FROM incidents \
      ORDER BY 1";
 
 /// A row of [`LOOKUPS`]: what, and up to three stored floats.
@@ -726,6 +730,18 @@ async fn the_triggers_store_what_sqlites_do() {
     assert!(
         last.iter()
             .all(|l| !l.starts_with("deployment 2") || !l.contains(" - ")),
+        "{last:#?}"
+    );
+    // Incident 1's restore time, stored after it was resolved and moved;
+    // incident 2's gone again with its re-opening.
+    assert!(
+        last.iter()
+            .any(|l| l.starts_with("incident 1:") && l.ends_with(" -") && !l.ends_with("- -")),
+        "{last:#?}"
+    );
+    assert!(
+        last.iter()
+            .any(|l| l.starts_with("incident 2:") && l.ends_with("- -")),
         "{last:#?}"
     );
     pg.close().await.unwrap();

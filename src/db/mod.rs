@@ -117,6 +117,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_reaction_order",
         include_str!("../../migrations/0029_console_reaction_order.sql"),
     ),
+    (
+        30,
+        "restore_hours",
+        include_str!("../../migrations/0030_restore_hours.sql"),
+    ),
 ];
 
 /// The database.

@@ -97,6 +97,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "console_reaction_order",
         include_str!("../../migrations/postgres/0029_console_reaction_order.sql"),
     ),
+    (
+        30,
+        "restore_hours",
+        include_str!("../../migrations/postgres/0030_restore_hours.sql"),
+    ),
 ];
 
 /// An embedded set of migrations (SQLite's [`super::MIGRATIONS`] or

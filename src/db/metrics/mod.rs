@@ -1,9 +1,14 @@
 //! The metrics' SQL: both periods of a report (the current one and the one
 //! before it, for trends) in one pass per measure, using the indexes of
-//! migrations 0006, 0023 and 0028. Every query binds the same five parameters:
-//! `$1` the previous period's start, `$2` the current period's end, `$3` the
+//! migrations 0006, 0023, 0028 and 0030. Every query binds the same five
+//! parameters (but the incidents' ranges, which bind their edges, see
+//! `incidents`): `$1` the previous period's start, `$2` the current period's end, `$3` the
 //! attribution days, `$4` the workspace, whose records alone count, and `$5`
 //! the current period's start, which splits the rows between the periods.
+
+mod incidents;
+
+pub use incidents::week_start;
 
 use super::ts;
 use super::{dialect, query, Backend, Conn, Query, Row};
@@ -123,59 +128,8 @@ pub async fn figures(
         .collect();
     let mut m = [Measures::default(), Measures::default()];
 
-    let rows = b
-        .query(&format!(
-            "SELECT i.opened_at >= $5 AS cur, {} AS w, i.defect, i.severity, COUNT(*) AS n FROM incidents i
-             WHERE i.guild = $4 AND i.opened_at >= $1 AND i.opened_at < $2 AND {ATTRIBUTED}
-             GROUP BY cur, w, i.defect, i.severity",
-            week(conn.backend(), "i.opened_at")
-        ))
-        .fetch_all(&mut *conn)
-        .await?;
-    for r in rows {
-        let (n, defect): (i64, String) = (r.try_get("n")?, r.try_get("defect")?);
-        let x = &mut m[usize::from(r.try_get::<bool, _>("cur")?)];
-        *x.incidents_by_defect.entry(defect.clone()).or_default() += n;
-        *x.incidents_by_severity
-            .entry(r.try_get::<i64, _>("severity")?.to_string())
-            .or_default() += n;
-        if let Some(k) = week_slot(&r, weeks.len())? {
-            *weeks[k].incidents_by_defect.entry(defect).or_default() += n;
-        }
-    }
-
-    let resolved = b
-        .query(&format!(
-            "SELECT i.resolved_at >= $5 AS cur, COUNT(*) AS n, CAST(COALESCE(SUM(i.effort_hours), 0) AS DOUBLE PRECISION) AS effort FROM incidents i
-             WHERE i.guild = $4 AND i.resolved_at >= $1 AND i.resolved_at < $2 AND {ATTRIBUTED} GROUP BY cur"
-        ))
-        .fetch_all(&mut *conn)
-        .await?;
-    for r in resolved {
-        let cur: bool = r.try_get("cur")?;
-        let n: i64 = r.try_get("n")?;
-        let x = &mut m[usize::from(cur)];
-        x.effort_hours = round(r.try_get("effort")?);
-        // The median is the middle one or two of the sorted values.
-        let range = if cur {
-            "$5 AND i.resolved_at < $2"
-        } else {
-            "$1 AND i.resolved_at < $5"
-        };
-        let middle: Vec<f64> = b
-            .query(&format!(
-                "SELECT (julianday(i.resolved_at) - julianday(i.opened_at)) * 24 AS hours FROM incidents i
-                 WHERE i.guild = $4 AND i.resolved_at >= {range} AND {ATTRIBUTED} ORDER BY hours LIMIT $6 OFFSET $7"
-            ))
-            .bind(2 - n % 2)
-            .bind((n - 1) / 2)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.try_get("hours"))
-            .collect::<Result<_, _>>()?;
-        x.time_to_restore_hours = median(middle).map(round);
-    }
+    incidents::by_kind(conn, &b, previous_from, current, &mut m, &mut weeks).await?;
+    incidents::resolved(conn, &b, &mut m).await?;
 
     let days = [
         (current.from - previous_from).num_days(),
