@@ -50,8 +50,7 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             ),
         );
     }
-    tx.commit().await?;
-    Ok(Reply::Private(render::subscribed(&shown, via, new)))
+    ctx.commit(tx, Reply::Private(render::subscribed(&shown, via, new))).await
 }
 
 /// `/unsubscribe`.
@@ -76,6 +75,5 @@ pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) 
             None,
         );
     }
-    tx.commit().await?;
-    Ok(Reply::Private(render::unsubscribed(&shown, via, existed)))
+    ctx.commit(tx, Reply::Private(render::unsubscribed(&shown, via, existed))).await
 }
