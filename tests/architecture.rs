@@ -831,10 +831,15 @@ fn the_database_check_finds_sqlite_opened_behind_the_switch() {
 #[test]
 fn the_answer_check_finds_a_handler_committing_its_answer_by_itself() {
     let f = |p: &str, t: &str| (p.to_string(), t.to_string());
-    let bare = "pub async fn new(ctx: Ctx<'_>) -> Handled {\n    tx.commit().await?;\n    Ok(Reply::Public(m))\n}\n";
+    let bare =
+        "pub async fn new(ctx: Ctx<'_>) -> Handled {\n    tx.commit().await?;\n    Ok(Reply::Public(m))\n}\n";
     let errs = answers::bare_commits(&[f("src/handlers/rfc.rs", bare)]);
-    assert_eq!(errs, ["src/handlers/rfc.rs: fn new answers but commits with tx.commit(), not ctx.commit"]);
-    let through = "pub async fn new(ctx: Ctx<'_>) -> Handled {\n    ctx.commit(tx, Reply::Public(m)).await\n}\n\
+    assert_eq!(
+        errs,
+        ["src/handlers/rfc.rs: fn new answers but commits with tx.commit(), not ctx.commit"]
+    );
+    let through =
+        "pub async fn new(ctx: Ctx<'_>) -> Handled {\n    ctx.commit(tx, Reply::Public(m)).await\n}\n\
                    async fn job(ctx: Ctx<'_>) -> anyhow::Result<()> {\n    tx.commit().await\n}\n";
     assert!(answers::bare_commits(&[f("src/handlers/rfc.rs", through)]).is_empty());
     // Outside the handlers, nothing is looked at.

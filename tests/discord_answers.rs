@@ -108,7 +108,11 @@ async fn taken_answers_are_forgotten_a_few_per_commit_then_by_the_fallback_and_n
         .iter()
         .map(|id| interactions::taken(&db, id.clone()))
         .collect();
-    assert_eq!(armed.iter().filter(|a| **a).count(), 1, "only the first asks for the fallback");
+    assert_eq!(
+        armed.iter().filter(|a| **a).count(),
+        1,
+        "only the first asks for the fallback"
+    );
     assert!(armed[0]);
     // A command's commit records its own answer and forgets the 8 oldest taken…
     claim_and_answer(&db, "1250", "1000", "2026-12-01T09:01:00Z").await;

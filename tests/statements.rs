@@ -201,7 +201,11 @@ impl Platform for Quiet {}
 
 /// Sends `/rfc new` as interaction `key` with a token, as the Discord
 /// adapter does; the answer comes back on the returned channel.
-fn interaction(h: &Harness, work: &mpsc::UnboundedSender<Work>, key: &str) -> oneshot::Receiver<(Option<Reply>, std::time::Instant, std::time::Duration)> {
+fn interaction(
+    h: &Harness,
+    work: &mpsc::UnboundedSender<Work>,
+    key: &str,
+) -> oneshot::Receiver<(Option<Reply>, std::time::Instant, std::time::Duration)> {
     let line = format!("/rfc new title:\"By {key}\" type:normal risk:low impact:none");
     let (reply, answer) = oneshot::channel();
     let who = Invoker {
@@ -220,13 +224,18 @@ fn interaction(h: &Harness, work: &mpsc::UnboundedSender<Work>, key: &str) -> on
         cmd: Command::parse(&line, h.app.config.timezone).unwrap(),
         reply,
     };
-    work.send(work_item).unwrap_or_else(|_| panic!("the service stopped"));
+    work.send(work_item)
+        .unwrap_or_else(|_| panic!("the service stopped"));
     answer
 }
 
 /// The interactions whose answers are still owed (token kept).
 async fn owed(h: &Harness) -> i64 {
-    common::sql_count(&h.app.db, "SELECT COUNT(*) FROM interactions WHERE token IS NOT NULL").await
+    common::sql_count(
+        &h.app.db,
+        "SELECT COUNT(*) FROM interactions WHERE token IS NOT NULL",
+    )
+    .await
 }
 
 /// Waits until no answer is owed (the service forgets them after the replies).

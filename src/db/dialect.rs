@@ -46,11 +46,7 @@ pub(super) fn answers_written(b: Backend, answer: bool, forgets: usize) -> Strin
     match (b, record, forget) {
         (Backend::Postgres, Some(record), Some(forget)) => format!("WITH taken AS ({forget}) {record}"),
         (Backend::Postgres, record, forget) => record.or(forget).unwrap_or_default(),
-        (Backend::Sqlite, record, forget) => record
-            .into_iter()
-            .chain(forget)
-            .map(|s| s + ";\n")
-            .collect(),
+        (Backend::Sqlite, record, forget) => record.into_iter().chain(forget).map(|s| s + ";\n").collect(),
     }
 }
 

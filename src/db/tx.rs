@@ -2,10 +2,10 @@
 
 use super::conn::{Conn, Link};
 use super::interactions::{self, Recorded, Taken};
-use super::{audit, Backend};
 use super::query::{query, query_with, Args};
 use super::row::Row;
 use super::Db;
+use super::{audit, Backend};
 use crate::domain::audit::AuditEntry;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

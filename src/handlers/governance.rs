@@ -99,7 +99,8 @@ pub async fn review(
         None,
         Some(words::review_summary(&findings, actions.as_deref()).into()),
     );
-    ctx.commit(tx, Reply::Public(words::reviewed(&release, &review))).await
+    ctx.commit(tx, Reply::Public(words::reviewed(&release, &review)))
+        .await
 }
 
 /// What `/release close` gives.
@@ -167,9 +168,9 @@ pub async fn close(ctx: Ctx<'_>, who: &Invoker, id: RecordId, args: CloseArgs) -
         RfcStatus::Implemented
     };
     super::edit::settle_rfcs(&mut tx, ctx, &who.actor, &release, status).await?;
-    ctx.commit(tx, Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(&release, &what, &who.actor.name)),
+    )
+    .await
 }

@@ -123,11 +123,11 @@ pub async fn resolve(
         Some("open".into()),
         Some(Fact::Resolved { effort, notes }.into()),
     );
-    ctx.commit(tx, Reply::Public(words::incident_resolved(
-        &i,
-        &who.actor.name,
-        effort,
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Public(words::incident_resolved(&i, &who.actor.name, effort)),
+    )
+    .await
 }
 
 /// `/incident list`.

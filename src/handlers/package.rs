@@ -74,9 +74,7 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
             version: item.version.clone(),
         },
     };
-    let reply = Reply::Public(render::package_changed(
-        &release, &what, &items, cleared,
-    ));
+    let reply = Reply::Public(render::package_changed(&release, &what, &items, cleared));
     ctx.commit(tx, reply).await
 }
 
@@ -109,14 +107,18 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         None,
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
-    ctx.commit(tx, Reply::Public(render::package_changed(
-        &release,
-        &PackageChange::Removed {
-            name: before.name.clone(),
-        },
-        &items,
-        cleared,
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Public(render::package_changed(
+            &release,
+            &PackageChange::Removed {
+                name: before.name.clone(),
+            },
+            &items,
+            cleared,
+        )),
+    )
+    .await
 }
 
 /// `/package baseline`: checks every constraint and freezes the package.
@@ -149,7 +151,8 @@ pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
             .into(),
         ),
     );
-    ctx.commit(tx, Reply::Public(render::baselined(&release, &hash, &items))).await
+    ctx.commit(tx, Reply::Public(render::baselined(&release, &hash, &items)))
+        .await
 }
 
 /// `/package show`.

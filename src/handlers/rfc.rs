@@ -110,9 +110,9 @@ pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<
             .into(),
         ),
     );
-    ctx.commit(tx, Reply::Public(render::rfc_withdrawn(
-        &rfc,
-        &who.actor.name,
-        reason.as_deref(),
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Public(render::rfc_withdrawn(&rfc, &who.actor.name, reason.as_deref())),
+    )
+    .await
 }

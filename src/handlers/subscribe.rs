@@ -50,7 +50,8 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             ),
         );
     }
-    ctx.commit(tx, Reply::Private(render::subscribed(&shown, via, new))).await
+    ctx.commit(tx, Reply::Private(render::subscribed(&shown, via, new)))
+        .await
 }
 
 /// `/unsubscribe`.
@@ -75,5 +76,6 @@ pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) 
             None,
         );
     }
-    ctx.commit(tx, Reply::Private(render::unsubscribed(&shown, via, existed))).await
+    ctx.commit(tx, Reply::Private(render::unsubscribed(&shown, via, existed)))
+        .await
 }

@@ -87,14 +87,18 @@ pub async fn vote(ctx: Ctx<'_>, who: &Invoker, id: RecordId, vote: Vote, reason:
             .into(),
         ),
     );
-    ctx.commit(tx, Reply::Private(render::workflow::vote_recorded(
-        &release,
-        vote,
-        counted,
-        why_not.as_deref(),
-        poll.rules.emergency,
-        poll_channel(ctx, poll.rules.emergency),
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Private(render::workflow::vote_recorded(
+            &release,
+            vote,
+            counted,
+            why_not.as_deref(),
+            poll.rules.emergency,
+            poll_channel(ctx, poll.rules.emergency),
+        )),
+    )
+    .await
 }
 
 /// `/release recall`: withdraws the open poll; the release returns to

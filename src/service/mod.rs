@@ -212,7 +212,9 @@ async fn work(app: &App, w: Work) {
                 token,
                 channel: who.channel.clone(),
             });
-            let r = app.command_once(&guild, &who, cmd, &key, answer_to.as_ref()).await;
+            let r = app
+                .command_once(&guild, &who, cmd, &key, answer_to.as_ref())
+                .await;
             // The event may have gone; the record is saved either way.
             let _ = reply.send((r, picked, picked.elapsed()));
         }

@@ -20,7 +20,9 @@ pub fn bare_commits(files: &[(String, String)]) -> Vec<String> {
             let answers = returns.contains("Handled") || returns.contains("Reply");
             // Ctx::commit is the one way, and commits itself.
             if answers && name != "commit" && piece.contains("tx.commit()") {
-                errs.push(format!("{path}: fn {name} answers but commits with tx.commit(), not ctx.commit"));
+                errs.push(format!(
+                    "{path}: fn {name} answers but commits with tx.commit(), not ctx.commit"
+                ));
             }
         }
     }

@@ -206,12 +206,16 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
             .into_iter()
             .filter(|r| r.booking.as_ref().is_some_and(|b| f.overlaps(b.start, b.end)))
             .collect();
-    ctx.commit(tx, Reply::Public(render::calendar::freeze_declared(
-        &f,
-        &who.actor.name,
-        &booked,
-        tz,
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Public(render::calendar::freeze_declared(
+            &f,
+            &who.actor.name,
+            &booked,
+            tz,
+        )),
+    )
+    .await
 }
 
 type Listing = Vec<(Opening, Vec<String>, Vec<Release>)>;

@@ -75,5 +75,9 @@ pub async fn audit_record(
             .into(),
         ),
     );
-    ctx.commit(tx, Reply::Public(words::audit_result(&release, &env, &discrepancies))).await
+    ctx.commit(
+        tx,
+        Reply::Public(words::audit_result(&release, &env, &discrepancies)),
+    )
+    .await
 }

@@ -130,11 +130,15 @@ pub async fn verify(
         )
         .await?;
     }
-    ctx.commit(tx, Reply::Private(render::state_changed(
-        &release,
-        &Happened::Verified { env },
-        &who.actor.name,
-    ))).await
+    ctx.commit(
+        tx,
+        Reply::Private(render::state_changed(
+            &release,
+            &Happened::Verified { env },
+            &who.actor.name,
+        )),
+    )
+    .await
 }
 
 /// The ELS-end job: the reminder with the incident summary.

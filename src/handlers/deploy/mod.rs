@@ -313,12 +313,16 @@ pub async fn step(
     }
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
-    ctx.commit(tx, Reply::Private(match outcome {
-        StepOutcome::Failed => {
-            render::state_changed(&release, &Happened::StepFailed { step: n, env }, &who.actor.name)
-        }
-        _ => words::step_recorded(&release, &d, n),
-    })).await
+    ctx.commit(
+        tx,
+        Reply::Private(match outcome {
+            StepOutcome::Failed => {
+                render::state_changed(&release, &Happened::StepFailed { step: n, env }, &who.actor.name)
+            }
+            _ => words::step_recorded(&release, &d, n),
+        }),
+    )
+    .await
 }
 
 /// `/deploy status`.
