@@ -437,13 +437,12 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
     let db = release_desk::db::Db::open(&d.bot.url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let known: Option<i64> = release_desk::db::query_scalar(
-            "SELECT id FROM bot_messages WHERE platform_id = $1",
-        )
-        .bind(survey.clone())
-        .fetch_optional(&db.pool)
-        .await
-        .unwrap();
+        let known: Option<i64> =
+            release_desk::db::query_scalar("SELECT id FROM bot_messages WHERE platform_id = $1")
+                .bind(survey.clone())
+                .fetch_optional(&db.pool)
+                .await
+                .unwrap();
         if known.is_some() {
             break;
         }
