@@ -271,11 +271,11 @@ impl Chat for DiscordChat {
                 let answers = join_all(wave.iter().map(|b| self.shared.members.roles(g, b))).await;
                 for (batch, mut found) in wave.iter().zip(answers) {
                     for u in batch.iter() {
-                    let known = found.as_mut().and_then(|f| {
-                        f.roles
-                            .remove(u)
-                            .or_else(|| f.not_found.contains(u).then(Vec::new))
-                    });
+                        let known = found.as_mut().and_then(|f| {
+                            f.roles
+                                .remove(u)
+                                .or_else(|| f.not_found.contains(u).then(Vec::new))
+                        });
                         let r = match known {
                             Some(r) => r,
                             None => self.member_roles(g, *u).await?,
