@@ -11,10 +11,11 @@
 CREATE INDEX incidents_restore_order ON incidents
     (guild, restore_hours, resolved_at, attributed_gap, opened_at, attributed_start);
 
--- The counts by defect, severity and week: one range per defect and week,
--- so that each row read is tested for four severities rather than for
--- eleven defects and severities. It replaces 0023's index by opening time,
--- which nothing else reads.
+-- The counts by defect, severity and week: each period's severities as one
+-- range per defect, so that a row is tested for four severities rather than
+-- for eleven defects and severities, and each week's count per defect as
+-- one range. It replaces 0023's index by opening time, which nothing else
+-- reads.
 DROP INDEX incidents_opened_attributed;
 CREATE INDEX incidents_defect_opened ON incidents
     (guild, defect, opened_at, attributed_gap, severity, attributed_start);
