@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::Db;
-use crate::handlers::{self, reaction::ReactionEvent, Ctx, Invoker, Reply};
+use crate::handlers::{self, reaction::ReactionEvent, AnswerTo, Ctx, Invoker, Reply};
 use crate::scheduler::{self, delivery, Ports};
 use crate::telemetry::Telemetry;
 use chrono::Duration;
@@ -48,6 +48,7 @@ impl App {
             now: self.clock.now(),
             guild,
             key: None,
+            answer_to: None,
         }
     }
 
@@ -70,9 +71,19 @@ impl App {
 
     /// Runs one typed command once per `key` (a Discord interaction id): None
     /// when a command with this key changed records before, in any process.
-    pub async fn command_once(&self, guild: &str, who: &Invoker, cmd: Command, key: &str) -> Option<Reply> {
+    /// With `answer_to`, a public answer is recorded with the command's
+    /// changes, to be sent after a crash until [`crate::db::interactions::taken`].
+    pub async fn command_once(
+        &self,
+        guild: &str,
+        who: &Invoker,
+        cmd: Command,
+        key: &str,
+        answer_to: Option<&AnswerTo>,
+    ) -> Option<Reply> {
         let ctx = Ctx {
             key: Some(key),
+            answer_to,
             ..self.ctx(guild)
         };
         let (started, path) = (std::time::Instant::now(), cmd.path());

@@ -4,6 +4,8 @@
 //! `src/`), so a new outward import fails here. And every storage-facing
 //! test takes its database from the PostgreSQL switch ([`databases`]).
 
+#[path = "architecture/answers.rs"]
+mod answers;
 #[path = "architecture/databases.rs"]
 mod databases;
 
@@ -540,6 +542,7 @@ fn modules_are_small_the_domain_does_no_io_handlers_compare_no_strings_and_submo
         .chain(audited_sentences(&files))
         .chain(handler_prose(&files))
         .chain(child_cycles(&files))
+        .chain(answers::bare_commits(&files))
         .collect();
     assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
@@ -821,4 +824,24 @@ fn the_database_check_finds_sqlite_opened_behind_the_switch() {
     assert!(errs[1].starts_with("tests/b.rs:1: "), "{errs:#?}");
     assert!(errs[2].starts_with("tests/fake_x/bot.rs:2: "), "{errs:#?}");
     assert_eq!(errs[3], "allowed but not found (stale): tests/gone.rs: Db::open(");
+}
+
+/// The answer check finds a handler that answers and commits by itself,
+/// and not one that commits through the context or answers nothing.
+#[test]
+fn the_answer_check_finds_a_handler_committing_its_answer_by_itself() {
+    let f = |p: &str, t: &str| (p.to_string(), t.to_string());
+    let bare =
+        "pub async fn new(ctx: Ctx<'_>) -> Handled {\n    tx.commit().await?;\n    Ok(Reply::Public(m))\n}\n";
+    let errs = answers::bare_commits(&[f("src/handlers/rfc.rs", bare)]);
+    assert_eq!(
+        errs,
+        ["src/handlers/rfc.rs: fn new answers but commits with tx.commit(), not ctx.commit"]
+    );
+    let through =
+        "pub async fn new(ctx: Ctx<'_>) -> Handled {\n    ctx.commit(tx, Reply::Public(m)).await\n}\n\
+                   async fn job(ctx: Ctx<'_>) -> anyhow::Result<()> {\n    tx.commit().await\n}\n";
+    assert!(answers::bare_commits(&[f("src/handlers/rfc.rs", through)]).is_empty());
+    // Outside the handlers, nothing is looked at.
+    assert!(answers::bare_commits(&[f("src/app.rs", bare)]).is_empty());
 }

@@ -1,26 +1,37 @@
-//! The answers owed to interactions (db::interactions) on a real SQLite
-//! file: recorded only for a claimed id, read back for the served server
-//! within the window asked, forgotten once taken.
+//! The answers owed to interactions (db::interactions) on a real database:
+//! recorded only by the commit of the command that claimed the id, read back
+//! for the served server within the window asked, forgotten once taken —
+//! a few by each later commit, the rest by the fallback write.
 
 mod common;
 
 use release_desk::chat::Outgoing;
-use release_desk::db::interactions::{self, Unanswered};
+use release_desk::db::interactions;
 use release_desk::db::Db;
 
 fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
     s.parse().unwrap()
 }
 
-fn answer(id: &str, guild: &str) -> Unanswered {
-    Unanswered {
-        id: id.into(),
-        token: format!("token-{id}"),
-        guild: guild.into(),
-        channel: "2010".into(),
-        public: true,
-        message: Outgoing::text(format!("answer {id}")),
-    }
+/// Claims `id` at `seen` and records its answer in the same commit, as a
+/// command's [`release_desk::handlers::Ctx::commit`] does.
+async fn claim_and_answer(db: &Db, id: &str, guild: &str, seen: &str) {
+    let mut tx = interactions::begin_claiming(db, id, at(seen)).await.unwrap();
+    let answer = Outgoing::text(format!("answer {id}"));
+    interactions::record(&mut tx, id, &format!("token-{id}"), guild, "2010", &answer).unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn owed_ids(db: &Db) -> Vec<String> {
+    let mut ids: Vec<String> =
+        interactions::unanswered(db, "1000", at("2026-12-01T08:00:00Z"), at("2026-12-01T10:00:00Z"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+    ids.sort();
+    ids
 }
 
 #[tokio::test]
@@ -29,29 +40,19 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
     let db = Db::open(&common::database_url(&dir.path().join("answers.sqlite")))
         .await
         .unwrap();
-    for (id, seen) in [
-        ("1", "2026-12-01T09:00:00Z"),
-        ("2", "2026-12-01T09:10:00Z"),
-        ("3", "2026-12-01T09:11:00Z"),
+    for (id, guild, seen) in [
+        ("1", "1000", "2026-12-01T09:00:00Z"),
+        ("2", "1000", "2026-12-01T09:10:00Z"),
+        ("3", "4000", "2026-12-01T09:11:00Z"),
     ] {
-        interactions::begin_claiming(&db, id, at(seen))
-            .await
-            .unwrap()
-            .commit()
-            .await
-            .unwrap();
+        claim_and_answer(&db, id, guild, seen).await;
     }
-    assert!(
-        !interactions::record_answer(&db, &answer("9", "1000"))
-            .await
-            .unwrap(),
-        "an id that claimed nothing owes nothing"
-    );
-    for (id, guild) in [("1", "1000"), ("2", "1000"), ("3", "4000")] {
-        assert!(interactions::record_answer(&db, &answer(id, guild))
-            .await
-            .unwrap());
-    }
+    // A command whose transaction is rolled back recorded nothing either.
+    let mut tx = interactions::begin_claiming(&db, "9", at("2026-12-01T09:12:00Z"))
+        .await
+        .unwrap();
+    interactions::record(&mut tx, "9", "token-9", "1000", "2010", &Outgoing::text("lost")).unwrap();
+    drop(tx);
     let owed = |since: &str, before: &str, guild: &'static str| {
         let db = db.clone();
         let (since, before) = (at(since), at(before));
@@ -60,7 +61,7 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|a| (a.id, a.token, a.public, a.message))
+                .map(|a| (a.id, a.token, a.channel, a.public, a.message))
                 .collect::<Vec<_>>()
         }
     };
@@ -69,10 +70,11 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
         [(
             "2".to_string(),
             "token-2".to_string(),
+            "2010".to_string(),
             true,
             Outgoing::text("answer 2")
         )],
-        "within the window and the server only"
+        "within the window and the server only, nothing for the rolled-back claim"
     );
     assert!(owed("2026-12-01T09:05:00Z", "2026-12-01T09:10:00Z", "1000")
         .await
@@ -90,40 +92,47 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
 }
 
 #[tokio::test]
-async fn answers_taken_together_are_forgotten_together_and_no_others() {
+async fn taken_answers_are_forgotten_a_few_per_commit_then_by_the_fallback_and_no_others() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(&common::database_url(&dir.path().join("many.sqlite")))
         .await
         .unwrap();
-    let ids: Vec<String> = (1..=250).map(|n| n.to_string()).collect();
+    let ids: Vec<String> = (1000..1250).map(|n| n.to_string()).collect();
     for id in &ids {
-        interactions::begin_claiming(&db, id, at("2026-12-01T09:00:00Z"))
-            .await
-            .unwrap()
-            .commit()
-            .await
-            .unwrap();
-        assert!(interactions::record_answer(&db, &answer(id, "1000"))
-            .await
-            .unwrap());
+        claim_and_answer(&db, id, "1000", "2026-12-01T09:00:00Z").await;
     }
-    // 230 taken (more than one write's hundred), 20 still owed.
+    assert_eq!(owed_ids(&db).await, ids);
+    // 230 taken (more than one fallback statement's hundred), 20 still owed.
     let (taken, kept) = ids.split_at(230);
-    interactions::answered_all(&db, taken).await.unwrap();
-    let mut owed: Vec<String> = interactions::unanswered(
-        &db,
-        "1000",
-        at("2026-12-01T08:00:00Z"),
-        at("2026-12-01T10:00:00Z"),
-    )
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|a| a.id)
-    .collect();
-    owed.sort();
+    let armed: Vec<bool> = taken
+        .iter()
+        .map(|id| interactions::taken(&db, id.clone()))
+        .collect();
+    assert_eq!(
+        armed.iter().filter(|a| **a).count(),
+        1,
+        "only the first asks for the fallback"
+    );
+    assert!(armed[0]);
+    // A command's commit records its own answer and forgets the 8 oldest taken…
+    claim_and_answer(&db, "1250", "1000", "2026-12-01T09:01:00Z").await;
+    let mut want: Vec<String> = ids[8..].to_vec();
+    want.push("1250".into());
+    assert_eq!(owed_ids(&db).await, want);
+    // …and so does any other commit, with nothing of its own to record.
+    for _ in 0..2 {
+        db.begin().await.unwrap().commit().await.unwrap();
+    }
+    assert_eq!(owed_ids(&db).await, want[16..]);
+    // No more commits: the fallback forgets the rest of those taken.
+    assert_eq!(interactions::forget_taken(&db).await.unwrap(), 230 - 24);
     let mut want = kept.to_vec();
-    want.sort();
-    assert_eq!(owed, want);
-    interactions::answered_all(&db, &[]).await.unwrap();
+    want.push("1250".into());
+    assert_eq!(owed_ids(&db).await, want);
+    // Nothing left: the next one taken asks for the fallback again, which
+    // finds nothing once a commit carried it.
+    assert!(interactions::taken(&db, "1250".into()));
+    db.begin().await.unwrap().commit().await.unwrap();
+    assert_eq!(interactions::forget_taken(&db).await.unwrap(), 0);
+    assert_eq!(owed_ids(&db).await, kept);
 }

@@ -626,10 +626,9 @@ const NOT_RECORD_READS: &[&str] = &[
     "checkpoint::open",
     "checkpoint::tick",
     "interactions::begin_claiming",
-    "interactions::record_answer",
     "interactions::answered",
-    // `answered` for many ids at once: an interaction id is the platform's, unique across workspaces.
-    "interactions::answered_all",
+    // `answered` for the ids taken, at once: an interaction id is the platform's, unique across workspaces.
+    "interactions::forget_taken",
     // The leader's advisory lock on its own connection: no records at all.
     "leadership::check",
     "leadership::lost",

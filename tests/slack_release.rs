@@ -431,10 +431,27 @@ async fn a_release_runs_in_slack_from_rfc_to_close() {
             })
         })
         .await;
+    // Slack shows the message before the bot has stored its ts from the
+    // reply; a person cannot react in that gap, the test can, so it waits
+    // for the bot to know its message first.
+    let db = release_desk::db::Db::open(&d.bot.url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let known: Option<i64> =
+            release_desk::db::query_scalar("SELECT id FROM bot_messages WHERE platform_id = $1")
+                .bind(survey.clone())
+                .fetch_optional(&db.pool)
+                .await
+                .unwrap();
+        if known.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the survey's ts was never stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     d.fake.react("C0REL", &survey, "four", "U0RITA");
     let ev = d.reaction_in("C0REL", "EvS1", "U0RITA", &survey, "four");
     d.fake.envelope("envS1", "events_api", ev);
-    let db = release_desk::db::Db::open(&d.bot.url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let score: Option<i64> =

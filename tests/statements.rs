@@ -1,14 +1,22 @@
 //! What a command costs the database (issue 23, target 3): round trips to
 //! SQLite (sqlx logs one `sqlx::query` event per statement string it runs)
 //! and write transactions, counted over the console's real path for
-//! commands that queue nothing and for one that queues a message.
+//! commands that queue nothing and for one that queues a message, and over
+//! the service's path a Discord interaction takes, with its answer's record.
 //!
-//! One test in this binary: the counter is the process's global subscriber.
+//! The counter is the process's global subscriber: the tests take turns.
 
 mod common;
 
+use async_trait::async_trait;
 use common::Harness;
-use std::sync::Mutex;
+use release_desk::chat::{Chat, ChatError, Outgoing, Posted, Reactor};
+use release_desk::command::Command;
+use release_desk::domain::records::Actor;
+use release_desk::handlers::{Invoker, Reply};
+use release_desk::service::{self, Platform, Work};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata};
 
@@ -16,6 +24,15 @@ use tracing::{Event, Metadata};
 struct Counter;
 
 static SQL: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// One test at a time: they share [`SQL`].
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Installs the counter, once per process.
+fn counting() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| tracing::subscriber::set_global_default(Counter).unwrap());
+}
 
 struct Sql(String);
 
@@ -91,7 +108,8 @@ async fn cost(h: &Harness, line: &str) -> Cost {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
-    tracing::subscriber::set_global_default(Counter).unwrap();
+    let _turn = SERIAL.lock().await;
+    counting();
     let dir = tempfile::tempdir().unwrap();
     let h = Harness::open(&dir.path().join("db.sqlite")).await;
 
@@ -151,6 +169,159 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
         .sum();
     assert_eq!((recorded.len(), marked), (2, 4), "{c:#?}");
     assert_eq!(c.commits, 1 + 2, "the command's and the passes': {c:#?}");
+}
+
+/// A platform that takes everything and posts nowhere: the service's
+/// worker finds nothing to deliver on these commands anyway.
+struct Quiet;
+
+#[async_trait]
+impl Chat for Quiet {
+    async fn post(&self, channel: &str, _: &Outgoing, _: &str) -> Result<Posted, ChatError> {
+        Ok(Posted {
+            channel: channel.into(),
+            id: "1".into(),
+        })
+    }
+    async fn edit(&self, _: &Posted, _: &Outgoing) -> Result<(), ChatError> {
+        Ok(())
+    }
+    async fn react(&self, _: &Posted, _: &str) -> Result<(), ChatError> {
+        Ok(())
+    }
+    async fn reactions(&self, _: &Posted, _: &str) -> Result<Vec<Reactor>, ChatError> {
+        Ok(vec![])
+    }
+    async fn direct(&self, user: &str, m: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
+        self.post(user, m, nonce).await
+    }
+}
+
+impl Platform for Quiet {}
+
+/// Sends `/rfc new` as interaction `key` with a token, as the Discord
+/// adapter does; the answer comes back on the returned channel.
+fn interaction(
+    h: &Harness,
+    work: &mpsc::UnboundedSender<Work>,
+    key: &str,
+) -> oneshot::Receiver<(Option<Reply>, std::time::Instant, std::time::Duration)> {
+    let line = format!("/rfc new title:\"By {key}\" type:normal risk:low impact:none");
+    let (reply, answer) = oneshot::channel();
+    let who = Invoker {
+        actor: Actor {
+            id: "u1".into(),
+            name: "ursula".into(),
+            roles: h.app.config.itil_roles(["release_manager"]),
+        },
+        channel: "2010".into(),
+    };
+    let work_item = Work::Command {
+        guild: release_desk::chat::console::GUILD.into(),
+        key: key.into(),
+        token: Some(format!("token-{key}")),
+        who,
+        cmd: Command::parse(&line, h.app.config.timezone).unwrap(),
+        reply,
+    };
+    work.send(work_item)
+        .unwrap_or_else(|_| panic!("the service stopped"));
+    answer
+}
+
+/// The interactions whose answers are still owed (token kept).
+async fn owed(h: &Harness) -> i64 {
+    common::sql_count(
+        &h.app.db,
+        "SELECT COUNT(*) FROM interactions WHERE token IS NOT NULL",
+    )
+    .await
+}
+
+/// Waits until no answer is owed (the service forgets them after the replies).
+async fn until_none_owed(h: &Harness) {
+    for _ in 0..1000 {
+        if owed(h).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("answers still owed after 10 s: {}", owed(h).await);
+}
+
+/// Write transactions in `sql`: those begun, and the single-statement
+/// writes of the answers' bookkeeping outside them.
+fn write_transactions(sql: &[String]) -> usize {
+    sql.iter()
+        .filter(|s| s.starts_with("BEGIN") || s.starts_with("UPDATE interactions"))
+        .count()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_public_answer_is_recorded_and_forgotten_in_the_commands_own_commits() {
+    let _turn = SERIAL.lock().await;
+    counting();
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::open(&dir.path().join("db.sqlite")).await;
+    let (work, rx) = mpsc::unbounded_channel();
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let served = tokio::task::spawn_local(service::serve(h.app.clone(), Arc::new(Quiet), rx));
+            // Warm: the first command opens what later ones reuse.
+            let first = interaction(&h, &work, "1");
+            assert!(matches!(first.await.unwrap().0, Some(Reply::Public(_))));
+            work.send(Work::Answered { key: "1".into() }).ok();
+            until_none_owed(&h).await;
+
+            // One interaction: the claim, the RFC, its audit and its answer's
+            // record in one write transaction.
+            SQL.lock().unwrap().clear();
+            let c0 = h.app.db.commits();
+            let answered = interaction(&h, &work, "2").await.unwrap().0;
+            let one = Cost {
+                commits: h.app.db.commits() - c0,
+                sql: std::mem::take(&mut *SQL.lock().unwrap()),
+            };
+            let Some(Reply::Public(m)) = answered else { panic!("{answered:?}") };
+            assert!(m.plain().contains("RFC-2"), "{}", m.plain());
+            assert_eq!((one.commits, one.begins()), (1, 1), "{one:#?}");
+            assert_eq!(write_transactions(&one.sql), 1, "{one:#?}");
+            assert!(one.bot() <= 4, "{} statements: {one:#?}", one.bot());
+            // The answer was recorded with it: owed until the platform took it.
+            assert_eq!(owed(&h).await, 1);
+            let kept: String = release_desk::db::query_scalar("SELECT answer FROM interactions WHERE id = '2'")
+                .fetch_one(&h.app.db.pool)
+                .await
+                .unwrap();
+            assert!(kept.contains("RFC-2"), "{kept}");
+            work.send(Work::Answered { key: "2".into() }).ok();
+            until_none_owed(&h).await;
+
+            // A burst, each answer taken as soon as it comes back: the
+            // commits of the commands after it forget it; at most one more
+            // write for the last ones, when no command follows.
+            const N: usize = 30;
+            SQL.lock().unwrap().clear();
+            let c0 = h.app.db.commits();
+            let pending: Vec<_> = (0..N).map(|i| (format!("b{i}"), interaction(&h, &work, &format!("b{i}")))).collect();
+            for (key, answer) in pending {
+                assert!(matches!(answer.await.unwrap().0, Some(Reply::Public(_))), "{key}");
+                work.send(Work::Answered { key }).ok();
+            }
+            until_none_owed(&h).await;
+            let burst = Cost {
+                commits: h.app.db.commits() - c0,
+                sql: std::mem::take(&mut *SQL.lock().unwrap()),
+            };
+            let writes = write_transactions(&burst.sql);
+            eprintln!("one: {} statements, {} commits; burst: {writes} write transactions, {} commits for {N} commands", one.bot(), one.commits, burst.commits);
+            assert!(writes <= N + 1, "{writes} write transactions for {N} commands: {burst:#?}");
+            assert!(burst.commits <= N as u64 + 1, "{} commits for {N} commands", burst.commits);
+            drop(work);
+            served.await.unwrap().unwrap();
+        })
+        .await;
 }
 
 impl Cost {

@@ -16,6 +16,40 @@ pub(super) fn claim_interaction(b: Backend) -> &'static str {
     }
 }
 
+/// Records an answer (`answer`) and forgets `forgets` taken ones, in the
+/// values' order: token, guild, channel, answer, id, then the ids taken.
+/// SQLite: statements with `?` placeholders, each ended, to go before the
+/// `COMMIT` of the same text. PostgreSQL: one statement (a prepared
+/// statement holds one), the forgetting as a data-modifying `WITH`, which
+/// runs whether or not the outer statement reads it; it cannot touch the
+/// recorded row, which was claimed by this transaction, so taken by nobody yet.
+pub(super) fn answers_written(b: Backend, answer: bool, forgets: usize) -> String {
+    let mut n = 0;
+    let mut mark = || match b {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => {
+            n += 1;
+            format!("${n}")
+        }
+    };
+    let record = answer.then(|| {
+        let [token, guild, channel, json, id] = [(); 5].map(|_| mark());
+        format!("UPDATE interactions SET token = {token}, guild = {guild}, channel = {channel}, answer = {json} WHERE id = {id}")
+    });
+    let forget = (forgets > 0).then(|| {
+        let ids: Vec<String> = (0..forgets).map(|_| mark()).collect();
+        format!(
+            "UPDATE interactions SET token = NULL, answer = NULL WHERE token IS NOT NULL AND id IN ({})",
+            ids.join(", ")
+        )
+    });
+    match (b, record, forget) {
+        (Backend::Postgres, Some(record), Some(forget)) => format!("WITH taken AS ({forget}) {record}"),
+        (Backend::Postgres, record, forget) => record.or(forget).unwrap_or_default(),
+        (Backend::Sqlite, record, forget) => record.into_iter().chain(forget).map(|s| s + ";\n").collect(),
+    }
+}
+
 /// The answers owed, oldest first (equal times in claim order on SQLite;
 /// by id on PostgreSQL, which keeps no insertion order).
 pub(super) fn unanswered(b: Backend) -> &'static str {

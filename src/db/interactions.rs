@@ -1,8 +1,16 @@
 //! Discord interaction ids already taken: the idempotency key of a command,
 //! and the answer owed to it until Discord took it.
+//!
+//! A public answer is recorded by the command's own commit ([`record`]);
+//! once the platform took it, its token is forgotten by a later commit
+//! ([`taken`], carried by [`super::Tx::commit`]), or by [`forget_taken`]
+//! when no commit comes first.
 
+use super::query::Args;
 use super::{dialect, query, Db, Tx};
 use chrono::{DateTime, Duration, Utc};
+use std::collections::VecDeque;
+use std::sync::Mutex;
 
 /// The key was claimed before: the command it names has been carried out.
 #[derive(Debug, thiserror::Error)]
@@ -54,24 +62,126 @@ pub struct Unanswered {
     pub message: crate::chat::Outgoing,
 }
 
-/// Records the answer of the command that claimed `id`, with the token to
-/// send it by after a crash. Nothing when `id` claimed nothing (a refusal,
-/// an error or a read: nothing changed, so nothing is owed after a restart).
-pub async fn record_answer(db: &Db, answer: &Unanswered) -> anyhow::Result<bool> {
-    let json = serde_json::json!({ "public": answer.public, "message": answer.message }).to_string();
-    let mut args = db.args();
-    args.add(answer.id.clone())?;
-    args.add(answer.token.clone())?;
-    args.add(answer.guild.clone())?;
-    args.add(answer.channel.clone())?;
-    args.add(json)?;
-    let done = db
-        .write_one(
-            "UPDATE interactions SET token = $2, guild = $3, channel = $4, answer = $5 WHERE id = $1",
-            args,
-        )
-        .await?;
-    Ok(done.rows_affected() > 0)
+/// Records `message`, the public answer of the command that claimed `id`
+/// in `tx`, with the token to send it by after a crash, by the commit of
+/// `tx` (in the same round trip as its `COMMIT` on SQLite): the answer is
+/// kept exactly when the command's changes are.
+pub fn record(
+    tx: &mut Tx,
+    id: &str,
+    token: &str,
+    guild: &str,
+    channel: &str,
+    message: &crate::chat::Outgoing,
+) -> anyhow::Result<()> {
+    let json = serde_json::json!({ "public": true, "message": message }).to_string();
+    tx.answer = Some(Recorded {
+        values: [token, guild, channel, &json, id].map(str::to_string),
+    });
+    Ok(())
+}
+
+/// An answer a commit records: the values of [`dialect::answer_recorded`], in order.
+#[derive(Debug)]
+pub(super) struct Recorded {
+    values: [String; 5],
+}
+
+/// The most taken answers one commit forgets: enough for the answers taken
+/// while one command ran, few enough to keep its text short.
+pub(super) const CARRIED: usize = 8;
+
+/// Answers the platform took whose tokens are not forgotten yet, oldest
+/// first, each with its number in the order taken.
+#[derive(Debug, Default)]
+pub struct Taken {
+    ids: VecDeque<(u64, String)>,
+    next: u64,
+    /// A [`forget_taken`] is on its way for the ids queued.
+    armed: bool,
+}
+
+/// Notes that the platform took the answer to `id`: the next commit forgets
+/// its token. True when nothing was waiting: the caller then runs
+/// [`forget_taken`], for when no commit comes.
+pub fn taken(db: &Db, id: String) -> bool {
+    let mut q = db.taken.lock().unwrap_or_else(|e| e.into_inner());
+    q.next += 1;
+    let n = q.next;
+    q.ids.push_back((n, id));
+    !std::mem::replace(&mut q.armed, true)
+}
+
+/// Takes the ids a commit forgets.
+pub(super) fn carry(q: &Mutex<Taken>) -> Vec<(u64, String)> {
+    let mut q = q.lock().unwrap_or_else(|e| e.into_inner());
+    let n = q.ids.len().min(CARRIED);
+    q.ids.drain(..n).collect()
+}
+
+/// Gives back the ids of a commit that failed, still first in line.
+pub(super) fn put_back(q: &Mutex<Taken>, ids: Vec<(u64, String)>) {
+    let mut q = q.lock().unwrap_or_else(|e| e.into_inner());
+    for id in ids.into_iter().rev() {
+        q.ids.push_front(id);
+    }
+}
+
+/// The statement(s) that record `answer` and forget `taken`, their values
+/// added to `args`: for the text a commit sends before its `COMMIT`
+/// (SQLite: `?` placeholders, each statement ended), or as one statement
+/// (PostgreSQL); None: nothing to write.
+pub(super) fn written(
+    backend: super::Backend,
+    answer: Option<Recorded>,
+    taken: &[&str],
+    args: &mut Args<'static>,
+) -> anyhow::Result<Option<String>> {
+    if answer.is_none() && taken.is_empty() {
+        return Ok(None);
+    }
+    let sql = dialect::answers_written(backend, answer.is_some(), taken.len());
+    for v in answer.into_iter().flat_map(|a| a.values) {
+        args.add(v)?;
+    }
+    for id in taken {
+        args.add(id.to_string())?;
+    }
+    Ok(Some(sql))
+}
+
+/// Forgets the taken answers when no commit did: waits for this process's
+/// turn to write, behind every transaction already waiting (each of which
+/// forgets some at its commit). If an id queued when it started waiting is
+/// still there, no commit came for it, and it forgets every id queued; if
+/// only later ones are left, it waits another turn for them. Returns how
+/// many it forgot.
+pub async fn forget_taken(db: &Db) -> anyhow::Result<usize> {
+    let mut mark = db.taken.lock().unwrap_or_else(|e| e.into_inner()).next;
+    loop {
+        let mut turn = db.write_turn().await;
+        let ids: Vec<String> = {
+            let mut q = db.taken.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(&(first, _)) = q.ids.front() else {
+                q.armed = false;
+                return Ok(0);
+            };
+            if first > mark {
+                mark = q.next;
+                continue;
+            }
+            q.armed = false;
+            q.ids.drain(..).map(|(_, id)| id).collect()
+        };
+        for chunk in ids.chunks(100) {
+            let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+            let mut args = Args::new(db.backend());
+            if let Some(sql) = written(db.backend(), None, &chunk, &mut args)? {
+                db.write_in(&mut turn, &sql, args).await?;
+            }
+        }
+        return Ok(ids.len());
+    }
 }
 
 /// Discord took the answer of `id` (or it went another way): the token is
@@ -84,26 +194,6 @@ pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
         args,
     )
     .await?;
-    Ok(())
-}
-
-/// Discord took the answers of `ids` (see [`answered`]), recorded in one
-/// write per hundred: the service gathers those that come in while one
-/// waits its turn, so that under load they do not take a turn each.
-pub async fn answered_all(db: &Db, ids: &[String]) -> anyhow::Result<()> {
-    for chunk in ids.chunks(100) {
-        let mut args = db.args();
-        for id in chunk {
-            args.add(id.clone())?;
-        }
-        let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let marks = marks.join(", ");
-        db.write_one(
-            &format!("UPDATE interactions SET token = NULL, answer = NULL WHERE token IS NOT NULL AND id IN ({marks})"),
-            args,
-        )
-        .await?;
-    }
     Ok(())
 }
 

@@ -144,6 +144,8 @@ pub struct Db {
     commits: Arc<AtomicU64>,
     /// Set when a transaction that added to the outbox or the jobs commits.
     queued: Arc<AtomicBool>,
+    /// Answers the platform took, forgotten by the next commits.
+    taken: Arc<std::sync::Mutex<interactions::Taken>>,
 }
 
 /// Stores a time so that text order is time order.

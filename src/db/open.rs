@@ -157,6 +157,7 @@ impl Db {
             writer: Default::default(),
             commits: Default::default(),
             queued,
+            taken: Default::default(),
         };
         // Opened now, so a broken database shows at start, not on the first command.
         let mut turn = db.write_turn().await;

@@ -1,13 +1,14 @@
 //! A write transaction: this process's turn to write, rolled back unless committed.
 
-use super::audit;
 use super::conn::{Conn, Link};
+use super::interactions::{self, Recorded, Taken};
 use super::query::{query, query_with, Args};
 use super::row::Row;
 use super::Db;
+use super::{audit, Backend};
 use crate::domain::audit::AuditEntry;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The write connection, while one writer has its turn; `None` until
 /// opened, and again after it broke (the next writer reopens it).
@@ -34,6 +35,10 @@ pub struct Tx {
     queued: Arc<AtomicBool>,
     /// Audit entries to write with the commit (see [`audit::append`]).
     pub(super) audit: Vec<(String, AuditEntry)>,
+    /// The command's answer, recorded by the commit ([`interactions::record`]).
+    pub(super) answer: Option<Recorded>,
+    /// The taken answers of the database, some forgotten by the commit.
+    taken: Arc<Mutex<Taken>>,
 }
 
 /// A connection that broke: the next writer opens a new one.
@@ -96,6 +101,8 @@ impl Db {
                     commits: self.commits.clone(),
                     queued: self.queued.clone(),
                     audit: Vec::new(),
+                    answer: None,
+                    taken: self.taken.clone(),
                 },
                 row,
             )),
@@ -112,31 +119,59 @@ impl Db {
 }
 
 impl Tx {
-    /// Writes the audit entries and commits, in one round trip to the
+    /// Writes the audit entries and the answer, forgets a few taken answers
+    /// ([`interactions::taken`]) and commits, in one round trip to the
     /// connection on SQLite; gives the turn to the next writer.
     pub async fn commit(mut self) -> anyhow::Result<()> {
         let audit = std::mem::take(&mut self.audit);
+        let answer = self.answer.take();
+        let taken = interactions::carry(&self.taken);
+        let ids: Vec<&str> = taken.iter().map(|(_, id)| id.as_str()).collect();
         let conn: &mut Conn = &mut self;
-        match &mut conn.link {
-            Link::Postgres(_) => {
-                audit::write(conn, &audit).await?;
-                if let Link::Postgres(c) = &mut conn.link {
-                    sqlx::Executor::execute(c, sqlx::raw_sql("COMMIT")).await?;
-                }
-                if std::mem::take(&mut conn.queued) {
-                    self.queued.store(true, Ordering::Release);
-                }
-            }
-            _ => {
-                let (sql, args) = audit::written_before(&audit, "COMMIT")?;
-                query_with(&sql, args).execute(conn).await?;
-            }
+        if let Err(e) = finish(conn, &audit, answer, &ids).await {
+            // Still owed: the next commit, or the fallback, forgets them.
+            interactions::put_back(&self.taken, taken);
+            return Err(e);
+        }
+        // SQLite's commit hook tells by itself.
+        if conn.backend() == Backend::Postgres && std::mem::take(&mut conn.queued) {
+            self.queued.store(true, Ordering::Release);
         }
         // Committed: nothing for Drop to roll back.
         self.turn = None;
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// Writes what a commit writes, then `COMMIT`.
+async fn finish(
+    conn: &mut Conn,
+    audit: &[(String, AuditEntry)],
+    answer: Option<Recorded>,
+    taken: &[&str],
+) -> anyhow::Result<()> {
+    match conn.backend() {
+        Backend::Postgres => {
+            audit::write(conn, audit).await?;
+            let mut args = Args::new(Backend::Postgres);
+            if let Some(sql) = interactions::written(Backend::Postgres, answer, taken, &mut args)? {
+                query_with(&sql, args).execute(&mut *conn).await?;
+            }
+            if let Link::Postgres(c) = &mut conn.link {
+                sqlx::Executor::execute(c, sqlx::raw_sql("COMMIT")).await?;
+            }
+        }
+        Backend::Sqlite => {
+            let (mut sql, mut args) = audit::written_before(audit, "")?;
+            if let Some(more) = interactions::written(Backend::Sqlite, answer, taken, &mut args)? {
+                sql.push_str(&more);
+            }
+            sql.push_str("COMMIT");
+            query_with(&sql, args).execute(conn).await?;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Tx {

@@ -2,6 +2,7 @@
 
 use super::query::{query_with, Args};
 use super::row::Done;
+use super::tx::Turn;
 use super::Db;
 use std::sync::atomic::Ordering;
 
@@ -12,13 +13,18 @@ impl Db {
     /// handler, which sleeps a millisecond or more each time it finds it taken.
     pub(crate) async fn write_one(&self, sql: &str, args: Args<'_>) -> anyhow::Result<Done> {
         let mut turn = self.write_turn().await;
+        self.write_in(&mut turn, sql, args).await
+    }
+
+    /// [`Db::write_one`] in a turn the caller holds.
+    pub(super) async fn write_in(&self, turn: &mut Turn, sql: &str, args: Args<'_>) -> anyhow::Result<Done> {
         let conn = match turn.as_mut() {
             Some(conn) => conn,
             None => turn.insert(self.connect_writer().await?),
         };
         let done = query_with(sql, args).execute(&mut *conn).await;
         if matches!(done, Err(sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))) {
-            *turn = None;
+            **turn = None;
         }
         let done = done?;
         self.commits.fetch_add(1, Ordering::Relaxed);

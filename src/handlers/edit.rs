@@ -124,8 +124,8 @@ pub async fn rfc_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: RfcEdit) -> 
     if let Some(mut r) = release {
         raise_revision(&mut tx, ctx, who, &mut r).await?;
     }
-    tx.commit().await?;
-    Ok(Reply::Public(render::workflow::rfc_edited(&rfc, &changed)))
+    ctx.commit(tx, Reply::Public(render::workflow::rfc_edited(&rfc, &changed)))
+        .await
 }
 
 /// Starts the next revision if a poll has seen this one, with its audit entry.
@@ -263,10 +263,11 @@ pub async fn release_edit(ctx: Ctx<'_>, who: &Invoker, id: RecordId, e: ReleaseE
         Some(after.into()),
     );
     raise_revision(&mut tx, ctx, who, &mut release).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::workflow::release_edited(
-        &release, &changed,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::workflow::release_edited(&release, &changed)),
+    )
+    .await
 }
 
 /// `/release unschedule`: gives up the booked window.
@@ -290,13 +291,16 @@ pub async fn unschedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         Some(Fact::booking(&booking.window, booking.start).into()),
         None,
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::workflow::unscheduled(
-        &release,
-        &booking.window,
-        booking.start,
-        ctx.config.timezone,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::workflow::unscheduled(
+            &release,
+            &booking.window,
+            booking.start,
+            ctx.config.timezone,
+        )),
+    )
+    .await
 }
 
 /// `/calendar unfreeze`: lifts a current freeze declared in chat; config freezes stay.
@@ -323,13 +327,16 @@ pub async fn unfreeze(ctx: Ctx<'_>, who: &Invoker, name: String, reason: Option<
             .into(),
         ),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::workflow::unfrozen(
-        &f,
-        &who.actor.name,
-        reason.as_deref(),
-        ctx.config.timezone,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::workflow::unfrozen(
+            &f,
+            &who.actor.name,
+            reason.as_deref(),
+            ctx.config.timezone,
+        )),
+    )
+    .await
 }
 
 /// `/audit log`: the raw trail of one record, its latest `limit` entries.

@@ -99,8 +99,8 @@ pub async fn review(
         None,
         Some(words::review_summary(&findings, actions.as_deref()).into()),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(words::reviewed(&release, &review)))
+    ctx.commit(tx, Reply::Public(words::reviewed(&release, &review)))
+        .await
 }
 
 /// What `/release close` gives.
@@ -168,10 +168,9 @@ pub async fn close(ctx: Ctx<'_>, who: &Invoker, id: RecordId, args: CloseArgs) -
         RfcStatus::Implemented
     };
     super::edit::settle_rfcs(&mut tx, ctx, &who.actor, &release, status).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(&release, &what, &who.actor.name)),
+    )
+    .await
 }

@@ -86,8 +86,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewIncident) -> Handled {
         super::Audience::by(&who.actor, Some(&who.channel)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(message))
+    ctx.commit(tx, Reply::Public(message)).await
 }
 
 /// `/incident resolve`.
@@ -124,12 +123,11 @@ pub async fn resolve(
         Some("open".into()),
         Some(Fact::Resolved { effort, notes }.into()),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(words::incident_resolved(
-        &i,
-        &who.actor.name,
-        effort,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(words::incident_resolved(&i, &who.actor.name, effort)),
+    )
+    .await
 }
 
 /// `/incident list`.
@@ -191,6 +189,5 @@ pub async fn known_error(
         super::Audience::by(&who.actor, Some(&who.channel)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(message))
+    ctx.commit(tx, Reply::Public(message)).await
 }

@@ -84,6 +84,19 @@ pub struct Ctx<'a> {
     /// The idempotency key of the command being run (a Discord interaction
     /// id), claimed in its write transaction so a duplicate changes nothing.
     pub key: Option<&'a str>,
+    /// Where the keyed command's answer can still be sent after a crash;
+    /// None where the platform cannot answer late (the console, the API).
+    pub answer_to: Option<&'a AnswerTo>,
+}
+
+/// A platform's handle for answering a command late (Discord's interaction
+/// token, Slack's `response_url`), and the channel it came from.
+#[derive(Debug, Clone)]
+pub struct AnswerTo {
+    /// The handle.
+    pub token: String,
+    /// The channel, where the answer goes once the handle no longer works.
+    pub channel: String,
 }
 
 impl Ctx<'_> {
@@ -94,6 +107,19 @@ impl Ctx<'_> {
             Some(key) => db::interactions::begin_claiming(self.db, key, self.now).await,
             None => self.db.begin().await,
         }
+    }
+
+    /// Commits the command's transaction and answers with `reply`. A public
+    /// answer (a record changed) to a keyed command is recorded by the same
+    /// commit, so a crash before the platform took it is made up for after
+    /// the restart, without a write of its own. Private answers are not:
+    /// nothing changed that a lost one would hide.
+    pub async fn commit(&self, mut tx: Tx, reply: Reply) -> Handled {
+        if let (Reply::Public(m), Some(key), Some(to)) = (&reply, self.key, self.answer_to) {
+            db::interactions::record(&mut tx, key, &to.token, self.guild, &to.channel, m)?;
+        }
+        tx.commit().await?;
+        Ok(reply)
     }
 }
 

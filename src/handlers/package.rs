@@ -64,7 +64,6 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
         Some(render::summary::item(&item).into()),
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
-    tx.commit().await?;
     let what = match before {
         Some(_) => PackageChange::Updated {
             name: item.name.clone(),
@@ -75,9 +74,8 @@ pub async fn add(ctx: Ctx<'_>, who: &Invoker, id: RecordId, item: Item) -> Handl
             version: item.version.clone(),
         },
     };
-    Ok(Reply::Public(render::package_changed(
-        &release, &what, &items, cleared,
-    )))
+    let reply = Reply::Public(render::package_changed(&release, &what, &items, cleared));
+    ctx.commit(tx, reply).await
 }
 
 /// `/package remove`.
@@ -109,15 +107,18 @@ pub async fn remove(ctx: Ctx<'_>, who: &Invoker, id: RecordId, name: String) -> 
         None,
     );
     let items = db::packages::items(&mut tx, ctx.guild, release.row).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::package_changed(
-        &release,
-        &PackageChange::Removed {
-            name: before.name.clone(),
-        },
-        &items,
-        cleared,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::package_changed(
+            &release,
+            &PackageChange::Removed {
+                name: before.name.clone(),
+            },
+            &items,
+            cleared,
+        )),
+    )
+    .await
 }
 
 /// `/package baseline`: checks every constraint and freezes the package.
@@ -150,8 +151,8 @@ pub async fn baseline(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
             .into(),
         ),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::baselined(&release, &hash, &items)))
+    ctx.commit(tx, Reply::Public(render::baselined(&release, &hash, &items)))
+        .await
 }
 
 /// `/package show`.

@@ -51,8 +51,7 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRfc) -> Handled {
         None,
         Some(summary.into()),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::rfc_opened(&rfc)))
+    ctx.commit(tx, Reply::Public(render::rfc_opened(&rfc))).await
 }
 
 /// `/rfc show`.
@@ -111,10 +110,9 @@ pub async fn withdraw(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<
             .into(),
         ),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::rfc_withdrawn(
-        &rfc,
-        &who.actor.name,
-        reason.as_deref(),
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::rfc_withdrawn(&rfc, &who.actor.name, reason.as_deref())),
+    )
+    .await
 }

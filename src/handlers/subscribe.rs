@@ -50,8 +50,8 @@ pub async fn subscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) ->
             ),
         );
     }
-    tx.commit().await?;
-    Ok(Reply::Private(render::subscribed(&shown, via, new)))
+    ctx.commit(tx, Reply::Private(render::subscribed(&shown, via, new)))
+        .await
 }
 
 /// `/unsubscribe`.
@@ -76,6 +76,6 @@ pub async fn unsubscribe(ctx: Ctx<'_>, who: &Invoker, target: Target, via: Via) 
             None,
         );
     }
-    tx.commit().await?;
-    Ok(Reply::Private(render::unsubscribed(&shown, via, existed)))
+    ctx.commit(tx, Reply::Private(render::unsubscribed(&shown, via, existed)))
+        .await
 }

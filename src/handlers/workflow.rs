@@ -87,15 +87,18 @@ pub async fn vote(ctx: Ctx<'_>, who: &Invoker, id: RecordId, vote: Vote, reason:
             .into(),
         ),
     );
-    tx.commit().await?;
-    Ok(Reply::Private(render::workflow::vote_recorded(
-        &release,
-        vote,
-        counted,
-        why_not.as_deref(),
-        poll.rules.emergency,
-        poll_channel(ctx, poll.rules.emergency),
-    )))
+    ctx.commit(
+        tx,
+        Reply::Private(render::workflow::vote_recorded(
+            &release,
+            vote,
+            counted,
+            why_not.as_deref(),
+            poll.rules.emergency,
+            poll_channel(ctx, poll.rules.emergency),
+        )),
+    )
+    .await
 }
 
 /// `/release recall`: withdraws the open poll; the release returns to
@@ -138,8 +141,7 @@ pub async fn recall(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
         Audience::by(&who.actor, Some(&who.channel)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(said))
+    ctx.commit(tx, Reply::Public(said)).await
 }
 
 /// `/release decide`: a change manager decides the release's latest poll,
@@ -199,8 +201,7 @@ pub async fn decide(ctx: Ctx<'_>, who: &Invoker, id: RecordId, approve: bool, re
         Audience::by(&who.actor, Some(&who.channel)),
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(said))
+    ctx.commit(tx, Reply::Public(said)).await
 }
 
 /// The reminder job: if the poll is still open, tells its channel how many

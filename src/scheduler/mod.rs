@@ -117,6 +117,7 @@ pub async fn run_one(
         now,
         guild: &job.guild,
         key: None,
+        answer_to: None,
     };
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);

@@ -15,13 +15,12 @@ pub mod leader;
 mod worker;
 
 use crate::app::App;
-use crate::chat::{Chat, Outgoing};
+use crate::chat::Chat;
 use crate::command::Command;
 use crate::handlers::reaction::ReactionEvent;
-use crate::handlers::{Invoker, Reply};
+use crate::handlers::{AnswerTo, Invoker, Reply};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -166,7 +165,6 @@ where
     let wake = Rc::new(Notify::new());
     let started = app.clock.now();
     let mut made_up = false;
-    let answered: Rc<RefCell<Vec<String>>> = Rc::default();
     let mut worker = tokio::task::spawn_local(worker::worker(app.clone(), chat.clone(), wake.clone()));
     loop {
         let w = tokio::select! {
@@ -178,7 +176,7 @@ where
         };
         let Some(w) = w else { return Ok(()) };
         if let Work::Answered { key } = w {
-            note_answered(&app, &answered, key);
+            note_answered(&app, key);
             continue;
         }
         if matches!(w, Work::Reconcile) && !std::mem::replace(&mut made_up, true) {
@@ -210,15 +208,17 @@ async fn work(app: &App, w: Work) {
             reply,
         } => {
             let picked = std::time::Instant::now();
-            let channel = who.channel.clone();
-            let r = app.command_once(&guild, &who, cmd, &key).await;
-            if let (Some(Reply::Public(m)), Some(token)) = (&r, token) {
-                record(app, key, token, guild, channel, m).await;
-            }
+            let answer_to = token.map(|token| AnswerTo {
+                token,
+                channel: who.channel.clone(),
+            });
+            let r = app
+                .command_once(&guild, &who, cmd, &key, answer_to.as_ref())
+                .await;
             // The event may have gone; the record is saved either way.
             let _ = reply.send((r, picked, picked.elapsed()));
         }
-        Work::Answered { key } => forget_answers(app, vec![key]).await,
+        Work::Answered { key } => note_answered(app, key),
         Work::Reaction { guild, ev } => {
             if let Err(e) = app.reaction(&guild, &ev).await {
                 tracing::error!(error = format!("{e:#}"), "reaction not recorded");
@@ -238,52 +238,19 @@ async fn work(app: &App, w: Work) {
     }
 }
 
-/// Notes that the platform took the answer to `key`. The first answer
-/// noted starts a write that waits one turn of the task set, and takes
-/// every answer noted until then: under load one write serves many
-/// commands instead of each taking the write connection's turn.
-fn note_answered(app: &App, pending: &Rc<RefCell<Vec<String>>>, key: String) {
-    let first = {
-        let mut keys = pending.borrow_mut();
-        keys.push(key);
-        keys.len() == 1
-    };
-    if first {
-        let (app, pending) = (app.clone(), pending.clone());
+/// Notes that the platform took the answer to `key`: the next commits
+/// forget it, a few each, so that under load no write of its own is needed.
+/// The first noted while none are waiting starts [`forget_taken`], which
+/// forgets them if no commit came before its own turn to write.
+///
+/// [`forget_taken`]: crate::db::interactions::forget_taken
+fn note_answered(app: &App, key: String) {
+    if crate::db::interactions::taken(&app.db, key) {
+        let app = app.clone();
         tokio::task::spawn_local(async move {
-            tokio::task::yield_now().await;
-            let keys = std::mem::take(&mut *pending.borrow_mut());
-            forget_answers(&app, keys).await;
+            if let Err(e) = crate::db::interactions::forget_taken(&app.db).await {
+                tracing::warn!(error = format!("{e:#}"), "cannot note the answers as taken");
+            }
         });
-    }
-}
-
-/// Forgets the tokens of answers the platform took.
-async fn forget_answers(app: &App, keys: Vec<String>) {
-    if let Err(e) = crate::db::interactions::answered_all(&app.db, &keys).await {
-        tracing::warn!(
-            error = format!("{e:#}"),
-            interactions = keys.len(),
-            "cannot note the answers as taken"
-        );
-    }
-}
-
-/// Records `message`, the public answer to command `key` (a record
-/// changed), with `token`, before it is sent. Private answers (refusals,
-/// errors, personal views) are not: recording them would make a refusal
-/// wait for the database, and nothing changed that a lost one would hide.
-async fn record(app: &App, key: String, token: String, guild: String, channel: String, message: &Outgoing) {
-    let answer = crate::db::interactions::Unanswered {
-        id: key,
-        token,
-        guild,
-        channel,
-        public: true,
-        message: message.clone(),
-    };
-    if let Err(e) = crate::db::interactions::record_answer(&app.db, &answer).await {
-        // The answer still goes out now; only a crash before it would lose it.
-        tracing::warn!(error = format!("{e:#}"), interaction = %answer.id, "cannot record the answer");
     }
 }

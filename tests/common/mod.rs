@@ -102,7 +102,7 @@ impl Harness {
     pub async fn command_keyed(&self, user: &str, roles: &str, line: &str, key: &str) -> Option<Reply> {
         let cmd = release_desk::command::Command::parse(line, self.app.config.timezone).unwrap();
         self.app
-            .command_once(console::GUILD, &self.invoker(user, roles), cmd, key)
+            .command_once(console::GUILD, &self.invoker(user, roles), cmd, key, None)
             .await
     }
 

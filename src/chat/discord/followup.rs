@@ -1,6 +1,6 @@
 //! Answers a crash kept from Discord. A record change's answer is recorded with
-//! its claim (the interaction id, in `interactions`, by the service) and forgotten
-//! once Discord took it; a process killed in between leaves it recorded,
+//! its claim (the interaction id, in `interactions`), by the command's own
+//! commit, and forgotten once Discord took it; a process killed in between leaves it recorded,
 //! and the next one sends it as a follow-up message while the interaction's
 //! token lasts, or (a record change) to the channel if that fails.
 

@@ -14,6 +14,10 @@ use tokio::sync::mpsc;
 /// The most user ids Discord takes in one request.
 pub const PER_REQUEST: usize = 100;
 
+/// Member requests sent together: Discord takes 120 gateway commands a
+/// minute on a connection, heartbeats included.
+pub const REQUESTS_AT_ONCE: usize = 10;
+
 /// How long a request waits for its chunks before its users are looked up
 /// over REST instead (a socket that dropped meanwhile never answers).
 const WAIT: Duration = Duration::from_secs(5);

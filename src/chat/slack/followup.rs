@@ -1,6 +1,6 @@
 //! Answers owed from before a restart: a slash command's public answer is
-//! recorded with its `response_url` before it is sent (by the service), and
-//! noted as taken once Slack took it. At the first connection after a
+//! recorded with its `response_url` by the command's own commit, before it
+//! is sent, and noted as taken once Slack took it. At the first connection after a
 //! restart the answers not taken are sent again, on the `response_url`
 //! while Slack still takes it (30 minutes), else posted in the channel.
 //! Older ones are not looked for, as with Discord's tokens.

@@ -150,8 +150,7 @@ pub async fn schedule(ctx: Ctx<'_>, who: &Invoker, id: RecordId, at: ScheduleAt)
         audience = audience.also(to, note);
     }
     notify(&mut tx, ctx, &release, &reply, audience).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(reply))
+    ctx.commit(tx, Reply::Public(reply)).await
 }
 
 /// Other open releases in the same opening whose packages change the same items.
@@ -207,13 +206,16 @@ pub async fn freeze(ctx: Ctx<'_>, who: &Invoker, f: Freeze) -> Handled {
             .into_iter()
             .filter(|r| r.booking.as_ref().is_some_and(|b| f.overlaps(b.start, b.end)))
             .collect();
-    tx.commit().await?;
-    Ok(Reply::Public(render::calendar::freeze_declared(
-        &f,
-        &who.actor.name,
-        &booked,
-        tz,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::calendar::freeze_declared(
+            &f,
+            &who.actor.name,
+            &booked,
+            tz,
+        )),
+    )
+    .await
 }
 
 type Listing = Vec<(Opening, Vec<String>, Vec<Release>)>;

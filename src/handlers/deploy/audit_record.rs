@@ -75,6 +75,9 @@ pub async fn audit_record(
             .into(),
         ),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(words::audit_result(&release, &env, &discrepancies)))
+    ctx.commit(
+        tx,
+        Reply::Public(words::audit_result(&release, &env, &discrepancies)),
+    )
+    .await
 }

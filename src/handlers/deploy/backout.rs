@@ -75,10 +75,13 @@ pub async fn backout(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String, rea
     back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
-    tx.commit().await?;
-    Ok(Reply::Private(render::state_changed(
-        &release,
-        &Happened::BackedOut { env, reason: None },
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Private(render::state_changed(
+            &release,
+            &Happened::BackedOut { env, reason: None },
+            &who.actor.name,
+        )),
+    )
+    .await
 }

@@ -58,15 +58,15 @@ pub async fn verify(
         back_out(&mut tx, ctx, &who.actor, &mut release, &mut d, &reason).await?;
         db::deployments::save(&mut tx, ctx.guild, &d).await?;
         show_progress(&mut tx, ctx, &release, &d).await?;
-        tx.commit().await?;
-        return Ok(Reply::Private(render::state_changed(
+        let reply = Reply::Private(render::state_changed(
             &release,
             &Happened::BackedOut {
                 env,
                 reason: Some(reason),
             },
             &who.actor.name,
-        )));
+        ));
+        return ctx.commit(tx, reply).await;
     }
     d.outcome = Some(DeployOutcome::Verified);
     d.finished_at = Some(ctx.now);
@@ -130,12 +130,15 @@ pub async fn verify(
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(Reply::Private(render::state_changed(
-        &release,
-        &Happened::Verified { env },
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Private(render::state_changed(
+            &release,
+            &Happened::Verified { env },
+            &who.actor.name,
+        )),
+    )
+    .await
 }
 
 /// The ELS-end job: the reminder with the incident summary.

@@ -111,8 +111,7 @@ pub async fn plan(
             .into(),
         ),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(words::planned(&release, &d)))
+    ctx.commit(tx, Reply::Public(words::planned(&release, &d))).await
 }
 
 /// `/deploy start`: the calendar gate, the environment lock, the progress message.
@@ -222,16 +221,16 @@ pub async fn start(ctx: Ctx<'_>, who: &Invoker, id: RecordId, env: String) -> Ha
             .into(),
         ),
     );
-    tx.commit().await?;
     // The progress message says it in #deployments; the actor gets a private answer.
-    Ok(Reply::Private(render::state_changed(
+    let reply = Reply::Private(render::state_changed(
         &release,
         &Happened::DeploymentStarted {
             env,
             progress_in: Some(ctx.config.channels.deployments.clone()),
         },
         &who.actor.name,
-    )))
+    ));
+    ctx.commit(tx, reply).await
 }
 
 async fn running(tx: &mut Tx, guild: &str, release: &Release, env: &str) -> Result<Deployment, Failure> {
@@ -314,13 +313,16 @@ pub async fn step(
     }
     db::deployments::save(&mut tx, ctx.guild, &d).await?;
     show_progress(&mut tx, ctx, &release, &d).await?;
-    tx.commit().await?;
-    Ok(Reply::Private(match outcome {
-        StepOutcome::Failed => {
-            render::state_changed(&release, &Happened::StepFailed { step: n, env }, &who.actor.name)
-        }
-        _ => words::step_recorded(&release, &d, n),
-    }))
+    ctx.commit(
+        tx,
+        Reply::Private(match outcome {
+            StepOutcome::Failed => {
+                render::state_changed(&release, &Happened::StepFailed { step: n, env }, &who.actor.name)
+            }
+            _ => words::step_recorded(&release, &d, n),
+        }),
+    )
+    .await
 }
 
 /// `/deploy status`.

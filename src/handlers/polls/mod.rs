@@ -52,8 +52,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
         }
     }
     if let Some(reply) = super::governance::preapprove(&mut tx, ctx, who, &mut release).await? {
-        tx.commit().await?;
-        return Ok(reply);
+        return ctx.commit(tx, reply).await;
     }
     release.submitter = Some(who.actor.id.clone());
     apply(
@@ -152,7 +151,6 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
             .into(),
         ),
     );
-    tx.commit().await?;
     let mut reply = render::submitted(&release, channel, rules.emergency);
     if let Some(b) = release
         .booking
@@ -166,7 +164,7 @@ pub async fn submit(ctx: Ctx<'_>, who: &Invoker, id: RecordId) -> Handled {
             ctx.config.timezone,
         ));
     }
-    Ok(Reply::Public(reply))
+    ctx.commit(tx, Reply::Public(reply)).await
 }
 
 /// The poll message: the tally, then the reasons given with the votes that stand.

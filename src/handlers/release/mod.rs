@@ -92,8 +92,8 @@ pub async fn new(ctx: Ctx<'_>, who: &Invoker, n: NewRelease) -> Handled {
         None,
         Some(summary.into()),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::release_created(&release, &rfcs)))
+    ctx.commit(tx, Reply::Public(render::release_created(&release, &rfcs)))
+        .await
 }
 
 /// `/release plan`: in Planning only; the plan is what the CAB votes on.
@@ -146,8 +146,8 @@ pub async fn plan(
         Some(before.into()),
         Some(render::summary::plan(&release.plan).into()),
     );
-    tx.commit().await?;
-    Ok(Reply::Public(render::plan_updated(&release, &changed)))
+    ctx.commit(tx, Reply::Public(render::plan_updated(&release, &changed)))
+        .await
 }
 
 /// `/release cancel`: before deployment; RFCs become open again and an open poll closes.
@@ -169,12 +169,11 @@ pub async fn cancel(ctx: Ctx<'_>, who: &Invoker, id: RecordId, reason: Option<St
     .await?;
     super::polls::cancel_open_poll(&mut tx, ctx, &who.actor, &release).await?;
     settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Open).await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(&release, &what, &who.actor.name)),
+    )
+    .await
 }
 
 /// `/release show`: state, history, next allowed steps.

@@ -43,12 +43,15 @@ pub async fn prepare(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &Happened::PreparationRecorded,
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(
+            &release,
+            &Happened::PreparationRecorded,
+            &who.actor.name,
+        )),
+    )
+    .await
 }
 
 /// `/release build`: a build of the baselined package (activity 4).
@@ -87,12 +90,11 @@ pub async fn build(ctx: Ctx<'_>, who: &Invoker, id: RecordId, notes: Option<Stri
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(&release, &what, &who.actor.name)),
+    )
+    .await
 }
 
 /// `/release test`: every run counts; a failure goes back to Building.
@@ -116,12 +118,11 @@ pub async fn test(ctx: Ctx<'_>, who: &Invoker, id: RecordId, passed: bool, notes
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(&release, &what, &who.actor.name)),
+    )
+    .await
 }
 
 /// `/release authorize`: the change manager's decision (activity 7).
@@ -157,10 +158,9 @@ pub async fn authorize(
     if !approve {
         settle_rfcs(&mut tx, ctx, &who.actor, &release, RfcStatus::Rejected).await?;
     }
-    tx.commit().await?;
-    Ok(Reply::Public(render::state_changed(
-        &release,
-        &what,
-        &who.actor.name,
-    )))
+    ctx.commit(
+        tx,
+        Reply::Public(render::state_changed(&release, &what, &who.actor.name)),
+    )
+    .await
 }
