@@ -5,14 +5,15 @@
 //! a back-out started after incidents were already open, incidents moved,
 //! re-graded and removed, and releases changed after their deployments;
 //! likewise migration 0028's stored deployment lookups and migration 0029's
-//! stored restore times, and the incidents' week ranges.
+//! stored restore times, the incidents' week ranges, and migration 0031's
+//! restore-time median walked in index order.
 
 #[path = "reference/correlated.rs"]
 mod correlated;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use release_desk::config::Config;
-use release_desk::db::metrics::{week_start, ATTRIBUTED};
+use release_desk::db::metrics::{median_sql, week_start, ATTRIBUTED};
 use release_desk::db::{ts, Db};
 
 /// A small deterministic generator.
@@ -324,6 +325,95 @@ async fn the_stored_restore_time_is_its_definition() {
     exec(&db, "DROP TRIGGER incidents_restore_update").await;
     exec(&db, "UPDATE incidents SET resolved_at = strftime('%Y-%m-%dT%H:%M:%fZ', resolved_at, '+1 hour') WHERE id = 5").await;
     assert_eq!(restore_differences(&db).await.0, [5, 9001]);
+}
+
+/// The rows a median statement gives over `[from, to)` split at `current`, and its query plan.
+async fn median_rows_and_plan(
+    db: &Db,
+    walk: bool,
+    current: bool,
+    (from, current_from, to): (&str, &str, &str),
+    days: i64,
+    (limit, offset): (i64, i64),
+) -> (Vec<f64>, Vec<String>) {
+    let sql = median_sql(walk, current);
+    let mut answers = Vec::new();
+    for sql in [sql.clone(), format!("EXPLAIN QUERY PLAN {sql}")] {
+        let rows = release_desk::db::query(&sql)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .bind(days)
+            .bind("g".to_string())
+            .bind(current_from.to_string())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        answers.push(rows);
+    }
+    let (plan, rows) = (answers.pop().unwrap(), answers.pop().unwrap());
+    (
+        rows.iter().map(|r| r.get::<f64, _>(0)).collect(),
+        plan.iter().map(|r| r.get::<String, _>("detail")).collect(),
+    )
+}
+
+/// The restore-time median is taken either way (migration 0031's index
+/// walked in restore order, or the period's range sorted) with the same
+/// rows, and each statement keeps to its index whether or not the
+/// database has been analysed (the bot never runs ANALYZE; the bench does).
+#[tokio::test]
+async fn the_median_walked_is_the_median_sorted() {
+    let (_dir, db) = dataset().await;
+    let periods = [
+        (
+            "2025-01-01T00:00:00.000Z",
+            "2026-01-01T00:00:00.000Z",
+            "2027-01-01T00:00:00.000Z",
+        ),
+        (
+            "2026-03-01T00:00:00.000Z",
+            "2026-04-01T00:00:00.000Z",
+            "2026-05-01T00:00:00.000Z",
+        ),
+        (
+            "2026-06-01T00:00:00.000Z",
+            "2026-06-10T00:00:00.000Z",
+            "2026-06-17T00:00:00.000Z",
+        ),
+    ];
+    let mut compared = 0;
+    for analysed in [false, true] {
+        if analysed {
+            exec(&db, "ANALYZE").await;
+        }
+        for p in periods {
+            for current in [false, true] {
+                // Every window of one or two rows, not only the middle.
+                for (limit, offset) in [(1, 0), (2, 0), (1, 7), (2, 30), (1, 10_000)] {
+                    let (walked, walk_plan) =
+                        median_rows_and_plan(&db, true, current, p, DAYS, (limit, offset)).await;
+                    let (sorted, sort_plan) =
+                        median_rows_and_plan(&db, false, current, p, DAYS, (limit, offset)).await;
+                    assert_eq!(walked, sorted, "{p:?}, current {current}, {limit} from {offset}");
+                    compared += walked.len();
+                    assert!(
+                        walk_plan.iter().any(|l| l.contains("incidents_restore_order"))
+                            && !walk_plan.iter().any(|l| l.contains("TEMP B-TREE")),
+                        "the walk sorts or leaves the restore order (analysed: {analysed}): {walk_plan:?}"
+                    );
+                    assert!(
+                        sort_plan
+                            .iter()
+                            .any(|l| l.contains("incidents_resolved_attributed")),
+                        "the sort leaves the period's range (analysed: {analysed}): {sort_plan:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(compared > 20, "{compared} rows compared");
 }
 
 /// The incidents' week ranges begin where the report's week expression

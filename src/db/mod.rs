@@ -122,6 +122,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "restore_hours",
         include_str!("../../migrations/0030_restore_hours.sql"),
     ),
+    (
+        31,
+        "report_order",
+        include_str!("../../migrations/0031_report_order.sql"),
+    ),
 ];
 
 /// The database.

@@ -102,6 +102,11 @@ pub const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
         "restore_hours",
         include_str!("../../migrations/postgres/0030_restore_hours.sql"),
     ),
+    (
+        31,
+        "report_order",
+        include_str!("../../migrations/postgres/0031_report_order.sql"),
+    ),
 ];
 
 /// An embedded set of migrations (SQLite's [`super::MIGRATIONS`] or

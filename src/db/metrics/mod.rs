@@ -1,6 +1,6 @@
 //! The metrics' SQL: both periods of a report (the current one and the one
 //! before it, for trends) in one pass per measure, using the indexes of
-//! migrations 0006, 0023, 0028 and 0030. Every query binds the same five
+//! migrations 0006, 0023, 0028, 0030 and 0031. Every query binds the same five
 //! parameters (but the incidents' ranges, which bind their edges, see
 //! `incidents`): `$1` the previous period's start, `$2` the current period's end, `$3` the
 //! attribution days, `$4` the workspace, whose records alone count, and `$5`
@@ -8,7 +8,7 @@
 
 mod incidents;
 
-pub use incidents::week_start;
+pub use incidents::{median_sql, week_start};
 
 use super::ts;
 use super::{dialect, query, Backend, Conn, Query, Row};
@@ -129,7 +129,7 @@ pub async fn figures(
     let mut m = [Measures::default(), Measures::default()];
 
     incidents::by_kind(conn, &b, previous_from, current, &mut m, &mut weeks).await?;
-    incidents::resolved(conn, &b, &mut m).await?;
+    incidents::resolved(conn, &b, previous_from, current, &mut m).await?;
 
     let days = [
         (current.from - previous_from).num_days(),
@@ -208,23 +208,30 @@ async fn deployments(
     // A release verified in both periods counts in both. The outcome is
     // tested inside COALESCE so that the planner keeps to the covering
     // index: a plain equality on it draws it to `deployments_finished`.
+    // Counted by filters rather than grouped, which would sort the joined
+    // rows (the three changes are all that the schema's CHECK allows).
+    let counts: Vec<String> = ["NOT s.cur", "s.cur"]
+        .iter()
+        .flat_map(|period| {
+            ["new", "changed", "retired"]
+                .map(|change| format!("COUNT(*) FILTER (WHERE {period} AND p.change = '{change}')"))
+        })
+        .collect();
     let assets = b
         .query(&format!(
-            "SELECT s.cur, p.change, COUNT(*) AS n
-             FROM (SELECT DISTINCT d.release_id, d.finished_at >= $5 AS cur {PROD_FINISHED}
+            "SELECT {} FROM (SELECT DISTINCT d.release_id, d.finished_at >= $5 AS cur {PROD_FINISHED}
                      AND COALESCE(d.outcome = 'verified', FALSE)) s
-             JOIN package_items p ON p.release_id = s.release_id GROUP BY s.cur, p.change"
+             JOIN package_items p ON p.release_id = s.release_id",
+            counts.join(", ")
         ))
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-    for r in assets {
-        let a: &mut Assets = &mut m[usize::from(r.try_get::<bool, _>("cur")?)].assets_introduced;
-        let n: i64 = r.try_get("n")?;
-        match r.try_get::<String, _>("change")?.as_str() {
-            "new" => a.new = n,
-            "changed" => a.changed = n,
-            _ => a.retired = n,
-        }
+    for (k, x) in m.iter_mut().enumerate() {
+        x.assets_introduced = Assets {
+            new: assets.try_get(3 * k)?,
+            changed: assets.try_get(3 * k + 1)?,
+            retired: assets.try_get(3 * k + 2)?,
+        };
     }
     Ok(())
 }
