@@ -129,7 +129,7 @@ impl Db {
 
     /// Write transactions committed through this handle so far.
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Copies the whole write-ahead log into the database and empties it

@@ -127,8 +127,12 @@ impl Tx {
         let answer = self.answer.take();
         let taken = interactions::carry(&self.taken);
         let ids: Vec<&str> = taken.iter().map(|(_, id)| id.as_str()).collect();
+        // Counted before the COMMIT is sent: whoever sees the commit in the
+        // database (on another connection) sees it counted too.
+        self.commits.fetch_add(1, Ordering::Release);
         let conn: &mut Conn = &mut self;
         if let Err(e) = finish(conn, &audit, answer, &ids).await {
+            self.commits.fetch_sub(1, Ordering::Release);
             // Still owed: the next commit, or the fallback, forgets them.
             interactions::put_back(&self.taken, taken);
             return Err(e);
@@ -139,7 +143,6 @@ impl Tx {
         }
         // Committed: nothing for Drop to roll back.
         self.turn = None;
-        self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }

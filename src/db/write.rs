@@ -22,12 +22,16 @@ impl Db {
             Some(conn) => conn,
             None => turn.insert(self.connect_writer().await?),
         };
+        // Counted before it runs: whoever sees its effect in the database
+        // (on another connection) sees it counted too.
+        self.commits.fetch_add(1, Ordering::Release);
         let done = query_with(sql, args).execute(&mut *conn).await;
         if matches!(done, Err(sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))) {
             **turn = None;
         }
-        let done = done?;
-        self.commits.fetch_add(1, Ordering::Relaxed);
-        Ok(done)
+        if done.is_err() {
+            self.commits.fetch_sub(1, Ordering::Release);
+        }
+        Ok(done?)
     }
 }
