@@ -18,7 +18,7 @@ fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
 async fn claim_and_answer(db: &Db, id: &str, guild: &str, seen: &str) {
     let mut tx = interactions::begin_claiming(db, id, at(seen)).await.unwrap();
     let answer = Outgoing::text(format!("answer {id}"));
-    interactions::record(&mut tx, id, &format!("token-{id}"), guild, "2010", &answer).unwrap();
+    interactions::record(&mut tx, id, &format!("token-{id}"), guild, "2010", &answer);
     tx.commit().await.unwrap();
 }
 
@@ -51,7 +51,7 @@ async fn an_answer_is_owed_only_for_a_claimed_id_in_the_served_server_until_take
     let mut tx = interactions::begin_claiming(&db, "9", at("2026-12-01T09:12:00Z"))
         .await
         .unwrap();
-    interactions::record(&mut tx, "9", "token-9", "1000", "2010", &Outgoing::text("lost")).unwrap();
+    interactions::record(&mut tx, "9", "token-9", "1000", "2010", &Outgoing::text("lost"));
     drop(tx);
     let owed = |since: &str, before: &str, guild: &'static str| {
         let db = db.clone();

@@ -73,15 +73,14 @@ pub fn record(
     guild: &str,
     channel: &str,
     message: &crate::chat::Outgoing,
-) -> anyhow::Result<()> {
+) {
     let json = serde_json::json!({ "public": true, "message": message }).to_string();
     tx.answer = Some(Recorded {
         values: [token, guild, channel, &json, id].map(str::to_string),
     });
-    Ok(())
 }
 
-/// An answer a commit records: the values of [`dialect::answer_recorded`], in order.
+/// An answer a commit records: the values of [`dialect::answers_written`], in order.
 #[derive(Debug)]
 pub(super) struct Recorded {
     values: [String; 5],
@@ -188,12 +187,9 @@ pub async fn forget_taken(db: &Db) -> anyhow::Result<usize> {
 /// forgotten.
 pub async fn answered(db: &Db, id: &str) -> anyhow::Result<()> {
     let mut args = db.args();
-    args.add(id.to_string())?;
-    db.write_one(
-        "UPDATE interactions SET token = NULL, answer = NULL WHERE id = $1 AND token IS NOT NULL",
-        args,
-    )
-    .await?;
+    if let Some(sql) = written(db.backend(), None, &[id], &mut args)? {
+        db.write_one(&sql, args).await?;
+    }
     Ok(())
 }
 

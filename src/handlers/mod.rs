@@ -116,7 +116,7 @@ impl Ctx<'_> {
     /// nothing changed that a lost one would hide.
     pub async fn commit(&self, mut tx: Tx, reply: Reply) -> Handled {
         if let (Reply::Public(m), Some(key), Some(to)) = (&reply, self.key, self.answer_to) {
-            db::interactions::record(&mut tx, key, &to.token, self.guild, &to.channel, m)?;
+            db::interactions::record(&mut tx, key, &to.token, self.guild, &to.channel, m);
         }
         tx.commit().await?;
         Ok(reply)
