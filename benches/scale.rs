@@ -121,15 +121,36 @@ async fn poll_recount(voters: u64) {
         .map(|d| d["user_ids"].as_array().map_or(0, Vec::len))
         .collect();
     let rest_goal: u64 = goal.iter().sum::<u64>() + 1;
+    // The decision's own messages (the announcement, the release manager's
+    // direct message) follow the recount; they are not the recount's cost.
+    let recount: Vec<_> = during
+        .iter()
+        .filter(|r| {
+            let read =
+                r.path.starts_with(&reactions) || r.path.starts_with(&format!("/guilds/{GUILD}/members/"));
+            (r.method == "GET" && read)
+                || (r.method == "PATCH" && r.path.ends_with(&format!("/messages/{poll}")))
+        })
+        .collect();
+    let others: Vec<String> = during
+        .iter()
+        .filter(|r| !recount.iter().any(|c| std::ptr::eq(*c, *r)))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
     println!(
-        "CAB poll, {voters} voters ({} ✅, {} ❌, {} 🤷) recounted after a reconnect: reaction pages per emoji {pages:?} (goal ⌈reactors/100⌉, the bot's own reaction included: {goal:?}), member look-ups over REST {members} (goal 0), {} REST calls in all (goal: the pages and the poll's edit, {rest_goal}); member requests over the gateway {} of {:?} user ids (goal ⌈voters/100⌉ per emoji: {:?})",
+        "CAB poll, {voters} voters ({} ✅, {} ❌, {} 🤷) recounted after a reconnect: reaction pages per emoji {pages:?} (goal ⌈reactors/100⌉, the bot's own reaction included: {goal:?}), member look-ups over REST {members} (goal 0), {} REST calls for the recount (goal: the pages and the poll's edit, {rest_goal}); member requests over the gateway {} of {:?} user ids (goal ⌈voters/100⌉ per emoji: {:?})",
         per_emoji[0],
         per_emoji[1],
         per_emoji[2],
-        during.len(),
+        recount.len(),
         gateway.len(),
         gateway,
         per_emoji.iter().map(|n| n.div_ceil(100)).collect::<Vec<_>>()
+    );
+    println!(
+        "  then {} REST calls the decision made ({} in all): {others:?}",
+        others.len(),
+        during.len()
     );
     println!(
         "  drop → reconnected {}, drop → poll closed {}, first reaction page → poll edited {}",
