@@ -100,6 +100,22 @@ async fn raw_sqlite_rate(path: &Path, n: usize) -> f64 {
     n as f64 / t.elapsed().as_secs_f64()
 }
 
+/// [`raw_sqlite_rate`] with its thread and sqlx's connection thread on one
+/// CPU, as the console keeps itself: the fair control for the console's rate.
+fn raw_sqlite_rate_one_cpu(path: &Path, n: usize) -> f64 {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        release_desk::chat::console::cpu::keep_to_one_cpu();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(raw_sqlite_rate(&path, n))
+    })
+    .join()
+    .unwrap()
+}
+
 /// The raw loop of [`raw_sqlite_rate`] on PostgreSQL: one-row transactions
 /// through sqlx on the database `url`, each BEGIN, INSERT, COMMIT a round
 /// trip to the server. Checks that every row was stored.
@@ -260,6 +276,11 @@ async fn main() {
         took.as_secs_f64()
     );
     println!("raw SQLite (one-row BEGIN IMMEDIATE transactions, same pragmas): {raw_rate:.0} tx/s");
+    let raw_one_cpu = raw_sqlite_rate_one_cpu(&dir.path().join("raw-one-cpu.sqlite"), 10_000);
+    println!(
+        "raw SQLite on one CPU, as the console runs (the same loop, its thread and sqlx's on one CPU): {raw_one_cpu:.0} tx/s; ratio console/raw on one CPU {:.3}",
+        console_rate / raw_one_cpu
+    );
     if backend.is_postgres() {
         let raw_pg = raw_postgres_rate(&backend.database(Path::new("raw")), 10_000).await;
         println!("raw PostgreSQL (one-row BEGIN/INSERT/COMMIT transactions through sqlx, same server): {raw_pg:.0} tx/s");

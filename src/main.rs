@@ -199,6 +199,8 @@ async fn run_console(
     if !release_desk::db::is_postgres(&path) {
         lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
     }
+    // Before the connection threads start: they inherit it (console/cpu.rs says why).
+    console::cpu::keep_to_one_cpu();
     let db = Db::open(&path).await?;
     let start = match start {
         Some(t) => t,

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 pub mod complete;
+pub mod cpu;
 mod interactive;
 mod lines;
 pub use interactive::run_terminal;
