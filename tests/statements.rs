@@ -171,6 +171,38 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
     assert_eq!(c.commits, 1 + 2, "the command's and the passes': {c:#?}");
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn an_as_that_changes_nothing_writes_nothing() {
+    let _turn = SERIAL.lock().await;
+    counting();
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::open(&dir.path().join("db.sqlite")).await;
+    let c = measure(&h, &format!("{AS}{AS}:as rita\n{AS}:as rm cab_member\n")).await;
+    let stored: Vec<&String> = c
+        .sql
+        .iter()
+        .filter(|s| s.contains("INSERT INTO console_users"))
+        .collect();
+    // rm, rita, rm with other roles; the repeated `:as` of the same roles none.
+    assert_eq!(stored.len(), 3, "{c:#?}");
+    let roles: String =
+        release_desk::db::query_scalar("SELECT roles FROM console_users WHERE \"user\" = 'rm'")
+            .fetch_one(&h.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(roles, "cab_member");
+    // A new session (a restart) stores the user again.
+    let c = measure(&h, AS).await;
+    assert_eq!(
+        c.sql
+            .iter()
+            .filter(|s| s.contains("INSERT INTO console_users"))
+            .count(),
+        1,
+        "{c:#?}"
+    );
+}
+
 /// A platform that takes everything and posts nowhere: the service's
 /// worker finds nothing to deliver on these commands anyway.
 struct Quiet;

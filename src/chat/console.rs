@@ -128,7 +128,7 @@ impl ConsoleChat {
 
     /// Posts a command's visible answer in `channel`.
     pub async fn post_reply(&self, channel: &str, message: &Outgoing) -> anyhow::Result<()> {
-        let mut conn = self.db.pool.acquire().await?;
+        let mut conn = self.db.writing_conn().await?;
         let (id, _) = db::console::post(&mut conn, channel, &self.body(message), None).await?;
         self.write(&format!(
             "[{} msg:{id}]\n{}",
@@ -172,7 +172,7 @@ fn message_number(at: &Posted) -> Result<i64, ChatError> {
 #[async_trait]
 impl Chat for ConsoleChat {
     async fn post(&self, channel: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
-        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.writing_conn().await.map_err(internal)?;
         let (id, new) = db::console::post(&mut conn, channel, &self.body(message), Some(nonce))
             .await
             .map_err(internal)?;
@@ -191,7 +191,7 @@ impl Chat for ConsoleChat {
 
     async fn edit(&self, at: &Posted, message: &Outgoing) -> Result<(), ChatError> {
         let id = message_number(at)?;
-        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.writing_conn().await.map_err(internal)?;
         let body = self.body(message);
         if !db::console::edit(&mut conn, id, &body).await.map_err(internal)? {
             return Err(ChatError::Permanent(format!("no console message {id}")));
@@ -205,7 +205,7 @@ impl Chat for ConsoleChat {
 
     async fn react(&self, at: &Posted, emoji: &str) -> Result<(), ChatError> {
         let id = message_number(at)?;
-        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.writing_conn().await.map_err(internal)?;
         if db::console::add_reaction(&mut conn, id, BOT, emoji)
             .await
             .map_err(internal)?
@@ -244,7 +244,7 @@ impl Chat for ConsoleChat {
 
     async fn direct(&self, user: &str, message: &Outgoing, nonce: &str) -> Result<Posted, ChatError> {
         let channel = format!("dm:{user}");
-        let mut conn = self.db.pool.acquire().await.map_err(|e| internal(e.into()))?;
+        let mut conn = self.db.writing_conn().await.map_err(internal)?;
         let (id, new) = db::console::post(&mut conn, &channel, &self.body(message), Some(nonce))
             .await
             .map_err(internal)?;

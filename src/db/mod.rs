@@ -41,6 +41,7 @@ mod write;
 
 pub use open::{is_postgres, redacted};
 pub use tx::{Tx, WRITE_LOCK};
+pub use write::WritingConn;
 
 pub use conn::{Backend, Conn, Exec, Pool};
 pub use query::{query, query_as, query_scalar, query_with, raw_sql, Args, Params, Query};

@@ -3,7 +3,7 @@
 use super::query::{query_with, Args};
 use super::row::Done;
 use super::tx::Turn;
-use super::Db;
+use super::{Conn, Db};
 use std::sync::atomic::Ordering;
 
 impl Db {
@@ -33,5 +33,55 @@ impl Db {
             self.commits.fetch_sub(1, Ordering::Release);
         }
         Ok(done?)
+    }
+}
+
+/// A connection for statements that write outside a transaction of the
+/// bot's (the console platform's messages, reactions and users).
+pub enum WritingConn {
+    /// The write connection, free when asked for.
+    Writer(Turn),
+    /// A pooled connection, while a writer has its turn.
+    Pooled(Conn),
+}
+
+impl Db {
+    /// The write connection when no writer has it, else a pooled one. A
+    /// change made on another connection makes the write connection read
+    /// again every page it touched (SQLite sees the file changed under its
+    /// cache), so the console's own rows are written where the commands
+    /// write theirs. It never waits for the turn, which its caller may hold
+    /// (a pooled write then meets SQLite's lock and fails after the busy
+    /// timeout instead of waiting forever). Hold it for the statements
+    /// only, never across a command: a command waits for the turn.
+    pub async fn writing_conn(&self) -> anyhow::Result<WritingConn> {
+        match self.writer.clone().try_lock_owned() {
+            Ok(mut turn) => {
+                if turn.is_none() {
+                    *turn = Some(self.connect_writer().await?);
+                }
+                Ok(WritingConn::Writer(turn))
+            }
+            Err(_) => Ok(WritingConn::Pooled(self.pool.acquire().await?)),
+        }
+    }
+}
+
+impl std::ops::Deref for WritingConn {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        match self {
+            WritingConn::Writer(turn) => turn.as_ref().expect("opened by writing_conn"),
+            WritingConn::Pooled(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for WritingConn {
+    fn deref_mut(&mut self) -> &mut Conn {
+        match self {
+            WritingConn::Writer(turn) => turn.as_mut().expect("opened by writing_conn"),
+            WritingConn::Pooled(conn) => conn,
+        }
     }
 }

@@ -19,6 +19,9 @@ pub(super) struct Session {
     pub(super) actor: Actor,
     pub(super) chat_roles: Vec<String>,
     pub(super) channel: String,
+    /// The roles this session stored for each user (`console_users`): an
+    /// `:as` that changes nothing writes nothing.
+    stored: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Session {
@@ -32,6 +35,7 @@ impl Session {
             },
             chat_roles: vec![],
             channel: "general".into(),
+            stored: Default::default(),
         }
     }
 }
@@ -141,8 +145,11 @@ async fn step(
                 roles: app.config.itil_roles(known.iter().map(String::as_str)),
             };
             s.chat_roles = known;
-            let mut conn = app.db.pool.acquire().await?;
-            db::console::set_user(&mut conn, &user, &s.chat_roles).await?;
+            if s.stored.get(&user) != Some(&s.chat_roles) {
+                let mut conn = app.db.writing_conn().await?;
+                db::console::set_user(&mut conn, &user, &s.chat_roles).await?;
+                s.stored.insert(user, s.chat_roles.clone());
+            }
         }
         ":in" => {
             let channel = rest.trim_start_matches('#');
@@ -218,7 +225,7 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
         chat.note("usage: :react <msg|last:#channel> <emoji>");
         return Ok(());
     };
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.writing_conn().await?;
     let id = match target.strip_prefix("last:") {
         Some(ch) => db::console::last_in(&mut conn, ch.trim_start_matches('#')).await?,
         None => target.trim_start_matches("msg:").parse::<i64>().ok(),
