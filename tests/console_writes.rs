@@ -1,8 +1,8 @@
 //! The console platform's own rows (its messages, reactions and users) are
 //! written on the write connection when no writer holds it, so the
 //! commands' connection keeps its page cache; while a writer holds it they
-//! go to a pooled connection (SQLite's busy handler waits for that writer)
-//! instead of waiting for a turn their caller may be inside.
+//! go to a pooled connection (on SQLite its busy handler waits for that
+//! writer's commit) instead of waiting for a turn their caller may be inside.
 
 mod common;
 
@@ -37,7 +37,7 @@ async fn the_console_writes_on_the_write_connection_when_it_is_free_and_beside_a
     tx.commit().await.unwrap();
 
     // Another task's writer holds the turn: the post takes a pooled
-    // connection, which waits in SQLite's busy handler for that commit.
+    // connection (which on SQLite waits in the busy handler for that commit).
     let (started, holding) = tokio::sync::oneshot::channel();
     let writer = db.clone();
     let holder = tokio::spawn(async move {
