@@ -634,6 +634,8 @@ const NOT_RECORD_READS: &[&str] = &[
     "leadership::lost",
     "leadership::release",
     "leadership::try_take",
+    // A connection, not a read: the statements run on it are scoped themselves.
+    "write::writing_conn",
     "interactions::unanswered",
     "releases::insert",
     "rfcs::insert",
