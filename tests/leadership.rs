@@ -302,8 +302,9 @@ async fn an_entry_another_instance_claimed_is_sent_once_by_whoever_holds_it() {
     let report = deliver(&db, to, now, chrono::Duration::zero()).await.unwrap();
     assert_eq!(report.delivered, 0);
     assert!(!text().contains("sent once"), "{}", text());
-    // That instance died before recording it: the row is free, still due.
-    drop(held);
+    // That instance gave it back unsent (as after a failed send; a crash
+    // ends its transaction too): the row is free, still due.
+    held.give_back().await.unwrap();
     let report = deliver(&db, to, now, chrono::Duration::zero()).await.unwrap();
     assert_eq!(report.delivered, 1);
     assert_eq!(text().matches("sent once").count(), 1, "{}", text());

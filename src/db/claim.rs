@@ -30,6 +30,14 @@ pub async fn claim(db: &super::Db, id: i64) -> anyhow::Result<Option<Claim>> {
 }
 
 impl Claim {
+    /// Frees the row unsent, now. Dropped instead, the claim's rollback
+    /// waits for its connection's next use, and the row stays locked (a
+    /// failed send's retry record, or another instance, would meet it).
+    pub async fn give_back(self) -> anyhow::Result<()> {
+        self.0.rollback().await?;
+        Ok(())
+    }
+
     /// Records entry `id` (of bot message `message_id`, now at `posted` if
     /// a post) delivered at `now`, and frees its row.
     pub async fn delivered(

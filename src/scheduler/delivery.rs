@@ -180,7 +180,9 @@ async fn pass(
                 report.delivered += 1;
             }
             Err(err) => {
-                drop(claim);
+                if let Some(c) = claim {
+                    c.give_back().await?;
+                }
                 let asked = match &err {
                     ChatError::Retry { after, .. } => *after,
                     ChatError::Permanent(_) => None,
