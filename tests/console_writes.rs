@@ -41,7 +41,7 @@ async fn the_console_writes_on_the_write_connection_when_it_is_free_and_beside_a
     let (started, holding) = tokio::sync::oneshot::channel();
     let writer = db.clone();
     let holder = tokio::spawn(async move {
-        let tx = writer.begin().await.unwrap();
+        let tx = common::holding_the_write_lock(&writer).await;
         started.send(()).unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
         tx.commit().await.unwrap();

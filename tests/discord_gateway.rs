@@ -208,7 +208,7 @@ async fn a_slow_command_is_deferred_then_answered_in_place() {
     let nobody = Person::new(112, "nobody", &[]);
     // Another writer holds the database for three seconds: the commands wait.
     let db = release_desk::db::Db::open(&bot.url).await.unwrap();
-    let tx = db.begin().await.unwrap();
+    let tx = common::holding_the_write_lock(&db).await;
     fake.interaction(fake_discord::fixtures::slash(
         8201,
         GENERAL,

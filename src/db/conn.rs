@@ -24,6 +24,10 @@ pub struct Conn {
     /// inserting functions say so ([`Conn::queued`]); SQLite's hooks do it
     /// without this flag.
     pub(super) queued: bool,
+    /// A write transaction's `BEGIN IMMEDIATE` not sent yet (SQLite): the
+    /// transaction's first statement carries it, in one round trip with it
+    /// ([`Exec::SqliteBeginning`]). Only while a [`Tx`](super::Tx) holds it.
+    pub(super) begin_owed: bool,
 }
 
 #[derive(Debug)]
@@ -36,7 +40,11 @@ pub(super) enum Link {
 
 impl Conn {
     pub(super) fn new(link: Link) -> Conn {
-        Conn { link, queued: false }
+        Conn {
+            link,
+            queued: false,
+            begin_owed: false,
+        }
     }
 
     /// The backend this connection talks to.
@@ -103,6 +111,11 @@ impl Pool {
 pub enum Exec<'c> {
     /// An SQLite connection.
     Sqlite(&'c mut SqliteConnection),
+    /// An SQLite connection whose write transaction is still to begin (the
+    /// flag is [`Conn::begin_owed`]): a read begins it in its own text, a
+    /// write after a `BEGIN` of its own (SQLite counts a change before the
+    /// `BEGIN` as the `BEGIN`'s).
+    SqliteBeginning(&'c mut SqliteConnection, &'c mut bool),
     /// SQLite's pool.
     SqlitePool(&'c SqlitePool),
     /// A PostgreSQL connection.
@@ -111,10 +124,29 @@ pub enum Exec<'c> {
     PostgresPool(&'c PgPool),
 }
 
+impl<'c> Exec<'c> {
+    /// Sends an owed `BEGIN IMMEDIATE` on its own, for a statement that
+    /// cannot carry it.
+    pub(super) async fn begun(self) -> Result<Exec<'c>, sqlx::Error> {
+        match self {
+            Exec::SqliteBeginning(c, owed) => {
+                sqlx::Executor::execute(&mut *c, "BEGIN IMMEDIATE").await?;
+                *owed = false;
+                Ok(Exec::Sqlite(c))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
 impl<'c> From<&'c mut Conn> for Exec<'c> {
     fn from(c: &'c mut Conn) -> Exec<'c> {
-        match &mut c.link {
-            Link::Sqlite(c) => Exec::Sqlite(c),
+        let Conn { link, begin_owed, .. } = c;
+        match link {
+            Link::Sqlite(c) => match *begin_owed {
+                true => Exec::SqliteBeginning(c, begin_owed),
+                false => Exec::Sqlite(c),
+            },
             Link::SqlitePooled(c) => Exec::Sqlite(c),
             Link::Postgres(c) => Exec::Postgres(c),
             Link::PostgresPooled(c) => Exec::Postgres(c),

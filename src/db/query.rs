@@ -146,6 +146,29 @@ macro_rules! on_backend {
                 let $q = sqlx::query_with::<Sqlite, _>($self.sql, $self.args.sqlite()?);
                 $sqlite
             }
+            Exec::SqliteBeginning(conn, owed) => {
+                // The transaction's BEGIN and this read, in one round trip.
+                let sql = format!("BEGIN IMMEDIATE;\n{}", $self.sql);
+                let args = $self.args.sqlite()?;
+                let ran: Result<_, sqlx::Error> = async {
+                    let $c = &mut *conn;
+                    let $q = sqlx::query_with::<Sqlite, _>(&sql, args);
+                    Ok($sqlite)
+                }
+                .await;
+                match ran {
+                    Ok(v) => {
+                        *owed = false;
+                        v
+                    }
+                    Err(e) => {
+                        // Begun or not, a read changed nothing: the
+                        // transaction is still to begin, by the next statement.
+                        let _ = sqlx::Executor::execute(&mut *conn, "ROLLBACK").await;
+                        return Err(e);
+                    }
+                }
+            }
             Exec::Postgres($c) => {
                 let $q = sqlx::query_with::<Postgres, _>($self.sql, $self.args.postgres()?);
                 $pg
@@ -172,6 +195,8 @@ impl<'q, A: Params<'q>> Query<'q, A> {
 
     /// Runs the statement.
     pub async fn execute<'c>(self, on: impl Into<Exec<'c>>) -> Result<Done, sqlx::Error> {
+        // Its count of changes must be its own.
+        let on = on.into().begun().await?;
         let rows = on_backend!(
             self,
             on,
@@ -335,8 +360,9 @@ where
 /// Runs `sql` as it is, several statements if need be, without arguments
 /// (scripts, tests' fixtures).
 pub async fn raw_sql<'c>(sql: &str, on: impl Into<Exec<'c>>) -> Result<(), sqlx::Error> {
-    match on.into() {
+    match on.into().begun().await? {
         Exec::Sqlite(c) => sqlx::Executor::execute(c, sqlx::raw_sql(sql)).await.map(drop),
+        Exec::SqliteBeginning(..) => unreachable!("begun above"),
         Exec::SqlitePool(c) => sqlx::Executor::execute(c, sqlx::raw_sql(sql)).await.map(drop),
         Exec::Postgres(c) => sqlx::Executor::execute(c, sqlx::raw_sql(sql)).await.map(drop),
         Exec::PostgresPool(c) => sqlx::Executor::execute(c, sqlx::raw_sql(sql)).await.map(drop),

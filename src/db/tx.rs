@@ -88,6 +88,11 @@ impl Db {
                     Err(e) => Err(e),
                 }
             }
+            _ if first.is_empty() => {
+                // The first statement carries the BEGIN ([`Conn::begin_owed`]).
+                conn.begin_owed = true;
+                Ok(None)
+            }
             _ => {
                 // A plain statement: sqlx's own begin would add a round trip to check it.
                 let sql = format!("BEGIN IMMEDIATE;\n{first}");
@@ -127,6 +132,12 @@ impl Tx {
         let answer = self.answer.take();
         let taken = interactions::carry(&self.taken);
         let ids: Vec<&str> = taken.iter().map(|(_, id)| id.as_str()).collect();
+        if self.begin_owed && audit.is_empty() && answer.is_none() && ids.is_empty() {
+            // Not begun, nothing to write: nothing to commit.
+            self.begin_owed = false;
+            self.turn = None;
+            return Ok(());
+        }
         // Counted before the COMMIT is sent: whoever sees the commit in the
         // database (on another connection) sees it counted too.
         self.commits.fetch_add(1, Ordering::Release);
@@ -166,7 +177,15 @@ async fn finish(
             }
         }
         Backend::Sqlite => {
-            let (mut sql, mut args) = audit::written_before(audit, "")?;
+            // Taken even if the text fails: the transaction may have begun,
+            // and the rollback after it ends it.
+            let begin = if std::mem::take(&mut conn.begin_owed) {
+                "BEGIN IMMEDIATE;\n"
+            } else {
+                ""
+            };
+            let (audit_sql, mut args) = audit::written_before(audit, "")?;
+            let mut sql = format!("{begin}{audit_sql}");
             if let Some(more) = interactions::written(Backend::Sqlite, answer, taken, &mut args)? {
                 sql.push_str(&more);
             }
@@ -182,6 +201,11 @@ impl Drop for Tx {
         let Some(mut turn) = self.turn.take() else {
             return;
         };
+        if let Some(conn) = turn.as_mut().filter(|c| c.begin_owed) {
+            // Never begun: nothing to roll back.
+            conn.begin_owed = false;
+            return;
+        }
         // The task keeps the turn until the rollback is done. Without a
         // runtime the connection is closed instead, which rolls back too.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {

@@ -153,6 +153,18 @@ pub fn no_windows_path() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/no-windows.toml")
 }
 
+/// A write transaction that holds the database's write lock: on SQLite a
+/// transaction takes it with its first statement, so one is run.
+pub async fn holding_the_write_lock(db: &Db) -> release_desk::db::Tx {
+    let mut tx = db.begin().await.unwrap();
+    let one: i64 = release_desk::db::query_scalar("SELECT 1")
+        .fetch_one(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    tx
+}
+
 pub async fn sql_count(db: &Db, sql: &str) -> i64 {
     release_desk::db::query_scalar(sql)
         .fetch_one(&db.pool)
