@@ -157,7 +157,7 @@ pub fn no_windows_path() -> std::path::PathBuf {
 /// transaction takes it with its first statement, so one is run.
 pub async fn holding_the_write_lock(db: &Db) -> release_desk::db::Tx {
     let mut tx = db.begin().await.unwrap();
-    let one: i64 = release_desk::db::query_scalar("SELECT 1")
+    let one: i64 = release_desk::db::query_scalar("SELECT CAST(1 AS BIGINT)")
         .fetch_one(&mut tx)
         .await
         .unwrap();
