@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::command::Command;
 use crate::config::Config;
 use crate::db::Db;
-use crate::handlers::{self, reaction::ReactionEvent, AnswerTo, Ctx, Invoker, Reply};
+use crate::handlers::{self, reaction::ReactionEvent, AnswerTo, Ctx, Invoker, PostedByCommit, Reply};
 use crate::scheduler::{self, delivery, Ports};
 use crate::telemetry::Telemetry;
 use chrono::Duration;
@@ -49,21 +49,48 @@ impl App {
             guild,
             key: None,
             answer_to: None,
+            post_in: None,
         }
     }
 
     /// Parses and runs one typed command line.
     pub async fn command_line(&self, guild: &str, who: &Invoker, line: &str) -> Reply {
+        self.command_line_posting(guild, who, line, None).await
+    }
+
+    /// [`App::command_line`] on the console: a public answer may be posted
+    /// in `post_in` by the command's commit.
+    pub async fn command_line_posting(
+        &self,
+        guild: &str,
+        who: &Invoker,
+        line: &str,
+        post_in: Option<&PostedByCommit>,
+    ) -> Reply {
         match Command::parse(line, self.config.timezone) {
-            Ok(cmd) => self.command(guild, who, cmd).await,
+            Ok(cmd) => self.run_command(guild, who, cmd, post_in).await,
             Err(e) => Reply::Private(crate::chat::Outgoing::text(e.to_string())),
         }
     }
 
     /// Runs one typed command.
     pub async fn command(&self, guild: &str, who: &Invoker, cmd: Command) -> Reply {
+        self.run_command(guild, who, cmd, None).await
+    }
+
+    async fn run_command(
+        &self,
+        guild: &str,
+        who: &Invoker,
+        cmd: Command,
+        post_in: Option<&PostedByCommit>,
+    ) -> Reply {
+        let ctx = Ctx {
+            post_in,
+            ..self.ctx(guild)
+        };
         let (started, path) = (std::time::Instant::now(), cmd.path());
-        let (reply, outcome) = handlers::handle_counted(self.ctx(guild), who, cmd).await;
+        let (reply, outcome) = handlers::handle_counted(ctx, who, cmd).await;
         self.telemetry.command(path, outcome, started.elapsed());
         // Only a keyed command can be a duplicate.
         reply.unwrap_or_else(|| Reply::Private(crate::chat::Outgoing::text(crate::render::internal_error())))

@@ -146,6 +146,18 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
         // The outbox and the jobs are not looked at: nothing was queued.
         assert!(!c.polled(), "{line}: {c:#?}");
         assert!(c.bot() <= 5, "{line}: {} statements: {c:#?}", c.bot());
+        // The answer's message is posted by the command's commit, not by a
+        // write of its own.
+        assert!(c.console().is_empty(), "{line}: {c:#?}");
+        let posted = c
+            .sql
+            .iter()
+            .filter(|s| s.contains("INSERT INTO console_messages"));
+        assert_eq!(
+            posted.filter(|s| s.ends_with("COMMIT")).count(),
+            1,
+            "{line}: {c:#?}"
+        );
         // The BEGIN travels with the command's first read, not on its own.
         assert!(
             c.sql
@@ -167,6 +179,20 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
     let c = cost(&h, "/release submit id:REL-1").await;
     assert!(h.output().contains("#cab"), "{}", h.output());
     assert!(c.polled(), "{c:#?}");
+    // Its answer is posted after the poll, by a write of its own: its
+    // number comes after the poll's, as on screen.
+    let own = c.console();
+    assert!(
+        own.last()
+            .is_some_and(|s| s.starts_with("INSERT INTO console_messages")),
+        "{c:#?}"
+    );
+    assert!(
+        c.sql
+            .iter()
+            .all(|s| !(s.contains("console_messages") && s.contains("COMMIT"))),
+        "{c:#?}"
+    );
     // The poll's post, then its three reactions (which wait for the post):
     // two passes, each recording what it delivered in one transaction.
     let recorded: Vec<&String> = c.sql.iter().filter(|s| s.contains("SET delivered_at")).collect();
@@ -310,6 +336,28 @@ async fn until_forgotten_alone(h: &Harness) {
 
 /// Write transactions in `sql`: those begun, and the single-statement
 /// writes of the answers' bookkeeping outside them.
+/// Whether `s` is the console platform's own statement (its messages,
+/// reactions, users), not a text of the bot's that also writes one.
+fn console_own(s: &str) -> bool {
+    let s = s.trim_start();
+    let first = s.split(';').next().unwrap_or(s);
+    first.contains(" console_") && !s.contains("COMMIT")
+}
+
+#[test]
+fn a_commit_that_posts_the_answer_is_the_bots() {
+    assert!(console_own(
+        "INSERT INTO console_messages (channel, nonce, body) VALUES ($1, $2, $3) RETURNING id"
+    ));
+    assert!(console_own("SELECT id FROM console_messages WHERE nonce = $1"));
+    assert!(!console_own(
+        "INSERT INTO audit (guild) VALUES (?);\nINSERT INTO console_messages (channel, body) VALUES (?, ?);\nCOMMIT"
+    ));
+    assert!(!console_own(
+        "BEGIN IMMEDIATE;\nSELECT id FROM releases WHERE guild = $1"
+    ));
+}
+
 fn write_transactions(sql: &[String]) -> usize {
     sql.iter()
         .filter(|s| s.starts_with("BEGIN") || s.starts_with("UPDATE interactions"))
@@ -391,13 +439,19 @@ async fn a_public_answer_is_recorded_and_forgotten_in_the_commands_own_commits()
 }
 
 impl Cost {
-    /// Statements of the bot itself (not the console platform's own tables,
-    /// nor the set-up of a connection the pool opened meanwhile).
+    /// Statements of the bot itself (not those of the console platform's
+    /// own tables alone, nor the set-up of a connection the pool opened
+    /// meanwhile).
     fn bot(&self) -> usize {
         self.sql
             .iter()
-            .filter(|s| !s.contains("console_") && !s.starts_with("PRAGMA"))
+            .filter(|s| !console_own(s) && !s.starts_with("PRAGMA"))
             .count()
+    }
+
+    /// Statements of the console platform's own tables alone.
+    fn console(&self) -> Vec<&String> {
+        self.sql.iter().filter(|s| console_own(s)).collect()
     }
 
     /// Write transactions begun.

@@ -126,10 +126,23 @@ impl ConsoleChat {
         text
     }
 
-    /// Posts a command's visible answer in `channel`.
-    pub async fn post_reply(&self, channel: &str, message: &Outgoing) -> anyhow::Result<()> {
-        let mut conn = self.db.writing_conn().await?;
-        let (id, _) = db::console::post(&mut conn, channel, &self.body(message), None).await?;
+    /// Shows a command's visible answer in `channel`, posting it first
+    /// unless the command's commit did (`posted`: its id).
+    pub async fn post_reply(
+        &self,
+        channel: &str,
+        message: &Outgoing,
+        posted: Option<i64>,
+    ) -> anyhow::Result<()> {
+        let id = match posted {
+            Some(id) => id,
+            None => {
+                let mut conn = self.db.writing_conn().await?;
+                db::console::post(&mut conn, channel, &self.body(message), None)
+                    .await?
+                    .0
+            }
+        };
         self.write(&format!(
             "[{} msg:{id}]\n{}",
             channel_label(channel),

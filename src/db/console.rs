@@ -1,7 +1,25 @@
 //! The console's own chat platform: its messages, reactions and users.
 
-use super::{query, query_scalar, Conn};
+use super::{query, query_scalar, Conn, Tx};
 use chrono::{DateTime, Utc};
+
+/// The insert a commit's text ends with on SQLite ([`post_by_commit`]):
+/// `?` for the channel, then the text.
+pub(super) const POSTED_BY_COMMIT: &str = "INSERT INTO console_messages (channel, body) VALUES (?, ?);\n";
+
+/// Posts `body` in `channel` by the commit of `tx` (in the same round trip
+/// as its `COMMIT` on SQLite), so a command's answer costs no commit of its
+/// own; [`Tx::commit_posting`] gives its id. False, and nothing recorded,
+/// when `tx` queued outbox entries: their messages are posted after the
+/// commit, and the answer comes after them, in the console's numbering as
+/// on screen.
+pub fn post_by_commit(tx: &mut Tx, channel: &str, body: &str) -> bool {
+    if tx.queued {
+        return false;
+    }
+    tx.console_post = Some((channel.to_string(), body.to_string()));
+    true
+}
 
 /// Posts a message unless one with this nonce exists; returns (id, newly posted).
 pub async fn post(

@@ -197,13 +197,21 @@ impl<'q, A: Params<'q>> Query<'q, A> {
     pub async fn execute<'c>(self, on: impl Into<Exec<'c>>) -> Result<Done, sqlx::Error> {
         // Its count of changes must be its own.
         let on = on.into().begun().await?;
-        let rows = on_backend!(
+        Ok(on_backend!(
             self,
             on,
-            |q, c| c.execute(q).await?.rows_affected(),
-            c.execute(q).await?.rows_affected()
-        );
-        Ok(Done { rows })
+            |q, c| {
+                let done = c.execute(q).await?;
+                Done {
+                    rows: done.rows_affected(),
+                    last_rowid: done.last_insert_rowid(),
+                }
+            },
+            Done {
+                rows: c.execute(q).await?.rows_affected(),
+                last_rowid: 0,
+            }
+        ))
     }
 
     /// The one row the statement returns (an error if none).

@@ -63,6 +63,9 @@ impl Row {
 #[derive(Debug, Clone, Copy)]
 pub struct Done {
     pub(super) rows: u64,
+    /// SQLite's rowid of the connection's latest insert, as the statement
+    /// (the last of a text) left it; 0 on PostgreSQL.
+    pub(super) last_rowid: i64,
 }
 
 impl Done {

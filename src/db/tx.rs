@@ -5,7 +5,7 @@ use super::interactions::{self, Recorded, Taken};
 use super::query::{query, query_with, Args};
 use super::row::Row;
 use super::Db;
-use super::{audit, Backend};
+use super::{audit, console, Backend};
 use crate::domain::audit::AuditEntry;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,6 +37,9 @@ pub struct Tx {
     pub(super) audit: Vec<(String, AuditEntry)>,
     /// The command's answer, recorded by the commit ([`interactions::record`]).
     pub(super) answer: Option<Recorded>,
+    /// The console's message of the command's answer, posted by the commit
+    /// ([`super::console::post_by_commit`]): channel and text.
+    pub(super) console_post: Option<(String, String)>,
     /// The taken answers of the database, some forgotten by the commit.
     taken: Arc<Mutex<Taken>>,
 }
@@ -107,6 +110,7 @@ impl Db {
                     queued: self.queued.clone(),
                     audit: Vec::new(),
                     answer: None,
+                    console_post: None,
                     taken: self.taken.clone(),
                 },
                 row,
@@ -127,44 +131,56 @@ impl Tx {
     /// Writes the audit entries and the answer, forgets a few taken answers
     /// ([`interactions::taken`]) and commits, in one round trip to the
     /// connection on SQLite; gives the turn to the next writer.
-    pub async fn commit(mut self) -> anyhow::Result<()> {
+    pub async fn commit(self) -> anyhow::Result<()> {
+        self.commit_posting().await.map(drop)
+    }
+
+    /// [`Tx::commit`], with the id of the console message it posted, if
+    /// one was to be ([`super::console::post_by_commit`]).
+    pub async fn commit_posting(mut self) -> anyhow::Result<Option<i64>> {
         let audit = std::mem::take(&mut self.audit);
         let answer = self.answer.take();
+        let post = self.console_post.take();
         let taken = interactions::carry(&self.taken);
         let ids: Vec<&str> = taken.iter().map(|(_, id)| id.as_str()).collect();
-        if self.begin_owed && audit.is_empty() && answer.is_none() && ids.is_empty() {
+        if self.begin_owed && audit.is_empty() && answer.is_none() && post.is_none() && ids.is_empty() {
             // Not begun, nothing to write: nothing to commit.
             self.begin_owed = false;
             self.turn = None;
-            return Ok(());
+            return Ok(None);
         }
         // Counted before the COMMIT is sent: whoever sees the commit in the
         // database (on another connection) sees it counted too.
         self.commits.fetch_add(1, Ordering::Release);
         let conn: &mut Conn = &mut self;
-        if let Err(e) = finish(conn, &audit, answer, &ids).await {
-            self.commits.fetch_sub(1, Ordering::Release);
-            // Still owed: the next commit, or the fallback, forgets them.
-            interactions::put_back(&self.taken, taken);
-            return Err(e);
-        }
+        let posted = match finish(conn, &audit, answer, post, &ids).await {
+            Ok(posted) => posted,
+            Err(e) => {
+                self.commits.fetch_sub(1, Ordering::Release);
+                // Still owed: the next commit, or the fallback, forgets them.
+                interactions::put_back(&self.taken, taken);
+                return Err(e);
+            }
+        };
         // SQLite's commit hook tells by itself.
         if conn.backend() == Backend::Postgres && std::mem::take(&mut conn.queued) {
             self.queued.store(true, Ordering::Release);
         }
         // Committed: nothing for Drop to roll back.
         self.turn = None;
-        Ok(())
+        Ok(posted)
     }
 }
 
-/// Writes what a commit writes, then `COMMIT`.
+/// Writes what a commit writes, then `COMMIT`; the id of the console
+/// message posted, if one was.
 async fn finish(
     conn: &mut Conn,
     audit: &[(String, AuditEntry)],
     answer: Option<Recorded>,
+    post: Option<(String, String)>,
     taken: &[&str],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<i64>> {
     match conn.backend() {
         Backend::Postgres => {
             audit::write(conn, audit).await?;
@@ -172,9 +188,14 @@ async fn finish(
             if let Some(sql) = interactions::written(Backend::Postgres, answer, taken, &mut args)? {
                 query_with(&sql, args).execute(&mut *conn).await?;
             }
+            let mut posted = None;
+            if let Some((channel, body)) = post {
+                posted = Some(console::post(conn, &channel, &body, None).await?.0);
+            }
             if let Link::Postgres(c) = &mut conn.link {
                 sqlx::Executor::execute(c, sqlx::raw_sql("COMMIT")).await?;
             }
+            Ok(posted)
         }
         Backend::Sqlite => {
             // Taken even if the text fails: the transaction may have begun,
@@ -189,11 +210,18 @@ async fn finish(
             if let Some(more) = interactions::written(Backend::Sqlite, answer, taken, &mut args)? {
                 sql.push_str(&more);
             }
+            // The text's last insert: its rowid is what the commit leaves.
+            let posting = post.is_some();
+            if let Some((channel, body)) = post {
+                sql.push_str(console::POSTED_BY_COMMIT);
+                args.add(channel)?;
+                args.add(body)?;
+            }
             sql.push_str("COMMIT");
-            query_with(&sql, args).execute(conn).await?;
+            let done = query_with(&sql, args).execute(conn).await?;
+            Ok(posting.then_some(done.last_rowid))
         }
     }
-    Ok(())
 }
 
 impl Drop for Tx {

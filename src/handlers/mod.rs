@@ -3,6 +3,7 @@
 //! They never talk to a chat platform.
 
 mod access;
+mod answer;
 pub mod autocomplete;
 pub mod calendar;
 pub mod deploy;
@@ -36,6 +37,7 @@ use crate::domain::records::{Actor, Release};
 use crate::domain::release::{transition, Event, Facts, Lifecycle};
 use crate::render;
 use crate::telemetry::Outcome;
+pub use answer::{AnswerTo, PostedByCommit};
 use chrono::{DateTime, Duration, Utc};
 pub use notice::{notify, Audience};
 
@@ -87,16 +89,9 @@ pub struct Ctx<'a> {
     /// Where the keyed command's answer can still be sent after a crash;
     /// None where the platform cannot answer late (the console, the API).
     pub answer_to: Option<&'a AnswerTo>,
-}
-
-/// A platform's handle for answering a command late (Discord's interaction
-/// token, Slack's `response_url`), and the channel it came from.
-#[derive(Debug, Clone)]
-pub struct AnswerTo {
-    /// The handle.
-    pub token: String,
-    /// The channel, where the answer goes once the handle no longer works.
-    pub channel: String,
+    /// Where a platform whose messages are rows of this database (the
+    /// console) has a public answer posted by the command's commit.
+    pub post_in: Option<&'a PostedByCommit>,
 }
 
 impl Ctx<'_> {
@@ -113,12 +108,22 @@ impl Ctx<'_> {
     /// answer (a record changed) to a keyed command is recorded by the same
     /// commit, so a crash before the platform took it is made up for after
     /// the restart, without a write of its own. Private answers are not:
-    /// nothing changed that a lost one would hide.
+    /// nothing changed that a lost one would hide. On the console a public
+    /// answer is posted by the same commit ([`PostedByCommit`]).
     pub async fn commit(&self, mut tx: Tx, reply: Reply) -> Handled {
         if let (Reply::Public(m), Some(key), Some(to)) = (&reply, self.key, self.answer_to) {
             db::interactions::record(&mut tx, key, &to.token, self.guild, &to.channel, m);
         }
-        tx.commit().await?;
+        let post = match (&reply, self.post_in) {
+            (Reply::Public(m), Some(at)) if m.attachment.is_none() => {
+                db::console::post_by_commit(&mut tx, &at.channel, &m.plain()).then_some(at)
+            }
+            _ => None,
+        };
+        let id = tx.commit_posting().await?;
+        if let Some(at) = post {
+            at.posted(id);
+        }
         Ok(reply)
     }
 }

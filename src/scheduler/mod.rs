@@ -118,6 +118,7 @@ pub async fn run_one(
         guild: &job.guild,
         key: None,
         answer_to: None,
+        post_in: None,
     };
     use tracing::Instrument;
     let span = tracing::info_span!("job", kind = %job.kind, key = %job.key);

@@ -10,7 +10,7 @@ use crate::domain::records::Actor;
 use crate::domain::roles::{Role, Roles};
 use crate::domain::timefmt::parse_duration;
 use crate::handlers::reaction::ReactionEvent;
-use crate::handlers::{Invoker, Reply};
+use crate::handlers::{Invoker, PostedByCommit, Reply};
 use chrono::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
@@ -204,11 +204,12 @@ async fn step(
                 actor: s.actor.clone(),
                 channel: s.channel.clone(),
             };
-            let reply = app.command_line(GUILD, &who, line).await;
+            let posted = PostedByCommit::new(&s.channel);
+            let reply = app.command_line_posting(GUILD, &who, line, Some(&posted)).await;
             app.settle_queued(chat, Duration::zero()).await?;
             chat.flush_reacts();
             match reply {
-                Reply::Public(m) => chat.post_reply(&s.channel, &m).await?,
+                Reply::Public(m) => chat.post_reply(&s.channel, &m, posted.id()).await?,
                 Reply::Private(m) => chat.ephemeral(&s.actor.name, &m),
             }
         }
