@@ -199,8 +199,9 @@ async fn run_console(
     if !release_desk::db::is_postgres(&path) {
         lock::ensure_free(std::path::Path::new(&path)).map_err(|e| locked(e, "a console"))?;
     }
-    // Before the connection threads start: they inherit it (console/cpu.rs says why).
+    // Before the connection threads start: they inherit both (console/cpu.rs says why).
     console::cpu::keep_to_one_cpu();
+    console::cpu::run_as_batch();
     let db = Db::open(&path).await?;
     let start = match start {
         Some(t) => t,

@@ -1,6 +1,6 @@
-//! The console keeps itself and its SQLite connection threads on one CPU
-//! (src/chat/console/cpu.rs says why): checked on the real binary, every
-//! thread of a running console, read from /proc.
+//! The console keeps itself and its SQLite connection threads on one CPU,
+//! under the batch policy (src/chat/console/cpu.rs says why): checked on
+//! the real binary, every thread of a running console, read from /proc.
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader, Write};
@@ -18,6 +18,32 @@ fn threads_cpus(pid: u32) -> Vec<String> {
         cpus.push(line.trim().to_string());
     }
     cpus
+}
+
+/// Linux's batch scheduling policy (`SCHED_BATCH` in sched.h).
+const SCHED_BATCH: u32 = 3;
+
+/// The scheduling policy of every thread of process `pid`.
+fn threads_policies(pid: u32) -> Vec<u32> {
+    let mut policies = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+        policies.push(policy_in_stat(&stat));
+    }
+    policies
+}
+
+/// Field 41 of a `stat` line, `policy`, counted after the command name,
+/// which is in parentheses and may hold spaces (proc(5)).
+fn policy_in_stat(stat: &str) -> u32 {
+    let (_, after_name) = stat.rsplit_once(") ").expect("a stat line names its command");
+    // `after_name` starts at field 3.
+    after_name
+        .split_whitespace()
+        .nth(41 - 3)
+        .expect("a stat line has a policy")
+        .parse()
+        .unwrap()
 }
 
 fn one_cpu(list: &str) -> bool {
@@ -54,6 +80,7 @@ fn a_running_console_and_its_connection_threads_share_one_cpu() {
         seen.push_str(&line);
     }
     let cpus = threads_cpus(child.id());
+    let policies = threads_policies(child.id());
     drop(stdin);
     assert!(child.wait().unwrap().success());
     assert!(
@@ -63,6 +90,25 @@ fn a_running_console_and_its_connection_threads_share_one_cpu() {
     assert!(
         cpus.iter().all(|c| one_cpu(c) && *c == cpus[0]),
         "every thread on the same single CPU: {cpus:?}"
+    );
+    assert!(
+        policies.len() >= 2 && policies.iter().all(|&p| p == SCHED_BATCH),
+        "every thread under the batch policy: {policies:?}"
+    );
+}
+
+#[test]
+fn the_check_reads_the_policy_after_a_name_with_spaces() {
+    // A thread of SCHED_OTHER (0) named "tokio rt (1)", then one of SCHED_BATCH.
+    let fields = |policy: u32| {
+        let mut f: Vec<String> = (3..=52).map(|n| n.to_string()).collect();
+        f[41 - 3] = policy.to_string();
+        f.join(" ")
+    };
+    assert_eq!(policy_in_stat(&format!("77 (tokio rt (1)) {}", fields(0))), 0);
+    assert_eq!(
+        policy_in_stat(&format!("78 (sqlx-sqlite-worker-0) {}", fields(3))),
+        3
     );
 }
 
