@@ -59,3 +59,31 @@ async fn the_console_writes_on_the_write_connection_when_it_is_free_and_beside_a
     assert_eq!(messages(&h).await, before + 2);
     assert!(matches!(db.writing_conn().await.unwrap(), WritingConn::Writer(_)));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_post_repeated_with_its_nonce_gives_the_first_message_and_posts_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::open(&dir.path().join("db.sqlite")).await;
+    let before = messages(&h).await;
+    let first = h
+        .chat
+        .post("general", &Outgoing::text("once"), "n-once")
+        .await
+        .unwrap();
+    // As a delivery repeated after a crash: the same nonce, the same message.
+    let again = h
+        .chat
+        .post("general", &Outgoing::text("once"), "n-once")
+        .await
+        .unwrap();
+    assert_eq!(again.id, first.id);
+    let other = h
+        .chat
+        .post("general", &Outgoing::text("twice"), "n-other")
+        .await
+        .unwrap();
+    assert_ne!(other.id, first.id);
+    assert_eq!(messages(&h).await, before + 2);
+    // The console printed the repeated one once.
+    assert_eq!(h.output().matches("\nonce").count(), 1, "{}", h.output());
+}

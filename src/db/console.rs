@@ -28,23 +28,24 @@ pub async fn post(
     body: &str,
     nonce: Option<&str>,
 ) -> anyhow::Result<(i64, bool)> {
-    if let Some(n) = nonce {
-        if let Some(id) = query_scalar::<i64>("SELECT id FROM console_messages WHERE nonce = $1")
-            .bind(n)
-            .fetch_optional(&mut *conn)
-            .await?
-        {
-            return Ok((id, false));
-        }
+    // One statement for a new message; the lookup only after a conflict
+    // (a delivery repeated after a crash).
+    let inserted = query_scalar(
+        "INSERT INTO console_messages (channel, nonce, body) VALUES ($1, $2, $3) ON CONFLICT (nonce) DO NOTHING RETURNING id",
+    )
+    .bind(channel)
+    .bind(nonce)
+    .bind(body)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok((id, true));
     }
-    let id =
-        query_scalar("INSERT INTO console_messages (channel, nonce, body) VALUES ($1, $2, $3) RETURNING id")
-            .bind(channel)
-            .bind(nonce)
-            .bind(body)
-            .fetch_one(conn)
-            .await?;
-    Ok((id, true))
+    let id = query_scalar("SELECT id FROM console_messages WHERE nonce = $1")
+        .bind(nonce)
+        .fetch_one(conn)
+        .await?;
+    Ok((id, false))
 }
 
 /// Replaces a message's text.
