@@ -102,6 +102,9 @@ impl ConsoleChat {
 
     /// The text, and for an attachment the file it was written to and its first lines.
     fn body(&self, message: &Outgoing) -> String {
+        if let Some(text) = Self::text_alone(message) {
+            return text;
+        }
         let mut text = message.plain();
         if let Some(a) = &message.attachment {
             // Only a file name of our own making, never a path from elsewhere.
@@ -124,6 +127,13 @@ impl ConsoleChat {
             }
         }
         text
+    }
+
+    /// The text of a message with nothing to write beside it (no
+    /// attachment): what a command's commit can post
+    /// ([`crate::handlers::PostedByCommit`]).
+    pub fn text_alone(message: &Outgoing) -> Option<String> {
+        message.attachment.is_none().then(|| message.plain())
     }
 
     /// Shows a command's visible answer in `channel`, posting it first

@@ -115,9 +115,10 @@ impl Ctx<'_> {
             db::interactions::record(&mut tx, key, &to.token, self.guild, &to.channel, m);
         }
         let post = match (&reply, self.post_in) {
-            (Reply::Public(m), Some(at)) if m.attachment.is_none() => {
-                db::console::post_by_commit(&mut tx, &at.channel, &m.plain()).then_some(at)
-            }
+            (Reply::Public(m), Some(at)) => match (at.text)(m) {
+                Some(text) if db::console::post_by_commit(&mut tx, &at.channel, &text) => Some(at),
+                _ => None,
+            },
             _ => None,
         };
         let id = tx.commit_posting().await?;

@@ -204,7 +204,7 @@ async fn step(
                 actor: s.actor.clone(),
                 channel: s.channel.clone(),
             };
-            let posted = PostedByCommit::new(&s.channel);
+            let posted = PostedByCommit::new(&s.channel, ConsoleChat::text_alone);
             let reply = app.command_line_posting(GUILD, &who, line, Some(&posted)).await;
             app.settle_queued(chat, Duration::zero()).await?;
             chat.flush_reacts();
