@@ -13,8 +13,8 @@
 //! switched out before it reaches its own wait, and back in to finish the
 //! few instructions to it, two task switches more per hand-off. The batch
 //! policy (`SCHED_BATCH`: the same shares, no preemption on wake-up) lets
-//! the waker run on to its wait: half the task switches, a tenth less time
-//! (BENCHMARKS.md, issue 23's eighth session).
+//! the waker run on to its wait: half the task switches, the bench's script
+//! in 0.85 of the time (BENCHMARKS.md, issue 23's eighth session).
 
 /// Binds the calling thread, and so every thread it starts later (sqlx's
 /// connection threads, tokio's blocking threads), to the CPU it runs on now.
