@@ -334,8 +334,6 @@ async fn until_forgotten_alone(h: &Harness) {
     panic!("the answers were forgotten, but no write of their own was logged in 10 s");
 }
 
-/// Write transactions in `sql`: those begun, and the single-statement
-/// writes of the answers' bookkeeping outside them.
 /// Whether `s` is the console platform's own statement (its messages,
 /// reactions, users), not a text of the bot's that also writes one.
 fn console_own(s: &str) -> bool {
@@ -358,6 +356,8 @@ fn a_commit_that_posts_the_answer_is_the_bots() {
     ));
 }
 
+/// Write transactions in `sql`: those begun, and the single-statement
+/// writes of the answers' bookkeeping outside them.
 fn write_transactions(sql: &[String]) -> usize {
     sql.iter()
         .filter(|s| s.starts_with("BEGIN") || s.starts_with("UPDATE interactions"))
