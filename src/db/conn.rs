@@ -61,6 +61,11 @@ impl Conn {
         self.queued = true;
     }
 
+    /// Whether the transaction on this connection queued outbox entries or jobs.
+    pub fn has_queued(&self) -> bool {
+        self.queued
+    }
+
     /// Closes an owned connection; a pooled one goes back to its pool.
     pub(super) async fn close(self) {
         use sqlx::Connection;

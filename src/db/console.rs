@@ -9,16 +9,9 @@ pub(super) const POSTED_BY_COMMIT: &str = "INSERT INTO console_messages (channel
 
 /// Posts `body` in `channel` by the commit of `tx` (in the same round trip
 /// as its `COMMIT` on SQLite), so a command's answer costs no commit of its
-/// own; [`Tx::commit_posting`] gives its id. False, and nothing recorded,
-/// when `tx` queued outbox entries or jobs: their messages are posted after
-/// the commit, and the answer comes after them, in the console's numbering
-/// as on screen.
-pub fn post_by_commit(tx: &mut Tx, channel: &str, body: &str) -> bool {
-    if tx.queued {
-        return false;
-    }
+/// own; [`Tx::commit_posting`] gives its id.
+pub fn post_by_commit(tx: &mut Tx, channel: &str, body: &str) {
     tx.console_post = Some((channel.to_string(), body.to_string()));
-    true
 }
 
 /// Posts a message unless one with this nonce exists; returns (id, newly posted).

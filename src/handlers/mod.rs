@@ -114,11 +114,12 @@ impl Ctx<'_> {
         if let (Reply::Public(m), Some(key), Some(to)) = (&reply, self.key, self.answer_to) {
             db::interactions::record(&mut tx, key, &to.token, self.guild, &to.channel, m);
         }
+        // Not after queued messages or jobs: the answer comes after theirs.
         let post = match (&reply, self.post_in) {
-            (Reply::Public(m), Some(at)) => match (at.text)(m) {
-                Some(text) if db::console::post_by_commit(&mut tx, &at.channel, &text) => Some(at),
-                _ => None,
-            },
+            (Reply::Public(m), Some(at)) if !tx.has_queued() => (at.text)(m).map(|text| {
+                db::console::post_by_commit(&mut tx, &at.channel, &text);
+                at
+            }),
             _ => None,
         };
         let id = tx.commit_posting().await?;
