@@ -202,6 +202,14 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
         .sum();
     assert_eq!((recorded.len(), marked), (2, 4), "{c:#?}");
     assert_eq!(c.commits, 1 + 2, "the command's and the passes': {c:#?}");
+    // Each pass's record is one text, its BEGIN to its COMMIT.
+    assert!(
+        recorded
+            .iter()
+            .all(|s| s.starts_with("BEGIN IMMEDIATE;") && s.ends_with("COMMIT")),
+        "{c:#?}"
+    );
+    assert!(c.sql.iter().all(|s| s != "COMMIT"), "{c:#?}");
 }
 
 #[tokio::test(flavor = "current_thread")]

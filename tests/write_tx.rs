@@ -196,3 +196,71 @@ async fn a_first_read_that_fails_leaves_the_transaction_whole() {
     assert_eq!(n, 2);
     tx.commit().await.unwrap();
 }
+
+/// The trigger that makes every update of a bot message fail.
+fn refusing_trigger(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse BEFORE UPDATE ON bot_messages BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
+             CREATE TRIGGER refuse BEFORE UPDATE ON bot_messages FOR EACH ROW EXECUTE FUNCTION refuse()"
+        }
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_delivery_record_that_fails_midway_keeps_nothing_and_the_next_one_goes_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, url) = open(&dir).await;
+    release_desk::db::raw_sql(
+        "INSERT INTO bot_messages (id, guild, channel, purpose) VALUES (1, 'g', 'general', 'notice'), (2, 'g', 'general', 'notice');
+         INSERT INTO outbox (id, guild, kind, message_id, body, created_at, not_before)
+         VALUES (11, 'g', 'edit', 1, '{}', '2026-12-01T09:00:00.000Z', '2026-12-01T09:00:00.000Z'),
+                (12, 'g', 'post', 2, '{}', '2026-12-01T09:00:00.000Z', '2026-12-01T09:00:00.000Z')",
+        &db.pool,
+    )
+    .await
+    .unwrap();
+    release_desk::db::raw_sql(refusing_trigger(db.backend()), &db.pool)
+        .await
+        .unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:01Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let posted = release_desk::chat::Posted {
+        channel: "general".into(),
+        id: "p-2".into(),
+    };
+    // The edit's record goes first, then the post's message update fails.
+    let done = [(11, 1, None), (12, 2, Some(posted))];
+    let commits = db.commits();
+    let failed = release_desk::db::outbox::delivered(&db, &done, now).await;
+    assert!(format!("{:#}", failed.unwrap_err()).contains("refused"));
+    assert_eq!(db.commits(), commits, "no commit counted");
+    let delivered = "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NOT NULL";
+    assert_eq!(sql_count(&db, delivered).await, 0, "the edit's record was undone");
+    assert!(
+        !another_writer_is_locked_out(&db, &url).await,
+        "nothing left open"
+    );
+
+    let drop_trigger = match db.backend() {
+        Backend::Sqlite => "DROP TRIGGER refuse",
+        Backend::Postgres => "DROP TRIGGER refuse ON bot_messages",
+    };
+    release_desk::db::raw_sql(drop_trigger, &db.pool).await.unwrap();
+    release_desk::db::outbox::delivered(&db, &done, now)
+        .await
+        .unwrap();
+    assert_eq!(db.commits(), commits + 1);
+    assert_eq!(sql_count(&db, delivered).await, 2);
+    let platform: Option<String> = query_scalar("SELECT platform_id FROM bot_messages WHERE id = 2")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(platform.as_deref(), Some("p-2"));
+    write_outside_a_transaction(&db, "after").await;
+    assert_eq!(rows(&db).await, 1);
+}

@@ -233,7 +233,7 @@ pub async fn pending(
 
 /// Marks entries delivered at `now` — each an entry id, its bot message,
 /// and for a post or DM where the message now lives — in one write
-/// transaction of two round trips: the bookkeeping of a delivery pass.
+/// transaction of one round trip on SQLite: the bookkeeping of a delivery pass.
 pub async fn delivered(
     db: &super::Db,
     done: &[(i64, i64, Option<Posted>)],
@@ -292,8 +292,7 @@ pub async fn delivered(
         args.add(ts(now))?;
         args.add(*id)?;
     }
-    let (tx, _) = db.begin_with(&sql, args).await?;
-    tx.commit().await
+    db.write_once(&sql, args).await
 }
 
 /// Records a failed attempt; the entry waits until `retry_at`, holding
