@@ -96,6 +96,27 @@ fn three_weeks_in_uneven_steps_with_a_restart_announce_each_opening_four_times()
     assert_eq!(run("", &db, "2026-12-19T02:45:00Z"), "");
 }
 
+#[test]
+fn six_weeks_in_one_run_announce_the_openings_past_the_first_horizon() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("six-weeks.sqlite");
+    // One process, day by day, from Mon 1 Feb 2027 (no freeze, London = UTC):
+    // the openings after the first 30 days are scheduled as the days pass,
+    // though the horizon was known covered on every poll before.
+    let out = run(&":advance 1d\n".repeat(42), &db, "2027-02-01T08:00:00Z");
+    let seen = announcements(&out);
+    for opening in [
+        "weekly-prod Thu 4 Mar 2027 22:00",
+        "staging-weekly Mon 8 Mar 2027 10:00",
+        "weekly-prod Thu 11 Mar 2027 22:00",
+    ] {
+        let phases = seen
+            .get(opening)
+            .unwrap_or_else(|| panic!("{opening} never announced: {seen:?}"));
+        assert_eq!(phases, &["before 24h", "before 1h", "open", "close"], "{opening}");
+    }
+}
+
 #[tokio::test]
 async fn the_ics_file_parses_back() {
     let dir = tempfile::tempdir().unwrap();

@@ -210,6 +210,10 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
         "{c:#?}"
     );
     assert!(c.sql.iter().all(|s| s != "COMMIT"), "{c:#?}");
+    // The job poll after the passes knows the calendar's horizon covered
+    // (since the console's start) without reading it.
+    assert!(c.sql.iter().all(|s| !s.contains("calendar_state")), "{c:#?}");
+
 }
 
 #[tokio::test(flavor = "current_thread")]

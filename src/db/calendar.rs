@@ -94,3 +94,21 @@ pub async fn set_materialised_to(conn: &mut Conn, guild: &str, to: DateTime<Utc>
     .await?;
     Ok(())
 }
+
+impl super::Db {
+    /// How far this process knows window jobs exist for `guild`: what it
+    /// last read or wrote of [`materialised_to`]. The stored value only ever
+    /// grows (one writer, [`set_materialised_to`], moves it forward), so the
+    /// known one is a lower bound, and a horizon it covers needs no read.
+    pub fn materialised_known(&self, guild: &str) -> Option<DateTime<Utc>> {
+        let known = self.materialised.lock().unwrap_or_else(|e| e.into_inner());
+        known.get(guild).copied()
+    }
+
+    /// Notes what was read or committed of [`materialised_to`].
+    pub fn note_materialised(&self, guild: &str, to: DateTime<Utc>) {
+        let mut known = self.materialised.lock().unwrap_or_else(|e| e.into_inner());
+        let at = known.entry(guild.to_string()).or_insert(to);
+        *at = (*at).max(to);
+    }
+}

@@ -147,6 +147,9 @@ pub struct Db {
     queued: Arc<AtomicBool>,
     /// Answers the platform took, forgotten by the next commits.
     taken: Arc<std::sync::Mutex<interactions::Taken>>,
+    /// How far window jobs are known to exist, per workspace
+    /// ([`Db::materialised_known`]).
+    materialised: Arc<std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>>,
 }
 
 /// Stores a time so that text order is time order.

@@ -158,6 +158,7 @@ impl Db {
             commits: Default::default(),
             queued,
             taken: Default::default(),
+            materialised: Default::default(),
         };
         // Opened now, so a broken database shows at start, not on the first command.
         let mut turn = db.write_turn().await;

@@ -36,10 +36,16 @@ pub enum WindowPhase {
 /// Announcements already due when an opening is first seen are skipped: the
 /// calendar never announces late what it never knew about.
 pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    // Most calls find the horizon already covered: check without taking the write lock.
+    // Most calls find the horizon already covered: known without a read
+    // (every job poll asks), else checked without taking the write lock.
+    let covered = |done: DateTime<Utc>| done >= now + Duration::days(HORIZON_DAYS) - Duration::hours(1);
+    if db.materialised_known(guild).is_some_and(covered) {
+        return Ok(0);
+    }
     let mut conn = db.pool.acquire().await?;
     if let Some(done) = db::calendar::materialised_to(&mut conn, guild).await? {
-        if done >= now + Duration::days(HORIZON_DAYS) - Duration::hours(1) {
+        if covered(done) {
+            db.note_materialised(guild, done);
             return Ok(0);
         }
     }
@@ -105,6 +111,7 @@ pub async fn materialise(db: &Db, config: &Config, guild: &str, now: DateTime<Ut
     }
     db::calendar::set_materialised_to(&mut tx, guild, to).await?;
     tx.commit().await?;
+    db.note_materialised(guild, to);
     Ok(created)
 }
 
