@@ -214,6 +214,20 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
     // (since the console's start) without reading it.
     assert!(c.sql.iter().all(|s| !s.contains("calendar_state")), "{c:#?}");
 
+    // A reaction to a channel's latest message finds it in one read.
+    let c = cost(&h, ":as c1 cab_member\n:react last:#cab ✅").await;
+    assert!(!h.output().contains("no message"), "{}", h.output());
+    let found: Vec<&String> = c
+        .sql
+        .iter()
+        .filter(|s| s.contains("FROM console_messages"))
+        .collect();
+    assert_eq!(found.len(), 1, "{c:#?}");
+    assert!(found[0].contains("MAX(id)"), "{c:#?}");
+    assert!(
+        c.sql.iter().any(|s| s.contains("INSERT INTO votes")),
+        "the vote was counted: {c:#?}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]

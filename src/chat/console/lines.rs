@@ -227,15 +227,28 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
         return Ok(());
     };
     let mut conn = app.db.writing_conn().await?;
-    let id = match target.strip_prefix("last:") {
-        Some(ch) => db::console::last_in(&mut conn, ch.trim_start_matches('#')).await?,
-        None => target.trim_start_matches("msg:").parse::<i64>().ok(),
+    // The latest message of a channel is in that channel: one read, not two.
+    let found = match target.strip_prefix("last:") {
+        Some(ch) => {
+            let channel = ch.trim_start_matches('#');
+            let id = db::console::last_in(&mut conn, channel).await?;
+            id.map(|id| (id, Some(channel.to_string())))
+        }
+        None => target
+            .trim_start_matches("msg:")
+            .parse::<i64>()
+            .ok()
+            .map(|id| (id, None)),
     };
-    let Some(id) = id else {
+    let Some((id, channel)) = found else {
         chat.note(&format!("no message {target}"));
         return Ok(());
     };
-    let Some(channel) = db::console::channel_of(&mut conn, id).await? else {
+    let channel = match channel {
+        Some(c) => Some(c),
+        None => db::console::channel_of(&mut conn, id).await?,
+    };
+    let Some(channel) = channel else {
         chat.note(&format!("no message {id}"));
         return Ok(());
     };
