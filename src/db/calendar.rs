@@ -100,6 +100,10 @@ impl super::Db {
     /// last read or wrote of [`materialised_to`]. The stored value only ever
     /// grows (one writer, [`set_materialised_to`], moves it forward), so the
     /// known one is a lower bound, and a horizon it covers needs no read.
+    /// Should the stored one go back (a restored backup, a standby promoted
+    /// behind), the known one stops covering within the hour (the horizon
+    /// moves with the clock), and the next poll reads and schedules again,
+    /// 29 days before any of it falls due.
     pub fn materialised_known(&self, guild: &str) -> Option<DateTime<Utc>> {
         let known = self.materialised.lock().unwrap_or_else(|e| e.into_inner());
         known.get(guild).copied()
