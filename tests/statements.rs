@@ -195,7 +195,7 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
     );
     // The poll's post, then its three reactions (which wait for the post):
     // two passes, each recording what it delivered in one transaction.
-    let recorded: Vec<&String> = c.sql.iter().filter(|s| s.contains("SET delivered_at")).collect();
+    let recorded = c.containing("SET delivered_at");
     let marked: usize = recorded
         .iter()
         .map(|s| s.matches("SET delivered_at").count())
@@ -217,11 +217,7 @@ async fn a_common_command_costs_one_write_transaction_and_a_few_statements() {
     // A reaction to a channel's latest message finds it in one read.
     let c = cost(&h, ":as c1 cab_member\n:react last:#cab ✅").await;
     assert!(!h.output().contains("no message"), "{}", h.output());
-    let found: Vec<&String> = c
-        .sql
-        .iter()
-        .filter(|s| s.contains("FROM console_messages"))
-        .collect();
+    let found = c.containing("FROM console_messages");
     assert_eq!(found.len(), 1, "{c:#?}");
     assert!(found[0].contains("MAX(id)"), "{c:#?}");
     assert!(
@@ -237,11 +233,7 @@ async fn an_as_that_changes_nothing_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let h = Harness::open(&dir.path().join("db.sqlite")).await;
     let c = measure(&h, &format!("{AS}{AS}:as rita\n{AS}:as rm cab_member\n")).await;
-    let stored: Vec<&String> = c
-        .sql
-        .iter()
-        .filter(|s| s.contains("INSERT INTO console_users"))
-        .collect();
+    let stored = c.containing("INSERT INTO console_users");
     // rm, rita, rm with other roles; the repeated `:as` of the same roles none.
     assert_eq!(stored.len(), 3, "{c:#?}");
     let roles: String =
@@ -478,6 +470,11 @@ impl Cost {
     /// Statements of the console platform's own tables alone.
     fn console(&self) -> Vec<&String> {
         self.sql.iter().filter(|s| console_own(s)).collect()
+    }
+
+    /// The statements that contain `text`.
+    fn containing(&self, text: &str) -> Vec<&String> {
+        self.sql.iter().filter(|s| s.contains(text)).collect()
     }
 
     /// Write transactions begun.
