@@ -65,23 +65,15 @@ async fn a_post_repeated_with_its_nonce_gives_the_first_message_and_posts_nothin
     let dir = tempfile::tempdir().unwrap();
     let h = Harness::open(&dir.path().join("db.sqlite")).await;
     let before = messages(&h).await;
-    let first = h
-        .chat
-        .post("general", &Outgoing::text("once"), "n-once")
-        .await
-        .unwrap();
+    let chat = &h.chat;
+    let post = move |text: &'static str, nonce: &'static str| async move {
+        chat.post("general", &Outgoing::text(text), nonce).await
+    };
+    let first = post("once", "n-once").await.unwrap();
     // As a delivery repeated after a crash: the same nonce, the same message.
-    let again = h
-        .chat
-        .post("general", &Outgoing::text("once"), "n-once")
-        .await
-        .unwrap();
+    let again = post("once", "n-once").await.unwrap();
     assert_eq!(again.id, first.id);
-    let other = h
-        .chat
-        .post("general", &Outgoing::text("twice"), "n-other")
-        .await
-        .unwrap();
+    let other = post("twice", "n-other").await.unwrap();
     assert_ne!(other.id, first.id);
     assert_eq!(messages(&h).await, before + 2);
     // The console printed the repeated one once.

@@ -292,7 +292,7 @@ pub async fn delivered(
         args.add(ts(now))?;
         args.add(*id)?;
     }
-    db.write_once(&sql, args).await
+    db.write_batch(&sql, args).await
 }
 
 /// Records a failed attempt; the entry waits until `retry_at`, holding

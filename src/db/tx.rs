@@ -45,12 +45,12 @@ pub struct Tx {
 }
 
 /// A connection that broke: the next writer opens a new one.
-fn broken(e: &sqlx::Error) -> bool {
+pub(super) fn broken(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::WorkerCrashed | sqlx::Error::Io(_))
 }
 
 /// Ends the transaction on `conn` without its changes.
-async fn rollback(conn: &mut Conn) -> Result<(), sqlx::Error> {
+pub(super) async fn rollback(conn: &mut Conn) -> Result<(), sqlx::Error> {
     conn.queued = false;
     match &mut conn.link {
         Link::Postgres(c) => sqlx::Executor::execute(c, sqlx::raw_sql("ROLLBACK"))
@@ -118,37 +118,6 @@ impl Db {
             Err(e) => {
                 // The BEGIN may have run before a later statement failed.
                 // If it did not, this ROLLBACK fails harmlessly.
-                if broken(&e) || rollback(conn).await.is_err_and(|r| broken(&r)) {
-                    *turn = None;
-                }
-                Err(e.into())
-            }
-        }
-    }
-}
-
-impl Db {
-    /// Runs `sql` (statements that return no rows, `$N` placeholders
-    /// numbered across them) as a write transaction of its own, from
-    /// `BEGIN` to `COMMIT` in one text: one round trip to the connection.
-    /// For bookkeeping that is no record's change (so no audit entry):
-    /// what a delivery pass delivered. SQLite only.
-    pub(super) async fn write_once(&self, sql: &str, args: Args<'_>) -> anyhow::Result<()> {
-        debug_assert_eq!(self.backend(), Backend::Sqlite);
-        let mut turn = self.write_turn().await;
-        let conn = match turn.as_mut() {
-            Some(conn) => conn,
-            None => turn.insert(self.connect_writer().await?),
-        };
-        conn.queued = false;
-        // As in [`Tx::commit_posting`]: counted before the COMMIT is sent.
-        self.commits.fetch_add(1, Ordering::Release);
-        let text = format!("BEGIN IMMEDIATE;\n{sql}COMMIT");
-        match query_with(&text, args).execute(&mut *conn).await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                self.commits.fetch_sub(1, Ordering::Release);
-                // A statement after the BEGIN failed: the ones before it are undone.
                 if broken(&e) || rollback(conn).await.is_err_and(|r| broken(&r)) {
                     *turn = None;
                 }

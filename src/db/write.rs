@@ -2,7 +2,7 @@
 
 use super::query::{query_with, Args};
 use super::row::Done;
-use super::tx::Turn;
+use super::tx::{self, Turn};
 use super::{Conn, Db};
 use std::sync::atomic::Ordering;
 
@@ -14,6 +14,25 @@ impl Db {
     pub(crate) async fn write_one(&self, sql: &str, args: Args<'_>) -> anyhow::Result<Done> {
         let mut turn = self.write_turn().await;
         self.write_in(&mut turn, sql, args).await
+    }
+
+    /// Runs `sql`, writing statements (`$N` placeholders numbered across
+    /// them), as one transaction from `BEGIN` to `COMMIT` in one text: one
+    /// round trip to the connection. A text that fails midway is rolled
+    /// back whole. For bookkeeping that is no record's change (so no audit
+    /// entry): what a delivery pass delivered. SQLite only.
+    pub(super) async fn write_batch(&self, sql: &str, args: Args<'_>) -> anyhow::Result<()> {
+        debug_assert_eq!(self.backend(), super::Backend::Sqlite);
+        let mut turn = self.write_turn().await;
+        let text = format!("BEGIN IMMEDIATE;\n{sql}COMMIT");
+        let done = self.write_in(&mut turn, &text, args).await;
+        if let (Err(_), Some(conn)) = (&done, turn.as_mut()) {
+            // A statement after the BEGIN failed: the ones before it are undone.
+            if tx::rollback(conn).await.is_err_and(|e| tx::broken(&e)) {
+                *turn = None;
+            }
+        }
+        done.map(drop)
     }
 
     /// [`Db::write_one`] in a turn the caller holds.

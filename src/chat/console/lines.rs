@@ -228,19 +228,17 @@ async fn react(app: &App, chat: &ConsoleChat, s: &Session, rest: &str, add: bool
     };
     let mut conn = app.db.writing_conn().await?;
     // The latest message of a channel is in that channel: one read, not two.
-    let found = match target.strip_prefix("last:") {
+    let (id, channel) = match target.strip_prefix("last:") {
         Some(ch) => {
             let channel = ch.trim_start_matches('#');
-            let id = db::console::last_in(&mut conn, channel).await?;
-            id.map(|id| (id, Some(channel.to_string())))
+            (
+                db::console::last_in(&mut conn, channel).await?,
+                Some(channel.to_string()),
+            )
         }
-        None => target
-            .trim_start_matches("msg:")
-            .parse::<i64>()
-            .ok()
-            .map(|id| (id, None)),
+        None => (target.trim_start_matches("msg:").parse::<i64>().ok(), None),
     };
-    let Some((id, channel)) = found else {
+    let Some(id) = id else {
         chat.note(&format!("no message {target}"));
         return Ok(());
     };
